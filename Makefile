@@ -1,0 +1,30 @@
+# Two commands do all the set-up on a fresh clone:
+#   make demo   renders and shows what the demo stack (stacks/Pulumi.dev.yaml) deploys, for both clouds
+#   make test   runs the whole test suite (Suricata must be installed: see .ci/run)
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test venv clean bench
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/epfw render --stack dev --out build/dev
+	$(BIN)/epfw show build/dev
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) build

@@ -1,0 +1,1 @@
+"""endpoint-firewall: catalogue -> plan -> Azure/AWS renderers -> Pulumi components."""

@@ -1,0 +1,162 @@
+"""Load catalogue files into one validated :class:`Catalogue`, or fail with located problems.
+
+Every command of the product loads through :func:`load_catalogue`, so every command refuses the same bad
+input the same way: all problems at once, each as ``FILE:LINE: field: message``, nothing half-loaded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from . import yaml_lines
+from .errors import CatalogueError, Problem
+from .models import CatalogueFile, Entry, ServiceArea, Source
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """Entries of one or more files, merged and sorted by id."""
+
+    entries: tuple[Entry, ...]
+    service_areas: dict[str, ServiceArea]
+    sources: dict[str, Source]
+    files: tuple[str, ...] = field(default=())
+
+    def entry(self, entry_id: str) -> Entry:
+        for entry in self.entries:
+            if entry.id == entry_id:
+                return entry
+        raise KeyError(entry_id)
+
+
+def shipped_catalogue_files() -> list[Path]:
+    """The catalogue files shipped with the package (``endpoints/catalogue/*.yaml``), sorted."""
+    folder = resources.files("endpoint_firewall.endpoints") / "catalogue"
+    return sorted(Path(str(p)) for p in folder.iterdir() if p.name.endswith((".yaml", ".yml")))
+
+
+def read_text(path: Path) -> str:
+    name = str(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as err:
+        raise CatalogueError([Problem(name, 1, "file", f"cannot read: {err.strerror or err}")]) from None
+    if not raw.strip():
+        raise CatalogueError([Problem(name, 1, "file", "empty file")])
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        raise CatalogueError([Problem(name, line, "file", f"not UTF-8 (byte {err.start})")]) from None
+
+
+def parse_file(text: str, filename: str) -> CatalogueFile:
+    """Validate one file's text; raise :class:`CatalogueError` with every problem found."""
+    try:
+        data, lines = yaml_lines.load(text, filename)
+    except yaml_lines.YamlProblem as err:
+        raise CatalogueError([err.problem]) from None
+    if not isinstance(data, dict):
+        raise CatalogueError([Problem(filename, 1, "file", "a catalogue file is a mapping with "
+                                      "schema_version, sources, service_areas and entries")])
+    try:
+        return CatalogueFile.model_validate(data)
+    except ValidationError as err:
+        raise CatalogueError(_located(err, lines, filename)) from None
+
+
+def _located(err: ValidationError, lines: dict, filename: str) -> list[Problem]:
+    problems = []
+    for item in err.errors(include_url=False):
+        loc = tuple(item["loc"])
+        message = item["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
+        if item["type"] == "extra_forbidden":
+            message = f"unknown key {loc[-1]!r}"
+        elif item["type"] == "missing":
+            message = f"missing required key {loc[-1]!r}"
+        problems.append(Problem(filename, yaml_lines.line_of(lines, loc), yaml_lines.dotted(loc) or "file",
+                                message))
+    # One bad value can fail several union branches with the same location: keep the first per place.
+    seen, unique = set(), []
+    for p in problems:
+        if (p.line, p.field) not in seen:
+            seen.add((p.line, p.field))
+            unique.append(p)
+    return unique
+
+
+def load_catalogue(paths: Iterable[Path | str] | None = None) -> Catalogue:
+    """Load and cross-check files (default: the shipped catalogue). All problems are raised together."""
+    files = [Path(p) for p in paths] if paths is not None else shipped_catalogue_files()
+    if not files:
+        raise CatalogueError([Problem("<catalogue>", 1, "file", "no catalogue files given")])
+    problems: list[Problem] = []
+    parsed: list[tuple[str, str, CatalogueFile]] = []
+    for path in files:
+        try:
+            text = read_text(path)
+            parsed.append((str(path), text, parse_file(text, str(path))))
+        except CatalogueError as err:
+            problems.extend(err.problems)
+    if problems:
+        raise CatalogueError(problems)
+    return merge(parsed)
+
+
+def merge(parsed: Sequence[tuple[str, str, CatalogueFile]]) -> Catalogue:
+    """Cross-file checks: unique ids, known areas and sources, unique area priorities."""
+    problems: list[Problem] = []
+    entries: dict[str, tuple[str, Entry]] = {}
+    areas: dict[str, tuple[str, ServiceArea]] = {}
+    sources: dict[str, tuple[str, Source]] = {}
+    line_maps = {name: yaml_lines.load(text, name)[1] for name, text, _ in parsed}
+
+    def where(name: str, path: tuple) -> int:
+        return yaml_lines.line_of(line_maps[name], path)
+
+    for name, _, doc in parsed:
+        for i, source in enumerate(doc.sources):
+            if source.id in sources and sources[source.id][1] != source:
+                problems.append(Problem(name, where(name, ("sources", i, "id")), f"sources[{i}].id",
+                                        f"source {source.id!r} is defined differently in {sources[source.id][0]}"))
+            sources.setdefault(source.id, (name, source))
+        for i, area in enumerate(doc.service_areas):
+            if area.id in areas and areas[area.id][1] != area:
+                problems.append(Problem(name, where(name, ("service_areas", i, "id")), f"service_areas[{i}].id",
+                                        f"service area {area.id!r} is defined differently in {areas[area.id][0]}"))
+            areas.setdefault(area.id, (name, area))
+    by_priority: dict[int, str] = {}
+    for area_id, (name, area) in sorted(areas.items()):
+        if area.priority in by_priority and by_priority[area.priority] != area_id:
+            problems.append(Problem(name, 1, "service_areas",
+                                    f"priority {area.priority} of {area_id!r} is also the priority of "
+                                    f"{by_priority[area.priority]!r}"))
+        by_priority.setdefault(area.priority, area_id)
+    for name, _, doc in parsed:
+        for i, entry in enumerate(doc.entries):
+            here = ("entries", i)
+            if entry.id in entries:
+                problems.append(Problem(name, where(name, here + ("id",)), f"entries[{i}].id",
+                                        f"duplicate id {entry.id!r} (first in {entries[entry.id][0]})"))
+                continue
+            entries[entry.id] = (name, entry)
+            if entry.service_area not in areas:
+                problems.append(Problem(name, where(name, here + ("service_area",)), f"entries[{i}].service_area",
+                                        f"unknown service area {entry.service_area!r}; define it under service_areas"))
+            if entry.provenance.source not in sources:
+                problems.append(Problem(name, where(name, here + ("provenance", "source")),
+                                        f"entries[{i}].provenance.source",
+                                        f"unknown source {entry.provenance.source!r}; define it under sources"))
+    if problems:
+        raise CatalogueError(problems)
+    return Catalogue(
+        entries=tuple(e for _, (_, e) in sorted(entries.items())),
+        service_areas={k: v for k, (_, v) in sorted(areas.items())},
+        sources={k: v for k, (_, v) in sorted(sources.items())},
+        files=tuple(name for name, _, _ in parsed),
+    )

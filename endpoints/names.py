@@ -1,0 +1,113 @@
+"""Parsing and validation of single destinations: FQDNs, wildcards, numbered patterns, addresses, ports.
+
+Pure functions; every check raises ``ValueError`` with a message meant for a human reading
+``FILE:LINE: field: message``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from functools import lru_cache
+
+from publicsuffixlist import PublicSuffixList
+
+_LABEL = re.compile(r"^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$")
+MAX_NAME = 253
+MAX_LABEL = 63
+
+
+@lru_cache(maxsize=1)
+def _public_suffixes() -> PublicSuffixList:
+    return PublicSuffixList()
+
+
+def is_public_suffix(name: str) -> bool:
+    """True when ``name`` is itself a public suffix (``com``, ``co.uk``, ``azureedge.net`` is not)."""
+    return _public_suffixes().is_public(name)
+
+
+def normalise_fqdn(value: str) -> str:
+    """Lowercase, strip one trailing dot, and check RFC 1035 shape (underscores allowed, as DNS does)."""
+    name = value.strip()
+    if name != value:
+        raise ValueError(f"{value!r}: leading or trailing spaces")
+    name = name.lower()
+    if name.endswith("."):
+        name = name[:-1]
+    if not name:
+        raise ValueError("empty name")
+    if len(name) > MAX_NAME:
+        raise ValueError(f"{value!r}: name is {len(name)} characters, more than {MAX_NAME}")
+    for label in name.split("."):
+        if not label:
+            raise ValueError(f"{value!r}: empty label")
+        if len(label) > MAX_LABEL:
+            raise ValueError(f"{value!r}: label {label[:20]!r}... is {len(label)} characters, more than {MAX_LABEL}")
+        if not _LABEL.match(label):
+            raise ValueError(f"{value!r}: label {label!r} has a character that is not a letter, digit, '-' or '_', "
+                             "or starts or ends with '-'")
+    if "." not in name:
+        raise ValueError(f"{value!r}: not a fully qualified name (no dot)")
+    if name.split(".")[-1].isdigit():
+        raise ValueError(f"{value!r}: top-level label is numeric; write addresses as addresses")
+    return name
+
+
+def normalise_wildcard(value: str) -> str:
+    """``*.example.com``: the wildcard must be the whole left-most label and never sit on a public suffix."""
+    text = value.strip().lower()
+    if text == "*":
+        raise ValueError("a bare '*' allows every name; use allow_any with a justification")
+    if text.count("*") != 1 or not text.startswith("*."):
+        raise ValueError(f"{value!r}: a wildcard must be the whole left-most label, as in '*.example.com'")
+    base = normalise_fqdn(text[2:])
+    if is_public_suffix(base):
+        raise ValueError(f"{value!r}: wildcard directly on the public suffix {base!r}")
+    return "*." + base
+
+
+NUMBER_MARK = "#"
+
+
+def normalise_numbered(pattern: str, first: int, last: int) -> str:
+    """A numbered host pattern such as ``#-courier.push.apple.com`` with ``#`` from ``first`` to ``last``."""
+    text = pattern.strip().lower()
+    if text.count(NUMBER_MARK) != 1:
+        raise ValueError(f"{pattern!r}: a numbered pattern has exactly one '#'")
+    if "*" in text:
+        raise ValueError(f"{pattern!r}: a numbered pattern takes no '*'")
+    if not 0 <= first <= last:
+        raise ValueError(f"numbered range {first}..{last} is empty or negative")
+    # Both ends must give valid names.
+    normalise_fqdn(text.replace(NUMBER_MARK, str(first)))
+    normalise_fqdn(text.replace(NUMBER_MARK, str(last)))
+    return text
+
+
+def expand_numbered(pattern: str, first: int, last: int) -> list[str]:
+    return [pattern.replace(NUMBER_MARK, str(n)) for n in range(first, last + 1)]
+
+
+def normalise_network(value: str) -> str:
+    """An IPv4/IPv6 address or CIDR, in canonical form (host bits must be zero)."""
+    text = value.strip()
+    try:
+        if "/" in text:
+            net = ipaddress.ip_network(text, strict=True)
+        else:
+            net = ipaddress.ip_network(ipaddress.ip_address(text))
+    except ValueError as err:
+        raise ValueError(f"{value!r}: not a valid address or CIDR ({err})") from None
+    return str(net)
+
+
+ANY_NETWORKS = {"0.0.0.0/0", "::/0"}
+
+
+def looks_like_address(value: str) -> bool:
+    text = value.strip()
+    if ":" in text:
+        return True
+    head = text.split("/")[0]
+    return bool(head) and all(part.isdigit() for part in head.split("."))

@@ -12,8 +12,17 @@ from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from . import names
+
+
+def located(at: tuple[Any, ...], message: str) -> PydanticCustomError:
+    """An error a model validator raises about one of its parts, e.g. ``("destinations", 2)``.
+
+    The loader appends ``at`` to the error's location so the line points at that part.
+    """
+    return PydanticCustomError("located", message.replace("{", "{{").replace("}", "}}"), {"at": at})
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
 Identifier = Annotated[str, Field(pattern=ID_PATTERN)]
@@ -133,7 +142,7 @@ class Destination(Strict):
             value = names.normalise_numbered(str(data["numbered"]), first, last)
             return {"kind": DestinationKind.NUMBERED, "value": value, "first": first, "last": last}
         if isinstance(data, dict):
-            return data
+            return _checked(data)
         raise ValueError(f"{data!r} is not a destination (a host name, wildcard, address, CIDR "
                          "or {numbered, first, last})")
 
@@ -168,6 +177,22 @@ def _classify(text: str) -> dict[str, Any]:
     if names.NUMBER_MARK in stripped:
         raise ValueError(f"{text!r}: a numbered pattern is written {{numbered: '{stripped}', first: N, last: M}}")
     return {"kind": DestinationKind.FQDN, "value": names.normalise_fqdn(text)}
+
+
+def _checked(data: dict[str, Any]) -> dict[str, Any]:
+    """``{kind, value, ...}`` as written by code: the value gets the same checks as a written string."""
+    kind, value = data.get("kind"), data.get("value")
+    if not isinstance(value, str) or kind not in set(DestinationKind):
+        return data  # the field validation reports it
+    if kind == DestinationKind.NUMBERED:
+        first, last = data.get("first"), data.get("last")
+        if isinstance(first, int) and isinstance(last, int):
+            return {**data, "value": names.normalise_numbered(value, first, last)}
+        return data
+    classified = _classify(value)
+    if classified["kind"] != kind:
+        raise ValueError(f"{value!r} is a destination of kind {classified['kind'].value}, not {kind}")
+    return {**data, **classified}
 
 
 class Reference(Strict):
@@ -217,16 +242,20 @@ class Entry(Strict):
                 raise ValueError("an endpoints entry needs at least one service")
         elif self.kind is EntryKind.PEER_TO_PEER:
             if self.destinations:
-                raise ValueError("a peer-to-peer entry has no destinations: a stack names its peer ranges")
+                raise located(("destinations",), "a peer-to-peer entry has no destinations: "
+                                                 "a stack names its peer ranges")
             if not self.services:
                 raise ValueError("a peer-to-peer entry needs at least one service")
         elif self.kind is EntryKind.REFERENCE:
             if self.destinations or self.services:
-                raise ValueError("a reference entry has no destinations or services")
+                raise located(("destinations" if self.destinations else "services",),
+                              "a reference entry has no destinations or services")
             if not self.references:
                 raise ValueError("a reference entry needs at least one reference")
-        if any(d.kind is DestinationKind.ANY for d in self.destinations) and self.allow_any is None:
-            raise ValueError("destination '*', 0.0.0.0/0 or ::/0 needs allow_any with a justification")
+        for i, dest in enumerate(self.destinations):
+            if dest.kind is DestinationKind.ANY and self.allow_any is None:
+                raise located(("destinations", i), f"{dest.value!r} allows every destination; it needs "
+                                                   "allow_any: {justification: ...} on the entry")
         return self
 
     def to_data(self) -> dict[str, Any]:

@@ -23,7 +23,7 @@ def _public_suffixes() -> PublicSuffixList:
 
 
 def is_public_suffix(name: str) -> bool:
-    """True when ``name`` is itself a public suffix (``com``, ``co.uk``, ``azureedge.net`` is not)."""
+    """True when ``name`` is itself a public suffix: ``com``, ``co.uk``, also private ones like ``azureedge.net``."""
     return _public_suffixes().is_public(name)
 
 
@@ -61,10 +61,11 @@ def normalise_wildcard(value: str) -> str:
         raise ValueError("a bare '*' allows every name; use allow_any with a justification")
     if text.count("*") != 1 or not text.startswith("*."):
         raise ValueError(f"{value!r}: a wildcard must be the whole left-most label, as in '*.example.com'")
-    base = normalise_fqdn(text[2:])
+    base = text[2:].removesuffix(".")
+    # Before the shape check: '*.com' is refused for its suffix, not for 'com' having no dot.
     if is_public_suffix(base):
         raise ValueError(f"{value!r}: wildcard directly on the public suffix {base!r}")
-    return "*." + base
+    return "*." + normalise_fqdn(base)
 
 
 NUMBER_MARK = "#"
@@ -92,13 +93,20 @@ def expand_numbered(pattern: str, first: int, last: int) -> list[str]:
 def normalise_network(value: str) -> str:
     """An IPv4/IPv6 address or CIDR, in canonical form (host bits must be zero)."""
     text = value.strip()
+    v6 = ":" in text
+    family, bits = ("IPv6", 128) if v6 else ("IPv4", 32)
+    head, slash, prefix = text.partition("/")
+    if "%" in head:
+        raise ValueError(f"{value!r}: a zone index ('%...') has no place in a firewall rule")
+    if slash and not (prefix.isdigit() and int(prefix) <= bits):
+        raise ValueError(f"{value!r}: prefix length /{prefix} is not valid for {family} (/0 to /{bits})")
     try:
-        if "/" in text:
-            net = ipaddress.ip_network(text, strict=True)
-        else:
-            net = ipaddress.ip_network(ipaddress.ip_address(text))
+        address = ipaddress.IPv6Address(head) if v6 else ipaddress.IPv4Address(head)
     except ValueError as err:
-        raise ValueError(f"{value!r}: not a valid address or CIDR ({err})") from None
+        raise ValueError(f"{value!r}: not a valid {family} address ({err})") from None
+    net = ipaddress.ip_network(f"{address}/{int(prefix) if slash else bits}", strict=False)
+    if net.network_address != address:
+        raise ValueError(f"{value!r}: host bits are set; the network is {net}")
     return str(net)
 
 

@@ -1,0 +1,45 @@
+"""Which catalogue entries a stack deploys."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..endpoints.loader import Catalogue
+from ..endpoints.models import Entry
+
+
+@dataclass(frozen=True)
+class Selection:
+    """``service_areas``/``regions`` of None mean all. Entries without regions are global and always kept."""
+
+    service_areas: frozenset[str] | None = None
+    regions: frozenset[str] | None = None
+    include_optional: bool = True
+    entry_ids: frozenset[str] | None = None  # an explicit allow-list of ids, when given
+
+    def keeps(self, entry: Entry) -> bool:
+        if self.entry_ids is not None and entry.id not in self.entry_ids:
+            return False
+        if self.service_areas is not None and entry.service_area not in self.service_areas:
+            return False
+        if self.regions is not None and entry.regions and not set(entry.regions) & self.regions:
+            return False
+        return self.include_optional or entry.required
+
+
+def unknown_names(catalogue: Catalogue, selection: Selection) -> list[str]:
+    """Areas, regions or ids the selection names that the catalogue does not have (likely typos)."""
+    problems = []
+    if selection.service_areas is not None:
+        problems += [f"unknown service area {a!r}" for a in sorted(selection.service_areas - set(catalogue.service_areas))]
+    if selection.regions is not None:
+        known = {r for e in catalogue.entries for r in e.regions}
+        problems += [f"unknown region {r!r}" for r in sorted(selection.regions - known)]
+    if selection.entry_ids is not None:
+        known_ids = {e.id for e in catalogue.entries}
+        problems += [f"unknown entry id {i!r}" for i in sorted(selection.entry_ids - known_ids)]
+    return problems
+
+
+def select(catalogue: Catalogue, selection: Selection) -> list[Entry]:
+    return [entry for entry in catalogue.entries if selection.keeps(entry)]

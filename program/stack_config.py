@@ -1,0 +1,199 @@
+"""The stack configuration: the ``endpoint-firewall:`` namespace of ``stacks/Pulumi.<stack>.yaml``.
+
+One pydantic model serves both the Pulumi program (values from ``pulumi.Config``) and ``epfw`` (values
+read from the stack file with line numbers). Keys are camelCase as in Pulumi config files; unknown keys
+are refused with the key named, before anything is registered.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic.alias_generators import to_camel
+
+from ..endpoints import names, yaml_lines
+from ..endpoints.errors import CatalogueError, Problem
+from ..planning.selection import Selection
+
+NAMESPACE = "endpoint-firewall"
+
+
+class ConfigModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, alias_generator=to_camel, populate_by_name=True)
+
+
+def _networks(values: list[str]) -> tuple[str, ...]:
+    out = []
+    for value in values:
+        net = names.normalise_network(value)
+        if net in names.ANY_NETWORKS:
+            raise ValueError(f"{value!r} is every address; name the real ranges")
+        out.append(net)
+    return tuple(out)
+
+
+class SelectionConfig(ConfigModel):
+    service_areas: tuple[str, ...] | None = Field(None, description="service area ids; omitted: all")
+    regions: tuple[str, ...] | None = Field(None, description="region tags; omitted: all")
+    include_optional: bool = True
+    entries: tuple[str, ...] | None = Field(None, description="explicit entry ids; omitted: all")
+
+    def to_selection(self) -> Selection:
+        as_set = lambda v: None if v is None else frozenset(v)  # noqa: E731
+        return Selection(service_areas=as_set(self.service_areas), regions=as_set(self.regions),
+                         include_optional=self.include_optional, entry_ids=as_set(self.entries))
+
+
+class AzureTarget(StrEnum):
+    POLICY = "policy"    # FirewallPolicyRuleCollectionGroups on a Firewall Policy
+    CLASSIC = "classic"  # rule collections on an AzureFirewall resource
+
+
+class AzureLimits(ConfigModel):
+    """Defaults from Microsoft's documentation (Azure Firewall limits); every number is configurable."""
+
+    priority_min: int = 100
+    priority_max: int = 65000
+    group_max_bytes: int = 2_000_000
+    network_pairs_max: int = 20_000
+    network_fqdns_warn: int = 1_000
+    groups_per_policy_max: int = 60
+    ip_group_max_addresses: int = 5_000
+    ip_groups_max: int = 200
+
+
+class NewPolicy(ConfigModel):
+    location: str
+    sku_tier: Literal["Standard", "Premium", "Basic"] = "Standard"
+
+
+class AzureConfig(ConfigModel):
+    enabled: bool = True
+    target: AzureTarget = AzureTarget.POLICY
+    resource_group_name: str = Field(min_length=1)
+    policy_name: str | None = Field(None, description="existing Firewall Policy (target policy)")
+    create_policy: NewPolicy | None = Field(None, description="create the policy instead of using an existing one")
+    firewall_name: str | None = Field(None, description="existing AzureFirewall (target classic)")
+    location: str | None = None
+    dns_proxy: bool = Field(False, description="DNS proxy is on: FQDNs may be used in network rules")
+    ip_group_threshold: int = Field(50, ge=1, description="address sets larger than this go into IP Groups")
+    name_prefix: str = Field("epfw", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,30}$")
+    limits: AzureLimits = AzureLimits()
+
+    @model_validator(mode="after")
+    def _target(self) -> AzureConfig:
+        if self.target is AzureTarget.POLICY and not (self.policy_name or self.create_policy):
+            raise ValueError("target policy needs policyName (an existing policy) or createPolicy")
+        if self.target is AzureTarget.POLICY and self.create_policy and not self.policy_name:
+            raise ValueError("createPolicy needs policyName (the name of the policy to create)")
+        if self.target is AzureTarget.CLASSIC and not self.firewall_name:
+            raise ValueError("target classic needs firewallName")
+        return self
+
+
+class RuleOrder(StrEnum):
+    DEFAULT_ACTION_ORDER = "DEFAULT_ACTION_ORDER"
+    STRICT_ORDER = "STRICT_ORDER"
+
+
+class FqdnMode(StrEnum):
+    DOMAIN_LIST = "domain-list"  # AWS generated domain-list rules (.x.com also matches x.com, any port)
+    EXACT = "exact"              # Suricata rules: exact ports, *.x.com never matches x.com
+
+
+class AwsLimits(ConfigModel):
+    """Defaults from AWS Network Firewall quotas; every number is configurable."""
+
+    capacity_max: int = 30_000
+    rules_string_max_bytes: int = 2_000_000
+    rule_max_chars: int = 8_192
+
+
+class AwsPolicyConfig(ConfigModel):
+    name: str = Field(pattern=r"^[a-zA-Z0-9-]{1,128}$")
+    stateful_default_actions: tuple[str, ...] = ("aws:drop_established", "aws:alert_established")
+
+
+class AwsConfig(ConfigModel):
+    enabled: bool = True
+    name_prefix: str = Field("epfw", pattern=r"^[a-zA-Z0-9-]{1,40}$")
+    rule_order: RuleOrder = RuleOrder.DEFAULT_ACTION_ORDER
+    fqdn_mode: FqdnMode = FqdnMode.DOMAIN_LIST
+    capacity_headroom: float = Field(0.5, ge=0, le=10, description="extra capacity as a fraction of what is used")
+    capacity_minimum: int = Field(100, ge=1)
+    base_sid: int = Field(1_000_000, ge=1, le=3_999_000_000)
+    firewall_policy: AwsPolicyConfig | None = None
+    limits: AwsLimits = AwsLimits()
+
+
+class StackConfig(ConfigModel):
+    """Everything under ``endpoint-firewall:`` in a stack file."""
+
+    source_ranges: tuple[str, ...] = Field(min_length=1, description="managed-device source CIDRs (HOME_NET)")
+    peer_ranges: tuple[str, ...] = Field((), description="peer ranges for peer-to-peer entries; empty: none")
+    catalogue: tuple[str, ...] | None = Field(None, description="catalogue files; omitted: the shipped catalogue")
+    selection: SelectionConfig = SelectionConfig()
+    azure: AzureConfig | None = None
+    aws: AwsConfig | None = None
+
+    @field_validator("source_ranges", "peer_ranges", mode="before")
+    @classmethod
+    def _nets(cls, value: Any) -> Any:
+        return _networks(value) if isinstance(value, (list, tuple)) else value
+
+    @model_validator(mode="after")
+    def _some_cloud(self) -> StackConfig:
+        if not ((self.azure and self.azure.enabled) or (self.aws and self.aws.enabled)):
+            raise ValueError("configure at least one enabled cloud: azure or aws")
+        return self
+
+
+class ConfigError(CatalogueError):
+    """Located problems in a stack's configuration."""
+
+
+def parse(values: dict[str, Any], filename: str, lines: dict | None = None,
+          line_prefix: tuple = ()) -> StackConfig:
+    """Validate the namespace's values (keys without the ``endpoint-firewall:`` prefix)."""
+    try:
+        return StackConfig.model_validate(values)
+    except ValidationError as err:
+        problems = []
+        for item in err.errors(include_url=False):
+            loc = tuple(item["loc"])
+            message = item["msg"].removeprefix("Value error, ")
+            if item["type"] == "extra_forbidden":
+                message = "unknown key"
+            elif item["type"] == "missing":
+                message = "missing required key"
+            key = f"{NAMESPACE}:{yaml_lines.dotted(loc)}" if loc else NAMESPACE
+            line = yaml_lines.line_of(lines, line_prefix + _yaml_path(loc)) if lines else 1
+            problems.append(Problem(filename, line, key, message))
+        raise ConfigError(problems) from None
+
+
+def _yaml_path(loc: tuple) -> tuple:
+    return (f"{NAMESPACE}:{loc[0]}",) + tuple(loc[1:]) if loc else ()
+
+
+def stack_file(project_dir: Path, stack: str) -> Path:
+    return project_dir / "stacks" / f"Pulumi.{stack}.yaml"
+
+
+def load_stack_file(path: Path) -> StackConfig:
+    """Read ``config:`` of a stack file; keys outside our namespace (e.g. ``azure-native:location``) pass."""
+    name = str(path)
+    if not path.exists():
+        raise ConfigError([Problem(name, 1, "file", "no such stack file")])
+    try:
+        data, lines = yaml_lines.load(path.read_text(encoding="utf-8"), name)
+    except yaml_lines.YamlProblem as err:
+        raise ConfigError([err.problem]) from None
+    config = (data or {}).get("config") if isinstance(data, dict) else None
+    if not isinstance(config, dict):
+        raise ConfigError([Problem(name, 1, "config", "a stack file has a 'config:' mapping")])
+    values = {k.split(":", 1)[1]: v for k, v in config.items() if k.startswith(f"{NAMESPACE}:")}
+    return parse(values, name, lines, ("config",))

@@ -17,8 +17,8 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 demo: $(STAMP)
+	$(BIN)/epfw validate
 	$(BIN)/epfw render --stack dev --out build/dev
-	$(BIN)/epfw show build/dev
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

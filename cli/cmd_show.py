@@ -1,0 +1,22 @@
+"""``epfw show DIR``: print the tables of a render folder."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from .errors import UserError
+from .tables import print_render
+
+
+def read_render_dir(folder: Path) -> dict[str, str]:
+    if not (folder / "summary.json").exists():
+        raise UserError(f"{folder}: not a render folder (no summary.json); run epfw render first")
+    return {str(p.relative_to(folder)): p.read_text(encoding="utf-8")
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("show", help="print the tables of a render folder")
+    parser.add_argument("folder", type=Path)
+    parser.set_defaults(handler=lambda args: print_render(read_render_dir(args.folder)) or 0)

@@ -1,0 +1,53 @@
+"""The Pulumi program: stack config -> catalogue selection -> plan -> the Azure and AWS components.
+
+``__main__.py`` calls :func:`run`. Everything that can fail on bad input (config, catalogue, plan,
+rendering) fails before the first resource is registered.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pulumi
+
+from ..endpoints.loader import Catalogue, load_catalogue
+from ..planning.planner import build_plan
+from ..planning.rules import Plan
+from ..planning.selection import unknown_names
+from .pulumi_config import read_stack_config
+from .stack_config import ConfigError, StackConfig, NAMESPACE
+from ..endpoints.errors import Problem
+
+
+def load_selected(config: StackConfig, project_dir: Path, origin: str) -> tuple[Catalogue, Plan]:
+    """Load the stack's catalogue and plan its selection (pure; shared with ``epfw``)."""
+    files = [project_dir / f for f in config.catalogue] if config.catalogue else None
+    catalogue = load_catalogue(files)
+    problems = unknown_names(catalogue, config.selection.to_selection())
+    if problems:
+        raise ConfigError([Problem(origin, 1, f"{NAMESPACE}:selection", p) for p in problems])
+    plan = build_plan(catalogue, config.selection.to_selection(), config.source_ranges, config.peer_ranges)
+    return catalogue, plan
+
+
+def run(project_dir: Path | None = None) -> None:
+    project_dir = project_dir or Path.cwd()
+    stack = pulumi.get_stack()
+    config = read_stack_config(stack)
+    _, plan = load_selected(config, project_dir, f"stack {stack} config")
+    deploy(plan, config)
+
+
+def deploy(plan: Plan, config: StackConfig) -> None:
+    """Instantiate the components; render first, so a render error registers nothing."""
+    from ..components.aws_network_firewall import AwsNetworkFirewallRules, AwsNetworkFirewallRulesArgs
+    from ..components.azure_firewall import AzureFirewallRules, AzureFirewallRulesArgs
+
+    pulumi.export("catalogueDigest", plan.digest)
+    pulumi.export("selectedEntries", len(plan.selected_entries))
+    if config.azure and config.azure.enabled:
+        azure = AzureFirewallRules("azure", AzureFirewallRulesArgs(plan=plan, config=config.azure))
+        pulumi.export("azure", azure.outputs)
+    if config.aws and config.aws.enabled:
+        aws = AwsNetworkFirewallRules("aws", AwsNetworkFirewallRulesArgs(plan=plan, config=config.aws))
+        pulumi.export("aws", aws.outputs)

@@ -1,0 +1,139 @@
+"""The cloud-neutral plan: grouping, merging, covering, selection, determinism."""
+
+from __future__ import annotations
+
+import ipaddress
+import random
+
+from hypothesis import given, settings, strategies as st
+
+from endpoint_firewall.endpoints.loader import load_catalogue, merge, parse_file
+from endpoint_firewall.planning import addresses
+from endpoint_firewall.planning.planner import build_plan
+from endpoint_firewall.planning.rules import RuleKind
+from endpoint_firewall.planning.selection import Selection
+
+SOURCES = ["10.10.0.0/16"]
+
+
+def plan_all(**kwargs):
+    return build_plan(load_catalogue(), Selection(**kwargs), SOURCES, SOURCES)
+
+
+def rule(plan, name):
+    matches = [r for r in plan.rules if r.name == name]
+    assert matches, f"no rule {name}; have {[r.name for r in plan.rules]}"
+    return matches[0]
+
+
+def test_address_shared_by_two_rows_is_one_destination_that_remembers_both_entries():
+    web = rule(plan_all(), "intune-core-ip-tcp80-tcp443")
+    assert web.destinations.count("52.160.70.20/32") == 1
+    assert set(web.origin_of("52.160.70.20/32")) == {"intune-core-portal", "intune-core-fei-msua"}
+
+
+def test_exact_hosts_under_a_wildcard_of_the_same_services_are_covered_not_lost():
+    web = rule(plan_all(), "intune-core-fqdn-http80-https443")
+    assert "portal.manage.microsoft.com" not in web.destinations
+    assert ("portal.manage.microsoft.com", "*.manage.microsoft.com") in web.covered
+    assert "intune-core-portal" in web.origin_of("*.manage.microsoft.com")
+    # *.x.com never covers x.com: the apex stays an explicit destination.
+    assert "manage.microsoft.com" in web.destinations
+
+
+def test_wip_port_444_is_its_own_rule_and_not_covered_by_the_80_443_wildcard():
+    wip = rule(plan_all(), "intune-core-fqdn-https444")
+    assert wip.destinations == ("wip.mam.manage.microsoft.com",)
+
+
+def test_numbered_pattern_expands_to_exactly_51_hosts_and_never_a_wildcard():
+    apns = rule(plan_all(), "apple-fqdn-tls443-tls5223")
+    assert len(apns.destinations) == 51
+    assert {f"{n}-courier.push.apple.com" for n in range(51)} == set(apns.destinations)
+    assert not any("*" in d for d in apns.destinations)
+
+
+def test_region_selection_keeps_only_that_regions_cdn_and_all_global_entries():
+    plan = plan_all(regions=frozenset({"north-america"}))
+    cdn = rule(plan, "win32-cdn-fqdn-http80-https443")
+    assert set(cdn.destinations) == {f"naprodimedata{s}.azureedge.net" for s in ("pri", "sec", "hotfix")}
+    assert "intune-core-portal" in plan.selected_entries
+
+
+def test_optional_entries_are_left_out_when_the_stack_says_so():
+    plan = plan_all(include_optional=False)
+    assert not [r for r in plan.rules if r.kind is RuleKind.PEER]
+    assert "endpoint-analytics" not in plan.selected_entries
+
+
+def test_peer_to_peer_needs_peer_ranges_and_says_so_when_missing():
+    plan = build_plan(load_catalogue(), Selection(), SOURCES, peer_ranges=())
+    reasons = {s.entry: s.reason for s in plan.skipped}
+    assert "no peer ranges" in reasons["delivery-optimization-peers-tcp"]
+    with_peers = plan_all()
+    p2p = rule(with_peers, "delivery-optimization-p2p-tcp7680")
+    assert p2p.destinations == ("10.10.0.0/16",)
+
+
+def test_reference_entries_are_listed_as_skipped_with_their_links():
+    reasons = {s.entry: s.reason for s in plan_all().skipped}
+    assert reasons["apple-references"].startswith("reference only: https://support.apple.com/HT202944")
+
+
+def test_plan_is_the_same_whatever_the_order_of_files_and_entries():
+    path = load_catalogue().files[0]
+    text = open(path, encoding="utf-8").read()
+    doc = parse_file(text, path)
+    entries = list(doc.entries)
+    random.Random(7).shuffle(entries)
+    half = len(entries) // 2
+    first = doc.model_copy(update={"entries": tuple(entries[:half])})
+    second = doc.model_copy(update={"entries": tuple(entries[half:])})
+    shuffled = merge([("b.yaml", text, second), ("a.yaml", text, first)])
+    a = build_plan(load_catalogue(), Selection(), SOURCES, SOURCES)
+    b = build_plan(shuffled, Selection(), SOURCES, SOURCES)
+    assert a == b
+    assert a.digest == b.digest
+
+
+def test_wildcard_on_plain_tcp_is_skipped_with_a_reason(tmp_path):
+    f = tmp_path / "c.yaml"
+    f.write_text("""schema_version: 1
+sources: [{id: s, title: t, url: "https://example.org/", date: 2020-01-01}]
+service_areas: [{id: a, title: A, priority: 100}]
+entries:
+  - id: e
+    service_area: a
+    description: d
+    destinations: ["*.example.org", host.example.org]
+    services: [{protocol: tcp, port: 5000}]
+    provenance: {source: s, section: x}
+""")
+    plan = build_plan(load_catalogue([f]), Selection(), SOURCES)
+    assert [r.kind for r in plan.rules] == [RuleKind.HOST_NETWORK]
+    assert plan.rules[0].destinations == ("host.example.org",)
+    assert plan.skipped[0].destination == "*.example.org"
+    assert "no firewall resolves a wildcard" in plan.skipped[0].reason
+
+
+def test_adjacent_cidrs_merge_and_contained_ones_disappear():
+    assert addresses.merge(["10.0.0.0/25", "10.0.0.128/25", "10.0.0.7/32", "2001:db8::/33", "2001:db8:8000::/33"]) == [
+        "10.0.0.0/24", "2001:db8::/32"]
+
+
+def _addresses(nets):
+    out = set()
+    for n in nets:
+        out.update(int(a) for a in ipaddress.ip_network(n))
+    return out
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 255), st.integers(24, 32)), min_size=1, max_size=12))
+def test_merge_never_widens_or_narrows(items):
+    nets = [str(ipaddress.ip_network(f"10.0.{third}.0/{prefix}", strict=False)) if prefix == 24 else
+            str(ipaddress.ip_network(f"10.0.0.{third}/{prefix}", strict=False)) for third, prefix in items]
+    merged = addresses.merge(nets)
+    assert _addresses(merged) == _addresses(nets)
+    assignment = addresses.assign(nets, merged)
+    assert sorted(v for vs in assignment.values() for v in vs) == sorted(nets)

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from . import yaml_lines
 from .errors import CatalogueError, Problem
-from .models import CatalogueFile, Entry, ServiceArea, Source
+from .models import ID_PATTERN, URL_PATTERN, CatalogueFile, Entry, ServiceArea, Source
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,8 @@ def read_text(path: Path) -> str:
         return raw.decode("utf-8")
     except UnicodeDecodeError as err:
         line = raw[: err.start].count(b"\n") + 1
-        raise CatalogueError([Problem(name, line, "file", f"not UTF-8 (byte {err.start})")]) from None
+        raise CatalogueError([Problem(name, line, "file", f"not UTF-8: byte 0x{raw[err.start]:02x} cannot be "
+                                      "decoded; save the file as UTF-8")]) from None
 
 
 def parse_file(text: str, filename: str) -> CatalogueFile:
@@ -74,13 +75,10 @@ def _located(err: ValidationError, lines: dict, filename: str) -> list[Problem]:
     problems = []
     for item in err.errors(include_url=False):
         loc = tuple(item["loc"])
-        message = item["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
-        if item["type"] == "extra_forbidden":
-            message = f"unknown key {loc[-1]!r}"
-        elif item["type"] == "missing":
-            message = f"missing required key {loc[-1]!r}"
+        if item["type"] == "located":
+            loc += tuple(item["ctx"]["at"])
         problems.append(Problem(filename, yaml_lines.line_of(lines, loc), yaml_lines.dotted(loc) or "file",
-                                message))
+                                _message(item, loc)))
     # One bad value can fail several union branches with the same location: keep the first per place.
     seen, unique = set(), []
     for p in problems:
@@ -88,6 +86,29 @@ def _located(err: ValidationError, lines: dict, filename: str) -> list[Problem]:
             seen.add((p.line, p.field))
             unique.append(p)
     return unique
+
+
+def _message(item: dict, loc: tuple) -> str:
+    """Pydantic's message, reworded where it would puzzle a person editing YAML."""
+    kind, ctx, key = item["type"], item.get("ctx", {}), loc[-1] if loc else "file"
+    if kind == "extra_forbidden":
+        return f"unknown key {key!r}"
+    if kind == "missing":
+        return f"missing required key {key!r}"
+    if kind == "enum":
+        return f"unknown {key} {item['input']!r}; expected {ctx['expected']}"
+    if kind == "string_pattern_mismatch":
+        return f"{item['input']!r} {PATTERN_HELP.get(ctx['pattern'], 'has the wrong form')}"
+    if kind in ("tuple_type", "list_type"):
+        return "expected a list" + (", found nothing" if item["input"] is None else f", found {item['input']!r}")
+    return item["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
+
+
+PATTERN_HELP = {
+    ID_PATTERN: "is not an id: lowercase letters, digits and '-', starting with a letter or digit, "
+                "at most 63 characters",
+    URL_PATTERN: "is not an https:// URL",
+}
 
 
 def load_catalogue(paths: Iterable[Path | str] | None = None) -> Catalogue:
@@ -112,8 +133,10 @@ def merge(parsed: Sequence[tuple[str, str, CatalogueFile]]) -> Catalogue:
     """Cross-file checks: unique ids, known areas and sources, unique area priorities."""
     problems: list[Problem] = []
     entries: dict[str, tuple[str, Entry]] = {}
+    first_at: dict[str, str] = {}  # entry id -> FILE:LINE of its first definition
     areas: dict[str, tuple[str, ServiceArea]] = {}
     sources: dict[str, tuple[str, Source]] = {}
+    by_priority: dict[int, str] = {}
     line_maps = {name: yaml_lines.load(text, name)[1] for name, text, _ in parsed}
 
     def where(name: str, path: tuple) -> int:
@@ -126,25 +149,27 @@ def merge(parsed: Sequence[tuple[str, str, CatalogueFile]]) -> Catalogue:
                                         f"source {source.id!r} is defined differently in {sources[source.id][0]}"))
             sources.setdefault(source.id, (name, source))
         for i, area in enumerate(doc.service_areas):
-            if area.id in areas and areas[area.id][1] != area:
-                problems.append(Problem(name, where(name, ("service_areas", i, "id")), f"service_areas[{i}].id",
-                                        f"service area {area.id!r} is defined differently in {areas[area.id][0]}"))
-            areas.setdefault(area.id, (name, area))
-    by_priority: dict[int, str] = {}
-    for area_id, (name, area) in sorted(areas.items()):
-        if area.priority in by_priority and by_priority[area.priority] != area_id:
-            problems.append(Problem(name, 1, "service_areas",
-                                    f"priority {area.priority} of {area_id!r} is also the priority of "
-                                    f"{by_priority[area.priority]!r}"))
-        by_priority.setdefault(area.priority, area_id)
+            if area.id in areas:
+                if areas[area.id][1] != area:
+                    problems.append(Problem(name, where(name, ("service_areas", i, "id")), f"service_areas[{i}].id",
+                                            f"service area {area.id!r} is defined differently in {areas[area.id][0]}"))
+                continue
+            areas[area.id] = (name, area)
+            if area.priority in by_priority:
+                problems.append(Problem(name, where(name, ("service_areas", i, "priority")),
+                                        f"service_areas[{i}].priority",
+                                        f"priority {area.priority} of {area.id!r} is also the priority of "
+                                        f"{by_priority[area.priority]!r}"))
+            by_priority.setdefault(area.priority, area.id)
     for name, _, doc in parsed:
         for i, entry in enumerate(doc.entries):
             here = ("entries", i)
             if entry.id in entries:
                 problems.append(Problem(name, where(name, here + ("id",)), f"entries[{i}].id",
-                                        f"duplicate id {entry.id!r} (first in {entries[entry.id][0]})"))
+                                        f"duplicate id {entry.id!r} (first at {first_at[entry.id]})"))
                 continue
             entries[entry.id] = (name, entry)
+            first_at[entry.id] = f"{name}:{where(name, here + ('id',))}"
             if entry.service_area not in areas:
                 problems.append(Problem(name, where(name, here + ("service_area",)), f"entries[{i}].service_area",
                                         f"unknown service area {entry.service_area!r}; define it under service_areas"))

@@ -17,15 +17,18 @@ from pydantic_core import PydanticCustomError
 from . import names
 
 
+ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
+Identifier = Annotated[str, Field(pattern=ID_PATTERN)]
+URL_PATTERN = r"^https://\S+$"
+Url = Annotated[str, Field(pattern=URL_PATTERN)]
+
+
 def located(at: tuple[Any, ...], message: str) -> PydanticCustomError:
     """An error a model validator raises about one of its parts, e.g. ``("destinations", 2)``.
 
     The loader appends ``at`` to the error's location so the line points at that part.
     """
-    return PydanticCustomError("located", message.replace("{", "{{").replace("}", "}}"), {"at": at})
-
-ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
-Identifier = Annotated[str, Field(pattern=ID_PATTERN)]
+    return PydanticCustomError("located", message, {"at": at})
 
 
 class Strict(BaseModel):
@@ -197,7 +200,7 @@ def _checked(data: dict[str, Any]) -> dict[str, Any]:
 
 class Reference(Strict):
     title: str = Field(min_length=1)
-    url: Annotated[str, Field(pattern=r"^https://\S+$")]
+    url: Url
 
 
 class Provenance(Strict):
@@ -273,7 +276,7 @@ class Entry(Strict):
 class Source(Strict):
     id: Identifier
     title: str = Field(min_length=1)
-    url: Annotated[str, Field(pattern=r"^https://\S+$")]
+    url: Url
     date: dt.date
     language: str | None = None
 

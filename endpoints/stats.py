@@ -20,7 +20,10 @@ def summarise(catalogue: Catalogue) -> str:
             elif dest.is_name:
                 fqdns.update(dest.hosts())
         services.update(str(s) for s in entry.services)
-    files = len(catalogue.files)
-    return (f"ok: {len(catalogue.entries)} entries in {files} file{'s' if files != 1 else ''}: "
-            f"{len(fqdns)} FQDNs, {len(wildcards)} wildcards, {len(networks)} addresses/CIDRs, "
-            f"{len(services)} protocol/port pairs")
+    return (f"ok: {_n(len(catalogue.entries), 'entry', 'entries')} in {_n(len(catalogue.files), 'file')}: "
+            f"{_n(len(fqdns), 'FQDN')}, {_n(len(wildcards), 'wildcard')}, {len(networks)} addresses/CIDRs, "
+            f"{_n(len(services), 'protocol/port pair')}")
+
+
+def _n(count: int, one: str, many: str | None = None) -> str:
+    return f"{count} {one if count == 1 else many or one + 's'}"

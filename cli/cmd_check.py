@@ -1,0 +1,69 @@
+"""``epfw check --stack NAME --cloud azure|aws HOST[:PORT] [--proto P] [--ip ADDR]``: allow or deny?
+
+Azure: Azure Firewall's documented order, evaluated over the rendered rules. AWS: the rendered rules
+run in the real Suricata engine on a one-flow capture (Suricata must be installed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+from pathlib import Path
+
+from ..checks.flow import Flow
+from ..program.render import find_project_dir, render_stack
+from .errors import UserError
+
+DEFAULT_PROTO = {80: "http", 443: "https"}
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("check", help="would this flow be allowed? names the deciding rule")
+    parser.add_argument("--stack", default="dev")
+    parser.add_argument("--cloud", choices=("azure", "aws"), required=True)
+    parser.add_argument("target", metavar="HOST[:PORT]", help="host name or address; port defaults to 443")
+    parser.add_argument("--proto", choices=("http", "https", "tls", "tcp", "udp"),
+                        help="what is on the wire (default: http on 80, https on 443, else tcp)")
+    parser.add_argument("--ip", help="the destination address the host resolves to")
+    parser.add_argument("--source", help="source address (default: the first address of the stack's sources)")
+    parser.add_argument("--project", type=Path, default=None)
+    parser.set_defaults(handler=run)
+
+
+def parse_target(text: str, proto: str | None, ip: str | None) -> Flow:
+    host, port = text, 443
+    if text.count(":") == 1 or text.startswith("["):
+        host, _, port_text = text.rpartition(":")
+        host = host.strip("[]")
+        try:
+            port = int(port_text)
+        except ValueError:
+            raise UserError(f"{text!r}: the port after ':' must be a number") from None
+    if not 1 <= port <= 65535:
+        raise UserError(f"port {port} is outside 1-65535")
+    try:
+        ipaddress.ip_address(host)
+        host_is_ip = True
+    except ValueError:
+        host_is_ip = False
+    resolved = host if host_is_ip else ip
+    return Flow(host=None if host_is_ip else host.lower(), port=port,
+                proto=proto or DEFAULT_PROTO.get(port, "tcp"), ip=resolved)
+
+
+def run(args: argparse.Namespace) -> int:
+    flow = parse_target(args.target, args.proto, args.ip)
+    rendered = render_stack(args.stack, args.project or find_project_dir())
+    if args.cloud == "azure":
+        if rendered.azure is None:
+            raise UserError(f"stack {args.stack} has no Azure configuration")
+        from ..checks.azure import evaluate
+        verdict = evaluate(rendered.azure, flow)
+    else:
+        if rendered.aws is None:
+            raise UserError(f"stack {args.stack} has no AWS configuration")
+        from ..checks.aws import evaluate
+        source = args.source or str(next(ipaddress.ip_network(rendered.plan.source_ranges[0]).hosts()))
+        verdict = evaluate(rendered.aws, flow, source)
+    print(f"{args.cloud}: {flow}: {verdict}")
+    return 0 if verdict.allowed else 2

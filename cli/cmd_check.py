@@ -15,6 +15,7 @@ from ..program.render import find_project_dir, render_stack
 from .errors import UserError
 
 DEFAULT_PROTO = {80: "http", 443: "https"}
+DENY_EXIT = 3  # 0 allow, 1 bad input, 3 deny
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -66,4 +67,4 @@ def run(args: argparse.Namespace) -> int:
         source = args.source or str(next(ipaddress.ip_network(rendered.plan.source_ranges[0]).hosts()))
         verdict = evaluate(rendered.aws, flow, source)
     print(f"{args.cloud}: {flow}: {verdict}")
-    return 0 if verdict.allowed else 2
+    return 0 if verdict.allowed else DENY_EXIT

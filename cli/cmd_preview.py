@@ -16,6 +16,7 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 
+import endpoint_firewall
 from rich.console import Console
 from rich.table import Table
 
@@ -37,6 +38,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run)
 
 
+def run_tree(tree: Path, stack: str, workdir: Path, label: str) -> list[dict]:
+    """Run ``tree``'s own program (its code and catalogue) under mocks in a subprocess."""
+    root = package_root(tree, workdir)
+    out = workdir / "resources.json"
+    env = dict(os.environ, PYTHONPATH=str(root))
+    result = subprocess.run([sys.executable, mock_runner.__file__, "--project", str(tree), "--stack", stack,
+                             "--out", str(out)], env=env, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        tail = "\n".join(result.stderr.strip().splitlines()[-5:])
+        raise UserError(f"the program at {label} failed under mocks:\n{tail}")
+    return json.loads(out.read_text(encoding="utf-8"))
+
+
 def run_base(project: Path, ref: str, stack: str) -> list[dict]:
     with tempfile.TemporaryDirectory(prefix="epfw-base-") as tmp:
         workdir = Path(tmp)
@@ -46,15 +60,16 @@ def run_base(project: Path, ref: str, stack: str) -> list[dict]:
             raise UserError(str(err)) from None
         if not (tree / "stacks" / f"Pulumi.{stack}.yaml").exists():
             return []  # the stack is new in this change: everything is added
-        root = package_root(tree, workdir)
-        out = workdir / "resources.json"
-        env = dict(os.environ, PYTHONPATH=str(root))
-        result = subprocess.run([sys.executable, mock_runner.__file__, "--project", str(tree), "--stack", stack,
-                                 "--out", str(out)], env=env, capture_output=True, text=True, check=False)
-        if result.returncode != 0:
-            tail = "\n".join(result.stderr.strip().splitlines()[-5:])
-            raise UserError(f"the program at {ref} failed under mocks:\n{tail}")
-        return json.loads(out.read_text(encoding="utf-8"))
+        return run_tree(tree, stack, workdir, ref)
+
+
+def run_head(project: Path, stack: str) -> list[dict]:
+    """In-process when ``project`` is the installed package's own tree, else with that tree's code."""
+    installed = Path(endpoint_firewall.__file__).resolve().parents[1]
+    if installed == project:
+        return mock_runner.run_program(project, stack)
+    with tempfile.TemporaryDirectory(prefix="epfw-head-") as tmp:
+        return run_tree(project, stack, Path(tmp), str(project))
 
 
 def resources_table(resources: list[dict], stack: str) -> Table:
@@ -71,7 +86,7 @@ def resources_table(resources: list[dict], stack: str) -> Table:
 def run(args: argparse.Namespace) -> int:
     project = (args.project or find_project_dir()).resolve()
     load_stack_file(stack_file(project, args.stack))  # located config errors before running anything
-    head = mock_runner.run_program(project, args.stack)
+    head = run_head(project, args.stack)
     if args.base:
         changes = diff(run_base(project, args.base, args.stack), head)
         emit(changes, args.format, f"Rule changes of stack {args.stack} against {args.base}")

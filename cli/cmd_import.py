@@ -1,0 +1,76 @@
+"""``epfw import m365 FILE.json --source-date YYYY-MM-DD --out FILE.yaml [--service-area AREA...]``.
+
+Converts a vendor's endpoint list into a catalogue file. Input errors print as ``FILE:LINE: field: message``
+(exit 1, nothing written); what the catalogue cannot express is named on stderr as ``warning: ...`` lines
+and left out (exit 0). The output is written only once it loads as a catalogue file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import re
+import sys
+from pathlib import Path
+
+from ..endpoints.dump import write_catalogue
+from ..endpoints.importers import m365
+from .errors import UserError
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2024-06-28") from None
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("import", help="convert a vendor endpoint list into a catalogue file",
+                            description="Convert a vendor endpoint list into a catalogue file.")
+    kinds = parser.add_subparsers(dest="import_kind", required=True, metavar="KIND")
+    p = kinds.add_parser(
+        "m365", help="the Microsoft 365 IP address and URL web service JSON",
+        description="Convert the JSON of the Microsoft 365 IP address and URL web service "
+                    f"({m365.WEB_SERVICE_URL}?clientrequestid=<GUID>) into a catalogue file: one entry "
+                    "m365-<id> per record; TCP 80 -> http, TCP 443 -> https, other TCP -> tcp, UDP -> udp. "
+                    "URLs the catalogue cannot express exactly (such as autodiscover.*.onmicrosoft.com) are "
+                    "named on stderr and left out.")
+    p.add_argument("file", type=Path, metavar="FILE.json", help="the web service's JSON answer, saved to a file")
+    p.add_argument("--out", type=Path, required=True, metavar="FILE.yaml", help="catalogue file to write")
+    p.add_argument("--source-date", type=_date, required=True, metavar="YYYY-MM-DD",
+                   help="date of the data (recorded as the source's date; required so that importing the "
+                        "same data always gives the same file)")
+    p.add_argument("--service-area", dest="service_areas", action="extend", nargs="+", metavar="AREA",
+                   help="import only these service areas (case-insensitive, e.g. MEM Exchange; repeatable, "
+                        "comma-separated also works)")
+    p.add_argument("--source-url", default=m365.WEB_SERVICE_URL, metavar="URL",
+                   help=f"URL recorded for the source (default: {m365.WEB_SERVICE_URL})")
+    p.set_defaults(handler=run_m365)
+
+
+def run_m365(args: argparse.Namespace) -> int:
+    if not re.fullmatch(r"https://\S+", args.source_url):
+        raise UserError(f"--source-url {args.source_url!r} is not an https:// URL")
+    areas = None
+    if args.service_areas:
+        areas = [a for value in args.service_areas for a in value.split(",") if a.strip()]
+        if not areas:
+            raise UserError("--service-area needs an area name, such as MEM")
+    if args.out.exists() and args.out.is_dir():
+        raise UserError(f"--out {args.out} is a folder; name the file to write")
+    try:
+        result = m365.import_file(args.file, source_date=args.source_date, source_url=args.source_url,
+                                  service_areas=areas)
+    except m365.UnknownServiceArea as err:
+        raise UserError(f"--service-area: {err}") from None
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    write_catalogue(result.catalogue, args.out, header=result.header())
+    doc = result.catalogue
+    print(f"wrote {args.out}: {len(doc.entries)} entries in {len(doc.service_areas)} service areas from "
+          f"{result.record_count} records; {len(result.omissions)} item(s) left out (see warnings)"
+          if result.omissions else
+          f"wrote {args.out}: {len(doc.entries)} entries in {len(doc.service_areas)} service areas from "
+          f"{result.record_count} records")
+    return 0

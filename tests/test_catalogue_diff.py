@@ -1,0 +1,196 @@
+"""`epfw catalogue diff OLD NEW`: entries added, removed and changed between two catalogues."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from endpoint_firewall.cli.main import main
+from endpoint_firewall.endpoints.catalogue_diff import diff_catalogues
+from endpoint_firewall.endpoints.dump import write_catalogue
+from endpoint_firewall.endpoints.loader import load_catalogue, parse_file, shipped_catalogue_files
+
+SHIPPED = shipped_catalogue_files()
+INTUNE = next(p for p in SHIPPED if p.name == "intune.yaml")
+FIXTURE = Path(__file__).parent / "fixtures" / "m365" / "endpoints.json"
+
+
+def diff(capsys, old: Path, new: Path, *extra: str) -> tuple[int, str, str]:
+    rc = main(["catalogue", "diff", str(old), str(new), *extra])
+    captured = capsys.readouterr()
+    return rc, captured.out, captured.err
+
+
+def edited(tmp_path: Path, name: str, old: str, new: str, count: int = 1) -> Path:
+    text = INTUNE.read_text(encoding="utf-8")
+    assert text.count(old) >= count, old
+    path = tmp_path / name
+    path.write_text(text.replace(old, new, count), encoding="utf-8")
+    return path
+
+
+def test_identical_catalogues(capsys):
+    rc, out, err = diff(capsys, INTUNE, INTUNE)
+    assert rc == 0 and err == ""
+    total = len(load_catalogue([INTUNE]).entries)
+    assert out.splitlines()[0] == f"entries: 0 added, 0 removed, 0 changed, {total} unchanged"
+    assert out.splitlines()[-1] == "no differences"
+
+
+def test_one_entry_change_shows_exactly_that_entry(tmp_path, capsys):
+    new = edited(tmp_path, "new.yaml",
+                 "      - portal.manage.microsoft.com\n      - m.manage.microsoft.com\n      - 52.175.12.209\n",
+                 "      - portal.manage.microsoft.com\n      - M.manage.microsoft.com\n      - 52.175.12.210\n"
+                 "      - extra.manage.microsoft.com\n")
+    rc, out, _ = diff(capsys, INTUNE, new)
+    assert rc == 0
+    total = len(load_catalogue([INTUNE]).entries)
+    lines = out.splitlines()
+    assert lines[0] == f"entries: 0 added, 0 removed, 1 changed, {total - 1} unchanged"
+    assert lines[1] == "service areas: 0 added, 0 removed, 0 changed, 7 unchanged"
+    changed = lines[lines.index("entries:") + 1:]
+    # the case change of m.manage.microsoft.com is not a change: values are compared normalised
+    assert changed == [
+        "~ intune-core-portal",
+        "    destinations:",
+        "      + 52.175.12.210/32",
+        "      + extra.manage.microsoft.com",
+        "      - 52.175.12.209/32",
+    ]
+
+
+def test_service_and_scalar_changes(tmp_path, capsys):
+    new = edited(tmp_path, "new.yaml",
+                 "    description: Endpoint analytics data upload\n    required: false\n"
+                 "    destinations: [\"*.events.data.microsoft.com\"]\n    services: [{protocol: https, port: 443}]\n",
+                 "    description: Endpoint analytics uploads\n"
+                 "    destinations: [\"*.events.data.microsoft.com\"]\n"
+                 "    services: [{protocol: https, port: 443}, {protocol: tcp, port: 8443}]\n")
+    rc, out, _ = diff(capsys, INTUNE, new)
+    assert rc == 0
+    lines = out.splitlines()
+    changed = lines[lines.index("entries:") + 1:]
+    assert changed == [
+        "~ endpoint-analytics",
+        '    description: "Endpoint analytics data upload" -> "Endpoint analytics uploads"',
+        "    required: false -> true",
+        "    services:",
+        "      + tcp:8443",
+    ]
+    rc, out, _ = diff(capsys, INTUNE, new, "--format", "json")
+    data = json.loads(out)
+    assert data["entries"]["added"] == [] and data["entries"]["removed"] == []
+    assert data["entries"]["changed"] == [{
+        "id": "endpoint-analytics",
+        "changes": {
+            "description": {"old": "Endpoint analytics data upload", "new": "Endpoint analytics uploads"},
+            "required": {"old": False, "new": True},
+            "services": {"added": [{"protocol": "tcp", "port": 8443}], "removed": []},
+        },
+    }]
+
+
+def test_reordering_is_not_a_change(tmp_path, capsys):
+    new = edited(tmp_path, "new.yaml", "services: [{protocol: http, port: 80}, {protocol: https, port: 443}]",
+                 "services: [{protocol: https, port: 443}, {protocol: http, port: 80}]", count=3)
+    rc, out, _ = diff(capsys, INTUNE, new)
+    assert rc == 0 and out.splitlines()[-1] == "no differences"
+
+
+def test_added_and_removed_entries(tmp_path, capsys):
+    old_doc = parse_file(INTUNE.read_text(encoding="utf-8"), str(INTUNE))
+    wns = next(e for e in old_doc.entries if e.id == "wns")
+    renamed = wns.model_copy(update={"id": "wns-renamed"})
+    new_doc = old_doc.model_copy(update={"entries": tuple(e for e in old_doc.entries if e.id != "wns") + (renamed,)})
+    new = tmp_path / "new.yaml"
+    write_catalogue(new_doc, new)
+    rc, out, _ = diff(capsys, INTUNE, new)
+    assert rc == 0
+    lines = out.splitlines()
+    assert lines[0].startswith("entries: 1 added, 1 removed, 0 changed, ")
+    body = lines[lines.index("entries:") + 1:]
+    assert body[0] == "+ wns-renamed [wns] " + wns.description
+    assert "- wns [wns] " + wns.description in body
+    assert "    destinations: *.notify.windows.com, *.wns.windows.com, *.notify.live.net" in body
+    assert "    services: https:443" in body
+    assert not any(line.startswith("~") for line in body)
+    rc, out, _ = diff(capsys, INTUNE, new, "--format", "json")
+    data = json.loads(out)
+    assert [e["id"] for e in data["entries"]["added"]] == ["wns-renamed"]
+    assert [e["id"] for e in data["entries"]["removed"]] == ["wns"]
+    assert data["entries"]["added"][0]["destinations"] == ["*.notify.windows.com", "*.wns.windows.com",
+                                                           "*.notify.live.net"]
+    assert data["entries"]["changed"] == []
+    assert data["old"] == [str(INTUNE)] and data["new"] == [str(new)]
+
+
+def test_folders_and_service_area_changes(tmp_path, capsys):
+    old_dir, new_dir = tmp_path / "old", tmp_path / "new"
+    old_dir.mkdir()
+    new_dir.mkdir()
+    (old_dir / "intune.yaml").write_text(INTUNE.read_text(encoding="utf-8"), encoding="utf-8")
+    (old_dir / "README.txt").write_text("not a catalogue file")
+    edited(new_dir, "intune.yaml", "priority: 1600", "priority: 1650")
+    assert main(["import", "m365", str(FIXTURE), "--out", str(new_dir / "m365.yaml"),
+                 "--source-date", "2024-06-28", "--service-area", "MEM"]) == 0
+    capsys.readouterr()
+    rc, out, _ = diff(capsys, old_dir, new_dir)
+    assert rc == 0
+    lines = out.splitlines()
+    assert lines[0].startswith("entries: 1 added, 0 removed, 0 changed, ")
+    assert lines[1] == "service areas: 1 added, 0 removed, 1 changed, 6 unchanged"
+    assert lines[2] == "sources: 1 added, 0 removed, 0 changed, 1 unchanged"
+    assert "+ m365-163 [mem] Microsoft Intune, endpoint set 163 (Allow)" in lines
+    areas = lines[lines.index("service areas:") + 1:]
+    assert areas[:3] == ['+ mem: title "Microsoft Intune", priority 2400',
+                         "~ endpoint-analytics", "    priority: 1600 -> 1650"]
+
+
+def test_two_imports_of_changed_data(tmp_path, capsys):
+    records = json.loads(FIXTURE.read_text())
+    for record in records:
+        if record["id"] == 163:
+            record["urls"].append("enterpriseregistration.windows.net")
+            record["tcpPorts"] = "443"
+    changed = tmp_path / "changed.json"
+    changed.write_text(json.dumps(records, indent=2))
+    old, new = tmp_path / "old.yaml", tmp_path / "new.yaml"
+    for source, out in ((FIXTURE, old), (changed, new)):
+        assert main(["import", "m365", str(source), "--out", str(out), "--source-date", "2024-06-28"]) == 0
+    capsys.readouterr()
+    rc, out, _ = diff(capsys, old, new)
+    assert rc == 0
+    lines = out.splitlines()
+    assert lines[0] == "entries: 0 added, 0 removed, 1 changed, 7 unchanged"
+    assert lines[lines.index("entries:") + 1:] == [
+        "~ m365-163",
+        "    destinations:",
+        "      + enterpriseregistration.windows.net",
+        "    services:",
+        "      - http:80",
+    ]
+
+
+def test_bad_input_is_refused_with_located_errors_on_both_sides(tmp_path, capsys):
+    bad_old = edited(tmp_path, "old.yaml", "      - portal.manage.microsoft.com\n", "      - portal..manage\n")
+    bad_new = edited(tmp_path, "new.yaml", "priority: 1600", "priority: 1500")
+    rc, out, err = diff(capsys, bad_old, bad_new)
+    assert rc == 1 and out == ""
+    assert "Traceback" not in err
+    lines = err.splitlines()
+    assert any(line.startswith(f"{bad_old}:") and "empty label" in line for line in lines), err
+    assert any(line.startswith(f"{bad_new}:") and "priority 1500" in line for line in lines), err
+
+
+def test_missing_path_and_empty_folder(tmp_path, capsys):
+    rc, _, err = diff(capsys, tmp_path / "nope.yaml", INTUNE)
+    assert rc == 1 and err.startswith("epfw: ") and "no such file or folder" in err
+    rc, _, err = diff(capsys, INTUNE, tmp_path)
+    assert rc == 1 and "no .yaml or .yml files" in err
+
+
+def test_diff_api_on_loaded_catalogues():
+    catalogue = load_catalogue([INTUNE])
+    result = diff_catalogues(catalogue, catalogue)
+    assert result.empty
+    assert result.entries.unchanged == len(catalogue.entries)

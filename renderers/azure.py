@@ -1,0 +1,207 @@
+"""Plan -> Azure Firewall rules, as ARM resource bodies. Pure: no Pulumi, no I/O.
+
+Target ``policy``: one rule collection group per service area (``<namePrefix>-<area>``, at the area's
+priority), holding a ``FirewallPolicyFilterRuleCollection`` named ``network`` (priority 100) and one named
+``application`` (priority 200), both Allow. Azure processes every network rule before any application
+rule, first match wins, default deny; every rule here allows, so the order only decides which rule a
+flow is logged against.
+
+Target ``classic``: the same layout as an AzureFirewall's ``networkRuleCollections`` and
+``applicationRuleCollections`` (collections ``<group>-net`` and ``<group>-app`` at the group's priority).
+
+Rules reference IP Groups by ARM id with the placeholder ``{subscriptionId}``::
+
+    /subscriptions/{subscriptionId}/resourceGroups/<resourceGroupName>/providers/Microsoft.Network/ipGroups/<name>
+
+The component (``components.azure_firewall``) replaces each with the ``IpGroup``'s real ``id``.
+Mapping and layout: ``azure_rules`` and ``azure_layout``; limits come from ``AzureConfig.limits``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from ..planning.rules import Plan
+from ..program.stack_config import AzureConfig, AzureLimits, AzureTarget
+from .azure_layout import (application_rule, build_ip_groups, choose_ip_groups, network_rule, shard_area,
+                           source_field)
+from .azure_model import (APPLICATION_COLLECTION, APPLICATION_COLLECTION_PRIORITY, IP_GROUP_ID_TEMPLATE, NAME_RE,
+                          NETWORK_COLLECTION, NETWORK_COLLECTION_PRIORITY, SUBSCRIPTION_PLACEHOLDER, AzureGroup,
+                          AzureIpGroup, Note, RenderError, azure_name, ip_group_id, json_size, to_text)
+from .azure_rules import map_plan
+
+__all__ = ["AzureGroup", "AzureIpGroup", "AzureRender", "IP_GROUP_ID_TEMPLATE", "NAME_RE", "Note", "RenderError",
+           "SUBSCRIPTION_PLACEHOLDER", "ip_group_id", "render_azure"]
+
+
+@dataclass(frozen=True)
+class AzureRender:
+    target: str  # "policy" or "classic"
+    resource_group: str
+    policy_name: str | None
+    firewall_name: str | None
+    dns_proxy: bool
+    groups: tuple[AzureGroup, ...]  # target policy; empty for classic
+    ip_groups: tuple[AzureIpGroup, ...]
+    classic: dict[str, Any] | None  # target classic: {"applicationRuleCollections": [...], "networkRuleCollections": [...]}
+    widened: tuple[Note, ...]
+    not_expressible: tuple[Note, ...]
+    skipped: tuple[Note, ...]  # the plan's skipped entries (references, P2P without peers, wildcards on plain TCP)
+    warnings: tuple[str, ...]
+    network_pairs: int
+
+    @property
+    def rule_count(self) -> int:
+        return sum(len(c["properties"]["rules"]) for c in self._classic_collections()) if self.classic \
+            else sum(len(g.rules) for g in self.groups)
+
+    def _classic_collections(self) -> list[dict[str, Any]]:
+        assert self.classic is not None
+        return self.classic["networkRuleCollections"] + self.classic["applicationRuleCollections"]
+
+    def files(self) -> dict[str, str]:
+        out = {f"azure/{g.name}.json": to_text(g.body) for g in self.groups}
+        out.update({f"azure/ip-groups/{g.name}.json": to_text(g.body) for g in self.ip_groups})
+        if self.classic is not None:
+            out[f"azure/classic/{self.firewall_name}.json"] = to_text({"name": self.firewall_name,
+                                                                       "properties": self.classic})
+        return dict(sorted(out.items()))
+
+    def summary(self) -> dict[str, Any]:
+        if self.classic is not None:
+            groups = [{"name": c["name"], "priority": c["properties"]["priority"], "collection": kind,
+                       "rules": len(c["properties"]["rules"])}
+                      for kind, key in (("network", "networkRuleCollections"),
+                                        ("application", "applicationRuleCollections"))
+                      for c in self.classic[key]]
+        else:
+            groups = [{"name": g.name, "priority": g.priority, "area": g.area, "rules": len(g.rules),
+                       "bytes": json_size(g.body)} for g in self.groups]
+        return {
+            "target": self.target,
+            "resourceGroup": self.resource_group,
+            "policy": self.policy_name,
+            "firewall": self.firewall_name,
+            "groups": groups,
+            "rules": self.rule_count,
+            "ipGroups": [{"name": g.name, "addresses": len(g.addresses), "serves": g.serves} for g in self.ip_groups],
+            "networkPairs": self.network_pairs,
+            "widened": [n.to_json() for n in self.widened],
+            "notExpressible": [n.to_json() for n in self.not_expressible],
+            "skipped": [n.to_json() for n in self.skipped],
+            "warnings": list(self.warnings),
+        }
+
+
+def render_azure(plan: Plan, config: AzureConfig) -> AzureRender:
+    """Render ``plan`` for Azure; raise :class:`RenderError` rather than emit anything Azure would refuse."""
+    limits = config.limits
+    warnings: list[str] = []
+    sources = [s for s in plan.source_ranges if ipaddress.ip_network(s).version == 4]
+    if len(sources) != len(plan.source_ranges):
+        dropped = sorted(set(plan.source_ranges) - set(sources))
+        warnings.append(f"IPv6 source ranges left out (Azure Firewall rules here filter IPv4): {', '.join(dropped)}")
+    if not sources:
+        raise RenderError("no IPv4 source range to allow traffic from")
+
+    mapped = map_plan(plan, config.dns_proxy)
+    per_group = limits.ip_group_max_addresses
+    grouped, pairs = choose_ip_groups(mapped.net, sources, config.ip_group_threshold, per_group,
+                                      limits.network_pairs_max)
+    ip_groups, ids = build_ip_groups(config.name_prefix, config.resource_group_name, mapped.net, sources, grouped,
+                                     per_group)
+    if len(ip_groups) > limits.ip_groups_max:
+        raise RenderError(f"{len(ip_groups)} IP Groups needed, more than ipGroupsMax ({limits.ip_groups_max})")
+
+    src = source_field(sources, ids)
+    items: dict[str, list[tuple[str, dict[str, Any]]]] = defaultdict(list)
+    for spec in sorted(mapped.net, key=lambda s: s.name):
+        items[spec.area].append((NETWORK_COLLECTION, network_rule(spec, src, ids)))
+    for spec in sorted(mapped.app, key=lambda s: s.name):
+        items[spec.area].append((APPLICATION_COLLECTION, application_rule(spec, src)))
+    groups: list[AzureGroup] = []
+    for area in plan.areas:
+        if items.get(area.area):
+            groups.extend(shard_area(config.name_prefix, area.area, area.priority, items[area.area],
+                                     limits.group_max_bytes))
+    _check(groups, ip_groups, limits, config.target)
+
+    fqdns = {f for g in groups for r in g.rules for f in r.get("destinationFqdns", [])}
+    if len(fqdns) > limits.network_fqdns_warn:
+        warnings.append(f"{len(fqdns)} FQDNs in network rules, more than networkFqdnsWarn ({limits.network_fqdns_warn}):"
+                        " the firewall resolves each through DNS proxy; expect slow updates and stale addresses")
+    if fqdns and config.target is AzureTarget.POLICY and not config.create_policy:
+        warnings.append(f"network rules use FQDNs: the existing policy {config.policy_name} must have DNS proxy "
+                        "enabled (dnsSettings.enableProxy); this stack does not manage it")
+
+    classic = _classic(groups) if config.target is AzureTarget.CLASSIC else None
+    skipped = tuple(Note(s.entry, s.destination, s.reason) for s in plan.skipped)
+    return AzureRender(
+        target=config.target.value, resource_group=config.resource_group_name, policy_name=config.policy_name,
+        firewall_name=config.firewall_name, dns_proxy=config.dns_proxy,
+        groups=tuple(groups) if classic is None else (), ip_groups=tuple(ip_groups), classic=classic,
+        widened=tuple(sorted(set(mapped.widened), key=_note_key)),
+        not_expressible=tuple(sorted(set(mapped.not_expressible), key=_note_key)),
+        skipped=skipped, warnings=tuple(warnings), network_pairs=pairs)
+
+
+def _note_key(note: Note) -> tuple[str, str, str]:
+    return (note.entry, note.destination or "", note.reason)
+
+
+def _check(groups: list[AzureGroup], ip_groups: list[AzureIpGroup], limits: AzureLimits, target: AzureTarget) -> None:
+    if target is AzureTarget.POLICY and len(groups) > limits.groups_per_policy_max:
+        per_area: dict[str, int] = defaultdict(int)
+        for g in groups:
+            per_area[g.area] += 1
+        raise RenderError(f"{len(groups)} rule collection groups needed, more than groupsPerPolicyMax "
+                          f"({limits.groups_per_policy_max}): " + ", ".join(f"{a} {n}" for a, n in per_area.items()))
+    for coll_priority in (NETWORK_COLLECTION_PRIORITY, APPLICATION_COLLECTION_PRIORITY):
+        if not limits.priority_min <= coll_priority <= limits.priority_max:
+            raise RenderError(f"rule collection priority {coll_priority} is outside "
+                              f"{limits.priority_min}..{limits.priority_max}")
+    by_priority: dict[int, AzureGroup] = {}
+    for g in groups:
+        if not limits.priority_min <= g.priority <= limits.priority_max:
+            raise RenderError(f"group {g.name}: priority {g.priority} is outside {limits.priority_min}.."
+                              f"{limits.priority_max} (area {g.area})")
+        if g.priority in by_priority:
+            other = by_priority[g.priority]
+            raise RenderError(f"groups {other.name} and {g.name} both need priority {g.priority}: space the "
+                              f"service areas' priorities further apart (area {g.area} has more shards than fit)")
+        by_priority[g.priority] = g
+    names = [g.name for g in groups]
+    if len(set(names)) != len(names):
+        raise RenderError(f"rule collection group names collide: {sorted({n for n in names if names.count(n) > 1})}")
+    for g in groups:
+        for coll in g.body["properties"]["ruleCollections"]:
+            rule_names = [r["name"] for r in coll["rules"]]
+            if len(set(rule_names)) != len(rule_names):
+                raise RenderError(f"group {g.name}, collection {coll['name']}: rule names collide")
+            bad = [n for n in [g.name, coll["name"], *rule_names] if not NAME_RE.match(n)]
+            if bad:
+                raise RenderError(f"names Azure refuses: {bad}")
+    bad = [g.name for g in ip_groups if not NAME_RE.match(g.name)]
+    if bad:
+        raise RenderError(f"IP Group names Azure refuses: {bad}")
+
+
+def _classic(groups: list[AzureGroup]) -> dict[str, Any]:
+    """The same groups as classic rule collections: one network and one application collection per group."""
+    network: list[dict[str, Any]] = []
+    application: list[dict[str, Any]] = []
+    for g in groups:
+        for coll in g.body["properties"]["ruleCollections"]:
+            rules = [_classic_rule(r) for r in coll["rules"]]
+            suffix, target = ("net", network) if coll["name"] == NETWORK_COLLECTION else ("app", application)
+            target.append({"name": azure_name(f"{g.name}-{suffix}"),
+                           "properties": {"priority": g.priority, "action": {"type": "Allow"}, "rules": rules}})
+    return {"applicationRuleCollections": application, "networkRuleCollections": network}
+
+
+def _classic_rule(rule: dict[str, Any]) -> dict[str, Any]:
+    """Policy rule -> classic rule: no ``ruleType``; network rules name their protocols ``protocols``."""
+    return {("protocols" if k == "ipProtocols" else k): v for k, v in rule.items() if k != "ruleType"}

@@ -62,9 +62,10 @@ def stack_config(project: Path, stack: str) -> dict[str, str]:
     return {k: v if isinstance(v, str) else json.dumps(v, default=str) for k, v in config.items()}
 
 
-def run_program(project: Path, stack: str, project_name: str = "endpoint-firewall") -> list[dict[str, Any]]:
+def run_program(project: Path, stack: str, project_name: str = "endpoint-firewall",
+                mocks: RecordingMocks | None = None) -> list[dict[str, Any]]:
     """Run ``project/__main__.py`` for ``stack`` under mocks; return the registered resources in order."""
-    mocks = RecordingMocks()
+    mocks = mocks or RecordingMocks()
     pulumi.runtime.set_all_config(stack_config(project, stack))
     pulumi.runtime.set_mocks(mocks, project=project_name, stack=stack, preview=False)
     main = project / "__main__.py"

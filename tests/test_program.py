@@ -1,0 +1,106 @@
+"""The real __main__.py under Pulumi mocks, for both example stacks: what it registers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from endpoint_firewall.endpoints.errors import CatalogueError
+from endpoint_firewall.program.mock_runner import RecordingMocks, run_program
+
+ROOT = Path(__file__).resolve().parents[1]
+RCG = "azure-native:network:FirewallPolicyRuleCollectionGroup"
+IP_GROUP = "azure-native:network:IpGroup"
+AZ_POLICY = "azure-native:network:FirewallPolicy"
+AWS_GROUP = "aws:networkfirewall/ruleGroup:RuleGroup"
+AWS_POLICY = "aws:networkfirewall/firewallPolicy:FirewallPolicy"
+
+
+def of_type(resources, typ):
+    return [r for r in resources if r["type"] == typ]
+
+
+def all_text(resources, typ):
+    return json.dumps([r["inputs"] for r in of_type(resources, typ)])
+
+
+@pytest.fixture(scope="module")
+def dev():
+    return run_program(ROOT, "dev")
+
+
+@pytest.fixture(scope="module")
+def prod():
+    return run_program(ROOT, "prod")
+
+
+def test_dev_registers_both_components_and_a_group_per_service_area(dev):
+    types = [r["type"] for r in dev]
+    assert "endpoint-firewall:azure:FirewallRules" in types
+    assert "endpoint-firewall:aws:NetworkFirewallRules" in types
+    groups = of_type(dev, RCG)
+    names = {g["inputs"]["ruleCollectionGroupName"] for g in groups}
+    areas = ["intune-core", "win32-cdn", "delivery-optimization", "wns", "apple", "android", "endpoint-analytics"]
+    assert {f"epfw-dev-{a}" for a in areas} <= names
+    priorities = [g["inputs"]["priority"] for g in groups]
+    assert len(set(priorities)) == len(priorities)
+    assert {g["inputs"]["firewallPolicyName"] for g in groups} == {"fwpol-egress-dev"}
+    assert {g["inputs"]["resourceGroupName"] for g in groups} == {"rg-egress-dev"}
+
+
+def test_dev_creates_its_policy_with_dns_proxy(dev):
+    [policy] = of_type(dev, AZ_POLICY)
+    assert policy["inputs"]["dnsSettings"]["enableProxy"] is True
+    assert policy["inputs"]["firewallPolicyName"] == "fwpol-egress-dev"
+
+
+def test_dev_allows_every_region_and_peer_to_peer_to_the_source_range(dev):
+    azure = all_text(dev, RCG) + all_text(dev, IP_GROUP)
+    for region in ("na", "eu", "ap"):
+        assert f"{region}prodimedatapri.azureedge.net" in azure
+    assert '"7680"' in azure and "10.10.0.0/16" in azure
+    aws = all_text(dev, AWS_GROUP)
+    assert "naprodimedatapri.azureedge.net" in aws and "approdimedatahotfix.azureedge.net" in aws
+    assert "7680" in aws
+
+
+def test_dev_aws_groups_set_home_net_and_default_action_order(dev):
+    groups = of_type(dev, AWS_GROUP)
+    assert groups
+    for g in groups:
+        ip_sets = {s["key"]: s["ipSet"]["definitions"] for s in g["inputs"]["ruleGroup"]["ruleVariables"]["ipSets"]}
+        assert ip_sets["HOME_NET"] == ["10.10.0.0/16"]
+        assert g["inputs"]["ruleGroup"]["statefulRuleOptions"]["ruleOrder"] == "DEFAULT_ACTION_ORDER"
+        assert g["inputs"]["type"] == "STATEFUL" and g["inputs"]["capacity"] >= 100
+    [policy] = of_type(dev, AWS_POLICY)
+    assert policy["inputs"]["name"] == "epfw-dev-egress"
+    assert len(policy["inputs"]["firewallPolicy"]["statefulRuleGroupReferences"]) == len(groups)
+
+
+def test_prod_is_the_subset_it_names(prod):
+    assert not of_type(prod, AZ_POLICY)  # an existing policy
+    names = {g["inputs"]["ruleCollectionGroupName"] for g in of_type(prod, RCG)}
+    assert {n.removeprefix("epfw-prod-").rsplit("-", 1)[0] if n[-1].isdigit() and n[-2] == "-" else
+            n.removeprefix("epfw-prod-") for n in names} == {
+        "intune-core", "win32-cdn", "wns", "apple", "delivery-optimization"}
+    azure = all_text(prod, RCG) + all_text(prod, IP_GROUP)
+    assert "naprodimedatapri.azureedge.net" in azure
+    assert "euprodimedatapri.azureedge.net" not in azure and "approdimedatapri.azureedge.net" not in azure
+    assert "7680" not in azure and "events.data.microsoft.com" not in azure and "mtalk.google.com" not in azure
+    for g in of_type(prod, AWS_GROUP):
+        assert g["inputs"]["ruleGroup"]["statefulRuleOptions"]["ruleOrder"] == "STRICT_ORDER"
+        assert "euprodimedatapri" not in json.dumps(g["inputs"])
+
+
+def test_bad_config_fails_before_any_resource_is_registered(tmp_path):
+    (tmp_path / "stacks").mkdir()
+    (tmp_path / "__main__.py").write_text((ROOT / "__main__.py").read_text())
+    (tmp_path / "stacks" / "Pulumi.bad.yaml").write_text(
+        "config:\n  endpoint-firewall:sourceRanges: [10.0.0.0/16]\n  endpoint-firewall:aws:\n    ruleOrdr: STRICT_ORDER\n")
+    mocks = RecordingMocks()
+    with pytest.raises(CatalogueError) as err:
+        run_program(tmp_path, "bad", mocks=mocks)
+    assert [p.field for p in err.value.problems] == ["endpoint-firewall:aws.ruleOrdr"]
+    assert mocks.resources == []

@@ -99,6 +99,7 @@ class AzureRender:
 def render_azure(plan: Plan, config: AzureConfig) -> AzureRender:
     """Render ``plan`` for Azure; raise :class:`RenderError` rather than emit anything Azure would refuse."""
     limits = config.limits
+    target = AzureTarget(config.target)
     warnings: list[str] = []
     sources = [s for s in plan.source_ranges if ipaddress.ip_network(s).version == 4]
     if len(sources) != len(plan.source_ranges):
@@ -127,20 +128,20 @@ def render_azure(plan: Plan, config: AzureConfig) -> AzureRender:
         if items.get(area.area):
             groups.extend(shard_area(config.name_prefix, area.area, area.priority, items[area.area],
                                      limits.group_max_bytes))
-    _check(groups, ip_groups, limits, config.target)
+    _check(groups, ip_groups, limits, target)
 
     fqdns = {f for g in groups for r in g.rules for f in r.get("destinationFqdns", [])}
     if len(fqdns) > limits.network_fqdns_warn:
         warnings.append(f"{len(fqdns)} FQDNs in network rules, more than networkFqdnsWarn ({limits.network_fqdns_warn}):"
                         " the firewall resolves each through DNS proxy; expect slow updates and stale addresses")
-    if fqdns and config.target is AzureTarget.POLICY and not config.create_policy:
+    if fqdns and target is AzureTarget.POLICY and not config.create_policy:
         warnings.append(f"network rules use FQDNs: the existing policy {config.policy_name} must have DNS proxy "
                         "enabled (dnsSettings.enableProxy); this stack does not manage it")
 
-    classic = _classic(groups) if config.target is AzureTarget.CLASSIC else None
+    classic = _classic(groups) if target is AzureTarget.CLASSIC else None
     skipped = tuple(Note(s.entry, s.destination, s.reason) for s in plan.skipped)
     return AzureRender(
-        target=config.target.value, resource_group=config.resource_group_name, policy_name=config.policy_name,
+        target=target.value, resource_group=config.resource_group_name, policy_name=config.policy_name,
         firewall_name=config.firewall_name, dns_proxy=config.dns_proxy,
         groups=tuple(groups) if classic is None else (), ip_groups=tuple(ip_groups), classic=classic,
         widened=tuple(sorted(set(mapped.widened), key=_note_key)),

@@ -1,0 +1,559 @@
+"""Plan -> AWS Network Firewall stateful rule groups: ``CreateRuleGroup`` requests and Suricata rules.
+
+Pure: no Pulumi, no network, no clock. The component (``components/aws_network_firewall.py``) deploys
+exactly :func:`render_aws`'s requests; ``epfw render`` writes them as files; ``checks/suricata.py`` runs
+their rules in the real Suricata engine.
+
+Layout, per stack (a handful of groups, far below AWS's 20 stateful groups per policy):
+
+* ``<prefix>-rules-<hash>``: a Suricata rules string (``RulesString``) with everything a domain list
+  cannot say exactly: addresses and peers (IP set variables, ``flow:to_server``), names on other ports
+  (``tls.sni``/``http.host`` with the port in the header) and, in ``exact`` mode, every name. In
+  ``DEFAULT_ACTION_ORDER`` it ends with the default deny (``drop ip ... flow:to_server,established``):
+  a policy in that order has no stateful default action and passes whatever no rule drops.
+* ``<prefix>-http-host-<hash>`` and ``<prefix>-tls-sni-<hash>``: ``domain-list`` mode only, one
+  ALLOWLIST domain list per protocol for names whose services are all among http:80, https:443, tls:443.
+  One list per protocol (not per set of target types) keeps ``STRICT_ORDER`` sound: an allowlist's
+  generated default ``drop`` only covers its own protocol, so it never precedes a ``pass`` of another
+  group for the same traffic.
+
+Shards (``-2``, ``-3``...) appear when a group would pass ``capacity_max`` (with headroom),
+``rules_string_max_bytes`` or, for an IP set, ``rule_max_chars`` in one rule (variables expanded).
+Names end with a hash of the replacement-forcing properties (capacity, rule order, type), so a
+replacement never collides with the group it replaces, and anything else keeps the name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+from ..endpoints.models import Protocol, Service
+from ..planning.rules import Plan, Rule, RuleKind
+from ..program.stack_config import AwsConfig, FqdnMode, RuleOrder
+from .suricata_rules import (
+    HTTP_HOST,
+    SID_SPAN,
+    TLS_SNI,
+    SuricataRule,
+    SuricataTextError,
+    allocate_sids,
+    domain_list_rules,
+    expanded_length,
+    name_match,
+    port_spec,
+    referenced_variables,
+    variable_name,
+)
+
+CAPACITY_STEP = 100            # reserved capacity is a multiple of this
+GROUPS_PER_POLICY_MAX = 20     # AWS quota: stateful rule groups per firewall policy
+DESCRIPTION_MAX = 512
+DOMAIN_LIST_SERVICES = frozenset({(Protocol.HTTP, 80), (Protocol.HTTPS, 443), (Protocol.TLS, 443)})
+PRIORITY_BAND = {"rules": 100, "http-host": 200, "tls-sni": 300}  # STRICT_ORDER group priorities
+ROLE_TARGET_TYPE = {"http-host": HTTP_HOST, "tls-sni": TLS_SNI}
+DROP_ACTIONS = ("aws:drop_strict", "aws:drop_established")
+DEFAULT_POLICY_ACTIONS = ("aws:drop_established", "aws:alert_established")
+
+
+class AwsRenderError(ValueError):
+    """The plan cannot be rendered within AWS's limits (the message says which and what to change)."""
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    """One catalogue entry's destination that AWS allows more widely, or cannot express, and why."""
+
+    entry: str
+    destination: str | None
+    reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"entry": self.entry, "destination": self.destination, "reason": self.reason}
+
+
+@dataclass(frozen=True, eq=False)
+class AwsRuleGroup:
+    name: str
+    role: str                 # rules, rules-2, http-host, tls-sni-2, ...
+    kind: str                 # "rules" (RulesString) or "domain-list" (RulesSourceList)
+    capacity: int             # reserved (fixed at creation)
+    used: int                 # what the rules need
+    request: dict[str, Any]   # CreateRuleGroup input
+    rules_text: str           # the Suricata rules enforced (domain lists: AWS's generated form)
+    priority: int | None      # STRICT_ORDER only
+    rule_count: int
+    variables: tuple[tuple[str, tuple[str, ...]], ...]  # IP sets, HOME_NET included, sorted by name
+    targets: tuple[str, ...] = ()
+    target_types: tuple[str, ...] = ()
+
+    @property
+    def rules(self) -> list[str]:
+        return [line for line in self.rules_text.splitlines() if line.strip()]
+
+    def summary(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"name": self.name, "role": self.role, "kind": self.kind,
+                               "capacity": self.capacity, "capacityUsed": self.used, "rules": self.rule_count,
+                               "priority": self.priority}
+        if self.kind == "domain-list":
+            out["targetTypes"] = list(self.target_types)
+            out["targets"] = len(self.targets)
+        else:
+            out["variables"] = [name for name, _ in self.variables]
+        return out
+
+
+@dataclass(frozen=True, eq=False)
+class AwsRender:
+    groups: tuple[AwsRuleGroup, ...]
+    widened: tuple[Finding, ...]
+    not_expressible: tuple[Finding, ...]
+    warnings: tuple[str, ...]
+    rule_order: RuleOrder = RuleOrder.DEFAULT_ACTION_ORDER
+    fqdn_mode: FqdnMode = FqdnMode.DOMAIN_LIST
+    source_ranges: tuple[str, ...] = ()
+    stateful_default_actions: tuple[str, ...] = ()  # STRICT_ORDER: what the policy does with the rest
+
+    def files(self) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for group in self.groups:
+            out[f"aws/{group.name}.json"] = json.dumps(group.request, indent=2, ensure_ascii=False) + "\n"
+            out[f"aws/{group.name}.rules"] = _rules_file(group, self.rule_order)
+        return out
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "ruleOrder": self.rule_order.value,
+            "fqdnMode": self.fqdn_mode.value,
+            "groups": [g.summary() for g in self.groups],
+            "rules": sum(g.rule_count for g in self.groups),
+            "capacityUsed": sum(g.used for g in self.groups),
+            "capacityReserved": sum(g.capacity for g in self.groups),
+            "statefulDefaultActions": list(self.stateful_default_actions),
+            "widened": [f.to_json() for f in self.widened],
+            "notExpressible": [f.to_json() for f in self.not_expressible],
+            "warnings": list(self.warnings),
+        }
+
+
+def _rules_file(group: AwsRuleGroup, order: RuleOrder) -> str:
+    head = [f"# rule group: {group.name} ({group.kind}), rule order {order.value}"
+            + (f", priority {group.priority}" if group.priority is not None else "")]
+    head.append(f"# capacity used: {group.used} of {group.capacity}")
+    if group.kind == "domain-list":
+        head.append(f"# domain list {', '.join(group.target_types)} (ALLOWLIST, {len(group.targets)} targets): "
+                    "AWS generates these rules; shown in its documented form (AWS picks its own sids)")
+    head.append("# variables: " + ", ".join(name for name, _ in group.variables))
+    return "\n".join(head) + "\n" + group.rules_text
+
+
+# --- capacity ------------------------------------------------------------------------------------------
+
+def reserved_capacity(used: int, config: AwsConfig) -> int:
+    """``ceil(used * (1 + headroom))`` rounded up to a multiple of 100, within [minimum, capacity_max]."""
+    wanted = math.ceil(used * (1 + Fraction(str(config.capacity_headroom))))
+    wanted = -(-wanted // CAPACITY_STEP) * CAPACITY_STEP
+    return min(max(wanted, config.capacity_minimum, used), config.limits.capacity_max)
+
+
+def units_per_group(config: AwsConfig) -> int:
+    """The most capacity one group may use so that its headroom still fits under ``capacity_max``."""
+    return max(1, math.floor(config.limits.capacity_max / (1 + Fraction(str(config.capacity_headroom)))))
+
+
+def domain_list_capacity(targets: int, target_type: str) -> int:
+    """AWS's guidance (first domain 2 for HTTP, 1 for TLS, each further one 1), and never less than the
+    number of rules AWS generates (one per target plus the default drop)."""
+    guidance = (2 if target_type == HTTP_HOST else 1) + max(0, targets - 1)
+    return max(guidance, targets + 1)
+
+
+def group_name(prefix: str, role: str, capacity: int, rule_order: RuleOrder) -> str:
+    digest = hashlib.sha256(f"{capacity}|{rule_order.value}|STATEFUL".encode()).hexdigest()[:6]
+    name = f"{prefix}-{role}-{digest}"
+    assert len(name) <= 128, name
+    return name
+
+
+# --- the plan, split into Suricata rules and domain lists ----------------------------------------------
+
+@dataclass
+class _Item:
+    """A Suricata rule of the rules group, with the IP sets it defines."""
+
+    rule: SuricataRule
+    variables: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+@dataclass
+class _Collected:
+    items: list[_Item] = field(default_factory=list)
+    lists: dict[str, dict[str, None]] = field(default_factory=lambda: {HTTP_HOST: {}, TLS_SNI: {}})
+    widened: set[Finding] = field(default_factory=set)
+    not_expressible: set[Finding] = field(default_factory=set)
+    listed_rules: list[tuple[Rule, tuple[str, ...]]] = field(default_factory=list)
+
+
+def _target(host: str) -> str:
+    return ("." + host[2:] if host.startswith("*.") else host).lower()
+
+
+def _services_text(services: Iterable[Service]) -> str:
+    return ", ".join(str(s) for s in services)
+
+
+def _in_domain_lists(rule: Rule, mode: FqdnMode) -> bool:
+    return mode is FqdnMode.DOMAIN_LIST and all(
+        (s.protocol, s.port.first) in DOMAIN_LIST_SERVICES and s.port.first == s.port.last for s in rule.services)
+
+
+def _target_types(services: Iterable[Service]) -> tuple[str, ...]:
+    protocols = {s.protocol for s in services}
+    types = []
+    if Protocol.HTTP in protocols:
+        types.append(HTTP_HOST)
+    if protocols & {Protocol.HTTPS, Protocol.TLS}:
+        types.append(TLS_SNI)
+    return tuple(types)
+
+
+def _name_rules(rule: Rule, destinations: Sequence[str]) -> list[_Item]:
+    """Exact-port Suricata rules for host names: one per destination and buffer (HTTP Host, TLS SNI)."""
+    http_ports = [(s.port.first, s.port.last) for s in rule.services if s.protocol is Protocol.HTTP]
+    tls_ports = [(s.port.first, s.port.last) for s in rule.services
+                 if s.protocol in (Protocol.HTTPS, Protocol.TLS)]
+    items = []
+    for dest in destinations:
+        for proto, buffer, ports in (("http", "http.host", http_ports), ("tls", "tls.sni", tls_ports)):
+            if not ports:
+                continue
+            spec = port_spec(ports)
+            if dest == "*":  # an allow_any entry: every name on these ports
+                match: tuple[str, ...] = ("ssl_state:client_hello",) if proto == "tls" else ()
+                what = "any host"
+            else:
+                match = name_match(buffer, dest)
+                what = dest
+            items.append(_Item(SuricataRule(
+                key=f"name|{rule.name}|{proto}|{dest}", action="pass", proto=proto, src="$HOME_NET",
+                src_port="any", dst="any", dst_port=spec, options=("flow:to_server,established", *match),
+                msg=f"{rule.name} {what} {proto}:{spec}")))
+    return items
+
+
+def _address_rules(rule: Rule, home: Sequence[str], config: AwsConfig, base: str) -> list[_Item]:
+    """``pass tcp|udp $HOME_NET any -> $VAR ports (flow:to_server; ...)``, the set split so that no rule
+    passes ``rule_max_chars`` once its variables are expanded."""
+    by_transport: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for s in rule.services:
+        by_transport[s.protocol.transport].append((s.port.first, s.port.last))
+    limit = config.limits.rule_max_chars
+    widest_sid = config.base_sid + SID_SPAN - 1
+
+    def make(var: str, transport: str) -> SuricataRule:
+        spec = port_spec(by_transport[transport])
+        return SuricataRule(key=f"addr|{rule.name}|{transport}|{var}", action="pass", proto=transport,
+                            src="$HOME_NET", src_port="any", dst=f"${var}", dst_port=spec,
+                            options=("flow:to_server",), msg=f"{rule.name} {transport}:{spec} to {var}")
+
+    def fits(var: str, values: list[str]) -> bool:
+        variables = {"HOME_NET": list(home), var: values}
+        return all(expanded_length(make(var, t).text(widest_sid), variables) <= limit for t in by_transport)
+
+    chunks: list[list[str]] = []
+    current: list[str] = []
+    for dest in rule.destinations:
+        var = base if not chunks else f"{base}_{len(chunks) + 1}"
+        if fits(var, current + [dest]):
+            current.append(dest)
+            continue
+        if not current:
+            raise AwsRenderError(f"rule {rule.name}: one rule to {dest} with HOME_NET expanded passes "
+                                 f"limits.ruleMaxChars ({limit}); fewer source ranges or a higher limit")
+        chunks.append(current)
+        current = [dest]
+        if not fits(f"{base}_{len(chunks) + 1}", current):
+            raise AwsRenderError(f"rule {rule.name}: one rule to {dest} with HOME_NET expanded passes "
+                                 f"limits.ruleMaxChars ({limit}); fewer source ranges or a higher limit")
+    if current:
+        chunks.append(current)
+    items = []
+    for i, chunk in enumerate(chunks):
+        var = base if i == 0 else f"{base}_{i + 1}"
+        for transport in sorted(by_transport):
+            items.append(_Item(make(var, transport), {var: tuple(chunk)}))
+    return items
+
+
+def _variable_bases(rules: Sequence[Rule]) -> dict[str, str]:
+    """An IP set variable name per address rule; names that abbreviate alike get the hashed form."""
+    bases = {r.name: variable_name(r.name, head=r.area) for r in rules}
+    counts: dict[str, int] = defaultdict(int)
+    for base in bases.values():
+        counts[base] += 1
+    reserved = {"HOME_NET", "EXTERNAL_NET"}
+    return {name: variable_name(name, hashed=True) if counts[base] > 1 or base in reserved else base
+            for name, base in bases.items()}
+
+
+def _default_deny() -> _Item:
+    return _Item(SuricataRule(
+        key="default-deny|ip", action="drop", proto="ip", src="$HOME_NET", src_port="any", dst="any",
+        dst_port="any", options=("flow:to_server,established",),
+        msg="default deny: not allowed by the endpoint catalogue (DEFAULT_ACTION_ORDER has no policy default)"))
+
+
+def _collect(plan: Plan, config: AwsConfig, home: Sequence[str]) -> _Collected:
+    out = _Collected()
+    bases = _variable_bases([r for r in plan.rules if r.kind in (RuleKind.ADDRESS, RuleKind.PEER)])
+    for skipped in plan.skipped:
+        out.not_expressible.add(Finding(skipped.entry, skipped.destination, f"not in the plan: {skipped.reason}"))
+    for rule in plan.rules:
+        if rule.kind is RuleKind.HOST_NETWORK:
+            for dest in rule.destinations:
+                for entry in rule.origin_of(dest) or ("?",):
+                    out.not_expressible.add(Finding(entry, dest, (
+                        f"AWS Network Firewall cannot match a host name on plain {_services_text(rule.services)}: "
+                        "there is no HTTP Host or TLS SNI to inspect; list the host's addresses instead")))
+        elif rule.kind in (RuleKind.ADDRESS, RuleKind.PEER):
+            out.items.extend(_address_rules(rule, home, config, bases[rule.name]))
+        elif _in_domain_lists(rule, config.fqdn_mode):
+            names = [d for d in rule.destinations if d != "*"]
+            out.items.extend(_name_rules(rule, [d for d in rule.destinations if d == "*"]))
+            types = _target_types(rule.services)
+            for dest in names:
+                for target_type in types:
+                    out.lists[target_type][_target(dest)] = None
+            out.listed_rules.append((rule, tuple(names)))
+        else:
+            out.items.extend(_name_rules(rule, rule.destinations))
+    if config.rule_order is RuleOrder.DEFAULT_ACTION_ORDER:
+        out.items.append(_default_deny())
+    for rule, names in out.listed_rules:
+        _widen(rule, names, out)
+    return out
+
+
+def _widen(rule: Rule, names: Sequence[str], out: _Collected) -> None:
+    types = _target_types(rule.services)
+    for dest in names:
+        entries = rule.origin_of(dest) or ("?",)
+        reasons = [f"AWS domain lists ({', '.join(types)}) match on any port: allowed beyond "
+                   f"{_services_text(rule.services)}"]
+        if dest.startswith("*."):
+            apex = dest[2:]
+            apex_types = [t for t in types if apex not in out.lists[t]]
+            if apex_types:
+                reasons.append(f"domain list target .{apex} also matches {apex} itself "
+                               f"({', '.join(apex_types)}); the catalogue allows only its subdomains")
+        for entry in entries:
+            for reason in reasons:
+                out.widened.add(Finding(entry, dest, reason))
+
+
+# --- groups ----------------------------------------------------------------------------------------------
+
+def _shard_items(items: list[_Item], texts: dict[str, str], config: AwsConfig) -> list[list[_Item]]:
+    units = units_per_group(config)
+    max_bytes = config.limits.rules_string_max_bytes
+    shards: list[list[_Item]] = []
+    current: list[_Item] = []
+    size = 0
+    for item in items:
+        line = len(texts[item.rule.key].encode()) + (1 if current else 0)
+        if len(texts[item.rule.key].encode()) > max_bytes:
+            raise AwsRenderError(f"one rule is longer than limits.rulesStringMaxBytes ({max_bytes})")
+        if current and (len(current) + 1 > units or size + line > max_bytes):
+            shards.append(current)
+            current, size = [], 0
+            line = len(texts[item.rule.key].encode())
+        current.append(item)
+        size += line
+    if current:
+        shards.append(current)
+    return shards
+
+
+def _ip_sets(home: Sequence[str], extra: dict[str, tuple[str, ...]]) -> dict[str, dict[str, list[str]]]:
+    merged = {"HOME_NET": tuple(home), **extra}
+    return {name: {"Definition": list(merged[name])} for name in sorted(merged)}
+
+
+def _description(prefix: str, text: str) -> str:
+    out = f"endpoint-firewall {prefix}: {text}"
+    return out[:DESCRIPTION_MAX]
+
+
+def _request(name: str, capacity: int, description: str, ip_sets: dict, source: dict, order: RuleOrder) -> dict:
+    return {
+        "RuleGroupName": name,
+        "Type": "STATEFUL",
+        "Capacity": capacity,
+        "Description": description,
+        "RuleGroup": {
+            "RuleVariables": {"IPSets": ip_sets},
+            "RulesSource": source,
+            "StatefulRuleOptions": {"RuleOrder": order.value},
+        },
+    }
+
+
+def _role(base: str, index: int) -> str:
+    return base if index == 0 else f"{base}-{index + 1}"
+
+
+def _priority(base: str, index: int, order: RuleOrder) -> int | None:
+    if order is not RuleOrder.STRICT_ORDER:
+        return None
+    if index >= 100:
+        raise AwsRenderError(f"more than 100 {base} shards: priorities would overlap")
+    return PRIORITY_BAND[base] + index
+
+
+def render_aws(plan: Plan, config: AwsConfig) -> AwsRender:
+    """Render ``plan`` as AWS Network Firewall stateful rule groups (see the module docstring)."""
+    home = list(plan.source_ranges)
+    if not home:
+        raise AwsRenderError("the plan has no source ranges: HOME_NET would be empty")
+    order = config.rule_order
+    collected = _collect(plan, config, home)
+    targets = {t: sorted(collected.lists[t]) for t in (HTTP_HOST, TLS_SNI)}
+    units = units_per_group(config)
+    list_shards: dict[str, list[list[str]]] = {}
+    for role, target_type in ROLE_TARGET_TYPE.items():
+        chunk = max(1, units - 1)  # n targets cost n + 1
+        values = targets[target_type]
+        list_shards[role] = [values[i:i + chunk] for i in range(0, len(values), chunk)]
+        if order is RuleOrder.STRICT_ORDER and len(list_shards[role]) > 1:
+            raise AwsRenderError(
+                f"{len(values)} {target_type} targets need {len(list_shards[role])} domain-list groups, but in "
+                "STRICT_ORDER each ALLOWLIST group drops what it does not list before the next group is "
+                "evaluated; use fqdnMode exact or raise limits.capacityMax")
+
+    generated = {role: [domain_list_rules(shard, (ROLE_TARGET_TYPE[role],)) for shard in shards]
+                 for role, shards in list_shards.items()}
+    keys = [item.rule.key for item in collected.items]
+    for role, per_shard in generated.items():
+        for i, rules in enumerate(per_shard):
+            keys += [_shard_key(r.key, i) for r in rules]
+    if len(keys) != len(set(keys)):
+        dupes = sorted({k for k in keys if keys.count(k) > 1})
+        raise AwsRenderError(f"duplicate rule identities (a planner bug?): {dupes[:5]}")
+    try:
+        sids = allocate_sids(keys, config.base_sid)
+    except SuricataTextError as err:
+        raise AwsRenderError(str(err)) from None
+    texts = {item.rule.key: item.rule.text(sids[item.rule.key]) for item in collected.items}
+
+    groups: list[AwsRuleGroup] = []
+    rules_desc = ("Suricata rules: addresses, peers and host names on ports domain lists cannot hold"
+                  if config.fqdn_mode is FqdnMode.DOMAIN_LIST else
+                  "Suricata rules: host names on exact ports, addresses and peers")
+    if order is RuleOrder.DEFAULT_ACTION_ORDER:
+        rules_desc += ", then the default deny"
+    rule_shards = _shard_items(collected.items, texts, config) if collected.items else []
+    for i, shard in enumerate(rule_shards):
+        lines = [texts[item.rule.key] for item in shard]
+        extra: dict[str, tuple[str, ...]] = {}
+        for item in shard:
+            for var, values in item.variables.items():
+                if extra.setdefault(var, values) != values:
+                    raise AwsRenderError(f"IP set variable {var} defined twice with different values")
+        ip_sets = _ip_sets(home, extra)
+        defined = set(ip_sets) | {"EXTERNAL_NET"}
+        for line in lines:
+            missing = referenced_variables(line) - defined
+            if missing:
+                raise AwsRenderError(f"rule refers to undefined variables {sorted(missing)}: {line}")
+        used = len(lines)
+        capacity = reserved_capacity(used, config)
+        role = _role("rules", i)
+        name = group_name(config.name_prefix, role, capacity, order)
+        rules_string = "\n".join(lines)
+        desc = rules_desc + (f" (shard {i + 1} of {len(rule_shards)})" if len(rule_shards) > 1 else "")
+        groups.append(AwsRuleGroup(
+            name=name, role=role, kind="rules", capacity=capacity, used=used,
+            request=_request(name, capacity, _description(config.name_prefix, desc), ip_sets,
+                             {"RulesString": rules_string}, order),
+            rules_text=rules_string + "\n", priority=_priority("rules", i, order), rule_count=used,
+            variables=tuple((k, tuple(v["Definition"])) for k, v in ip_sets.items())))
+
+    for role, shards in list_shards.items():
+        target_type = ROLE_TARGET_TYPE[role]
+        for i, shard in enumerate(shards):
+            rules = generated[role][i]
+            lines = [r.text(sids[_shard_key(r.key, i)]) for r in rules]
+            used = domain_list_capacity(len(shard), target_type)
+            capacity = reserved_capacity(used, config)
+            shard_role = _role(role, i)
+            name = group_name(config.name_prefix, shard_role, capacity, order)
+            what = "HTTP Host" if target_type == HTTP_HOST else "TLS SNI"
+            desc = f"{what} allowlist (domain list) for names on " + (
+                "http:80" if target_type == HTTP_HOST else "https:443 and tls:443")
+            if len(shards) > 1:
+                desc += f" (shard {i + 1} of {len(shards)})"
+            ip_sets = _ip_sets(home, {})
+            source = {"RulesSourceList": {"Targets": list(shard), "TargetTypes": [target_type],
+                                          "GeneratedRulesType": "ALLOWLIST"}}
+            groups.append(AwsRuleGroup(
+                name=name, role=shard_role, kind="domain-list", capacity=capacity, used=used,
+                request=_request(name, capacity, _description(config.name_prefix, desc), ip_sets, source, order),
+                rules_text="\n".join(lines) + "\n", priority=_priority(role, i, order), rule_count=len(lines),
+                variables=tuple((k, tuple(v["Definition"])) for k, v in ip_sets.items()),
+                targets=tuple(shard), target_types=(target_type,)))
+
+    if order is RuleOrder.STRICT_ORDER:
+        _check_strict_order(groups)
+    return AwsRender(
+        groups=tuple(groups), widened=tuple(sorted(collected.widened)),
+        not_expressible=tuple(sorted(collected.not_expressible, key=lambda f: (f.entry, f.destination or "", f.reason))),
+        warnings=tuple(_warnings(groups, config)), rule_order=order, fqdn_mode=config.fqdn_mode,
+        source_ranges=tuple(home), stateful_default_actions=_default_actions(config))
+
+
+def _shard_key(key: str, shard: int) -> str:
+    return key if shard == 0 else f"{key}|shard{shard + 1}"
+
+
+def _default_actions(config: AwsConfig) -> tuple[str, ...]:
+    if config.rule_order is not RuleOrder.STRICT_ORDER:
+        return ()
+    return tuple(config.firewall_policy.stateful_default_actions) if config.firewall_policy else DEFAULT_POLICY_ACTIONS
+
+
+def _check_strict_order(groups: Sequence[AwsRuleGroup]) -> None:
+    """In STRICT_ORDER the first matching rule decides: no ``drop`` may come before a ``pass`` for the same
+    application protocol, else the pass is dead. Our layout guarantees it; this keeps it guaranteed."""
+    def overlap(a: str, b: str) -> bool:
+        over_tcp = {"tcp", "tls", "http"}
+        return a == b or "ip" in (a, b) or (a in over_tcp and b in over_tcp and "tcp" in (a, b))
+
+    seen_drops: set[str] = set()
+    for group in sorted(groups, key=lambda g: g.priority or 0):
+        for line in group.rules:
+            action, proto = line.split()[:2]
+            if action == "pass" and any(overlap(proto, d) for d in seen_drops):
+                raise AwsRenderError(f"STRICT_ORDER: {group.name} passes {proto} after a drop of it: {line}")
+            if action == "drop":
+                seen_drops.add(proto)
+
+
+def _warnings(groups: Sequence[AwsRuleGroup], config: AwsConfig) -> list[str]:
+    out = []
+    if len(groups) > GROUPS_PER_POLICY_MAX:
+        out.append(f"{len(groups)} stateful rule groups: one firewall policy takes at most {GROUPS_PER_POLICY_MAX}")
+    if any(g.kind == "domain-list" for g in groups) and config.firewall_policy is None:
+        out.append("domain-list rules match $EXTERNAL_NET, which AWS takes from the firewall policy's HOME_NET "
+                   "(the firewall VPC's CIDR unless the policy sets it), not from these groups")
+    if config.rule_order is RuleOrder.STRICT_ORDER:
+        actions = _default_actions(config)
+        if not any(a in DROP_ACTIONS for a in actions):
+            out.append(f"STRICT_ORDER without a drop default action ({', '.join(actions) or 'none'}): traffic "
+                       "that no rule passes is allowed")
+    return out

@@ -1,0 +1,496 @@
+"""Run rendered AWS rules in the real Suricata engine: syntax check (``suricata -T``) and flow replay.
+
+AWS Network Firewall's stateful engine is Suricata. This module writes every group of an
+:class:`~endpoint_firewall.renderers.aws.AwsRender` (domain lists in AWS's documented generated form)
+with their IP set variables into a scratch folder, replays a capture with one TCP/UDP session per flow
+(``--simulate-ips``), and reads ``eve.json``: a flow with an alert whose action is ``blocked`` is
+dropped; any other flow is allowed.
+
+The policy side is modelled too: in ``STRICT_ORDER`` the firewall policy's stateful default actions
+decide what no rule passes, so a drop default (``aws:drop_established``, ``aws:drop_strict``) is added
+as a final catch-all drop. In ``DEFAULT_ACTION_ORDER`` a policy has no stateful default action: the
+render's own default-deny rule is what denies, and nothing is added. Our strict-order groups hold only
+``pass`` rules and per-protocol domain-list drops placed after every ``pass`` of that protocol (the
+renderer checks it), so Suricata's native action order (pass before drop) gives the same verdicts as
+AWS's strict order.
+
+Captures are written here without third-party packages (Ethernet/IPv4/IPv6/TCP/UDP with real
+checksums, a TLS ClientHello with SNI, an HTTP/1.1 request with Host), so ``epfw check --cloud aws``
+needs only Suricata.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+import re
+import shutil
+import struct
+import subprocess
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .flow import Flow
+
+if TYPE_CHECKING:  # the renderer is pure; imported for types only
+    from ..renderers.aws import AwsRender
+
+SURICATA_ENV = "EPFW_SURICATA"       # path to the suricata binary, if not on PATH
+DEFAULT_DEST_V4 = "198.51.100.10"    # TEST-NET-2: a destination no catalogue lists
+DEFAULT_DEST_V6 = "2001:db8::10"
+HARNESS_SID = 4_200_000_001          # above every sid the renderer can allocate (base_sid + span <= 4e9)
+FIRST_CLIENT_PORT = 20_000
+TIMEOUT_SECONDS = 300
+
+
+class SuricataUnavailable(RuntimeError):
+    """Suricata is not installed (or ``EPFW_SURICATA`` points nowhere)."""
+
+
+class SuricataError(RuntimeError):
+    """Suricata refused the rules or the run failed; the message carries its output."""
+
+
+def find_suricata() -> str | None:
+    explicit = os.environ.get(SURICATA_ENV)
+    if explicit:
+        return explicit if Path(explicit).exists() else None
+    return shutil.which("suricata") or (str(Path("/usr/bin/suricata")) if Path("/usr/bin/suricata").exists() else None)
+
+
+def require_suricata() -> str:
+    binary = find_suricata()
+    if not binary:
+        raise SuricataUnavailable(
+            "Suricata is not installed: AWS verdicts come from the real engine. Install it (Debian 12: "
+            "`apt-get install -t bookworm-backports suricata`; see scripts/install-suricata.sh) or set "
+            f"{SURICATA_ENV} to the binary")
+    return binary
+
+
+def suricata_version(binary: str | None = None) -> str:
+    out = subprocess.run([binary or require_suricata(), "-V"], capture_output=True, text=True, timeout=60)
+    match = re.search(r"version (\S+)", out.stdout + out.stderr)
+    return match.group(1) if match else "unknown"
+
+
+# --- the rule set ----------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RuleRef:
+    sid: int
+    msg: str
+    group: str | None  # None: the modelled policy default action
+
+    def __str__(self) -> str:
+        where = f"{self.group} " if self.group else ""
+        return f'{where}sid:{self.sid} "{self.msg}"'
+
+
+@dataclass(frozen=True)
+class Ruleset:
+    rules: tuple[str, ...]
+    address_groups: dict[str, tuple[str, ...]]
+    refs: dict[int, RuleRef]
+    policy_default: str | None  # the modelled policy default action, if a drop one was added
+
+
+_SID = re.compile(r"\bsid:\s*(\d+)\s*;")
+_MSG = re.compile(r'\bmsg:\s*"((?:[^"\\]|\\.)*)"')
+
+
+def _ref(line: str, group: str | None) -> RuleRef:
+    sid = int(_SID.search(line).group(1))  # type: ignore[union-attr]
+    msg_match = _MSG.search(line)
+    msg = re.sub(r"\\(.)", r"\1", msg_match.group(1)) if msg_match else ""
+    return RuleRef(sid, msg, group)
+
+
+def ruleset(render: AwsRender, policy_default_deny: bool | None = None) -> Ruleset:
+    """Every group's rules (in policy order) with their variables, plus the modelled policy default."""
+    from ..program.stack_config import RuleOrder
+
+    groups = sorted(render.groups, key=lambda g: (g.priority or 0))
+    rules: list[str] = []
+    refs: dict[int, RuleRef] = {}
+    variables: dict[str, tuple[str, ...]] = {}
+    for group in groups:
+        for name, values in group.variables:
+            if variables.setdefault(name, values) != values:
+                raise SuricataError(f"variable {name} has different values in two groups; one Suricata "
+                                    "instance cannot hold both")
+        for line in group.rules:
+            ref = _ref(line, group.name)
+            if ref.sid in refs:
+                raise SuricataError(f"sid {ref.sid} appears twice ({refs[ref.sid].group}, {group.name})")
+            refs[ref.sid] = ref
+            rules.append(line)
+    strict = render.rule_order is RuleOrder.STRICT_ORDER
+    actions = tuple(render.stateful_default_actions)
+    if policy_default_deny is None:
+        policy_default_deny = strict and any(a in ("aws:drop_strict", "aws:drop_established") for a in actions)
+    default = None
+    if policy_default_deny:
+        default = "aws:drop_strict" if "aws:drop_strict" in actions else "aws:drop_established"
+        flow = "" if default == "aws:drop_strict" else "flow:to_server,established; "
+        msg = f"policy default action {default}"
+        rules.append(f'drop ip any any -> any any ({flow}msg:"{msg}"; sid:{HARNESS_SID}; rev:1;)')
+        refs[HARNESS_SID] = RuleRef(HARNESS_SID, msg, None)
+    return Ruleset(tuple(rules), variables, refs, default)
+
+
+def _config(address_groups: dict[str, tuple[str, ...]], log_dir: Path) -> str:
+    groups = "\n".join(f'    {name}: "[{",".join(values)}]"' for name, values in sorted(address_groups.items()))
+    return f"""%YAML 1.1
+---
+vars:
+  address-groups:
+{groups}
+    EXTERNAL_NET: "!$HOME_NET"
+  port-groups:
+    HTTP_PORTS: "80"
+default-log-dir: {log_dir}
+outputs:
+  - eve-log:
+      enabled: yes
+      filetype: regular
+      filename: eve.json
+      types:
+        - alert
+        - flow
+app-layer:
+  protocols:
+    tls:
+      enabled: yes
+      detection-ports:
+        dp: 443
+    http:
+      enabled: yes
+stream:
+  midstream: false
+logging:
+  default-log-level: notice
+  outputs:
+    - console:
+        enabled: yes
+"""
+
+
+@dataclass(frozen=True)
+class RulesCheck:
+    loaded: int
+    failed: int
+    output: str
+
+
+def _run(args: list[str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(args, capture_output=True, text=True, timeout=TIMEOUT_SECONDS)
+
+
+def _prepare(rules: Ruleset, folder: Path, lines: Sequence[str] | None = None) -> tuple[Path, Path, Path]:
+    out = folder / "log"
+    out.mkdir(parents=True, exist_ok=True)
+    rules_file = folder / "rules.rules"
+    rules_file.write_text("\n".join(lines if lines is not None else rules.rules) + "\n", encoding="utf-8")
+    config = folder / "suricata.yaml"
+    config.write_text(_config(rules.address_groups, out), encoding="utf-8")
+    return config, rules_file, out
+
+
+def check_rules(render: AwsRender) -> RulesCheck:
+    """``suricata -T``: every rule of every group (plus the modelled policy default) must load."""
+    binary = require_suricata()
+    rules = ruleset(render)
+    with tempfile.TemporaryDirectory(prefix="epfw-suricata-") as tmp:
+        config, rules_file, out = _prepare(rules, Path(tmp))
+        proc = _run([binary, "-T", "-v", "-c", str(config), "-S", str(rules_file), "-l", str(out)])
+    text = proc.stdout + proc.stderr
+    match = re.search(r"(\d+) rules successfully loaded, (\d+) rules failed", text)
+    loaded, failed = (int(match.group(1)), int(match.group(2))) if match else (0, len(rules.rules))
+    if proc.returncode != 0 or failed or loaded != len(rules.rules):
+        raise SuricataError(f"suricata -T refused the rules (loaded {loaded} of {len(rules.rules)}, "
+                            f"failed {failed}, exit {proc.returncode}):\n{text}")
+    return RulesCheck(loaded, failed, text)
+
+
+# --- capture -------------------------------------------------------------------------------------------
+
+FIN, SYN, RST, PSH, ACK = 0x01, 0x02, 0x04, 0x08, 0x10
+
+
+def _checksum(data: bytes) -> int:
+    if len(data) % 2:
+        data += b"\0"
+    total = sum(struct.unpack(f"!{len(data) // 2}H", data))
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    return ~total & 0xFFFF
+
+
+def _ip(src: str, dst: str, proto: int, payload: bytes, ident: int) -> tuple[bytes, int]:
+    s, d = ipaddress.ip_address(src), ipaddress.ip_address(dst)
+    if s.version != d.version:
+        raise ValueError(f"source {src} and destination {dst} are of different address families")
+    if s.version == 4:
+        header = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), ident & 0xFFFF, 0x4000, 64, proto, 0,
+                             s.packed, d.packed)
+        header = header[:10] + struct.pack("!H", _checksum(header)) + header[12:]
+        return header + payload, 0x0800
+    header = struct.pack("!IHBB16s16s", 6 << 28, len(payload), proto, 64, s.packed, d.packed)
+    return header + payload, 0x86DD
+
+
+def _pseudo(src: str, dst: str, proto: int, length: int) -> bytes:
+    s, d = ipaddress.ip_address(src), ipaddress.ip_address(dst)
+    if s.version == 4:
+        return s.packed + d.packed + struct.pack("!BBH", 0, proto, length)
+    return s.packed + d.packed + struct.pack("!I3xB", length, proto)
+
+
+def _ether(payload: bytes, ethertype: int, to_server: bool) -> bytes:
+    client, server = bytes.fromhex("020000000001"), bytes.fromhex("020000000002")
+    dst, src = (server, client) if to_server else (client, server)
+    return dst + src + struct.pack("!H", ethertype) + payload
+
+
+def tcp_segment(src: str, dst: str, sport: int, dport: int, seq: int, ack: int, flags: int,
+                payload: bytes = b"", ident: int = 1) -> tuple[bytes, int]:
+    header = struct.pack("!HHIIBBHHH", sport, dport, seq & 0xFFFFFFFF, ack & 0xFFFFFFFF, 5 << 4, flags, 65535, 0, 0)
+    segment = header + payload
+    csum = _checksum(_pseudo(src, dst, 6, len(segment)) + segment)
+    segment = segment[:16] + struct.pack("!H", csum) + segment[18:]
+    return _ip(src, dst, 6, segment, ident)
+
+
+def udp_datagram(src: str, dst: str, sport: int, dport: int, payload: bytes, ident: int = 1) -> tuple[bytes, int]:
+    datagram = struct.pack("!HHHH", sport, dport, 8 + len(payload), 0) + payload
+    csum = _checksum(_pseudo(src, dst, 17, len(datagram)) + datagram) or 0xFFFF
+    datagram = datagram[:6] + struct.pack("!H", csum) + datagram[8:]
+    return _ip(src, dst, 17, datagram, ident)
+
+
+def client_hello(sni: str | None) -> bytes:
+    """A TLS 1.2-framed ClientHello record, with a server_name extension when ``sni`` is given."""
+    extensions = b""
+    if sni:
+        name = sni.encode("idna") if not sni.isascii() else sni.encode()
+        server_name = struct.pack("!HBH", len(name) + 3, 0, len(name)) + name
+        extensions += struct.pack("!HH", 0, len(server_name)) + server_name
+    versions = b"\x04\x03\x04\x03\x03"  # supported_versions: TLS 1.3, 1.2
+    extensions += struct.pack("!HH", 43, len(versions)) + versions
+    suites = b"\x13\x01\x13\x02\xc0\x2f\xc0\x30"
+    body = (b"\x03\x03" + bytes(range(32)) + b"\x00" + struct.pack("!H", len(suites)) + suites + b"\x01\x00"
+            + struct.pack("!H", len(extensions)) + extensions)
+    handshake = b"\x01" + struct.pack("!I", len(body))[1:] + body
+    return b"\x16\x03\x01" + struct.pack("!H", len(handshake)) + handshake
+
+
+def http_request(host: str, port: int) -> bytes:
+    authority = host if port == 80 else f"{host}:{port}"
+    return (f"GET / HTTP/1.1\r\nHost: {authority}\r\nUser-Agent: epfw-check\r\nAccept: */*\r\n\r\n").encode()
+
+
+def _payload(flow: Flow, dest: str) -> bytes:
+    if flow.proto == "http":
+        return http_request(flow.host or dest, flow.port)
+    if flow.proto in ("https", "tls"):
+        return client_hello(flow.host)
+    return b"epfw-check\r\n"
+
+
+@dataclass(frozen=True)
+class Session:
+    """One flow on its own 5-tuple."""
+
+    flow: Flow
+    client: str
+    client_port: int
+    server: str
+
+    @property
+    def transport(self) -> str:
+        return "UDP" if self.flow.proto == "udp" else "TCP"
+
+
+def session_packets(session: Session, start: float) -> list[tuple[float, bytes]]:
+    """Frames of one session: a full TCP handshake then the payload and the server's ACK, or a UDP
+    datagram, the reply and a second datagram (so the flow is established both ways)."""
+    c, s, cp, sp = session.client, session.server, session.client_port, session.flow.port
+    payload = _payload(session.flow, s)
+    frames: list[tuple[bytes, int, bool]] = []
+    if session.transport == "UDP":
+        frames.append((*udp_datagram(c, s, cp, sp, payload, 1), True))
+        frames.append((*udp_datagram(s, c, sp, cp, b"epfw-reply\r\n", 2), False))
+        frames.append((*udp_datagram(c, s, cp, sp, payload, 3), True))
+    else:
+        cseq, sseq = 1_000, 500_000
+        frames.append((*tcp_segment(c, s, cp, sp, cseq, 0, SYN, ident=1), True))
+        frames.append((*tcp_segment(s, c, sp, cp, sseq, cseq + 1, SYN | ACK, ident=2), False))
+        frames.append((*tcp_segment(c, s, cp, sp, cseq + 1, sseq + 1, ACK, ident=3), True))
+        frames.append((*tcp_segment(c, s, cp, sp, cseq + 1, sseq + 1, PSH | ACK, payload, ident=4), True))
+        frames.append((*tcp_segment(s, c, sp, cp, sseq + 1, cseq + 1 + len(payload), ACK, ident=5), False))
+    return [(start + i * 0.001, _ether(packet, ethertype, to_server))
+            for i, (packet, ethertype, to_server) in enumerate(frames)]
+
+
+def write_pcap(path: Path, frames: Sequence[tuple[float, bytes]]) -> None:
+    """Classic pcap (microsecond timestamps, Ethernet link type)."""
+    with open(path, "wb") as out:
+        out.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+        for ts, frame in frames:
+            sec = int(ts)
+            usec = int(round((ts - sec) * 1_000_000))
+            out.write(struct.pack("<IIII", sec, usec, len(frame), len(frame)) + frame)
+
+
+def sessions_for(flows: Sequence[Flow], source: str) -> list[Session]:
+    out = []
+    for i, flow in enumerate(flows):
+        client = _host_address(flow.source or source)
+        server = flow.ip or (DEFAULT_DEST_V6 if ipaddress.ip_address(client).version == 6 else DEFAULT_DEST_V4)
+        out.append(Session(flow, client, FIRST_CLIENT_PORT + i, _host_address(server)))
+    if len(out) > 65_535 - FIRST_CLIENT_PORT:
+        raise ValueError(f"at most {65_535 - FIRST_CLIENT_PORT} flows per replay")
+    return out
+
+
+def _host_address(value: str) -> str:
+    if "/" in value:
+        net = ipaddress.ip_network(value, strict=False)
+        return str(net.network_address if net.num_addresses == 1 else next(net.hosts()))
+    return str(ipaddress.ip_address(value))
+
+
+def build_capture(flows: Sequence[Flow], source: str, path: Path) -> list[Session]:
+    sessions = sessions_for(flows, source)
+    frames: list[tuple[float, bytes]] = []
+    for i, session in enumerate(sessions):
+        frames += session_packets(session, 1_700_000_000 + i * 0.1)
+    write_pcap(path, frames)
+    return sessions
+
+
+# --- replay -----------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class FlowVerdict:
+    flow: Flow
+    session: Session
+    allowed: bool
+    passed_by: tuple[RuleRef, ...] = ()   # pass rules that match the flow (from the explain run)
+    dropped_by: RuleRef | None = None     # the first rule whose drop hit the flow
+
+    @property
+    def rule(self) -> RuleRef | None:
+        return self.passed_by[0] if self.allowed and self.passed_by else (None if self.allowed else self.dropped_by)
+
+
+@dataclass(frozen=True)
+class Replay:
+    verdicts: tuple[FlowVerdict, ...]
+    rules_loaded: int
+    policy_default: str | None
+    version: str
+    log: dict[str, str] = field(default_factory=dict)
+
+    def counts(self) -> dict[str, int]:
+        allowed = sum(v.allowed for v in self.verdicts)
+        return {"flows": len(self.verdicts), "allowed": allowed, "dropped": len(self.verdicts) - allowed}
+
+
+def _alerts(eve: Path) -> list[dict]:
+    if not eve.exists():
+        return []
+    out = []
+    for line in eve.read_text(encoding="utf-8").splitlines():
+        event = json.loads(line)
+        if event.get("event_type") in ("alert", "flow"):
+            out.append(event)
+    return out
+
+
+def _session_key(event: dict) -> tuple[str, int, str, int, str]:
+    return (event.get("src_ip", ""), int(event.get("src_port", 0)), event.get("dest_ip", ""),
+            int(event.get("dest_port", 0)), event.get("proto", ""))
+
+
+def _index(sessions: Sequence[Session]) -> dict[tuple[str, int, str, int, str], int]:
+    index = {}
+    for i, s in enumerate(sessions):
+        client = str(ipaddress.ip_address(s.client))
+        server = str(ipaddress.ip_address(s.server))
+        index[(client, s.client_port, server, s.flow.port, s.transport)] = i
+        index[(server, s.flow.port, client, s.client_port, s.transport)] = i
+    return index
+
+
+def _engine(binary: str, rules: Ruleset, lines: Sequence[str], pcap: Path, folder: Path) -> tuple[list[dict], str]:
+    config, rules_file, out = _prepare(rules, folder, lines)
+    proc = _run([binary, "-c", str(config), "--simulate-ips", "-r", str(pcap), "-k", "none", "--runmode", "single",
+                 "-l", str(out), "-S", str(rules_file)])
+    text = proc.stdout + proc.stderr
+    if proc.returncode != 0 or re.search(r"^E: ", text, re.M):
+        raise SuricataError(f"suricata failed (exit {proc.returncode}):\n{text}")
+    return _alerts(out / "eve.json"), text
+
+
+def replay(render: AwsRender, flows: Sequence[Flow], source: str, *,
+           policy_default_deny: bool | None = None, keep: Path | None = None) -> Replay:
+    """Replay ``flows`` (each on its own 5-tuple, from ``source`` unless the flow names one) through
+    the render's rules in Suricata, and say per flow whether it was allowed and by which rule.
+
+    Two runs: the verdict run (rules as rendered, plus the modelled policy default); and an explain
+    run in which every ``pass`` is an ``alert`` and nothing drops, to name the rules that passed a flow
+    (Suricata does not log pass matches).
+    """
+    binary = require_suricata()
+    check = check_rules(render)
+    rules = ruleset(render, policy_default_deny)
+    explain_lines = ["alert " + line[len("pass "):] for line in rules.rules if line.startswith("pass ")]
+    with tempfile.TemporaryDirectory(prefix="epfw-replay-") as tmp:
+        folder = Path(tmp)
+        pcap = folder / "flows.pcap"
+        sessions = build_capture(flows, source, pcap)
+        verdict_events, verdict_log = _engine(binary, rules, rules.rules, pcap, folder / "verdict")
+        explain_events = _engine(binary, rules, explain_lines, pcap, folder / "explain")[0] if explain_lines else []
+        if keep:
+            keep.mkdir(parents=True, exist_ok=True)
+            for path in folder.rglob("*"):
+                if path.is_file():
+                    target = keep / path.relative_to(folder)
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copy2(path, target)
+    index = _index(sessions)
+    seen: set[int] = set()
+    dropped: dict[int, RuleRef] = {}
+    for event in verdict_events:
+        i = index.get(_session_key(event))
+        if i is None:
+            continue
+        seen.add(i)
+        alert = event.get("alert")
+        if event["event_type"] == "alert" and alert and alert.get("action") == "blocked" and i not in dropped:
+            sid = int(alert["signature_id"])
+            dropped[i] = rules.refs.get(sid, RuleRef(sid, alert.get("signature", ""), None))
+    missing = [str(sessions[i].flow) for i in range(len(sessions)) if i not in seen]
+    if missing:
+        raise SuricataError(f"Suricata saw no flow record for {len(missing)} flow(s), e.g. {missing[:3]}")
+    passed: dict[int, list[RuleRef]] = {}
+    for event in explain_events:
+        i = index.get(_session_key(event))
+        alert = event.get("alert")
+        if i is None or event["event_type"] != "alert" or not alert:
+            continue
+        ref = rules.refs.get(int(alert["signature_id"]))
+        if ref and ref not in passed.setdefault(i, []):
+            passed[i].append(ref)
+    verdicts = tuple(
+        FlowVerdict(flow=s.flow, session=s, allowed=i not in dropped,
+                    passed_by=tuple(passed.get(i, ())) if i not in dropped else (),
+                    dropped_by=dropped.get(i))
+        for i, s in enumerate(sessions))
+    return Replay(verdicts, check.loaded, rules.policy_default, suricata_version(binary), {"verdict": verdict_log})

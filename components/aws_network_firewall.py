@@ -1,0 +1,143 @@
+"""AWS Network Firewall egress rules as a Pulumi component: the stateful rule groups of
+:func:`~endpoint_firewall.renderers.aws.render_aws`, and optionally the firewall policy that uses them.
+
+Each ``networkfirewall.RuleGroup`` is the rendered ``CreateRuleGroup`` request converted field by field
+(``name``, ``capacity``, ``type``, ``description``, ``rule_group={rule_variables, rules_source,
+stateful_rule_options}``), so ``epfw render`` files, ``epfw check`` verdicts and the deployment are the
+same rules.
+
+Replacement safety. Capacity, rule order and type cannot change in place: AWS replaces the group. The
+physical name ends with a hash of exactly those properties, so a replacement gets a new name; Pulumi
+creates it first (``delete_before_replace=False``), the policy (which depends on the new ARN) moves to it,
+and only then is the old group deleted: no name collision, and never a group deleted while a policy still
+references it. Anything else (rules, targets, variables, description) updates the group in place under the
+same name. The Pulumi resource names are the groups' roles (``<name>-rules``, ``<name>-tls-sni``...), so a
+replacement is a replace of one resource, not a delete plus an unrelated create.
+
+Rule order and default actions of the policy (when ``config.firewall_policy`` is set):
+
+* ``DEFAULT_ACTION_ORDER``: pass rules win over drop rules across all groups. A policy in this order
+  has no stateful default action and passes what no rule drops, so the rendered rules group ends with the
+  default deny (``drop ip $HOME_NET any -> any any (flow:to_server,established; ...)``). The domain-list
+  groups add their own default drops for HTTP and TLS (AWS generates them for an ALLOWLIST).
+* ``STRICT_ORDER``: groups are evaluated by ``priority`` (Suricata rules 100+, HTTP Host domain lists
+  200+, TLS SNI domain lists 300+), rules in written order, first match decides; the ``priority`` keyword
+  is never used in the rules. What no rule passes gets the policy's ``stateful_default_actions``:
+  ``aws:drop_established`` (drop packets of established connections that no rule passed; handshakes may
+  complete so TLS SNI and HTTP Host can be inspected) and ``aws:alert_established`` (log them) by default;
+  ``aws:drop_strict`` would also drop the handshakes that name-based pass rules need to see.
+
+The policy forwards everything to the stateful engine (``aws:forward_to_sfe`` for packets and fragments)
+and sets its ``HOME_NET`` to the source ranges, so the domain lists' ``$EXTERNAL_NET`` (which AWS takes from
+the policy) is everything outside the managed devices.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+from pulumi_aws import networkfirewall
+
+from ..planning.rules import Plan
+from ..program.stack_config import AwsConfig, RuleOrder
+from ..renderers.aws import AwsRender, AwsRuleGroup, render_aws
+
+COMPONENT_TYPE = "endpoint-firewall:aws:NetworkFirewallRules"
+
+
+@dataclass(frozen=True)
+class AwsNetworkFirewallRulesArgs:
+    plan: Plan
+    config: AwsConfig
+
+
+def rule_group_args(request: dict[str, Any]) -> dict[str, Any]:
+    """A ``CreateRuleGroup`` request as ``networkfirewall.RuleGroup`` keyword arguments."""
+    group = request["RuleGroup"]
+    ip_sets = [networkfirewall.RuleGroupRuleGroupRuleVariablesIpSetArgs(
+        key=key, ip_set=networkfirewall.RuleGroupRuleGroupRuleVariablesIpSetIpSetArgs(definitions=list(value["Definition"])))
+        for key, value in group.get("RuleVariables", {}).get("IPSets", {}).items()]
+    source = group["RulesSource"]
+    if "RulesSourceList" in source:
+        listed = source["RulesSourceList"]
+        rules_source = networkfirewall.RuleGroupRuleGroupRulesSourceArgs(
+            rules_source_list=networkfirewall.RuleGroupRuleGroupRulesSourceRulesSourceListArgs(
+                generated_rules_type=listed["GeneratedRulesType"], target_types=list(listed["TargetTypes"]),
+                targets=list(listed["Targets"])))
+    else:
+        rules_source = networkfirewall.RuleGroupRuleGroupRulesSourceArgs(rules_string=source["RulesString"])
+    return {
+        "name": request["RuleGroupName"],
+        "type": request["Type"],
+        "capacity": request["Capacity"],
+        "description": request.get("Description"),
+        "rule_group": networkfirewall.RuleGroupRuleGroupArgs(
+            rule_variables=networkfirewall.RuleGroupRuleGroupRuleVariablesArgs(ip_sets=ip_sets) if ip_sets else None,
+            rules_source=rules_source,
+            stateful_rule_options=networkfirewall.RuleGroupRuleGroupStatefulRuleOptionsArgs(
+                rule_order=group["StatefulRuleOptions"]["RuleOrder"])),
+    }
+
+
+class AwsNetworkFirewallRules(pulumi.ComponentResource):
+    """The rendered stateful rule groups (and, with ``config.firewall_policy``, a policy using them).
+
+    Attributes: ``render`` (the :class:`AwsRender` deployed), ``rule_groups`` (role -> RuleGroup),
+    ``policy`` (or None), ``outputs`` (what :meth:`register_outputs` got).
+    """
+
+    def __init__(self, name: str, args: AwsNetworkFirewallRulesArgs, opts: pulumi.ResourceOptions | None = None):
+        # Render before registering anything: a plan that cannot be rendered registers nothing.
+        render = render_aws(args.plan, args.config)
+        super().__init__(COMPONENT_TYPE, name, None, opts)
+        self.render: AwsRender = render
+        self.rule_groups: dict[str, networkfirewall.RuleGroup] = {}
+        for group in self.render.groups:
+            self.rule_groups[group.role] = networkfirewall.RuleGroup(
+                f"{name}-{group.role}", **rule_group_args(group.request),
+                opts=pulumi.ResourceOptions(parent=self, delete_before_replace=False))
+        self.policy = self._policy(name, args.config) if args.config.firewall_policy else None
+        self.outputs: dict[str, Any] = {
+            "ruleGroupArns": {role: rg.arn for role, rg in self.rule_groups.items()},
+            "ruleGroupNames": {g.role: g.name for g in self.render.groups},
+            "capacities": {g.role: g.capacity for g in self.render.groups},
+            "capacityUsed": {g.role: g.used for g in self.render.groups},
+            "ruleCounts": {g.role: g.rule_count for g in self.render.groups},
+            "ruleOrder": self.render.rule_order.value,
+            "widened": [f.to_json() for f in self.render.widened],
+            "notExpressible": [f.to_json() for f in self.render.not_expressible],
+            "warnings": list(self.render.warnings),
+        }
+        if self.policy is not None:
+            self.outputs["firewallPolicyArn"] = self.policy.arn
+        self.register_outputs(self.outputs)
+
+    def _policy(self, name: str, config: AwsConfig) -> networkfirewall.FirewallPolicy:
+        assert config.firewall_policy is not None
+        strict = config.rule_order is RuleOrder.STRICT_ORDER
+        references = [networkfirewall.FirewallPolicyFirewallPolicyStatefulRuleGroupReferenceArgs(
+            resource_arn=self.rule_groups[group.role].arn, priority=group.priority if strict else None)
+            for group in _policy_order(self.render.groups)]
+        return networkfirewall.FirewallPolicy(
+            f"{name}-policy",
+            name=config.firewall_policy.name,
+            description=f"endpoint-firewall {config.name_prefix}: egress allowlist from the endpoint catalogue",
+            firewall_policy=networkfirewall.FirewallPolicyFirewallPolicyArgs(
+                stateless_default_actions=["aws:forward_to_sfe"],
+                stateless_fragment_default_actions=["aws:forward_to_sfe"],
+                stateful_rule_group_references=references,
+                stateful_engine_options=networkfirewall.FirewallPolicyFirewallPolicyStatefulEngineOptionsArgs(
+                    rule_order=config.rule_order.value),
+                stateful_default_actions=list(config.firewall_policy.stateful_default_actions) if strict else None,
+                policy_variables=networkfirewall.FirewallPolicyFirewallPolicyPolicyVariablesArgs(
+                    rule_variables=[networkfirewall.FirewallPolicyFirewallPolicyPolicyVariablesRuleVariableArgs(
+                        key="HOME_NET",
+                        ip_set=networkfirewall.FirewallPolicyFirewallPolicyPolicyVariablesRuleVariableIpSetArgs(
+                            definitions=list(self.render.source_ranges)))])),
+            opts=pulumi.ResourceOptions(parent=self))
+
+
+def _policy_order(groups: tuple[AwsRuleGroup, ...]) -> list[AwsRuleGroup]:
+    return sorted(groups, key=lambda g: (g.priority or 0, groups.index(g)))

@@ -1,0 +1,498 @@
+"""AWS renderer: AWS's own service model (botocore), mapping, widening, capacity headroom, sharding, sids."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import botocore.session
+import pytest
+from botocore.model import Shape
+from botocore.validate import ParamValidator
+
+from endpoint_firewall.endpoints.loader import Catalogue, load_catalogue
+from endpoint_firewall.endpoints.models import Entry, Service
+from endpoint_firewall.planning.planner import build_plan
+from endpoint_firewall.planning.rules import AreaPlan, Plan, Rule, RuleKind, Skipped
+from endpoint_firewall.program.stack_config import AwsConfig, AwsLimits, AwsPolicyConfig, FqdnMode, RuleOrder, load_stack_file
+from endpoint_firewall.renderers.aws import (
+    AwsRenderError, domain_list_capacity, render_aws, reserved_capacity, units_per_group,
+)
+from endpoint_firewall.renderers.suricata_rules import (
+    SID_SPAN, allocate_sids, domain_list_rules, expanded_length, variable_name,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+NAME_RE = re.compile(r"^[a-zA-Z0-9-]+$")
+
+
+# --- fixtures -----------------------------------------------------------------------------------------------
+
+def stack(name: str):
+    return load_stack_file(ROOT / "stacks" / f"Pulumi.{name}.yaml")
+
+
+def stack_plan(name: str, catalogue: Catalogue | None = None) -> Plan:
+    config = stack(name)
+    return build_plan(catalogue or load_catalogue(), config.selection.to_selection(), config.source_ranges,
+                      config.peer_ranges)
+
+
+DEV = stack("dev").aws
+PROD = stack("prod").aws
+VARIANTS = {
+    "dev": DEV,
+    "dev-exact": DEV.model_copy(update={"fqdn_mode": FqdnMode.EXACT}),
+    "dev-strict": DEV.model_copy(update={"rule_order": RuleOrder.STRICT_ORDER}),
+    "prod": PROD,
+    "prod-domain-list": PROD.model_copy(update={"fqdn_mode": FqdnMode.DOMAIN_LIST}),
+}
+
+
+@pytest.fixture(scope="module")
+def dev_plan() -> Plan:
+    return stack_plan("dev")
+
+
+@pytest.fixture(scope="module")
+def prod_plan() -> Plan:
+    return stack_plan("prod")
+
+
+def renders(dev_plan: Plan, prod_plan: Plan):
+    for name, config in VARIANTS.items():
+        yield name, render_aws(prod_plan if name.startswith("prod") else dev_plan, config)
+
+
+def svc(text: str) -> Service:
+    protocol, port = text.split(":")
+    return Service(protocol=protocol, port=port)
+
+
+def make_plan(*rules: Rule, sources=("10.10.0.0/16",), skipped=()) -> Plan:
+    return Plan(areas=(AreaPlan(area="synthetic", title="Synthetic", priority=1000, rules=tuple(rules)),),
+                source_ranges=tuple(sources), skipped=tuple(skipped), selected_entries=("synthetic",), digest="0" * 64)
+
+
+def make_rule(kind: RuleKind, services: list[str], destinations: list[str], name: str | None = None,
+              entry: str = "synthetic-entry") -> Rule:
+    services_t = tuple(svc(s) for s in services)
+    return Rule(name=name or f"synthetic-{kind.value}-{'-'.join(s.replace(':', '') for s in services)}",
+                area="synthetic", kind=kind, services=services_t, destinations=tuple(destinations),
+                origins=tuple((d, (entry,)) for d in destinations))
+
+
+# --- AWS's service model ----------------------------------------------------------------------------------
+
+INPUT_SHAPE = botocore.session.get_session().get_service_model("network-firewall") \
+    .operation_model("CreateRuleGroup").input_shape
+
+
+def constraint_problems(shape: Shape, value, path: str = "CreateRuleGroup") -> list[str]:
+    """What ParamValidator does not check: each shape's ``enum`` and ``pattern``/``min``/``max`` metadata."""
+    problems: list[str] = []
+    meta = shape.metadata
+    if shape.type_name == "string":
+        if shape.enum and value not in shape.enum:
+            problems.append(f"{path}: {value!r} not in {shape.enum}")
+        if "pattern" in meta and not re.search(meta["pattern"], value):
+            problems.append(f"{path}: {value!r} does not match {meta['pattern']}")
+        size = len(value)
+    elif shape.type_name in ("list", "map"):
+        size = len(value)
+    elif shape.type_name in ("integer", "long"):
+        size = value
+    else:
+        size = None
+    if size is not None and "min" in meta and size < meta["min"]:
+        problems.append(f"{path}: {size} < min {meta['min']}")
+    if size is not None and "max" in meta and size > meta["max"]:
+        problems.append(f"{path}: {size} > max {meta['max']}")
+    if shape.type_name == "structure":
+        for name, member in shape.members.items():
+            if name in value:
+                problems += constraint_problems(member, value[name], f"{path}.{name}")
+    elif shape.type_name == "list":
+        for i, item in enumerate(value):
+            problems += constraint_problems(shape.member, item, f"{path}[{i}]")
+    elif shape.type_name == "map":
+        for key, item in value.items():
+            problems += constraint_problems(shape.key, key, f"{path}.<key {key}>")
+            problems += constraint_problems(shape.value, item, f"{path}.{key}")
+    return problems
+
+
+def validate(request: dict) -> list[str]:
+    report = ParamValidator().validate(request, INPUT_SHAPE)
+    problems = [report.generate_report()] if report.has_errors() else []
+    return problems + constraint_problems(INPUT_SHAPE, request)
+
+
+def test_the_constraint_walk_catches_what_param_validator_misses():
+    good = {"RuleGroupName": "ok-name", "Type": "STATEFUL", "Capacity": 100,
+            "RuleGroup": {"RulesSource": {"RulesSourceList": {"Targets": [".x.com"], "TargetTypes": ["TLS_SNI"],
+                                                              "GeneratedRulesType": "ALLOWLIST"}}}}
+    assert validate(good) == []
+    bad = json.loads(json.dumps(good))
+    bad["RuleGroupName"] = "has space"
+    bad["RuleGroup"]["RulesSource"]["RulesSourceList"]["GeneratedRulesType"] = "ALLOW"
+    bad["RuleGroup"]["RuleVariables"] = {"IPSets": {"1BAD": {"Definition": ["10.0.0.0/8"]}}}
+    assert not ParamValidator().validate(bad, INPUT_SHAPE).has_errors()  # the gap field-facts measured
+    problems = validate(bad)
+    assert any("RuleGroupName" in p for p in problems)
+    assert any("GeneratedRulesType" in p for p in problems)
+    assert any("1BAD" in p for p in problems)
+
+
+def test_every_rendered_request_passes_aws_service_model(dev_plan, prod_plan):
+    count = 0
+    for variant, render in renders(dev_plan, prod_plan):
+        for group in render.groups:
+            assert validate(group.request) == [], (variant, group.name)
+            count += 1
+    assert count >= 5
+
+
+# --- mapping on the real catalogue -----------------------------------------------------------------------
+
+def test_dev_layout_domain_lists_per_protocol_and_one_rules_group(dev_plan):
+    render = render_aws(dev_plan, DEV)
+    assert [g.role for g in render.groups] == ["rules", "http-host", "tls-sni"]
+    by_role = {g.role: g for g in render.groups}
+    http = by_role["http-host"].request["RuleGroup"]["RulesSource"]["RulesSourceList"]
+    tls = by_role["tls-sni"].request["RuleGroup"]["RulesSource"]["RulesSourceList"]
+    assert http["TargetTypes"] == ["HTTP_HOST"] and tls["TargetTypes"] == ["TLS_SNI"]
+    assert http["GeneratedRulesType"] == tls["GeneratedRulesType"] == "ALLOWLIST"
+    # *.x.com -> .x.com, lowercase, sorted; http-only names stay out of the TLS list
+    assert ".manage.microsoft.com" in http["Targets"] and ".manage.microsoft.com" in tls["Targets"]
+    assert ".mzstatic.com" in http["Targets"] and ".mzstatic.com" not in tls["Targets"]
+    assert ".notify.windows.com" in tls["Targets"] and ".notify.windows.com" not in http["Targets"]
+    for targets in (http["Targets"], tls["Targets"]):
+        assert targets == sorted(targets) and all(t == t.lower() and "*" not in t for t in targets)
+    # names on other ports (APNs 5223, FCM 5228-5230, WIP 444) are exact Suricata rules, not domain lists
+    assert not any("courier" in t or "mtalk" in t for t in http["Targets"] + tls["Targets"])
+    rules = by_role["rules"].rules_text
+    assert ('pass tls $HOME_NET any -> any [443,5223] (flow:to_server,established; ssl_state:client_hello; '
+            'tls.sni; content:"1-courier.push.apple.com"; startswith; nocase; endswith;') in rules
+    assert 'any [443,5228:5230] (flow:to_server,established; ssl_state:client_hello; tls.sni; content:"mtalk.google.com"' in rules
+    assert re.search(r"pass tls \$HOME_NET any -> any 444 \(.*content:\"wip\.mam\.manage\.microsoft\.com\"", rules)
+    # addresses and peers: IP set variables, flow keywords, exact ports
+    assert re.search(r"pass tcp \$HOME_NET any -> \$INTUNE_CORE_IP_TCP80_TCP443 \[80,443\] \(flow:to_server;", rules)
+    assert re.search(r"pass udp \$HOME_NET any -> \$\w+ 3544 \(flow:to_server;", rules)
+    variables = dict(by_role["rules"].variables)
+    assert variables["HOME_NET"] == ("10.10.0.0/16",)
+    assert "40.82.248.224/28" in variables["INTUNE_CORE_IP_TCP80_TCP443"]
+    # DEFAULT_ACTION_ORDER: the policy has no default action, so the rules group ends with the deny
+    assert render.groups[0].rules[-1].startswith("drop ip $HOME_NET any -> any any (flow:to_server,established;")
+    assert all(g.priority is None for g in render.groups)
+
+
+def test_every_rule_has_flow_keywords_and_no_priority(dev_plan, prod_plan):
+    for variant, render in renders(dev_plan, prod_plan):
+        for group in render.groups:
+            for line in group.rules:
+                assert "flow:to_server" in line, (variant, line)
+                assert "priority:" not in line, (variant, line)
+                assert re.search(r"sid:\d+; rev:1;\)$", line), line
+
+
+def test_exact_mode_matches_names_exactly_and_widens_nothing(dev_plan):
+    render = render_aws(dev_plan, VARIANTS["dev-exact"])
+    assert [g.role for g in render.groups] == ["rules"] and render.widened == ()
+    text = render.groups[0].rules_text
+    assert "dotprefix" not in text
+    assert ('pass http $HOME_NET any -> any 80 (flow:to_server,established; http.host; content:".mzstatic.com"; '
+            'endswith;') in text
+    assert 'tls.sni; content:".mzstatic.com"' not in text  # apple-content is http:80 only
+    assert ('pass tls $HOME_NET any -> any 443 (flow:to_server,established; ssl_state:client_hello; tls.sni; '
+            'content:"login.microsoftonline.com"; startswith; nocase; endswith;') in text
+    for line in render.groups[0].rules:
+        for content in re.findall(r'content:"([^"]+)"', line):
+            if content.startswith("."):
+                assert "startswith" not in line.split(content)[1].split("msg:")[0]
+            else:
+                assert "startswith" in line and "endswith" in line
+
+
+def test_strict_order_prod_priorities_and_default_actions(prod_plan):
+    render = render_aws(prod_plan, PROD)
+    assert render.rule_order is RuleOrder.STRICT_ORDER
+    assert [(g.role, g.priority) for g in render.groups] == [("rules", 100)]
+    assert not any(line.startswith("drop") for line in render.groups[0].rules)  # the policy denies
+    assert render.stateful_default_actions == ("aws:drop_established", "aws:alert_established")
+    mixed = render_aws(prod_plan, VARIANTS["prod-domain-list"])
+    assert [(g.role, g.priority) for g in mixed.groups] == [("rules", 100), ("http-host", 200), ("tls-sni", 300)]
+    warn = render_aws(prod_plan, PROD.model_copy(update={"firewall_policy": AwsPolicyConfig(
+        name="p", stateful_default_actions=("aws:alert_established",))}))
+    assert any("without a drop default action" in w for w in warn.warnings)
+
+
+def test_strict_order_guard_refuses_a_pass_after_a_drop_of_the_same_traffic(prod_plan):
+    from endpoint_firewall.renderers import aws as aws_renderer
+    render = render_aws(prod_plan, VARIANTS["prod-domain-list"])
+    reordered = sorted(render.groups, key=lambda g: -(g.priority or 0))
+    for i, g in enumerate(reordered):
+        object.__setattr__(g, "priority", 100 + i)
+    with pytest.raises(AwsRenderError, match="after a drop"):
+        aws_renderer._check_strict_order(reordered)
+
+
+def test_domain_list_rules_text_is_aws_generated_form():
+    rules = domain_list_rules([".example.com", "www.example.com"], ["TLS_SNI"])
+    sids = {r.key: i + 1 for i, r in enumerate(rules)}
+    text = [r.text(sids[r.key]) for r in rules]
+    assert text == [
+        'pass tls $HOME_NET any -> $EXTERNAL_NET any (ssl_state:client_hello; tls.sni; dotprefix; '
+        'content:".example.com"; nocase; endswith; msg:"matching TLS allowlisted FQDNs"; '
+        'flow:to_server, established; sid:1; rev:1;)',
+        'pass tls $HOME_NET any -> $EXTERNAL_NET any (ssl_state:client_hello; tls.sni; content:"www.example.com"; '
+        'startswith; nocase; endswith; msg:"matching TLS allowlisted FQDNs"; flow:to_server, established; '
+        'sid:2; rev:1;)',
+        'drop tls $HOME_NET any -> $EXTERNAL_NET any (ssl_state:client_hello; msg:"not matching any TLS '
+        'allowlisted FQDNs"; flow:to_server, established; sid:3; rev:1;)',
+    ]
+    http = [r.text(9) for r in domain_list_rules([".example.com"], ["HTTP_HOST"])]
+    assert http[0].startswith('pass http $HOME_NET any -> $EXTERNAL_NET any (http.host; dotprefix; '
+                              'content:".example.com"; endswith; msg:"matching HTTP allowlisted FQDNs";')
+    assert http[1].startswith('drop http $HOME_NET any -> $EXTERNAL_NET any (http.header_names; '
+                              'content:"|0d 0a|"; startswith; msg:"not matching any HTTP allowlisted FQDNs";')
+
+
+# --- findings ---------------------------------------------------------------------------------------------
+
+def test_widened_entries_are_listed_per_entry_and_destination(dev_plan):
+    summary = render_aws(dev_plan, DEV).summary()
+    widened = {(w["entry"], w["destination"], w["reason"]) for w in summary["widened"]}
+    assert ("apple-content", "*.mzstatic.com",
+            "domain list target .mzstatic.com also matches mzstatic.com itself (HTTP_HOST); "
+            "the catalogue allows only its subdomains") in widened
+    assert ("intune-core-office365-shared", "login.microsoftonline.com",
+            "AWS domain lists (HTTP_HOST, TLS_SNI) match on any port: allowed beyond http:80, https:443") in widened
+    # manage.microsoft.com is listed exactly as well: its wildcard does not widen to the apex
+    assert not any(d == "*.manage.microsoft.com" and "itself" in r for _, d, r in widened)
+    # every entry behind a wildcard is named
+    entries = {e for e, d, _ in widened if d == "*.manage.microsoft.com"}
+    assert {"intune-core-manage-wildcard", "intune-core-portal", "intune-core-sts"} <= entries
+    # names on other ports are exact: never widened
+    assert not any("courier" in d or "mtalk" in d for _, d, _ in widened)
+
+
+def test_host_network_rules_are_not_expressible_and_never_rendered():
+    plan = make_plan(
+        make_rule(RuleKind.HOST_NETWORK, ["tcp:8080", "udp:3478"], ["turn.example.com", "stun.example.com"],
+                  entry="rtc"),
+        make_rule(RuleKind.HOSTNAME, ["https:443"], ["app.example.com"], entry="app"),
+        skipped=[Skipped("ref-only", None, "reference only: https://example.com/list")])
+    for config in (DEV, VARIANTS["dev-exact"], PROD):
+        render = render_aws(plan, config)
+        found = {(f["entry"], f["destination"]) for f in render.summary()["notExpressible"]}
+        assert {("rtc", "turn.example.com"), ("rtc", "stun.example.com"), ("ref-only", None)} <= found
+        reasons = [f["reason"] for f in render.summary()["notExpressible"] if f["entry"] == "rtc"]
+        assert all("plain tcp:8080, udp:3478" in r and "HTTP Host or TLS SNI" in r for r in reasons)
+        files = "".join(render.files().values())
+        assert "turn.example.com" not in files and "stun.example.com" not in files
+        assert "app.example.com" in files
+
+
+def test_plan_skipped_items_appear_in_the_summary(dev_plan):
+    summary = render_aws(dev_plan, DEV).summary()
+    skipped = {s.entry for s in dev_plan.skipped}
+    assert skipped and skipped <= {f["entry"] for f in summary["notExpressible"]}
+    json.dumps(summary)  # JSON-able
+
+
+# --- capacity, names, headroom ----------------------------------------------------------------------------
+
+def test_reserved_capacity_formula():
+    config = AwsConfig(capacity_headroom=0.5, capacity_minimum=100, limits=AwsLimits(capacity_max=1000))
+    assert reserved_capacity(1, config) == 100
+    assert reserved_capacity(67, config) == 200     # ceil(100.5) -> 101 -> 200
+    assert reserved_capacity(200, config) == 300
+    assert reserved_capacity(900, config) == 1000   # capped at capacity_max
+    assert units_per_group(config) == 666
+    assert domain_list_capacity(1, "HTTP_HOST") == 2 and domain_list_capacity(1, "TLS_SNI") == 2
+    assert domain_list_capacity(10, "HTTP_HOST") == 11 and domain_list_capacity(10, "TLS_SNI") == 11
+
+
+def with_entry(catalogue: Catalogue, **fields) -> Catalogue:
+    entry = Entry.model_validate({"provenance": {"source": "intune-2020-ja", "section": "test"},
+                                  "description": "added in a test", **fields})
+    return Catalogue(entries=tuple(sorted(catalogue.entries + (entry,), key=lambda e: e.id)),
+                     service_areas=catalogue.service_areas, sources=catalogue.sources)
+
+
+@pytest.mark.parametrize("variant", ["dev", "dev-exact", "prod"])
+@pytest.mark.parametrize("added", [
+    {"id": "test-new-web", "service_area": "intune-core", "destinations": ["new.manage-test.example.com"],
+     "services": [{"protocol": "http", "port": 80}, {"protocol": "https", "port": 443}]},
+    {"id": "test-new-push", "service_area": "apple", "destinations": ["51-courier.push.apple.com"],
+     "services": [{"protocol": "tls", "port": 5223}, {"protocol": "tls", "port": 443}]},
+    {"id": "test-new-address", "service_area": "intune-core", "destinations": ["52.0.0.1"],
+     "services": [{"protocol": "https", "port": 443}]},
+], ids=["web-name", "push-name", "address"])
+def test_adding_one_entry_keeps_every_group_name_capacity_and_sid(variant, added):
+    """The shipped stacks: one more entry keeps every group (name, capacity) and every existing sid.
+
+    Capacity is a step function of what the rules use (see test_capacity_steps_are_where_documented): a
+    stack whose group sits right below a step gets a new, non-colliding group when it crosses it."""
+    config = VARIANTS[variant]
+    stack_name = variant.split("-")[0]
+    catalogue = load_catalogue()
+    before = render_aws(stack_plan(stack_name, catalogue), config)
+    after = render_aws(stack_plan(stack_name, with_entry(catalogue, **added)), config)
+    assert [(g.role, g.name, g.capacity) for g in after.groups] == [(g.role, g.name, g.capacity) for g in before.groups]
+    assert sum(g.used for g in after.groups) > sum(g.used for g in before.groups) or added["id"] == "test-new-address"
+    old_lines = {line for g in before.groups for line in g.rules}
+    new_lines = {line for g in after.groups for line in g.rules}
+    changed = old_lines - new_lines
+    # only the rule whose content grew (the address set's rule keeps its sid; only the message is the same)
+    assert len(changed) <= 1 if added["id"] != "test-new-address" else not changed
+    sid = re.compile(r"sid:(\d+);")
+    old_sids = {sid.search(line).group(1) for line in old_lines}
+    assert old_sids <= {sid.search(line).group(1) for line in new_lines}
+
+
+def test_capacity_steps_are_where_documented():
+    """Reserved capacity only moves when ceil(used * (1 + headroom)) crosses a multiple of 100: with the
+    default headroom 0.5 that is once per ~67 rules, never twice in a row."""
+    config = AwsConfig(capacity_headroom=0.5, capacity_minimum=100)
+    steps = [u for u in range(1, 2000) if reserved_capacity(u + 1, config) != reserved_capacity(u, config)]
+    assert steps[:4] == [66, 133, 200, 266]
+    assert all(b - a >= 66 for a, b in zip(steps, steps[1:]))
+
+
+def test_a_replacement_forcing_change_renames_the_group(dev_plan):
+    base = render_aws(dev_plan, DEV)
+    more = render_aws(dev_plan, DEV.model_copy(update={"capacity_headroom": 5.0}))
+    strict = render_aws(dev_plan, VARIANTS["dev-strict"])
+    for a, b, c in zip(base.groups, more.groups, strict.groups):
+        assert a.capacity != b.capacity and a.name != b.name
+        assert a.name != c.name
+        assert a.name.rsplit("-", 1)[0] == b.name.rsplit("-", 1)[0] == c.name.rsplit("-", 1)[0]
+    for render in (base, more, strict):
+        for g in render.groups:
+            assert NAME_RE.match(g.name) and len(g.name) <= 128 and g.name.startswith("epfw-dev-")
+
+
+# --- sharding ---------------------------------------------------------------------------------------------
+
+def hosts(n: int) -> list[str]:
+    return sorted(f"h{i:04d}.shard-test.example.com" for i in range(n))
+
+
+def all_request_targets(render) -> list[str]:
+    return [t for g in render.groups if g.kind == "domain-list" for t in g.targets]
+
+
+def test_capacity_sharding_of_rules_and_domain_lists():
+    limits = AwsLimits(capacity_max=100)
+    plan = make_plan(make_rule(RuleKind.HOSTNAME, ["https:443", "http:80"], hosts(250)))
+    exact = render_aws(plan, AwsConfig(fqdn_mode=FqdnMode.EXACT, capacity_headroom=0, limits=limits))
+    assert len(exact.groups) == 6  # 500 rules + the default deny -> 6 groups of at most 100
+    for g in exact.groups:
+        assert g.used <= g.capacity <= 100 and validate(g.request) == []
+    assert [g.role for g in exact.groups] == ["rules"] + [f"rules-{i}" for i in range(2, 7)]
+    assert sum(g.rule_count for g in exact.groups) == 501
+    listed = render_aws(plan, AwsConfig(capacity_headroom=0.25, limits=limits))
+    assert sorted(all_request_targets(listed)) == sorted(hosts(250) * 2)
+    for g in listed.groups:
+        assert g.used <= 80 and g.capacity <= 100 and validate(g.request) == []  # 80 * 1.25 = 100
+    assert {g.role.rsplit("-", 1)[0] if g.role[-1].isdigit() else g.role for g in listed.groups} >= {"http-host", "tls-sni"}
+    with pytest.raises(AwsRenderError, match="STRICT_ORDER"):
+        render_aws(plan, AwsConfig(rule_order=RuleOrder.STRICT_ORDER, capacity_headroom=0, limits=limits))
+
+
+def test_rules_string_bytes_sharding():
+    plan = make_plan(make_rule(RuleKind.HOSTNAME, ["tls:5223"], hosts(120)))
+    config = AwsConfig(limits=AwsLimits(rules_string_max_bytes=6000))
+    render = render_aws(plan, config)
+    assert len(render.groups) > 1
+    for g in render.groups:
+        assert len(g.request["RuleGroup"]["RulesSource"]["RulesString"].encode()) <= 6000
+        assert validate(g.request) == []
+    assert sum(g.rule_count for g in render.groups) == 121
+
+
+def test_one_rule_chars_sharding_splits_the_ip_set():
+    cidrs = [f"52.{i // 250}.{i % 250}.0/24" for i in range(600)]
+    plan = make_plan(make_rule(RuleKind.ADDRESS, ["tcp:443", "udp:3478"], cidrs))
+    render = render_aws(plan, AwsConfig(limits=AwsLimits(rule_max_chars=2000)))
+    [group] = render.groups
+    variables = dict(group.variables)
+    data_vars = sorted(v for v in variables if v != "HOME_NET")
+    assert len(data_vars) > 1 and data_vars[0] == "SYNTHETIC_IP_TCP443_UDP3478"
+    assert sorted(c for v in data_vars for c in variables[v]) == sorted(cidrs)
+    for line in group.rules:
+        assert expanded_length(line, variables) <= 2000
+    assert sum(1 for line in group.rules if line.startswith("pass")) == 2 * len(data_vars)
+    assert validate(group.request) == []
+
+
+def test_impossible_limits_fail_clearly():
+    plan = make_plan(make_rule(RuleKind.ADDRESS, ["tcp:443"], ["52.0.0.0/24"]),
+                     sources=[f"10.{i}.0.0/16" for i in range(200)])
+    with pytest.raises(AwsRenderError, match="ruleMaxChars"):
+        render_aws(plan, AwsConfig(limits=AwsLimits(rule_max_chars=500)))
+
+
+# --- sids, variables, determinism, purity -------------------------------------------------------------------
+
+def test_sids_are_unique_stable_and_inside_the_span(dev_plan):
+    for config in (DEV, VARIANTS["dev-exact"], DEV.model_copy(update={"base_sid": 3_999_000_000})):
+        render = render_aws(dev_plan, config)
+        sids = [int(s) for g in render.groups for s in re.findall(r"sid:(\d+);", g.rules_text)]
+        assert len(sids) == len(set(sids))
+        assert all(config.base_sid <= s < config.base_sid + SID_SPAN for s in sids)
+        assert max(sids) < 2 ** 32
+
+
+def test_sid_collisions_resolve_deterministically():
+    keys = [f"k{i}" for i in range(50)]
+    a = allocate_sids(keys, 100, span=64)
+    b = allocate_sids(list(reversed(keys)), 100, span=64)
+    assert a == b and len(set(a.values())) == 50 and all(100 <= s < 164 for s in a.values())
+    grown = allocate_sids(keys + ["k50"], 100, span=1_000_000)
+    assert {k: grown[k] for k in keys} == allocate_sids(keys, 100, span=1_000_000)
+
+
+def test_variable_names_fit_aws():
+    for text, head in [("delivery-optimization-p2p-tcp7680", "delivery-optimization"), ("1x-ip-tcp1", "1x"),
+                       ("a" * 90 + "-ip-tcp80", "a" * 90)]:
+        name = variable_name(text, "_12", head=head)
+        assert re.match(r"^[A-Za-z][A-Za-z0-9_]*$", name) and len(name) <= 32
+
+
+def test_render_is_deterministic_and_files_are_loadable(dev_plan):
+    catalogue = load_catalogue()
+    shuffled = Catalogue(entries=tuple(reversed(catalogue.entries)), service_areas=catalogue.service_areas,
+                         sources=catalogue.sources)
+    a = render_aws(dev_plan, DEV).files()
+    b = render_aws(stack_plan("dev", shuffled), DEV).files()
+    assert a == b
+    render = render_aws(dev_plan, DEV)
+    for g in render.groups:
+        body = a[f"aws/{g.name}.json"]
+        assert body.endswith("}\n") and json.loads(body) == g.request
+        assert body == json.dumps(g.request, indent=2, ensure_ascii=False) + "\n"
+        rules_file = a[f"aws/{g.name}.rules"]
+        assert rules_file.endswith(g.rules_text) and f"# capacity used: {g.used} of {g.capacity}" in rules_file
+    assert sorted(a) == sorted(f"aws/{g.name}.{ext}" for g in render.groups for ext in ("json", "rules"))
+
+
+def test_summary_shape(dev_plan):
+    summary = render_aws(dev_plan, DEV).summary()
+    assert {"groups", "rules", "capacityUsed", "capacityReserved", "widened", "notExpressible",
+            "warnings"} <= set(summary)
+    assert summary["rules"] == sum(g["rules"] for g in summary["groups"])
+    assert summary["capacityUsed"] <= summary["capacityReserved"]
+    json.dumps(summary)
+
+
+def test_rendering_imports_no_pulumi():
+    code = ("import sys; import endpoint_firewall.renderers.aws, endpoint_firewall.checks.aws; "
+            "bad = [m for m in sys.modules if m.split('.')[0] in ('pulumi', 'pulumi_aws')]; "
+            "assert not bad, bad")
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -1,0 +1,280 @@
+"""The Azure component under Pulumi mocks: what it registers, under which parent, in which chain, with which inputs."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pytest
+from pulumi.runtime import rpc
+from pulumi.runtime.mocks import MockMonitor
+
+from endpoint_firewall.components.azure_firewall import (TYPE, AzureFirewallRules, AzureFirewallRulesArgs, _args,
+                                                         classic_flat, snake)
+from endpoint_firewall.endpoints.loader import load_catalogue
+from endpoint_firewall.planning.planner import build_plan
+from endpoint_firewall.planning.rules import AreaPlan, Plan, Rule, RuleKind
+from endpoint_firewall.planning.selection import Selection
+from endpoint_firewall.program.stack_config import AzureConfig, load_stack_file
+from endpoint_firewall.endpoints.models import Service
+from endpoint_firewall.renderers.azure import SUBSCRIPTION_PLACEHOLDER, RenderError, ip_group_id, render_azure
+
+ROOT = Path(__file__).resolve().parent.parent
+SUB = "00000000-1111-2222-3333-444444444444"
+GROUP = "azure-native:network:FirewallPolicyRuleCollectionGroup"
+IP_GROUP = "azure-native:network:IpGroup"
+POLICY = "azure-native:network:FirewallPolicy"
+FIREWALL = "azure-native:network:AzureFirewall"
+
+
+def plain(value: Any) -> Any:
+    """Recorded inputs as plain data; the wire's doubles back to ints where whole."""
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def with_sub(value: Any) -> Any:
+    """A render body with the subscription placeholder filled in as the mocks' ids have it."""
+    if isinstance(value, dict):
+        return {k: with_sub(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [with_sub(v) for v in value]
+    return value.replace(SUBSCRIPTION_PLACEHOLDER, SUB) if isinstance(value, str) else value
+
+
+class Mocks(pulumi.runtime.Mocks):
+    def __init__(self) -> None:
+        self.created: list[pulumi.runtime.MockResourceArgs] = []
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
+        self.created.append(args)
+        rg = args.inputs.get("resourceGroupName", "rg")
+        if args.typ == IP_GROUP:  # the id a real IpGroup gets, in the subscription SUB
+            rid = ip_group_id(rg, args.inputs["ipGroupsName"], SUB)
+        else:
+            rid = f"/subscriptions/{SUB}/resourceGroups/{rg}/providers/mock/{args.name}"
+        return rid, dict(args.inputs)
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list | None]:
+        return {}, None
+
+
+class Registration:
+    def __init__(self, request: Any, urn: str) -> None:
+        self.type, self.name, self.custom = request.type, request.name, request.custom
+        self.parent, self.dependencies, self.urn = request.parent, list(request.dependencies), urn
+
+
+class RecordingMonitor(MockMonitor):
+    """The SDK's mock monitor, also keeping each registration's parent, dependencies and outputs."""
+
+    def __init__(self, mocks: Mocks) -> None:
+        super().__init__(mocks)
+        self.registrations: list[Registration] = []
+        self.outputs: dict[str, dict] = {}
+
+    def RegisterResource(self, request):  # noqa: N802 (the gRPC name)
+        response = super().RegisterResource(request)
+        self.registrations.append(Registration(request, response.urn))
+        return response
+
+    def RegisterResourceOutputs(self, request):  # noqa: N802
+        self.outputs[request.urn] = plain(rpc.deserialize_properties(request.outputs))
+        return super().RegisterResourceOutputs(request)
+
+
+class Run:
+    """One program run under fresh mocks, its own event loop; ``fn`` may return an Output to await."""
+
+    def __init__(self, fn) -> None:
+        self.mocks = Mocks()
+        self.monitor = RecordingMonitor(self.mocks)
+        self.values: dict[str, Any] = {}
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        try:
+            pulumi.runtime.set_mocks(self.mocks, project="proj", stack="dev", preview=False, monitor=self.monitor)
+            pulumi.runtime.test(lambda: fn(self))()
+        finally:
+            loop.close()
+            asyncio.set_event_loop(None)
+
+    def of_type(self, typ: str) -> list[pulumi.runtime.MockResourceArgs]:
+        return [a for a in self.mocks.created if a.typ == typ]
+
+    def registration(self, typ: str) -> list[Registration]:
+        return [r for r in self.monitor.registrations if r.type == typ]
+
+
+def dev_config() -> AzureConfig:
+    return load_stack_file(ROOT / "stacks" / "Pulumi.dev.yaml").azure
+
+
+def dev_plan() -> Plan:
+    return build_plan(load_catalogue(), Selection(), ["10.10.0.0/16"], ["10.10.0.0/16"])
+
+
+def component(args: AzureFirewallRulesArgs):
+    def program(run: Run):
+        c = AzureFirewallRules("azure", args)
+        run.values["component"] = c
+        return pulumi.Output.all(c.group_names, c.group_ids, c.ip_group_ids, c.rule_count, c.not_expressible).apply(
+            lambda v: run.values.update(attributes=v))
+    return Run(program)
+
+
+@pytest.fixture(scope="module")
+def dev_run() -> Run:
+    return component(AzureFirewallRulesArgs(plan=dev_plan(), config=dev_config()))
+
+
+def test_the_dev_stack_registers_its_policy_ip_groups_and_one_group_per_rendered_group(dev_run):
+    render = render_azure(dev_plan(), dev_config())
+    [policy] = dev_run.of_type(POLICY)
+    assert plain(policy.inputs) == {"resourceGroupName": "rg-egress-dev", "firewallPolicyName": "fwpol-egress-dev",
+                                    "location": "westeurope", "sku": {"tier": "Standard"},
+                                    "dnsSettings": {"enableProxy": True}}
+    ip_groups = dev_run.of_type(IP_GROUP)
+    assert [(a.name, a.inputs["ipGroupsName"], tuple(a.inputs["ipAddresses"])) for a in ip_groups] == [
+        (f"azure-ipg-{g.name}", g.name, g.addresses) for g in render.ip_groups]
+    assert all(a.inputs["location"] == "westeurope" and a.inputs["resourceGroupName"] == "rg-egress-dev"
+               for a in ip_groups)
+    groups = dev_run.of_type(GROUP)
+    assert [(a.name, a.inputs["ruleCollectionGroupName"], plain(a.inputs["priority"])) for a in groups] == [
+        (f"azure-{g.name}", g.name, g.priority) for g in render.groups]
+    assert {a.inputs["firewallPolicyName"] for a in groups} == {"fwpol-egress-dev"}
+    assert dev_run.of_type(FIREWALL) == []
+
+
+def test_recorded_rule_collections_are_the_rendered_bodies(dev_run):
+    render = render_azure(dev_plan(), dev_config())
+    recorded = {a.inputs["ruleCollectionGroupName"]: plain(a.inputs["ruleCollections"])
+                for a in dev_run.of_type(GROUP)}
+    assert recorded == {g.name: with_sub(g.body["properties"]["ruleCollections"]) for g in render.groups}
+    # the IP Group reference is the IpGroup's real id, not the placeholder
+    ids = [r for c in recorded["epfw-dev-intune-core"] for r in c["rules"] if "destinationIpGroups" in r]
+    assert ids[0]["destinationIpGroups"] == [ip_group_id("rg-egress-dev", render.ip_groups[0].name, SUB)]
+
+
+def test_every_child_is_parented_by_the_component(dev_run):
+    [comp] = dev_run.registration(TYPE)
+    assert comp.name == "azure" and not comp.custom
+    children = [r for r in dev_run.monitor.registrations if r.type.startswith("azure-native:")]
+    assert len(children) == 1 + 1 + 7
+    assert {r.parent for r in children} == {comp.urn}
+
+
+def test_policy_ip_groups_and_groups_form_one_serial_chain(dev_run):
+    children = [r for r in dev_run.monitor.registrations if r.type.startswith("azure-native:")]
+    assert [r.type for r in children] == [POLICY, IP_GROUP] + [GROUP] * 7
+    assert children[0].dependencies == []
+    for before, after in zip(children, children[1:]):
+        assert before.urn in after.dependencies, (before.name, after.name)
+    # nothing else orders them: each depends on its predecessor (and, for a group, the IP Groups it names)
+    ip_urns = {r.urn for r in children if r.type == IP_GROUP}
+    for i, r in enumerate(children[1:], start=1):
+        assert set(r.dependencies) <= {children[i - 1].urn} | ip_urns
+
+
+def test_outputs_are_registered_and_exposed(dev_run):
+    [comp] = dev_run.registration(TYPE)
+    outputs = dev_run.monitor.outputs[comp.urn]
+    render = render_azure(dev_plan(), dev_config())
+    assert outputs["groupNames"] == [g.name for g in render.groups]
+    assert outputs["groupIds"] == [f"/subscriptions/{SUB}/resourceGroups/rg-egress-dev/providers/mock/azure-{g.name}"
+                                   for g in render.groups]
+    assert outputs["ipGroupIds"] == {g.name: ip_group_id("rg-egress-dev", g.name, SUB) for g in render.ip_groups}
+    assert outputs["ruleCount"] == 14 and outputs["notExpressible"] == []
+    assert {s["entry"] for s in outputs["skipped"]} == {"android-enterprise", "apple-references",
+                                                        "delivery-optimization-byte-range"}
+    assert outputs["policyId"].endswith("/azure-policy")
+    names, ids, ip_ids, count, not_expressible = dev_run.values["attributes"]
+    assert (names, ids, ip_ids, plain(count), not_expressible) == (
+        outputs["groupNames"], outputs["groupIds"], outputs["ipGroupIds"], 14, [])
+    assert dev_run.monitor.registrations[-1].type == GROUP  # register_outputs came after the last child
+
+
+def test_an_existing_policy_without_dns_proxy_gets_groups_only():
+    config = load_stack_file(ROOT / "stacks" / "Pulumi.prod.yaml").azure
+    plan = build_plan(load_catalogue(), Selection(), ["10.20.0.0/16"])
+    run = component(AzureFirewallRulesArgs(plan=plan, config=config))
+    assert run.of_type(POLICY) == [] and run.of_type(FIREWALL) == []
+    groups = run.of_type(GROUP)
+    assert groups and {a.inputs["firewallPolicyName"] for a in groups} == {"fwpol-egress-prod"}
+    children = [r for r in run.monitor.registrations if r.type.startswith("azure-native:")]
+    assert children[0].dependencies == []
+    for before, after in zip(children, children[1:]):
+        assert before.urn in after.dependencies
+
+
+def test_classic_target_manages_the_firewall_with_the_rendered_collections():
+    data = dev_config().model_dump(by_alias=True)
+    config = AzureConfig.model_validate({**data, "target": "classic", "firewallName": "fw-egress",
+                                         "createPolicy": None, "policyName": None})
+    fw_args = {"location": "westeurope", "sku": {"name": "AZFW_VNet", "tier": "Standard"},
+               "additional_properties": {"Network.SNAT.PrivateRanges": "IANAPrivateRanges"}}
+    run = component(AzureFirewallRulesArgs(plan=dev_plan(), config=config, firewall_args=fw_args))
+    render = render_azure(dev_plan(), config)
+    assert run.of_type(GROUP) == [] and run.of_type(POLICY) == []
+    [fw] = run.of_type(FIREWALL)
+    inputs = plain(fw.inputs)
+    assert inputs["azureFirewallName"] == "fw-egress" and inputs["resourceGroupName"] == "rg-egress-dev"
+    assert inputs["sku"] == {"name": "AZFW_VNet", "tier": "Standard"} and inputs["location"] == "westeurope"
+    assert inputs["additionalProperties"] == {"Network.SNAT.PrivateRanges": "IANAPrivateRanges",
+                                              "Network.DNS.EnableProxy": "true"}
+    for key in ("applicationRuleCollections", "networkRuleCollections"):
+        assert inputs[key] == with_sub(classic_flat(render.classic[key]))
+    children = [r for r in run.monitor.registrations if r.type.startswith("azure-native:")]
+    assert [r.type for r in children] == [IP_GROUP, FIREWALL]
+    assert children[0].urn in children[1].dependencies
+    [comp] = run.registration(TYPE)
+    assert {r.parent for r in children} == {comp.urn}
+
+
+def test_classic_without_the_firewall_definition_or_with_clashing_args_registers_nothing():
+    data = dev_config().model_dump(by_alias=True)
+    config = AzureConfig.model_validate({**data, "target": "classic", "firewallName": "fw-egress"})
+    for fw_args, message in ((None, "firewall_args"), ({"network_rule_collections": []}, "must not set")):
+        def program(run, fw_args=fw_args, message=message):
+            with pytest.raises(ValueError, match=message):
+                AzureFirewallRules("azure", AzureFirewallRulesArgs(plan=dev_plan(), config=config,
+                                                                   firewall_args=fw_args))
+        run = Run(program)
+        assert [r.type for r in run.monitor.registrations if r.type != "pulumi:pulumi:Stack"] == []
+
+
+def test_a_render_error_registers_nothing():
+    s = Service(protocol="tcp", port=5228)
+    rule = Rule(name="a-dnsfqdn-tcp5228", area="a", kind=RuleKind.HOST_NETWORK, services=(s,),
+                destinations=("mtalk.google.com",), origins=(("mtalk.google.com", ("fcm",)),))
+    plan = Plan(areas=(AreaPlan("a", "a", 1000, (rule,)),), source_ranges=("10.0.0.0/8",), skipped=(),
+                selected_entries=("fcm",), digest="x")
+    config = AzureConfig(resource_group_name="rg", policy_name="pol", dns_proxy=False)
+
+    def program(run):
+        with pytest.raises(RenderError, match="fcm"):
+            AzureFirewallRules("azure", AzureFirewallRulesArgs(plan=plan, config=config))
+    run = Run(program)
+    assert [r.type for r in run.monitor.registrations if r.type != "pulumi:pulumi:Stack"] == []
+
+
+@pytest.mark.parametrize("key, expected", [
+    ("ruleCollectionType", "rule_collection_type"), ("sourceIpGroups", "source_ip_groups"),
+    ("destinationFqdns", "destination_fqdns"), ("terminateTLS", "terminate_tls"), ("name", "name"),
+    ("ipProtocols", "ip_protocols"), ("protocolType", "protocol_type"),
+])
+def test_snake_case_keys(key, expected):
+    assert snake(key) == expected
+
+
+def test_an_unknown_field_fails_in_the_sdk_args_constructor():
+    import pulumi_azure_native.network as network
+    with pytest.raises(TypeError):
+        _args(network.NetworkRuleArgs, {"ruleType": "NetworkRule", "destinationFQDNs": ["x.example"]})

@@ -101,7 +101,8 @@ def deploy(plan, config: AwsConfig, seen: dict | None = None) -> Recorder:
 
 
 def of_type(mocks: Recorder, typ: str) -> list[dict]:
-    return [r for r in mocks.resources if r["type"] == typ]
+    """Resources of ``typ`` sorted by name (mocks record registrations in completion order)."""
+    return sorted((r for r in mocks.resources if r["type"] == typ), key=lambda r: r["name"])
 
 
 def test_dev_registers_each_rendered_group_with_the_rendered_inputs():
@@ -112,8 +113,10 @@ def test_dev_registers_each_rendered_group_with_the_rendered_inputs():
     [component] = of_type(mocks, COMPONENT)
     assert component["name"] == "aws" and not component["custom"]
     groups = of_type(mocks, RULE_GROUP)
-    assert [g["name"] for g in groups] == [f"aws-{g.role}" for g in render.groups]
-    for recorded, group in zip(groups, render.groups):
+    assert [g["name"] for g in groups] == sorted(f"aws-{g.role}" for g in render.groups)
+    by_name = {g["name"]: g for g in groups}
+    for group in render.groups:
+        recorded = by_name[f"aws-{group.role}"]
         assert recorded["inputs"] == expected_inputs(group.request)
         assert recorded["inputs"]["capacity"] == group.capacity >= group.used
         ip_sets = {s["key"]: s["ipSet"]["definitions"] for s in recorded["inputs"]["ruleGroup"]["ruleVariables"]["ipSets"]}
@@ -175,7 +178,7 @@ def test_prod_without_policy_registers_only_rule_groups():
     mocks = deploy(plan, stack.aws)
     assert not of_type(mocks, POLICY)
     groups = of_type(mocks, RULE_GROUP)
-    assert [g["inputs"] for g in groups] == [expected_inputs(g.request) for g in render.groups]
+    assert {g["name"]: g["inputs"] for g in groups} == {f"aws-{g.role}": expected_inputs(g.request) for g in render.groups}
     assert {g["inputs"]["ruleGroup"]["statefulRuleOptions"]["ruleOrder"] for g in groups} == {"STRICT_ORDER"}
     ip_sets = {s["key"]: s["ipSet"]["definitions"] for s in groups[0]["inputs"]["ruleGroup"]["ruleVariables"]["ipSets"]}
     assert ip_sets["HOME_NET"] == ["10.20.0.0/15"]  # 10.20.0.0/16 + 10.21.0.0/16, merged by the plan

@@ -326,12 +326,29 @@ def test_synthetic_render_with_every_field_validates():
     (lambda b: net(b).update(ipProtocols=["tcp"]), "'tcp' is not one of"),
     (lambda b: net(b).update(destinationPorts=[443]), "443 is not of type 'string'"),
     (lambda b: b["properties"].update(provisioningState="Succeeded"), "Additional properties are not allowed"),
+    (lambda b: app(b).pop("ruleType"), "'ruleType' is a required property"),
+    (lambda b: b["properties"]["ruleCollections"][0].pop("ruleCollectionType"),
+     "'ruleCollectionType' is a required property"),
 ])
 def test_the_schema_has_teeth(mutate, expected):
     body = copy.deepcopy(group(dev_render(), "epfw-dev-intune-core").body)
     mutate(body)
     found = errors(GROUP, body)
     assert found and any(expected in e for e in found), found
+
+
+def test_the_classic_schema_has_teeth():
+    cfg = config(target="classic", firewall_name="fw", policy_name=None)
+    r = render_azure(plan(("a", 1000, [rule("a", RuleKind.ADDRESS, ["tcp:443"], ["20.0.0.0/24"]),
+                                       rule("a", RuleKind.HOSTNAME, ["https:443"], ["a.example.com"])])), cfg)
+    assert errors(FIREWALL, {"properties": r.classic}) == []
+    bad = copy.deepcopy(r.classic)
+    bad["networkRuleCollections"][0]["properties"]["rules"][0]["ipProtocols"] = ["TCP"]  # the policy's field name
+    bad["applicationRuleCollections"][0]["properties"]["rules"][0]["ruleType"] = "ApplicationRule"
+    bad["applicationRuleCollections"][0]["properties"]["priority"] = 99
+    found = errors(FIREWALL, {"properties": bad})
+    assert len(found) == 3, found
+    assert errors(FIREWALL, {"properties": {**r.classic, "ipConfigurations": [{}]}}) != []  # not kept: not ours
 
 
 def app(body):

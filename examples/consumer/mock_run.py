@@ -1,6 +1,6 @@
-"""Run this example's ``__main__.py`` under Pulumi mocks (no CLI, no cloud); write what it registers as JSON.
+"""Run a Pulumi project's ``__main__.py`` under mocks (no CLI, no cloud); write what it registers as JSON.
 
-    python mock_run.py [--stack dev] [--out resources.json]
+    python mock_run.py [--project DIR (default: this example)] [--stack dev] [--out resources.json]
 
 Each record: ``type``, ``name``, ``inputs`` (camelCase, as the engine sees them), ``custom``, and from the
 mock monitor ``urn``, ``parent`` and ``dependencies`` (URNs), so ``endpoint_firewall.checks.policy.
@@ -56,23 +56,26 @@ class Monitor(MockMonitor):
         return response
 
 
-def config_of(stack: str, project: str) -> dict[str, str]:
-    data = yaml.safe_load((HERE / f"Pulumi.{stack}.yaml").read_text(encoding="utf-8")) or {}
+def config_of(project_dir: Path, stack: str) -> dict[str, str]:
+    """The stack file's ``config:`` as the runtime holds it (structured values as JSON text)."""
+    settings = yaml.safe_load((project_dir / "Pulumi.yaml").read_text(encoding="utf-8"))
+    path = project_dir / settings.get("stackConfigDir", ".") / f"Pulumi.{stack}.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     return {k: v if isinstance(v, str) else json.dumps(v) for k, v in (data.get("config") or {}).items()}
 
 
-def run(stack: str = "dev") -> list[dict[str, Any]]:
-    project = yaml.safe_load((HERE / "Pulumi.yaml").read_text(encoding="utf-8"))["name"]
+def run(stack: str = "dev", project_dir: Path = HERE) -> list[dict[str, Any]]:
+    project = yaml.safe_load((project_dir / "Pulumi.yaml").read_text(encoding="utf-8"))["name"]
     mocks = Mocks()
     loop = asyncio.new_event_loop()  # before set_mocks: the root stack resource is created on this loop
     asyncio.set_event_loop(loop)
     try:
-        pulumi.runtime.set_all_config(config_of(stack, project))
+        pulumi.runtime.set_all_config(config_of(project_dir, stack))
         pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=Monitor(mocks))
 
         @pulumi.runtime.test
         def program() -> None:
-            runpy.run_path(str(HERE / "__main__.py"), run_name="__main__")
+            runpy.run_path(str(project_dir / "__main__.py"), run_name="__main__")
 
         program()
     finally:
@@ -83,10 +86,11 @@ def run(stack: str = "dev") -> list[dict[str, Any]]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--project", type=Path, default=HERE)
     parser.add_argument("--stack", default="dev")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
-    text = json.dumps(run(args.stack), indent=1, sort_keys=True, default=str)
+    text = json.dumps(run(args.stack, args.project.resolve()), indent=1, sort_keys=True, default=str)
     if args.out:
         args.out.write_text(text, encoding="utf-8")
     else:

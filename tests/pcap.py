@@ -1,0 +1,165 @@
+"""Flows for the Suricata engine tests: every catalogue flow of a stack, and look-alikes that must not pass.
+
+Also :func:`scapy_read`, which decodes a capture written by ``checks/suricata.py`` with scapy (an
+independent packet library), so the hand-written frames are checked against a second implementation.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import struct
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from endpoint_firewall.checks.flow import Flow
+from endpoint_firewall.endpoints.loader import Catalogue
+from endpoint_firewall.endpoints.models import DestinationKind, EntryKind
+from endpoint_firewall.planning.selection import Selection, select
+
+WILDCARD_LABEL = "epfw-test"
+
+
+@dataclass(frozen=True)
+class Case:
+    flow: Flow
+    why: str                                   # the entry id, or what the look-alike imitates
+    expect_allowed: bool                       # in exact mode (and for catalogue flows, always)
+    widened_by: tuple[str, str] | None = None  # (entry, destination) whose domain-list widening allows it
+
+    def expected(self, domain_list: bool, widened: set[tuple[str, str]]) -> bool:
+        if self.expect_allowed:
+            return True
+        return domain_list and self.widened_by is not None and self.widened_by in widened
+
+
+def inside(cidr: str) -> str:
+    """An address inside ``cidr`` (the address itself for a host route; else one in the middle)."""
+    net = ipaddress.ip_network(cidr)
+    if net.num_addresses <= 2:
+        return str(net.network_address)
+    return str(net[net.num_addresses // 2 + 1])
+
+
+def _ports(first: int, last: int) -> list[int]:
+    return sorted({first, last, (first + last) // 2})
+
+
+def catalogue_cases(catalogue: Catalogue, selection: Selection, peer_ranges: Sequence[str]) -> list[Case]:
+    """Every selected entry's destinations x services: numbered hosts expanded, a concrete subdomain for
+    each wildcard, an address inside each CIDR, peers inside each peer range. Names on plain TCP/UDP are
+    left out (AWS cannot express them: the render lists them as not expressible)."""
+    cases: list[Case] = []
+    for entry in select(catalogue, selection):
+        if entry.kind is EntryKind.REFERENCE:
+            continue
+        if entry.kind is EntryKind.PEER_TO_PEER:
+            for peer in peer_ranges:
+                for s in entry.services:
+                    for port in _ports(s.port.first, s.port.last):
+                        cases.append(Case(Flow(None, port, s.protocol.value, ip=inside(peer)), entry.id, True))
+            continue
+        for dest in entry.destinations:
+            for s in entry.services:
+                for port in _ports(s.port.first, s.port.last):
+                    if dest.kind is DestinationKind.NETWORK:
+                        cases.append(Case(Flow(None, port, s.protocol.value, ip=inside(dest.value)), entry.id, True))
+                        continue
+                    if not s.protocol.inspectable:
+                        continue
+                    for host in dest.hosts():
+                        name = f"{WILDCARD_LABEL}.{host[2:]}" if host.startswith("*.") else host
+                        cases.append(Case(Flow(name, port, s.protocol.value), entry.id, True))
+    return cases
+
+
+def look_alike_cases(peer: str) -> list[Case]:
+    """Traffic that imitates a catalogue flow and must be dropped, except where a domain list widens
+    (then the render's summary must say so, for exactly that entry and destination)."""
+    return [
+        Case(Flow("manage.microsoft.com.evil.example", 443, "https"), "suffix appended to a listed name", False),
+        Case(Flow("evilmanage.microsoft.com", 443, "https"), "prefix glued to a wildcard's base", False),
+        Case(Flow("evilmanage.microsoft.com", 80, "http"), "prefix glued to a wildcard's base (HTTP)", False),
+        Case(Flow("www.example.com", 443, "https"), "unlisted host", False),
+        Case(Flow("www.example.com", 80, "http"), "unlisted host (HTTP)", False),
+        Case(Flow(None, 443, "https"), "TLS without SNI to an unlisted address", False),
+        Case(Flow("1-courier.push.apple.com", 5224, "tls"), "listed APNs host, unlisted port", False),
+        Case(Flow("51-courier.push.apple.com", 5223, "tls"), "numbered host outside 0..50", False),
+        Case(Flow("mtalk.google.com", 5231, "tls"), "listed FCM host, port after the range", False),
+        Case(Flow("a.mzstatic.com", 443, "https"), "http-only wildcard over TLS", False),
+        Case(Flow(None, 8443, "tcp", ip="138.91.243.97"), "listed address, unlisted port", False),
+        Case(Flow(None, 443, "udp", ip="138.91.243.97"), "listed address, UDP instead of TCP", False),
+        Case(Flow(None, 443, "tcp", ip="40.82.248.240"), "just above 40.82.248.224/28", False),
+        Case(Flow(None, 443, "tcp", ip="40.82.248.223"), "just below 40.82.248.224/28", False),
+        Case(Flow(None, 7681, "tcp", ip=inside(peer)), "peer range, unlisted port", False),
+        Case(Flow(None, 3545, "udp", ip=inside(peer)), "peer range, unlisted UDP port", False),
+        # allowed only where a domain list widens, and then listed in the summary:
+        Case(Flow("mzstatic.com", 80, "http"), "apex of *.mzstatic.com", False, ("apple-content", "*.mzstatic.com")),
+        Case(Flow("notify.windows.com", 443, "https"), "apex of *.notify.windows.com", False,
+             ("wns", "*.notify.windows.com")),
+        Case(Flow("itunes.apple.com", 8080, "http"), "listed http:80 name on another port", False,
+             ("apple-content", "itunes.apple.com")),
+        Case(Flow("login.microsoftonline.com", 8443, "https"), "listed https:443 name on another port", False,
+             ("intune-core-office365-shared", "login.microsoftonline.com")),
+    ]
+
+
+# --- independent decoding with scapy ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Decoded:
+    src: str
+    dst: str
+    sport: int
+    dport: int
+    proto: str
+    flags: str
+    checksum_ok: bool
+    payload: bytes
+
+
+def scapy_read(path: Path) -> list[Decoded]:
+    from scapy.all import IP, IPv6, TCP, UDP, rdpcap  # test extra
+
+    out = []
+    for packet in rdpcap(str(path)):
+        ip_class = IP if IP in packet else IPv6
+        transport = TCP if TCP in packet else UDP
+        fresh = ip_class(bytes(packet[ip_class]))
+        stored = [fresh[transport].chksum] + ([fresh[IP].chksum] if ip_class is IP else [])
+        del fresh[transport].chksum
+        if ip_class is IP:
+            del fresh[IP].chksum
+        rebuilt = ip_class(bytes(fresh))
+        recomputed = [rebuilt[transport].chksum] + ([rebuilt[IP].chksum] if ip_class is IP else [])
+        layer = packet[transport]
+        out.append(Decoded(packet[ip_class].src, packet[ip_class].dst, layer.sport, layer.dport,
+                           transport.__name__.lower(), str(layer.flags) if transport is TCP else "",
+                           stored == recomputed, bytes(layer.payload)))
+    return out
+
+
+def sni_of(client_hello: bytes) -> str | None:
+    """The server_name of a TLS ClientHello record (a small independent parser)."""
+    if len(client_hello) < 44 or client_hello[0] != 0x16 or client_hello[5] != 0x01:
+        return None
+    i = 9 + 2 + 32
+    i += 1 + client_hello[i]
+    (n,) = struct.unpack("!H", client_hello[i:i + 2])
+    i += 2 + n
+    i += 1 + client_hello[i]
+    (total,) = struct.unpack("!H", client_hello[i:i + 2])
+    i += 2
+    end = i + total
+    while i + 4 <= end:
+        kind, size = struct.unpack("!HH", client_hello[i:i + 4])
+        if kind == 0:
+            (name_len,) = struct.unpack("!H", client_hello[i + 7:i + 9])
+            return client_hello[i + 9:i + 9 + name_len].decode()
+        i += 4 + size
+    return None
+
+
+def counts(items: Iterable[bool]) -> tuple[int, int]:
+    values = list(items)
+    return sum(values), len(values) - sum(values)

@@ -566,3 +566,57 @@ def test_shipped_stacks_pass_the_guardrails(stack, tmp_path):
     # and cutting one link of the chain is caught
     broken = [dict(r, dependencies=[]) if r["urn"] == members[next(iter(members))][-1].urn else r for r in records]
     assert [v.policy for v in validate_resources(broken)] == ["rule-groups-serialized"]
+
+
+# --- the pack itself, served the way the Pulumi CLI runs it (in a child process: PolicyPack blocks) --------
+
+@needs_sdk
+def test_policy_pack_served_over_grpc():
+    import subprocess
+    import sys
+
+    import grpc
+    from google.protobuf import empty_pb2, struct_pb2
+    from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
+
+    def struct(value: dict) -> struct_pb2.Struct:
+        s = struct_pb2.Struct()
+        s.update(value)
+        return s
+
+    pack_dir = Path(__file__).resolve().parents[1] / "policy"
+    proc = subprocess.Popen([sys.executable, str(pack_dir / "__main__.py")], cwd=pack_dir, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        port = proc.stdout.readline().strip()
+        assert port.isdigit(), proc.stderr.read()[-3000:] if proc.poll() is not None else port
+        channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+        stub = analyzer_pb2_grpc.AnalyzerStub(channel)
+        info = stub.GetAnalyzerInfo(empty_pb2.Empty(), timeout=60)
+        assert info.name == "endpoint-firewall-guardrails"
+        mandatory = analyzer_pb2.EnforcementLevel.Value("MANDATORY")
+        assert {p.name: p.enforcementLevel for p in info.policies} == {
+            name: mandatory for name in [*guard.RESOURCE_CHECKS, *guard.STACK_CHECKS]}
+
+        bad = stub.Analyze(analyzer_pb2.AnalyzeRequest(
+            type=AZURE_GROUP, properties=struct(group(app_rule(["*.com"]))), urn="urn:g", name="g"), timeout=60)
+        assert [(d.policyName, d.enforcementLevel) for d in bad.diagnostics] == [
+            ("no-public-suffix-wildcard", mandatory)]
+        good = stub.Analyze(analyzer_pb2.AnalyzeRequest(
+            type=AZURE_GROUP, properties=struct(group(app_rule(["api.example.com"]))), urn="urn:g", name="g"),
+            timeout=60)
+        assert list(good.diagnostics) == []
+
+        rule = app_rule(["api.example.com"])
+        resources = [analyzer_pb2.AnalyzerResource(type=AZURE_GROUP, properties=struct(group(rule, name=n)),
+                                                   urn=f"urn:{n}", name=n, dependencies=deps)
+                     for n, deps in (("g1", []), ("g2", []))]
+        stack = stub.AnalyzeStack(analyzer_pb2.AnalyzeStackRequest(resources=resources), timeout=60)
+        assert [(d.policyName, d.urn) for d in stack.diagnostics] == [("rule-groups-serialized", "urn:g2")]
+        resources[1].dependencies.append("urn:g1")
+        assert list(stub.AnalyzeStack(analyzer_pb2.AnalyzeStackRequest(resources=resources), timeout=60)
+                    .diagnostics) == []
+        channel.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)

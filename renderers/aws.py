@@ -450,6 +450,12 @@ def render_aws(plan: Plan, config: AwsConfig) -> AwsRender:
     except SuricataTextError as err:
         raise AwsRenderError(str(err)) from None
     texts = {item.rule.key: item.rule.text(sids[item.rule.key]) for item in collected.items}
+    for item in collected.items:
+        length = expanded_length(texts[item.rule.key], {"HOME_NET": home, **item.variables})
+        if length > config.limits.rule_max_chars:
+            raise AwsRenderError(f"a rule is {length} characters with its variables expanded, more than "
+                                 f"limits.ruleMaxChars ({config.limits.rule_max_chars}); fewer source ranges "
+                                 f"or a higher limit: {texts[item.rule.key][:120]}...")
 
     groups: list[AwsRuleGroup] = []
     rules_desc = ("Suricata rules: addresses, peers and host names on ports domain lists cannot hold"

@@ -496,3 +496,11 @@ def test_rendering_imports_no_pulumi():
             "bad = [m for m in sys.modules if m.split('.')[0] in ('pulumi', 'pulumi_aws')]; "
             "assert not bad, bad")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_a_name_rule_too_long_with_home_net_expanded_fails_clearly():
+    plan = make_plan(make_rule(RuleKind.HOSTNAME, ["tls:5223"], ["push.example.com"]),
+                     sources=[f"10.{i}.0.0/16" for i in range(100)])
+    with pytest.raises(AwsRenderError, match="ruleMaxChars"):
+        render_aws(plan, AwsConfig(limits=AwsLimits(rule_max_chars=1000)))
+    assert render_aws(plan, AwsConfig()).groups  # fits the default 8,192

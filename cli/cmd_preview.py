@@ -20,6 +20,7 @@ import endpoint_firewall
 from rich.console import Console
 from rich.table import Table
 
+from ..checks.policy import validate_resources
 from ..program import mock_runner
 from ..program.git_tree import GitRefError, export_tree, package_root
 from ..program.render import find_project_dir
@@ -64,9 +65,10 @@ def run_base(project: Path, ref: str, stack: str) -> list[dict]:
 
 
 def run_head(project: Path, stack: str) -> list[dict]:
-    """In-process when ``project`` is the installed package's own tree, else with that tree's code."""
+    """With the project's own code when it is another checkout of this repository, else in-process
+    (this repository, or a consumer project that uses the installed package)."""
     installed = Path(endpoint_firewall.__file__).resolve().parents[1]
-    if installed == project:
+    if installed == project or not (project / "pyproject.toml").exists():
         return mock_runner.run_program(project, stack)
     with tempfile.TemporaryDirectory(prefix="epfw-head-") as tmp:
         return run_tree(project, stack, Path(tmp), str(project))
@@ -87,10 +89,14 @@ def run(args: argparse.Namespace) -> int:
     project = (args.project or find_project_dir()).resolve()
     load_stack_file(stack_file(project, args.stack))  # located config errors before running anything
     head = run_head(project, args.stack)
+    violations = validate_resources(head)  # the CrossGuard pack's checks (policy/), on the same resources
+    for violation in violations:
+        print(f"policy: {violation}", file=sys.stderr)
+    status = 1 if any(v.mandatory for v in violations) else 0
     if args.base:
         changes = diff(run_base(project, args.base, args.stack), head)
         emit(changes, args.format, f"Rule changes of stack {args.stack} against {args.base}")
-        return 0
+        return status
     if args.format == "json":
         print(json.dumps({"stack": args.stack, "resources": head}, indent=1, sort_keys=True))
     elif args.format == "markdown":
@@ -101,6 +107,6 @@ def run(args: argparse.Namespace) -> int:
             print(f"| {kind} | {n} |")
     else:
         Console().print(resources_table(head, args.stack))
-    return 0
+    return status
 
 

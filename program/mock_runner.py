@@ -14,11 +14,13 @@ import asyncio
 import json
 import runpy
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
 import pulumi
 import yaml
+from pulumi.runtime.mocks import MockMonitor
 
 FAKE_ACCOUNT = "123456789012"
 
@@ -28,10 +30,12 @@ class RecordingMocks(pulumi.runtime.Mocks):
 
     def __init__(self) -> None:
         self.resources: list[dict[str, Any]] = []
+        self.current = threading.local()  # the record of the registration running on this thread
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
-        self.resources.append({"type": args.typ, "name": args.name, "inputs": _plain(args.inputs),
-                               "custom": bool(args.custom)})
+        record = {"type": args.typ, "name": args.name, "inputs": _plain(args.inputs), "custom": bool(args.custom)}
+        self.resources.append(record)
+        self.current.record = record
         outputs = dict(args.inputs)
         if args.typ.startswith("aws:"):
             kind = args.typ.split(":")[-1].lower()
@@ -44,6 +48,18 @@ class RecordingMocks(pulumi.runtime.Mocks):
         return {}, None
 
 
+class RecordingMonitor(MockMonitor):
+    """The SDK's mock monitor, adding the URN, parent and dependencies of each registration to its record."""
+
+    def RegisterResource(self, request):  # noqa: N802 (gRPC method name)
+        self.mocks.current.record = None
+        response = super().RegisterResource(request)
+        record = self.mocks.current.record
+        if record is not None:
+            record.update(urn=response.urn, parent=request.parent or None, dependencies=sorted(request.dependencies))
+        return response
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
@@ -54,28 +70,36 @@ def _plain(value: Any) -> Any:
 
 def stack_config(project: Path, stack: str) -> dict[str, str]:
     """The stack file's ``config:`` as the runtime holds it: strings, structured values as JSON."""
-    path = project / "stacks" / f"Pulumi.{stack}.yaml"
-    if not path.exists():  # projects without stackConfigDir
-        path = project / f"Pulumi.{stack}.yaml"
+    settings_file = project / "Pulumi.yaml"
+    settings = yaml.safe_load(settings_file.read_text(encoding="utf-8")) if settings_file.exists() else {}
+    path = project / (settings or {}).get("stackConfigDir", ".") / f"Pulumi.{stack}.yaml"
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     config = data.get("config") or {}
     return {k: v if isinstance(v, str) else json.dumps(v, default=str) for k, v in config.items()}
 
 
-def run_program(project: Path, stack: str, project_name: str = "endpoint-firewall",
-                mocks: RecordingMocks | None = None) -> list[dict[str, Any]]:
+def project_name(project: Path) -> str:
+    settings_file = project / "Pulumi.yaml"
+    if settings_file.exists():
+        return (yaml.safe_load(settings_file.read_text(encoding="utf-8")) or {}).get("name", "endpoint-firewall")
+    return "endpoint-firewall"
+
+
+def run_program(project: Path, stack: str, mocks: RecordingMocks | None = None) -> list[dict[str, Any]]:
     """Run ``project/__main__.py`` for ``stack`` under mocks; return the registered resources in order."""
     mocks = mocks or RecordingMocks()
-    pulumi.runtime.set_all_config(stack_config(project, stack))
-    pulumi.runtime.set_mocks(mocks, project=project_name, stack=stack, preview=False)
     main = project / "__main__.py"
+    # The mocks bind to the current event loop: a fresh loop first, then the mocks.
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    pulumi.runtime.set_all_config(stack_config(project, stack))
+    pulumi.runtime.set_mocks(mocks, project=project_name(project), stack=stack, preview=False,
+                             monitor=RecordingMonitor(mocks))
 
     @pulumi.runtime.test
     def program() -> None:
         runpy.run_path(str(main), run_name="__main__")
 
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
     try:
         program()
     finally:
@@ -86,8 +110,8 @@ def run_program(project: Path, stack: str, project_name: str = "endpoint-firewal
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--project", type=Path, required=True)
-    parser.add_argument("--stack", required=True)
+    parser.add_argument("--project", type=Path, default=Path.cwd())
+    parser.add_argument("--stack", default="dev")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
     resources = run_program(args.project.resolve(), args.stack)

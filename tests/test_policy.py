@@ -554,7 +554,7 @@ def test_shipped_stacks_pass_the_guardrails(stack, tmp_path):
 
     root = Path(__file__).resolve().parents[1]
     out = tmp_path / f"{stack}.json"
-    result = subprocess.run([sys.executable, str(root / "examples" / "consumer" / "mock_run.py"), "--project",
+    result = subprocess.run([sys.executable, "-m", "endpoint_firewall.program.mock_runner", "--project",
                              str(root), "--stack", stack, "--out", str(out)], capture_output=True, text=True,
                             timeout=240, cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]

@@ -97,6 +97,7 @@ def test_prod_is_the_subset_it_names(prod):
 def test_bad_config_fails_before_any_resource_is_registered(tmp_path):
     (tmp_path / "stacks").mkdir()
     (tmp_path / "__main__.py").write_text((ROOT / "__main__.py").read_text())
+    (tmp_path / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text())
     (tmp_path / "stacks" / "Pulumi.bad.yaml").write_text(
         "config:\n  endpoint-firewall:sourceRanges: [10.0.0.0/16]\n  endpoint-firewall:aws:\n    ruleOrdr: STRICT_ORDER\n")
     mocks = RecordingMocks()

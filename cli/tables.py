@@ -15,20 +15,23 @@ def _json_files(files: dict[str, str], prefix: str) -> list[tuple[str, dict]]:
 
 def azure_table(files: dict[str, str]) -> Table:
     table = Table(title="Azure Firewall Policy: rule collection groups", title_justify="left")
-    for col in ("group", "priority", "collection", "rules", "FQDNs", "addresses", "IP groups", "ports"):
-        table.add_column(col, justify="right" if col not in ("group", "collection", "ports") else "left")
-    for _, body in _json_files(files, "azure/"):
+    for col, right in (("group", False), ("priority", True), ("network rules", True), ("app rules", True),
+                       ("FQDNs", True), ("addresses", True), ("IP groups", True), ("protocols:ports", False)):
+        table.add_column(col, justify="right" if right else "left", no_wrap=col == "group")
+    bodies = sorted(_json_files(files, "azure/"), key=lambda item: item[1].get("properties", {}).get("priority", 0))
+    for _, body in bodies:
         props = body.get("properties", {})
-        for collection in sorted(props.get("ruleCollections", []), key=lambda c: c.get("priority", 0)):
-            rules = collection.get("rules", [])
-            fqdns = sum(len(r.get("targetFqdns", [])) + len(r.get("destinationFqdns", [])) for r in rules)
-            addrs = sum(len(r.get("destinationAddresses", [])) for r in rules)
-            groups = sum(len(r.get("destinationIpGroups", [])) for r in rules)
-            ports = sorted({f"{p['protocolType']}:{p['port']}" for r in rules for p in r.get("protocols", [])}
-                           | {f"{'/'.join(r.get('ipProtocols', []))}:{port}" for r in rules
-                              for port in r.get("destinationPorts", [])})
-            table.add_row(body.get("name", "?"), str(props.get("priority", "")), collection.get("name", "?"),
-                          str(len(rules)), str(fqdns), str(addrs), str(groups), ", ".join(ports))
+        rules = [(c, r) for c in props.get("ruleCollections", []) for r in c.get("rules", [])]
+        net = [r for _, r in rules if r.get("ruleType") == "NetworkRule"]
+        app = [r for _, r in rules if r.get("ruleType") == "ApplicationRule"]
+        fqdns = sum(len(r.get("targetFqdns", [])) + len(r.get("destinationFqdns", [])) for _, r in rules)
+        addrs = sum(len(r.get("destinationAddresses", [])) for r in net)
+        groups = sum(len(r.get("destinationIpGroups", [])) for r in net)
+        ports = sorted({f"{p['protocolType']}:{p['port']}" for r in app for p in r.get("protocols", [])}
+                       | {f"{'/'.join(r.get('ipProtocols', []))}:{port}" for r in net
+                          for port in r.get("destinationPorts", [])})
+        table.add_row(body.get("name", "?"), str(props.get("priority", "")), str(len(net)), str(len(app)),
+                      str(fqdns), str(addrs), str(groups), " ".join(ports))
     return table
 
 
@@ -70,21 +73,31 @@ def _used_capacity(rules_text: str) -> str:
 
 
 def findings_table(summary: dict) -> Table | None:
-    table = Table(title="Not rendered as written (widened, not expressible, skipped)", title_justify="left")
-    for col in ("cloud", "what", "entry", "destination", "reason"):
-        table.add_column(col, overflow="fold")
+    """One row per cloud, kind and entry: what a cloud's syntax widens, what it cannot express, what is skipped."""
+    rows: dict[tuple[str, str, str], list[dict]] = {}
     for cloud in ("azure", "aws"):
         part = summary.get(cloud) or {}
         for what, key in (("widened", "widened"), ("not expressible", "notExpressible")):
-            for item in part.get(key, []):
-                table.add_row(cloud, what, item.get("entry", ""), item.get("destination") or "", item.get("reason", ""))
+            for item in part.get(key, []) if isinstance(part.get(key), list) else []:
+                rows.setdefault((cloud, what, item.get("entry", "")), []).append(item)
     for item in summary.get("skipped", []):
-        table.add_row("both", "skipped", item["entry"], item.get("destination") or "", item["reason"])
-    return table if table.row_count else None
+        rows.setdefault(("both", "skipped", item["entry"]), []).append(item)
+    if not rows:
+        return None
+    table = Table(title="Not deployed as written (details in summary.json)", title_justify="left")
+    for col in ("cloud", "what", "entry", "destinations", "why"):
+        table.add_column(col, overflow="fold", no_wrap=col in ("cloud", "entry"))
+    for (cloud, what, entry), items in rows.items():
+        dests = sorted({i.get("destination") or "" for i in items} - {""})
+        shown = ", ".join(dests[:3]) + (f" (+{len(dests) - 3})" if len(dests) > 3 else "")
+        reasons = sorted({i.get("reason", "") for i in items})
+        why = reasons[0] + (f" (+{len(reasons) - 1} more)" if len(reasons) > 1 else "")
+        table.add_row(cloud, what, entry, shown, why)
+    return table
 
 
 def print_render(files: dict[str, str], console: Console | None = None) -> None:
-    console = console or Console()
+    console = console or Console(width=max(Console().width, 132))
     summary = json.loads(files["summary.json"])
     console.print(f"[bold]stack {summary['stack']}[/bold]: {summary['entries']} catalogue entries selected, "
                   f"sources {', '.join(summary['sourceRanges'])}, digest {summary['catalogueDigest'][:12]}")

@@ -11,11 +11,17 @@ Layout, per stack (a handful of groups, far below AWS's 20 stateful groups per p
   (``tls.sni``/``http.host`` with the port in the header) and, in ``exact`` mode, every name. In
   ``DEFAULT_ACTION_ORDER`` it ends with the default deny (``drop ip ... flow:to_server,established``):
   a policy in that order has no stateful default action and passes whatever no rule drops.
-* ``<prefix>-http-host-<hash>`` and ``<prefix>-tls-sni-<hash>``: ``domain-list`` mode only, one
-  ALLOWLIST domain list per protocol for names whose services are all among http:80, https:443, tls:443.
-  One list per protocol (not per set of target types) keeps ``STRICT_ORDER`` sound: an allowlist's
-  generated default ``drop`` only covers its own protocol, so it never precedes a ``pass`` of another
-  group for the same traffic.
+* ``domain-list`` mode only, ALLOWLIST domain lists for names whose services are all among http:80,
+  https:443, tls:443 (HTTP_HOST for http, TLS_SNI for https/tls):
+
+  - ``DEFAULT_ACTION_ORDER``: one group per distinct set of target types (``<prefix>-http-host-<hash>``,
+    ``<prefix>-tls-sni-<hash>``, ``<prefix>-http-tls-<hash>``), so a name joins exactly one group and a
+    one-name catalogue change updates one group. Sound because in this order every ``pass`` of every
+    group wins over every ``drop``, including the default drops AWS generates for an allowlist.
+  - ``STRICT_ORDER``: one group per protocol (``http-host`` at priority 200, ``tls-sni`` at 300, after
+    the Suricata rules at 100). Here a group's generated default ``drop`` is evaluated where the group
+    stands, so it must never precede a ``pass`` of a later group for the same protocol: with one list per
+    protocol it cannot (the renderer checks it, :func:`_check_strict_order`).
 
 Shards (``-2``, ``-3``...) appear when a group would pass ``capacity_max`` (with headroom),
 ``rules_string_max_bytes`` or, for an IP set, ``rule_max_chars`` in one rule (variables expanded).
@@ -57,7 +63,7 @@ GROUPS_PER_POLICY_MAX = 20     # AWS quota: stateful rule groups per firewall po
 DESCRIPTION_MAX = 512
 DOMAIN_LIST_SERVICES = frozenset({(Protocol.HTTP, 80), (Protocol.HTTPS, 443), (Protocol.TLS, 443)})
 PRIORITY_BAND = {"rules": 100, "http-host": 200, "tls-sni": 300}  # STRICT_ORDER group priorities
-ROLE_TARGET_TYPE = {"http-host": HTTP_HOST, "tls-sni": TLS_SNI}
+LIST_ROLES = {(HTTP_HOST,): "http-host", (TLS_SNI,): "tls-sni", (HTTP_HOST, TLS_SNI): "http-tls"}
 DROP_ACTIONS = ("aws:drop_strict", "aws:drop_established")
 DEFAULT_POLICY_ACTIONS = ("aws:drop_established", "aws:alert_established")
 
@@ -167,11 +173,14 @@ def units_per_group(config: AwsConfig) -> int:
     return max(1, math.floor(config.limits.capacity_max / (1 + Fraction(str(config.capacity_headroom)))))
 
 
-def domain_list_capacity(targets: int, target_type: str) -> int:
-    """AWS's guidance (first domain 2 for HTTP, 1 for TLS, each further one 1), and never less than the
-    number of rules AWS generates (one per target plus the default drop)."""
-    guidance = (2 if target_type == HTTP_HOST else 1) + max(0, targets - 1)
-    return max(guidance, targets + 1)
+def domain_list_capacity(targets: int, target_types: str | Sequence[str]) -> int:
+    """AWS's guidance (the first domain costs 2 for HTTP, 1 for TLS, 3 for both; each further one 1 per
+    protocol), and never less than the rules AWS generates (one per target and protocol, plus one default
+    drop per protocol)."""
+    types = (target_types,) if isinstance(target_types, str) else tuple(target_types)
+    first = (2 if HTTP_HOST in types else 0) + (1 if TLS_SNI in types else 0)
+    guidance = first + max(0, targets - 1) * len(types) if targets else 0
+    return max(guidance, targets * len(types) + len(types))
 
 
 def group_name(prefix: str, role: str, capacity: int, rule_order: RuleOrder) -> str:
@@ -194,7 +203,7 @@ class _Item:
 @dataclass
 class _Collected:
     items: list[_Item] = field(default_factory=list)
-    lists: dict[str, dict[str, None]] = field(default_factory=lambda: {HTTP_HOST: {}, TLS_SNI: {}})
+    lists: dict[tuple[str, ...], dict[str, None]] = field(default_factory=lambda: {k: {} for k in LIST_ROLES})
     widened: set[Finding] = field(default_factory=set)
     not_expressible: set[Finding] = field(default_factory=set)
     listed_rules: list[tuple[Rule, tuple[str, ...]]] = field(default_factory=list)
@@ -327,9 +336,10 @@ def _collect(plan: Plan, config: AwsConfig, home: Sequence[str]) -> _Collected:
             names = [d for d in rule.destinations if d != "*"]
             out.items.extend(_name_rules(rule, [d for d in rule.destinations if d == "*"]))
             types = _target_types(rule.services)
+            keys = [(t,) for t in types] if config.rule_order is RuleOrder.STRICT_ORDER else [types]
             for dest in names:
-                for target_type in types:
-                    out.lists[target_type][_target(dest)] = None
+                for key in keys:
+                    out.lists[key][_target(dest)] = None
             out.listed_rules.append((rule, tuple(names)))
         else:
             out.items.extend(_name_rules(rule, rule.destinations))
@@ -348,7 +358,7 @@ def _widen(rule: Rule, names: Sequence[str], out: _Collected) -> None:
                    f"{_services_text(rule.services)}"]
         if dest.startswith("*."):
             apex = dest[2:]
-            apex_types = [t for t in types if apex not in out.lists[t]]
+            apex_types = [t for t in types if not any(apex in listed for key, listed in out.lists.items() if t in key)]
             if apex_types:
                 reasons.append(f"domain list target .{apex} also matches {apex} itself "
                                f"({', '.join(apex_types)}); the catalogue allows only its subdomains")
@@ -411,6 +421,7 @@ def _role(base: str, index: int) -> str:
 def _priority(base: str, index: int, order: RuleOrder) -> int | None:
     if order is not RuleOrder.STRICT_ORDER:
         return None
+    assert base in PRIORITY_BAND, base  # STRICT_ORDER never makes an http-tls group
     if index >= 100:
         raise AwsRenderError(f"more than 100 {base} shards: priorities would overlap")
     return PRIORITY_BAND[base] + index
@@ -423,25 +434,23 @@ def render_aws(plan: Plan, config: AwsConfig) -> AwsRender:
         raise AwsRenderError("the plan has no source ranges: HOME_NET would be empty")
     order = config.rule_order
     collected = _collect(plan, config, home)
-    targets = {t: sorted(collected.lists[t]) for t in (HTTP_HOST, TLS_SNI)}
     units = units_per_group(config)
-    list_shards: dict[str, list[list[str]]] = {}
-    for role, target_type in ROLE_TARGET_TYPE.items():
-        chunk = max(1, units - 1)  # n targets cost n + 1
-        values = targets[target_type]
-        list_shards[role] = [values[i:i + chunk] for i in range(0, len(values), chunk)]
-        if order is RuleOrder.STRICT_ORDER and len(list_shards[role]) > 1:
+    list_shards: dict[tuple[str, ...], list[list[str]]] = {}
+    for key in LIST_ROLES:
+        chunk = max(1, units // len(key) - 1)  # n targets cost n * types + types
+        values = sorted(collected.lists[key])
+        list_shards[key] = [values[i:i + chunk] for i in range(0, len(values), chunk)]
+        if order is RuleOrder.STRICT_ORDER and len(list_shards[key]) > 1:
             raise AwsRenderError(
-                f"{len(values)} {target_type} targets need {len(list_shards[role])} domain-list groups, but in "
+                f"{len(values)} {'/'.join(key)} targets need {len(list_shards[key])} domain-list groups, but in "
                 "STRICT_ORDER each ALLOWLIST group drops what it does not list before the next group is "
                 "evaluated; use fqdnMode exact or raise limits.capacityMax")
 
-    generated = {role: [domain_list_rules(shard, (ROLE_TARGET_TYPE[role],)) for shard in shards]
-                 for role, shards in list_shards.items()}
+    generated = {key: [domain_list_rules(shard, key) for shard in shards] for key, shards in list_shards.items()}
     keys = [item.rule.key for item in collected.items]
-    for role, per_shard in generated.items():
+    for list_key, per_shard in generated.items():
         for i, rules in enumerate(per_shard):
-            keys += [_shard_key(r.key, i) for r in rules]
+            keys += [_shard_key(f"{LIST_ROLES[list_key]}|{r.key}", i) for r in rules]
     if len(keys) != len(set(keys)):
         dupes = sorted({k for k in keys if keys.count(k) > 1})
         raise AwsRenderError(f"duplicate rule identities (a planner bug?): {dupes[:5]}")
@@ -490,29 +499,32 @@ def render_aws(plan: Plan, config: AwsConfig) -> AwsRender:
             rules_text=rules_string + "\n", priority=_priority("rules", i, order), rule_count=used,
             variables=tuple((k, tuple(v["Definition"])) for k, v in ip_sets.items())))
 
-    for role, shards in list_shards.items():
-        target_type = ROLE_TARGET_TYPE[role]
+    for list_key, shards in list_shards.items():
+        role = LIST_ROLES[list_key]
         for i, shard in enumerate(shards):
-            rules = generated[role][i]
-            lines = [r.text(sids[_shard_key(r.key, i)]) for r in rules]
-            used = domain_list_capacity(len(shard), target_type)
+            rules = generated[list_key][i]
+            lines = [r.text(sids[_shard_key(f"{role}|{r.key}", i)]) for r in rules]
+            used = domain_list_capacity(len(shard), list_key)
             capacity = reserved_capacity(used, config)
             shard_role = _role(role, i)
             name = group_name(config.name_prefix, shard_role, capacity, order)
-            what = "HTTP Host" if target_type == HTTP_HOST else "TLS SNI"
-            desc = f"{what} allowlist (domain list) for names on " + (
-                "http:80" if target_type == HTTP_HOST else "https:443 and tls:443")
+            what = {"http-host": "HTTP Host", "tls-sni": "TLS SNI", "http-tls": "HTTP Host and TLS SNI"}[role]
+            names_on = {"http-host": "http:80", "tls-sni": "https:443 and tls:443",
+                        "http-tls": "http:80 and https:443"}[role]
+            desc = f"{what} allowlist (domain list) for names on {names_on}"
+            if order is RuleOrder.DEFAULT_ACTION_ORDER and role != "http-tls":
+                desc += " only"
             if len(shards) > 1:
                 desc += f" (shard {i + 1} of {len(shards)})"
             ip_sets = _ip_sets(home, {})
-            source = {"RulesSourceList": {"Targets": list(shard), "TargetTypes": [target_type],
+            source = {"RulesSourceList": {"Targets": list(shard), "TargetTypes": list(list_key),
                                           "GeneratedRulesType": "ALLOWLIST"}}
             groups.append(AwsRuleGroup(
                 name=name, role=shard_role, kind="domain-list", capacity=capacity, used=used,
                 request=_request(name, capacity, _description(config.name_prefix, desc), ip_sets, source, order),
                 rules_text="\n".join(lines) + "\n", priority=_priority(role, i, order), rule_count=len(lines),
                 variables=tuple((k, tuple(v["Definition"])) for k, v in ip_sets.items()),
-                targets=tuple(shard), target_types=(target_type,)))
+                targets=tuple(shard), target_types=list_key))
 
     if order is RuleOrder.STRICT_ORDER:
         _check_strict_order(groups)

@@ -158,22 +158,29 @@ def test_every_rendered_request_passes_aws_service_model(dev_plan, prod_plan):
 
 # --- mapping on the real catalogue -----------------------------------------------------------------------
 
-def test_dev_layout_domain_lists_per_protocol_and_one_rules_group(dev_plan):
+def domain_lists(render) -> dict[str, dict]:
+    return {g.role: g.request["RuleGroup"]["RulesSource"]["RulesSourceList"] for g in render.groups
+            if g.kind == "domain-list"}
+
+
+def test_dev_layout_one_domain_list_per_target_types_and_one_rules_group(dev_plan):
     render = render_aws(dev_plan, DEV)
-    assert [g.role for g in render.groups] == ["rules", "http-host", "tls-sni"]
-    by_role = {g.role: g for g in render.groups}
-    http = by_role["http-host"].request["RuleGroup"]["RulesSource"]["RulesSourceList"]
-    tls = by_role["tls-sni"].request["RuleGroup"]["RulesSource"]["RulesSourceList"]
-    assert http["TargetTypes"] == ["HTTP_HOST"] and tls["TargetTypes"] == ["TLS_SNI"]
-    assert http["GeneratedRulesType"] == tls["GeneratedRulesType"] == "ALLOWLIST"
-    # *.x.com -> .x.com, lowercase, sorted; http-only names stay out of the TLS list
-    assert ".manage.microsoft.com" in http["Targets"] and ".manage.microsoft.com" in tls["Targets"]
-    assert ".mzstatic.com" in http["Targets"] and ".mzstatic.com" not in tls["Targets"]
-    assert ".notify.windows.com" in tls["Targets"] and ".notify.windows.com" not in http["Targets"]
-    for targets in (http["Targets"], tls["Targets"]):
-        assert targets == sorted(targets) and all(t == t.lower() and "*" not in t for t in targets)
+    assert [g.role for g in render.groups] == ["rules", "http-host", "tls-sni", "http-tls"]
+    lists = domain_lists(render)
+    http, tls, both = lists["http-host"], lists["tls-sni"], lists["http-tls"]
+    assert (http["TargetTypes"], tls["TargetTypes"], both["TargetTypes"]) == (
+        ["HTTP_HOST"], ["TLS_SNI"], ["HTTP_HOST", "TLS_SNI"])
+    assert {x["GeneratedRulesType"] for x in lists.values()} == {"ALLOWLIST"}
+    # *.x.com -> .x.com, lowercase, sorted; each name in the one list of its protocols
+    assert ".manage.microsoft.com" in both["Targets"] and "login.microsoftonline.com" in both["Targets"]
+    assert ".mzstatic.com" in http["Targets"] and ".notify.windows.com" in tls["Targets"]
+    assert ".mzstatic.com" not in tls["Targets"] + both["Targets"]
+    assert ".notify.windows.com" not in http["Targets"] + both["Targets"]
+    for x in lists.values():
+        assert x["Targets"] == sorted(x["Targets"]) and all(t == t.lower() and "*" not in t for t in x["Targets"])
     # names on other ports (APNs 5223, FCM 5228-5230, WIP 444) are exact Suricata rules, not domain lists
-    assert not any("courier" in t or "mtalk" in t for t in http["Targets"] + tls["Targets"])
+    assert not any("courier" in t or "mtalk" in t for x in lists.values() for t in x["Targets"])
+    by_role = {g.role: g for g in render.groups}
     rules = by_role["rules"].rules_text
     assert ('pass tls $HOME_NET any -> any [443,5223] (flow:to_server,established; ssl_state:client_hello; '
             'tls.sni; content:"1-courier.push.apple.com"; startswith; nocase; endswith;') in rules
@@ -188,6 +195,15 @@ def test_dev_layout_domain_lists_per_protocol_and_one_rules_group(dev_plan):
     # DEFAULT_ACTION_ORDER: the policy has no default action, so the rules group ends with the deny
     assert render.groups[0].rules[-1].startswith("drop ip $HOME_NET any -> any any (flow:to_server,established;")
     assert all(g.priority is None for g in render.groups)
+
+
+def test_strict_order_uses_one_domain_list_per_protocol(dev_plan):
+    render = render_aws(dev_plan, VARIANTS["dev-strict"])
+    assert [(g.role, g.priority) for g in render.groups] == [("rules", 100), ("http-host", 200), ("tls-sni", 300)]
+    lists = domain_lists(render)
+    assert ".manage.microsoft.com" in lists["http-host"]["Targets"] and ".manage.microsoft.com" in lists["tls-sni"]["Targets"]
+    assert ".mzstatic.com" not in lists["tls-sni"]["Targets"] and ".notify.windows.com" not in lists["http-host"]["Targets"]
+    assert not any(line.startswith("drop") for line in render.groups[0].rules)  # the policy default denies
 
 
 def test_every_rule_has_flow_keywords_and_no_priority(dev_plan, prod_plan):
@@ -315,6 +331,8 @@ def test_reserved_capacity_formula():
     assert units_per_group(config) == 666
     assert domain_list_capacity(1, "HTTP_HOST") == 2 and domain_list_capacity(1, "TLS_SNI") == 2
     assert domain_list_capacity(10, "HTTP_HOST") == 11 and domain_list_capacity(10, "TLS_SNI") == 11
+    assert domain_list_capacity(1, ["HTTP_HOST", "TLS_SNI"]) == 4   # guidance 3; AWS generates 4 rules
+    assert domain_list_capacity(10, ["HTTP_HOST", "TLS_SNI"]) == 22
 
 
 def with_entry(catalogue: Catalogue, **fields) -> Catalogue:
@@ -368,10 +386,14 @@ def test_a_replacement_forcing_change_renames_the_group(dev_plan):
     base = render_aws(dev_plan, DEV)
     more = render_aws(dev_plan, DEV.model_copy(update={"capacity_headroom": 5.0}))
     strict = render_aws(dev_plan, VARIANTS["dev-strict"])
-    for a, b, c in zip(base.groups, more.groups, strict.groups):
-        assert a.capacity != b.capacity and a.name != b.name
-        assert a.name != c.name
-        assert a.name.rsplit("-", 1)[0] == b.name.rsplit("-", 1)[0] == c.name.rsplit("-", 1)[0]
+    assert any(a.capacity != b.capacity for a, b in zip(base.groups, more.groups))
+    for a, b in zip(base.groups, more.groups):
+        assert (a.capacity != b.capacity) == (a.name != b.name)  # the name changes exactly when capacity does
+        assert a.name.rsplit("-", 1)[0] == b.name.rsplit("-", 1)[0]
+    strict_names = {g.role: g.name for g in strict.groups}
+    for a in base.groups:
+        if a.role in strict_names:  # same role, same capacity or not: another rule order is another name
+            assert a.name != strict_names[a.role]
     for render in (base, more, strict):
         for g in render.groups:
             assert NAME_RE.match(g.name) and len(g.name) <= 128 and g.name.startswith("epfw-dev-")
@@ -397,10 +419,10 @@ def test_capacity_sharding_of_rules_and_domain_lists():
     assert [g.role for g in exact.groups] == ["rules"] + [f"rules-{i}" for i in range(2, 7)]
     assert sum(g.rule_count for g in exact.groups) == 501
     listed = render_aws(plan, AwsConfig(capacity_headroom=0.25, limits=limits))
-    assert sorted(all_request_targets(listed)) == sorted(hosts(250) * 2)
+    assert sorted(all_request_targets(listed)) == hosts(250)
     for g in listed.groups:
         assert g.used <= 80 and g.capacity <= 100 and validate(g.request) == []  # 80 * 1.25 = 100
-    assert {g.role.rsplit("-", 1)[0] if g.role[-1].isdigit() else g.role for g in listed.groups} >= {"http-host", "tls-sni"}
+    assert [g.role for g in listed.groups] == ["rules", "http-tls"] + [f"http-tls-{i}" for i in range(2, 8)]
     with pytest.raises(AwsRenderError, match="STRICT_ORDER"):
         render_aws(plan, AwsConfig(rule_order=RuleOrder.STRICT_ORDER, capacity_headroom=0, limits=limits))
 

@@ -129,7 +129,7 @@ def test_evaluate_names_the_deciding_rule():
     assert tls.allowed and "epfw-dev-rules-" in tls.rule and "1-courier.push.apple.com" in tls.rule
     assert "sid:" in tls.rule
     listed = evaluate(render, Flow("portal.manage.microsoft.com", 443, "https"), "10.10.0.5")
-    assert listed.allowed and "epfw-dev-tls-sni-" in listed.rule and "matching TLS allowlisted FQDNs" in listed.rule
+    assert listed.allowed and "epfw-dev-http-tls-" in listed.rule and "matching TLS allowlisted FQDNs" in listed.rule
     address = evaluate(render, Flow(None, 443, "tcp", ip="40.82.248.230"), "10.10.0.0/16")
     assert address.allowed and "INTUNE_CORE_IP_TCP80_TCP443" in address.rule
     denied = evaluate(render, Flow(None, 8443, "tcp", ip="138.91.243.97"), "10.10.0.5")

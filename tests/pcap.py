@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import struct
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -159,7 +159,3 @@ def sni_of(client_hello: bytes) -> str | None:
         i += 4 + size
     return None
 
-
-def counts(items: Iterable[bool]) -> tuple[int, int]:
-    values = list(items)
-    return sum(values), len(values) - sum(values)

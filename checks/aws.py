@@ -8,6 +8,8 @@ default action dropped it.
 
 from __future__ import annotations
 
+import ipaddress
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from .flow import Flow, Verdict
@@ -18,7 +20,19 @@ if TYPE_CHECKING:
 
 
 def evaluate(render: AwsRender, flow: Flow, source: str) -> Verdict:
-    """Allow or deny ``flow`` from ``source`` (an address, or a CIDR whose first host is used)."""
+    """Allow or deny ``flow`` from ``source`` (an address, or a CIDR whose first host is used).
+
+    When the destination is of the other address family than ``source``, the first source range of its
+    family stands in; with none, no rule can match (every rule starts at ``$HOME_NET``): deny.
+    Raises :class:`~.suricata.SuricataUnavailable` without Suricata.
+    """
+    origin = flow.source or source
+    if flow.ip and _family(flow.ip) != _family(origin):
+        same = [r for r in render.source_ranges if _family(r) == _family(flow.ip)]
+        if not same:
+            return Verdict(False, None, f"the stack's source ranges have no IPv{_family(flow.ip)} range: "
+                                        "no rule matches traffic to this address")
+        source, flow = same[0], replace(flow, source=None)
     result = replay(render, [flow], source)
     verdict = result.verdicts[0]
     engine = f"Suricata {result.version}"
@@ -32,3 +46,7 @@ def evaluate(render: AwsRender, flow: Flow, source: str) -> Verdict:
         action = result.policy_default or "policy default"
         return Verdict(False, None, f"{engine}: no rule passed it; the policy's {action} dropped it")
     return Verdict(False, str(ref), engine)
+
+
+def _family(value: str) -> int:
+    return ipaddress.ip_network(value, strict=False).version

@@ -129,6 +129,7 @@ def ruleset(render: AwsRender, policy_default_deny: bool | None = None) -> Rules
                 raise SuricataError(f"sid {ref.sid} appears twice ({refs[ref.sid].group}, {group.name})")
             refs[ref.sid] = ref
             rules.append(line)
+    variables.setdefault("HOME_NET", tuple(render.source_ranges))  # a render without groups
     strict = render.rule_order is RuleOrder.STRICT_ORDER
     actions = tuple(render.stateful_default_actions)
     if policy_default_deny is None:

@@ -182,3 +182,16 @@ def test_capture_frames_decode_with_scapy(tmp_path):
     broken = tmp_path / "broken.pcap"
     broken.write_bytes(bytes(corrupt))
     assert not all(d.checksum_ok for d in scapy_read(broken))
+
+
+@pytest.mark.usefixtures("suricata")
+def test_evaluate_handles_the_other_address_family_and_an_empty_render():
+    _, _, _, plan, aws = stack("dev")
+    render = render_aws(plan, aws)
+    v6 = evaluate(render, Flow(None, 443, "tcp", ip="2001:db8::1"), "10.10.0.5")
+    assert not v6.allowed and "no IPv6 range" in v6.detail
+    empty = render_aws(plan.__class__(areas=(), source_ranges=plan.source_ranges, skipped=(), selected_entries=(),
+                                      digest=plan.digest), aws.model_copy(update={"rule_order": RuleOrder.STRICT_ORDER}))
+    assert empty.groups == ()
+    verdict = evaluate(empty, Flow("portal.manage.microsoft.com", 443, "https"), "10.10.0.5")
+    assert not verdict.allowed and verdict.rule is None  # only the policy default action remains

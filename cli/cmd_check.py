@@ -64,7 +64,11 @@ def run(args: argparse.Namespace) -> int:
         if rendered.aws is None:
             raise UserError(f"stack {args.stack} has no AWS configuration")
         from ..checks.aws import evaluate
+        from ..checks.suricata import SuricataError, SuricataUnavailable
         source = args.source or str(next(ipaddress.ip_network(rendered.plan.source_ranges[0]).hosts()))
-        verdict = evaluate(rendered.aws, flow, source)
+        try:
+            verdict = evaluate(rendered.aws, flow, source)
+        except (SuricataUnavailable, SuricataError) as err:
+            raise UserError(f"the AWS check runs the rules in Suricata: {err}") from None
     print(f"{args.cloud}: {flow}: {verdict}")
     return 0 if verdict.allowed else DENY_EXIT

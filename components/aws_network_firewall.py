@@ -51,6 +51,7 @@ COMPONENT_TYPE = "endpoint-firewall:aws:NetworkFirewallRules"
 class AwsNetworkFirewallRulesArgs:
     plan: Plan
     config: AwsConfig
+    render: AwsRender | None = None  # render_aws(plan, config), when the caller rendered already
 
 
 def rule_group_args(request: dict[str, Any]) -> dict[str, Any]:
@@ -90,7 +91,7 @@ class AwsNetworkFirewallRules(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: AwsNetworkFirewallRulesArgs, opts: pulumi.ResourceOptions | None = None):
         # Render before registering anything: a plan that cannot be rendered registers nothing.
-        render = render_aws(args.plan, args.config)
+        render = args.render or render_aws(args.plan, args.config)
         super().__init__(COMPONENT_TYPE, name, None, opts)
         self.render: AwsRender = render
         self.rule_groups: dict[str, networkfirewall.RuleGroup] = {}

@@ -47,6 +47,7 @@ class AzureFirewallRulesArgs:
     plan: Plan
     config: AzureConfig
     firewall_args: Mapping[str, Any] | None = None  # target classic: the rest of the AzureFirewall's definition
+    render: AzureRender | None = None  # render_azure(plan, config), when the caller rendered already
 
 
 class AzureFirewallRules(pulumi.ComponentResource):
@@ -62,7 +63,7 @@ class AzureFirewallRules(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: AzureFirewallRulesArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         config = args.config
-        render = render_azure(args.plan, config)
+        render = args.render or render_azure(args.plan, config)
         target = AzureTarget(config.target)
         if target is AzureTarget.CLASSIC:
             _check_firewall_args(args.firewall_args)

@@ -15,7 +15,7 @@ from ..planning.planner import build_plan
 from ..planning.rules import Plan
 from ..planning.selection import unknown_names
 from .pulumi_config import read_stack_config
-from .stack_config import ConfigError, StackConfig, NAMESPACE
+from .stack_config import NAMESPACE, AzureTarget, ConfigError, StackConfig
 from ..endpoints.errors import Problem
 
 
@@ -39,15 +39,30 @@ def run(project_dir: Path | None = None) -> None:
 
 
 def deploy(plan: Plan, config: StackConfig) -> None:
-    """Instantiate the components; render first, so a render error registers nothing."""
+    """Render both clouds first, so that a render error on either registers nothing; then the components."""
     from ..components.aws_network_firewall import AwsNetworkFirewallRules, AwsNetworkFirewallRulesArgs
     from ..components.azure_firewall import AzureFirewallRules, AzureFirewallRulesArgs
+    from ..renderers.aws import render_aws
+    from ..renderers.azure import render_azure
+
+    azure_config = config.azure if config.azure and config.azure.enabled else None
+    if azure_config and azure_config.target is AzureTarget.CLASSIC and not azure_config.firewall_args:
+        raise ConfigError([Problem("stack config", 1, f"{NAMESPACE}:azure.firewallArgs",
+                                   "target classic deploys the AzureFirewall resource itself (classic rule "
+                                   "collections are its properties): give the rest of its definition "
+                                   "(location, sku, ip_configurations, ...)")])
+    aws_config = config.aws if config.aws and config.aws.enabled else None
+    azure_render = render_azure(plan, azure_config) if azure_config else None
+    aws_render = render_aws(plan, aws_config) if aws_config else None
 
     pulumi.export("catalogueDigest", plan.digest)
     pulumi.export("selectedEntries", len(plan.selected_entries))
-    if config.azure and config.azure.enabled:
-        azure = AzureFirewallRules("azure", AzureFirewallRulesArgs(plan=plan, config=config.azure))
+    pulumi.export("skipped", [{"entry": s.entry, "destination": s.destination, "reason": s.reason}
+                              for s in plan.skipped])
+    if azure_config:
+        azure = AzureFirewallRules("azure", AzureFirewallRulesArgs(
+            plan=plan, config=azure_config, firewall_args=azure_config.firewall_args, render=azure_render))
         pulumi.export("azure", azure.outputs)
-    if config.aws and config.aws.enabled:
-        aws = AwsNetworkFirewallRules("aws", AwsNetworkFirewallRulesArgs(plan=plan, config=config.aws))
+    if aws_config:
+        aws = AwsNetworkFirewallRules("aws", AwsNetworkFirewallRulesArgs(plan=plan, config=aws_config, render=aws_render))
         pulumi.export("aws", aws.outputs)

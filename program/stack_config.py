@@ -76,7 +76,11 @@ class AzureConfig(ConfigModel):
     resource_group_name: str = Field(min_length=1)
     policy_name: str | None = Field(None, description="existing Firewall Policy (target policy)")
     create_policy: NewPolicy | None = Field(None, description="create the policy instead of using an existing one")
-    firewall_name: str | None = Field(None, description="existing AzureFirewall (target classic)")
+    firewall_name: str | None = Field(None, description="the AzureFirewall whose classic rules are managed (target classic)")
+    firewall_args: dict[str, Any] | None = Field(
+        None, description="target classic: the rest of the AzureFirewall's definition (location, sku, "
+                          "ip_configurations, ...) as the SDK's snake_case arguments; the component manages the "
+                          "firewall resource itself, since classic rule collections are its properties")
     location: str | None = None
     dns_proxy: bool = Field(False, description="DNS proxy is on: FQDNs may be used in network rules")
     ip_group_threshold: int = Field(50, ge=1, description="address sets larger than this go into IP Groups")

@@ -121,6 +121,7 @@ class AwsRender:
     widened: tuple[Finding, ...]
     not_expressible: tuple[Finding, ...]
     warnings: tuple[str, ...]
+    skipped: tuple[Finding, ...] = ()  # the plan's skipped entries (references, P2P without peers, ...)
     rule_order: RuleOrder = RuleOrder.DEFAULT_ACTION_ORDER
     fqdn_mode: FqdnMode = FqdnMode.DOMAIN_LIST
     source_ranges: tuple[str, ...] = ()
@@ -144,6 +145,7 @@ class AwsRender:
             "statefulDefaultActions": list(self.stateful_default_actions),
             "widened": [f.to_json() for f in self.widened],
             "notExpressible": [f.to_json() for f in self.not_expressible],
+            "skipped": [f.to_json() for f in self.skipped],
             "warnings": list(self.warnings),
         }
 
@@ -321,8 +323,6 @@ def _default_deny() -> _Item:
 def _collect(plan: Plan, config: AwsConfig, home: Sequence[str]) -> _Collected:
     out = _Collected()
     bases = _variable_bases([r for r in plan.rules if r.kind in (RuleKind.ADDRESS, RuleKind.PEER)])
-    for skipped in plan.skipped:
-        out.not_expressible.add(Finding(skipped.entry, skipped.destination, f"not in the plan: {skipped.reason}"))
     for rule in plan.rules:
         if rule.kind is RuleKind.HOST_NETWORK:
             for dest in rule.destinations:
@@ -532,6 +532,7 @@ def render_aws(plan: Plan, config: AwsConfig) -> AwsRender:
         groups=tuple(groups), widened=tuple(sorted(collected.widened)),
         not_expressible=tuple(sorted(collected.not_expressible, key=lambda f: (f.entry, f.destination or "", f.reason))),
         warnings=tuple(_warnings(groups, config)), rule_order=order, fqdn_mode=config.fqdn_mode,
+        skipped=tuple(Finding(s.entry, s.destination, s.reason) for s in plan.skipped),
         source_ranges=tuple(home), stateful_default_actions=_default_actions(config))
 
 

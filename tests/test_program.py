@@ -105,3 +105,17 @@ def test_bad_config_fails_before_any_resource_is_registered(tmp_path):
         run_program(tmp_path, "bad", mocks=mocks)
     assert [p.field for p in err.value.problems] == ["endpoint-firewall:aws.ruleOrdr"]
     assert mocks.resources == []
+
+
+def test_classic_target_without_the_firewall_definition_fails_naming_the_key(tmp_path):
+    (tmp_path / "stacks").mkdir()
+    for f in ("__main__.py", "Pulumi.yaml"):
+        (tmp_path / f).write_text((ROOT / f).read_text())
+    (tmp_path / "stacks" / "Pulumi.c.yaml").write_text(
+        "config:\n  endpoint-firewall:sourceRanges: [10.0.0.0/16]\n  endpoint-firewall:azure:\n"
+        "    target: classic\n    resourceGroupName: rg\n    firewallName: fw\n")
+    mocks = RecordingMocks()
+    with pytest.raises(CatalogueError) as err:
+        run_program(tmp_path, "c", mocks=mocks)
+    assert [p.field for p in err.value.problems] == ["endpoint-firewall:azure.firewallArgs"]
+    assert mocks.resources == []

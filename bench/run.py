@@ -1,0 +1,890 @@
+"""Benchmark of ``epfw`` on synthetic catalogues (issue 7): ``make bench`` or ``python bench/run.py``.
+
+Every timed step is a whole process (interpreter start included), measured with ``os.wait4``: wall time
+and that child's peak RSS. Each is shown next to its *floor*: a Python process that parses the same input
+(``yaml.CSafeLoader`` / ``json``) and writes it out as JSON, nothing else. Then compactness (rules, groups
+and capacity against a naive mapping and a lower bound; CIDR merging never widens), blast radius (one-entry
+changes through ``epfw diff --format json``), correctness probes, PASS/FAIL per target and, for every
+failed timing target, a sampling profile of where the time goes (``bench/sample_profile.py``).
+
+Writes ``bench/results/latest.json`` and ``bench/results/latest.md``; prints the Markdown. See
+``bench/README.md`` for what each number means. ``--quick`` runs 1k and 10k only (a smoke test).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import ipaddress
+import json
+import math
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter, defaultdict
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+RESULTS = BENCH / "results"
+sys.path.insert(0, str(BENCH))
+
+import generate  # noqa: E402
+
+PY = sys.executable
+EPFW = str(Path(PY).parent / "epfw") if (Path(PY).parent / "epfw").exists() else None
+SOURCE_DATE = "2024-06-28"
+BUDGET_S = 540  # profiles are skipped past this, to keep `make bench` near 10 minutes on 2 cores
+
+# Targets (issue 7)
+DEMO_RENDER_MAX_S = 1.5
+BIG_IMPORT_RENDER_MAX_S = 20.0
+BIG_PEAK_MAX_MB = 1024.0
+PREVIEW_MAX_S = 5.0
+LINEAR_EXPONENT_MAX = 1.15  # log(t100k/t10k)/log(10); 1.0 is linear
+
+FLOOR_YAML = ("import sys, json, yaml\n"
+              "data = yaml.load(open(sys.argv[1], encoding='utf-8'), Loader=getattr(yaml, 'CSafeLoader', yaml.SafeLoader))\n"
+              "json.dump(data, open(sys.argv[2], 'w', encoding='utf-8'), default=str)\n")
+FLOOR_JSON = ("import sys, json\n"
+              "data = json.load(open(sys.argv[1], encoding='utf-8'))\n"
+              "json.dump(data, open(sys.argv[2], 'w', encoding='utf-8'))\n")
+FLOOR_PREVIEW = ("import sys, json, yaml, pulumi\n"
+                 "data = yaml.load(open(sys.argv[1], encoding='utf-8'), Loader=getattr(yaml, 'CSafeLoader', yaml.SafeLoader))\n"
+                 "json.dump(data, open(sys.argv[2], 'w', encoding='utf-8'), default=str)\n")
+
+
+# --- measuring a process --------------------------------------------------------------------------------
+
+@dataclass
+class Run:
+    step: str
+    data: str
+    wall_s: float
+    peak_mb: float
+    exit: int
+    argv: list[str]
+    floor_s: float | None = None
+    floor_mb: float | None = None
+    repeats: int = 1
+    note: str = ""
+    stderr_tail: str = ""
+
+    @property
+    def x_floor(self) -> float | None:
+        return round(self.wall_s / self.floor_s, 1) if self.floor_s else None
+
+
+def measure(argv: list[str], *, cwd: Path = ROOT, stdout: Path | None = None) -> tuple[float, float, int, str]:
+    """Run ``argv``; return wall seconds, the child's peak RSS in MB, exit status and stderr's tail."""
+    with tempfile.TemporaryFile() as err, open(stdout or os.devnull, "wb") as out:
+        start = time.perf_counter()
+        proc = subprocess.Popen(argv, cwd=cwd, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        err.seek(0)
+        tail = err.read().decode("utf-8", "replace")[-1500:]
+    return wall, usage.ru_maxrss / 1024, proc.returncode, tail
+
+
+def timed(step: str, data: str, argv: list[str], *, repeats: int = 1, floor: list[str] | None = None,
+          stdout: Path | None = None, note: str = "") -> Run:
+    """Median of ``repeats`` runs (peak: the largest), with the floor measured the same way."""
+    walls, peaks, code, tail = [], [], 0, ""
+    for _ in range(repeats):
+        wall, peak, code, tail = measure(argv, stdout=stdout)
+        walls.append(wall)
+        peaks.append(peak)
+        if code != 0:
+            break
+    run = Run(step, data, round(statistics.median(walls), 3), round(max(peaks), 1), code, _shown(argv),
+              repeats=len(walls), note=note, stderr_tail=tail if code else "")
+    REAL_ARGV[(step, data)] = list(argv)
+    if floor:
+        fw, fp = [], []
+        for _ in range(repeats):
+            wall, peak, _, _ = measure(floor)
+            fw.append(wall)
+            fp.append(peak)
+        run.floor_s, run.floor_mb = round(statistics.median(fw), 3), round(max(fp), 1)
+    status = "ok" if code == 0 else f"EXIT {code}"
+    print(f"  {step:<22} {data:<26} {run.wall_s:8.2f} s {run.peak_mb:8.1f} MB  {status}", flush=True)
+    return run
+
+
+REAL_ARGV: dict[tuple[str, str], list[str]] = {}
+
+
+def _shown(argv: list[str]) -> list[str]:
+    out = []
+    for a in argv:
+        a = a.replace(str(ROOT) + "/", "").replace(PY, "python")
+        out.append(("WORK/" + Path(a).name) if a.startswith(tempfile.gettempdir()) else a)
+    return out
+
+
+def epfw(*args: str) -> list[str]:
+    return [EPFW, *args] if EPFW else [PY, "-m", "endpoint_firewall.cli.main", *args]
+
+
+# --- machine ----------------------------------------------------------------------------------------------
+
+def machine() -> dict[str, Any]:
+    cpu = "?"
+    mem_mb = None
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                mem_mb = int(line.split()[1]) // 1024
+    except OSError:
+        pass
+    import yaml
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    dirty = bool(subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
+                                capture_output=True, text=True).stdout.strip())
+    return {
+        "nproc": os.cpu_count(), "usable_cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+        "cpu": cpu, "mem_mb": mem_mb, "python": platform.python_version(),
+        "implementation": platform.python_implementation(), "platform": platform.platform(),
+        "pyyaml": yaml.__version__, "libyaml": bool(getattr(yaml, "__with_libyaml__", False)),
+        "commit": commit + ("-dirty" if dirty else ""),
+        "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+    }
+
+
+# --- data ---------------------------------------------------------------------------------------------------
+
+SIZES = {"1k": 1_000, "10k": 10_000, "100k": 100_000}
+BIG = "30k FQDNs + 60k CIDRs"
+
+
+def make_data(work: Path, sizes: list[str], big: bool) -> dict[str, Path]:
+    paths: dict[str, Path] = {}
+    for name in sizes:
+        n = SIZES[name]
+        paths[f"native-{name}"] = work / f"catalogue-{name}.yaml"
+        paths[f"native-{name}"].write_text(generate.native_catalogue(n), encoding="utf-8")
+        paths[f"m365-{name}"] = work / f"m365-{name}.json"
+        paths[f"m365-{name}"].write_text(generate.m365_json(n), encoding="utf-8")
+    if big:
+        counts = generate.fqdn_cidr_counts(30_000, 60_000)
+        paths["m365-big"] = work / "m365-30k-fqdns-60k-cidrs.json"
+        paths["m365-big"].write_text(generate.m365_json(counts=counts), encoding="utf-8")
+    paths["nested"] = work / "nested-wildcards.yaml"
+    paths["nested"].write_text(NESTED_PROBE, encoding="utf-8")
+    return paths
+
+
+NESTED_PROBE = """\
+schema_version: 1
+sources:
+  - {id: probe, title: Probe, url: https://example.com/probe, date: 2024-06-28}
+service_areas:
+  - {id: probe, title: Probe, priority: 3000}
+entries:
+  - id: nested-wildcards
+    service_area: probe
+    description: a wildcard inside a wildcard, and a host under the inner one (all valid)
+    destinations: ["*.example.com", "*.b.c.example.com", "x.b.c.example.com"]
+    services: [{protocol: https, port: 443}]
+    provenance: {source: probe, section: nested}
+"""
+
+
+# --- timed steps ------------------------------------------------------------------------------------------
+
+def step_startup(runs: list[Run]) -> None:
+    runs.append(timed("interpreter start", "python -c pass", [PY, "-c", "pass"], repeats=5))
+    runs.append(timed("CLI import", "epfw parser built", [PY, "-c", "from endpoint_firewall.cli.main import "
+                                                           "build_parser; build_parser()"], repeats=5))
+
+
+def step_validate(runs: list[Run], data: dict[str, Path], sizes: list[str], work: Path) -> None:
+    for name in sizes:
+        path = data[f"native-{name}"]
+        runs.append(timed("validate", f"native {name}", epfw("validate", str(path)),
+                          floor=[PY, "-c", FLOOR_YAML, str(path), str(work / "floor.json")]))
+
+
+def step_import(runs: list[Run], data: dict[str, Path], sizes: list[str], work: Path, big: bool) -> None:
+    names = [(f"m365 {n}", data[f"m365-{n}"], work / f"imported-{n}.yaml") for n in sizes]
+    if big:
+        names.append((f"m365 {BIG}", data["m365-big"], work / "imported-big.yaml"))
+    for label, src, out in names:
+        runs.append(timed("import m365", label, epfw("import", "m365", str(src), "--source-date", SOURCE_DATE,
+                                                     "--out", str(out)),
+                          floor=[PY, "-c", FLOOR_JSON, str(src), str(work / "floor.json")]))
+        data[f"imported:{label}"] = out
+
+
+def step_render(runs: list[Run], data: dict[str, Path], sizes: list[str], work: Path, big: bool) -> None:
+    stack_file = ROOT / "stacks" / "Pulumi.dev.yaml"
+    shipped = sorted((ROOT / "endpoints" / "catalogue").glob("*.yaml"))
+    runs.append(timed("render (both clouds)", "demo stack (dev)", epfw("render", "--stack", "dev", "--out",
+                                                                      str(work / "render-demo")),
+                      repeats=5, floor=[PY, "-c", FLOOR_YAML, str(shipped[0]), str(work / "floor.json")],
+                      note="as a user runs it: the tables are printed"))
+    for name in sizes:
+        path = data[f"native-{name}"]
+        runs.append(timed("render (both clouds)", f"native {name}",
+                          epfw("render", "--stack", "dev", "--catalogue", str(path), "--out",
+                               str(work / f"render-{name}"), "--quiet"),
+                          floor=[PY, "-c", FLOOR_YAML, str(path), str(work / "floor.json")]))
+    if big and (work / "imported-big.yaml").exists():
+        path = work / "imported-big.yaml"
+        runs.append(timed("render (both clouds)", f"imported {BIG}",
+                          epfw("render", "--stack", "dev", "--catalogue", str(path), "--out",
+                               str(work / "render-big"), "--quiet"),
+                          floor=[PY, "-c", FLOOR_YAML, str(path), str(work / "floor.json")]))
+    del stack_file
+
+
+def step_preview(runs: list[Run], work: Path) -> None:
+    stack_file = ROOT / "stacks" / "Pulumi.dev.yaml"
+    runs.append(timed("preview (mocks)", "demo stack (dev)", epfw("preview", "--stack", "dev", "--format", "json"),
+                      repeats=3, floor=[PY, "-c", FLOOR_PREVIEW, str(stack_file), str(work / "floor.json")],
+                      note="floor imports pulumi too"))
+
+
+# --- in-process: plan and render exactly as `epfw render --catalogue` does -----------------------------------
+
+def dev_config():
+    from endpoint_firewall.program.stack_config import load_stack_file
+    return load_stack_file(ROOT / "stacks" / "Pulumi.dev.yaml")
+
+
+def render_in_process(catalogue, config, stack: str = "dev"):  # noqa: ANN001, ANN201
+    from endpoint_firewall.planning.planner import build_plan
+    from endpoint_firewall.planning.selection import Selection
+    from endpoint_firewall.program.render import StackRender
+    from endpoint_firewall.renderers.aws import render_aws
+    from endpoint_firewall.renderers.azure import render_azure
+
+    plan = build_plan(catalogue, Selection(), config.source_ranges, config.peer_ranges)
+    azure = render_azure(plan, config.azure) if config.azure and config.azure.enabled else None
+    aws = render_aws(plan, config.aws) if config.aws and config.aws.enabled else None
+    return StackRender(stack=stack, plan=plan, azure=azure, aws=aws)
+
+
+# --- compactness ------------------------------------------------------------------------------------------
+
+def compactness(catalogue, render, config) -> dict[str, Any]:  # noqa: ANN001
+    """Rules, groups and capacity against one rule per entry (naive) and a lower bound."""
+    from endpoint_firewall.endpoints.models import DestinationKind, Protocol
+    from endpoint_firewall.planning.rules import RuleKind
+    from endpoint_firewall.renderers.azure_model import json_size
+
+    plan = render.plan
+    selected = set(plan.selected_entries)
+    entries = [e for e in catalogue.entries if e.id in selected]
+    written = sum(len(e.destinations) for e in entries)
+    out: dict[str, Any] = {"entries": len(entries), "destinations_written": written,
+                           "plan_rules": len(plan.rules)}
+    # One rule per entry and kind of rule (names on HTTP(S)/TLS, names on plain TCP/UDP, addresses).
+    naive_azure = sum(len(r.entries) for r in plan.rules)
+    # One Suricata rule per destination host and service, as a line-by-line translation would write.
+    naive_aws = 0
+    for e in entries:
+        for d in e.destinations:
+            hosts = len(d.hosts()) if d.kind is not DestinationKind.NETWORK else 1
+            naive_aws += hosts * len(e.services)
+    if render.azure is not None:
+        az = render.azure
+        areas = {g.area for g in az.groups}
+        total_bytes = sum(json_size(g.body) for g in az.groups)
+        max_bytes = config.azure.limits.group_max_bytes
+        per_ipg = config.azure.limits.ip_group_max_addresses
+        ipg_lower = sum(math.ceil(len(set(r.destinations)) / per_ipg) for r in plan.rules
+                        if r.kind in (RuleKind.ADDRESS, RuleKind.PEER) and
+                        len(r.destinations) > config.azure.ip_group_threshold)
+        out["azure"] = {
+            "groups": len(az.groups), "groups_lower_bound": max(len(areas), math.ceil(total_bytes / max_bytes)),
+            "rules": az.rule_count, "rules_naive_one_per_entry": naive_azure,
+            "rules_lower_bound": len(plan.rules),
+            "ip_groups": len(az.ip_groups), "ip_groups_lower_bound": ipg_lower,
+            "group_bytes_total": total_bytes, "network_pairs": az.network_pairs,
+        }
+    if render.aws is not None:
+        aw = render.aws
+        name_pairs: set[tuple[str, str]] = set()
+        address_sets: set[tuple[str, tuple]] = set()
+        for r in plan.rules:
+            if r.kind is RuleKind.HOSTNAME:
+                buffers = {"http" if s.protocol is Protocol.HTTP else "tls" for s in r.services}
+                name_pairs.update((b, d) for b in buffers for d in r.destinations)
+            elif r.kind in (RuleKind.ADDRESS, RuleKind.PEER):
+                for transport in {s.protocol.transport for s in r.services}:
+                    ports = tuple(sorted((s.port.first, s.port.last) for s in r.services
+                                         if s.protocol.transport == transport))
+                    address_sets.add((transport, ports))
+        lower = len(name_pairs) + len(address_sets) + 1
+        out["aws"] = {
+            "groups": len(aw.groups), "groups_lower_bound": math.ceil(lower / config.aws.limits.capacity_max),
+            "rules": sum(g.rule_count for g in aw.groups), "rules_naive_one_per_destination": naive_aws,
+            "capacity_used": sum(g.used for g in aw.groups), "capacity_reserved": sum(g.capacity for g in aw.groups),
+            "capacity_lower_bound": lower, "widened_findings": len(aw.widened),
+        }
+    return out
+
+
+def _collapse(values) -> list[str]:  # noqa: ANN001
+    nets = [ipaddress.ip_network(v) for v in values]
+    out = []
+    for version in (4, 6):
+        out += [str(n) for n in ipaddress.collapse_addresses(n for n in nets if n.version == version)]
+    return out
+
+
+def _within(inner, outer) -> bool:  # noqa: ANN001
+    """Every address of ``inner`` is in ``outer``."""
+    outer = list(outer)
+    return _collapse(outer + list(inner)) == _collapse(outer)
+
+
+def cidr_never_widens(catalogue, render) -> dict[str, Any]:  # noqa: ANN001
+    """Per plan address rule: the plan covers exactly what the catalogue wrote (merging shortens lists, never
+    widens or loses), and what Azure and AWS render never covers more than that; whatever a cloud leaves
+    out must be named in its notes (Azure: IPv6 destinations)."""
+    from endpoint_firewall.endpoints.models import DestinationKind, EntryKind
+    from endpoint_firewall.planning.rules import RuleKind
+
+    plan = render.plan
+    selected = set(plan.selected_entries)
+    written: dict[tuple[str, frozenset], list[str]] = defaultdict(list)
+    for e in catalogue.entries:
+        if e.id not in selected or e.kind is not EntryKind.ENDPOINTS:
+            continue
+        key = (e.service_area, frozenset((s.protocol.transport, s.port.first, s.port.last) for s in e.services))
+        written[key] += [d.value for d in e.destinations if d.kind is DestinationKind.NETWORK]
+    problems: list[str] = []
+    checked = merged_from = merged_to = 0
+    azure_by_rule: dict[str, list[str]] = defaultdict(list)
+    azure_noted: set[str] = set()
+    if render.azure is not None:
+        members = {g.id: g.addresses for g in render.azure.ip_groups}
+        for g in render.azure.groups:
+            for rule in g.rules:
+                values = list(rule.get("destinationAddresses", []))
+                for gid in rule.get("destinationIpGroups", []):
+                    values += members[gid]
+                if values:
+                    azure_by_rule[rule["name"]] += values
+        azure_noted = {n.destination for n in render.azure.not_expressible if n.destination}
+    left_out = 0
+    for rule in plan.rules:
+        if rule.kind is not RuleKind.ADDRESS:
+            continue
+        key = (rule.area, frozenset((s.protocol.transport, s.port.first, s.port.last) for s in rule.services))
+        source = written.get(key, [])
+        got = _collapse(rule.destinations)
+        checked += 1
+        merged_from += len(set(source))
+        merged_to += len(rule.destinations)
+        if _collapse(source) != got:
+            problems.append(f"plan rule {rule.name}: covers other addresses than the catalogue wrote")
+        if render.azure is not None:
+            az = [v for name, vs in azure_by_rule.items() if name == rule.name or name.startswith(rule.name + "-")
+                  for v in vs]
+            if not _within(az, rule.destinations):
+                problems.append(f"azure rule {rule.name}: allows addresses the plan does not")
+            missing = [d for d in rule.destinations if d in azure_noted]
+            left_out += len(missing)
+            if _collapse(az + missing) != got:
+                problems.append(f"azure rule {rule.name}: loses addresses without a note")
+    if render.aws is not None:
+        aws_values = [v for g in render.aws.groups for name, vs in g.variables if name != "HOME_NET" for v in vs]
+        plan_values = [d for r in plan.rules if r.kind in (RuleKind.ADDRESS, RuleKind.PEER) for d in r.destinations]
+        if not _within(aws_values, plan_values):
+            problems.append("aws: the IP sets allow addresses the plan's address and peer rules do not")
+        if _collapse(aws_values) != _collapse(plan_values):
+            problems.append("aws: the IP sets lose addresses of the plan")
+    return {"pass": not problems, "rules_checked": checked, "cidrs_written": merged_from,
+            "cidrs_after_merge": merged_to, "azure_left_out_noted": left_out, "problems": problems[:20]}
+
+
+# --- blast radius -------------------------------------------------------------------------------------------
+
+@dataclass
+class Change:
+    label: str
+    entry: str
+    add: str | None = None
+    remove: str | None = None
+
+
+def pick_changes(catalogue, plan) -> list[Change]:  # noqa: ANN001
+    """Four one-entry changes that each change the plan: add/remove one FQDN, add/remove one CIDR."""
+    from endpoint_firewall.endpoints.models import DestinationKind
+    from endpoint_firewall.planning.rules import RuleKind
+
+    entries = {e.id: e for e in catalogue.entries}
+    written_networks = [d.value for e in catalogue.entries for d in e.destinations if d.kind is DestinationKind.NETWORK]
+    all_nets = [ipaddress.ip_network(v) for v in written_networks]
+    names = {d.value for e in catalogue.entries for d in e.destinations}
+    changes: dict[str, Change] = {}
+    for rule in plan.rules:
+        for dest, origins in rule.origins:
+            if len(origins) != 1:
+                continue
+            entry = entries[origins[0]]
+            if len(entry.destinations) < 2 or dest not in [d.value for d in entry.destinations]:
+                continue
+            kinds = {d.kind for d in entry.destinations if d.value == dest}
+            if rule.kind is RuleKind.HOSTNAME and kinds == {DestinationKind.FQDN} and "rm-fqdn" not in changes:
+                if sum(dest in r.destinations for r in plan.rules) == 1:
+                    changes["rm-fqdn"] = Change("remove one FQDN", entry.id, remove=dest)
+                    changes["add-fqdn"] = Change("add one FQDN", entry.id,
+                                                 add=_fresh_name(names, "bench-added-host.example-blast.net"))
+            if rule.kind is RuleKind.ADDRESS and kinds == {DestinationKind.NETWORK} and "rm-cidr" not in changes:
+                net = ipaddress.ip_network(dest)
+                if sum(1 for n in all_nets if n.version == net.version and (n.subnet_of(net) or net.subnet_of(n))) == 1:
+                    changes["rm-cidr"] = Change("remove one CIDR", entry.id, remove=dest)
+                    changes["add-cidr"] = Change("add one CIDR", entry.id, add=_fresh_net(all_nets))
+        if len(changes) == 4:
+            break
+    return [changes[k] for k in ("add-fqdn", "rm-fqdn", "add-cidr", "rm-cidr") if k in changes]
+
+
+def _fresh_name(used: set[str], base: str) -> str:
+    name, n = base, 1
+    while name in used:
+        n += 1
+        name = f"{n}-{base}"
+    return name
+
+
+def _fresh_net(nets) -> str:  # noqa: ANN001
+    for candidate in ("198.51.100.0/24", "203.0.113.0/24", "192.0.2.0/24", "100.64.77.0/24"):
+        c = ipaddress.ip_network(candidate)
+        if not any(n.version == 4 and (n.overlaps(c)) for n in nets):
+            return candidate
+    raise RuntimeError("no free test network")
+
+
+def apply_change(catalogue, change: Change):  # noqa: ANN001, ANN201
+    from endpoint_firewall.endpoints.loader import Catalogue
+    from endpoint_firewall.endpoints.models import Entry
+
+    out = []
+    for e in catalogue.entries:
+        if e.id == change.entry:
+            data = e.to_data()
+            dests = [d for d in data["destinations"] if d != change.remove]
+            if change.add:
+                dests.append(change.add)
+            data["destinations"] = dests
+            e = Entry.model_validate(data)
+        out.append(e)
+    return Catalogue(entries=tuple(out), service_areas=catalogue.service_areas, sources=catalogue.sources,
+                     files=catalogue.files)
+
+
+def edit_text(text: str, entry_id: str, change: Change) -> str:
+    """The same change made to the YAML text, one line added or removed (block-style destination lists)."""
+    from endpoint_firewall.endpoints import yaml_lines
+    from endpoint_firewall.endpoints.models import Destination
+
+    data, lines = yaml_lines.load(text, "catalogue")
+    index = next(i for i, e in enumerate(data["entries"]) if e["id"] == entry_id)
+    dests = data["entries"][index]["destinations"]
+    rows = text.split("\n")
+    if change.remove is not None:
+        j = next(j for j, raw in enumerate(dests) if Destination.model_validate(raw).value == change.remove)
+        line = lines[("entries", index, "destinations", j)] - 1
+        assert rows[line].strip().startswith("- ") and rows[line].count(",") == 0, rows[line]
+        del rows[line]
+    if change.add is not None:
+        last = lines[("entries", index, "destinations", len(dests) - 1)] - 1
+        indent = rows[last][: len(rows[last]) - len(rows[last].lstrip())]
+        rows.insert(last + 1, f"{indent}- {change.add}")
+    return "\n".join(rows)
+
+
+def diff_counts(old: Path, new: Path) -> dict[str, Any]:
+    proc = subprocess.run(epfw("diff", str(old), str(new), "--format", "json"), capture_output=True, text=True)
+    if proc.returncode != 0:
+        return {"error": proc.stderr.strip()[-500:]}
+    data = json.loads(proc.stdout)
+    per: dict[str, Counter] = {"azure": Counter(), "aws": Counter()}
+    names: dict[str, list[str]] = {"azure": [], "aws": []}
+    for ch in data.get("changes", []):
+        cloud = "aws" if ch["type"].startswith("aws:") else "azure"
+        per[cloud][ch["status"]] += 1
+        names[cloud].append(f"{ch['status']} {ch['name']}" + (f" ({', '.join(ch.get('replaceReasons') or [])})"
+                                                               if ch.get("replaceReasons") else ""))
+    return {cloud: {"updated": per[cloud]["updated"], "replaced": per[cloud]["replaced"],
+                    "added": per[cloud]["added"], "removed": per[cloud]["removed"], "resources": names[cloud]}
+            for cloud in per}
+
+
+def blast_ok(result: dict[str, Any]) -> bool:
+    if "error" in result:
+        return False
+    return all(result[c]["updated"] == 1 and result[c]["replaced"] == 0 and result[c]["added"] == 0
+               and result[c]["removed"] == 0 for c in ("azure", "aws"))
+
+
+def blast_intune(work: Path) -> list[dict[str, Any]]:
+    """The shipped Intune catalogue: base and changed copies rendered through the CLI, then epfw diff."""
+    from endpoint_firewall.endpoints.loader import load_catalogue
+    from endpoint_firewall.planning.planner import build_plan
+    from endpoint_firewall.planning.selection import Selection
+
+    shipped = ROOT / "endpoints" / "catalogue" / "intune.yaml"
+    folder = work / "blast-intune"
+    folder.mkdir(exist_ok=True)
+    base = folder / "intune.yaml"
+    shutil.copy(shipped, base)
+    config = dev_config()
+    catalogue = load_catalogue([base])
+    plan = build_plan(catalogue, Selection(), config.source_ranges, config.peer_ranges)
+    code = subprocess.run(epfw("render", "--stack", "dev", "--catalogue", str(base), "--out", str(folder / "r-base"),
+                               "--quiet"), capture_output=True).returncode
+    out = []
+    for k, change in enumerate(pick_changes(catalogue, plan)):
+        variant = folder / f"v{k}" / "intune.yaml"
+        variant.parent.mkdir(exist_ok=True)
+        variant.write_text(edit_text(base.read_text(encoding="utf-8"), change.entry, change), encoding="utf-8")
+        proc = subprocess.run(epfw("render", "--stack", "dev", "--catalogue", str(variant), "--out",
+                                   str(folder / f"r-v{k}"), "--quiet"), capture_output=True, text=True)
+        result = diff_counts(folder / "r-base", folder / f"r-v{k}") if proc.returncode == 0 and code == 0 else \
+            {"error": proc.stderr.strip()[-500:]}
+        out.append({"catalogue": "intune (shipped)", "change": change.label, "entry": change.entry,
+                    "value": change.add or change.remove, "method": "epfw render (CLI) x2 + epfw diff",
+                    **result, "pass": blast_ok(result)})
+    return out
+
+
+def blast_big(catalogue, render, config, work: Path, label: str) -> list[dict[str, Any]]:  # noqa: ANN001
+    """A large catalogue: the changed catalogue is rendered in-process by the functions `epfw render
+    --catalogue` calls (load once: parsing 100k destinations again per variant would cost minutes), written
+    with the same atomic writer, then compared by the real `epfw diff --format json`."""
+    from endpoint_firewall.program.render import write_atomically
+
+    folder = work / "blast-big"
+    write_atomically(render.files(), folder / "r-base")
+    out = []
+    for k, change in enumerate(pick_changes(catalogue, render.plan)):
+        start = time.perf_counter()
+        changed = render_in_process(apply_change(catalogue, change), config)
+        write_atomically(changed.files(), folder / f"r-v{k}")
+        seconds = time.perf_counter() - start
+        result = diff_counts(folder / "r-base", folder / f"r-v{k}")
+        out.append({"catalogue": label, "change": change.label, "entry": change.entry,
+                    "value": change.add or change.remove,
+                    "method": f"plan+render in-process ({seconds:.1f} s) + epfw diff", **result,
+                    "pass": blast_ok(result)})
+    return out
+
+
+# --- probes -------------------------------------------------------------------------------------------------
+
+def probes(data: dict[str, Path], work: Path) -> list[dict[str, Any]]:
+    out = []
+    validate = subprocess.run(epfw("validate", str(data["nested"])), capture_output=True, text=True)
+    render = subprocess.run(epfw("render", "--stack", "dev", "--catalogue", str(data["nested"]), "--out",
+                                 str(work / "render-nested"), "--quiet"), capture_output=True, text=True)
+    traceback = "Traceback" in render.stderr
+    last = render.stderr.strip().splitlines()[-1] if render.stderr.strip() else ""
+    out.append({"probe": "nested wildcards (*.example.com, *.b.c.example.com, x.b.c.example.com) validate and render",
+                "pass": validate.returncode == 0 and render.returncode == 0,
+                "detail": f"validate exit {validate.returncode}; render exit {render.returncode}"
+                          + (f", traceback: {last}" if traceback else "")})
+    return out
+
+
+# --- targets ------------------------------------------------------------------------------------------------
+
+def find(runs: list[Run], step: str, data: str) -> Run | None:
+    return next((r for r in runs if r.step == step and r.data == data), None)
+
+
+def exponent(runs: list[Run], step: str, prefix: str) -> float | None:
+    a, b = find(runs, step, f"{prefix} 10k"), find(runs, step, f"{prefix} 100k")
+    if not a or not b or a.exit or b.exit:
+        return None
+    return round(math.log(b.wall_s / a.wall_s) / math.log(10), 2)
+
+
+def targets(runs: list[Run], blast: list[dict], cidr: dict, probe: list[dict]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+
+    def add(name: str, ok: bool | None, measured: str, profile: list[tuple[str, str]] | None = None) -> None:
+        out.append({"target": name, "status": "n/a" if ok is None else ("PASS" if ok else "FAIL"),
+                    "measured": measured, "profile": profile or []})
+
+    demo = find(runs, "render (both clouds)", "demo stack (dev)")
+    add(f"demo stack renders both clouds < {DEMO_RENDER_MAX_S} s incl. interpreter start",
+        None if demo is None else demo.exit == 0 and demo.wall_s < DEMO_RENDER_MAX_S,
+        "not run" if demo is None else f"{demo.wall_s:.2f} s (median of {demo.repeats}), exit {demo.exit}",
+        [("render (both clouds)", "demo stack (dev)")])
+    imp, ren = find(runs, "import m365", f"m365 {BIG}"), find(runs, "render (both clouds)", f"imported {BIG}")
+    if imp and ren:
+        total = imp.wall_s + ren.wall_s
+        peak = max(imp.peak_mb, ren.peak_mb)
+        ok = imp.exit == 0 and ren.exit == 0
+        add(f"{BIG}: import + render < {BIG_IMPORT_RENDER_MAX_S:.0f} s", ok and total < BIG_IMPORT_RENDER_MAX_S,
+            f"import {imp.wall_s:.1f} s + render {ren.wall_s:.1f} s = {total:.1f} s",
+            [("import m365", f"m365 {BIG}"), ("render (both clouds)", f"imported {BIG}")])
+        add(f"{BIG}: peak RSS < {BIG_PEAK_MAX_MB:.0f} MB (each process)", ok and peak < BIG_PEAK_MAX_MB,
+            f"import {imp.peak_mb:.0f} MB, render {ren.peak_mb:.0f} MB")
+    else:
+        add(f"{BIG}: import + render < {BIG_IMPORT_RENDER_MAX_S:.0f} s", None, "not run (--quick)")
+    for step, prefix in (("validate", "native"), ("import m365", "m365"), ("render (both clouds)", "native")):
+        e = exponent(runs, step, prefix)
+        add(f"{step}: cost grows linearly (exponent log(t100k/t10k)/log 10 <= {LINEAR_EXPONENT_MAX})",
+            None if e is None else e <= LINEAR_EXPONENT_MAX,
+            "not run" if e is None else f"exponent {e}", [(step, f"{prefix} 100k")])
+    prev = find(runs, "preview (mocks)", "demo stack (dev)")
+    add(f"preview under mocks of the demo stack < {PREVIEW_MAX_S:.0f} s",
+        None if prev is None else prev.exit == 0 and prev.wall_s < PREVIEW_MAX_S,
+        "not run" if prev is None else f"{prev.wall_s:.2f} s (median of {prev.repeats})",
+        [("preview (mocks)", "demo stack (dev)")])
+    for catalogue in sorted({b["catalogue"] for b in blast}):
+        rows = [b for b in blast if b["catalogue"] == catalogue]
+        bad = [f"{b['change']}: " + ("error" if "error" in b else
+               f"azure {b['azure']['updated']} updated/{b['azure']['replaced']} replaced, "
+               f"aws {b['aws']['updated']} updated/{b['aws']['replaced']} replaced") for b in rows if not b["pass"]]
+        add(f"blast radius, {catalogue}: one-entry change updates 1 resource per cloud, replaces 0",
+            not bad, f"{len(rows) - len(bad)}/{len(rows)} changes as targeted" + (f"; {'; '.join(bad)}" if bad else ""))
+    for name, c in cidr.items():
+        add(f"CIDR merging never widens ({name})", c["pass"],
+            f"{c['rules_checked']} address rules; {c['cidrs_written']} CIDRs written -> {c['cidrs_after_merge']} "
+            f"after merging; Azure leaves out {c['azure_left_out_noted']} (IPv6, noted)"
+            + (f"; {c['problems'][0]}" if c["problems"] else ""))
+    for p in probe:
+        add(f"probe: {p['probe']}", p["pass"], p["detail"])
+    return out
+
+
+# --- profiles -------------------------------------------------------------------------------------------------
+
+ADVICE = [
+    ("endpoints/loader.py", "(merge)", "loader.merge() re-parses every file's YAML (yaml_lines.load) only to get line "
+     "numbers for error messages: carry the line map from parse_file(), or compute it only when a problem is found."),
+    ("endpoints/yaml_lines.py", "(load)", "yaml_lines.load() composes with the pure-Python yaml.SafeLoader: "
+     "yaml.compose(text, Loader=yaml.CSafeLoader) (libyaml, same node marks, same errors) is ~10x faster."),
+    ("endpoints/dump.py", "(write_catalogue)", "write_catalogue() parses the text it wrote twice (load_catalogue on the temp "
+     "file, then parse_file again): parse once and merge() the result."),
+    ("endpoints/dump.py", "(_flow_if_short)", "dump._flow_if_short() runs a whole yaml.dump per entry field only to measure "
+     "one line; compute the flow text length directly."),
+    ("endpoints/dump.py", "(dump_catalogue)", "dump_catalogue() uses the pure-Python emitter; emitting the fixed layout "
+     "directly (the read-back check already guards it) or via CSafeDumper would cut most of it."),
+    ("planning/rules.py", "(origin_of)", "Rule.origin_of() builds dict(self.origins) on every call (O(n) per call, "
+     "O(n^2) per rule): keep a dict, or build it once in the caller (renderers/aws.py _widen/_collect)."),
+    ("planning/addresses.py", "(merge)", "addresses.merge()/assign() parse every CIDR with ipaddress several times; parse "
+     "once and work on (version, int, prefix) tuples."),
+    ("json/scanner.py", "", "the M365 importer decodes JSON with the pure-Python scanner (py_make_scanner) to get offsets: "
+     "decode with the C json first and compute positions only for records with problems."),
+]
+
+
+def run_profiles(failed: list[tuple[str, str]], runs: list[Run], start: float, work: Path) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for step, data in failed:
+        key = f"{step} / {data}"
+        if key in out:
+            continue
+        run = find(runs, step, data)
+        if run is None:
+            continue
+        elapsed = time.perf_counter() - start
+        if elapsed + run.wall_s * 1.3 > BUDGET_S:
+            out[key] = {"skipped": f"time budget ({elapsed:.0f} s used of {BUDGET_S} s)"}
+            continue
+        real = REAL_ARGV[(step, data)]
+        argv = real[1:] if real[0] == EPFW else real[3:]  # drop `epfw` or `python -m endpoint_firewall.cli.main`
+        print(f"  profiling {key} ...", flush=True)
+        proc = subprocess.run([PY, str(BENCH / "sample_profile.py"), "--top", "14", "--", *argv],
+                              cwd=ROOT, capture_output=True, text=True)
+        try:
+            prof = json.loads(proc.stdout)
+        except json.JSONDecodeError:
+            out[key] = {"error": proc.stderr[-800:]}
+            continue
+        labels = [row["function"] for row in prof["inclusive_all"] + prof["inclusive_repo"] + prof["self"]]
+        prof["advice"] = [text for path, func, text in ADVICE
+                          if any(path in label and func in label for label in labels)]
+        out[key] = prof
+    return out
+
+
+# --- report ---------------------------------------------------------------------------------------------------
+
+def markdown(result: dict[str, Any]) -> str:
+    m = result["machine"]
+    lines = [
+        "# epfw benchmark", "",
+        f"Machine: {m['nproc']} CPUs ({m['usable_cpus']} usable), {m['cpu']}, {m['mem_mb']} MB RAM; "
+        f"{m['implementation']} {m['python']}; PyYAML {m['pyyaml']} (libyaml {'available' if m['libyaml'] else 'missing'}); "
+        f"commit {m['commit']}; {m['date']}; whole run {result['elapsed_s']:.0f} s.", "",
+        "Each row is a whole process (interpreter start included): wall time and peak RSS from `os.wait4`. "
+        "The floor is a Python process that parses the same input (libyaml / json) and writes it as JSON.", "",
+        "| step | input | wall s | peak MB | floor s | floor MB | x floor | exit |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for r in result["runs"]:
+        floor_s = f"{r['floor_s']:.2f}" if r["floor_s"] is not None else ""
+        floor_mb = f"{r['floor_mb']:.0f}" if r["floor_mb"] is not None else ""
+        x = f"{r['wall_s'] / r['floor_s']:.1f}" if r["floor_s"] else ""
+        rep = f" (median of {r['repeats']})" if r["repeats"] > 1 else ""
+        lines.append(f"| {r['step']} | {r['data']}{rep} | {r['wall_s']:.2f} | {r['peak_mb']:.0f} | {floor_s} | "
+                     f"{floor_mb} | {x} | {r['exit']} |")
+    lines += ["", "## Targets", "", "| target | status | measured |", "| --- | --- | --- |"]
+    for t in result["targets"]:
+        lines.append(f"| {t['target']} | **{t['status']}** | {t['measured']} |")
+    for name, c in result["compactness"].items():
+        lines += ["", f"## Compactness: {name}", "",
+                  f"{c['entries']} entries, {c['destinations_written']} destinations written, {c['plan_rules']} plan "
+                  "rules (one per service area, kind and set of services).", "",
+                  "| cloud | measure | rendered | naive | lower bound |", "| --- | --- | ---: | ---: | ---: |"]
+        if "azure" in c:
+            a = c["azure"]
+            lines += [f"| Azure | rule collection groups | {a['groups']} | | {a['groups_lower_bound']} |",
+                      f"| Azure | rules | {a['rules']} | {a['rules_naive_one_per_entry']} (one per entry and kind) | "
+                      f"{a['rules_lower_bound']} (distinct area x kind x services) |",
+                      f"| Azure | IP Groups | {a['ip_groups']} | | {a['ip_groups_lower_bound']} |",
+                      f"| Azure | network pairs (max 20,000) | {a['network_pairs']} | | |",
+                      f"| Azure | group JSON bytes, total | {a['group_bytes_total']:,} | | |"]
+        if "aws" in c:
+            a = c["aws"]
+            lines += [f"| AWS | stateful rule groups | {a['groups']} | | {a['groups_lower_bound']} |",
+                      f"| AWS | rules (Suricata, incl. generated) | {a['rules']} | {a['rules_naive_one_per_destination']} "
+                      "(one per destination and service) | |",
+                      f"| AWS | capacity used / reserved | {a['capacity_used']} / {a['capacity_reserved']} | "
+                      f"{a['rules_naive_one_per_destination']} | {a['capacity_lower_bound']} (distinct buffer x name, "
+                      "address service sets, default deny) |"]
+    if result["cidr"]:
+        lines += ["", "## CIDR merging", ""]
+        for name, c in result["cidr"].items():
+            lines.append(f"- {name}: {'never widens' if c['pass'] else 'PROBLEM'}; {c['rules_checked']} address rules, "
+                         f"{c['cidrs_written']} CIDRs written, {c['cidrs_after_merge']} after merging; Azure leaves "
+                         f"out {c['azure_left_out_noted']} IPv6 destinations, each named in its notes"
+                         + ("".join(f"\n  - {p}" for p in c["problems"])))
+    if result["blast"]:
+        lines += ["", "## Blast radius (one-entry change, `epfw diff --format json`)", "",
+                  "| catalogue | change | value | Azure updated / replaced / added / removed | AWS updated / replaced / "
+                  "added / removed | ok | method |", "| --- | --- | --- | --- | --- | --- | --- |"]
+        for b in result["blast"]:
+            if "error" in b:
+                lines.append(f"| {b['catalogue']} | {b['change']} | `{b['value']}` | error | {b['error'][:80]} | FAIL | |")
+                continue
+            cells = [f"{b[c]['updated']} / {b[c]['replaced']} / {b[c]['added']} / {b[c]['removed']}"
+                     for c in ("azure", "aws")]
+            lines.append(f"| {b['catalogue']} | {b['change']} | `{b['value']}` | {cells[0]} | {cells[1]} | "
+                         f"{'yes' if b['pass'] else '**no**'} | {b['method']} |")
+        lines.append("")
+        for b in result["blast"]:
+            if not b.get("pass") and "error" not in b:
+                lines.append(f"- {b['catalogue']}, {b['change']}: azure: {', '.join(b['azure']['resources']) or '-'}; "
+                             f"aws: {', '.join(b['aws']['resources']) or '-'}")
+    if result["profiles"]:
+        lines += ["", "## Where the time goes (failed timing targets; sampling profile)", ""]
+        for key, p in result["profiles"].items():
+            if "skipped" in p or "error" in p:
+                lines.append(f"- {key}: {p.get('skipped') or p.get('error')}")
+                continue
+            lines += [f"### {key} ({p['wall_s']} s in-process, {p['samples']} samples)", "",
+                      "| function (repo, inclusive) | share | s |", "| --- | ---: | ---: |"]
+            lines += [f"| `{row['function']}` | {row['share']:.0%} | {row['seconds']} |" for row in p["inclusive_repo"][:12]]
+            lines += ["", "| function (self time, any) | share | s |", "| --- | ---: | ---: |"]
+            lines += [f"| `{row['function']}` | {row['share']:.0%} | {row['seconds']} |" for row in p["self"][:8]]
+            if p.get("advice"):
+                lines += ["", "Proposed fixes:", ""] + [f"- {a}" for a in p["advice"]]
+            lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="1k and 10k only, no 30k+60k case (smoke test)")
+    parser.add_argument("--no-profile", action="store_true", help="do not profile failed timing targets")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="results folder (default bench/results)")
+    parser.add_argument("--keep", type=Path, help="keep the generated data and renders in this folder")
+    args = parser.parse_args(argv)
+    start = time.perf_counter()
+    sizes = ["1k", "10k"] if args.quick else ["1k", "10k", "100k"]
+    big = not args.quick
+    info = machine()
+    print(f"machine: nproc {info['nproc']}, {info['cpu']}, Python {info['python']}, libyaml {info['libyaml']}, "
+          f"commit {info['commit']}", flush=True)
+    work = Path(tempfile.mkdtemp(prefix="epfw-bench-"))
+    try:
+        t0 = time.perf_counter()
+        data = make_data(work, sizes, big)
+        print(f"data generated in {time.perf_counter() - t0:.1f} s ({', '.join(sorted(data))})", flush=True)
+        runs: list[Run] = []
+        step_startup(runs)
+        step_validate(runs, data, sizes, work)
+        step_import(runs, data, sizes, work, big)
+        step_render(runs, data, sizes, work, big)
+        step_preview(runs, work)
+
+        print("compactness, CIDR merging and blast radius ...", flush=True)
+        from endpoint_firewall.endpoints.loader import load_catalogue
+        config = dev_config()
+        comp: dict[str, Any] = {}
+        cidr: dict[str, Any] = {}
+        blast: list[dict[str, Any]] = []
+        demo_catalogue = load_catalogue()
+        demo = render_in_process(demo_catalogue, config)
+        comp["demo stack (Intune)"] = compactness(demo_catalogue, demo, config)
+        cidr["demo stack (Intune)"] = cidr_never_widens(demo_catalogue, demo)
+        blast += blast_intune(work)
+        largest = sizes[-1]
+        label = f"native {largest}"
+        t0 = time.perf_counter()
+        try:
+            big_catalogue = load_catalogue([data[f"native-{largest}"]])
+            big_render = render_in_process(big_catalogue, config)
+        except Exception as err:  # noqa: BLE001 - reported, not hidden
+            print(f"  {label}: in-process render failed: {err!r}", flush=True)
+            blast.append({"catalogue": label, "change": "(base render)", "value": "", "entry": "",
+                          "error": repr(err), "pass": False, "method": "in-process"})
+        else:
+            print(f"  {label} loaded and rendered in-process in {time.perf_counter() - t0:.1f} s", flush=True)
+            comp[label] = compactness(big_catalogue, big_render, config)
+            cidr[label] = cidr_never_widens(big_catalogue, big_render)
+            blast += blast_big(big_catalogue, big_render, config, work, label)
+            del big_catalogue, big_render
+        probe = probes(data, work)
+        result: dict[str, Any] = {
+            "machine": info, "runs": [], "targets": [], "compactness": comp, "cidr": cidr, "blast": blast,
+            "probes": probe, "profiles": {},
+        }
+        result["runs"] = [{**asdict(r), "x_floor": r.x_floor} for r in runs]
+        result["targets"] = targets(runs, blast, cidr, probe)
+        if not args.no_profile:
+            timing_failed = [pair for t in result["targets"] if t["status"] == "FAIL" for pair in t["profile"]]
+            result["profiles"] = run_profiles(timing_failed, runs, start, work)
+        result["elapsed_s"] = round(time.perf_counter() - start, 1)
+        text = markdown(result)
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / "latest.json").write_text(json.dumps(result, indent=1, default=str) + "\n", encoding="utf-8")
+        (args.out / "latest.md").write_text(text, encoding="utf-8")
+        print()
+        print(text)
+        failed = [t["target"] for t in result["targets"] if t["status"] == "FAIL"]
+        print(f"{len(failed)} target(s) failed; results in {args.out}/latest.md and latest.json "
+              f"({result['elapsed_s']:.0f} s)")
+        return 0
+    finally:
+        if args.keep:
+            shutil.copytree(work, args.keep, dirs_exist_ok=True)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -43,6 +43,7 @@ from typing import Any
 from ..endpoints.models import Protocol, Service
 from ..planning.rules import Plan, Rule, RuleKind
 from ..program.stack_config import AwsConfig, FqdnMode, RuleOrder
+from .findings import Finding, skipped_findings
 from .suricata_rules import (
     HTTP_HOST,
     SID_SPAN,
@@ -70,18 +71,6 @@ DEFAULT_POLICY_ACTIONS = ("aws:drop_established", "aws:alert_established")
 
 class AwsRenderError(ValueError):
     """The plan cannot be rendered within AWS's limits (the message says which and what to change)."""
-
-
-@dataclass(frozen=True, order=True)
-class Finding:
-    """One catalogue entry's destination that AWS allows more widely, or cannot express, and why."""
-
-    entry: str
-    destination: str | None
-    reason: str
-
-    def to_json(self) -> dict[str, Any]:
-        return {"entry": self.entry, "destination": self.destination, "reason": self.reason}
 
 
 @dataclass(frozen=True, eq=False)
@@ -532,7 +521,7 @@ def render_aws(plan: Plan, config: AwsConfig) -> AwsRender:
         groups=tuple(groups), widened=tuple(sorted(collected.widened)),
         not_expressible=tuple(sorted(collected.not_expressible, key=lambda f: (f.entry, f.destination or "", f.reason))),
         warnings=tuple(_warnings(groups, config)), rule_order=order, fqdn_mode=config.fqdn_mode,
-        skipped=tuple(Finding(s.entry, s.destination, s.reason) for s in plan.skipped),
+        skipped=skipped_findings(plan),
         source_ranges=tuple(home), stateful_default_actions=_default_actions(config))
 
 

@@ -28,12 +28,13 @@ from ..planning.rules import Plan
 from ..program.stack_config import AzureConfig, AzureLimits, AzureTarget
 from .azure_layout import (application_rule, build_ip_groups, choose_ip_groups, network_rule, shard_area,
                            source_field)
+from .findings import Finding, skipped_findings
 from .azure_model import (APPLICATION_COLLECTION, APPLICATION_COLLECTION_PRIORITY, IP_GROUP_ID_TEMPLATE, NAME_RE,
                           NETWORK_COLLECTION, NETWORK_COLLECTION_PRIORITY, SUBSCRIPTION_PLACEHOLDER, AzureGroup,
-                          AzureIpGroup, Note, RenderError, azure_name, ip_group_id, json_size, to_text)
+                          AzureIpGroup, RenderError, azure_name, ip_group_id, json_size, to_text)
 from .azure_rules import map_plan
 
-__all__ = ["AzureGroup", "AzureIpGroup", "AzureRender", "IP_GROUP_ID_TEMPLATE", "NAME_RE", "Note", "RenderError",
+__all__ = ["AzureGroup", "AzureIpGroup", "AzureRender", "IP_GROUP_ID_TEMPLATE", "NAME_RE", "Finding", "RenderError",
            "SUBSCRIPTION_PLACEHOLDER", "ip_group_id", "render_azure"]
 
 
@@ -47,9 +48,9 @@ class AzureRender:
     groups: tuple[AzureGroup, ...]  # target policy; empty for classic
     ip_groups: tuple[AzureIpGroup, ...]
     classic: dict[str, Any] | None  # target classic: {"applicationRuleCollections": [...], "networkRuleCollections": [...]}
-    widened: tuple[Note, ...]
-    not_expressible: tuple[Note, ...]
-    skipped: tuple[Note, ...]  # the plan's skipped entries (references, P2P without peers, wildcards on plain TCP)
+    widened: tuple[Finding, ...]
+    not_expressible: tuple[Finding, ...]
+    skipped: tuple[Finding, ...]  # the plan's skipped entries (references, P2P without peers, wildcards on plain TCP)
     warnings: tuple[str, ...]
     network_pairs: int
 
@@ -139,18 +140,18 @@ def render_azure(plan: Plan, config: AzureConfig) -> AzureRender:
                         "enabled (dnsSettings.enableProxy); this stack does not manage it")
 
     classic = _classic(groups) if target is AzureTarget.CLASSIC else None
-    skipped = tuple(Note(s.entry, s.destination, s.reason) for s in plan.skipped)
+    skipped = skipped_findings(plan)
     return AzureRender(
         target=target.value, resource_group=config.resource_group_name, policy_name=config.policy_name,
         firewall_name=config.firewall_name, dns_proxy=config.dns_proxy,
         groups=tuple(groups) if classic is None else (), ip_groups=tuple(ip_groups), classic=classic,
-        widened=tuple(sorted(set(mapped.widened), key=_note_key)),
-        not_expressible=tuple(sorted(set(mapped.not_expressible), key=_note_key)),
+        widened=tuple(sorted(set(mapped.widened), key=_finding_key)),
+        not_expressible=tuple(sorted(set(mapped.not_expressible), key=_finding_key)),
         skipped=skipped, warnings=tuple(warnings), network_pairs=pairs)
 
 
-def _note_key(note: Note) -> tuple[str, str, str]:
-    return (note.entry, note.destination or "", note.reason)
+def _finding_key(finding: Finding) -> tuple[str, str, str]:
+    return (finding.entry, finding.destination or "", finding.reason)
 
 
 def _check(groups: list[AzureGroup], ip_groups: list[AzureIpGroup], limits: AzureLimits, target: AzureTarget) -> None:

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+
 # Names of rule collection groups, rule collections, rules and IP Groups (Azure Firewall limits page):
 # letters, digits, '_', '.', '-'; start with a letter or digit; end with a letter, digit or '_'; 2..80.
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,78}[A-Za-z0-9_]$")
@@ -37,18 +38,6 @@ APP_PORT_RANGE_MAX = 64  # a wider range is refused rather than expanded into hu
 
 class RenderError(ValueError):
     """The plan cannot be rendered for Azure as configured; the message names the limit and the numbers."""
-
-
-@dataclass(frozen=True)
-class Note:
-    """One catalogue entry's destination that Azure renders wider than written, or cannot render."""
-
-    entry: str
-    destination: str | None
-    reason: str
-
-    def to_json(self) -> dict[str, Any]:
-        return {"entry": self.entry, "destination": self.destination, "reason": self.reason}
 
 
 def azure_name(base: str) -> str:

@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 
 from ..endpoints.models import Protocol, Service
 from ..planning.rules import Plan, Rule, RuleKind
-from .azure_model import APP_PORT_MAX, APP_PORT_RANGE_MAX, Note, RenderError, azure_name
+from .azure_model import APP_PORT_MAX, APP_PORT_RANGE_MAX, RenderError, azure_name
+from .findings import Finding
 
 APP_PROTOCOL = {Protocol.HTTP: "Http", Protocol.HTTPS: "Https", Protocol.TLS: "Https"}
 NET_PROTOCOL = {"tcp": "TCP", "udp": "UDP"}
@@ -47,8 +48,8 @@ class NetSpec:
 class Mapped:
     app: list[AppSpec] = field(default_factory=list)
     net: list[NetSpec] = field(default_factory=list)
-    not_expressible: list[Note] = field(default_factory=list)
-    widened: list[Note] = field(default_factory=list)
+    not_expressible: list[Finding] = field(default_factory=list)
+    widened: list[Finding] = field(default_factory=list)
 
 
 def map_plan(plan: Plan, dns_proxy: bool) -> Mapped:
@@ -66,7 +67,7 @@ def map_plan(plan: Plan, dns_proxy: bool) -> Mapped:
             _network(rule, rule.destinations, out, fqdns=True)
             for host in rule.destinations:
                 services = ", ".join(str(s) for s in rule.services)
-                out.widened.extend(Note(e, host, f"network rule on a name ({services}): with DNS proxy Azure allows "
+                out.widened.extend(Finding(e, host, f"network rule on a name ({services}): with DNS proxy Azure allows "
                                         "every address the name resolves to, so any other name served at those "
                                         "addresses is reachable on these ports too")
                                    for e in rule.origin_of(host))
@@ -75,7 +76,7 @@ def map_plan(plan: Plan, dns_proxy: bool) -> Mapped:
             for dest in rule.destinations:
                 if ipaddress.ip_network(dest).version == 6:
                     out.not_expressible.extend(
-                        Note(e, dest, "IPv6 destination: Azure Firewall rules here filter IPv4 only")
+                        Finding(e, dest, "IPv6 destination: Azure Firewall rules here filter IPv4 only")
                         for e in rule.origin_of(dest))
                 else:
                     v4.append(dest)
@@ -94,7 +95,7 @@ def _application(rule: Rule, out: Mapped) -> None:
     for service in rule.services:
         reason = _app_port_problem(service)
         if reason:
-            out.not_expressible.extend(Note(e, d, reason) for d in rule.destinations for e in rule.origin_of(d))
+            out.not_expressible.extend(Finding(e, d, reason) for d in rule.destinations for e in rule.origin_of(d))
             continue
         kind = APP_PROTOCOL[service.protocol]
         protocols.update((kind, port) for port in range(service.port.first, service.port.last + 1))

@@ -30,6 +30,10 @@ Rule order and default actions of the policy (when ``config.firewall_policy`` is
 The policy forwards everything to the stateful engine (``aws:forward_to_sfe`` for packets and fragments)
 and sets its ``HOME_NET`` to the source ranges, so the domain lists' ``$EXTERNAL_NET`` (which AWS takes from
 the policy) is everything outside the managed devices.
+Child names are part of the deployed state. Once released, a renamed child keeps its old name as an alias
+(``opts=pulumi.ResourceOptions(aliases=[pulumi.Alias(name="<old name>")])``) so that Pulumi updates it in
+place instead of replacing it. A consumer's ``opts`` (provider, protect, ...) reach every child through
+``parent=self``.
 """
 
 from __future__ import annotations

@@ -20,6 +20,10 @@ depends on, the same chain also serialises deletions.
 The rule collections are the render's ARM bodies, converted key by key (camelCase -> snake_case) into the
 SDK's Args classes, with each IP Group id placeholder (``/subscriptions/{subscriptionId}/...``) replaced by
 that ``IpGroup``'s ``id`` output.
+Child names are part of the deployed state. Once released, a renamed child keeps its old name as an alias
+(``opts=pulumi.ResourceOptions(aliases=[pulumi.Alias(name="<old name>")])``) so that Pulumi updates it in
+place instead of replacing it. A consumer's ``opts`` (provider, protect, ...) reach every child through
+``parent=self``.
 """
 
 from __future__ import annotations

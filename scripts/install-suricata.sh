@@ -12,7 +12,8 @@ export DEBIAN_FRONTEND=noninteractive
 if [ "${ID:-}" = "debian" ] && [ "${VERSION_CODENAME:-}" = "bookworm" ]; then
   if ! grep -rqs "bookworm-backports" /etc/apt/sources.list /etc/apt/sources.list.d/; then
     # Same mirror as the machine's main sources.
-    uri=$(grep -rhoE "https?://[^ ]+/debian/?( |$)" /etc/apt/sources.list /etc/apt/sources.list.d/ 2>/dev/null | head -n1 | tr -d ' ')
+    uri=$( (grep -rhoE "https?://[^ ]+/debian/?( |$)" /etc/apt/sources.list /etc/apt/sources.list.d/ 2>/dev/null || true) \
+          | head -n1 | tr -d ' ')
     uri=${uri:-http://deb.debian.org/debian}
     printf 'Types: deb\nURIs: %s\nSuites: bookworm-backports\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
       "$uri" | $SUDO tee /etc/apt/sources.list.d/bookworm-backports.sources >/dev/null

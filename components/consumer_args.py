@@ -27,7 +27,7 @@ class EgressSelectionArgs(TypedDict):
     regions: NotRequired[Optional[list[str]]]
     """Region tags to deploy (for example north-america); entries without regions are always kept."""
     include_optional: NotRequired[Optional[bool]]
-    """Also deploy entries the catalogue marks optional (default true)."""
+    """Also deploy entries the catalogue marks optional (default false)."""
     entries: NotRequired[Optional[list[str]]]
     """An explicit list of entry ids to deploy; omitted: every entry the other filters keep."""
 

@@ -38,7 +38,7 @@ def _networks(values: list[str]) -> tuple[str, ...]:
 class SelectionConfig(ConfigModel):
     service_areas: tuple[str, ...] | None = Field(None, description="service area ids; omitted: all")
     regions: tuple[str, ...] | None = Field(None, description="region tags; omitted: all")
-    include_optional: bool = True
+    include_optional: bool = Field(False, description="also deploy entries marked required: false")
     entries: tuple[str, ...] | None = Field(None, description="explicit entry ids; omitted: all")
 
     def to_selection(self) -> Selection:

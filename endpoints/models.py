@@ -140,7 +140,7 @@ class Destination(Strict):
             if not {"numbered", "first", "last"} <= set(data):
                 raise ValueError("a numbered destination needs numbered, first and last")
             first, last = data["first"], data["last"]
-            if not (isinstance(first, int) and isinstance(last, int)) or isinstance(first, bool):
+            if not all(isinstance(n, int) and not isinstance(n, bool) for n in (first, last)):
                 raise ValueError("first and last of a numbered destination are whole numbers")
             value = names.normalise_numbered(str(data["numbered"]), first, last)
             return {"kind": DestinationKind.NUMBERED, "value": value, "first": first, "last": last}
@@ -292,3 +292,10 @@ class CatalogueFile(Strict):
     sources: tuple[Source, ...] = ()
     service_areas: tuple[ServiceArea, ...] = ()
     entries: tuple[Entry, ...] = ()
+
+    @field_validator("schema_version", mode="before")
+    @classmethod
+    def _whole_number(cls, value: Any) -> Any:
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise ValueError(f"schema_version is the whole number 1, not {value!r}")
+        return value

@@ -22,19 +22,6 @@ class YamlProblem(Exception):
         super().__init__(str(problem))
 
 
-def _construct_scalar(node: yaml.ScalarNode) -> Any:
-    # Reuse PyYAML's safe resolution of tags (int, bool, date, str...).
-    return yaml.SafeLoader.construct_object(_SCALAR_LOADER, node, deep=True)
-
-
-class _ScalarLoader(yaml.SafeLoader):
-    def __init__(self) -> None:  # no stream: only used to construct single scalar nodes
-        yaml.constructor.SafeConstructor.__init__(self)
-
-
-_SCALAR_LOADER = _ScalarLoader()
-
-
 def load(text: str, filename: str) -> tuple[Any, dict[Path, int]]:
     """Parse ``text``; return the data and a map from path to 1-based line."""
     try:
@@ -45,9 +32,9 @@ def load(text: str, filename: str) -> tuple[Any, dict[Path, int]]:
         raise YamlProblem(Problem(filename, 1, "yaml", str(err))) from None
     if node is None:
         raise YamlProblem(Problem(filename, 1, "file", "empty file"))
-    lines: dict[Path, int] = {}
-    data = _build(node, (), lines, filename)
-    return data, lines
+    builder = _Builder(filename)
+    data = builder.build(node, ())
+    return data, builder.lines
 
 
 def _syntax(err: yaml.MarkedYAMLError) -> tuple[int, str, str]:
@@ -62,30 +49,53 @@ def _syntax(err: yaml.MarkedYAMLError) -> tuple[int, str, str]:
     return line, "yaml", message
 
 
-def _build(node: yaml.Node, path: Path, lines: dict[Path, int], filename: str) -> Any:
-    lines[path] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
+class _Builder:
+    """Builds plain data from one document's nodes, recording lines; state lives for one load only."""
+
+    SCALAR_TAGS = {"tag:yaml.org,2002:" + t for t in ("str", "int", "float", "bool", "null", "timestamp")}
+
+    def __init__(self, filename: str) -> None:
+        self.filename = filename
+        self.lines: dict[Path, int] = {}
+        self.seen: set[int] = set()
+        self.constructor = yaml.constructor.SafeConstructor()
+
+    def problem(self, node: yaml.Node, path: Path, message: str) -> YamlProblem:
+        return YamlProblem(Problem(self.filename, node.start_mark.line + 1, _dotted(path) or "yaml", message))
+
+    def build(self, node: yaml.Node, path: Path, record: bool = True) -> Any:
+        if id(node) in self.seen:  # an alias: refuse rather than expand (no billion laughs)
+            line = self.lines.get(path) or self.lines.get(path[:-1]) or node.start_mark.line + 1
+            raise YamlProblem(Problem(self.filename, line, _dotted(path) or "yaml",
+                                      "YAML anchors and aliases ('&', '*') are not supported"))
+        self.seen.add(id(node))
+        if record:
+            self.lines[path] = node.start_mark.line + 1
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, path)
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
+        if node.tag not in self.SCALAR_TAGS:
+            raise self.problem(node, path, f"unsupported YAML tag {node.tag}")
+        try:
+            return self.constructor.construct_object(node, deep=True)
+        except (yaml.YAMLError, ValueError, TypeError, OverflowError) as err:
+            reason = getattr(err, "problem", None) or str(err)
+            raise self.problem(node, path, f"{node.value!r} is not a valid {node.tag.rsplit(':', 1)[-1]} ({reason})")
+
+    def _mapping(self, node: yaml.MappingNode, path: Path) -> dict[Any, Any]:
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
-                raise YamlProblem(Problem(filename, key_node.start_mark.line + 1, "yaml",
-                                          "merge keys ('<<') are not supported"))
-            key = _build(key_node, path + ("<key>",), {}, filename)
-            if not isinstance(key, (str, int)):
-                raise YamlProblem(Problem(filename, key_node.start_mark.line + 1, "yaml",
-                                          "mapping keys must be plain strings"))
+                raise self.problem(key_node, path, "merge keys ('<<') are not supported")
+            key = self.build(key_node, path + ("<key>",), record=False)
+            if not isinstance(key, (str, int)) or isinstance(key, bool):
+                raise self.problem(key_node, path, "mapping keys must be plain strings")
             if key in out:
-                raise YamlProblem(Problem(filename, key_node.start_mark.line + 1, _dotted(path + (key,)),
-                                          f"duplicate key {key!r}"))
-            out[key] = _build(value_node, path + (key,), lines, filename)
-            lines[path + (key,)] = key_node.start_mark.line + 1
+                raise self.problem(key_node, path + (key,), f"duplicate key {key!r}")
+            self.lines[path + (key,)] = key_node.start_mark.line + 1
+            out[key] = self.build(value_node, path + (key,), record=False)
         return out
-    if isinstance(node, yaml.SequenceNode):
-        return [_build(item, path + (i,), lines, filename) for i, item in enumerate(node.value)]
-    if node.tag in ("tag:yaml.org,2002:binary",) or node.tag.startswith("!"):
-        raise YamlProblem(Problem(filename, node.start_mark.line + 1, _dotted(path) or "yaml",
-                                  f"unsupported YAML tag {node.tag}"))
-    return _construct_scalar(node)
 
 
 def _dotted(path: Path) -> str:

@@ -317,3 +317,26 @@ def test_shipped_catalogue_validates(capsys):
     assert (code, errors) == (0, [])
     assert re.fullmatch(r"ok: \d+ entries in \d+ files?: \d+ FQDNs, \d+ wildcards, \d+ addresses/CIDRs, "
                         r"\d+ protocol/port pairs\n", out), out
+
+
+# --- YAML that parses but must not load: aliases, bad scalars, foreign tags, lax numbers ---------------
+
+def test_aliases_are_refused_not_expanded(tmp_path, capsys):
+    bomb = HEADER.replace("entries:\n", "x: &a [1, 1, 1]\ny: &b [*a, *a, *a]\nz: [*b, *b, *b]\nentries:\n")
+    path = write(tmp_path, bomb)
+    code, out, errors = validate(capsys, path)
+    assert code == 1 and len(errors) == 1, errors
+    assert errors[0].startswith(f"{path}:7: y[0]: ") and "anchors and aliases" in errors[0]
+
+
+@pytest.mark.parametrize("text, line, field, fragment", [
+    (HEADER.replace("date: 2020-09-08", "date: 2020-02-30"), 3, "sources[0].date",
+     "'2020-02-30' is not a valid timestamp (day is out of range for month)"),
+    (HEADER + "  - !!python/name:os.system x\n", 7, "entries[0]", "unsupported YAML tag"),
+    (HEADER.replace("schema_version: 1", "schema_version: !!int one") + entry(), 1, "schema_version", "'one' is not a valid int"),
+    (HEADER.replace("schema_version: 1", "schema_version: 1.0") + entry(), 1, "schema_version", "the whole number 1, not 1.0"),
+    (HEADER + entry(dests='[{numbered: "#-n.example.com", first: 0, last: true}]'), 10,
+     "entries[0].destinations[0]", "whole numbers"),
+], ids=["impossible-date", "python-tag", "bad-int", "float-version", "bool-last"])
+def test_bad_scalars_are_located(tmp_path, capsys, text, line, field, fragment):
+    assert_refused(capsys, write(tmp_path, text), line, field, fragment)

@@ -31,6 +31,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run)
 
 
+def _address(value: str | None, option: str) -> str | None:
+    if value is None:
+        return None
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        raise UserError(f"{option} {value!r} is not an IPv4 or IPv6 address") from None
+
+
 def parse_target(text: str, proto: str | None, ip: str | None) -> Flow:
     host, port = text, 443
     if text.count(":") == 1 or text.startswith("["):
@@ -47,7 +56,7 @@ def parse_target(text: str, proto: str | None, ip: str | None) -> Flow:
         host_is_ip = True
     except ValueError:
         host_is_ip = False
-    resolved = host if host_is_ip else ip
+    resolved = host if host_is_ip else _address(ip, "--ip")
     return Flow(host=None if host_is_ip else host.lower(), port=port,
                 proto=proto or DEFAULT_PROTO.get(port, "tcp"), ip=resolved)
 
@@ -65,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
             raise UserError(f"stack {args.stack} has no AWS configuration")
         from ..checks.aws import evaluate
         from ..checks.suricata import SuricataError, SuricataUnavailable
-        source = args.source or str(next(ipaddress.ip_network(rendered.plan.source_ranges[0]).hosts()))
+        source = _address(args.source, "--source") or str(next(ipaddress.ip_network(rendered.plan.source_ranges[0]).hosts()))
         try:
             verdict = evaluate(rendered.aws, flow, source)
         except (SuricataUnavailable, SuricataError) as err:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 from .errors import UserError
@@ -12,8 +13,13 @@ from .tables import print_render
 def read_render_dir(folder: Path) -> dict[str, str]:
     if not (folder / "summary.json").exists():
         raise UserError(f"{folder}: not a render folder (no summary.json); run epfw render first")
-    return {str(p.relative_to(folder)): p.read_text(encoding="utf-8")
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    files = {str(p.relative_to(folder)): p.read_text(encoding="utf-8", errors="replace")
+             for p in sorted(folder.rglob("*")) if p.is_file()}
+    try:
+        json.loads(files["summary.json"])
+    except json.JSONDecodeError as err:
+        raise UserError(f"{folder / 'summary.json'}:{err.lineno}: not valid JSON ({err.msg}); render again") from None
+    return files
 
 
 def register(sub: argparse._SubParsersAction) -> None:

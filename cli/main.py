@@ -13,6 +13,9 @@ import sys
 from collections.abc import Sequence
 
 from ..endpoints.errors import CatalogueError
+from ..planning.rules import PlanError
+from ..renderers.aws import AwsRenderError
+from ..renderers.azure import RenderError as AzureRenderError
 from .errors import UserError
 
 COMMANDS = ("validate", "render", "show", "preview", "diff", "check", "import", "catalogue")
@@ -22,14 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="epfw", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMANDS:
-        module_name = f"{__package__}.cmd_{name}"
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as err:
-            if err.name != module_name:
-                raise
-            continue  # not built yet
-        module.register(sub)
+        importlib.import_module(f"{__package__}.cmd_{name}").register(sub)
     return parser
 
 
@@ -42,7 +38,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for problem in err.problems:
             print(problem, file=sys.stderr)
         return 1
-    except UserError as err:
+    except (UserError, PlanError, AzureRenderError, AwsRenderError) as err:
         print(f"epfw: {err}", file=sys.stderr)
         return 1
 

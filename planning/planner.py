@@ -10,7 +10,8 @@ from collections.abc import Iterable, Sequence
 from ..endpoints.loader import Catalogue
 from ..endpoints.models import DestinationKind, Entry, EntryKind, Protocol, Service
 from . import addresses
-from .rules import AreaPlan, Plan, Rule, RuleKind, Skipped, rule_name
+from ..endpoints.names import ANY_NETWORKS
+from .rules import AreaPlan, Plan, PlanError, Rule, RuleKind, Skipped, rule_name
 from .selection import Selection, select
 
 GroupKey = tuple[str, RuleKind, tuple[Service, ...]]
@@ -24,9 +25,12 @@ def build_plan(catalogue: Catalogue, selection: Selection, source_ranges: Sequen
     for entry in entries:
         for key, destination in _flows(entry, peer_ranges, skipped):
             origins[key][destination].add(entry.id)
+    may_reach_any = {e.id for e in entries if e.allow_any}
     rules_by_area: dict[str, list[Rule]] = defaultdict(list)
     for key in sorted(origins, key=lambda k: (k[0], k[1].value, [s.sort_key() for s in k[2]])):
-        rules_by_area[key[0]].append(_make_rule(key, origins[key]))
+        rule = _make_rule(key, origins[key])
+        _refuse_merged_any(rule, may_reach_any)
+        rules_by_area[key[0]].append(rule)
     areas = tuple(
         AreaPlan(area=area, title=catalogue.service_areas[area].title,
                  priority=catalogue.service_areas[area].priority,
@@ -36,6 +40,15 @@ def build_plan(catalogue: Catalogue, selection: Selection, source_ranges: Sequen
     return Plan(areas=areas, source_ranges=tuple(addresses.merge(source_ranges)),
                 skipped=tuple(sorted(skipped, key=lambda s: (s.entry, s.destination or ""))),
                 selected_entries=tuple(e.id for e in entries), digest=selection_digest(entries))
+
+
+def _refuse_merged_any(rule: Rule, may_reach_any: set[str]) -> None:
+    """Merging never widens, but the union of several entries can be every address: that needs allow_any."""
+    for destination, entry_ids in rule.origins:
+        if destination in ANY_NETWORKS and not may_reach_any & set(entry_ids):
+            raise PlanError(f"rule {rule.name}: the addresses of {', '.join(entry_ids)} together cover every "
+                            f"address ({destination}); give one of these entries allow_any with a justification, "
+                            "or list narrower ranges")
 
 
 def selection_digest(entries: Iterable[Entry]) -> str:
@@ -115,9 +128,10 @@ def _make_rule(key: GroupKey, origins: dict[str, set[str]]) -> Rule:
 
 
 def _covering_wildcard(host: str, wildcard_bases: set[str]) -> str | None:
-    """The base of a wildcard that strictly covers ``host`` (``*.x.com`` covers ``a.x.com``, not ``x.com``)."""
+    """The base of the outermost wildcard that strictly covers ``host`` (``*.x.com`` covers ``a.x.com`` and
+    ``*.a.x.com``, never ``x.com``). Outermost, so that the covering wildcard is never itself covered."""
     labels = host.removeprefix("*.").split(".")
-    for i in range(1, len(labels)):
+    for i in range(len(labels) - 1, 0, -1):
         base = ".".join(labels[i:])
         if base in wildcard_bases:
             return base

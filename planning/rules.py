@@ -14,6 +14,10 @@ from enum import StrEnum
 from ..endpoints.models import Service
 
 
+class PlanError(ValueError):
+    """The selection cannot be planned as written (the message names the entries and what to change)."""
+
+
 class RuleKind(StrEnum):
     HOSTNAME = "fqdn"        # hosts matched by HTTP Host / TLS SNI (inspectable protocols)
     ADDRESS = "ip"           # addresses and CIDRs, any protocol

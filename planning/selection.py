@@ -28,7 +28,8 @@ class Selection:
 
 
 def unknown_names(catalogue: Catalogue, selection: Selection) -> list[str]:
-    """Areas, regions or ids the selection names that the catalogue does not have (likely typos)."""
+    """What the selection names that the catalogue does not have (likely typos), and entries named
+    explicitly that another filter leaves out (a contradiction, never a silent drop)."""
     problems = []
     if selection.service_areas is not None:
         problems += [f"unknown service area {a!r}" for a in sorted(selection.service_areas - set(catalogue.service_areas))]
@@ -38,7 +39,17 @@ def unknown_names(catalogue: Catalogue, selection: Selection) -> list[str]:
     if selection.entry_ids is not None:
         known_ids = {e.id for e in catalogue.entries}
         problems += [f"unknown entry id {i!r}" for i in sorted(selection.entry_ids - known_ids)]
+        problems += [f"entry {e.id!r} is named in entries but left out by {_excluded_by(e, selection)}"
+                     for e in catalogue.entries if e.id in selection.entry_ids and not selection.keeps(e)]
     return problems
+
+
+def _excluded_by(entry: Entry, selection: Selection) -> str:
+    if selection.service_areas is not None and entry.service_area not in selection.service_areas:
+        return f"serviceAreas (its area is {entry.service_area})"
+    if selection.regions is not None and entry.regions and not set(entry.regions) & selection.regions:
+        return f"regions (its regions are {', '.join(entry.regions)})"
+    return "includeOptional: false (it is marked required: false)"
 
 
 def select(catalogue: Catalogue, selection: Selection) -> list[Entry]:

@@ -171,3 +171,28 @@ entries:
     assert main(["preview", "--project", str(project), "--stack", "lab", "--format", "json"]) == 1
     err = capsys.readouterr().err
     assert "policy: [mandatory] no-allow-any" in err
+
+
+@pytest.mark.parametrize("destinations, services, fragment", [
+    ("[tcp-only.example.org]", "[{protocol: tcp, port: 5000}]", "dnsProxy"),
+    ("[0.0.0.0/1, 128.0.0.0/1]", "[{protocol: tcp, port: 443}]", "together cover every address"),
+], ids=["fqdn-network-rule-without-dns-proxy", "merged-into-any"])
+def test_plan_and_render_errors_are_one_line_and_write_nothing(tmp_path, capsys, destinations, services, fragment):
+    catalogue = tmp_path / "c.yaml"
+    catalogue.write_text(f"""schema_version: 1
+sources: [{{id: s, title: t, url: "https://example.org/", date: 2020-01-01}}]
+service_areas: [{{id: a, title: A, priority: 3000}}]
+entries:
+  - id: e
+    service_area: a
+    description: d
+    destinations: {destinations}
+    services: {services}
+    provenance: {{source: s, section: x}}
+""")
+    out = tmp_path / "out"
+    assert main(["render", "--project", str(ROOT), "--stack", "prod", "--catalogue", str(catalogue),
+                 "--out", str(out)]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and err[0].startswith("epfw: ") and fragment in err[0], err
+    assert not out.exists()

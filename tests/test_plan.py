@@ -10,8 +10,10 @@ from hypothesis import given, settings, strategies as st
 from endpoint_firewall.endpoints.loader import load_catalogue, merge, parse_file
 from endpoint_firewall.planning import addresses
 from endpoint_firewall.planning.planner import build_plan
-from endpoint_firewall.planning.rules import RuleKind
-from endpoint_firewall.planning.selection import Selection
+import pytest
+
+from endpoint_firewall.planning.rules import PlanError, RuleKind
+from endpoint_firewall.planning.selection import Selection, unknown_names
 
 SOURCES = ["10.10.0.0/16"]
 
@@ -137,3 +139,58 @@ def test_merge_never_widens_or_narrows(items):
     assert _addresses(merged) == _addresses(nets)
     assignment = addresses.assign(nets, merged)
     assert sorted(v for vs in assignment.values() for v in vs) == sorted(nets)
+
+
+def test_nested_wildcards_are_covered_by_the_outermost(tmp_path):
+    f = tmp_path / "c.yaml"
+    f.write_text("""schema_version: 1
+sources: [{id: s, title: t, url: "https://example.org/", date: 2020-01-01}]
+service_areas: [{id: a, title: A, priority: 100}]
+entries:
+  - id: e
+    service_area: a
+    description: d
+    destinations: ["*.example.com", "*.b.c.example.com", x.b.c.example.com, example.com]
+    services: [{protocol: https, port: 443}]
+    provenance: {source: s, section: x}
+""")
+    [only] = build_plan(load_catalogue([f]), Selection(), SOURCES).rules
+    assert only.destinations == ("*.example.com", "example.com")
+    assert dict(only.covered) == {"*.b.c.example.com": "*.example.com", "x.b.c.example.com": "*.example.com"}
+
+
+def test_entries_whose_addresses_together_cover_everything_need_allow_any(tmp_path):
+    f = tmp_path / "c.yaml"
+    body = """schema_version: 1
+sources: [{id: s, title: t, url: "https://example.org/", date: 2020-01-01}]
+service_areas: [{id: a, title: A, priority: 100}]
+entries:
+  - id: low-half
+    service_area: a
+    description: d
+    destinations: [0.0.0.0/1]
+    services: [{protocol: tcp, port: 443}]
+    provenance: {source: s, section: x}
+  - id: high-half
+    service_area: a
+    description: d
+    destinations: [128.0.0.0/1]
+    services: [{protocol: tcp, port: 443}]
+    provenance: {source: s, section: x}
+"""
+    f.write_text(body)
+    with pytest.raises(PlanError, match=r"high-half, low-half together cover every address \(0\.0\.0\.0/0\)"):
+        build_plan(load_catalogue([f]), Selection(), SOURCES)
+    f.write_text(body + "    allow_any: {justification: the lab firewall in front of the test bench}\n")
+    [rule] = build_plan(load_catalogue([f]), Selection(), SOURCES).rules
+    assert rule.destinations == ("0.0.0.0/0",)
+
+
+def test_an_entry_named_explicitly_but_filtered_out_is_a_problem_not_a_silent_drop():
+    catalogue = load_catalogue()
+    selection = Selection(regions=frozenset({"north-america"}), include_optional=False,
+                          entry_ids=frozenset({"endpoint-analytics", "win32-cdn-europe", "apple-apns"}))
+    assert unknown_names(catalogue, selection) == [
+        "entry 'endpoint-analytics' is named in entries but left out by includeOptional: false "
+        "(it is marked required: false)",
+        "entry 'win32-cdn-europe' is named in entries but left out by regions (its regions are europe)"]

@@ -1,0 +1,234 @@
+"""At 100k destinations the rendered output still respects every Azure and AWS limit.
+
+The catalogue is the benchmark's seeded synthetic one (``bench/generate.py``: 100,000 destinations, six
+service areas, names, wildcards, IPv4 and IPv6 CIDRs), generated, planned and rendered once per module with
+the dev stack's settings. The YAML is parsed with libyaml and validated by the same pydantic models the
+loader uses (the loader's own speed is the benchmark's business, not this file's). Every limit is checked
+independently of the renderer's own checks, from the bodies and requests it produced:
+
+Azure: group JSON <= 2 MB (placeholder ids at a real id's length), <= 60 groups, unique group priorities in
+100..65000, collection priorities in range and unique per group, names (groups, collections, rules, IP Groups)
+match Azure's rule, IP Groups <= 5,000 addresses and <= 200 of them, network rules <= 20,000 unique
+source x destination pairs (an IP Group counts as one), application ports 1..64000.
+
+AWS: capacity <= 30,000 per group and >= the rules it holds, rules string <= 2,000,000 bytes, every rule
+<= 8,192 characters with its variables expanded, names ``^[a-zA-Z0-9-]{1,128}$``, <= 20 stateful groups, sids
+unique, every referenced variable defined.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+
+import generate  # noqa: E402
+
+from endpoint_firewall.endpoints.loader import Catalogue  # noqa: E402
+from endpoint_firewall.endpoints.models import CatalogueFile  # noqa: E402
+from endpoint_firewall.planning.planner import build_plan  # noqa: E402
+from endpoint_firewall.planning.selection import Selection  # noqa: E402
+from endpoint_firewall.program.stack_config import load_stack_file  # noqa: E402
+from endpoint_firewall.renderers.aws import render_aws  # noqa: E402
+from endpoint_firewall.renderers.azure import render_azure  # noqa: E402
+
+DESTINATIONS = 100_000
+AZURE_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,78}[A-Za-z0-9_])?$")
+AWS_NAME = re.compile(r"^[a-zA-Z0-9-]{1,128}$")
+GUID = "00000000-0000-0000-0000-000000000000"
+
+# Documented limits (field facts), written out here rather than read from the config under test.
+AZURE_GROUP_MAX_BYTES = 2_000_000
+AZURE_GROUPS_MAX = 60
+AZURE_PRIORITY = (100, 65000)
+AZURE_IP_GROUP_MAX = 5_000
+AZURE_IP_GROUPS_MAX = 200
+AZURE_PAIRS_MAX = 20_000
+AZURE_APP_PORT = (1, 64000)
+AWS_CAPACITY_MAX = 30_000
+AWS_RULES_STRING_MAX = 2_000_000
+AWS_RULE_MAX_CHARS = 8_192
+AWS_STATEFUL_GROUPS_MAX = 20
+
+
+@pytest.fixture(scope="module")
+def scale():
+    started = time.perf_counter()
+    text = generate.native_catalogue(DESTINATIONS)
+    data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    doc = CatalogueFile.model_validate(data)
+    catalogue = Catalogue(entries=tuple(sorted(doc.entries, key=lambda e: e.id)),
+                          service_areas={a.id: a for a in doc.service_areas},
+                          sources={s.id: s for s in doc.sources}, files=("generated",))
+    config = load_stack_file(ROOT / "stacks" / "Pulumi.dev.yaml")
+    plan = build_plan(catalogue, Selection(), config.source_ranges, config.peer_ranges)
+    azure = render_azure(plan, config.azure)
+    aws = render_aws(plan, config.aws)
+    written = sum(len(e.destinations) for e in catalogue.entries)
+    print(f"\n100k scale: {written} destinations, {len(plan.rules)} plan rules, {len(azure.groups)} Azure groups, "
+          f"{len(azure.ip_groups)} IP Groups, {len(aws.groups)} AWS groups in {time.perf_counter() - started:.1f} s")
+    return {"catalogue": catalogue, "plan": plan, "azure": azure, "aws": aws, "written": written}
+
+
+def test_the_catalogue_has_100k_destinations_of_every_kind(scale):
+    kinds = Counter(d.kind.value for e in scale["catalogue"].entries for d in e.destinations)
+    assert scale["written"] == DESTINATIONS
+    assert kinds["fqdn"] > 40_000 and kinds["wildcard"] > 5_000 and kinds["network"] > 40_000, kinds
+    assert any(":" in d.value for e in scale["catalogue"].entries for d in e.destinations), "no IPv6"
+
+
+# --- Azure -----------------------------------------------------------------------------------------------------
+
+def _azure_bytes(body: dict) -> int:
+    text = json.dumps(body, separators=(",", ":"), ensure_ascii=False).replace("{subscriptionId}", GUID)
+    return len(text.encode("utf-8"))
+
+
+def test_azure_groups_fit_in_size_count_and_priorities(scale):
+    groups = scale["azure"].groups
+    assert 0 < len(groups) <= AZURE_GROUPS_MAX
+    sizes = {g.name: _azure_bytes(g.body) for g in groups}
+    assert max(sizes.values()) <= AZURE_GROUP_MAX_BYTES, sizes
+    priorities = [g.body["properties"]["priority"] for g in groups]
+    assert len(set(priorities)) == len(priorities), "group priorities collide"
+    assert all(AZURE_PRIORITY[0] <= p <= AZURE_PRIORITY[1] for p in priorities), priorities
+    for g in groups:
+        coll = [c["priority"] for c in g.body["properties"]["ruleCollections"]]
+        assert len(set(coll)) == len(coll) and all(AZURE_PRIORITY[0] <= p <= AZURE_PRIORITY[1] for p in coll)
+
+
+def test_azure_names_are_names_azure_accepts(scale):
+    az = scale["azure"]
+    names = [g.name for g in az.groups] + [g.name for g in az.ip_groups]
+    for g in az.groups:
+        for coll in g.body["properties"]["ruleCollections"]:
+            names.append(coll["name"])
+            rule_names = [r["name"] for r in coll["rules"]]
+            assert len(set(rule_names)) == len(rule_names), f"{g.name}/{coll['name']}: rule names collide"
+            names += rule_names
+    bad = [n for n in names if not AZURE_NAME.match(n)]
+    assert not bad, bad[:10]
+    assert len({g.name for g in az.groups}) == len(az.groups)
+    assert len({g.name for g in az.ip_groups}) == len(az.ip_groups)
+
+
+def test_azure_ip_groups_within_limits_and_referenced(scale):
+    az = scale["azure"]
+    assert len(az.ip_groups) <= AZURE_IP_GROUPS_MAX
+    assert all(0 < len(g.addresses) <= AZURE_IP_GROUP_MAX for g in az.ip_groups), \
+        max(len(g.addresses) for g in az.ip_groups)
+    referenced = {gid for g in az.groups for r in g.rules
+                  for gid in r.get("destinationIpGroups", []) + r.get("sourceIpGroups", [])}
+    assert referenced == {g.id for g in az.ip_groups}, "IP Groups referenced but not rendered, or rendered unused"
+
+
+def test_azure_network_pairs_within_limit(scale):
+    pairs: set[tuple[str, str]] = set()
+    for g in scale["azure"].groups:
+        for rule in g.rules:
+            if rule.get("ruleType") != "NetworkRule":
+                continue
+            sources = rule.get("sourceAddresses", []) + rule.get("sourceIpGroups", [])
+            destinations = (rule.get("destinationAddresses", []) + rule.get("destinationIpGroups", [])
+                            + rule.get("destinationFqdns", []))
+            pairs.update((s, d) for s in sources for d in destinations)
+    assert len(pairs) <= AZURE_PAIRS_MAX, len(pairs)
+    assert len(pairs) == scale["azure"].network_pairs, "the render's own count disagrees"
+
+
+def test_azure_application_ports_in_range(scale):
+    for g in scale["azure"].groups:
+        for rule in g.rules:
+            for proto in rule.get("protocols", []) if rule.get("ruleType") == "ApplicationRule" else []:
+                assert proto["protocolType"] in ("Http", "Https")
+                assert AZURE_APP_PORT[0] <= proto["port"] <= AZURE_APP_PORT[1], proto
+
+
+# --- AWS -------------------------------------------------------------------------------------------------------
+
+def _expanded(rule: str, variables: dict[str, list[str]]) -> int:
+    def sub(match: re.Match) -> str:
+        values = variables.get(match.group(1))
+        return "[" + ",".join(values) + "]" if values else match.group(0)
+    return len(re.sub(r"\$([A-Za-z_][A-Za-z0-9_]*)", sub, rule))
+
+
+def test_aws_capacity_and_sizes_within_limits(scale):
+    groups = scale["aws"].groups
+    assert 0 < len(groups) <= AWS_STATEFUL_GROUPS_MAX
+    for g in groups:
+        request = g.request
+        assert request["Capacity"] <= AWS_CAPACITY_MAX, (g.name, request["Capacity"])
+        assert request["Capacity"] >= len(g.rules), (g.name, request["Capacity"], len(g.rules))
+        source = request["RuleGroup"]["RulesSource"]
+        if "RulesString" in source:
+            assert len(source["RulesString"].encode("utf-8")) <= AWS_RULES_STRING_MAX, g.name
+        else:
+            targets = source["RulesSourceList"]["Targets"]
+            assert len(targets) + 1 <= request["Capacity"], g.name
+
+
+def test_aws_every_rule_fits_with_variables_expanded(scale):
+    longest = 0
+    for g in scale["aws"].groups:
+        ip_sets = g.request["RuleGroup"]["RuleVariables"]["IPSets"]
+        variables = {name: value["Definition"] for name, value in ip_sets.items()}
+        for line in g.rules:
+            if line.startswith("#"):
+                continue
+            for name in re.findall(r"\$([A-Za-z_][A-Za-z0-9_]*)", line):
+                assert name in variables or name == "EXTERNAL_NET", f"{g.name}: ${name} undefined"
+            length = _expanded(line, variables)
+            longest = max(longest, length)
+            assert length <= AWS_RULE_MAX_CHARS, (g.name, length, line[:120])
+    assert longest > 0
+
+
+def test_aws_names_and_sids(scale):
+    sids: list[int] = []
+    for g in scale["aws"].groups:
+        assert AWS_NAME.match(g.request["RuleGroupName"]), g.request["RuleGroupName"]
+        for line in g.rules:
+            sids += [int(s) for s in re.findall(r"\bsid:\s*(\d+)", line)]
+    assert len({g.name for g in scale["aws"].groups}) == len(scale["aws"].groups)
+    duplicated = [sid for sid, n in Counter(sids).items() if n > 1]
+    assert not duplicated, duplicated[:10]
+
+
+def test_azure_sharding_at_scale_keeps_every_rule_within_a_smaller_group_limit(scale):
+    """The same 100k plan with groupMaxBytes at 200 kB: areas shard into several groups (priority+1, ...),
+    every group within the configured limit, and the shards together hold exactly each rule's destinations."""
+    from endpoint_firewall.program.stack_config import AzureConfig
+
+    config = load_stack_file(ROOT / "stacks" / "Pulumi.dev.yaml").azure
+    limits = config.limits.model_copy(update={"group_max_bytes": 200_000})
+    small = render_azure(scale["plan"], AzureConfig.model_validate({**config.model_dump(), "limits": limits.model_dump()}))
+    assert len(small.groups) > len(scale["azure"].groups), "nothing was sharded"
+    assert len(small.groups) <= AZURE_GROUPS_MAX
+    assert max(_azure_bytes(g.body) for g in small.groups) <= 200_000
+    priorities = [g.priority for g in small.groups]
+    assert len(set(priorities)) == len(priorities)
+    assert all(AZURE_PRIORITY[0] <= p <= AZURE_PRIORITY[1] for p in priorities)
+
+    def destinations(render) -> dict[tuple[str, str], set[str]]:  # noqa: ANN001
+        out: dict[tuple[str, str], set[str]] = {}
+        members = {g.id: g.addresses for g in render.ip_groups}
+        for g in render.groups:
+            for rule in g.rules:
+                base = re.sub(r"-\d+$", "", rule["name"])
+                values = set(rule.get("targetFqdns", []) + rule.get("destinationFqdns", [])
+                             + rule.get("destinationAddresses", []))
+                values.update(a for gid in rule.get("destinationIpGroups", []) for a in members[gid])
+                out.setdefault((g.area, base), set()).update(values)
+        return out
+
+    assert destinations(small) == destinations(scale["azure"])

@@ -8,14 +8,16 @@ from rich.console import Console
 from rich.table import Table
 
 from ..program.resource_diff import Change
+from ..program.resource_types import (
+    AWS_FIREWALL_POLICY, AWS_RULE_GROUP, AZURE_FIREWALL, AZURE_GROUP, AZURE_IP_GROUP, AZURE_POLICY)
 
 SHORT_TYPES = {
-    "azure-native:network:FirewallPolicyRuleCollectionGroup": "Azure rule collection group",
-    "azure-native:network:IpGroup": "Azure IP group",
-    "azure-native:network:FirewallPolicy": "Azure firewall policy",
-    "azure-native:network:AzureFirewall": "Azure firewall (classic)",
-    "aws:networkfirewall/ruleGroup:RuleGroup": "AWS rule group",
-    "aws:networkfirewall/firewallPolicy:FirewallPolicy": "AWS firewall policy",
+    AZURE_GROUP: "Azure rule collection group",
+    AZURE_IP_GROUP: "Azure IP group",
+    AZURE_POLICY: "Azure firewall policy",
+    AZURE_FIREWALL: "Azure firewall (classic)",
+    AWS_RULE_GROUP: "AWS rule group",
+    AWS_FIREWALL_POLICY: "AWS firewall policy",
 }
 
 

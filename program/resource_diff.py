@@ -16,11 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-AZURE_GROUP = "azure-native:network:FirewallPolicyRuleCollectionGroup"
-AZURE_IP_GROUP = "azure-native:network:IpGroup"
-AZURE_POLICY = "azure-native:network:FirewallPolicy"
-AZURE_FIREWALL = "azure-native:network:AzureFirewall"
-AWS_RULE_GROUP = "aws:networkfirewall/ruleGroup:RuleGroup"
+from .resource_types import AWS_RULE_GROUP, AZURE_FIREWALL, AZURE_GROUP, AZURE_IP_GROUP
 
 # Inputs whose change makes the provider replace the resource instead of updating it.
 REPLACE_ON = {

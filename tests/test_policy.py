@@ -503,6 +503,152 @@ def test_pack_stack_dns_proxy():
                                 {"externalPolicies": {"ext": {"dnsProxy": True}}})
 
 
+# --- review gaps: glued wildcards, address unions, unanchored Suricata host matches ------------------------
+# (policy, resource type, props, expected message part); each is checked directly (the check function and
+# validate_resource) and through pulumi_policy's ResourceValidationArgs.
+
+ANY_PORT = {"ipProtocols": ["Any"], "destinationPorts": ["*"]}
+HALVES_V4 = ["0.0.0.0/1", "128.0.0.0/1"]
+HALVES_V6 = ["::/1", "8000::/1"]
+
+
+def any_port_rule(addresses: list[str], sources: list[str] | None = None) -> dict:
+    return {**net_rule(addresses=addresses, sources=sources, name="everything"), **ANY_PORT}
+
+
+def sni(match: str, sid: int = 20, dst: str = "$EXTERNAL_NET") -> str:
+    return f'pass tls $HOME_NET any -> {dst} 443 (ssl_state:client_hello; {match} msg:"x"; sid:{sid}; rev:1;)'
+
+
+SFX = "no-public-suffix-wildcard"
+ANY = "no-allow-any"
+
+BAD_GAPS = [
+    # (1) a wildcard that is not the whole left-most label
+    (SFX, AZURE_GROUP, group(app_rule(["*contoso.com"])),
+     "targetFqdns '*contoso.com' has a wildcard that is not the whole left-most label (it also matches "
+     "'evilcontoso.com'); write it as '*.contoso.com'"),
+    (SFX, AZURE_GROUP, group(app_rule(["api*.contoso.com"])), "'api*.contoso.com' has a wildcard that is not"),
+    (SFX, AZURE_GROUP, group(app_rule(["*.*.contoso.com"])), "'*.*.contoso.com' has a wildcard that is not"),
+    (SFX, AZURE_GROUP, group(app_rule(["www.*.contoso.com"])), "'www.*.contoso.com' has a wildcard that is not"),
+    (SFX, AZURE_GROUP, group(app_rule([], targetUrls=["*contoso.com/path"])), "targetUrls '*contoso.com/path'"),
+    (SFX, AZURE_GROUP, group(net_rule(fqdns=["*contoso.com"])), "destinationFqdns '*contoso.com'"),
+    (SFX, AZURE_FIREWALL, classic(app=[app_rule(["*contoso.com"])]), "also matches 'evilcontoso.com'"),
+    (SFX, AWS_RULE_GROUP, aws_group(targets=["*contoso.com"]), "domain-list target '*contoso.com'"),
+    # (2) addresses that only together cover every address
+    (ANY, AZURE_GROUP, group(any_port_rule(HALVES_V4)),
+     "rule rules/everything: destinationAddresses ['0.0.0.0/1', '128.0.0.0/1'] together cover every IPv4 address, "
+     "so the rule allows every destination"),
+    (ANY, AZURE_GROUP, group(any_port_rule(HALVES_V6)), "together cover every IPv6 address"),
+    (ANY, AZURE_GROUP, group(net_rule(addresses=["0.0.0.0/2", "64.0.0.0/2", "128.0.0.0/1"])), "every IPv4 address"),
+    (ANY, AZURE_GROUP, group(net_rule(addresses=["0.0.0.0-127.255.255.255", "128.0.0.0/1"])), "every IPv4 address"),
+    (ANY, AZURE_GROUP, group(net_rule(addresses=["13.107.6.0/24"], sources=HALVES_V4)),
+     "sourceAddresses ['0.0.0.0/1', '128.0.0.0/1'] together cover every IPv4 address, so the rule allows every source"),
+    (ANY, AZURE_FIREWALL, classic(net=[any_port_rule(HALVES_V4)]), "together cover every IPv4 address"),
+    (ANY, AZURE_IP_GROUP, {"ipGroupsName": "g", "ipAddresses": HALVES_V6},
+     "ipAddresses ['::/1', '8000::/1'] together cover every IPv6 address"),
+    (ANY, AWS_RULE_GROUP, aws_group(rules='pass ip $HOME_NET any -> $HALVES any (sid:21;)',
+                                    ip_sets={"HOME_NET": SOURCES, "HALVES": HALVES_V4}),
+     "IP set variable $HALVES: its definitions ['0.0.0.0/1', '128.0.0.0/1'] together cover every IPv4 address"),
+    (ANY, AWS_RULE_GROUP, aws_group(rules='pass ip $HOME_NET any -> $HALVES any (sid:21;)',
+                                    ip_sets={"HOME_NET": SOURCES, "HALVES": HALVES_V4}),
+     "pass rule sid 21: destination $HALVES with no host-name match allows every destination"),
+    (ANY, AWS_RULE_GROUP, aws_group(rules='pass ip $HOME_NET any -> [0.0.0.0/1,128.0.0.0/1] any (sid:22;)'),
+     "pass rule sid 22: destination [0.0.0.0/1,128.0.0.0/1] with no host-name match"),
+    (ANY, AWS_RULE_GROUP, aws_group(rules='pass ip $HOME_NET any -> [$LOW,128.0.0.0/1] any (sid:23;)',
+                                    ip_sets={"HOME_NET": SOURCES, "LOW": ["0.0.0.0/1"]}),
+     "pass rule sid 23: destination [$LOW,128.0.0.0/1]"),
+    # (3) Suricata host matches with no anchor (exact name, or a suffix starting with a dot)
+    (SFX, AWS_RULE_GROUP, aws_group(rules=sni('tls.sni; content:"microsoft.com"; endswith;')),
+     "pass rule sid 20: host match 'microsoft.com': a suffix match without a leading dot also matches "
+     "'evilmicrosoft.com'"),
+    (SFX, AWS_RULE_GROUP, aws_group(rules=sni('tls.sni; content:"microsoft.com"; nocase; endswith;')),
+     "also matches 'evilmicrosoft.com'"),
+    (SFX, AWS_RULE_GROUP, aws_group(rules=sni('tls.sni; dotprefix; content:"microsoft.com"; endswith;')),
+     "also matches 'evilmicrosoft.com'"),
+    (SFX, AWS_RULE_GROUP, aws_group(rules=sni('content:"microsoft.com"; tls_sni; endswith;')),
+     "also matches 'evilmicrosoft.com'"),  # legacy content modifier
+    (SFX, AWS_RULE_GROUP, aws_group(rules=sni('tls.sni; content:"microsoft.com";')),
+     "not anchored at the end of the name and also matches 'microsoft.com.evil.example'"),
+    (SFX, AWS_RULE_GROUP, aws_group(rules=sni('tls.sni; content:"login.microsoft.com"; startswith;')),
+     "also matches 'login.microsoft.com.evil.example'"),
+    (SFX, AWS_RULE_GROUP, aws_group(rules='pass http $HOME_NET any -> $EXTERNAL_NET 80 (http.host; '
+                                          'content:"microsoft.com"; endswith; sid:24;)'), "pass rule sid 24"),
+]
+
+GOOD_GAPS = [
+    (SFX, AZURE_GROUP, group(app_rule(["*.contoso.com", "contoso.com"]))),
+    (SFX, AZURE_GROUP, group(app_rule(["*contoso.com"]), action="Deny")),
+    (SFX, AZURE_GROUP, group(app_rule([], targetUrls=["www.contoso.com/*"]))),  # a path wildcard, not a name one
+    (SFX, AWS_RULE_GROUP, aws_group(targets=[".contoso.com", "contoso.com"])),
+    (ANY, AZURE_GROUP, group(any_port_rule(["0.0.0.0/1"]))),
+    (ANY, AZURE_GROUP, group(any_port_rule(["0.0.0.0/1", "128.0.0.0/2", "192.0.0.0/3", "224.0.0.0/4"]))),  # no 240/4
+    (ANY, AZURE_GROUP, group(any_port_rule(["0.0.0.0/1", "8000::/1"]))),  # half of each family is not every address
+    (ANY, AZURE_GROUP, group(any_port_rule(HALVES_V4), action="Deny")),
+    (ANY, AZURE_IP_GROUP, {"ipGroupsName": "g", "ipAddresses": ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]}),
+    (ANY, AWS_RULE_GROUP, aws_group(rules='pass ip $HOME_NET any -> $PEERS any (sid:25;)',
+                                    ip_sets={"HOME_NET": SOURCES, "PEERS": ["10.0.0.0/9", "10.128.0.0/9"]})),
+    (SFX, AWS_RULE_GROUP, aws_group(rules="\n".join([SNI_EXACT, SNI_WILDCARD]))),
+    (SFX, AWS_RULE_GROUP, aws_group(rules=sni('tls.sni; dotprefix; content:".microsoft.com"; nocase; endswith;'))),
+    (SFX, AWS_RULE_GROUP, aws_group(rules=sni('tls.sni; content:"microsoft.com"; startswith; endswith;'))),
+    (SFX, AWS_RULE_GROUP, aws_group(rules=sni('tls.sni; content:"login.microsoft.com"; startswith; '
+                                              'content:".microsoft.com"; endswith;'))),  # anchored by the 2nd
+    (SFX, AWS_RULE_GROUP, aws_group(rules=sni('tls.sni; content:"microsoft.com"; endswith;').replace("pass", "drop"))),
+]
+
+
+@pytest.mark.parametrize("policy_name,resource_type,props,expected", BAD_GAPS)
+def test_review_gaps_refused(policy_name, resource_type, props, expected):
+    check = guard.RESOURCE_CHECKS[policy_name]
+    messages = check(resource_type, props)
+    assert any(expected in m for m in messages), messages
+    assert any(m.startswith(f"{policy_name}: ") and expected in m for m in validate_resource(resource_type, props))
+
+
+@pytest.mark.parametrize("policy_name,resource_type,props", GOOD_GAPS)
+def test_review_gaps_narrow_rules_pass(policy_name, resource_type, props):
+    assert validate_resource(resource_type, props) == []
+
+
+@needs_sdk
+@pytest.mark.parametrize("policy_name,resource_type,props,expected", BAD_GAPS)
+def test_pack_review_gaps_refused(policy_name, resource_type, props, expected):
+    assert any(expected in m for m in run_resource_policy(policy_name, resource_type, props))
+
+
+@needs_sdk
+@pytest.mark.parametrize("policy_name,resource_type,props", GOOD_GAPS)
+def test_pack_review_gaps_narrow_rules_pass(policy_name, resource_type, props):
+    for name in guard.RESOURCE_CHECKS:
+        assert run_resource_policy(name, resource_type, props) == [], name
+
+
+def test_review_gaps_reported_once_and_under_one_policy():
+    # a glued wildcard or unanchored host match is not also "every name"; a whole-family value is not repeated
+    # as a union; an anchored rule's extra contents only narrow it
+    assert check_no_allow_any(AZURE_GROUP, group(app_rule(["*contoso.com"]))) == []
+    assert check_no_allow_any(AWS_RULE_GROUP, aws_group(rules=sni('tls.sni; content:"microsoft.com"; endswith;'))) == []
+    assert check_no_allow_any(AZURE_GROUP, group(net_rule(addresses=["0.0.0.0/0", "128.0.0.0/1"]))) == [
+        "rule rules/intune-core-ip-tcp443: destinationAddresses '0.0.0.0/0' allows every destination"]
+    assert len(check_no_allow_any(AZURE_GROUP, group(net_rule(addresses=["0.0.0.0/0", *HALVES_V6])))) == 2
+    # with no anchor in the rule, each loose host content is reported
+    messages = check_no_public_suffix_wildcard(AWS_RULE_GROUP, aws_group(rules=sni(
+        'tls.sni; content:"microsoft.com"; endswith; content:"login.microsoft.com"; startswith;')))
+    assert len(messages) == 2 and "'evilmicrosoft.com'" in messages[0] and ".evil.example'" in messages[1]
+
+
+def test_address_union_helpers():
+    assert guard.union_only_families(HALVES_V4 + HALVES_V6) == ["IPv4", "IPv6"]
+    assert guard.union_only_families(["0.0.0.0/0"]) == [] and guard.union_only_families(["*", "::/1"]) == []
+    assert guard.union_only_families(["0.0.0.0-127.255.255.255", "128.0.0.0-255.255.255.255"]) == ["IPv4"]
+    assert guard.union_only_families(["10.0.0.1/1", "200.0.0.0/1"]) == ["IPv4"]  # host bits ignored, as Azure does
+    assert guard.union_only_families(["0.0.0.0/1", "not-an-address", "128.0.0.0/2"]) == []
+    # a big IP Group is summarised, not printed in full
+    many = [f"{i}.0.0.0/8" for i in range(256)]
+    [message] = check_no_allow_any(AZURE_IP_GROUP, {"ipAddresses": many})
+    assert message == "ipAddresses (256 values) together cover every IPv4 address"
+
+
 # --- epfw preview's form: mock records ------------------------------------------------------------------
 
 def record(typ: str, name: str, inputs: dict, custom: bool = True, **extra: Any) -> dict:

@@ -1,0 +1,14 @@
+"""Pulumi type tokens of the cloud resources the components register, in one place.
+
+Used by the guardrails (``endpoint_firewall.checks.policy``), the rule-level diff (``program/resource_diff.py``)
+and its printer (``cli/diff_format.py``). Plain strings only: importing this module imports nothing else.
+"""
+
+from __future__ import annotations
+
+AZURE_GROUP = "azure-native:network:FirewallPolicyRuleCollectionGroup"
+AZURE_POLICY = "azure-native:network:FirewallPolicy"
+AZURE_FIREWALL = "azure-native:network:AzureFirewall"
+AZURE_IP_GROUP = "azure-native:network:IpGroup"
+AWS_RULE_GROUP = "aws:networkfirewall/ruleGroup:RuleGroup"
+AWS_FIREWALL_POLICY = "aws:networkfirewall/firewallPolicy:FirewallPolicy"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-FlowProtocol = Literal["http", "https", "tls", "tcp", "udp"]
+FlowProtocol = Literal["http", "https", "tls", "tcp", "udp", "icmp"]
 
 
 @dataclass(frozen=True)
@@ -13,7 +13,9 @@ class Flow:
     """Traffic from ``source`` to ``host`` (the HTTP Host / TLS SNI / resolved name) at ``ip``:``port``.
 
     ``host`` may be None (a bare connection to an address); ``ip`` may be None (the firewall sees only the
-    name, e.g. an application rule). ``proto`` says what is on the wire.
+    name, e.g. an application rule). ``proto`` says what is on the wire (``icmp``: an echo request; its
+    ``port`` is ignored). ``split``: the client's first message (a ClientHello the size post-quantum key
+    shares make it, about 1.8 KB, or an HTTP request) spans two TCP segments.
     """
 
     host: str | None
@@ -21,20 +23,26 @@ class Flow:
     proto: FlowProtocol
     ip: str | None = None
     source: str | None = None
+    split: bool = False
 
     def __str__(self) -> str:
         target = self.host or self.ip or "?"
         extra = f" ip {self.ip}" if self.host and self.ip else ""
-        return f"{self.proto} {target}:{self.port}{extra}"
+        bracketed = f"[{target}]" if ":" in target else target  # an IPv6 address
+        where = target if self.proto == "icmp" else f"{bracketed}:{self.port}"
+        return f"{self.proto} {where}{extra}" + (" (split over two segments)" if self.split else "")
 
 
 @dataclass(frozen=True)
 class Verdict:
     allowed: bool
-    rule: str | None  # the rule that decided, or None for the default deny
+    rule: str | None  # the rule that decided; None: no rule (allowed: nothing dropped it; denied: a default)
     detail: str = ""
 
     def __str__(self) -> str:
         word = "allow" if self.allowed else "deny"
-        by = f" by {self.rule}" if self.rule else " (default deny)"
+        if self.rule:
+            by = f" by {self.rule}"
+        else:
+            by = " (no rule dropped it)" if self.allowed else " (default deny)"
         return f"{word}{by}" + (f": {self.detail}" if self.detail else "")

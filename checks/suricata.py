@@ -2,19 +2,26 @@
 
 AWS Network Firewall's stateful engine is Suricata. This module writes every group of an
 :class:`~endpoint_firewall.renderers.aws.AwsRender` (domain lists in AWS's documented generated form)
-with their IP set variables into a scratch folder, replays a capture with one TCP/UDP session per flow
-(``--simulate-ips``), and reads ``eve.json``: a flow with an alert whose action is ``blocked`` is
-dropped; any other flow is allowed.
+with their IP set variables into a scratch folder, replays a capture with one session per flow
+(``--simulate-ips``), and reads ``eve.json``: a flow is dropped when any of its packets was (an alert
+with action ``blocked``, or a flow the engine itself dropped), else allowed. Each packet's verdict is
+read (``pcap_cnt``), so a verdict also says how many client data packets got through before the drop.
+
+Sessions are what a client really sends, nothing more: TCP is the handshake, the client's first message
+(in two segments when ``Flow.split``), the server's answer and one more client message (so a pass must
+hold for the rest of the flow); UDP is one datagram and ICMP one echo request. A second datagram would
+hide a deny that only starts once the flow is established: the first datagram, and its reply, would
+already have passed.
 
 The policy side is modelled too: in ``STRICT_ORDER`` the firewall policy's stateful default actions
-decide what no rule passes, so a drop default (``aws:drop_established``, ``aws:drop_strict``) is added
-as a final catch-all drop. In ``DEFAULT_ACTION_ORDER`` a policy has no stateful default action: the
-render's own default-deny rule is what denies, and nothing is added. Our strict-order groups hold only
-``pass`` rules and per-protocol domain-list drops placed after every ``pass`` of that protocol (the
-renderer checks it), so Suricata's native action order (pass before drop) gives the same verdicts as
-AWS's strict order.
+decide what no rule decides, so a drop default is added as final catch-all drops (:data:`POLICY_DEFAULT_MODELS`:
+our reading of AWS's description of each action, expressed in Suricata). In ``DEFAULT_ACTION_ORDER`` a
+policy has no stateful default action: the render's own default deny is what denies, and nothing is
+added. Our strict-order groups never hold a ``drop`` before a ``pass`` that could take the same traffic
+(the renderer checks it), so Suricata's native action order (pass before drop) gives the same verdicts
+as AWS's strict order.
 
-Captures are written here without third-party packages (Ethernet/IPv4/IPv6/TCP/UDP with real
+Captures are written here without third-party packages (Ethernet/IPv4/IPv6/TCP/UDP/ICMP with real
 checksums, a TLS ClientHello with SNI, an HTTP/1.1 request with Host), so ``epfw check --cloud aws``
 needs only Suricata.
 """
@@ -43,6 +50,26 @@ SURICATA_ENV = "EPFW_SURICATA"       # path to the suricata binary, if not on PA
 DEFAULT_DEST_V4 = "198.51.100.10"    # TEST-NET-2: a destination no catalogue lists
 DEFAULT_DEST_V6 = "2001:db8::10"
 HARNESS_SID = 4_200_000_001          # above every sid the renderer can allocate (base_sid + span <= 4e9)
+SPLIT_AT = 1_400                     # a split ClientHello's first segment (a typical MSS, less options)
+
+# The policy's drop default actions as Suricata rules (what the harness appends in STRICT_ORDER). AWS documents
+# what they do, not how: these are our reading. ``aws:drop_strict`` drops every packet no rule passed;
+# ``aws:drop_established`` every packet of an established connection (the first segment of a split
+# ClientHello included); the ``_app_layer`` actions drop established connections once their application
+# layer is known: TLS at a complete ClientHello, HTTP at complete request headers, other TCP once Suricata
+# has named its protocol, other IP protocols once established (both sides have spoken).
+_APP_LAYER_MODEL = (
+    "drop tls any any -> any any (flow:to_server,established; ssl_state:client_hello; {opts})",
+    'drop http any any -> any any (flow:to_server,established; http.header_names; content:"|0d 0a|"; startswith; {opts})',
+    "drop tcp any any -> any any (flow:to_server,established; app-layer-protocol:!tls; app-layer-protocol:!http; {opts})",
+    "drop ip any any -> any any (flow:to_server,established; ip_proto:!6; {opts})",
+)
+POLICY_DEFAULT_MODELS: dict[str, tuple[str, ...]] = {
+    "aws:drop_strict": ("drop ip any any -> any any (flow:to_server; {opts})",),
+    "aws:drop_established": ("drop ip any any -> any any (flow:to_server,established; {opts})",),
+    "aws:drop_established_app_layer": _APP_LAYER_MODEL,
+    "aws:drop_established_app_layer_to_server": _APP_LAYER_MODEL,
+}
 FIRST_CLIENT_PORT = 20_000
 TIMEOUT_SECONDS = 300
 
@@ -132,15 +159,17 @@ def ruleset(render: AwsRender, policy_default_deny: bool | None = None) -> Rules
     variables.setdefault("HOME_NET", tuple(render.source_ranges))  # a render without groups
     strict = render.rule_order is RuleOrder.STRICT_ORDER
     actions = tuple(render.stateful_default_actions)
+    drop = next((a for a in actions if a in POLICY_DEFAULT_MODELS), None)
     if policy_default_deny is None:
-        policy_default_deny = strict and any(a in ("aws:drop_strict", "aws:drop_established") for a in actions)
+        policy_default_deny = strict and drop is not None
     default = None
     if policy_default_deny:
-        default = "aws:drop_strict" if "aws:drop_strict" in actions else "aws:drop_established"
-        flow = "" if default == "aws:drop_strict" else "flow:to_server,established; "
+        default = drop or "aws:drop_established_app_layer"
         msg = f"policy default action {default}"
-        rules.append(f'drop ip any any -> any any ({flow}msg:"{msg}"; sid:{HARNESS_SID}; rev:1;)')
-        refs[HARNESS_SID] = RuleRef(HARNESS_SID, msg, None)
+        for i, template in enumerate(POLICY_DEFAULT_MODELS[default]):
+            sid = HARNESS_SID + i
+            rules.append(template.format(opts=f'msg:"{msg}"; sid:{sid}; rev:1;'))
+            refs[sid] = RuleRef(sid, msg, None)
     return Ruleset(tuple(rules), variables, refs, default)
 
 
@@ -274,15 +303,24 @@ def udp_datagram(src: str, dst: str, sport: int, dport: int, payload: bytes, ide
     return _ip(src, dst, 17, datagram, ident)
 
 
-def client_hello(sni: str | None) -> bytes:
-    """A TLS 1.2-framed ClientHello record, with a server_name extension when ``sni`` is given."""
+def client_hello(sni: str | None, post_quantum: bool = False) -> bytes:
+    """A TLS 1.2-framed ClientHello record, with a server_name extension when ``sni`` is given.
+
+    ``post_quantum``: the size browsers send today (about 1.8 KB): an X25519MLKEM768 key share (1,216 bytes)
+    plus X25519, and padding; the server_name extension comes last, so a split at :data:`SPLIT_AT` leaves the
+    SNI in the second segment."""
     extensions = b""
+    versions = b"\x04\x03\x04\x03\x03"  # supported_versions: TLS 1.3, 1.2
+    extensions += struct.pack("!HH", 43, len(versions)) + versions
+    if post_quantum:
+        shares = struct.pack("!HH", 0x11EC, 1216) + bytes(1216) + struct.pack("!HH", 29, 32) + bytes(32)
+        shares = struct.pack("!H", len(shares)) + shares
+        extensions += struct.pack("!HH", 51, len(shares)) + shares
+        extensions += struct.pack("!HH", 21, 400) + bytes(400)  # padding
     if sni:
         name = sni.encode("idna") if not sni.isascii() else sni.encode()
         server_name = struct.pack("!HBH", len(name) + 3, 0, len(name)) + name
         extensions += struct.pack("!HH", 0, len(server_name)) + server_name
-    versions = b"\x04\x03\x04\x03\x03"  # supported_versions: TLS 1.3, 1.2
-    extensions += struct.pack("!HH", 43, len(versions)) + versions
     suites = b"\x13\x01\x13\x02\xc0\x2f\xc0\x30"
     body = (b"\x03\x03" + bytes(range(32)) + b"\x00" + struct.pack("!H", len(suites)) + suites + b"\x01\x00"
             + struct.pack("!H", len(extensions)) + extensions)
@@ -290,22 +328,45 @@ def client_hello(sni: str | None) -> bytes:
     return b"\x16\x03\x01" + struct.pack("!H", len(handshake)) + handshake
 
 
-def http_request(host: str, port: int) -> bytes:
+def http_request(host: str, port: int, path: str = "/") -> bytes:
     authority = host if port == 80 else f"{host}:{port}"
-    return (f"GET / HTTP/1.1\r\nHost: {authority}\r\nUser-Agent: epfw-check\r\nAccept: */*\r\n\r\n").encode()
+    return (f"GET {path} HTTP/1.1\r\nHost: {authority}\r\nUser-Agent: epfw-check\r\nAccept: */*\r\n\r\n").encode()
+
+
+def server_hello() -> bytes:
+    """A TLS 1.3 ServerHello record (what a server answers a ClientHello with)."""
+    versions = struct.pack("!HHH", 43, 2, 0x0304)
+    body = b"\x03\x03" + bytes(32) + b"\x00" + b"\x13\x01" + b"\x00" + struct.pack("!H", len(versions)) + versions
+    handshake = b"\x02" + struct.pack("!I", len(body))[1:] + body
+    return b"\x16\x03\x03" + struct.pack("!H", len(handshake)) + handshake
 
 
 def _payload(flow: Flow, dest: str) -> bytes:
     if flow.proto == "http":
         return http_request(flow.host or dest, flow.port)
     if flow.proto in ("https", "tls"):
-        return client_hello(flow.host)
+        return client_hello(flow.host, post_quantum=flow.split)
     return b"epfw-check\r\n"
+
+
+def _exchange(flow: Flow, dest: str) -> tuple[list[bytes], bytes, bytes]:
+    """(the client's first message in segments, the server's answer, the client's next message)."""
+    first = _payload(flow, dest)
+    if flow.proto == "http":
+        answer, more = b"HTTP/1.1 204 No Content\r\n\r\n", http_request(flow.host or dest, flow.port, "/more")
+    elif flow.proto in ("https", "tls"):
+        answer, more = server_hello(), b"\x17\x03\x03\x00\x20" + bytes(32)  # then application data
+    else:
+        answer, more = b"epfw-reply\r\n", b"epfw-more\r\n"
+    if not flow.split:
+        return [first], answer, more
+    cut = min(SPLIT_AT, len(first) // 2) if flow.proto == "http" or len(first) <= SPLIT_AT else SPLIT_AT
+    return [first[:cut], first[cut:]], answer, more
 
 
 @dataclass(frozen=True)
 class Session:
-    """One flow on its own 5-tuple."""
+    """One flow on its own 5-tuple (ICMP: its own client and server pair)."""
 
     flow: Flow
     client: str
@@ -314,28 +375,54 @@ class Session:
 
     @property
     def transport(self) -> str:
-        return "UDP" if self.flow.proto == "udp" else "TCP"
+        return {"udp": "UDP", "icmp": "ICMP"}.get(self.flow.proto, "TCP")
+
+    @property
+    def server_port(self) -> int:
+        return 0 if self.transport == "ICMP" else self.flow.port
+
+
+def icmp_echo(src: str, dst: str, ident: int, seq: int = 0) -> tuple[bytes, int]:
+    """An ICMP (IPv4) or ICMPv6 echo request."""
+    v6 = ipaddress.ip_address(src).version == 6
+    proto = 58 if v6 else 1
+    body = struct.pack("!BBHHH", 128 if v6 else 8, 0, 0, ident & 0xFFFF, seq) + b"epfw-check"
+    csum = _checksum((_pseudo(src, dst, proto, len(body)) if v6 else b"") + body)
+    return _ip(src, dst, proto, body[:2] + struct.pack("!H", csum) + body[4:], ident)
+
+
+def session_frames(session: Session) -> list[tuple[bytes, int, bool, bool]]:
+    """(packet, ethertype, to_server, carries client data) for each frame of one session: see the module
+    docstring."""
+    c, s, cp, sp = session.client, session.server, session.client_port, session.flow.port
+    if session.transport == "UDP":
+        return [(*udp_datagram(c, s, cp, sp, _payload(session.flow, s), 1), True, True)]
+    if session.transport == "ICMP":
+        return [(*icmp_echo(c, s, cp), True, True)]
+    segments, answer, more = _exchange(session.flow, s)
+    frames: list[tuple[bytes, int, bool, bool]] = []
+    cseq, sseq = 1_000, 500_000
+    frames.append((*tcp_segment(c, s, cp, sp, cseq, 0, SYN, ident=1), True, False))
+    frames.append((*tcp_segment(s, c, sp, cp, sseq, cseq + 1, SYN | ACK, ident=2), False, False))
+    frames.append((*tcp_segment(c, s, cp, sp, cseq + 1, sseq + 1, ACK, ident=3), True, False))
+    cseq, sseq, ident = cseq + 1, sseq + 1, 4
+    for segment in segments:
+        frames.append((*tcp_segment(c, s, cp, sp, cseq, sseq, PSH | ACK, segment, ident=ident), True, True))
+        cseq += len(segment)
+        frames.append((*tcp_segment(s, c, sp, cp, sseq, cseq, ACK, ident=ident + 1), False, False))
+        ident += 2
+    frames.append((*tcp_segment(s, c, sp, cp, sseq, cseq, PSH | ACK, answer, ident=ident), False, False))
+    sseq += len(answer)
+    frames.append((*tcp_segment(c, s, cp, sp, cseq, sseq, PSH | ACK, more, ident=ident + 1), True, True))
+    cseq += len(more)
+    frames.append((*tcp_segment(s, c, sp, cp, sseq, cseq, ACK, ident=ident + 2), False, False))
+    return frames
 
 
 def session_packets(session: Session, start: float) -> list[tuple[float, bytes]]:
-    """Frames of one session: a full TCP handshake then the payload and the server's ACK, or a UDP
-    datagram, the reply and a second datagram (so the flow is established both ways)."""
-    c, s, cp, sp = session.client, session.server, session.client_port, session.flow.port
-    payload = _payload(session.flow, s)
-    frames: list[tuple[bytes, int, bool]] = []
-    if session.transport == "UDP":
-        frames.append((*udp_datagram(c, s, cp, sp, payload, 1), True))
-        frames.append((*udp_datagram(s, c, sp, cp, b"epfw-reply\r\n", 2), False))
-        frames.append((*udp_datagram(c, s, cp, sp, payload, 3), True))
-    else:
-        cseq, sseq = 1_000, 500_000
-        frames.append((*tcp_segment(c, s, cp, sp, cseq, 0, SYN, ident=1), True))
-        frames.append((*tcp_segment(s, c, sp, cp, sseq, cseq + 1, SYN | ACK, ident=2), False))
-        frames.append((*tcp_segment(c, s, cp, sp, cseq + 1, sseq + 1, ACK, ident=3), True))
-        frames.append((*tcp_segment(c, s, cp, sp, cseq + 1, sseq + 1, PSH | ACK, payload, ident=4), True))
-        frames.append((*tcp_segment(s, c, sp, cp, sseq + 1, cseq + 1 + len(payload), ACK, ident=5), False))
+    """The timestamped Ethernet frames of one session (:func:`session_frames`)."""
     return [(start + i * 0.001, _ether(packet, ethertype, to_server))
-            for i, (packet, ethertype, to_server) in enumerate(frames)]
+            for i, (packet, ethertype, to_server, _) in enumerate(session_frames(session))]
 
 
 def write_pcap(path: Path, frames: Sequence[tuple[float, bytes]]) -> None:
@@ -350,10 +437,16 @@ def write_pcap(path: Path, frames: Sequence[tuple[float, bytes]]) -> None:
 
 def sessions_for(flows: Sequence[Flow], source: str) -> list[Session]:
     out = []
+    icmp_pairs: set[tuple[str, str]] = set()
     for i, flow in enumerate(flows):
         client = _host_address(flow.source or source)
         server = flow.ip or (DEFAULT_DEST_V6 if ipaddress.ip_address(client).version == 6 else DEFAULT_DEST_V4)
-        out.append(Session(flow, client, FIRST_CLIENT_PORT + i, _host_address(server)))
+        session = Session(flow, client, FIRST_CLIENT_PORT + i, _host_address(server))
+        if session.transport == "ICMP":
+            if (session.client, session.server) in icmp_pairs:  # eve names an ICMP flow by its addresses only
+                raise ValueError(f"two ICMP flows from {session.client} to {session.server} in one replay")
+            icmp_pairs.add((session.client, session.server))
+        out.append(session)
     if len(out) > 65_535 - FIRST_CLIENT_PORT:
         raise ValueError(f"at most {65_535 - FIRST_CLIENT_PORT} flows per replay")
     return out
@@ -366,16 +459,33 @@ def _host_address(value: str) -> str:
     return str(ipaddress.ip_address(value))
 
 
-def build_capture(flows: Sequence[Flow], source: str, path: Path) -> list[Session]:
+@dataclass(frozen=True)
+class Capture:
+    sessions: list[Session]
+    packets: list[tuple[int, bool]]  # per frame (pcap_cnt - 1): (session index, carries client data)
+
+
+def write_capture(flows: Sequence[Flow], source: str, path: Path) -> Capture:
     sessions = sessions_for(flows, source)
     frames: list[tuple[float, bytes]] = []
+    packets: list[tuple[int, bool]] = []
     for i, session in enumerate(sessions):
-        frames += session_packets(session, 1_700_000_000 + i * 0.1)
+        start = 1_700_000_000 + i * 0.1
+        for j, (packet, ethertype, to_server, data) in enumerate(session_frames(session)):
+            frames.append((start + j * 0.001, _ether(packet, ethertype, to_server)))
+            packets.append((i, data))
     write_pcap(path, frames)
-    return sessions
+    return Capture(sessions, packets)
+
+
+def build_capture(flows: Sequence[Flow], source: str, path: Path) -> list[Session]:
+    return write_capture(flows, source, path).sessions
 
 
 # --- replay -----------------------------------------------------------------------------------------------
+
+ENGINE_DROP = RuleRef(0, "dropped by the engine itself, no rule (an exception policy)", "engine")
+
 
 @dataclass(frozen=True)
 class FlowVerdict:
@@ -384,6 +494,7 @@ class FlowVerdict:
     allowed: bool
     passed_by: tuple[RuleRef, ...] = ()   # pass rules that match the flow (from the explain run)
     dropped_by: RuleRef | None = None     # the first rule whose drop hit the flow
+    delivered_before_drop: int = 0        # client data packets that got through before the first drop
 
     @property
     def rule(self) -> RuleRef | None:
@@ -414,18 +525,29 @@ def _alerts(eve: Path) -> list[dict]:
     return out
 
 
+def _address(value: str) -> str:
+    """eve writes IPv6 fully expanded (``2001:0db8:0000:...``): compare addresses, not strings."""
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        return value
+
+
 def _session_key(event: dict) -> tuple[str, int, str, int, str]:
-    return (event.get("src_ip", ""), int(event.get("src_port", 0)), event.get("dest_ip", ""),
-            int(event.get("dest_port", 0)), event.get("proto", ""))
+    proto = str(event.get("proto", "")).upper()
+    if proto in ("ICMP", "IPV6-ICMP"):
+        return (_address(event.get("src_ip", "")), 0, _address(event.get("dest_ip", "")), 0, "ICMP")
+    return (_address(event.get("src_ip", "")), int(event.get("src_port", 0)), _address(event.get("dest_ip", "")),
+            int(event.get("dest_port", 0)), proto)
 
 
 def _index(sessions: Sequence[Session]) -> dict[tuple[str, int, str, int, str], int]:
     index = {}
     for i, s in enumerate(sessions):
-        client = str(ipaddress.ip_address(s.client))
-        server = str(ipaddress.ip_address(s.server))
-        index[(client, s.client_port, server, s.flow.port, s.transport)] = i
-        index[(server, s.flow.port, client, s.client_port, s.transport)] = i
+        client, server = _address(s.client), _address(s.server)
+        client_port = 0 if s.transport == "ICMP" else s.client_port
+        index[(client, client_port, server, s.server_port, s.transport)] = i
+        index[(server, s.server_port, client, client_port, s.transport)] = i
     return index
 
 
@@ -455,7 +577,8 @@ def replay(render: AwsRender, flows: Sequence[Flow], source: str, *,
     with tempfile.TemporaryDirectory(prefix="epfw-replay-") as tmp:
         folder = Path(tmp)
         pcap = folder / "flows.pcap"
-        sessions = build_capture(flows, source, pcap)
+        capture = write_capture(flows, source, pcap)
+        sessions = capture.sessions
         verdict_events, verdict_log = _engine(binary, rules, rules.rules, pcap, folder / "verdict")
         explain_events = _engine(binary, rules, explain_lines, pcap, folder / "explain")[0] if explain_lines else []
         if keep:
@@ -467,16 +590,23 @@ def replay(render: AwsRender, flows: Sequence[Flow], source: str, *,
                     shutil.copy2(path, target)
     index = _index(sessions)
     seen: set[int] = set()
-    dropped: dict[int, RuleRef] = {}
+    dropped: dict[int, tuple[int, RuleRef]] = {}  # session -> (pcap_cnt of its first dropped packet, rule)
+    engine_dropped: set[int] = set()
     for event in verdict_events:
         i = index.get(_session_key(event))
         if i is None:
             continue
         seen.add(i)
         alert = event.get("alert")
-        if event["event_type"] == "alert" and alert and alert.get("action") == "blocked" and i not in dropped:
+        if event["event_type"] == "alert" and alert and alert.get("action") == "blocked":
             sid = int(alert["signature_id"])
-            dropped[i] = rules.refs.get(sid, RuleRef(sid, alert.get("signature", ""), None))
+            at = int(event.get("pcap_cnt") or 0)
+            if i not in dropped or at < dropped[i][0]:
+                dropped[i] = (at, rules.refs.get(sid, RuleRef(sid, alert.get("signature", ""), None)))
+        elif event["event_type"] == "flow" and (event.get("flow") or {}).get("action") == "drop":
+            engine_dropped.add(i)
+    for i in engine_dropped - set(dropped):
+        dropped[i] = (0, ENGINE_DROP)
     missing = [str(sessions[i].flow) for i in range(len(sessions)) if i not in seen]
     if missing:
         raise SuricataError(f"Suricata saw no flow record for {len(missing)} flow(s), e.g. {missing[:3]}")
@@ -489,9 +619,14 @@ def replay(render: AwsRender, flows: Sequence[Flow], source: str, *,
         ref = rules.refs.get(int(alert["signature_id"]))
         if ref and ref not in passed.setdefault(i, []):
             passed[i].append(ref)
+    delivered: dict[int, int] = {}
+    for cnt, (i, data) in enumerate(capture.packets, start=1):
+        if data and i in dropped and 0 < dropped[i][0] and cnt < dropped[i][0]:
+            delivered[i] = delivered.get(i, 0) + 1
     verdicts = tuple(
         FlowVerdict(flow=s.flow, session=s, allowed=i not in dropped,
                     passed_by=tuple(passed.get(i, ())) if i not in dropped else (),
-                    dropped_by=dropped.get(i))
+                    dropped_by=dropped[i][1] if i in dropped else None,
+                    delivered_before_drop=delivered.get(i, 0))
         for i, s in enumerate(sessions))
     return Replay(verdicts, check.loaded, rules.policy_default, suricata_version(binary), {"verdict": verdict_log})

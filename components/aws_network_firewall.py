@@ -18,14 +18,19 @@ Rule order and default actions of the policy (when ``config.firewall_policy`` is
 
 * ``DEFAULT_ACTION_ORDER``: pass rules win over drop rules across all groups. A policy in this order
   has no stateful default action and passes what no rule drops, so the rendered rules group ends with the
-  default deny (``drop ip $HOME_NET any -> any any (flow:to_server,established; ...)``). The domain-list
-  groups add their own default drops for HTTP and TLS (AWS generates them for an ALLOWLIST).
+  default deny, per protocol: TLS at a complete ClientHello, HTTP at complete request headers (a hello
+  split over TCP segments is judged whole), other TCP at its first data, UDP, ICMP and other IP protocols
+  at their first packet (see :func:`~endpoint_firewall.renderers.suricata_rules.default_deny_rules`). The
+  domain-list groups add their own default drops for HTTP and TLS (AWS generates them for an ALLOWLIST).
 * ``STRICT_ORDER``: groups are evaluated by ``priority`` (Suricata rules 100+, HTTP Host domain lists
   200+, TLS SNI domain lists 300+), rules in written order, first match decides; the ``priority`` keyword
-  is never used in the rules. What no rule passes gets the policy's ``stateful_default_actions``:
-  ``aws:drop_established`` (drop packets of established connections that no rule passed; handshakes may
-  complete so TLS SNI and HTTP Host can be inspected) and ``aws:alert_established`` (log them) by default;
-  ``aws:drop_strict`` would also drop the handshakes that name-based pass rules need to see.
+  is never used in the rules. The rules group ends with the same deny, minus the TLS/HTTP drops that a later
+  domain-list group makes itself. What no rule decides gets the policy's ``stateful_default_actions``:
+  ``aws:drop_established_app_layer`` and ``aws:alert_established_app_layer`` by default (drop packets of
+  established connections once their application layer is known, so a ClientHello spanning two segments
+  is reassembled before the SNI is matched). ``aws:drop_established`` drops such a hello's first segment
+  (listed hosts fail: the render warns); ``aws:drop_strict`` drops the handshakes name rules need (refused
+  when there are any); alert-only defaults need ``allowAlertOnly``.
 
 The policy forwards everything to the stateful engine (``aws:forward_to_sfe`` for packets and fragments)
 and sets its ``HOME_NET`` to the source ranges, so the domain lists' ``$EXTERNAL_NET`` (which AWS takes from

@@ -116,9 +116,55 @@ class AwsLimits(ConfigModel):
     rule_max_chars: int = 8_192
 
 
+# AWS's stateful default actions, as AWS's own service model (botocore, FirewallPolicy.StatefulDefaultActions)
+# documents them. A policy takes at most one drop and one alert action; the "established" families
+# (established, established_app_layer, established_app_layer_to_server) cannot be mixed (CreateFirewallPolicy
+# answers "StatefulDefaultActions cannot exist together"); the strict ones sit next to any family.
+STATEFUL_DEFAULT_ACTIONS = (
+    "aws:drop_strict", "aws:drop_established", "aws:drop_established_app_layer",
+    "aws:drop_established_app_layer_to_server",
+    "aws:alert_strict", "aws:alert_established", "aws:alert_established_app_layer",
+    "aws:alert_established_app_layer_to_server",
+)
+# What a policy created here uses, and what a STRICT_ORDER stack assumes of a policy managed elsewhere:
+# established connections are dropped once their application layer is known (a ClientHello or HTTP request
+# that spans several TCP segments is reassembled before the default action applies).
+DEFAULT_STATEFUL_ACTIONS = ("aws:drop_established_app_layer", "aws:alert_established_app_layer")
+
+
+def stateful_action_family(action: str) -> str:
+    """``strict``, ``established``, ``established_app_layer`` or ``established_app_layer_to_server``."""
+    return action.split(":", 1)[-1].split("_", 1)[-1]
+
+
 class AwsPolicyConfig(ConfigModel):
     name: str = Field(pattern=r"^[a-zA-Z0-9-]{1,128}$")
-    stateful_default_actions: tuple[str, ...] = ("aws:drop_established", "aws:alert_established")
+    stateful_default_actions: tuple[str, ...] = DEFAULT_STATEFUL_ACTIONS
+    allow_alert_only: bool = Field(False, description=(
+        "accept STRICT_ORDER default actions that drop nothing (monitoring only): traffic no rule drops passes"))
+
+    @field_validator("stateful_default_actions")
+    @classmethod
+    def _actions(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [a for a in value if a not in STATEFUL_DEFAULT_ACTIONS]
+        if unknown:
+            raise ValueError(f"unknown stateful default action {unknown[0]!r}; AWS accepts "
+                             f"{', '.join(STATEFUL_DEFAULT_ACTIONS)}")
+        if len(set(value)) != len(value):
+            raise ValueError("an action is listed twice")
+        for kind in ("drop", "alert"):
+            chosen = [a for a in value if a.startswith(f"aws:{kind}_")]
+            if len(chosen) > 1:
+                raise ValueError(f"at most one {kind} action, not {', '.join(chosen)}")
+        families = sorted({stateful_action_family(a) for a in value} - {"strict"})
+        if len(families) > 1:
+            raise ValueError(f"AWS refuses to mix the {' and '.join(families)} default actions "
+                             f"({', '.join(value)}): choose one family")
+        return value
+
+    @property
+    def drop_action(self) -> str | None:
+        return next((a for a in self.stateful_default_actions if a.startswith("aws:drop_")), None)
 
 
 class AwsConfig(ConfigModel):
@@ -131,6 +177,17 @@ class AwsConfig(ConfigModel):
     base_sid: int = Field(1_000_000, ge=1, le=3_999_000_000)
     firewall_policy: AwsPolicyConfig | None = None
     limits: AwsLimits = AwsLimits()
+
+    @model_validator(mode="after")
+    def _aws(self) -> AwsConfig:
+        policy = self.firewall_policy
+        if (policy and self.rule_order is RuleOrder.STRICT_ORDER and policy.drop_action is None
+                and not policy.allow_alert_only):
+            raise ValueError(
+                f"firewallPolicy.statefulDefaultActions {list(policy.stateful_default_actions)} drop nothing: in "
+                "STRICT_ORDER the policy would pass everything no rule drops. Use aws:drop_established_app_layer, "
+                "or set firewallPolicy.allowAlertOnly: true for a monitoring-only policy")
+        return self
 
 
 class StackConfig(ConfigModel):

@@ -8,9 +8,15 @@ Layout, per stack (a handful of groups, far below AWS's 20 stateful groups per p
 
 * ``<prefix>-rules-<hash>``: a Suricata rules string (``RulesString``) with everything a domain list
   cannot say exactly: addresses and peers (IP set variables, ``flow:to_server``), names on other ports
-  (``tls.sni``/``http.host`` with the port in the header) and, in ``exact`` mode, every name. In
-  ``DEFAULT_ACTION_ORDER`` it ends with the default deny (``drop ip ... flow:to_server,established``):
-  a policy in that order has no stateful default action and passes whatever no rule drops.
+  (``tls.sni``/``http.host`` with the port in the header) and, in ``exact`` mode, every name. It ends with
+  the default deny, per protocol (:func:`~.suricata_rules.default_deny_rules`): TLS at a complete
+  ClientHello and HTTP at complete request headers (so a hello split over two TCP segments is judged
+  whole), other TCP at its first data, UDP, ICMP and other IP protocols at their first packet.
+  ``DEFAULT_ACTION_ORDER`` has no policy default action, so this is the deny. In ``STRICT_ORDER`` the
+  TLS/HTTP drops are left to the domain-list groups that follow (each ends with AWS's generated drop for
+  its protocol) when there are any, and the policy's default action (``aws:drop_established_app_layer``
+  unless configured otherwise) covers the rest; ``aws:drop_strict`` with name-based rules is refused (it
+  drops the handshakes those rules need).
 * ``domain-list`` mode only, ALLOWLIST domain lists for names whose services are all among http:80,
   https:443, tls:443 (HTTP_HOST for http, TLS_SNI for https/tls):
 
@@ -32,6 +38,7 @@ replacement never collides with the group it replaces, and anything else keeps t
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
 import math
 from collections import defaultdict
@@ -42,7 +49,7 @@ from typing import Any
 
 from ..endpoints.models import Protocol, Service
 from ..planning.rules import Plan, Rule, RuleKind
-from ..program.stack_config import AwsConfig, FqdnMode, RuleOrder
+from ..program.stack_config import DEFAULT_STATEFUL_ACTIONS, AwsConfig, FqdnMode, RuleOrder
 from .findings import Finding, skipped_findings
 from .suricata_rules import (
     HTTP_HOST,
@@ -51,7 +58,9 @@ from .suricata_rules import (
     SuricataRule,
     SuricataTextError,
     allocate_sids,
+    default_deny_rules,
     domain_list_rules,
+    drop_traffic_class,
     expanded_length,
     name_match,
     port_spec,
@@ -65,8 +74,7 @@ DESCRIPTION_MAX = 512
 DOMAIN_LIST_SERVICES = frozenset({(Protocol.HTTP, 80), (Protocol.HTTPS, 443), (Protocol.TLS, 443)})
 PRIORITY_BAND = {"rules": 100, "http-host": 200, "tls-sni": 300}  # STRICT_ORDER group priorities
 LIST_ROLES = {(HTTP_HOST,): "http-host", (TLS_SNI,): "tls-sni", (HTTP_HOST, TLS_SNI): "http-tls"}
-DROP_ACTIONS = ("aws:drop_strict", "aws:drop_established")
-DEFAULT_POLICY_ACTIONS = ("aws:drop_established", "aws:alert_established")
+DEFAULT_POLICY_ACTIONS = DEFAULT_STATEFUL_ACTIONS  # STRICT_ORDER, when the policy is not configured here
 
 
 class AwsRenderError(ValueError):
@@ -302,11 +310,15 @@ def _variable_bases(rules: Sequence[Rule]) -> dict[str, str]:
             for name, base in bases.items()}
 
 
-def _default_deny() -> _Item:
-    return _Item(SuricataRule(
-        key="default-deny|ip", action="drop", proto="ip", src="$HOME_NET", src_port="any", dst="any",
-        dst_port="any", options=("flow:to_server,established",),
-        msg="default deny: not allowed by the endpoint catalogue (DEFAULT_ACTION_ORDER has no policy default)"))
+def _default_deny(config: AwsConfig, lists: dict[tuple[str, ...], dict[str, None]]) -> list[_Item]:
+    """The rendered deny (see the module docstring): everything in ``DEFAULT_ACTION_ORDER``; in
+    ``STRICT_ORDER`` without the TLS/HTTP drop when a later domain-list group holds passes for it."""
+    if config.rule_order is RuleOrder.STRICT_ORDER:
+        tls = not lists[(TLS_SNI,)]
+        http = not lists[(HTTP_HOST,)]
+    else:
+        tls = http = True
+    return [_Item(rule) for rule in default_deny_rules(tls=tls, http=http)]
 
 
 def _collect(plan: Plan, config: AwsConfig, home: Sequence[str]) -> _Collected:
@@ -332,8 +344,7 @@ def _collect(plan: Plan, config: AwsConfig, home: Sequence[str]) -> _Collected:
             out.listed_rules.append((rule, tuple(names)))
         else:
             out.items.extend(_name_rules(rule, rule.destinations))
-    if config.rule_order is RuleOrder.DEFAULT_ACTION_ORDER:
-        out.items.append(_default_deny())
+    out.items.extend(_default_deny(config, out.lists))
     for rule, names in out.listed_rules:
         _widen(rule, names, out)
     return out
@@ -459,8 +470,7 @@ def render_aws(plan: Plan, config: AwsConfig) -> AwsRender:
     rules_desc = ("Suricata rules: addresses, peers and host names on ports domain lists cannot hold"
                   if config.fqdn_mode is FqdnMode.DOMAIN_LIST else
                   "Suricata rules: host names on exact ports, addresses and peers")
-    if order is RuleOrder.DEFAULT_ACTION_ORDER:
-        rules_desc += ", then the default deny"
+    rules_desc += ", then the default deny per protocol"
     rule_shards = _shard_items(collected.items, texts, config) if collected.items else []
     for i, shard in enumerate(rule_shards):
         lines = [texts[item.rule.key] for item in shard]
@@ -517,10 +527,11 @@ def render_aws(plan: Plan, config: AwsConfig) -> AwsRender:
 
     if order is RuleOrder.STRICT_ORDER:
         _check_strict_order(groups)
+        _check_default_actions(groups, config)
     return AwsRender(
         groups=tuple(groups), widened=tuple(sorted(collected.widened)),
         not_expressible=tuple(sorted(collected.not_expressible, key=lambda f: (f.entry, f.destination or "", f.reason))),
-        warnings=tuple(_warnings(groups, config)), rule_order=order, fqdn_mode=config.fqdn_mode,
+        warnings=tuple(_warnings(groups, config, plan)), rule_order=order, fqdn_mode=config.fqdn_mode,
         skipped=skipped_findings(plan),
         source_ranges=tuple(home), stateful_default_actions=_default_actions(config))
 
@@ -537,8 +548,14 @@ def _default_actions(config: AwsConfig) -> tuple[str, ...]:
 
 def _check_strict_order(groups: Sequence[AwsRuleGroup]) -> None:
     """In STRICT_ORDER the first matching rule decides: no ``drop`` may come before a ``pass`` for the same
-    application protocol, else the pass is dead. Our layout guarantees it; this keeps it guaranteed."""
+    application protocol, else the pass is dead. Our layout guarantees it; this keeps it guaranteed. The
+    default deny's ``tcp-other`` drops (TCP that starts as, or is, neither TLS nor HTTP) and ``ip-other``
+    drop (neither TCP, UDP nor ICMP) cannot take a TLS, HTTP, UDP or ICMP pass's traffic."""
     def overlap(a: str, b: str) -> bool:
+        if b == "tcp-other":
+            return a in ("tcp", "ip")
+        if b == "ip-other":
+            return a == "ip"
         over_tcp = {"tcp", "tls", "http"}
         return a == b or "ip" in (a, b) or (a in over_tcp and b in over_tcp and "tcp" in (a, b))
 
@@ -549,10 +566,25 @@ def _check_strict_order(groups: Sequence[AwsRuleGroup]) -> None:
             if action == "pass" and any(overlap(proto, d) for d in seen_drops):
                 raise AwsRenderError(f"STRICT_ORDER: {group.name} passes {proto} after a drop of it: {line}")
             if action == "drop":
-                seen_drops.add(proto)
+                seen_drops.add(drop_traffic_class(line))
 
 
-def _warnings(groups: Sequence[AwsRuleGroup], config: AwsConfig) -> list[str]:
+def _name_based(groups: Sequence[AwsRuleGroup]) -> bool:
+    """Whether any rule passes on a TLS SNI or HTTP Host (which needs the handshake to complete first)."""
+    return any(g.kind == "domain-list" or any(line.split()[:2] in (["pass", "tls"], ["pass", "http"])
+                                              for line in g.rules) for g in groups)
+
+
+def _check_default_actions(groups: Sequence[AwsRuleGroup], config: AwsConfig) -> None:
+    policy = config.firewall_policy
+    if policy is not None and policy.drop_action == "aws:drop_strict" and _name_based(groups):
+        raise AwsRenderError(
+            "firewallPolicy.statefulDefaultActions has aws:drop_strict, which drops every packet no rule passes, "
+            "TCP handshakes included: the TLS SNI and HTTP Host rules here never see a ClientHello or request. "
+            "Use aws:drop_established_app_layer")
+
+
+def _warnings(groups: Sequence[AwsRuleGroup], config: AwsConfig, plan: Plan) -> list[str]:
     out = []
     if len(groups) > GROUPS_PER_POLICY_MAX:
         out.append(f"{len(groups)} stateful rule groups: one firewall policy takes at most {GROUPS_PER_POLICY_MAX}")
@@ -561,7 +593,44 @@ def _warnings(groups: Sequence[AwsRuleGroup], config: AwsConfig) -> list[str]:
                    "(the firewall VPC's CIDR unless the policy sets it), not from these groups")
     if config.rule_order is RuleOrder.STRICT_ORDER:
         actions = _default_actions(config)
-        if not any(a in DROP_ACTIONS for a in actions):
+        drop = next((a for a in actions if a.startswith("aws:drop_")), None)
+        if drop is None:
             out.append(f"STRICT_ORDER without a drop default action ({', '.join(actions) or 'none'}): traffic "
-                       "that no rule passes is allowed")
+                       "that no rule drops is allowed (allowAlertOnly)")
+        elif drop == "aws:drop_established" and _name_based(groups):
+            out.append("STRICT_ORDER with aws:drop_established: a TLS ClientHello spanning two TCP segments (common "
+                       "with post-quantum key shares) is dropped at its first segment, before its SNI can be "
+                       "matched, so listed hosts fail; use aws:drop_established_app_layer")
+        if config.firewall_policy is None:
+            out.append(f"STRICT_ORDER: the firewall policy is managed elsewhere; these groups assume its stateful "
+                       f"default actions are {', '.join(actions)} (aws:drop_established drops split TLS "
+                       "ClientHellos of listed hosts; aws:drop_strict drops the handshakes name rules need)")
+    out += _ipv6_warnings(plan)
     return out
+
+
+def _ipv6_warnings(plan: Plan) -> list[str]:
+    """Addresses of the other family than every source range: devices reach them from addresses outside
+    HOME_NET, which no rule of these groups matches."""
+    families = {ipaddress.ip_network(r, strict=False).version for r in plan.source_ranges}
+    out = []
+    for version in (6, 4):
+        if version in families:
+            continue
+        listed = sorted({d for r in plan.rules if r.kind in (RuleKind.ADDRESS, RuleKind.PEER)
+                         for d in r.destinations if _family(d) == version})
+        if listed:
+            out.append(f"the catalogue or peers list IPv{version} destinations ({', '.join(listed[:3])}"
+                       f"{', ...' if len(listed) > 3 else ''}) but no source range is IPv{version}: devices' "
+                       f"IPv{version} traffic is not in HOME_NET, so these rules neither pass nor drop it (in "
+                       "DEFAULT_ACTION_ORDER nothing filters it; in STRICT_ORDER only the policy's default action "
+                       f"does). Add the devices' IPv{version} ranges to sourceRanges, or keep IPv{version} away from "
+                       "the firewall")
+    return out
+
+
+def _family(value: str) -> int | None:
+    try:
+        return ipaddress.ip_network(value, strict=False).version
+    except ValueError:
+        return None

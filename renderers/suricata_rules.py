@@ -114,7 +114,7 @@ class SuricataRule:
     """One rule before its sid is known. ``key`` is its identity (the sid derives from it)."""
 
     key: str
-    action: str            # pass | drop
+    action: str            # pass | drop | alert (the default deny's flow-bit helper)
     proto: str             # tcp | udp | tls | http
     src: str
     src_port: str
@@ -178,3 +178,72 @@ def domain_list_rules(targets: Sequence[str], target_types: Sequence[str]) -> li
             options=match, msg=f"not matching any {'TLS' if tls else 'HTTP'} allowlisted FQDNs",
             after_msg=("flow:to_server, established",)))
     return rules
+
+
+# --- the default deny ------------------------------------------------------------------------------------
+
+# The first bytes of a TLS record (ContentType handshake, major version 3) or of an HTTP/1 request line.
+TLS_OR_HTTP_START = r"^(?:\x16\x03|(?:GET|POST|HEAD|PUT|DELETE|OPTIONS|PATCH|CONNECT|TRACE) )"
+TLS_OR_HTTP_FLOWBIT = "epfw.tls_or_http"
+DENY_TLS = "tls"
+DENY_HTTP = "http"
+
+
+def default_deny_rules(tls: bool = True, http: bool = True) -> list[SuricataRule]:
+    """The deny of everything from ``$HOME_NET`` that no pass rule allows, per protocol (keys ``default-deny|...``).
+
+    Checked in Suricata 7 (``tests/test_aws_suricata.py``), each for a reason:
+
+    * TLS and HTTP are dropped where their pass rules decide: at a complete ClientHello
+      (``ssl_state:client_hello``) and complete request headers (``http.header_names``), AWS's own generated
+      form. A ClientHello or request that spans several TCP segments is therefore judged whole; a generic
+      drop of established TCP would drop its first segment before the SNI or Host exists. ``tls``/``http``
+      False leave them out (a later domain-list group drops that protocol itself, STRICT_ORDER).
+    * Other TCP: the first client payload of a flow must start like TLS or HTTP, else it is dropped at once
+      (the flow bit marks flows that did, so their later segments are not judged again); and once Suricata
+      knows the application protocol, anything but TLS and HTTP is dropped. ``app-layer-protocol`` alone is
+      not enough: it never matches while detection is pending, and detection of an unknown protocol stays
+      pending until both sides have sent enough data, so those flows would pass.
+    * UDP, ICMP (v4 and v6) and every other IP protocol: ``flow:to_server`` without ``established``, so the
+      first datagram is dropped (Suricata calls a non-TCP flow established only once both sides have spoken).
+      Pass rules for listed UDP (``flow:to_server``) win: they come first in either rule order.
+    """
+    pcre = TLS_OR_HTTP_START
+    rules: list[SuricataRule] = []
+
+    def add(key: str, action: str, proto: str, options: tuple[str, ...], msg: str) -> None:
+        rules.append(SuricataRule(key=f"default-deny|{key}", action=action, proto=proto, src="$HOME_NET",
+                                  src_port="any", dst="any", dst_port="any", options=options, msg=msg))
+
+    if tls:
+        add("tls", "drop", "tls", ("flow:to_server,established", "ssl_state:client_hello"),
+            "default deny: TLS ClientHello whose SNI no rule allows")
+    if http:
+        add("http", "drop", "http", ("flow:to_server,established", "http.header_names", 'content:"|0d 0a|"',
+                                     "startswith"),
+            "default deny: HTTP request whose Host no rule allows")
+    add("tcp-start", "drop", "tcp", ("flow:to_server,established", "dsize:>0",
+                                     f"flowbits:isnotset,{TLS_OR_HTTP_FLOWBIT}", f'pcre:!"/{pcre}/"'),
+        "default deny: TCP data that starts as neither TLS nor HTTP")
+    add("tcp-start-mark", "alert", "tcp", ("flow:to_server,established", "dsize:>0", f'pcre:"/{pcre}/"',
+                                           f"flowbits:set,{TLS_OR_HTTP_FLOWBIT}", "flowbits:noalert"),
+        "default deny helper: marks a flow whose first data starts as TLS or HTTP (never alerts)")
+    add("tcp-app", "drop", "tcp", ("flow:to_server,established", "app-layer-protocol:!tls",
+                                   "app-layer-protocol:!http"),
+        "default deny: TCP application protocol other than TLS and HTTP")
+    add("udp", "drop", "udp", ("flow:to_server",), "default deny: UDP")
+    add("icmp", "drop", "icmp", ("flow:to_server",), "default deny: ICMP")
+    add("ip", "drop", "ip", ("flow:to_server", "ip_proto:!6", "ip_proto:!17", "ip_proto:!1", "ip_proto:!58"),
+        "default deny: IP protocols other than TCP, UDP and ICMP")
+    return rules
+
+
+def drop_traffic_class(line: str) -> str:
+    """What a rendered ``drop`` line can match, for the STRICT_ORDER ordering check: its protocol, except
+    ``tcp-other`` (TCP that is neither TLS nor HTTP) and ``ip-other`` (neither TCP, UDP nor ICMP)."""
+    proto = line.split()[1]
+    if proto == "tcp" and (f"flowbits:isnotset,{TLS_OR_HTTP_FLOWBIT}" in line or "app-layer-protocol:!tls" in line):
+        return "tcp-other"
+    if proto == "ip" and "ip_proto:!6" in line and "ip_proto:!17" in line:
+        return "ip-other"
+    return proto

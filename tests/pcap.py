@@ -1,4 +1,5 @@
-"""Flows for the Suricata engine tests: every catalogue flow of a stack, and look-alikes that must not pass.
+"""Flows for the Suricata engine tests: every catalogue flow of a stack (each TLS and HTTP one also with its
+first message split over two TCP segments), and look-alikes that must not pass.
 
 Also :func:`scapy_read`, which decodes a capture written by ``checks/suricata.py`` with scapy (an
 independent packet library), so the hand-written frames are checked against a second implementation.
@@ -9,7 +10,7 @@ from __future__ import annotations
 import ipaddress
 import struct
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from endpoint_firewall.checks.flow import Flow
@@ -73,6 +74,13 @@ def catalogue_cases(catalogue: Catalogue, selection: Selection, peer_ranges: Seq
     return cases
 
 
+def split_cases(cases: Sequence[Case]) -> list[Case]:
+    """The TLS and HTTP cases again, with the client's first message in two TCP segments (for TLS a ~1.8 KB
+    post-quantum ClientHello whose SNI lands in the second segment)."""
+    return [Case(replace(c.flow, split=True), c.why, c.expect_allowed, c.widened_by)
+            for c in cases if c.flow.proto in ("http", "https", "tls")]
+
+
 def look_alike_cases(peer: str) -> list[Case]:
     """Traffic that imitates a catalogue flow and must be dropped, except where a domain list widens
     (then the render's summary must say so, for exactly that entry and destination)."""
@@ -93,6 +101,17 @@ def look_alike_cases(peer: str) -> list[Case]:
         Case(Flow(None, 443, "tcp", ip="40.82.248.223"), "just below 40.82.248.224/28", False),
         Case(Flow(None, 7681, "tcp", ip=inside(peer)), "peer range, unlisted port", False),
         Case(Flow(None, 3545, "udp", ip=inside(peer)), "peer range, unlisted UDP port", False),
+        # one datagram, one echo request, one first segment: denied at the first packet, nothing gets through
+        Case(Flow(None, 53, "udp", ip="8.8.8.8"), "UDP to an unlisted address (DNS to 8.8.8.8)", False),
+        Case(Flow(None, 443, "udp", ip="198.51.100.20"), "UDP 443 (QUIC) to an unlisted address", False),
+        Case(Flow(None, 0, "icmp", ip="8.8.8.8"), "ICMP echo to an unlisted address", False),
+        Case(Flow(None, 0, "icmp", ip="138.91.243.97"), "ICMP echo to a listed TCP address", False),
+        Case(Flow(None, 443, "tcp", ip="198.51.100.21"), "plain TCP (no TLS, no HTTP) to an unlisted address", False),
+        Case(Flow(None, 22, "tcp", ip="198.51.100.22"), "TCP 22 to an unlisted address", False),
+        Case(Flow("www.example.com", 443, "https", split=True), "unlisted host, ClientHello split in two", False),
+        Case(Flow("evilmanage.microsoft.com", 443, "https", split=True), "look-alike, ClientHello split in two",
+             False),
+        Case(Flow("www.example.com", 80, "http", split=True), "unlisted host, HTTP request split in two", False),
         # allowed only where a domain list widens, and then listed in the summary:
         Case(Flow("mzstatic.com", 80, "http"), "apex of *.mzstatic.com", False, ("apple-content", "*.mzstatic.com")),
         Case(Flow("notify.windows.com", 443, "https"), "apex of *.notify.windows.com", False,
@@ -119,23 +138,26 @@ class Decoded:
 
 
 def scapy_read(path: Path) -> list[Decoded]:
-    from scapy.all import IP, IPv6, TCP, UDP, rdpcap  # test extra
+    from scapy.all import ICMP, IP, TCP, UDP, ICMPv6EchoRequest, IPv6, rdpcap  # test extra
 
     out = []
     for packet in rdpcap(str(path)):
         ip_class = IP if IP in packet else IPv6
-        transport = TCP if TCP in packet else UDP
+        transport = next(t for t in (TCP, UDP, ICMP, ICMPv6EchoRequest) if t in packet)
         fresh = ip_class(bytes(packet[ip_class]))
-        stored = [fresh[transport].chksum] + ([fresh[IP].chksum] if ip_class is IP else [])
-        del fresh[transport].chksum
+        field = "cksum" if transport is ICMPv6EchoRequest else "chksum"
+        stored = [getattr(fresh[transport], field)] + ([fresh[IP].chksum] if ip_class is IP else [])
+        delattr(fresh[transport], field)
         if ip_class is IP:
             del fresh[IP].chksum
         rebuilt = ip_class(bytes(fresh))
-        recomputed = [rebuilt[transport].chksum] + ([rebuilt[IP].chksum] if ip_class is IP else [])
+        recomputed = [getattr(rebuilt[transport], field)] + ([rebuilt[IP].chksum] if ip_class is IP else [])
         layer = packet[transport]
-        out.append(Decoded(packet[ip_class].src, packet[ip_class].dst, layer.sport, layer.dport,
-                           transport.__name__.lower(), str(layer.flags) if transport is TCP else "",
-                           stored == recomputed, bytes(layer.payload)))
+        icmp = transport in (ICMP, ICMPv6EchoRequest)
+        out.append(Decoded(packet[ip_class].src, packet[ip_class].dst, 0 if icmp else layer.sport,
+                           0 if icmp else layer.dport, "icmp" if icmp else transport.__name__.lower(),
+                           str(layer.flags) if transport is TCP else "", stored == recomputed,
+                           bytes(layer.data) if transport is ICMPv6EchoRequest else bytes(layer.payload)))
     return out
 
 

@@ -17,12 +17,14 @@ from endpoint_firewall.endpoints.loader import Catalogue, load_catalogue
 from endpoint_firewall.endpoints.models import Entry, Service
 from endpoint_firewall.planning.planner import build_plan
 from endpoint_firewall.planning.rules import AreaPlan, Plan, Rule, RuleKind, Skipped
-from endpoint_firewall.program.stack_config import AwsConfig, AwsLimits, AwsPolicyConfig, FqdnMode, RuleOrder, load_stack_file
+from endpoint_firewall.program.stack_config import (
+    STATEFUL_DEFAULT_ACTIONS, AwsConfig, AwsLimits, AwsPolicyConfig, FqdnMode, RuleOrder, StackConfig, load_stack_file,
+)
 from endpoint_firewall.renderers.aws import (
     AwsRenderError, domain_list_capacity, render_aws, reserved_capacity, units_per_group,
 )
 from endpoint_firewall.renderers.suricata_rules import (
-    SID_SPAN, allocate_sids, domain_list_rules, expanded_length, variable_name,
+    SID_SPAN, allocate_sids, default_deny_rules, domain_list_rules, expanded_length, variable_name,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -192,8 +194,18 @@ def test_dev_layout_one_domain_list_per_target_types_and_one_rules_group(dev_pla
     variables = dict(by_role["rules"].variables)
     assert variables["HOME_NET"] == ("10.10.0.0/16",)
     assert "40.82.248.224/28" in variables["INTUNE_CORE_IP_TCP80_TCP443"]
-    # DEFAULT_ACTION_ORDER: the policy has no default action, so the rules group ends with the deny
-    assert render.groups[0].rules[-1].startswith("drop ip $HOME_NET any -> any any (flow:to_server,established;")
+    # DEFAULT_ACTION_ORDER: the policy has no default action, so the rules group ends with the deny, per protocol
+    deny = [line for line in render.groups[0].rules if "default deny" in line]
+    assert render.groups[0].rules[-len(deny):] == deny and len(deny) == len(default_deny_rules())
+    assert [line.split("(")[0].split()[:2] for line in deny] == [
+        ["drop", "tls"], ["drop", "http"], ["drop", "tcp"], ["alert", "tcp"], ["drop", "tcp"], ["drop", "udp"],
+        ["drop", "icmp"], ["drop", "ip"]]
+    assert "(flow:to_server,established; ssl_state:client_hello; msg:" in deny[0]
+    assert '(flow:to_server,established; http.header_names; content:"|0d 0a|"; startswith; msg:' in deny[1]
+    for line in deny[5:]:  # UDP, ICMP, other IP: at the first packet, not once established
+        assert "(flow:to_server; " in line and "established" not in line
+    assert "ip_proto:!6; ip_proto:!17; ip_proto:!1; ip_proto:!58;" in deny[7]
+    assert not any("drop ip $HOME_NET any -> any any (flow:to_server,established" in line for line in render.groups[0].rules)
     assert all(g.priority is None for g in render.groups)
 
 
@@ -203,7 +215,9 @@ def test_strict_order_uses_one_domain_list_per_protocol(dev_plan):
     lists = domain_lists(render)
     assert ".manage.microsoft.com" in lists["http-host"]["Targets"] and ".manage.microsoft.com" in lists["tls-sni"]["Targets"]
     assert ".mzstatic.com" not in lists["tls-sni"]["Targets"] and ".notify.windows.com" not in lists["http-host"]["Targets"]
-    assert not any(line.startswith("drop") for line in render.groups[0].rules)  # the policy default denies
+    # the rules group ends with the deny minus TLS and HTTP, which the domain-list groups after it drop themselves
+    drops = [line.split()[1] for line in render.groups[0].rules if line.startswith("drop")]
+    assert drops == ["tcp", "tcp", "udp", "icmp", "ip"]
 
 
 def test_every_rule_has_flow_keywords_and_no_priority(dev_plan, prod_plan):
@@ -226,6 +240,8 @@ def test_exact_mode_matches_names_exactly_and_widens_nothing(dev_plan):
     assert ('pass tls $HOME_NET any -> any 443 (flow:to_server,established; ssl_state:client_hello; tls.sni; '
             'content:"login.microsoftonline.com"; startswith; nocase; endswith;') in text
     for line in render.groups[0].rules:
+        if "default deny" in line:
+            continue
         for content in re.findall(r'content:"([^"]+)"', line):
             if content.startswith("."):
                 assert "startswith" not in line.split(content)[1].split("msg:")[0]
@@ -237,12 +253,18 @@ def test_strict_order_prod_priorities_and_default_actions(prod_plan):
     render = render_aws(prod_plan, PROD)
     assert render.rule_order is RuleOrder.STRICT_ORDER
     assert [(g.role, g.priority) for g in render.groups] == [("rules", 100)]
-    assert not any(line.startswith("drop") for line in render.groups[0].rules)  # the policy denies
-    assert render.stateful_default_actions == ("aws:drop_established", "aws:alert_established")
+    # no domain lists follow: the rules group holds the whole deny, TLS and HTTP included
+    assert [line.split()[1] for line in render.groups[0].rules if line.startswith("drop")] == [
+        "tls", "http", "tcp", "tcp", "udp", "icmp", "ip"]
+    assert render.stateful_default_actions == ("aws:drop_established_app_layer", "aws:alert_established_app_layer")
+    assert any("managed elsewhere" in w and "aws:drop_established_app_layer" in w for w in render.warnings)
     mixed = render_aws(prod_plan, VARIANTS["prod-domain-list"])
     assert [(g.role, g.priority) for g in mixed.groups] == [("rules", 100), ("http-host", 200), ("tls-sni", 300)]
-    warn = render_aws(prod_plan, PROD.model_copy(update={"firewall_policy": AwsPolicyConfig(
-        name="p", stateful_default_actions=("aws:alert_established",))}))
+    alert_only = {"name": "p", "statefulDefaultActions": ["aws:alert_established"]}
+    with pytest.raises(ValueError, match="drop nothing.*allowAlertOnly"):
+        AwsConfig.model_validate({**PROD.model_dump(by_alias=True), "firewallPolicy": alert_only})
+    warn = render_aws(prod_plan, AwsConfig.model_validate(
+        {**PROD.model_dump(by_alias=True), "firewallPolicy": {**alert_only, "allowAlertOnly": True}}))
     assert any("without a drop default action" in w for w in warn.warnings)
 
 
@@ -419,7 +441,7 @@ def test_capacity_sharding_of_rules_and_domain_lists():
     for g in exact.groups:
         assert g.used <= g.capacity <= 100 and validate(g.request) == []
     assert [g.role for g in exact.groups] == ["rules"] + [f"rules-{i}" for i in range(2, 7)]
-    assert sum(g.rule_count for g in exact.groups) == 501
+    assert sum(g.rule_count for g in exact.groups) == 500 + len(default_deny_rules())
     listed = render_aws(plan, AwsConfig(capacity_headroom=0.25, limits=limits))
     assert sorted(all_request_targets(listed)) == hosts(250)
     for g in listed.groups:
@@ -437,7 +459,7 @@ def test_rules_string_bytes_sharding():
     for g in render.groups:
         assert len(g.request["RuleGroup"]["RulesSource"]["RulesString"].encode()) <= 6000
         assert validate(g.request) == []
-    assert sum(g.rule_count for g in render.groups) == 121
+    assert sum(g.rule_count for g in render.groups) == 120 + len(default_deny_rules())
 
 
 def test_one_rule_chars_sharding_splits_the_ip_set():
@@ -528,3 +550,61 @@ def test_a_name_rule_too_long_with_home_net_expanded_fails_clearly():
     with pytest.raises(AwsRenderError, match="ruleMaxChars"):
         render_aws(plan, AwsConfig(limits=AwsLimits(rule_max_chars=1000)))
     assert render_aws(plan, AwsConfig()).groups  # fits the default 8,192
+
+
+# --- policy default actions, IPv6 -----------------------------------------------
+
+def test_stateful_default_actions_are_the_ones_aws_service_model_lists():
+    shape = botocore.session.get_session().get_service_model("network-firewall").shape_for("FirewallPolicy")
+    documented = re.findall(r"<p>(aws:[a-z_]+)</p>", shape.members["StatefulDefaultActions"].documentation)
+    assert sorted(documented) == sorted(STATEFUL_DEFAULT_ACTIONS)
+    assert AwsPolicyConfig(name="p").stateful_default_actions == (
+        "aws:drop_established_app_layer", "aws:alert_established_app_layer")
+
+
+@pytest.mark.parametrize("actions, message", [
+    (["aws:drop_establishd"], "unknown stateful default action 'aws:drop_establishd'"),
+    (["aws:drop_established", "aws:drop_established"], "listed twice"),
+    (["aws:drop_strict", "aws:drop_established_app_layer"], "at most one drop action"),
+    (["aws:drop_established", "aws:alert_established_app_layer"], "refuses to mix"),
+    (["aws:drop_established_app_layer_to_server", "aws:alert_established_app_layer"], "refuses to mix"),
+])
+def test_bad_default_actions_are_refused_with_the_key_named(actions, message):
+    from endpoint_firewall.program.stack_config import ConfigError, parse
+    values = {"sourceRanges": ["10.0.0.0/16"], "aws": {"ruleOrder": "STRICT_ORDER",
+                                                       "firewallPolicy": {"name": "p", "statefulDefaultActions": actions}}}
+    with pytest.raises(ConfigError) as err:
+        parse(values, "Pulumi.x.yaml")
+    [problem] = err.value.problems
+    assert problem.field == "endpoint-firewall:aws.firewallPolicy.statefulDefaultActions"
+    assert message in problem.message
+
+
+def test_alert_only_defaults_need_the_opt_in_and_only_matter_in_strict_order():
+    base = {"sourceRanges": ["10.0.0.0/16"]}
+    alert = {"name": "p", "statefulDefaultActions": ["aws:alert_established_app_layer"]}
+    with pytest.raises(ValueError, match="drop nothing"):
+        StackConfig.model_validate({**base, "aws": {"ruleOrder": "STRICT_ORDER", "firewallPolicy": alert}})
+    StackConfig.model_validate({**base, "aws": {"ruleOrder": "STRICT_ORDER", "firewallPolicy": {**alert, "allowAlertOnly": True}}})
+    StackConfig.model_validate({**base, "aws": {"firewallPolicy": alert}})  # DEFAULT_ACTION_ORDER: not used
+    for strict_ok in (["aws:drop_strict", "aws:alert_established_app_layer"], ["aws:drop_established"]):
+        AwsPolicyConfig.model_validate({"name": "p", "statefulDefaultActions": strict_ok})
+
+
+def test_drop_strict_is_refused_when_name_rules_need_the_handshake(dev_plan):
+    strict = DEV.model_copy(update={"rule_order": RuleOrder.STRICT_ORDER, "firewall_policy": AwsPolicyConfig(
+        name="p", stateful_default_actions=("aws:drop_strict", "aws:alert_strict"))})
+    with pytest.raises(AwsRenderError, match="aws:drop_strict.*handshakes.*aws:drop_established_app_layer"):
+        render_aws(dev_plan, strict)
+    addresses_only = make_plan(make_rule(RuleKind.ADDRESS, ["tcp:443"], ["52.0.0.0/24"]))
+    render = render_aws(addresses_only, strict)  # address rules pass the SYN: drop_strict is fine there
+    assert render.stateful_default_actions == ("aws:drop_strict", "aws:alert_strict")
+
+
+def test_ipv6_destinations_without_an_ipv6_source_range_are_named_in_the_warnings():
+    rule = make_rule(RuleKind.ADDRESS, ["tcp:443"], ["52.0.0.0/24", "2001:db8:5::/48"])
+    warned = render_aws(make_plan(rule), DEV)
+    [warning] = [w for w in warned.warnings if "IPv6" in w]
+    assert "2001:db8:5::/48" in warning and "not in HOME_NET" in warning and "sourceRanges" in warning
+    both = render_aws(make_plan(rule, sources=("10.10.0.0/16", "2001:db8:10::/56")), DEV)
+    assert not any("IPv6" in w for w in both.warnings)

@@ -14,6 +14,11 @@ references it. Anything else (rules, targets, variables, description) updates th
 same name. The Pulumi resource names are the groups' roles (``<name>-rules``, ``<name>-tls-sni``...), so a
 replacement is a replace of one resource, not a delete plus an unrelated create.
 
+Capacity is recomputed from what the rules use (``used x (1 + capacityHeadroom)``, rounded up to a multiple of
+100), so crossing a step replaces the group. ``config.capacity`` pins it per role (``{"rules": 300,
+"http-tls": 200}``): a pinned group keeps its capacity, hence its name, while what it uses fits; when it no
+longer fits, rendering fails and says to raise the pin, which is then a deliberate replacement.
+
 Rule order and default actions of the policy (when ``config.firewall_policy`` is set):
 
 * ``DEFAULT_ACTION_ORDER``: pass rules win over drop rules across all groups. A policy in this order

@@ -7,6 +7,7 @@ are refused with the key named, before anything is registered.
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
@@ -130,6 +131,8 @@ STATEFUL_DEFAULT_ACTIONS = (
 # established connections are dropped once their application layer is known (a ClientHello or HTTP request
 # that spans several TCP segments is reassembled before the default action applies).
 DEFAULT_STATEFUL_ACTIONS = ("aws:drop_established_app_layer", "aws:alert_established_app_layer")
+# Group roles of a render (``rules``, ``rules-2``, ``http-host``, ``tls-sni-3``...): the keys of ``capacity``.
+AWS_GROUP_ROLE = r"^(rules|http-host|tls-sni|http-tls)(-[1-9][0-9]*)?$"
 
 
 def stateful_action_family(action: str) -> str:
@@ -174,12 +177,22 @@ class AwsConfig(ConfigModel):
     fqdn_mode: FqdnMode = FqdnMode.DOMAIN_LIST
     capacity_headroom: float = Field(0.5, ge=0, le=10, description="extra capacity as a fraction of what is used")
     capacity_minimum: int = Field(100, ge=1)
+    capacity: dict[str, int] = Field(default_factory=dict, description=(
+        "pinned capacity per group role (rules, http-tls, tls-sni-2, ...): a pinned group keeps its capacity and "
+        "name while what it uses fits; the render fails when it no longer fits (raise the pin: a replacement)"))
     base_sid: int = Field(1_000_000, ge=1, le=3_999_000_000)
     firewall_policy: AwsPolicyConfig | None = None
     limits: AwsLimits = AwsLimits()
 
     @model_validator(mode="after")
     def _aws(self) -> AwsConfig:
+        for role, pinned in self.capacity.items():
+            if not re.match(AWS_GROUP_ROLE, role):
+                raise ValueError(f"capacity: {role!r} is not a group role (rules, http-host, tls-sni, http-tls, "
+                                 "optionally with a shard suffix such as -2)")
+            if not 1 <= pinned <= self.limits.capacity_max:
+                raise ValueError(f"capacity: {role} {pinned} is outside 1..limits.capacityMax "
+                                 f"({self.limits.capacity_max})")
         policy = self.firewall_policy
         if (policy and self.rule_order is RuleOrder.STRICT_ORDER and policy.drop_action is None
                 and not policy.allow_alert_only):

@@ -32,7 +32,9 @@ Layout, per stack (a handful of groups, far below AWS's 20 stateful groups per p
 Shards (``-2``, ``-3``...) appear when a group would pass ``capacity_max`` (with headroom),
 ``rules_string_max_bytes`` or, for an IP set, ``rule_max_chars`` in one rule (variables expanded).
 Names end with a hash of the replacement-forcing properties (capacity, rule order, type), so a
-replacement never collides with the group it replaces, and anything else keeps the name.
+replacement never collides with the group it replaces, and anything else keeps the name. Capacity is
+``used x (1 + capacityHeadroom)`` rounded up to a multiple of 100, unless ``capacity`` pins a role: a pinned
+group keeps its capacity (and name) while what it uses fits, and the render fails once it does not.
 """
 
 from __future__ import annotations
@@ -180,6 +182,21 @@ def domain_list_capacity(targets: int, target_types: str | Sequence[str]) -> int
     first = (2 if HTTP_HOST in types else 0) + (1 if TLS_SNI in types else 0)
     guidance = first + max(0, targets - 1) * len(types) if targets else 0
     return max(guidance, targets * len(types) + len(types))
+
+
+def group_capacity(role: str, used: int, config: AwsConfig) -> int:
+    """The reserved capacity of a group: its pin (``capacity.<role>``) while ``used`` fits it, else
+    :func:`reserved_capacity`."""
+    pinned = config.capacity.get(role)
+    if pinned is None:
+        return reserved_capacity(used, config)
+    if used > pinned:
+        raise AwsRenderError(
+            f"group {role} now needs capacity {used}, more than its pinned capacity {pinned} (aws.capacity.{role}). "
+            f"Raise the pin to at least {used} (e.g. {reserved_capacity(used, config)}, with capacityHeadroom): AWS "
+            "fixes capacity at creation, so this replaces the group (a new name, created before the old one is "
+            "deleted)")
+    return pinned
 
 
 def group_name(prefix: str, role: str, capacity: int, rule_order: RuleOrder) -> str:
@@ -486,8 +503,8 @@ def render_aws(plan: Plan, config: AwsConfig) -> AwsRender:
             if missing:
                 raise AwsRenderError(f"rule refers to undefined variables {sorted(missing)}: {line}")
         used = len(lines)
-        capacity = reserved_capacity(used, config)
         role = _role("rules", i)
+        capacity = group_capacity(role, used, config)
         name = group_name(config.name_prefix, role, capacity, order)
         rules_string = "\n".join(lines)
         desc = rules_desc + (f" (shard {i + 1} of {len(rule_shards)})" if len(rule_shards) > 1 else "")
@@ -504,8 +521,8 @@ def render_aws(plan: Plan, config: AwsConfig) -> AwsRender:
             rules = generated[list_key][i]
             lines = [r.text(sids[_shard_key(f"{role}|{r.key}", i)]) for r in rules]
             used = domain_list_capacity(len(shard), list_key)
-            capacity = reserved_capacity(used, config)
             shard_role = _role(role, i)
+            capacity = group_capacity(shard_role, used, config)
             name = group_name(config.name_prefix, shard_role, capacity, order)
             what = {"http-host": "HTTP Host", "tls-sni": "TLS SNI", "http-tls": "HTTP Host and TLS SNI"}[role]
             names_on = {"http-host": "http:80", "tls-sni": "https:443 and tls:443",
@@ -605,6 +622,13 @@ def _warnings(groups: Sequence[AwsRuleGroup], config: AwsConfig, plan: Plan) -> 
             out.append(f"STRICT_ORDER: the firewall policy is managed elsewhere; these groups assume its stateful "
                        f"default actions are {', '.join(actions)} (aws:drop_established drops split TLS "
                        "ClientHellos of listed hosts; aws:drop_strict drops the handshakes name rules need)")
+    by_role = {g.role for g in groups}
+    for role in sorted(set(config.capacity) - by_role):
+        out.append(f"capacity pins {role}, but this render has no {role} group")
+    for g in groups:
+        if g.role in config.capacity and g.capacity < math.ceil(g.used * (1 + Fraction(str(config.capacity_headroom)))):
+            out.append(f"group {g.role} uses {g.used} of its pinned capacity {g.capacity}: less headroom than "
+                       f"capacityHeadroom ({config.capacity_headroom}); raise the pin before it fills (a replacement)")
     out += _ipv6_warnings(plan)
     return out
 

@@ -222,3 +222,14 @@ def test_exact_mode_single_rules_group():
     groups = of_type(mocks, RULE_GROUP)
     assert [g["name"] for g in groups] == ["aws-rules"]
     assert "rulesString" in groups[0]["inputs"]["ruleGroup"]["rulesSource"]
+
+
+def test_a_pinned_capacity_is_what_is_registered():
+    stack, plan = stack_plan("dev")
+    render = render_aws(plan, stack.aws)
+    pins = {g.role: g.capacity + 100 for g in render.groups}
+    pinned = stack.aws.model_copy(update={"capacity": pins})
+    groups = {g["name"]: g["inputs"] for g in of_type(deploy(plan, pinned), RULE_GROUP)}
+    for g in render_aws(plan, pinned).groups:
+        assert groups[f"aws-{g.role}"]["capacity"] == pins[g.role]
+        assert groups[f"aws-{g.role}"]["name"] == g.name

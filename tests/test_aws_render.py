@@ -608,3 +608,38 @@ def test_ipv6_destinations_without_an_ipv6_source_range_are_named_in_the_warning
     assert "2001:db8:5::/48" in warning and "not in HOME_NET" in warning and "sourceRanges" in warning
     both = render_aws(make_plan(rule, sources=("10.10.0.0/16", "2001:db8:10::/56")), DEV)
     assert not any("IPv6" in w for w in both.warnings)
+
+
+def _tls_hosts(n: int) -> Plan:
+    return make_plan(make_rule(RuleKind.HOSTNAME, ["tls:5223"], hosts(n)))
+
+
+def test_a_pinned_capacity_keeps_name_and_capacity_across_a_step_and_fails_clearly_when_outgrown():
+    free = DEV.model_copy(update={"fqdn_mode": FqdnMode.EXACT})
+    small, large = render_aws(_tls_hosts(50), free), render_aws(_tls_hosts(60), free)
+    assert (small.groups[0].capacity, large.groups[0].capacity) == (100, 200)  # unpinned: a step, a new group
+    assert small.groups[0].name != large.groups[0].name
+    pinned = free.model_copy(update={"capacity": {"rules": 150}})
+    a, b = render_aws(_tls_hosts(50), pinned), render_aws(_tls_hosts(60), pinned)
+    assert (a.groups[0].capacity, b.groups[0].capacity) == (150, 150)
+    assert a.groups[0].name == b.groups[0].name and a.groups[0].used < b.groups[0].used
+    assert b.groups[0].request["Capacity"] == 150 and validate(b.groups[0].request) == []
+    assert not any("headroom" in w for w in b.warnings)  # 68 used: 68 x 1.5 fits in 150
+    tight = render_aws(_tls_hosts(110), pinned)  # 118 used: it fits, with less than the configured headroom
+    assert tight.groups[0].name == a.groups[0].name
+    assert any("group rules uses 118 of its pinned capacity 150: less headroom" in w for w in tight.warnings)
+    with pytest.raises(AwsRenderError, match=r"group rules now needs capacity 158, more than its pinned capacity 150 "
+                                             r"\(aws.capacity.rules\)\. Raise the pin"):
+        render_aws(_tls_hosts(150), pinned)
+    raised = render_aws(_tls_hosts(150), pinned.model_copy(update={"capacity": {"rules": 300}}))
+    assert raised.groups[0].capacity == 300 and raised.groups[0].name != a.groups[0].name  # the deliberate replacement
+
+
+def test_pins_are_validated_and_a_pin_without_its_group_is_a_warning():
+    with pytest.raises(ValueError, match="'http_host' is not a group role"):
+        AwsConfig.model_validate({"capacity": {"http_host": 100}})
+    with pytest.raises(ValueError, match="outside 1..limits.capacityMax"):
+        AwsConfig.model_validate({"capacity": {"rules": 40_000}})
+    AwsConfig.model_validate({"capacity": {"rules": 300, "http-tls": 200, "tls-sni-2": 100}})
+    render = render_aws(_tls_hosts(5), AwsConfig(fqdn_mode=FqdnMode.EXACT, capacity={"rules": 100, "http-tls": 200}))
+    assert any("capacity pins http-tls, but this render has no http-tls group" in w for w in render.warnings)

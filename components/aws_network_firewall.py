@@ -19,6 +19,13 @@ Capacity is recomputed from what the rules use (``used x (1 + capacityHeadroom)`
 "http-tls": 200}``): a pinned group keeps its capacity, hence its name, while what it uses fits; when it no
 longer fits, rendering fails and says to raise the pin, which is then a deliberate replacement.
 
+The firewall policy's rule order cannot change in place either (AWS replaces the policy). In ``STRICT_ORDER``
+its physical name is ``firewallPolicy.name`` plus a short hash of the rule order
+(:func:`~endpoint_firewall.renderers.aws.policy_name`; ``DEFAULT_ACTION_ORDER`` keeps the bare name), so
+switching the order either way creates the new policy under another name before the old one is deleted.
+A firewall must move to the new policy before the old one can be deleted: reference ``firewallPolicyArn``
+from this component's outputs so Pulumi updates the firewall in between.
+
 Rule order and default actions of the policy (when ``config.firewall_policy`` is set):
 
 * ``DEFAULT_ACTION_ORDER``: pass rules win over drop rules across all groups. A policy in this order
@@ -127,6 +134,7 @@ class AwsNetworkFirewallRules(pulumi.ComponentResource):
         }
         if self.policy is not None:
             self.outputs["firewallPolicyArn"] = self.policy.arn
+            self.outputs["firewallPolicyName"] = self.render.policy_name
         self.register_outputs(self.outputs)
 
     def _policy(self, name: str, config: AwsConfig) -> networkfirewall.FirewallPolicy:
@@ -137,7 +145,7 @@ class AwsNetworkFirewallRules(pulumi.ComponentResource):
             for group in _policy_order(self.render.groups)]
         return networkfirewall.FirewallPolicy(
             f"{name}-policy",
-            name=config.firewall_policy.name,
+            name=self.render.policy_name,
             description=f"endpoint-firewall {config.name_prefix}: egress allowlist from the endpoint catalogue",
             firewall_policy=networkfirewall.FirewallPolicyFirewallPolicyArgs(
                 stateless_default_actions=["aws:forward_to_sfe"],
@@ -151,7 +159,7 @@ class AwsNetworkFirewallRules(pulumi.ComponentResource):
                         key="HOME_NET",
                         ip_set=networkfirewall.FirewallPolicyFirewallPolicyPolicyVariablesRuleVariableIpSetArgs(
                             definitions=list(self.render.source_ranges)))])),
-            opts=pulumi.ResourceOptions(parent=self))
+            opts=pulumi.ResourceOptions(parent=self, delete_before_replace=False))
 
 
 def _policy_order(groups: tuple[AwsRuleGroup, ...]) -> list[AwsRuleGroup]:

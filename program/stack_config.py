@@ -141,7 +141,9 @@ def stateful_action_family(action: str) -> str:
 
 
 class AwsPolicyConfig(ConfigModel):
-    name: str = Field(pattern=r"^[a-zA-Z0-9-]{1,128}$")
+    name: str = Field(pattern=r"^[a-zA-Z0-9-]{1,121}$", description=(
+        "the policy's name; in STRICT_ORDER its physical name gets a short hash of the rule order appended, "
+        "so changing ruleOrder (which AWS can only do by replacing the policy) never collides"))
     stateful_default_actions: tuple[str, ...] = DEFAULT_STATEFUL_ACTIONS
     allow_alert_only: bool = Field(False, description=(
         "accept STRICT_ORDER default actions that drop nothing (monitoring only): traffic no rule drops passes"))

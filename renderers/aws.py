@@ -125,6 +125,7 @@ class AwsRender:
     fqdn_mode: FqdnMode = FqdnMode.DOMAIN_LIST
     source_ranges: tuple[str, ...] = ()
     stateful_default_actions: tuple[str, ...] = ()  # STRICT_ORDER: what the policy does with the rest
+    policy_name: str | None = None  # the firewall policy's physical name, when the policy is created here
 
     def files(self) -> dict[str, str]:
         out: dict[str, str] = {}
@@ -142,6 +143,7 @@ class AwsRender:
             "capacityUsed": sum(g.used for g in self.groups),
             "capacityReserved": sum(g.capacity for g in self.groups),
             "statefulDefaultActions": list(self.stateful_default_actions),
+            "firewallPolicyName": self.policy_name,
             "widened": [f.to_json() for f in self.widened],
             "notExpressible": [f.to_json() for f in self.not_expressible],
             "skipped": [f.to_json() for f in self.skipped],
@@ -202,6 +204,20 @@ def group_capacity(role: str, used: int, config: AwsConfig) -> int:
 def group_name(prefix: str, role: str, capacity: int, rule_order: RuleOrder) -> str:
     digest = hashlib.sha256(f"{capacity}|{rule_order.value}|STATEFUL".encode()).hexdigest()[:6]
     name = f"{prefix}-{role}-{digest}"
+    assert len(name) <= 128, name
+    return name
+
+
+def policy_name(config: AwsConfig) -> str | None:
+    """The firewall policy's physical name: ``firewallPolicy.name``, with a short hash of the rule order in
+    ``STRICT_ORDER``. AWS cannot change a policy's rule order in place (the policy is replaced), and names are
+    unique per account and region: with the hash, the replacement is created under another name before the
+    old policy is deleted. ``DEFAULT_ACTION_ORDER`` keeps the bare name (what policies created before had)."""
+    if config.firewall_policy is None:
+        return None
+    name = config.firewall_policy.name
+    if config.rule_order is RuleOrder.STRICT_ORDER:
+        name += "-" + hashlib.sha256(f"{config.rule_order.value}|POLICY".encode()).hexdigest()[:6]
     assert len(name) <= 128, name
     return name
 
@@ -550,7 +566,7 @@ def render_aws(plan: Plan, config: AwsConfig) -> AwsRender:
         not_expressible=tuple(sorted(collected.not_expressible, key=lambda f: (f.entry, f.destination or "", f.reason))),
         warnings=tuple(_warnings(groups, config, plan)), rule_order=order, fqdn_mode=config.fqdn_mode,
         skipped=skipped_findings(plan),
-        source_ranges=tuple(home), stateful_default_actions=_default_actions(config))
+        source_ranges=tuple(home), stateful_default_actions=_default_actions(config), policy_name=policy_name(config))
 
 
 def _shard_key(key: str, shard: int) -> str:

@@ -224,6 +224,32 @@ def test_exact_mode_single_rules_group():
     assert "rulesString" in groups[0]["inputs"]["ruleGroup"]["rulesSource"]
 
 
+def test_changing_the_rule_order_replaces_the_policy_under_another_physical_name():
+    """AWS cannot change a policy's rule order in place: the policy is replaced. Its physical name carries the
+    rule order in STRICT_ORDER, so Pulumi creates the new one (delete_before_replace False) without colliding
+    with the old one, under the same resource name."""
+    stack, plan = stack_plan("dev")
+    default = stack.aws
+    strict = default.model_copy(update={"rule_order": RuleOrder.STRICT_ORDER})
+    seen_default: dict = {}
+    seen_strict: dict = {}
+    [a] = of_type(deploy(plan, default, seen_default), POLICY)
+    [b] = of_type(deploy(plan, strict, seen_strict), POLICY)
+    assert a["name"] == b["name"] == "aws-policy"
+    assert a["inputs"]["name"] == "epfw-dev-egress"  # DEFAULT_ACTION_ORDER keeps the configured name
+    assert b["inputs"]["name"].startswith("epfw-dev-egress-") and b["inputs"]["name"] != a["inputs"]["name"]
+    assert b["inputs"]["name"] == render_aws(plan, strict).policy_name
+    assert b["inputs"]["firewallPolicy"]["statefulEngineOptions"]["ruleOrder"] == "STRICT_ORDER"
+    assert b["inputs"]["firewallPolicy"]["statefulDefaultActions"] == [
+        "aws:drop_established_app_layer", "aws:alert_established_app_layer"]
+    for seen in (seen_default, seen_strict):
+        assert seen["aws-policy"]["delete_before_replace"] is False
+    # every rule group is renamed too (rule order is in their names): nothing collides on the way back either
+    names_a = {g["inputs"]["name"] for g in of_type(deploy(plan, default), RULE_GROUP)}
+    names_b = {g["inputs"]["name"] for g in of_type(deploy(plan, strict), RULE_GROUP)}
+    assert not names_a & names_b
+
+
 def test_a_pinned_capacity_is_what_is_registered():
     stack, plan = stack_plan("dev")
     render = render_aws(plan, stack.aws)

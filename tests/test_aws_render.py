@@ -21,7 +21,7 @@ from endpoint_firewall.program.stack_config import (
     STATEFUL_DEFAULT_ACTIONS, AwsConfig, AwsLimits, AwsPolicyConfig, FqdnMode, RuleOrder, StackConfig, load_stack_file,
 )
 from endpoint_firewall.renderers.aws import (
-    AwsRenderError, domain_list_capacity, render_aws, reserved_capacity, units_per_group,
+    AwsRenderError, domain_list_capacity, policy_name, render_aws, reserved_capacity, units_per_group,
 )
 from endpoint_firewall.renderers.suricata_rules import (
     SID_SPAN, allocate_sids, default_deny_rules, domain_list_rules, expanded_length, variable_name,
@@ -552,7 +552,7 @@ def test_a_name_rule_too_long_with_home_net_expanded_fails_clearly():
     assert render_aws(plan, AwsConfig()).groups  # fits the default 8,192
 
 
-# --- policy default actions, IPv6 -----------------------------------------------
+# --- policy default actions, policy name, IPv6, pinned capacity -----------------------------------------------
 
 def test_stateful_default_actions_are_the_ones_aws_service_model_lists():
     shape = botocore.session.get_session().get_service_model("network-firewall").shape_for("FirewallPolicy")
@@ -599,6 +599,20 @@ def test_drop_strict_is_refused_when_name_rules_need_the_handshake(dev_plan):
     addresses_only = make_plan(make_rule(RuleKind.ADDRESS, ["tcp:443"], ["52.0.0.0/24"]))
     render = render_aws(addresses_only, strict)  # address rules pass the SYN: drop_strict is fine there
     assert render.stateful_default_actions == ("aws:drop_strict", "aws:alert_strict")
+
+
+def test_the_policy_name_carries_the_rule_order_in_strict_order():
+    default = AwsConfig(firewall_policy=AwsPolicyConfig(name="egress"))
+    strict = default.model_copy(update={"rule_order": RuleOrder.STRICT_ORDER})
+    assert policy_name(default) == "egress"  # DEFAULT_ACTION_ORDER keeps the name policies had before
+    assert re.fullmatch(r"egress-[0-9a-f]{6}", policy_name(strict))
+    assert policy_name(AwsConfig()) is None
+    longest = AwsConfig(rule_order=RuleOrder.STRICT_ORDER, firewall_policy=AwsPolicyConfig(name="a" * 121))
+    assert len(policy_name(longest)) == 128 and NAME_RE.match(policy_name(longest))
+    with pytest.raises(ValueError):
+        AwsPolicyConfig(name="a" * 122)
+    assert render_aws(make_plan(make_rule(RuleKind.ADDRESS, ["tcp:443"], ["52.0.0.0/24"])), strict).summary()[
+        "firewallPolicyName"] == policy_name(strict)
 
 
 def test_ipv6_destinations_without_an_ipv6_source_range_are_named_in_the_warnings():

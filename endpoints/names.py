@@ -69,6 +69,7 @@ def normalise_wildcard(value: str) -> str:
 
 
 NUMBER_MARK = "#"
+MAX_NUMBERED_HOSTS = 1000  # each host becomes a rule target; APNs needs 51
 
 
 def normalise_numbered(pattern: str, first: int, last: int) -> str:
@@ -80,6 +81,9 @@ def normalise_numbered(pattern: str, first: int, last: int) -> str:
         raise ValueError(f"{pattern!r}: a numbered pattern takes no '*'")
     if not 0 <= first <= last:
         raise ValueError(f"numbered range {first}..{last} is empty or negative")
+    if last - first + 1 > MAX_NUMBERED_HOSTS:
+        raise ValueError(f"numbered range {first}..{last} stands for {last - first + 1} hosts, more than "
+                         f"{MAX_NUMBERED_HOSTS}; list fewer, or a wildcard if every name under it is meant")
     # Both ends must give valid names.
     normalise_fqdn(text.replace(NUMBER_MARK, str(first)))
     normalise_fqdn(text.replace(NUMBER_MARK, str(last)))

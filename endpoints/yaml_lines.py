@@ -28,8 +28,13 @@ def load(text: str, filename: str) -> tuple[Any, dict[Path, int]]:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as err:
         raise YamlProblem(Problem(filename, *_syntax(err))) from None
+    except yaml.reader.ReaderError as err:  # a character YAML does not allow, e.g. a control character
+        line = text[: err.position].count("\n") + 1
+        code = err.character if isinstance(err.character, int) else ord(err.character)
+        raise YamlProblem(Problem(filename, line, "yaml", f"character {chr(code)!r} (code {code:#x}) is not allowed "
+                                  "in YAML")) from None
     except yaml.YAMLError as err:
-        raise YamlProblem(Problem(filename, 1, "yaml", str(err))) from None
+        raise YamlProblem(Problem(filename, 1, "yaml", " ".join(str(err).split()))) from None
     if node is None:
         raise YamlProblem(Problem(filename, 1, "file", "empty file"))
     builder = _Builder(filename)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from functools import cached_property
 from enum import StrEnum
 
 from ..endpoints.models import Service
@@ -39,8 +40,12 @@ class Rule:
     def entries(self) -> tuple[str, ...]:
         return tuple(sorted({e for _, ids in self.origins for e in ids}))
 
+    @cached_property
+    def _origin_map(self) -> dict[str, tuple[str, ...]]:
+        return dict(self.origins)
+
     def origin_of(self, destination: str) -> tuple[str, ...]:
-        return dict(self.origins).get(destination, ())
+        return self._origin_map.get(destination, ())
 
 
 @dataclass(frozen=True)

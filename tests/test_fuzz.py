@@ -430,9 +430,8 @@ def test_nested_wildcards_render(tmp_path):
     assert code == 0, err
 
 
-@pytest.mark.xfail(strict=True, reason="endpoints/yaml_lines.py load() reports yaml.ReaderError with str(err): two "
-                                       "lines, always line 1, whatever the character's position")
 def test_control_character_is_one_located_line(tmp_path):
+    """yaml.ReaderError was two lines, always at line 1; now located."""
     path = tmp_path / "nul.yaml"
     path.write_text("schema_version: 1\nsources: []\nentries:\n  - id: a\x00b\n")
     code, _, err = cli("validate", str(path))
@@ -476,10 +475,9 @@ def test_yaml_alias_bomb_is_refused_quickly(tmp_path):
     assert "aliases" in done.stderr
 
 
-@pytest.mark.xfail(strict=True, raises=(AssertionError, subprocess.TimeoutExpired),
-                   reason="a numbered destination's range is unbounded (endpoints/names.py normalise_numbered) and "
-                          "the render is quadratic in one rule's names (planning/rules.py Rule.origin_of)")
 def test_huge_numbered_range_is_refused_or_rendered_in_bounded_time(tmp_path):
+    """A numbered range was unbounded and the render quadratic in one rule's names; ranges are now capped
+    (endpoints/names.py MAX_NUMBERED_HOSTS) and Rule.origin_of is a dict look-up."""
     path = tmp_path / "numbered.yaml"
     path.write_text(HEADER + "service_areas:\n  - {id: a, title: A, priority: 3000}\nentries:\n"
                     + _entry("e1", "a", "[{numbered: '#-courier.example.com', first: 0, last: 1000000}]"))

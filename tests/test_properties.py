@@ -339,8 +339,6 @@ def _canonical_session_key(event: dict) -> tuple[str, int, str, int, str]:
             int(event.get("dest_port", 0)), event.get("proto", ""))
 
 
-@pytest.mark.xfail(strict=True, reason="checks/suricata.py _session_key compares eve.json's expanded IPv6 addresses "
-                                       "with compressed ones: every IPv6 flow raises 'Suricata saw no flow record'")
 def test_suricata_harness_matches_ipv6_flows():
     _need_suricata()
     from endpoint_firewall.checks.suricata import replay

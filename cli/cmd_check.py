@@ -23,7 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--stack", default="dev")
     parser.add_argument("--cloud", choices=("azure", "aws"), required=True)
     parser.add_argument("target", metavar="HOST[:PORT]", help="host name or address; port defaults to 443")
-    parser.add_argument("--proto", choices=("http", "https", "tls", "tcp", "udp"),
+    parser.add_argument("--proto", choices=("http", "https", "tls", "tcp", "udp", "icmp"),
                         help="what is on the wire (default: http on 80, https on 443, else tcp)")
     parser.add_argument("--ip", help="the destination address the host resolves to")
     parser.add_argument("--source", help="source address (default: the first address of the stack's sources)")

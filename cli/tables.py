@@ -111,3 +111,6 @@ def print_render(files: dict[str, str], console: Console | None = None) -> None:
     findings = findings_table(summary)
     if findings:
         console.print(findings)
+    for cloud in ("azure", "aws"):
+        for warning in (summary.get(cloud) or {}).get("warnings", []):
+            console.print(f"[yellow]warning[/yellow] ({cloud}): {warning}", markup=True, highlight=False)

@@ -20,6 +20,7 @@ import json
 import math
 import os
 import platform
+import re
 import shutil
 import statistics
 import subprocess
@@ -633,6 +634,54 @@ def blast_big(catalogue, render, config, work: Path, label: str) -> list[dict[st
     return out
 
 
+SPLIT_GROUP_BYTES = 60_000
+
+
+def blast_split_rule(catalogue, render, config) -> dict[str, Any] | None:  # noqa: ANN001
+    """Stress variant (informational, not a target): with groupMaxBytes lowered to 60 kB, Azure splits a big
+    rule over several groups; one FQDN that sorts first in that rule is added to one entry. How many groups
+    change? (Any area whose rule passes 2 MB, e.g. ~50k names on one set of services, is in this situation.)"""
+    from endpoint_firewall.planning.planner import build_plan
+    from endpoint_firewall.planning.selection import Selection
+    from endpoint_firewall.program.stack_config import AzureConfig
+    from endpoint_firewall.renderers.azure import render_azure
+
+    az = config.azure
+    small = AzureConfig.model_validate({**az.model_dump(), "limits": {**az.limits.model_dump(),
+                                                                     "group_max_bytes": SPLIT_GROUP_BYTES}})
+    base = render_azure(render.plan, small)
+    split = sorted({r["name"][:-2] for g in base.groups for r in g.rules if r["name"].endswith("-2")})
+    rule = next((r for r in render.plan.rules if r.name in split and r.kind.value == "fqdn"), None)
+    if rule is None:
+        return None
+    entry = rule.origins[0][1][0]
+    change = Change("add one FQDN (sorts first in a rule split over groups)", entry,
+                    add="aaa-first-host-of-the-rule-with-a-long-enough-name.example-blast.net")
+    plan = build_plan(apply_change(catalogue, change), Selection(), config.source_ranges, config.peer_ranges)
+    after = render_azure(plan, small)
+    before = {g.name: json.dumps(g.body, sort_keys=True) for g in base.groups}
+    now = {g.name: json.dumps(g.body, sort_keys=True) for g in after.groups}
+    updated = sorted(n for n in before.keys() & now.keys() if before[n] != now[n])
+    return {"rule": rule.name, "groups": len(base.groups), "group_max_bytes": SPLIT_GROUP_BYTES,
+            "entry": entry, "value": change.add, "updated": updated,
+            "added": sorted(now.keys() - before.keys()), "removed": sorted(before.keys() - now.keys())}
+
+
+def blast_hints(row: dict[str, Any]) -> list[str]:
+    """Where a failed blast-radius row comes from, when the pattern is known."""
+    hints = []
+    aws = [r.split()[1] for r in row.get("aws", {}).get("resources", []) if r.startswith("updated ")]
+    stems = Counter(re.sub(r"(-\d+)?-[0-9a-f]{6}$", "", name) for name in aws)
+    if any(n > 1 for n in stems.values()):
+        hints.append("AWS domain-list shards are cut by position in the sorted target list (renderers/aws.py "
+                     "render_aws: values[i:i + chunk]), so one inserted or removed name moves every later shard "
+                     "boundary; assign targets to shards by a stable hash (with headroom) instead")
+    if row.get("aws", {}).get("replaced") or row.get("azure", {}).get("replaced"):
+        hints.append("a replacement: see replaceReasons (AWS capacity is part of the group name; pin it with "
+                     "aws.capacity)")
+    return hints
+
+
 # --- probes -------------------------------------------------------------------------------------------------
 
 def probes(data: dict[str, Path], work: Path) -> list[dict[str, Any]]:
@@ -836,6 +885,17 @@ def markdown(result: dict[str, Any]) -> str:
             if not b.get("pass") and "error" not in b:
                 lines.append(f"- {b['catalogue']}, {b['change']}: azure: {', '.join(b['azure']['resources']) or '-'}; "
                              f"aws: {', '.join(b['aws']['resources']) or '-'}")
+                lines += [f"  - proposed fix: {h}" for h in b.get("hints", [])]
+        split = result.get("blast_split_rule")
+        if split:
+            lines += ["", f"Stress variant (informational): Azure `groupMaxBytes` {split['group_max_bytes']:,} so that rule "
+                      f"`{split['rule']}` is split over several of the {split['groups']} groups; adding "
+                      f"`{split['value']}` to `{split['entry']}` updates {len(split['updated'])} group(s): "
+                      f"{', '.join(split['updated']) or '-'}" + (f"; adds {', '.join(split['added'])}" if split["added"] else "")
+                      + (f"; removes {', '.join(split['removed'])}" if split["removed"] else "")
+                      + (". Parts are cut by position in the sorted destinations (renderers/azure_layout.py split_rule), "
+                         "so an insertion moves every later part; cutting by a stable hash or fixed key ranges with "
+                         "headroom would keep it to one group." if len(split["updated"]) > 1 else ".")]
     if result["profiles"]:
         lines += ["", "## Where the time goes (failed timing targets; sampling profile)", ""]
         for key, p in result["profiles"].items():
@@ -904,12 +964,15 @@ def main(argv: list[str] | None = None) -> int:
             comp[label] = compactness(big_catalogue, big_render, config)
             cidr[label] = cidr_never_widens(big_catalogue, big_render)
             blast += blast_big(big_catalogue, big_render, config, work, label)
+            split = blast_split_rule(big_catalogue, big_render, config)
             del big_catalogue, big_render
         probe = probes(data, work)
         result: dict[str, Any] = {
             "machine": info, "runs": [], "targets": [], "compactness": comp, "cidr": cidr, "blast": blast,
-            "probes": probe, "profiles": {},
+            "blast_split_rule": locals().get("split"), "probes": probe, "profiles": {},
         }
+        for row in blast:
+            row["hints"] = blast_hints(row) if not row.get("pass") else []
         result["runs"] = [{**asdict(r), "x_floor": r.x_floor} for r in runs]
         result["targets"] = targets(runs, blast, cidr, probe)
         if not args.no_profile:

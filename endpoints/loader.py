@@ -133,13 +133,16 @@ def merge(parsed: Sequence[tuple[str, str, CatalogueFile]]) -> Catalogue:
     """Cross-file checks: unique ids, known areas and sources, unique area priorities."""
     problems: list[Problem] = []
     entries: dict[str, tuple[str, Entry]] = {}
-    first_at: dict[str, str] = {}  # entry id -> FILE:LINE of its first definition
+    first_at: dict[str, tuple[str, int]] = {}  # entry id -> (file, index) of its first definition
     areas: dict[str, tuple[str, ServiceArea]] = {}
     sources: dict[str, tuple[str, Source]] = {}
     by_priority: dict[int, str] = {}
-    line_maps = {name: yaml_lines.load(text, name)[1] for name, text, _ in parsed}
+    texts = {name: text for name, text, _ in parsed}
+    line_maps: dict[str, dict] = {}  # parsed again only to locate a problem, never on the happy path
 
     def where(name: str, path: tuple) -> int:
+        if name not in line_maps:
+            line_maps[name] = yaml_lines.load(texts[name], name)[1]
         return yaml_lines.line_of(line_maps[name], path)
 
     for name, _, doc in parsed:
@@ -166,10 +169,11 @@ def merge(parsed: Sequence[tuple[str, str, CatalogueFile]]) -> Catalogue:
             here = ("entries", i)
             if entry.id in entries:
                 problems.append(Problem(name, where(name, here + ("id",)), f"entries[{i}].id",
-                                        f"duplicate id {entry.id!r} (first at {first_at[entry.id]})"))
+                                        f"duplicate id {entry.id!r} (first at {first_at[entry.id][0]}:"
+                                        f"{where(first_at[entry.id][0], ('entries', first_at[entry.id][1], 'id'))})"))
                 continue
             entries[entry.id] = (name, entry)
-            first_at[entry.id] = f"{name}:{where(name, here + ('id',))}"
+            first_at[entry.id] = (name, i)
             if entry.service_area not in areas:
                 problems.append(Problem(name, where(name, here + ("service_area",)), f"entries[{i}].service_area",
                                         f"unknown service area {entry.service_area!r}; define it under service_areas"))

@@ -46,7 +46,7 @@ M365_TEXT = M365_FIXTURE.read_text(encoding="utf-8")
 SOURCE_DATE = "2024-06-28"
 MAX_RENDERED_HOSTS = 5_000  # a valid mutant with more expanded names is not rendered (see test_huge_numbered_range)
 
-FUZZ = settings(max_examples=80, deadline=None, derandomize=True, database=None, print_blob=True,
+FUZZ = settings(max_examples=150, deadline=None, derandomize=True, database=None, print_blob=True,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large])
 
 # A located problem as printed: FILE:LINE: field: message
@@ -266,6 +266,32 @@ def test_mutated_catalogue_data_is_loaded_or_refused_and_valid_mutants_render(da
             assert code == 1 and len(err.strip().splitlines()) == 1 and err.startswith("epfw: "), err
             assert snapshot(out) == {"stale.txt": b"from an earlier render\n"}, "a refused render changed the folder"
         assert sorted(p.name for p in folder.iterdir()) == ["intune.yaml", "out"], "stray temporary files"
+
+
+@FUZZ
+@given(text=text_mutants(INTUNE_TEXT))
+def test_libyaml_and_the_pure_python_parser_accept_and_refuse_alike(text):
+    """The loader parses with libyaml when PyYAML has it (falling back to the pure-Python parser only to word a
+    syntax error): whichever parser runs, a file is accepted as the same catalogue or refused by both."""
+    from unittest import mock
+
+    from endpoint_firewall.endpoints import yaml_lines
+
+    if not getattr(yaml, "__with_libyaml__", False) or not hasattr(yaml_lines, "_LOADER"):
+        pytest.skip("one parser only")
+
+    def outcome(path: Path, loader: type) -> tuple[str, object]:
+        with mock.patch.object(yaml_lines, "_LOADER", loader):
+            try:
+                return "accepted", load_catalogue([path])
+            except CatalogueError as err:
+                assert_problems(err, path)
+                return "refused", None
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "intune.yaml"
+        path.write_text(text, encoding="utf-8", errors="surrogatepass")
+        assert outcome(path, yaml.CSafeLoader) == outcome(path, yaml.SafeLoader)
 
 
 @FUZZ

@@ -23,7 +23,7 @@ from typing import Any
 import yaml
 
 from .errors import CatalogueError, Problem
-from .loader import load_catalogue, parse_file
+from .loader import merge, parse_file
 from .models import CatalogueFile, Entry, Service
 
 WIDTH = 110
@@ -46,8 +46,20 @@ class _Dumper(yaml.SafeDumper):
         super().increase_indent(flow, False)
 
 
-_Dumper.add_representer(_Flow, lambda d, v: d.represent_sequence("tag:yaml.org,2002:seq", v, flow_style=True))
-_Dumper.add_representer(_FlowMap, lambda d, v: d.represent_mapping("tag:yaml.org,2002:map", v, flow_style=True))
+class _LineDumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):
+    """Only measures one-line flow text (libyaml when available: the indentation rules do not matter there)."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+def _with_flow_markers(dumper: type) -> None:
+    dumper.add_representer(_Flow, lambda d, v: d.represent_sequence("tag:yaml.org,2002:seq", v, flow_style=True))
+    dumper.add_representer(_FlowMap, lambda d, v: d.represent_mapping("tag:yaml.org,2002:map", v, flow_style=True))
+
+
+_with_flow_markers(_Dumper)
+_with_flow_markers(_LineDumper)
 
 
 def service_data(service: Service) -> dict[str, Any]:
@@ -76,7 +88,7 @@ def entry_data(entry: Entry) -> dict[str, Any]:
 
 def _flow_if_short(key: str, flow: Any, block: Any, indent: int = 4) -> Any:
     """``flow`` when ``key: {...}`` fits on one line of an entry, else ``block`` (PyYAML would fold it)."""
-    text = yaml.dump(flow, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=10**6).strip()
+    text = yaml.dump(flow, Dumper=_LineDumper, sort_keys=False, allow_unicode=True, width=10**6).strip()
     return flow if indent + len(key) + 2 + len(text) <= WIDTH and "\n" not in text else block
 
 
@@ -135,8 +147,8 @@ def write_catalogue(doc: CatalogueFile, out: Path, header: str | None = None) ->
             handle.write(text)
         os.chmod(tmp, _mode_for(out))
         try:
-            load_catalogue([tmp])
-            reread = parse_file(text, shown)
+            reread = parse_file(text, shown)  # parsed once: the file's own checks, then the cross-file ones
+            merge([(shown, text, reread)])
         except CatalogueError as err:
             raise CatalogueError([Problem(shown, p.line, p.field, p.message) for p in err.problems]) from None
         if reread != doc:

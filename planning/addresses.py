@@ -27,6 +27,22 @@ def merge(values: Iterable[str]) -> list[str]:
     return [str(n) for n in sorted(out, key=_key)]
 
 
+def merge_assigned(values: Iterable[str]) -> list[tuple[str, list[str]]]:
+    """The merged CIDRs in numeric order, each with the original values it covers; parses each value once."""
+    parsed = {v: ipaddress.ip_network(v) for v in values}
+    merged: list[Network] = []
+    for version in (4, 6):
+        merged.extend(ipaddress.collapse_addresses(n for n in parsed.values() if n.version == version))
+    merged.sort(key=_key)
+    keys = [_key(n) for n in merged]
+    members: list[list[str]] = [[] for _ in merged]
+    for value, net in parsed.items():
+        i = bisect.bisect_right(keys, (net.version, int(net.network_address), 256)) - 1
+        assert merged[i].version == net.version and net.subnet_of(merged[i]), (value, str(merged[i]))
+        members[i].append(value)
+    return [(str(net), m) for net, m in zip(merged, members)]
+
+
 def assign(originals: Iterable[str], merged: Iterable[str]) -> dict[str, list[str]]:
     """Map each merged CIDR to the original values it covers."""
     merged_nets = sorted((ipaddress.ip_network(m) for m in merged), key=_key)

@@ -104,9 +104,7 @@ def _make_rule(key: GroupKey, origins: dict[str, set[str]]) -> Rule:
     area, kind, services = key
     covered: list[tuple[str, str]] = []
     if kind is RuleKind.ADDRESS or kind is RuleKind.PEER:
-        merged = addresses.merge(origins)
-        by_net = addresses.assign(origins, merged)
-        final = {net: set().union(*(origins[o] for o in members)) for net, members in by_net.items()}
+        final = {net: set().union(*(origins[o] for o in members)) for net, members in addresses.merge_assigned(origins)}
     else:
         final = {}
         wildcards = {h[2:] for h in origins if h.startswith("*.")}
@@ -118,7 +116,8 @@ def _make_rule(key: GroupKey, origins: dict[str, set[str]]) -> Rule:
                 final[host] = set(origins[host])
         for host, wildcard in covered:  # the wildcard now also serves the covered host's entries
             final[wildcard] |= origins[host]
-    destinations = tuple(sorted(final)) if kind is not RuleKind.ADDRESS else tuple(addresses.sort(final))
+    # Addresses come in numeric order from the merge; names sort as text.
+    destinations = tuple(final) if kind in (RuleKind.ADDRESS, RuleKind.PEER) else tuple(sorted(final))
     return Rule(
         name=rule_name(area, kind, services), area=area, kind=kind, services=services,
         destinations=destinations,

@@ -670,7 +670,7 @@ def _ipv6_warnings(plan: Plan) -> list[str]:
 
 
 def _family(value: str) -> int | None:
-    try:
-        return ipaddress.ip_network(value, strict=False).version
-    except ValueError:
+    """6 or 4 for the plan's canonical CIDRs (a cheap test: this runs once per address), None otherwise."""
+    if "/" not in value:
         return None
+    return 6 if ":" in value else 4

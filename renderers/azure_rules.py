@@ -12,7 +12,6 @@ protocol on every port, wider than the catalogue.
 
 from __future__ import annotations
 
-import ipaddress
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -74,7 +73,7 @@ def map_plan(plan: Plan, dns_proxy: bool) -> Mapped:
         else:  # ADDRESS, PEER
             v4 = []
             for dest in rule.destinations:
-                if ipaddress.ip_network(dest).version == 6:
+                if ":" in dest:  # the plan's canonical CIDRs: IPv6 exactly when there is a colon
                     out.not_expressible.extend(
                         Finding(e, dest, "IPv6 destination: Azure Firewall rules here filter IPv4 only")
                         for e in rule.origin_of(dest))

@@ -32,8 +32,7 @@ def merge_assigned(values: Iterable[str]) -> list[tuple[str, list[str]]]:
     parsed = {v: ipaddress.ip_network(v) for v in values}
     merged: list[Network] = []
     for version in (4, 6):
-        merged.extend(ipaddress.collapse_addresses(n for n in parsed.values() if n.version == version))
-    merged.sort(key=_key)
+        merged.extend(collapse([n for n in parsed.values() if n.version == version]))
     keys = [_key(n) for n in merged]
     members: list[list[str]] = [[] for _ in merged]
     for value, net in parsed.items():
@@ -41,6 +40,27 @@ def merge_assigned(values: Iterable[str]) -> list[tuple[str, list[str]]]:
         assert merged[i].version == net.version and net.subnet_of(merged[i]), (value, str(merged[i]))
         members[i].append(value)
     return [(str(net), m) for net, m in zip(merged, members)]
+
+
+def collapse(nets: list[Network]) -> list[Network]:
+    """The union of ``nets`` (one IP version) as the fewest CIDRs, in numeric order: what
+    ``ipaddress.collapse_addresses`` returns, by merging integer spans (linear after the sort)."""
+    if not nets:
+        return []
+    by_span = {(int(n.network_address), int(n.network_address) + n.num_addresses - 1): n for n in nets}
+    spans = sorted(by_span)
+    joined: list[list[int]] = [list(spans[0])]
+    for start, end in spans[1:]:
+        if start <= joined[-1][1] + 1:
+            joined[-1][1] = max(joined[-1][1], end)
+        else:
+            joined.append([start, end])
+    address = type(nets[0].network_address)
+    out: list[Network] = []
+    for start, end in joined:
+        same = by_span.get((start, end))
+        out.extend([same] if same is not None else ipaddress.summarize_address_range(address(start), address(end)))
+    return out
 
 
 def assign(originals: Iterable[str], merged: Iterable[str]) -> dict[str, list[str]]:

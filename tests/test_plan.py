@@ -139,6 +139,11 @@ def test_merge_never_widens_or_narrows(items):
     assert _addresses(merged) == _addresses(nets)
     assignment = addresses.assign(nets, merged)
     assert sorted(v for vs in assignment.values() for v in vs) == sorted(nets)
+    together = addresses.merge_assigned(nets)
+    assert [net for net, _ in together] == merged
+    assert {net: sorted(vs) for net, vs in together} == {net: sorted(set(vs)) for net, vs in assignment.items()}
+    parsed = [ipaddress.ip_network(n) for n in nets]
+    assert addresses.collapse(parsed) == list(ipaddress.collapse_addresses(parsed))
 
 
 def test_nested_wildcards_are_covered_by_the_outermost(tmp_path):

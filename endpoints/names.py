@@ -108,7 +108,8 @@ def normalise_network(value: str) -> str:
         address = ipaddress.IPv6Address(head) if v6 else ipaddress.IPv4Address(head)
     except ValueError as err:
         raise ValueError(f"{value!r}: not a valid {family} address ({err})") from None
-    net = ipaddress.ip_network(f"{address}/{int(prefix) if slash else bits}", strict=False)
+    net = (ipaddress.IPv6Network if v6 else ipaddress.IPv4Network)((address, int(prefix) if slash else bits),
+                                                                    strict=False)
     if net.network_address != address:
         raise ValueError(f"{value!r}: host bits are set; the network is {net}")
     return str(net)

@@ -53,6 +53,7 @@ from ..endpoints.models import Protocol, Service
 from ..planning.rules import Plan, Rule, RuleKind
 from ..program.stack_config import DEFAULT_STATEFUL_ACTIONS, AwsConfig, FqdnMode, RuleOrder
 from .findings import Finding, skipped_findings
+from .sharding import stable_shards
 from .suricata_rules import (
     HTTP_HOST,
     SID_SPAN,
@@ -472,7 +473,9 @@ def render_aws(plan: Plan, config: AwsConfig) -> AwsRender:
     for key in LIST_ROLES:
         chunk = max(1, units // len(key) - 1)  # n targets cost n * types + types
         values = sorted(collected.lists[key])
-        list_shards[key] = [values[i:i + chunk] for i in range(0, len(values), chunk)]
+        # Stable shards: one name added or removed changes one domain-list group, not every later one.
+        list_shards[key] = [shard for _, shard in stable_shards(values, chunk)] if len(values) > chunk else \
+            ([values] if values else [])
         if order is RuleOrder.STRICT_ORDER and len(list_shards[key]) > 1:
             raise AwsRenderError(
                 f"{len(values)} {'/'.join(key)} targets need {len(list_shards[key])} domain-list groups, but in "

@@ -20,12 +20,17 @@ from .azure_model import (APPLICATION_COLLECTION, APPLICATION_COLLECTION_PRIORIT
                           NETWORK_COLLECTION, NETWORK_COLLECTION_PRIORITY, AzureGroup, AzureIpGroup, RenderError,
                           azure_name, ip_group_id, json_size)
 from .azure_rules import AppSpec, NetSpec
+from .sharding import stable_shards
 
 SOURCES_KEY = "sources"
 
 
 def chunk(values: Sequence[str], size: int) -> list[tuple[str, ...]]:
-    return [tuple(values[i:i + size]) for i in range(0, len(values), size)]
+    """``values`` in parts of at most ``size``; one part when they fit, else parts by a stable hash so that
+    one address more or less changes one IP Group."""
+    if len(values) <= size:
+        return [tuple(values)] if values else []
+    return [tuple(part) for _, part in stable_shards(values, size)]
 
 
 def count_pairs(net: Sequence[NetSpec], sources: Sequence[str], grouped: set[str], per_group: int) -> int:
@@ -160,20 +165,14 @@ def shard_area(prefix: str, area: str, priority: int, items: Sequence[tuple[str,
 
 
 def split_rule(rule: dict[str, Any], budget: int, max_bytes: int) -> list[dict[str, Any]]:
-    """A rule too big for one group, as parts ``<name>-1``, ``<name>-2``, ... over its sorted destinations."""
+    """A rule too big for one group, as parts ``<name>-1``, ``<name>-2``, ... (destinations sorted in each)."""
     field = next(f for f in DESTINATION_FIELDS if f in rule)
     empty = {**rule, "name": "x" * NAME_MAX, field: []}
     room = budget - json_size(empty) - 1
-    parts: list[list[Any]] = [[]]
-    used = 0
     for value in rule[field]:
-        size = json_size(value) + 1
-        if size > room:
+        if json_size(value) + 1 > room:
             raise RenderError(f"rule {rule['name']}: one destination ({value!r}) does not fit in a group of "
                               f"groupMaxBytes ({max_bytes}) bytes")
-        if used + size > room and parts[-1]:
-            parts.append([])
-            used = 0
-        parts[-1].append(value)
-        used += size
+    # Cut by a stable hash, not by position: one destination more or less changes one part.
+    parts = [part for _, part in stable_shards(rule[field], room, size=lambda v: json_size(v) + 1)]
     return [{**rule, "name": azure_name(f"{rule['name']}-{i}"), field: part} for i, part in enumerate(parts, 1)]

@@ -446,7 +446,9 @@ def test_capacity_sharding_of_rules_and_domain_lists():
     assert sorted(all_request_targets(listed)) == hosts(250)
     for g in listed.groups:
         assert g.used <= 80 and g.capacity <= 100 and validate(g.request) == []  # 80 * 1.25 = 100
-    assert [g.role for g in listed.groups] == ["rules", "http-tls"] + [f"http-tls-{i}" for i in range(2, 8)]
+    shards = len(listed.groups) - 1
+    assert shards >= 7  # 250 targets of 2 types at 80 units a group: 7 at the very least
+    assert [g.role for g in listed.groups] == ["rules", "http-tls"] + [f"http-tls-{i}" for i in range(2, shards + 1)]
     with pytest.raises(AwsRenderError, match="STRICT_ORDER"):
         render_aws(plan, AwsConfig(rule_order=RuleOrder.STRICT_ORDER, capacity_headroom=0, limits=limits))
 
@@ -657,3 +659,18 @@ def test_pins_are_validated_and_a_pin_without_its_group_is_a_warning():
     AwsConfig.model_validate({"capacity": {"rules": 300, "http-tls": 200, "tls-sni-2": 100}})
     render = render_aws(_tls_hosts(5), AwsConfig(fqdn_mode=FqdnMode.EXACT, capacity={"rules": 100, "http-tls": 200}))
     assert any("capacity pins http-tls, but this render has no http-tls group" in w for w in render.warnings)
+
+
+def test_one_more_name_changes_one_domain_list_shard():
+    """Shards are cut by a stable hash, not by position: an insertion does not move every later boundary."""
+    limits = AwsLimits(capacity_max=100)
+    config = AwsConfig(capacity_headroom=0.25, limits=limits)
+    before = render_aws(make_plan(make_rule(RuleKind.HOSTNAME, ["https:443", "http:80"], hosts(250))), config)
+    grown = hosts(250) + ["aaa-inserted-first.example.com"]
+    after = render_aws(make_plan(make_rule(RuleKind.HOSTNAME, ["https:443", "http:80"], grown)), config)
+    targets = lambda render: {g.role: g.request["RuleGroup"]["RulesSource"].get("RulesSourceList", {}).get("Targets")
+                              for g in render.groups}
+    old, new = targets(before), targets(after)
+    assert old.keys() == new.keys()
+    changed = [role for role in old if old[role] != new[role]]
+    assert len(changed) == 1 and "aaa-inserted-first.example.com" in new[changed[0]]

@@ -764,23 +764,40 @@ def targets(runs: list[Run], blast: list[dict], cidr: dict, probe: list[dict]) -
 
 # --- profiles -------------------------------------------------------------------------------------------------
 
-ADVICE = [
-    ("endpoints/loader.py", "(merge)", "loader.merge() re-parses every file's YAML (yaml_lines.load) only to get line "
-     "numbers for error messages: carry the line map from parse_file(), or compute it only when a problem is found."),
-    ("endpoints/yaml_lines.py", "(load)", "yaml_lines.load() composes with the pure-Python yaml.SafeLoader: "
-     "yaml.compose(text, Loader=yaml.CSafeLoader) (libyaml, same node marks, same errors) is ~10x faster."),
-    ("endpoints/dump.py", "(write_catalogue)", "write_catalogue() parses the text it wrote twice (load_catalogue on the temp "
-     "file, then parse_file again): parse once and merge() the result."),
-    ("endpoints/dump.py", "(_flow_if_short)", "dump._flow_if_short() runs a whole yaml.dump per entry field only to measure "
-     "one line; compute the flow text length directly."),
-    ("endpoints/dump.py", "(dump_catalogue)", "dump_catalogue() uses the pure-Python emitter; emitting the fixed layout "
-     "directly (the read-back check already guards it) or via CSafeDumper would cut most of it."),
-    ("planning/rules.py", "(origin_of)", "Rule.origin_of() builds dict(self.origins) on every call (O(n) per call, "
-     "O(n^2) per rule): keep a dict, or build it once in the caller (renderers/aws.py _widen/_collect)."),
-    ("planning/addresses.py", "(merge)", "addresses.merge()/assign() parse every CIDR with ipaddress several times; parse "
-     "once and work on (version, int, prefix) tuples."),
-    ("json/scanner.py", "", "the M365 importer decodes JSON with the pure-Python scanner (py_make_scanner) to get offsets: "
-     "decode with the C json first and compute positions only for records with problems."),
+def _share(rows: list[dict], *needles: str) -> float:
+    """Summed share of the profile rows whose function label contains every needle."""
+    return sum(r["share"] for r in rows if all(n in r["function"] for n in needles))
+
+
+def _inclusive(prof: dict, *needles: str) -> float:
+    return max(_share(prof["inclusive_repo"], *needles), _share(prof["inclusive_all"], *needles))
+
+
+# (condition on the profile, proposed fix). A condition looks for the symptom (e.g. the pure-Python YAML
+# scanner's self time), not just the function's name, so that a fixed hot spot stops being reported.
+ADVICE: list[tuple[Any, str]] = [
+    (lambda p: _share(p["self"], "yaml/scanner.py") + _share(p["self"], "yaml/reader.py") >= 0.10,
+     "YAML is parsed by PyYAML's pure-Python scanner (endpoints/yaml_lines.py): compose with yaml.CSafeLoader "
+     "(libyaml, same node marks) when available."),
+    (lambda p: _inclusive(p, "endpoints/loader.py", "(merge)") >= 0.10,
+     "loader.merge() spends its time re-parsing YAML for line numbers: carry parse_file()'s line map, or "
+     "compute it only when a problem is found."),
+    (lambda p: _inclusive(p, "endpoints/dump.py", "(write_catalogue)") >= 0.2
+     and _inclusive(p, "endpoints/loader.py", "(load_catalogue)") >= 0.10,
+     "write_catalogue() validates the text it wrote more than once (load_catalogue on the temp file, then "
+     "parse_file): parse once and merge() the result."),
+    (lambda p: _share(p["self"], "yaml/emitter.py") + _share(p["self"], "yaml/serializer.py") >= 0.10,
+     "dump_catalogue() writes through PyYAML's pure-Python emitter (endpoints/dump.py): emit the fixed layout "
+     "directly (the read-back check already guards the result) or through yaml.CSafeDumper."),
+    (lambda p: _inclusive(p, "planning/rules.py", "(origin_of)") >= 0.05,
+     "Rule.origin_of() rebuilds a dict on every call (quadratic in a rule's size): keep a dict."),
+    (lambda p: _inclusive(p, "endpoints/models.py", "(_parse)") >= 0.15,
+     "Destination validation (endpoints/models.py _classify -> names.normalise_network/ipaddress) runs per "
+     "destination, and the importer validates each one again when it reads back what it wrote: a fast path for "
+     "text already in canonical form, or validating once, would halve it."),
+    (lambda p: _share(p["self"], "json/scanner.py") + _share(p["self"], "json/decoder.py") >= 0.05,
+     "the M365 importer decodes JSON with the pure-Python scanner to get offsets: decode with the C json first "
+     "and compute positions only for records with problems."),
 ]
 
 
@@ -807,9 +824,7 @@ def run_profiles(failed: list[tuple[str, str]], runs: list[Run], start: float, w
         except json.JSONDecodeError:
             out[key] = {"error": proc.stderr[-800:]}
             continue
-        labels = [row["function"] for row in prof["inclusive_all"] + prof["inclusive_repo"] + prof["self"]]
-        prof["advice"] = [text for path, func, text in ADVICE
-                          if any(path in label and func in label for label in labels)]
+        prof["advice"] = [text for condition, text in ADVICE if condition(prof)]
         out[key] = prof
     return out
 
@@ -909,6 +924,8 @@ def markdown(result: dict[str, Any]) -> str:
             lines += [f"| `{row['function']}` | {row['share']:.0%} | {row['seconds']} |" for row in p["self"][:8]]
             if p.get("advice"):
                 lines += ["", "Proposed fixes:", ""] + [f"- {a}" for a in p["advice"]]
+            else:
+                lines += ["", "No known hot spot pattern matched: see the largest functions above."]
             lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 

@@ -38,6 +38,15 @@ def _known(args: Any, name: str) -> dict[str, Any]:
     return values
 
 
+def _publish(component: Any, plan: Any, rules: Any) -> None:
+    """Set the wrapper's outputs (declared on each class for the schema) and register them, last."""
+    component.catalogue_digest = pulumi.Output.from_input(plan.digest)
+    component.selected_entries = pulumi.Output.from_input(len(plan.selected_entries))
+    component.rules = pulumi.Output.from_input(rules)
+    component.register_outputs({"catalogueDigest": component.catalogue_digest,
+                                "selectedEntries": component.selected_entries, "rules": component.rules})
+
+
 class AzureEgressRules(pulumi.ComponentResource):
     """Azure Firewall egress rules from an endpoint catalogue: rule collection groups (or classic rules) and IP Groups."""
 
@@ -58,11 +67,7 @@ class AzureEgressRules(pulumi.ComponentResource):
         inner = AzureFirewallRules(name, AzureFirewallRulesArgs(plan=plan, config=config.azure,
                                                                 firewall_args=firewall_args),
                                    opts=pulumi.ResourceOptions(parent=self))
-        self.catalogue_digest = pulumi.Output.from_input(plan.digest)
-        self.selected_entries = pulumi.Output.from_input(len(plan.selected_entries))
-        self.rules = pulumi.Output.from_input(inner.outputs)
-        self.register_outputs({"catalogueDigest": self.catalogue_digest, "selectedEntries": self.selected_entries,
-                               "rules": self.rules})
+        _publish(self, plan, inner.outputs)
 
 
 class AwsEgressRules(pulumi.ComponentResource):
@@ -82,11 +87,7 @@ class AwsEgressRules(pulumi.ComponentResource):
         super().__init__(f"{PACKAGE}:index:AwsEgressRules", name, None, opts)
         inner = AwsNetworkFirewallRules(name, AwsNetworkFirewallRulesArgs(plan=plan, config=config.aws),
                                         opts=pulumi.ResourceOptions(parent=self))
-        self.catalogue_digest = pulumi.Output.from_input(plan.digest)
-        self.selected_entries = pulumi.Output.from_input(len(plan.selected_entries))
-        self.rules = pulumi.Output.from_input(inner.outputs)
-        self.register_outputs({"catalogueDigest": self.catalogue_digest, "selectedEntries": self.selected_entries,
-                               "rules": self.rules})
+        _publish(self, plan, inner.outputs)
 
 
 COMPONENTS: list[type[pulumi.ComponentResource]] = [AzureEgressRules, AwsEgressRules]

@@ -52,9 +52,17 @@ def _refuse_merged_any(rule: Rule, may_reach_any: set[str]) -> None:
 
 
 def selection_digest(entries: Iterable[Entry]) -> str:
-    canonical = json.dumps([e.to_data() for e in sorted(entries, key=lambda e: e.id)], sort_keys=True,
-                           separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    """sha256 of the selected entries as data, with every list sorted: changes exactly when what is
+    deployed (or its provenance) changes, not when lines are reordered."""
+    def canonical(value):
+        if isinstance(value, dict):
+            return {k: canonical(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return sorted((canonical(v) for v in value), key=lambda v: json.dumps(v, sort_keys=True))
+        return value
+
+    data = [canonical(e.to_data()) for e in sorted(entries, key=lambda e: e.id)]
+    return hashlib.sha256(json.dumps(data, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
 def _transport(service: Service) -> Service:

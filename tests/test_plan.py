@@ -199,3 +199,15 @@ def test_an_entry_named_explicitly_but_filtered_out_is_a_problem_not_a_silent_dr
         "entry 'endpoint-analytics' is named in entries but left out by includeOptional: false "
         "(it is marked required: false)",
         "entry 'win32-cdn-europe' is named in entries but left out by regions (its regions are europe)"]
+
+
+def test_digest_ignores_the_order_of_lines_inside_an_entry():
+    catalogue = load_catalogue()
+    entries = list(catalogue.entries)
+    portal = next(e for e in entries if e.id == "intune-core-portal")
+    reordered = portal.model_copy(update={"destinations": tuple(reversed(portal.destinations)),
+                                          "services": tuple(reversed(portal.services))})
+    from endpoint_firewall.planning.planner import selection_digest
+    assert selection_digest(entries) == selection_digest([reordered if e is portal else e for e in entries])
+    fewer = portal.model_copy(update={"destinations": portal.destinations[1:]})
+    assert selection_digest(entries) != selection_digest([fewer if e is portal else e for e in entries])

@@ -94,8 +94,31 @@ def expand_numbered(pattern: str, first: int, last: int) -> list[str]:
     return [pattern.replace(NUMBER_MARK, str(n)) for n in range(first, last + 1)]
 
 
+_CANONICAL_IPV4 = re.compile(r"^(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})"
+                             r"(?:/(0|[1-9]\d?))?$")
+
+
+def _canonical_ipv4(text: str) -> str | None:
+    """Fast path for the common case, an IPv4 address or CIDR already written canonically; None otherwise
+    (the general path then decides, and words any error)."""
+    match = _CANONICAL_IPV4.match(text)
+    if not match:
+        return None
+    octets = [int(o) for o in match.groups()[:4]]
+    prefix = 32 if match.group(5) is None else int(match.group(5))
+    if max(octets) > 255 or prefix > 32:
+        return None
+    address = (octets[0] << 24) | (octets[1] << 16) | (octets[2] << 8) | octets[3]
+    if address & ((1 << (32 - prefix)) - 1):
+        return None  # host bits set
+    return f"{match.group(1)}.{match.group(2)}.{match.group(3)}.{match.group(4)}/{prefix}"
+
+
 def normalise_network(value: str) -> str:
     """An IPv4/IPv6 address or CIDR, in canonical form (host bits must be zero)."""
+    fast = _canonical_ipv4(value)
+    if fast is not None:
+        return fast
     text = value.strip()
     v6 = ":" in text
     family, bits = ("IPv6", 128) if v6 else ("IPv4", 32)

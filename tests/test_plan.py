@@ -211,3 +211,20 @@ def test_digest_ignores_the_order_of_lines_inside_an_entry():
     assert selection_digest(entries) == selection_digest([reordered if e is portal else e for e in entries])
     fewer = portal.model_copy(update={"destinations": portal.destinations[1:]})
     assert selection_digest(entries) != selection_digest([fewer if e is portal else e for e in entries])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(0, 32))
+def test_fast_ipv4_path_agrees_with_ipaddress(address, prefix):
+    from endpoint_firewall.endpoints import names
+    text = f"{ipaddress.IPv4Address(address)}/{prefix}"
+    try:
+        expected = str(ipaddress.ip_network(text, strict=True))
+    except ValueError:
+        expected = None
+    assert names._canonical_ipv4(text) == expected
+    if expected is None:
+        with pytest.raises(ValueError, match="host bits"):
+            names.normalise_network(text)
+    else:
+        assert names.normalise_network(text) == expected

@@ -46,20 +46,23 @@ class _Dumper(yaml.SafeDumper):
         super().increase_indent(flow, False)
 
 
-class _LineDumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):
-    """Only measures one-line flow text (libyaml when available: the indentation rules do not matter there)."""
-
-    def ignore_aliases(self, data: Any) -> bool:
-        return True
-
-
 def _with_flow_markers(dumper: type) -> None:
     dumper.add_representer(_Flow, lambda d, v: d.represent_sequence("tag:yaml.org,2002:seq", v, flow_style=True))
     dumper.add_representer(_FlowMap, lambda d, v: d.represent_mapping("tag:yaml.org,2002:map", v, flow_style=True))
 
 
 _with_flow_markers(_Dumper)
-_with_flow_markers(_LineDumper)
+
+
+class _FastDumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):
+    """libyaml's emitter (about 2.5x faster on large catalogues); it writes a block sequence under a key at
+    the key's column, which :func:`_indent_sequences` then indents like :class:`_Dumper`."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+_with_flow_markers(_FastDumper)
 
 
 def service_data(service: Service) -> dict[str, Any]:
@@ -88,7 +91,7 @@ def entry_data(entry: Entry) -> dict[str, Any]:
 
 def _flow_if_short(key: str, flow: Any, block: Any, indent: int = 4) -> Any:
     """``flow`` when ``key: {...}`` fits on one line of an entry, else ``block`` (PyYAML would fold it)."""
-    text = yaml.dump(flow, Dumper=_LineDumper, sort_keys=False, allow_unicode=True, width=10**6).strip()
+    text = yaml.dump(flow, Dumper=_FastDumper, sort_keys=False, allow_unicode=True, width=10**6).strip()
     return flow if indent + len(key) + 2 + len(text) <= WIDTH and "\n" not in text else block
 
 
@@ -105,10 +108,43 @@ def catalogue_data(doc: CatalogueFile) -> dict[str, Any]:
     return data
 
 
+_SEQUENCE_KEY = re.compile(r"^[^\s#'\"{\[][^:]*:$")  # "key:" with its value on the following lines
+
+
+def _indent_sequences(text: str) -> str:
+    """Indent every block sequence that starts at its key's column by two more columns, with all it holds."""
+    out: list[str] = []
+    open_sequences: list[int] = []  # the dash column of each enclosing sequence, in libyaml's layout
+    key_column: int | None = None  # column of the previous line's "key:" when its value follows
+    for line in text.split("\n"):
+        stripped = line.lstrip(" ")
+        if not stripped:
+            out.append(line)
+            continue
+        column = len(line) - len(stripped)
+        dash = stripped.startswith("- ") or stripped == "-"
+        while open_sequences and not (column > open_sequences[-1] or (column == open_sequences[-1] and dash)):
+            open_sequences.pop()
+        if dash and column == key_column and (not open_sequences or open_sequences[-1] != column):
+            open_sequences.append(column)
+        body = stripped[2:] if dash else stripped
+        key_column = column + (2 if dash else 0) if _SEQUENCE_KEY.match(body) else None
+        out.append(" " * (2 * len(open_sequences)) + line)
+    return "\n".join(out)
+
+
+def _emit(data: Any) -> str:
+    if _FastDumper.__mro__[1] is yaml.SafeDumper:  # no libyaml here
+        return yaml.dump(data, Dumper=_Dumper, sort_keys=False, default_flow_style=False, allow_unicode=True,
+                         width=WIDTH)
+    # Two columns narrower: most long scalars sit two columns deeper once their sequence is indented.
+    return _indent_sequences(yaml.dump(data, Dumper=_FastDumper, sort_keys=False, default_flow_style=False,
+                                       allow_unicode=True, width=WIDTH - 2))
+
+
 def dump_catalogue(doc: CatalogueFile, header: str | None = None) -> str:
     """YAML text of ``doc``; ``header`` (plain text, any number of lines) becomes a leading comment."""
-    body = yaml.dump(catalogue_data(doc), Dumper=_Dumper, sort_keys=False, default_flow_style=False,
-                     allow_unicode=True, width=WIDTH)
+    body = _emit(catalogue_data(doc))
     lines: list[str] = []
     section = None
     for line in body.splitlines():

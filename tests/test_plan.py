@@ -16,6 +16,11 @@ from endpoint_firewall.planning.rules import PlanError, RuleKind
 from endpoint_firewall.planning.selection import Selection, unknown_names
 
 SOURCES = ["10.10.0.0/16"]
+HEADER = """schema_version: 1
+sources: [{id: s, title: t, url: "https://example.org/", date: 2020-01-01}]
+service_areas: [{id: a, title: A, priority: 100}]
+entries:
+"""
 
 
 def plan_all(**kwargs):
@@ -100,11 +105,7 @@ def test_plan_is_the_same_whatever_the_order_of_files_and_entries():
 
 def test_wildcard_on_plain_tcp_is_skipped_with_a_reason(tmp_path):
     f = tmp_path / "c.yaml"
-    f.write_text("""schema_version: 1
-sources: [{id: s, title: t, url: "https://example.org/", date: 2020-01-01}]
-service_areas: [{id: a, title: A, priority: 100}]
-entries:
-  - id: e
+    f.write_text(HEADER + """  - id: e
     service_area: a
     description: d
     destinations: ["*.example.org", host.example.org]
@@ -148,11 +149,7 @@ def test_merge_never_widens_or_narrows(items):
 
 def test_nested_wildcards_are_covered_by_the_outermost(tmp_path):
     f = tmp_path / "c.yaml"
-    f.write_text("""schema_version: 1
-sources: [{id: s, title: t, url: "https://example.org/", date: 2020-01-01}]
-service_areas: [{id: a, title: A, priority: 100}]
-entries:
-  - id: e
+    f.write_text(HEADER + """  - id: e
     service_area: a
     description: d
     destinations: ["*.example.com", "*.b.c.example.com", x.b.c.example.com, example.com]
@@ -166,11 +163,7 @@ entries:
 
 def test_entries_whose_addresses_together_cover_everything_need_allow_any(tmp_path):
     f = tmp_path / "c.yaml"
-    body = """schema_version: 1
-sources: [{id: s, title: t, url: "https://example.org/", date: 2020-01-01}]
-service_areas: [{id: a, title: A, priority: 100}]
-entries:
-  - id: low-half
+    body = HEADER + """  - id: low-half
     service_area: a
     description: d
     destinations: [0.0.0.0/1]

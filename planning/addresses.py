@@ -13,18 +13,9 @@ def _key(net: Network) -> tuple[int, int, int]:
     return (net.version, int(net.network_address), net.prefixlen)
 
 
-def sort(values: Iterable[str]) -> list[str]:
-    """Addresses in numeric order, IPv4 before IPv6."""
-    return [str(n) for n in sorted((ipaddress.ip_network(v) for v in values), key=_key)]
-
-
 def merge(values: Iterable[str]) -> list[str]:
-    """The smallest list of CIDRs that covers exactly the union of ``values``."""
-    nets = [ipaddress.ip_network(v) for v in values]
-    out: list[Network] = []
-    for version in (4, 6):
-        out.extend(ipaddress.collapse_addresses(n for n in nets if n.version == version))
-    return [str(n) for n in sorted(out, key=_key)]
+    """The smallest list of CIDRs that covers exactly the union of ``values``, in numeric order."""
+    return [net for net, _ in merge_assigned(values)]
 
 
 def merge_assigned(values: Iterable[str]) -> list[tuple[str, list[str]]]:
@@ -61,21 +52,3 @@ def collapse(nets: list[Network]) -> list[Network]:
         same = by_span.get((start, end))
         out.extend([same] if same is not None else ipaddress.summarize_address_range(address(start), address(end)))
     return out
-
-
-def assign(originals: Iterable[str], merged: Iterable[str]) -> dict[str, list[str]]:
-    """Map each merged CIDR to the original values it covers."""
-    merged_nets = sorted((ipaddress.ip_network(m) for m in merged), key=_key)
-    keys = [_key(n) for n in merged_nets]
-    out: dict[str, list[str]] = {str(n): [] for n in merged_nets}
-    for value in originals:
-        net = ipaddress.ip_network(value)
-        i = bisect.bisect_right(keys, (net.version, int(net.network_address), 256)) - 1
-        container = merged_nets[i]
-        assert container.version == net.version and net.subnet_of(container), (value, str(container))
-        out[str(container)].append(value)
-    return out
-
-
-def address_count(values: Iterable[str]) -> int:
-    return sum(ipaddress.ip_network(v).num_addresses for v in values)

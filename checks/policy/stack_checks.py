@@ -59,34 +59,31 @@ def _props_value(props: Any, key: str) -> Any:
     return value
 
 
+def _input_or_id(resource: StackResource, key: str) -> str | None:
+    """An input such as ``resourceGroupName``, else the same segment of the resource's ARM id."""
+    value = _props_value(resource.props, key)
+    if isinstance(value, str):
+        return value
+    rid = _get(resource.props, "id")
+    match = _ID_PATTERNS[key].search(rid) if isinstance(rid, str) else None
+    return match.group(1) if match else None
+
+
+def _keyed(group: str | None, policy: Any) -> tuple[str | None, str] | None:
+    return (group.lower() if isinstance(group, str) else None, policy.lower()) if isinstance(policy, str) else None
+
+
 def _policy_key(resource: StackResource) -> tuple[str | None, str] | None:
     """(resource group, policy name) a group belongs to, lowercased; from inputs or its ARM id."""
-    policy = _props_value(resource.props, "firewallPolicyName")
-    group = _props_value(resource.props, "resourceGroupName")
-    rid = _get(resource.props, "id")
-    if not isinstance(policy, str) and isinstance(rid, str):
-        m = _ID_PATTERNS["firewallPolicyName"].search(rid)
-        policy = m.group(1) if m else None
-    if not isinstance(group, str) and isinstance(rid, str):
-        m = _ID_PATTERNS["resourceGroupName"].search(rid)
-        group = m.group(1) if m else None
-    if not isinstance(policy, str):
-        return None
-    return (group.lower() if isinstance(group, str) else None, policy.lower())
+    return _keyed(_input_or_id(resource, "resourceGroupName"), _input_or_id(resource, "firewallPolicyName"))
 
 
 def _policy_resource_key(resource: StackResource) -> tuple[str | None, str] | None:
+    """(resource group, name) of a FirewallPolicy resource itself, lowercased."""
     name = _props_value(resource.props, "firewallPolicyName")
     if not isinstance(name, str):
         name = _get(resource.props, "name")
-    group = _props_value(resource.props, "resourceGroupName")
-    rid = _get(resource.props, "id")
-    if not isinstance(group, str) and isinstance(rid, str):
-        m = _ID_PATTERNS["resourceGroupName"].search(rid)
-        group = m.group(1) if m else None
-    if not isinstance(name, str):
-        return None
-    return (group.lower() if isinstance(group, str) else None, name.lower())
+    return _keyed(_input_or_id(resource, "resourceGroupName"), name)
 
 
 def _same_policy(a: tuple[str | None, str], b: tuple[str | None, str]) -> bool:

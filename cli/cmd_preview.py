@@ -20,8 +20,6 @@ import endpoint_firewall
 from rich.console import Console
 from rich.table import Table
 
-from ..checks.policy import validate_resources
-from ..program import mock_runner
 from ..program.git_tree import GitRefError, export_tree, package_root
 from ..program.render import find_project_dir
 from ..program.resource_diff import diff, facts
@@ -44,6 +42,8 @@ def run_tree(tree: Path, stack: str, workdir: Path, label: str) -> list[dict]:
     root = package_root(tree, workdir)
     out = workdir / "resources.json"
     env = dict(os.environ, PYTHONPATH=str(root))
+    from ..program import mock_runner  # imports pulumi: only when a preview runs
+
     result = subprocess.run([sys.executable, mock_runner.__file__, "--project", str(tree), "--stack", stack,
                              "--out", str(out)], env=env, capture_output=True, text=True, check=False)
     if result.returncode != 0:
@@ -69,6 +69,8 @@ def run_head(project: Path, stack: str) -> list[dict]:
     (this repository, or a consumer project that uses the installed package)."""
     installed = Path(endpoint_firewall.__file__).resolve().parents[1]
     if installed == project or not (project / "pyproject.toml").exists():
+        from ..program import mock_runner
+
         return mock_runner.run_program(project, stack)
     with tempfile.TemporaryDirectory(prefix="epfw-head-") as tmp:
         return run_tree(project, stack, Path(tmp), str(project))
@@ -89,6 +91,8 @@ def run(args: argparse.Namespace) -> int:
     project = (args.project or find_project_dir()).resolve()
     load_stack_file(stack_file(project, args.stack))  # located config errors before running anything
     head = run_head(project, args.stack)
+    from ..checks.policy import validate_resources
+
     violations = validate_resources(head)  # the CrossGuard pack's checks (policy/), on the same resources
     for violation in violations:
         print(f"policy: {violation}", file=sys.stderr)

@@ -10,24 +10,11 @@ from pathlib import Path
 
 import pulumi
 
-from ..endpoints.loader import Catalogue, load_catalogue
-from ..planning.planner import build_plan
+from ..endpoints.errors import Problem
 from ..planning.rules import Plan
-from ..planning.selection import unknown_names
 from .pulumi_config import read_stack_config
 from .stack_config import NAMESPACE, AzureTarget, ConfigError, StackConfig
-from ..endpoints.errors import Problem
-
-
-def load_selected(config: StackConfig, project_dir: Path, origin: str) -> tuple[Catalogue, Plan]:
-    """Load the stack's catalogue and plan its selection (pure; shared with ``epfw``)."""
-    files = [project_dir / f for f in config.catalogue] if config.catalogue else None
-    catalogue = load_catalogue(files)
-    problems = unknown_names(catalogue, config.selection.to_selection())
-    if problems:
-        raise ConfigError([Problem(origin, 1, f"{NAMESPACE}:selection", p) for p in problems])
-    plan = build_plan(catalogue, config.selection.to_selection(), config.source_ranges, config.peer_ranges)
-    return catalogue, plan
+from .stack_plan import load_selected
 
 
 def run(project_dir: Path | None = None) -> None:

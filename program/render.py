@@ -13,7 +13,7 @@ from ..endpoints.loader import load_catalogue
 from ..planning.planner import build_plan
 from ..planning.rules import Plan
 from ..planning.selection import Selection
-from .program import load_selected
+from .stack_plan import load_selected
 from .stack_config import StackConfig, load_stack_file, stack_file
 
 

@@ -27,3 +27,6 @@ def summarise(catalogue: Catalogue) -> str:
 
 def _n(count: int, one: str, many: str | None = None) -> str:
     return f"{count} {one if count == 1 else many or one + 's'}"
+
+
+counted = _n  # public: '1 entry', '2 entries' for other summaries

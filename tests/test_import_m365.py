@@ -383,6 +383,13 @@ def test_unknown_keys_warn_once_per_key_and_the_import_goes_on(tmp_path, capsys)
     assert f"wrote {out}: 3 entries" in captured.out
     assert {e.id for e in load_catalogue([out]).entries} == {"m365-3", "m365-7", "m365-9"}
     assert "# Keys the importer does not know, ignored: 'colour' (2 records), 'size' (1 record)" in out.read_text()
+    # only the imported records' keys are reported
+    skype = dict(RECORD, id=4, serviceArea="Skype", serviceAreaDisplayName="Teams", colour="green")
+    source = write_records(tmp_path, [RECORD, skype], name="areas.json")
+    assert run(str(source), "--out", str(out), "--source-date", DATE, "--service-area", "Exchange") == 0
+    assert capsys.readouterr().err == ""
+    assert run(str(source), "--out", str(out), "--source-date", DATE, "--service-area", "Skype") == 0
+    assert "[1].colour: unknown key 'colour' ignored (record 4)" in capsys.readouterr().err
 
 
 def test_known_keys_stay_strict_next_to_unknown_ones(tmp_path, capsys):

@@ -84,7 +84,7 @@ class AzureFirewallRules(pulumi.ComponentResource):
         if target is AzureTarget.POLICY and config.create_policy:
             policy = network.FirewallPolicy(
                 f"{name}-policy", resource_group_name=rg, firewall_policy_name=config.policy_name,
-                location=config.create_policy.location, sku={"tier": config.create_policy.sku_tier},
+                location=config.create_policy.location, sku={"tier": config.tier},
                 dns_settings={"enable_proxy": True} if config.dns_proxy else None, opts=child())
             chain.append(policy)
             policy_id = policy.id

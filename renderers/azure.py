@@ -41,6 +41,7 @@ __all__ = ["AzureGroup", "AzureIpGroup", "AzureRender", "IP_GROUP_ID_TEMPLATE", 
 @dataclass(frozen=True)
 class AzureRender:
     target: str  # "policy" or "classic"
+    sku_tier: str  # Standard, Premium or Basic
     resource_group: str
     policy_name: str | None
     firewall_name: str | None
@@ -83,6 +84,7 @@ class AzureRender:
                        "bytes": json_size(g.body)} for g in self.groups]
         return {
             "target": self.target,
+            "skuTier": self.sku_tier,
             "resourceGroup": self.resource_group,
             "policy": self.policy_name,
             "firewall": self.firewall_name,
@@ -109,7 +111,7 @@ def render_azure(plan: Plan, config: AzureConfig) -> AzureRender:
     if not sources:
         raise RenderError("no IPv4 source range to allow traffic from")
 
-    mapped = map_plan(plan, config.dns_proxy)
+    mapped = map_plan(plan, config.dns_proxy, config.tier)
     per_group = limits.ip_group_max_addresses
     grouped, pairs = choose_ip_groups(mapped.net, sources, config.ip_group_threshold, per_group,
                                       limits.network_pairs_max)
@@ -139,10 +141,14 @@ def render_azure(plan: Plan, config: AzureConfig) -> AzureRender:
         warnings.append(f"network rules use FQDNs: the existing policy {config.policy_name} must have DNS proxy "
                         "enabled (dnsSettings.enableProxy); this stack does not manage it")
 
+    basic_names = sum(1 for f in mapped.not_expressible if f.reason.startswith("name on plain TCP/UDP"))
+    if basic_names:
+        warnings.append(f"skuTier {config.tier}: {basic_names} name(s) on plain TCP/UDP are not expressible (no DNS "
+                        "proxy, so no FQDNs in network rules); see notExpressible for what to list instead")
     classic = _classic(groups) if target is AzureTarget.CLASSIC else None
     skipped = skipped_findings(plan)
     return AzureRender(
-        target=target.value, resource_group=config.resource_group_name, policy_name=config.policy_name,
+        target=target.value, sku_tier=config.tier, resource_group=config.resource_group_name, policy_name=config.policy_name,
         firewall_name=config.firewall_name, dns_proxy=config.dns_proxy,
         groups=tuple(groups) if classic is None else (), ip_groups=tuple(ip_groups), classic=classic,
         widened=tuple(sorted(set(mapped.widened), key=_finding_key)),

@@ -3,7 +3,8 @@
 - HOSTNAME -> application rule: ``Http:<port>`` for http, ``Https:<port>`` for https and tls; one protocol
   entry per port (Azure takes single ports 1..64000); ``*.x.com`` stays as written (subdomains only).
 - ADDRESS, PEER -> network rule on addresses (TCP/UDP, ports as ``"443"`` or ``"5228-5230"``).
-- HOST_NETWORK -> network rule on ``destinationFqdns``: only with DNS proxy, else :class:`RenderError`.
+- HOST_NETWORK -> network rule on ``destinationFqdns``: only with DNS proxy, else :class:`RenderError`; on the
+  Basic tier (no DNS proxy, no FQDNs in network rules) each name is a not-expressible finding with the reason.
 
 A rule whose services mix TCP and UDP on different ports becomes one network rule per transport
 (``<rule>-tcp``, ``<rule>-udp``): one rule with both protocols and all ports would allow every
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 from ..endpoints.models import Protocol, Service
 from ..planning.rules import Plan, Rule, RuleKind
 from .azure_model import APP_PORT_MAX, APP_PORT_RANGE_MAX, RenderError, azure_name
+from .azure_sku import BASIC_NAMES_REASON, DNS_PROXY_TIERS
 from .findings import Finding
 
 APP_PROTOCOL = {Protocol.HTTP: "Http", Protocol.HTTPS: "Https", Protocol.TLS: "Https"}
@@ -51,13 +53,18 @@ class Mapped:
     widened: list[Finding] = field(default_factory=list)
 
 
-def map_plan(plan: Plan, dns_proxy: bool) -> Mapped:
+def map_plan(plan: Plan, dns_proxy: bool, tier: str = "Standard") -> Mapped:
     out = Mapped()
     refused: dict[str, set[str]] = defaultdict(set)
     for rule in plan.rules:
         if rule.kind is RuleKind.HOSTNAME:
             _application(rule, out)
         elif rule.kind is RuleKind.HOST_NETWORK:
+            if tier not in DNS_PROXY_TIERS:
+                reason = BASIC_NAMES_REASON.format(services=", ".join(str(s) for s in rule.services))
+                out.not_expressible.extend(Finding(e, host, reason)
+                                           for host in rule.destinations for e in rule.origin_of(host))
+                continue
             if not dns_proxy:
                 for host in rule.destinations:
                     for entry in rule.origin_of(host):

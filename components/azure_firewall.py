@@ -74,7 +74,6 @@ class AzureFirewallRules(pulumi.ComponentResource):
         super().__init__(TYPE, name, None, opts)
         self.render = render
         rg = config.resource_group_name
-        location = config.location or (config.create_policy.location if config.create_policy else None)
         chain: list[pulumi.Resource] = []
 
         def child() -> pulumi.ResourceOptions:
@@ -93,7 +92,7 @@ class AzureFirewallRules(pulumi.ComponentResource):
         ip_by_name: dict[str, pulumi.Output[str]] = {}
         for ipg in render.ip_groups:
             resource = network.IpGroup(f"{name}-ipg-{ipg.name}", resource_group_name=rg, ip_groups_name=ipg.name,
-                                       ip_addresses=list(ipg.addresses), location=location, opts=child())
+                                       ip_addresses=list(ipg.addresses), location=ipg.body["location"], opts=child())
             chain.append(resource)
             ip_ids[ipg.id] = ip_by_name[ipg.name] = resource.id
 

@@ -103,8 +103,8 @@ class AzureConfig(ConfigModel):
                           "ip_configurations, ...) as the SDK's snake_case arguments; the component manages the "
                           "firewall resource itself, since classic rule collections are its properties")
     location: str | None = Field(None, description=(
-        "Azure region of the IP Groups (default createPolicy.location); required when IP Groups are rendered on an "
-        "existing policy"))
+        "Azure region of the IP Groups (default createPolicy.location, or firewallArgs.location for target "
+        "classic); required when IP Groups are rendered on an existing policy"))
     dns_proxy: bool = Field(False, description="DNS proxy is on: FQDNs may be used in network rules")
     ipv6: Literal["preview"] | None = Field(None, description=(
         "preview: render IPv6 destinations into network rules (Azure Firewall dual stack, preview: Firewall Policy "
@@ -141,7 +141,9 @@ class AzureConfig(ConfigModel):
 
     @property
     def ip_group_location(self) -> str | None:
-        return self.location or (self.create_policy.location if self.create_policy else None)
+        """``location``, else the created policy's, else (target classic) the firewall's."""
+        fw_location = (self.firewall_args or {}).get("location") if self.target is AzureTarget.CLASSIC else None
+        return self.location or (self.create_policy.location if self.create_policy else None) or fw_location
 
     @model_validator(mode="after")
     def _target(self) -> AzureConfig:

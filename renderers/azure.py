@@ -54,6 +54,8 @@ class AzureRender:
     skipped: tuple[Finding, ...]  # the plan's skipped entries (references, P2P without peers, wildcards on plain TCP)
     warnings: tuple[str, ...]
     network_pairs: int
+    limits: AzureLimits
+    limits_profile: str
 
     @property
     def rule_count(self) -> int:
@@ -92,11 +94,37 @@ class AzureRender:
             "rules": self.rule_count,
             "ipGroups": [{"name": g.name, "addresses": len(g.addresses), "serves": g.serves} for g in self.ip_groups],
             "networkPairs": self.network_pairs,
+            "limits": self.limits_used(),
             "widened": [n.to_json() for n in self.widened],
             "notExpressible": [n.to_json() for n in self.not_expressible],
             "skipped": [n.to_json() for n in self.skipped],
             "warnings": list(self.warnings),
         }
+
+
+    def limits_used(self) -> dict[str, Any]:
+        """How close the render is to each limit it is checked against: used, max and the share used."""
+        limits = self.limits
+
+        def used(n: int, most: int) -> dict[str, Any]:
+            return {"used": n, "max": most, "share": round(n / most, 4) if most else None}
+
+        budget = group_budget(limits)
+        out = {"profile": self.limits_profile,
+               "networkPairs": used(self.network_pairs, limits.network_pairs_max),
+               "ipGroups": used(len(self.ip_groups), limits.ip_groups_max)}
+        if self.classic is None:
+            out["groups"] = used(len(self.groups), limits.groups_per_policy_max)
+            out["groupBytes"] = {**used(max((json_size(g.body) for g in self.groups), default=0), budget),
+                                 "groupMaxBytes": limits.group_max_bytes, "groupSizeMargin": limits.group_size_margin,
+                                 "measure": "compact JSON of the ARM body, subscription ids at 36 characters; Microsoft "
+                                            "publishes no exact measure of a group's size, hence the margin"}
+        return out
+
+
+def group_budget(limits: AzureLimits) -> int:
+    """Bytes a rule collection group may take here: ``groupMaxBytes`` less the safety margin."""
+    return int(limits.group_max_bytes * (1 - limits.group_size_margin))
 
 
 def render_azure(plan: Plan, config: AzureConfig) -> AzureRender:
@@ -115,8 +143,8 @@ def render_azure(plan: Plan, config: AzureConfig) -> AzureRender:
     per_group = limits.ip_group_max_addresses
     grouped, pairs = choose_ip_groups(mapped.net, sources, config.ip_group_threshold, per_group,
                                       limits.network_pairs_max)
-    ip_groups, ids = build_ip_groups(config.name_prefix, config.resource_group_name, mapped.net, sources, grouped,
-                                     per_group)
+    ip_groups, ids = build_ip_groups(config.name_prefix, config.resource_group_name, config.ip_group_location,
+                                     mapped.net, sources, grouped, per_group)
     if len(ip_groups) > limits.ip_groups_max:
         raise RenderError(f"{len(ip_groups)} IP Groups needed, more than ipGroupsMax ({limits.ip_groups_max})")
 
@@ -130,7 +158,7 @@ def render_azure(plan: Plan, config: AzureConfig) -> AzureRender:
     for area in plan.areas:
         if items.get(area.area):
             groups.extend(shard_area(config.name_prefix, area.area, area.priority, items[area.area],
-                                     limits.group_max_bytes))
+                                     group_budget(limits)))
     _check(groups, ip_groups, limits, target)
 
     fqdns = {f for g in groups for r in g.rules for f in r.get("destinationFqdns", [])}
@@ -153,7 +181,8 @@ def render_azure(plan: Plan, config: AzureConfig) -> AzureRender:
         groups=tuple(groups) if classic is None else (), ip_groups=tuple(ip_groups), classic=classic,
         widened=tuple(sorted(set(mapped.widened), key=_finding_key)),
         not_expressible=tuple(sorted(set(mapped.not_expressible), key=_finding_key)),
-        skipped=skipped, warnings=tuple(warnings), network_pairs=pairs)
+        skipped=skipped, warnings=tuple(warnings), network_pairs=pairs, limits=limits,
+        limits_profile=config.limits_profile)
 
 
 def _finding_key(finding: Finding) -> tuple[str, str, str]:

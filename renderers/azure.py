@@ -33,6 +33,7 @@ from .azure_model import (APPLICATION_COLLECTION, APPLICATION_COLLECTION_PRIORIT
                           NETWORK_COLLECTION, NETWORK_COLLECTION_PRIORITY, SUBSCRIPTION_PLACEHOLDER, AzureGroup,
                           AzureIpGroup, RenderError, azure_name, ip_group_id, json_size, to_text)
 from .azure_rules import map_plan
+from .azure_sku import DUAL_STACK_PAGE, IPV6_CLASSIC_REASON, IPV6_OFF_REASON
 
 __all__ = ["AzureGroup", "AzureIpGroup", "AzureRender", "IP_GROUP_ID_TEMPLATE", "NAME_RE", "Finding", "RenderError",
            "SUBSCRIPTION_PLACEHOLDER", "ip_group_id", "render_azure"]
@@ -117,8 +118,8 @@ class AzureRender:
             out["groups"] = used(len(self.groups), limits.groups_per_policy_max)
             out["groupBytes"] = {**used(max((json_size(g.body) for g in self.groups), default=0), budget),
                                  "groupMaxBytes": limits.group_max_bytes, "groupSizeMargin": limits.group_size_margin,
-                                 "measure": "compact JSON of the ARM body, subscription ids at 36 characters; Microsoft "
-                                            "publishes no exact measure of a group's size, hence the margin"}
+                                 "measure": "compact JSON of the ARM body, subscription ids at 36 characters; "
+                                            "Microsoft publishes no exact measure of a group's size, hence the margin"}
         return out
 
 
@@ -133,25 +134,31 @@ def render_azure(plan: Plan, config: AzureConfig) -> AzureRender:
     target = AzureTarget(config.target)
     warnings: list[str] = []
     sources = [s for s in plan.source_ranges if ipaddress.ip_network(s).version == 4]
-    if len(sources) != len(plan.source_ranges):
-        dropped = sorted(set(plan.source_ranges) - set(sources))
-        warnings.append(f"IPv6 source ranges left out (Azure Firewall rules here filter IPv4): {', '.join(dropped)}")
+    sources6 = [s for s in plan.source_ranges if ipaddress.ip_network(s).version == 6]
+    if sources6 and not config.ipv6:
+        warnings.append("IPv6 source ranges left out (azure.ipv6 is not set: IPv4 only): "
+                        + ", ".join(sorted(sources6)))
+        sources6 = []
     if not sources:
         raise RenderError("no IPv4 source range to allow traffic from")
 
-    mapped = map_plan(plan, config.dns_proxy, config.tier)
+    mapped = map_plan(plan, config.dns_proxy, config.tier, _ipv6_reason(config, target, sources6))
+    if any(spec.family == 6 for spec in mapped.net):
+        warnings.append("azure.ipv6: preview: the IPv6 network rules need the firewall in dual stack mode (preview; "
+                        f"Microsoft: a dual stack firewall cannot be reverted to IPv4-only), {DUAL_STACK_PAGE}")
     per_group = limits.ip_group_max_addresses
     grouped, pairs = choose_ip_groups(mapped.net, sources, config.ip_group_threshold, per_group,
-                                      limits.network_pairs_max)
+                                      limits.network_pairs_max, len(sources6))
     ip_groups, ids = build_ip_groups(config.name_prefix, config.resource_group_name, config.ip_group_location,
                                      mapped.net, sources, grouped, per_group)
     if len(ip_groups) > limits.ip_groups_max:
         raise RenderError(f"{len(ip_groups)} IP Groups needed, more than ipGroupsMax ({limits.ip_groups_max})")
 
     src = source_field(sources, ids)
+    src6 = {"sourceAddresses": sources6}
     items: dict[str, list[tuple[str, dict[str, Any]]]] = defaultdict(list)
     for spec in sorted(mapped.net, key=lambda s: s.name):
-        items[spec.area].append((NETWORK_COLLECTION, network_rule(spec, src, ids)))
+        items[spec.area].append((NETWORK_COLLECTION, network_rule(spec, src6 if spec.family == 6 else src, ids)))
     for spec in sorted(mapped.app, key=lambda s: s.name):
         items[spec.area].append((APPLICATION_COLLECTION, application_rule(spec, src)))
     groups: list[AzureGroup] = []
@@ -176,13 +183,26 @@ def render_azure(plan: Plan, config: AzureConfig) -> AzureRender:
     classic = _classic(groups) if target is AzureTarget.CLASSIC else None
     skipped = skipped_findings(plan)
     return AzureRender(
-        target=target.value, sku_tier=config.tier, resource_group=config.resource_group_name, policy_name=config.policy_name,
+        target=target.value, sku_tier=config.tier, resource_group=config.resource_group_name,
+        policy_name=config.policy_name,
         firewall_name=config.firewall_name, dns_proxy=config.dns_proxy,
         groups=tuple(groups) if classic is None else (), ip_groups=tuple(ip_groups), classic=classic,
         widened=tuple(sorted(set(mapped.widened), key=_finding_key)),
         not_expressible=tuple(sorted(set(mapped.not_expressible), key=_finding_key)),
         skipped=skipped, warnings=tuple(warnings), network_pairs=pairs, limits=limits,
         limits_profile=config.limits_profile)
+
+
+def _ipv6_reason(config: AzureConfig, target: AzureTarget, sources6: list[str]) -> str | None:
+    """None when IPv6 destinations are rendered; else why each is not expressible."""
+    if target is AzureTarget.CLASSIC:
+        return IPV6_CLASSIC_REASON
+    if not config.ipv6:
+        return IPV6_OFF_REASON
+    if not sources6:
+        return ("IPv6 destination: azure.ipv6 is preview but sourceRanges names no IPv6 range, so no IPv6 rule "
+                "could match a device's traffic; add the devices' IPv6 prefixes to sourceRanges")
+    return None
 
 
 def _finding_key(finding: Finding) -> tuple[str, str, str]:

@@ -10,8 +10,8 @@ stack's location.
 Sharding: each area's rules fill rule collection groups in sorted order, ``<prefix>-<area>`` at the area's
 priority, then ``<prefix>-<area>-2`` at priority + 1, ... A group's size is its compact JSON with the
 subscription placeholder counted at a real id's length; the caller passes the budget (``groupMaxBytes`` less
-``groupSizeMargin``, since Microsoft publishes no exact measure of a group's size). An area's shards depend on that area's rules alone,
-so growth of one area never moves another's rules.
+``groupSizeMargin``, since Microsoft publishes no exact measure of a group's size). An area's shards depend on
+that area's rules alone, so growth of one area never moves another's rules.
 """
 
 from __future__ import annotations
@@ -36,13 +36,17 @@ def chunk(values: Sequence[str], size: int) -> list[tuple[str, ...]]:
     return [tuple(part) for _, part in stable_shards(values, size)]
 
 
-def count_pairs(net: Sequence[NetSpec], sources: Sequence[str], grouped: set[str], per_group: int) -> int:
+def count_pairs(net: Sequence[NetSpec], sources: Sequence[str], grouped: set[str], per_group: int,
+                v6_sources: int = 0) -> int:
     """Network-rule pairs as Microsoft's limits page counts them: "sum of (unique source addresses * unique
     destination addresses for each rule)", where "An IP group counts as one address, regardless of how many IP
-    addresses it contains" (an FQDN counts as one destination)."""
+    addresses it contains" (an FQDN counts as one destination). IPv6 rules count their ``v6_sources``."""
     n_sources = len(chunk(sources, per_group)) if SOURCES_KEY in grouped else len(set(sources))
     total = 0
     for spec in net:
+        if spec.family == 6:
+            total += v6_sources * len(set(spec.addresses))
+            continue
         if spec.fqdns:
             destinations = len(set(spec.fqdns))
         elif spec.key in grouped:
@@ -54,14 +58,16 @@ def count_pairs(net: Sequence[NetSpec], sources: Sequence[str], grouped: set[str
 
 
 def choose_ip_groups(net: Sequence[NetSpec], sources: Sequence[str], threshold: int, per_group: int,
-                     pairs_max: int) -> tuple[set[str], int]:
-    """The keys (plan rule names, or ``sources``) whose addresses go into IP Groups, and the pair count."""
-    sets = {spec.key: spec.addresses for spec in net if spec.addresses}
+                     pairs_max: int, v6_sources: int = 0) -> tuple[set[str], int]:
+    """The keys (plan rule names, or ``sources``) whose addresses go into IP Groups, and the pair count.
+
+    IPv6 sets never do: Azure's dual stack preview does not support "IP Groups based scenarios"."""
+    sets = {spec.key: spec.addresses for spec in net if spec.addresses and spec.family == 4}
     sets[SOURCES_KEY] = tuple(sources)
     grouped = {key for key, values in sets.items() if len(values) > threshold}
-    pairs = count_pairs(net, sources, grouped, per_group)
+    pairs = count_pairs(net, sources, grouped, per_group, v6_sources)
     while pairs > pairs_max:
-        options = sorted((count_pairs(net, sources, grouped | {key}, per_group), key)
+        options = sorted((count_pairs(net, sources, grouped | {key}, per_group, v6_sources), key)
                          for key, values in sets.items() if key not in grouped and len(values) > 1)
         if not options or options[0][0] >= pairs:
             raise RenderError(

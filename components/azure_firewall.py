@@ -38,7 +38,8 @@ import pulumi_azure_native.network as network
 
 from ..planning.rules import Plan
 from ..program.stack_config import AzureConfig, AzureTarget
-from ..renderers.azure import SUBSCRIPTION_PLACEHOLDER, AzureRender, render_azure
+from ..renderers.azure import AzureRender, render_azure
+from ..renderers.azure_model import replace_ids
 
 TYPE = "endpoint-firewall:azure:FirewallRules"
 DNS_PROXY_PROPERTY = "Network.DNS.EnableProxy"  # classic firewalls: DNS proxy is an additional property
@@ -162,15 +163,7 @@ def snake(key: str) -> str:
 
 def with_ip_group_ids(value: Any, ip_ids: Mapping[str, pulumi.Output[str]]) -> Any:
     """``value`` with every IP Group id placeholder replaced by that IP Group's ``id`` output."""
-    if isinstance(value, dict):
-        return {k: with_ip_group_ids(v, ip_ids) for k, v in value.items()}
-    if isinstance(value, list):
-        return [with_ip_group_ids(v, ip_ids) for v in value]
-    if isinstance(value, str) and SUBSCRIPTION_PLACEHOLDER in value:
-        if value not in ip_ids:
-            raise ValueError(f"{value} references an IP Group the render does not define")
-        return ip_ids[value]
-    return value
+    return replace_ids(value, ip_ids)
 
 
 Converter = Callable[[Any], Any]

@@ -34,6 +34,7 @@ from .azure_model import (APPLICATION_COLLECTION, APPLICATION_COLLECTION_PRIORIT
                           AzureIpGroup, RenderError, azure_name, ip_group_id, json_size, to_text)
 from .azure_rules import map_plan
 from .azure_sku import DUAL_STACK_PAGE, IPV6_CLASSIC_REASON, IPV6_OFF_REASON
+from .azure_template import CLASSIC_REASON, FILE as TEMPLATE_FILE, arm_template
 
 __all__ = ["AzureGroup", "AzureIpGroup", "AzureRender", "IP_GROUP_ID_TEMPLATE", "NAME_RE", "Finding", "RenderError",
            "SUBSCRIPTION_PLACEHOLDER", "ip_group_id", "render_azure"]
@@ -45,6 +46,7 @@ class AzureRender:
     sku_tier: str  # Standard, Premium or Basic
     resource_group: str
     policy_name: str | None
+    policy_location: str | None  # createPolicy: where the policy is created; None: an existing policy (or classic)
     firewall_name: str | None
     dns_proxy: bool
     groups: tuple[AzureGroup, ...]  # target policy; empty for classic
@@ -73,6 +75,8 @@ class AzureRender:
         if self.classic is not None:
             out[f"azure/classic/{self.firewall_name}.json"] = to_text({"name": self.firewall_name,
                                                                        "properties": self.classic})
+        else:
+            out[TEMPLATE_FILE] = to_text(arm_template(self))
         return dict(sorted(out.items()))
 
     def summary(self) -> dict[str, Any]:
@@ -99,6 +103,8 @@ class AzureRender:
             "widened": [n.to_json() for n in self.widened],
             "notExpressible": [n.to_json() for n in self.not_expressible],
             "skipped": [n.to_json() for n in self.skipped],
+            "template": {"file": None, "reason": CLASSIC_REASON} if self.classic is not None
+            else {"file": TEMPLATE_FILE, "resources": len(arm_template(self)["resources"])},
             "warnings": list(self.warnings),
         }
 
@@ -181,10 +187,13 @@ def render_azure(plan: Plan, config: AzureConfig) -> AzureRender:
         warnings.append(f"skuTier {config.tier}: {basic_names} name(s) on plain TCP/UDP are not expressible (no DNS "
                         "proxy, so no FQDNs in network rules); see notExpressible for what to list instead")
     classic = _classic(groups) if target is AzureTarget.CLASSIC else None
+    if classic is not None:
+        warnings.append(CLASSIC_REASON)
     skipped = skipped_findings(plan)
     return AzureRender(
         target=target.value, sku_tier=config.tier, resource_group=config.resource_group_name,
         policy_name=config.policy_name,
+        policy_location=config.create_policy.location if config.create_policy and classic is None else None,
         firewall_name=config.firewall_name, dns_proxy=config.dns_proxy,
         groups=tuple(groups) if classic is None else (), ip_groups=tuple(ip_groups), classic=classic,
         widened=tuple(sorted(set(mapped.widened), key=_finding_key)),

@@ -18,7 +18,8 @@ def azure_table(files: dict[str, str]) -> Table:
     for col, right in (("group", False), ("priority", True), ("network rules", True), ("app rules", True),
                        ("FQDNs", True), ("addresses", True), ("IP groups", True), ("protocols:ports", False)):
         table.add_column(col, justify="right" if right else "left", no_wrap=col == "group")
-    bodies = sorted(_json_files(files, "azure/"), key=lambda item: item[1].get("properties", {}).get("priority", 0))
+    bodies = sorted(((path, body) for path, body in _json_files(files, "azure/") if path != "azure/template.json"),
+                    key=lambda item: item[1].get("properties", {}).get("priority", 0))
     for _, body in bodies:
         props = body.get("properties", {})
         rules = [(c, r) for c in props.get("ruleCollections", []) for r in c.get("rules", [])]

@@ -6,6 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
+from ..program.render import RENDER_MARKER
 from .errors import UserError
 from .tables import print_render
 
@@ -14,7 +15,7 @@ def read_render_dir(folder: Path) -> dict[str, str]:
     if not (folder / "summary.json").exists():
         raise UserError(f"{folder}: not a render folder (no summary.json); run epfw render first")
     files = {str(p.relative_to(folder)): p.read_text(encoding="utf-8", errors="replace")
-             for p in sorted(folder.rglob("*")) if p.is_file()}
+             for p in sorted(folder.rglob("*")) if p.is_file() and p.name != RENDER_MARKER}
     try:
         json.loads(files["summary.json"])
     except json.JSONDecodeError as err:

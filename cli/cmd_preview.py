@@ -59,7 +59,7 @@ def run_base(project: Path, ref: str, stack: str) -> list[dict]:
             tree = export_tree(project, ref, workdir)
         except GitRefError as err:
             raise UserError(str(err)) from None
-        if not (tree / "stacks" / f"Pulumi.{stack}.yaml").exists():
+        if not stack_file(tree, stack).exists():
             return []  # the stack is new in this change: everything is added
         return run_tree(tree, stack, workdir, ref)
 

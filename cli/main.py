@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from ..endpoints.errors import CatalogueError
 from ..planning.rules import PlanError
 from ..renderers.aws import AwsRenderError
+from ..program.stack_config import NoSuchStack
 from ..renderers.azure import RenderError as AzureRenderError
 from .errors import UserError
 
@@ -38,7 +39,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for problem in err.problems:
             print(problem, file=sys.stderr)
         return 1
-    except (UserError, PlanError, AzureRenderError, AwsRenderError) as err:
+    except (UserError, NoSuchStack, PlanError, AzureRenderError, AwsRenderError) as err:
         print(f"epfw: {err}", file=sys.stderr)
         return 1
 

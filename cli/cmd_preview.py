@@ -23,7 +23,9 @@ from rich.table import Table
 from ..program.git_tree import GitRefError, export_tree, package_root
 from ..program.render import find_project_dir
 from ..program.resource_diff import diff, facts
+from ..program.allow_any import allow_any_exceptions, policy_config
 from ..program.stack_config import load_stack_file, stack_file
+from ..program.stack_plan import load_selected
 from .diff_format import emit, short_type
 from .errors import UserError
 
@@ -89,11 +91,13 @@ def resources_table(resources: list[dict], stack: str) -> Table:
 
 def run(args: argparse.Namespace) -> int:
     project = (args.project or find_project_dir()).resolve()
-    load_stack_file(stack_file(project, args.stack))  # located config errors before running anything
+    config = load_stack_file(stack_file(project, args.stack))  # located config errors before running anything
+    catalogue, plan = load_selected(config, project, str(stack_file(project, args.stack)))
     head = run_head(project, args.stack)
     from ..checks.policy import validate_resources
 
-    violations = validate_resources(head)  # the CrossGuard pack's checks (policy/), on the same resources
+    # the CrossGuard pack's checks (policy/), on the same resources, with the stack's allow_any exceptions
+    violations = validate_resources(head, policy_config(allow_any_exceptions(catalogue, plan)))
     for violation in violations:
         print(f"policy: {violation}", file=sys.stderr)
     status = 1 if any(v.mandatory for v in violations) else 0

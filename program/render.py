@@ -6,13 +6,14 @@ import json
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..endpoints.loader import load_catalogue
 from ..planning.planner import build_plan
 from ..planning.rules import Plan
 from ..planning.selection import Selection
+from .allow_any import POLICY_CONFIG_FILE, allow_any_exceptions, policy_config_text
 from .stack_plan import load_selected
 from .stack_config import StackConfig, load_stack_file, stack_file
 
@@ -23,6 +24,7 @@ class StackRender:
     plan: Plan
     azure: object | None  # renderers.azure.AzureRender
     aws: object | None    # renderers.aws.AwsRender
+    exceptions: dict[str, str] = field(default_factory=dict)  # allow_any exceptions, see program/allow_any.py
 
     def summary(self) -> dict:
         return {
@@ -34,6 +36,7 @@ class StackRender:
                         for s in self.plan.skipped],
             "azure": self.azure.summary() if self.azure else None,
             "aws": self.aws.summary() if self.aws else None,
+            "allowAnyExceptions": self.exceptions,
         }
 
     def files(self) -> dict[str, str]:
@@ -42,6 +45,8 @@ class StackRender:
             if cloud:
                 out.update(cloud.files())
         out["summary.json"] = json.dumps(self.summary(), indent=2, ensure_ascii=False) + "\n"
+        if self.exceptions:  # for `pulumi preview --policy-pack policy --policy-pack-config <render>/policy-config.json`
+            out[POLICY_CONFIG_FILE] = policy_config_text(self.exceptions)
         return out
 
 
@@ -61,7 +66,7 @@ def render_config(stack: str, config: StackConfig, project_dir: Path,
         catalogue = load_catalogue(catalogue_files)
         plan = build_plan(catalogue, Selection(), config.source_ranges, config.peer_ranges)
     else:
-        _, plan = load_selected(config, project_dir, str(stack_file(project_dir, stack)))
+        catalogue, plan = load_selected(config, project_dir, str(stack_file(project_dir, stack)))
     azure = aws = None
     if config.azure and config.azure.enabled:
         from ..renderers.azure import render_azure
@@ -69,7 +74,7 @@ def render_config(stack: str, config: StackConfig, project_dir: Path,
     if config.aws and config.aws.enabled:
         from ..renderers.aws import render_aws
         aws = render_aws(plan, config.aws)
-    return StackRender(stack=stack, plan=plan, azure=azure, aws=aws)
+    return StackRender(stack=stack, plan=plan, azure=azure, aws=aws, exceptions=allow_any_exceptions(catalogue, plan))
 
 
 def render_stack(stack: str, project_dir: Path, catalogue_files: list[Path] | None = None) -> StackRender:

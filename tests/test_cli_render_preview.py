@@ -146,34 +146,6 @@ def test_preview_against_an_unknown_ref_is_a_one_line_error(clone, capsys):
     assert "cannot read git ref 'no-such-ref'" in capsys.readouterr().err
 
 
-def test_preview_runs_the_guardrails_and_fails_on_an_allow_any_entry(tmp_path, capsys):
-    any_catalogue = tmp_path / "any.yaml"
-    any_catalogue.write_text("""schema_version: 1
-sources: [{id: lab, title: Lab, url: "https://example.org/lab", date: 2026-01-01}]
-service_areas: [{id: lab, title: Lab, priority: 3000}]
-entries:
-  - id: lab-anything
-    service_area: lab
-    description: A lab exception that reaches every address
-    destinations: [0.0.0.0/0]
-    services: [{protocol: tcp, port: 443}]
-    allow_any: {justification: isolated lab network with no production data}
-    provenance: {source: lab, section: lab}
-""")
-    project = tmp_path / "project"
-    (project / "stacks").mkdir(parents=True)
-    for f in ("__main__.py", "Pulumi.yaml"):
-        shutil.copy(ROOT / f, project / f)
-    (project / "stacks" / "Pulumi.lab.yaml").write_text(f"""config:
-  endpoint-firewall:sourceRanges: [10.30.0.0/16]
-  endpoint-firewall:catalogue: ["{any_catalogue}"]
-  endpoint-firewall:aws: {{namePrefix: lab}}
-""")
-    assert main(["preview", "--project", str(project), "--stack", "lab", "--format", "json"]) == 1
-    err = capsys.readouterr().err
-    assert "policy: [mandatory] no-allow-any" in err
-
-
 @pytest.mark.parametrize("destinations, services, fragment", [
     ("[tcp-only.example.org]", "[{protocol: tcp, port: 5000}]", "dnsProxy"),
     ("[0.0.0.0/1, 128.0.0.0/1]", "[{protocol: tcp, port: 443}]", "together cover every address"),

@@ -16,6 +16,7 @@ from ..checks.flow import Flow, Verdict
 from ..endpoints import names
 from ..program.render import find_project_dir, render_stack
 from .errors import UserError
+from .stack_option import add_stack_arguments
 
 DEFAULT_PROTO = {80: "http", 443: "https"}
 DENY_EXIT = 3  # 0 allow, 1 bad input, 3 deny
@@ -23,8 +24,9 @@ DENY_EXIT = 3  # 0 allow, 1 bad input, 3 deny
 
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("check", help="would this flow be allowed? names the deciding rule")
-    parser.add_argument("--stack", default="dev")
-    parser.add_argument("--cloud", choices=("azure", "aws"), required=True)
+    add_stack_arguments(parser)
+    parser.add_argument("--cloud", choices=("azure", "aws"), required=True,
+                        help="azure: Azure Firewall's documented rule order; aws: the rules run in Suricata")
     parser.add_argument("target", metavar="HOST[:PORT]", help="host name or address; port defaults to 443")
     parser.add_argument("--proto", choices=("http", "https", "tls", "tcp", "udp", "icmp"),
                         help="what is on the wire (default: what the catalogue lists for the host on that port, "
@@ -32,7 +34,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--ip", help="the destination address the host resolves to")
     parser.add_argument("--source", help="source address, checked against the rules' sources on both clouds (default: the first "
                              "address of the stack's sourceRanges)")
-    parser.add_argument("--project", type=Path, default=None)
     parser.set_defaults(handler=run)
 
 

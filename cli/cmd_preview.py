@@ -28,14 +28,15 @@ from ..program.stack_config import load_stack_file, stack_file
 from ..program.stack_plan import load_selected
 from .diff_format import emit, short_type
 from .errors import UserError
+from .stack_option import add_stack_arguments
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("preview", help="run the Pulumi program under mocks; diff against a git ref")
-    parser.add_argument("--stack", required=True)
+    add_stack_arguments(parser)
     parser.add_argument("--base", metavar="GIT_REF", help="diff against the program and catalogue at this ref")
-    parser.add_argument("--format", choices=("table", "markdown", "json"), default="table")
-    parser.add_argument("--project", type=Path, default=None)
+    parser.add_argument("--format", choices=("table", "markdown", "json"), default="table",
+                        help="output format (default: table; markdown for a pull-request comment)")
     parser.set_defaults(handler=run)
 
 

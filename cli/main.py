@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.metadata
 import sys
 from collections.abc import Sequence
 
@@ -22,9 +23,22 @@ from .errors import UserError
 COMMANDS = ("validate", "render", "show", "preview", "diff", "check", "import", "catalogue")
 
 
+DESCRIPTION = ("epfw: the endpoint-firewall command line. Turns a catalogue of network endpoints into Azure "
+               "Firewall and AWS Network Firewall egress rules; works with no cloud account and no Pulumi CLI.")
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("endpoint-firewall")
+    except importlib.metadata.PackageNotFoundError:  # run from a source tree that is not installed
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="epfw", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser = argparse.ArgumentParser(prog="epfw", description=DESCRIPTION)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}",
+                        help="print the installed version of endpoint-firewall and exit")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", help="one of:")
     for name in COMMANDS:
         importlib.import_module(f"{__package__}.cmd_{name}").register(sub)
     return parser

@@ -19,7 +19,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    found = {f.resolve(): f for path in args.files for f in catalogue_files(path)}  # a file named twice loads once
+    # folders stand for their files; a file (even a missing one) goes to the loader, which reports it located
+    found = {f.resolve(): f for path in args.files for f in (catalogue_files(path) if path.is_dir() else [path])}
     files = list(found.values())
     catalogue = load_catalogue(files or None)
     print(summarise(catalogue))

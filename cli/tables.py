@@ -20,8 +20,8 @@ MIN_DETAIL_WIDTH = 24
 
 
 def new_table(title: str, caption: str | None = None) -> Table:
-    return Table(title=title, title_justify="left", caption=caption, caption_justify="left", box=box.SIMPLE_HEAD, show_edge=False,
-                 pad_edge=False, title_style="bold")
+    return Table(title=title, title_justify="left", caption=caption, caption_justify="left", box=box.SIMPLE_HEAD,
+                 show_edge=False, pad_edge=False, title_style="bold", min_width=len(title))
 
 
 def name_column(table: Table, header: str, **kwargs) -> None:
@@ -117,13 +117,14 @@ def _used_capacity(rules_text: str) -> str:
     return ""
 
 
+WHOLE_ENTRY = "(whole entry)"
 _FINDING_KINDS = (("widened", "widened", "what the cloud's rule syntax allows beyond the catalogue"),
                   ("notExpressible", "not expressible", "what the cloud cannot express, left out"))
 
 
 def findings_tables(summary: dict) -> list[Table]:
     """One table per cloud and kind (widened, not expressible, skipped), one row per destination: the entries
-    that list it under it, and why. A whole skipped entry has the destination ``(entry)``."""
+    that list it under it, and why. A whole skipped entry is a row of its own, ``(whole entry)``."""
     sections: list[tuple[str, str, list[dict]]] = []
     for cloud in ("azure", "aws"):
         part = summary.get(cloud) or {}
@@ -136,14 +137,15 @@ def findings_tables(summary: dict) -> list[Table]:
     tables = []
     for title, meaning, items in sections:
         rows: dict[str, list[dict]] = {}
-        for item in items:
-            rows.setdefault(item.get("destination") or "(entry)", []).append(item)
+        for item in items:  # a whole entry (no destination) is a row of its own
+            rows.setdefault(item.get("destination") or f"{WHOLE_ENTRY} {item.get('entry', '')}", []).append(item)
         table = new_table(f"Not deployed as written, {title} ({meaning}; details in summary.json)",
                           "under each destination: the catalogue entries that list it")
         name_column(table, "destination")
         table.add_column("why", ratio=1, overflow="fold")
         width = max(len(d) for d in rows)
-        for destination, found in sorted(rows.items()):
+        for key, found in sorted(rows.items()):
+            destination = WHOLE_ENTRY if key.startswith(WHOLE_ENTRY + " ") else key
             entries = sorted({i.get("entry", "") for i in found} - {""})
             shown = entries[:3] + ([f"(+{len(entries) - 3} more)"] if len(entries) > 3 else [])
             reasons = "\n".join(sorted({i.get("reason", "") for i in found}))

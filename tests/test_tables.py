@@ -108,3 +108,27 @@ def test_preview_says_the_guardrails_ran_and_explains_rule_facts(capsys, monkeyp
     assert "rule facts: how many values the resource's rules carry" in " ".join(first.split())
     assert main(["preview", "--project", str(ROOT), "--stack", "dev"]) == 0
     assert capsys.readouterr().out == first  # the same order, run to run
+
+
+def test_whole_entries_and_shared_destinations_are_rows_of_their_own():
+    import io
+
+    from rich.console import Console
+
+    from endpoint_firewall.cli.tables import findings_tables
+
+    summary = {"skipped": [{"entry": "ref-a", "destination": None, "reason": "reference only: A"},
+                           {"entry": "ref-b", "destination": None, "reason": "reference only: B"}],
+               "aws": {"widened": [{"entry": f"e{i}", "destination": "*.x.example", "reason": "any port"}
+                                   for i in range(5)]}}
+    out = io.StringIO()
+    console = Console(file=out, width=80)
+    for table in findings_tables(summary):
+        console.print(table)
+    lines = out.getvalue().splitlines()
+    assert sum(line.startswith("*.x.example") for line in lines) == 1
+    entries = " ".join(lines[lines.index(next(x for x in lines if x.startswith("*.x.example"))) + 1:]).split()
+    assert entries[:5] == ["e0", "e1", "e2", "(+2", "more)"]
+    a = next(i for i, line in enumerate(lines) if line.startswith("  ref-a"))
+    b = next(i for i, line in enumerate(lines) if line.startswith("  ref-b"))
+    assert "reference only: A" in lines[a - 1] and "reference only: B" in lines[b - 1]

@@ -23,17 +23,21 @@ from rich.table import Table
 from ..program.git_tree import GitRefError, export_tree, package_root
 from ..program.render import find_project_dir
 from ..program.resource_diff import diff, facts
+from ..program.allow_any import allow_any_exceptions, policy_config
 from ..program.stack_config import load_stack_file, stack_file
+from ..program.stack_plan import load_selected
 from .diff_format import emit, short_type
 from .errors import UserError
+from .tables import name_cell, name_column, new_table
+from .stack_option import add_stack_arguments
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("preview", help="run the Pulumi program under mocks; diff against a git ref")
-    parser.add_argument("--stack", required=True)
+    add_stack_arguments(parser)
     parser.add_argument("--base", metavar="GIT_REF", help="diff against the program and catalogue at this ref")
-    parser.add_argument("--format", choices=("table", "markdown", "json"), default="table")
-    parser.add_argument("--project", type=Path, default=None)
+    parser.add_argument("--format", choices=("table", "markdown", "json"), default="table",
+                        help="output format (default: table; markdown for a pull-request comment)")
     parser.set_defaults(handler=run)
 
 
@@ -59,7 +63,7 @@ def run_base(project: Path, ref: str, stack: str) -> list[dict]:
             tree = export_tree(project, ref, workdir)
         except GitRefError as err:
             raise UserError(str(err)) from None
-        if not (tree / "stacks" / f"Pulumi.{stack}.yaml").exists():
+        if not stack_file(tree, stack).exists():
             return []  # the stack is new in this change: everything is added
         return run_tree(tree, stack, workdir, ref)
 
@@ -76,33 +80,61 @@ def run_head(project: Path, stack: str) -> list[dict]:
         return run_tree(project, stack, Path(tmp), str(project))
 
 
+RULE_FACTS = ("rule facts: how many values the resource's rules carry (names, addresses, ports, protocols, "
+              "priorities, settings), the values a rule-level diff (--base) compares")
+
+
+def display_order(resources: list[dict]) -> list[dict]:
+    """Components first, then by type and name: the same order on every run (registration order is not)."""
+    return sorted(resources, key=lambda r: (bool(r.get("custom")), short_type(r["type"]), r["name"]))
+
+
 def resources_table(resources: list[dict], stack: str) -> Table:
-    table = Table(title=f"stack {stack}: resources the program registers (Pulumi mocks)", title_justify="left")
-    table.add_column("type")
-    table.add_column("name")
-    table.add_column("rule facts", justify="right")
-    for r in resources:
+    table = new_table(f"stack {stack}: resources the program registers (Pulumi mocks)",
+                      f"under each name: its resource type. {RULE_FACTS}")
+    name_column(table, "resource")
+    table.add_column("rule\nfacts", justify="right")
+    ordered = display_order(resources)
+    width = max((len(r["name"]) for r in ordered), default=0)
+    for r in ordered:
         size = sum(len(v) for v in facts(r).values()) if r["custom"] else 0
-        table.add_row(short_type(r["type"]), r["name"], str(size) if size else "")
+        table.add_row(name_cell(r["name"], [short_type(r["type"])], width), str(size) if size else "")
     return table
+
+
+def guardrails_summary(violations: list, resources: list[dict], policies: int) -> str:
+    checked = sum(1 for r in resources if r.get("custom", True))
+    mandatory = sum(1 for v in violations if v.mandatory)
+    advisory = len(violations) - mandatory
+    notes = f" ({advisory} advisory finding{'s' if advisory != 1 else ''} above)" if advisory else ""
+    verdict = (f"failed: {mandatory} mandatory violation{'s' if mandatory != 1 else ''} above" if mandatory
+               else "passed")
+    return f"guardrails: {policies} policies over {checked} resources: {verdict}{notes}"
 
 
 def run(args: argparse.Namespace) -> int:
     project = (args.project or find_project_dir()).resolve()
-    load_stack_file(stack_file(project, args.stack))  # located config errors before running anything
+    config = load_stack_file(stack_file(project, args.stack))  # located config errors before running anything
+    catalogue, plan = load_selected(config, project, str(stack_file(project, args.stack)))
     head = run_head(project, args.stack)
     from ..checks.policy import validate_resources
 
-    violations = validate_resources(head)  # the CrossGuard pack's checks (policy/), on the same resources
+    # the CrossGuard pack's checks (policy/), on the same resources, with the stack's allow_any exceptions
+    violations = validate_resources(head, policy_config(allow_any_exceptions(catalogue, plan)))
     for violation in violations:
         print(f"policy: {violation}", file=sys.stderr)
+    from ..checks.policy import RESOURCE_CHECKS, STACK_CHECKS
+
+    guardrails = guardrails_summary(violations, head, len(RESOURCE_CHECKS) + len(STACK_CHECKS))
     status = 1 if any(v.mandatory for v in violations) else 0
+    if args.format != "table" or args.base:  # the output is for a machine or a comment: the line goes to stderr
+        print(guardrails, file=sys.stderr)
     if args.base:
         changes = diff(run_base(project, args.base, args.stack), head)
         emit(changes, args.format, f"Rule changes of stack {args.stack} against {args.base}")
         return status
     if args.format == "json":
-        print(json.dumps({"stack": args.stack, "resources": head}, indent=1, sort_keys=True))
+        print(json.dumps({"stack": args.stack, "resources": display_order(head)}, indent=1, sort_keys=True))
     elif args.format == "markdown":
         kinds = Counter(short_type(r["type"]) for r in head)
         print(f"### Stack `{args.stack}` registers {len(head)} resources\n")
@@ -111,6 +143,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"| {kind} | {n} |")
     else:
         Console().print(resources_table(head, args.stack))
+        print(guardrails)
     return status
 
 

@@ -6,6 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
+from ..program.render import RENDER_MARKER
 from .errors import UserError
 from .tables import print_render
 
@@ -14,7 +15,7 @@ def read_render_dir(folder: Path) -> dict[str, str]:
     if not (folder / "summary.json").exists():
         raise UserError(f"{folder}: not a render folder (no summary.json); run epfw render first")
     files = {str(p.relative_to(folder)): p.read_text(encoding="utf-8", errors="replace")
-             for p in sorted(folder.rglob("*")) if p.is_file()}
+             for p in sorted(folder.rglob("*")) if p.is_file() and p.name != RENDER_MARKER}
     try:
         json.loads(files["summary.json"])
     except json.JSONDecodeError as err:
@@ -24,5 +25,5 @@ def read_render_dir(folder: Path) -> dict[str, str]:
 
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("show", help="print the tables of a render folder")
-    parser.add_argument("folder", type=Path)
+    parser.add_argument("folder", type=Path, metavar="DIR", help="a folder epfw render wrote")
     parser.set_defaults(handler=lambda args: print_render(read_render_dir(args.folder)) or 0)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 
 from rich.console import Console
-from rich.table import Table
 
 from ..program.resource_diff import Change
 from ..program.resource_types import (
     AWS_FIREWALL_POLICY, AWS_RULE_GROUP, AZURE_FIREWALL, AZURE_GROUP, AZURE_IP_GROUP, AZURE_POLICY)
+from .tables import name_cell, name_column, new_table
 
 SHORT_TYPES = {
     AZURE_GROUP: "Azure rule collection group",
@@ -18,6 +18,8 @@ SHORT_TYPES = {
     AZURE_FIREWALL: "Azure firewall (classic)",
     AWS_RULE_GROUP: "AWS rule group",
     AWS_FIREWALL_POLICY: "AWS firewall policy",
+    "endpoint-firewall:azure:FirewallRules": "Azure rules component",  # components/azure_firewall.py TYPE
+    "endpoint-firewall:aws:NetworkFirewallRules": "AWS rules component",  # components/aws_network_firewall.py
 }
 
 
@@ -32,13 +34,18 @@ def counts(changes: list[Change]) -> dict[str, int]:
     return out
 
 
-def _lines(change: Change, limit: int = 50) -> list[str]:
+def _lines(change: Change, limit: int = 50, one_per_line: bool = False) -> list[str]:
+    """``+ label: value, value`` lines; with ``one_per_line``, ``+ label: value`` for each value (a diff a reviewer
+    reads line by line)."""
     lines = []
     for sign, part in (("+", change.added), ("-", change.removed)):
         for label, values in sorted(part.items()):
             shown = values[:limit]
-            more = f" (+{len(values) - limit} more)" if len(values) > limit else ""
-            lines.append(f"{sign} {label}: {', '.join(shown)}{more}")
+            more = f"(+{len(values) - limit} more)" if len(values) > limit else ""
+            if one_per_line:
+                lines += [f"{sign} {label}: {v}" for v in shown] + ([f"{sign} {label}: {more}"] if more else [])
+            else:
+                lines.append(f"{sign} {label}: {', '.join(shown)}{' ' + more if more else ''}")
     return lines
 
 
@@ -56,7 +63,7 @@ def as_markdown(changes: list[Change], title: str) -> str:
         out.append(f"| {short_type(ch.type)} | `{ch.name}` | **{ch.status}**{why} |")
     out.append("")
     for ch in changes:
-        lines = _lines(ch)
+        lines = _lines(ch, one_per_line=True)
         if not lines:
             continue
         out += [f"<details><summary>{short_type(ch.type)} <code>{ch.name}</code>: {ch.status}</summary>", "",
@@ -76,12 +83,15 @@ def print_table(changes: list[Change], title: str, console: Console | None = Non
     if not changes:
         console.print("No rule changes.")
         return
-    table = Table()
-    for col in ("resource", "name", "change", "details"):
-        table.add_column(col, overflow="fold")
+    table = new_table("", "under each name: its resource type")
+    name_column(table, "resource")
+    table.add_column("change")
+    table.add_column("details", overflow="fold", ratio=1)
+    width = max(len(ch.name) for ch in changes)
     for ch in changes:
         why = f" ({', '.join(ch.replace_reasons)})" if ch.replace_reasons else ""
-        table.add_row(short_type(ch.type), ch.name, ch.status + why, "\n".join(_lines(ch, limit=10)))
+        table.add_row(name_cell(ch.name, [short_type(ch.type)], width), ch.status + why,
+                      "\n".join(_lines(ch, limit=10, one_per_line=True)))
     console.print(table)
 
 

@@ -170,6 +170,7 @@ def _classify(text: str) -> dict[str, Any]:
     stripped = text.strip()
     if stripped == "*" or stripped in names.ANY_NETWORKS:
         return {"kind": DestinationKind.ANY, "value": stripped}
+    names.refuse_pasted(stripped)
     if names.looks_like_address(stripped):
         value = names.normalise_network(text)
         if value in names.ANY_NETWORKS:

@@ -147,3 +147,37 @@ def looks_like_address(value: str) -> bool:
         return True
     head = text.split("/")[0]
     return bool(head) and all(part.isdigit() for part in head.split("."))
+
+
+_URL = re.compile(r"^(?P<scheme>[a-z][a-z0-9+.-]*)://(?P<authority>[^/?#]*)(?P<rest>.*)$", re.IGNORECASE)
+_HOST_PORT = re.compile(r"^(?P<host>[^:/\[\]\s]+):(?P<port>\d+)$")
+URL_PORTS = {"http": 80, "https": 443}
+
+
+def split_pasted(value: str) -> tuple[str, str, int | None] | None:
+    """What a destination pasted from a browser or a log looks like: ``(what, host, port)`` with ``what`` one of
+    ``"URL"``, ``"host and path"``, ``"host and port"``; ``None`` for anything else (a name, an address, a CIDR)."""
+    text = value.strip()
+    url = _URL.match(text)
+    if url:
+        host, _, port = url["authority"].rpartition("@")[2].partition(":")
+        number = int(port) if port.isdigit() else URL_PORTS.get(url["scheme"].lower())
+        return "URL", host, number
+    pair = _HOST_PORT.match(text)
+    if pair:
+        return "host and port", pair["host"], int(pair["port"])
+    head, slash, _ = text.partition("/")
+    if slash and not looks_like_address(head) and "." in head:
+        return "host and path", head, None
+    return None
+
+
+def refuse_pasted(value: str) -> None:
+    """A catalogue destination written as a URL, ``host:port`` or ``host/path``: say what to write instead."""
+    pasted = split_pasted(value)
+    if pasted is None:
+        return
+    what, host, port = pasted
+    where = f" and port {port} under services" if port else ""
+    raise ValueError(f"{value!r} is a {what}, not a destination: write the host name {host!r}{where} "
+                     "(rules match host names and ports, never URLs or paths)")

@@ -7,7 +7,7 @@ from typing import Any
 
 from pulumi.runtime import config as runtime_config
 
-from .stack_config import NAMESPACE, StackConfig, parse
+from .stack_config import NAMESPACE, ConfigError, StackConfig, namespace_problems, parse
 
 
 def namespace_values() -> dict[str, Any]:
@@ -33,4 +33,8 @@ def _decode(value: Any) -> Any:
 
 
 def read_stack_config(stack: str) -> StackConfig:
-    return parse(namespace_values(), f"stack {stack} config")
+    origin = f"stack {stack} config"
+    problems = namespace_problems(dict(runtime_config.get_config_env()) | runtime_config.CONFIG.get(), origin)
+    if problems:
+        raise ConfigError(problems)
+    return parse(namespace_values(), origin)

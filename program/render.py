@@ -6,13 +6,14 @@ import json
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..endpoints.loader import load_catalogue
 from ..planning.planner import build_plan
 from ..planning.rules import Plan
 from ..planning.selection import Selection
+from .allow_any import POLICY_CONFIG_FILE, allow_any_exceptions, policy_config_text
 from .stack_plan import load_selected
 from .stack_config import StackConfig, load_stack_file, stack_file
 
@@ -23,6 +24,7 @@ class StackRender:
     plan: Plan
     azure: object | None  # renderers.azure.AzureRender
     aws: object | None    # renderers.aws.AwsRender
+    exceptions: dict[str, str] = field(default_factory=dict)  # allow_any exceptions, see program/allow_any.py
 
     def summary(self) -> dict:
         return {
@@ -34,6 +36,7 @@ class StackRender:
                         for s in self.plan.skipped],
             "azure": self.azure.summary() if self.azure else None,
             "aws": self.aws.summary() if self.aws else None,
+            "allowAnyExceptions": self.exceptions,
         }
 
     def files(self) -> dict[str, str]:
@@ -42,6 +45,8 @@ class StackRender:
             if cloud:
                 out.update(cloud.files())
         out["summary.json"] = json.dumps(self.summary(), indent=2, ensure_ascii=False) + "\n"
+        if self.exceptions:  # for `pulumi preview --policy-pack policy --policy-pack-config <render>/policy-config.json`
+            out[POLICY_CONFIG_FILE] = policy_config_text(self.exceptions)
         return out
 
 
@@ -61,7 +66,7 @@ def render_config(stack: str, config: StackConfig, project_dir: Path,
         catalogue = load_catalogue(catalogue_files)
         plan = build_plan(catalogue, Selection(), config.source_ranges, config.peer_ranges)
     else:
-        _, plan = load_selected(config, project_dir, str(stack_file(project_dir, stack)))
+        catalogue, plan = load_selected(config, project_dir, str(stack_file(project_dir, stack)))
     azure = aws = None
     if config.azure and config.azure.enabled:
         from ..renderers.azure import render_azure
@@ -69,7 +74,7 @@ def render_config(stack: str, config: StackConfig, project_dir: Path,
     if config.aws and config.aws.enabled:
         from ..renderers.aws import render_aws
         aws = render_aws(plan, config.aws)
-    return StackRender(stack=stack, plan=plan, azure=azure, aws=aws)
+    return StackRender(stack=stack, plan=plan, azure=azure, aws=aws, exceptions=allow_any_exceptions(catalogue, plan))
 
 
 def render_stack(stack: str, project_dir: Path, catalogue_files: list[Path] | None = None) -> StackRender:
@@ -77,13 +82,59 @@ def render_stack(stack: str, project_dir: Path, catalogue_files: list[Path] | No
     return render_config(stack, config, project_dir, catalogue_files)
 
 
-def write_atomically(files: dict[str, str], out: Path) -> None:
-    """Write every file into a fresh folder beside ``out``, then swap it in: all or nothing."""
+RENDER_MARKER = ".epfw-render"  # written into every render folder: only such a folder (or an empty one) is replaced
+_MARKER_TEXT = "Written by epfw render. The next render into this folder replaces it as a whole.\n"
+
+
+class OutFolderError(ValueError):
+    """``--out`` names something a render must not replace (the message says what is in the way)."""
+
+
+def _is_same_or_parent(folder: Path, of: Path) -> bool:
+    return folder == of or folder in of.parents
+
+
+def refuse_unsafe_out(out: Path, protected: tuple[Path, ...] = ()) -> None:
+    """Refuse an ``out`` that replacing would lose something: only an empty folder, a folder an earlier render
+    wrote (it holds :data:`RENDER_MARKER`) or a path that does not exist yet may be written. Never a project
+    root (a folder with ``Pulumi.yaml`` or ``.git``), nor the working folder, ``protected`` or a parent of them."""
+    out = out.resolve()
+    for folder in (Path.cwd().resolve(), *(p.resolve() for p in protected)):
+        if _is_same_or_parent(out, folder):
+            what = "the working folder" if folder == Path.cwd().resolve() else f"the project folder {folder}"
+            raise OutFolderError(f"--out {out} is {what} or one of its parents; a render replaces its folder "
+                                 "as a whole: name a folder of its own, such as build/dev")
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise OutFolderError(f"--out {out} is a file, not a folder; name a folder for the render")
+    for mark in ("Pulumi.yaml", ".git"):
+        if (out / mark).exists():
+            raise OutFolderError(f"--out {out} holds {mark}: it is a project, not a render folder")
+    names = sorted(p.name for p in out.iterdir())
+    if names and RENDER_MARKER not in names:
+        shown = ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
+        raise OutFolderError(f"--out {out} is not a folder epfw render wrote (it holds {shown}); a render "
+                             "replaces its folder as a whole: empty it or name another folder")
+
+
+def _normal_mode() -> int:
+    """The mode ``mkdir`` gives a new folder under the process's umask (mkdtemp's are 0700)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o777 & ~umask
+
+
+def write_atomically(files: dict[str, str], out: Path, protected: tuple[Path, ...] = ()) -> None:
+    """Write every file (and :data:`RENDER_MARKER`) into a fresh folder beside ``out``, then swap it in: all or
+    nothing. ``out`` is checked first with :func:`refuse_unsafe_out`."""
+    refuse_unsafe_out(out, protected)
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
-        for rel, text in sorted(files.items()):
+        staging.chmod(_normal_mode())
+        for rel, text in sorted({**files, RENDER_MARKER: _MARKER_TEXT}.items()):
             path = staging / rel
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")

@@ -7,6 +7,7 @@ are refused with the key named, before anything is registered.
 
 from __future__ import annotations
 
+import difflib
 import re
 from enum import StrEnum
 from pathlib import Path
@@ -318,15 +319,68 @@ def _yaml_path(loc: tuple) -> tuple:
     return (f"{NAMESPACE}:{loc[0]}",) + tuple(loc[1:]) if loc else ()
 
 
+# Namespaces a stack file may use besides ours: the providers' own settings (``azure-native:location``,
+# ``aws:region``) and Pulumi's. Any other namespace is refused: a typo of ours would be ignored silently.
+PROVIDER_NAMESPACES = ("azure-native", "azure", "aws", "aws-native", "pulumi")
+
+
+class NoSuchStack(ValueError):
+    """The stack has no stack file; the message names the stacks there are."""
+
+
+def stack_dir(project_dir: Path) -> Path:
+    """Where the project keeps its stack files: ``Pulumi.yaml``'s ``stackConfigDir`` (Pulumi's default: the project
+    folder itself); a folder without ``Pulumi.yaml`` is taken to keep them in ``stacks/``."""
+    settings = project_dir / "Pulumi.yaml"
+    if not settings.exists():
+        return project_dir / "stacks"
+    try:
+        data = yaml_lines.load(settings.read_text(encoding="utf-8"), str(settings))[0]
+    except yaml_lines.YamlProblem as err:
+        raise ConfigError([err.problem]) from None
+    folder = data.get("stackConfigDir") if isinstance(data, dict) else None
+    return project_dir / folder if isinstance(folder, str) and folder else project_dir
+
+
 def stack_file(project_dir: Path, stack: str) -> Path:
-    return project_dir / "stacks" / f"Pulumi.{stack}.yaml"
+    """The stack file of ``stack`` (whether or not it exists): ``<stackConfigDir>/Pulumi.<stack>.yaml``."""
+    return stack_dir(project_dir) / f"Pulumi.{stack}.yaml"
+
+
+def stack_names(folder: Path) -> list[str]:
+    return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in folder.glob("Pulumi.*.yaml"))
+
+
+def _no_such_stack(path: Path) -> NoSuchStack:
+    stack = path.name.removeprefix("Pulumi.").removesuffix(".yaml")
+    there = stack_names(path.parent) if path.parent.is_dir() else []
+    known = f"stacks: {', '.join(there)}" if there else f"no stack files in {path.parent}"
+    return NoSuchStack(f"no such stack {stack!r} ({known}; looked for {path})")
+
+
+def namespace_problems(keys: Any, filename: str, lines: dict | None = None) -> list[Problem]:
+    """Config keys outside our namespace and the providers' (a typo such as ``endpoint-firewal:selection``)."""
+    known = (NAMESPACE, *PROVIDER_NAMESPACES)
+    problems = []
+    for key in keys:
+        namespace, colon, name = str(key).partition(":")
+        if colon and namespace in known:
+            continue
+        guess = difflib.get_close_matches(namespace, known, n=1, cutoff=0.6)
+        hint = f"did you mean '{guess[0]}:{name}'? " if guess and colon else ""
+        what = f"unknown namespace {namespace!r}" if colon else "a config key is written namespace:key"
+        line = yaml_lines.line_of(lines, ("config", key)) if lines else 1
+        problems.append(Problem(filename, line, str(key), f"{what}; {hint}this project reads {NAMESPACE}: keys, and "
+                                f"passes the providers' own ({', '.join(n + ':' for n in PROVIDER_NAMESPACES)})"))
+    return problems
 
 
 def load_stack_file(path: Path) -> StackConfig:
-    """Read ``config:`` of a stack file; keys outside our namespace (e.g. ``azure-native:location``) pass."""
+    """Read ``config:`` of a stack file: our namespace is validated, keys of providers' namespaces (e.g.
+    ``azure-native:location``) pass, any other namespace is refused."""
     name = str(path)
     if not path.exists():
-        raise ConfigError([Problem(name, 1, "file", "no such stack file")])
+        raise _no_such_stack(path)
     try:
         data, lines = yaml_lines.load(path.read_text(encoding="utf-8"), name)
     except yaml_lines.YamlProblem as err:
@@ -334,5 +388,8 @@ def load_stack_file(path: Path) -> StackConfig:
     config = (data or {}).get("config") if isinstance(data, dict) else None
     if not isinstance(config, dict):
         raise ConfigError([Problem(name, 1, "config", "a stack file has a 'config:' mapping")])
+    problems = namespace_problems(config, name, lines)
+    if problems:
+        raise ConfigError(problems)
     values = {k.split(":", 1)[1]: v for k, v in config.items() if k.startswith(f"{NAMESPACE}:")}
     return parse(values, name, lines, ("config",))

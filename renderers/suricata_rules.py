@@ -39,10 +39,10 @@ def port_spec(ranges: Iterable[tuple[int, int]]) -> str:
 def variable_name(text: str, suffix: str = "", head: str = "", hashed: bool = False) -> str:
     """A valid IP set variable name (``^[A-Za-z][A-Za-z0-9_]*$``, at most 32) derived from ``text``.
 
-    ``head`` is a leading part of ``text`` that may be abbreviated (its words cut to 8, 6, 4, 3
-    letters) to fit; past that, a readable head and a hash of the whole. ``suffix`` (e.g. ``_2`` for a
-    second shard of one set) always fits. ``hashed`` forces the hashed form (to part two names that
-    abbreviate alike).
+    ``head`` is a leading part of ``text`` that may be shortened to fit: its first words stay whole and only
+    the end is cut (``DELIVERY_OPTIMIZ_P2P_TCP7680``, never ``DELIVE_OPTIMI_...``); past that, a readable head
+    and a hash of the whole. ``suffix`` (e.g. ``_2`` for a second shard of one set) always fits. ``hashed``
+    forces the hashed form (to part two names that shorten alike).
     """
     def clean(value: str) -> str:
         return re.sub(r"[^A-Za-z0-9]+", "_", value).strip("_").upper()
@@ -51,12 +51,15 @@ def variable_name(text: str, suffix: str = "", head: str = "", hashed: bool = Fa
     tail = clean(text[len(head):]) if head and text.startswith(head) else clean(text)
     words = clean(head).split("_") if head and text.startswith(head) else []
     base = ""
-    for width in (() if hashed else (None, 8, 6, 4, 3)):
-        candidate = "_".join(w[:width] for w in words if w)
-        candidate = f"{candidate}_{tail}" if candidate and tail else (candidate or tail)
-        if len(candidate) <= room:
-            base = candidate
-            break
+    full = "_".join(w for w in words if w)
+    candidate = f"{full}_{tail}" if full and tail else (full or tail)
+    if not hashed and len(candidate) <= room:
+        base = candidate
+    elif not hashed and full and tail:
+        keep = room - len(tail) - 1  # characters left for the head, cut at its end
+        shortened = full[:keep].rstrip("_")
+        if keep >= 3 and len(shortened) >= 3:
+            base = f"{shortened}_{tail}"
     if not base:
         digest = hashlib.sha256(text.encode()).hexdigest()[:6].upper()
         base = f"{clean(text)[: room - 7].rstrip('_')}_{digest}"

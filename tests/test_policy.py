@@ -397,8 +397,11 @@ def test_pack_policies_are_mandatory_by_default_and_named():
     assert set(policies) == set(guard.RESOURCE_CHECKS) | set(guard.STACK_CHECKS)
     assert all(isinstance(policies[n], ResourceValidationPolicy) for n in guard.RESOURCE_CHECKS)
     assert all(isinstance(policies[n], StackValidationPolicy) for n in guard.STACK_CHECKS)
-    # None: the pack's enforcement level (MANDATORY in policy/__main__.py) applies
-    assert all(p.enforcement_level is None for p in policies.values())
+    # None: the pack's enforcement level (MANDATORY in policy/__main__.py) applies; the declared allow_any
+    # exceptions are reported by the one advisory policy
+    from pulumi_policy import EnforcementLevel
+    assert {n: p.enforcement_level for n, p in policies.items() if p.enforcement_level is not None} == {
+        "allow-any-exception": EnforcementLevel.ADVISORY}
     main = Path(__file__).resolve().parents[1] / "policy" / "__main__.py"
     assert "enforcement_level=EnforcementLevel.MANDATORY" in main.read_text()
 
@@ -741,8 +744,10 @@ def test_policy_pack_served_over_grpc():
         info = stub.GetAnalyzerInfo(empty_pb2.Empty(), timeout=60)
         assert info.name == "endpoint-firewall-guardrails"
         mandatory = analyzer_pb2.EnforcementLevel.Value("MANDATORY")
+        advisory = analyzer_pb2.EnforcementLevel.Value("ADVISORY")
         assert {p.name: p.enforcementLevel for p in info.policies} == {
-            name: mandatory for name in [*guard.RESOURCE_CHECKS, *guard.STACK_CHECKS]}
+            name: advisory if name == "allow-any-exception" else mandatory
+            for name in [*guard.RESOURCE_CHECKS, *guard.STACK_CHECKS]}
 
         bad = stub.Analyze(analyzer_pb2.AnalyzeRequest(
             type=AZURE_GROUP, properties=struct(group(app_rule(["*.com"]))), urn="urn:g", name="g"), timeout=60)

@@ -43,7 +43,10 @@ def fresh_env(tmp_path_factory) -> dict[str, Path]:
     work = tmp_path_factory.mktemp("wheel")
     src = work / "src"
     shutil.copytree(ROOT, src, ignore=_ignore)  # build from a copy: no build/ or egg-info in the repository
-    run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(work / "dist"), str(src)], cwd=work)
+    archive = src / "endpoints" / "catalogue" / "archive"
+    archive.mkdir(exist_ok=True)
+    (archive / "zz-probe.yaml").write_text("schema_version: 1\n", encoding="utf-8")  # a superseded catalogue file
+    build = run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", str(work / "dist"), str(src)], cwd=work)
     [wheel] = list((work / "dist").glob("endpoint_firewall-*.whl"))
 
     venv = work / "venv"
@@ -55,7 +58,8 @@ def fresh_env(tmp_path_factory) -> dict[str, Path]:
     (purelib / "zz_dependencies.pth").write_text(f"{dependencies}\n", encoding="utf-8")
     run([sys.executable, "-m", "pip", "install", "--no-deps", "--no-index", "--quiet", "--target", str(purelib),
          str(wheel)])
-    return {"venv": venv, "python": python, "purelib": purelib, "work": work, "wheel": wheel}
+    return {"venv": venv, "python": python, "purelib": purelib, "work": work, "wheel": wheel, "src": src,
+            "build_output": build.stdout + build.stderr}
 
 
 def in_env(env: dict[str, Path], code: str) -> str:
@@ -70,6 +74,18 @@ def test_the_wheel_has_one_top_level_package(fresh_env):
     assert {n.split("/")[0] for n in names if not n.split("/")[0].endswith(".dist-info")} == {"endpoint_firewall"}
     assert "endpoint_firewall/endpoints/catalogue/intune.yaml" in names
     assert "endpoint_firewall/checks/policy/__init__.py" in names and "endpoint_firewall/components/provider.py" in names
+
+
+def test_the_catalogue_and_its_archive_ship_as_data_without_a_build_warning(fresh_env):
+    import zipfile
+    names = set(zipfile.ZipFile(fresh_env["wheel"]).namelist())
+    catalogue = fresh_env["src"] / "endpoints" / "catalogue"
+    shipped = {f"endpoint_firewall/endpoints/{p.relative_to(catalogue.parent)}"
+               for p in [*catalogue.glob("*.yaml"), *catalogue.glob("archive/*.yaml")]}
+    assert "endpoint_firewall/endpoints/catalogue/archive/zz-probe.yaml" in shipped
+    assert shipped <= names, shipped - names
+    assert "absent from the `packages` configuration" not in fresh_env["build_output"]
+    assert "warning" not in fresh_env["build_output"].lower(), fresh_env["build_output"][-3000:]
 
 
 def test_components_catalogue_and_no_generic_modules_from_the_wheel(fresh_env):

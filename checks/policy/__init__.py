@@ -15,7 +15,8 @@ Suricata rule reader), ``azure_rules`` (walking Azure rule collections), ``resou
 
 Resource checks are plain functions ``check(resource_type, props, config=None) -> list[str]`` over the
 resource's *inputs* with camelCase keys (what CrossGuard's resource validation and the mock records both
-see). Stack checks take a list of :class:`StackResource`. Every policy is **mandatory** by default.
+see). Stack checks take a list of :class:`StackResource`. Every policy is **mandatory** by default, but
+``allow-any-exception`` (advisory).
 
 Policies (names as in the pack; override enforcement per policy with ``--policy-pack-config``):
 
@@ -29,8 +30,13 @@ Policies (names as in the pack; override enforcement per policy with ``--policy-
     ``ALLOWLIST`` domain lists (``.``, ``*``), AWS Suricata ``pass`` rules whose destination (or source)
     is ``any``/``0.0.0.0/0``/a negation/an IP set defined as every address/``$EXTERNAL_NET`` without a
     host-name match, 5-tuple ``PASS`` rules and stateless ``aws:pass`` rules with any destination.
-    Deny and DNAT collections are not allow rules and are not checked. A catalogue entry with
-    ``allow_any`` (a justified lab exception) is refused here too: disable the policy for that stack.
+    Deny and DNAT collections are not allow rules and are not checked. Rules named in the config's
+    ``allowAnyExceptions`` (rule name -> justification; an Azure rule's name, the first word of an AWS pass
+    rule's msg; an IP set counts when every pass rule using it is named) are left to ``allow-any-exception``.
+``allow-any-exception`` (advisory)
+    The declared exceptions: rules that reach every destination because a catalogue entry has ``allow_any``
+    with a written justification, each named with that justification. ``epfw render`` writes the declaration
+    to ``policy-config.json`` (``program/allow_any.py``); ``epfw preview`` passes the same.
 ``no-public-suffix-wildcard``
     No wildcard on a public suffix (``*.com``, ``*.co.uk``, ``.azurewebsites.net`` in a domain list, a
     Suricata host match that is a suffix match on a public suffix), judged by
@@ -69,16 +75,16 @@ from .pack import CONFIG_SCHEMAS, POLICY_DESCRIPTIONS, pulumi_policies
 from .preview import ADVISORY, MANDATORY, Violation, validate_resources
 from .props import Config
 from .resource_checks import (
-    RESOURCE_CHECKS, RESOURCE_TYPES, check_aws_capacity, check_network_fqdn_dns_proxy, check_no_allow_any,
+    ADVISORY_POLICIES, RESOURCE_CHECKS, RESOURCE_TYPES, check_allow_any_exception, check_aws_capacity, check_network_fqdn_dns_proxy, check_no_allow_any,
     check_no_public_suffix_wildcard, rules_capacity, validate_resource)
 from .stack_checks import (
     STACK_CHECKS, StackFinding, StackResource, check_stack_dns_proxy, check_stack_serialized, policy_members)
 from .suricata_text import SuricataRule, parse_suricata
 
 __all__ = [
-    "ADVISORY", "AWS_RULE_GROUP", "AZURE_FIREWALL", "AZURE_GROUP", "AZURE_IP_GROUP", "AZURE_POLICY", "CONFIG_SCHEMAS",
+    "ADVISORY", "ADVISORY_POLICIES", "AWS_RULE_GROUP", "AZURE_FIREWALL", "AZURE_GROUP", "AZURE_IP_GROUP", "AZURE_POLICY", "CONFIG_SCHEMAS",
     "Config", "MANDATORY", "POLICY_DESCRIPTIONS", "RESOURCE_CHECKS", "RESOURCE_TYPES", "STACK_CHECKS", "StackFinding",
-    "StackResource", "SuricataRule", "Violation", "address_networks", "check_aws_capacity",
+    "StackResource", "SuricataRule", "Violation", "address_networks", "check_allow_any_exception", "check_aws_capacity",
     "check_network_fqdn_dns_proxy", "check_no_allow_any", "check_no_public_suffix_wildcard", "check_stack_dns_proxy",
     "check_stack_serialized", "covered_families", "is_any_address", "parse_suricata", "policy_members",
     "pulumi_policies", "rules_capacity", "union_only_families", "validate_resource", "validate_resources",

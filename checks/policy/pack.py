@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .resource_checks import RESOURCE_CHECKS, RESOURCE_TYPES
+from .resource_checks import ADVISORY_POLICIES, RESOURCE_CHECKS, RESOURCE_TYPES
 from .stack_checks import STACK_CHECKS, StackFinding, StackResource
 
 POLICY_DESCRIPTIONS = {
-    "no-allow-any": "No allow rule to or from every address or name (*, 0.0.0.0/0, ::/0, '.', any).",
+    "no-allow-any": ("No allow rule to or from every address or name (*, 0.0.0.0/0, ::/0, '.', any), but the declared "
+                     "allow_any exceptions (allowAnyExceptions)."),
+    "allow-any-exception": ("Advisory: the rules that reach every destination because a catalogue entry has allow_any "
+                            "with a justification (allowAnyExceptions), named with that justification."),
     "no-public-suffix-wildcard": ("No wildcard on a public suffix (*.com, .co.uk, *.azurewebsites.net) or past a label "
                                   "(*contoso.com, an undotted Suricata suffix match)."),
     "network-fqdn-needs-dns-proxy": "FQDN network rules need DNS proxy (classic firewall; declared external policies).",
@@ -21,7 +24,14 @@ POLICY_DESCRIPTIONS = {
 _EXTERNAL_SCHEMA = {"externalPolicies": {
     "type": "object", "description": "Firewall Policies managed outside the stack: name -> {dnsProxy: bool}",
     "additionalProperties": {"type": "object", "properties": {"dnsProxy": {"type": "boolean"}}}}}
+_EXCEPTIONS_SCHEMA = {"allowAnyExceptions": {
+    "type": "object", "description": ("rule name (Azure rule name; first word of an AWS pass rule's msg) -> the "
+                                      "justification of the allow_any entries behind it: what epfw render writes "
+                                      "to policy-config.json"),
+    "additionalProperties": {"type": "string"}}}
 CONFIG_SCHEMAS: dict[str, dict[str, Any]] = {
+    "no-allow-any": _EXCEPTIONS_SCHEMA,
+    "allow-any-exception": _EXCEPTIONS_SCHEMA,
     "network-fqdn-needs-dns-proxy": _EXTERNAL_SCHEMA,
     "network-fqdn-needs-dns-proxy-stack": _EXTERNAL_SCHEMA,
     "aws-capacity-headroom": {"minHeadroom": {"type": "number", "minimum": 0, "default": 0,
@@ -32,7 +42,7 @@ CONFIG_SCHEMAS: dict[str, dict[str, Any]] = {
 def pulumi_policies() -> list[Any]:
     """The pack's ``pulumi_policy`` policies (imported here, lazily: the package does not need pulumi_policy)."""
     from pulumi_policy import (  # noqa: PLC0415
-        PolicyConfigSchema, ResourceValidationPolicy, StackValidationPolicy)
+        EnforcementLevel, PolicyConfigSchema, ResourceValidationPolicy, StackValidationPolicy)
 
     def schema(name: str) -> Any:
         return PolicyConfigSchema(properties=CONFIG_SCHEMAS[name]) if name in CONFIG_SCHEMAS else None
@@ -54,7 +64,8 @@ def pulumi_policies() -> list[Any]:
 
     policies: list[Any] = [
         ResourceValidationPolicy(name=name, description=POLICY_DESCRIPTIONS[name], validate=resource_validator(check),
-                                 config_schema=schema(name))
+                                 config_schema=schema(name),
+                                 enforcement_level=EnforcementLevel.ADVISORY if name in ADVISORY_POLICIES else None)
         for name, check in RESOURCE_CHECKS.items()]
     policies += [
         StackValidationPolicy(name=name, description=POLICY_DESCRIPTIONS[name], validate=stack_validator(check),

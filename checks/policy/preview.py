@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .resource_checks import RESOURCE_CHECKS, RESOURCE_TYPES
+from .resource_checks import ADVISORY_POLICIES, RESOURCE_CHECKS, RESOURCE_TYPES
 from .stack_checks import STACK_CHECKS, StackResource, policy_members
 
 MANDATORY = "mandatory"
@@ -47,7 +47,9 @@ def validate_resources(resources: Sequence[Mapping[str, Any]], config: Mapping[s
     def level(name: str) -> str:
         value = config.get(name)
         value = value.get("enforcementLevel") if isinstance(value, Mapping) else value
-        return value if value in ("advisory", "mandatory", "disabled") else MANDATORY
+        if value in ("advisory", "mandatory", "disabled"):
+            return value
+        return ADVISORY if name in ADVISORY_POLICIES else MANDATORY
 
     def options(name: str) -> Mapping[str, Any]:
         value = config.get(name)

@@ -24,12 +24,31 @@ _AZURE_DEST_ADDRESS_FIELDS = ("destinationAddresses",)
 _AZURE_NAME_FIELDS = ("targetFqdns", "targetUrls", "destinationFqdns")
 
 
-def _azure_problems(resource_type: str, props: Any) -> tuple[list[str], list[str]]:
-    any_problems: list[str] = []
-    suffix_problems: list[str] = []
+Problems = tuple[list[str], list[str], list[str]]  # (every address or name, public suffix, allow_any exceptions)
+
+
+def _exceptions(config: Config) -> dict[str, str]:
+    """``config["allowAnyExceptions"]``: rule name (an Azure rule's name; the first word of an AWS pass rule's
+    msg) -> the justification of the catalogue entries whose ``allow_any`` made it reach every destination."""
+    declared = _get(config, "allowAnyExceptions")
+    return {str(k): str(v) for k, v in declared.items()} if _is_map(declared) else {}
+
+
+def _excepted(problems: list[str], justification: str | None, out: Problems) -> None:
+    """A rule's every-address problems: allow_any exceptions (advisory) when the rule is declared, else violations."""
+    if justification is None:
+        out[0].extend(problems)
+    else:
+        out[2].extend(f"{p} (allow_any exception: {justification})" for p in problems)
+
+
+def _azure_problems(resource_type: str, props: Any, exceptions: dict[str, str]) -> Problems:
+    out: Problems = ([], [], [])
     for rule in _azure_rules(resource_type, props):
         if not rule.allow:
             continue
+        any_problems: list[str] = []
+        suffix_problems = out[1]
         where = f"rule {rule.collection}/{rule.name}"
         for fld, side in [*((f, "destination") for f in _AZURE_DEST_ADDRESS_FIELDS), ("sourceAddresses", "source")]:
             values = _strings(rule.body, fld)
@@ -44,7 +63,8 @@ def _azure_problems(resource_type: str, props: Any) -> tuple[list[str], list[str
                 a, s = _name_problems(value, f"{where}: {fld}")
                 any_problems += a
                 suffix_problems += s
-    return any_problems, suffix_problems
+        _excepted(any_problems, exceptions.get(str(rule.name)), out)
+    return out
 
 
 def _ip_sets(group: Any) -> dict[str, list[str]]:
@@ -57,12 +77,18 @@ def _ip_sets(group: Any) -> dict[str, list[str]]:
     return sets
 
 
-def _suricata_problems(rules: Iterable[SuricataRule], ip_sets: Mapping[str, Sequence[str]]) -> tuple[list[str], list[str]]:
-    any_problems: list[str] = []
-    suffix_problems: list[str] = []
+def _rule_key(rule: SuricataRule) -> str:
+    """The first word of a rule's msg: the rule name the renderer starts every pass rule's msg with."""
+    return (rule.option("msg") or "").strip('"').split(" ", 1)[0]
+
+
+def _suricata_problems(rules: Iterable[SuricataRule], ip_sets: Mapping[str, Sequence[str]],
+                       exceptions: dict[str, str], out: Problems) -> None:
     for rule in rules:
         if rule.action != "pass":
             continue
+        any_problems: list[str] = []
+        suffix_problems = out[1]
         sid = rule.option("sid")
         where = f"pass rule sid {sid}" if sid else f"pass rule {rule.text[:60]!r}"
         hosts = rule.host_matches()
@@ -80,38 +106,37 @@ def _suricata_problems(rules: Iterable[SuricataRule], ip_sets: Mapping[str, Sequ
             any_problems.append(f"{where}: destination {rule.dst} with no host-name match allows every destination")
         if src_any:
             any_problems.append(f"{where}: source {rule.src} allows every source")
-    return any_problems, suffix_problems
+        _excepted(any_problems, exceptions.get(_rule_key(rule)), out)
 
 
-def _aws_problems(props: Any) -> tuple[list[str], list[str]]:
+def _set_exception(var: str, rules: list[SuricataRule], exceptions: dict[str, str]) -> str | None:
+    """An IP set defined as every address is an exception when every pass rule that uses it is one."""
+    users = [r for r in rules if r.action == "pass" and f"${var}" in f"{r.src} {r.dst}"]
+    reasons = [exceptions.get(_rule_key(r)) for r in users]
+    return "; ".join(sorted(set(reasons))) if users and all(reasons) else None  # type: ignore[arg-type]
+
+
+def _aws_problems(props: Any, exceptions: dict[str, str]) -> Problems:
     group = _get(props, "ruleGroup")
     source = _get(group, "rulesSource")
     ip_sets = _ip_sets(group)
-    any_problems: list[str] = []
-    suffix_problems: list[str] = []
+    out: Problems = ([], [], [])
+    any_problems, suffix_problems = out[0], out[1]
+    texts = [t for t in (_get(source, "rulesString"), _get(props, "rules")) if isinstance(t, str)]
+    suricata = [r for t in texts for r in parse_suricata(t)]
     for var, definitions in sorted(ip_sets.items()):
-        for d in definitions:
-            if is_any_address(d):
-                any_problems.append(f"IP set variable ${var} is defined as {d!r} (every address)")
-        for family in union_only_families(definitions):
-            any_problems.append(f"IP set variable ${var}: its definitions {show_values(definitions)} together cover "
-                                f"every {family} address")
+        wide = [f"IP set variable ${var} is defined as {d!r} (every address)" for d in definitions if is_any_address(d)]
+        wide += [f"IP set variable ${var}: its definitions {show_values(definitions)} together cover every {family} "
+                 "address" for family in union_only_families(definitions)]
+        _excepted(wide, _set_exception(var, suricata, exceptions) if wide else None, out)
     domain_list = _get(source, "rulesSourceList")
     if _is_map(domain_list) and _lower(_get(domain_list, "generatedRulesType")) == "allowlist":
         for target in _strings(domain_list, "targets"):
             a, s = _name_problems(target, "domain-list target")
             any_problems += a
             suffix_problems += s
-    rules_string = _get(source, "rulesString")
-    if isinstance(rules_string, str):
-        a, s = _suricata_problems(parse_suricata(rules_string), ip_sets)
-        any_problems += a
-        suffix_problems += s
-    rules_string_top = _get(props, "rules")  # the provider's top-level `rules` (Suricata text) input
-    if isinstance(rules_string_top, str):
-        a, s = _suricata_problems(parse_suricata(rules_string_top), ip_sets)
-        any_problems += a
-        suffix_problems += s
+    # rulesSource.rulesString, and the provider's top-level `rules` (Suricata text) input
+    _suricata_problems(suricata, ip_sets, exceptions, out)
     for i, rule in enumerate(_items(source, "statefulRules")):
         if _lower(_get(rule, "action")) != "pass":
             continue
@@ -131,27 +156,33 @@ def _aws_problems(props: Any) -> tuple[list[str], list[str]]:
             texts = [a for a in addresses if isinstance(a, str)]
             if not addresses or any(is_any_address(a) for a in texts) or union_only_families(texts):
                 any_problems.append(f"stateless rule {i}: aws:pass {word}")
-    return any_problems, suffix_problems
+    return out
 
 
-def _problems(resource_type: str, props: Any) -> tuple[list[str], list[str]]:
+def _problems(resource_type: str, props: Any, config: Config = None) -> Problems:
+    exceptions = _exceptions(config)
     if resource_type in (AZURE_GROUP, AZURE_FIREWALL):
-        return _azure_problems(resource_type, props)
+        return _azure_problems(resource_type, props, exceptions)
     if resource_type == AZURE_IP_GROUP:
         addresses = _strings(props, "ipAddresses")
         return ([f"ipAddresses {v!r} is every address" for v in addresses if is_any_address(v)]
                 + [f"ipAddresses {show_values(addresses)} together cover every {family} address"
-                   for family in union_only_families(addresses)]), []
+                   for family in union_only_families(addresses)]), [], []
     if resource_type == AWS_RULE_GROUP:
-        return _aws_problems(props)
-    return [], []
+        return _aws_problems(props, exceptions)
+    return [], [], []
 
 
 # --- resource checks: (resource_type, props, config) -> messages ------------------------------------------
 
 def check_no_allow_any(resource_type: str, props: Mapping[str, Any], config: Config = None) -> list[str]:
-    """Allow rules to or from every address/name (policy ``no-allow-any``)."""
-    return _problems(resource_type, props)[0]
+    """Allow rules to or from every address/name (policy ``no-allow-any``), but the declared allow_any exceptions."""
+    return _problems(resource_type, props, config)[0]
+
+
+def check_allow_any_exception(resource_type: str, props: Mapping[str, Any], config: Config = None) -> list[str]:
+    """The declared allow_any exceptions, named with their justification (policy ``allow-any-exception``)."""
+    return _problems(resource_type, props, config)[2]
 
 
 def check_no_public_suffix_wildcard(resource_type: str, props: Mapping[str, Any], config: Config = None) -> list[str]:
@@ -223,8 +254,12 @@ def check_aws_capacity(resource_type: str, props: Mapping[str, Any], config: Con
     return []
 
 
+# Policies whose findings are advisory unless configured otherwise; every other policy is mandatory.
+ADVISORY_POLICIES = ("allow-any-exception",)
+
 RESOURCE_CHECKS: dict[str, Callable[..., list[str]]] = {
     "no-allow-any": check_no_allow_any,
+    "allow-any-exception": check_allow_any_exception,
     "no-public-suffix-wildcard": check_no_public_suffix_wildcard,
     "network-fqdn-needs-dns-proxy": check_network_fqdn_dns_proxy,
     "aws-capacity-headroom": check_aws_capacity,

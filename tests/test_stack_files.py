@@ -1,0 +1,111 @@
+"""Stack files: found through Pulumi.yaml's stackConfigDir; a missing stack names the stacks there are; a key of
+an unknown namespace (a typo of ours) is refused, naming what was probably meant. Also validate on folders."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from endpoint_firewall.cli.main import main
+from endpoint_firewall.program.stack_config import ConfigError, load_stack_file, stack_file
+
+ROOT = Path(__file__).resolve().parents[1]
+
+STACK = """config:
+  azure-native:location: westeurope
+  aws:region: eu-west-1
+  azure:location: westeurope
+  pulumi:tags: {team: net}
+  endpoint-firewall:sourceRanges: [10.0.0.0/16]
+  endpoint-firewall:aws:
+    namePrefix: t
+"""
+
+
+def project(tmp_path: Path, folder: str | None, stacks: dict[str, str]) -> Path:
+    settings = "name: endpoint-firewall\nruntime: python\n" + (f"stackConfigDir: {folder}\n" if folder else "")
+    (tmp_path / "Pulumi.yaml").write_text(settings)
+    where = tmp_path / (folder or ".")
+    where.mkdir(parents=True, exist_ok=True)
+    for name, body in stacks.items():
+        (where / f"Pulumi.{name}.yaml").write_text(body)
+    return tmp_path
+
+
+@pytest.mark.parametrize("folder", ["config/stacks", None])
+def test_the_stack_folder_comes_from_pulumi_yaml(tmp_path, folder):
+    root = project(tmp_path, folder, {"t": STACK})
+    assert stack_file(root, "t") == root / (folder or ".") / "Pulumi.t.yaml"
+    out = tmp_path / "out"
+    assert main(["render", "--project", str(root), "--stack", "t", "--out", str(out), "--quiet"]) == 0
+    assert (out / "summary.json").exists()
+
+
+def test_the_shipped_project_keeps_its_stacks_in_stacks():
+    assert stack_file(ROOT, "dev") == ROOT / "stacks" / "Pulumi.dev.yaml"
+
+
+@pytest.mark.parametrize("command", [["render", "--out", "OUT", "--quiet"], ["check", "--cloud", "azure", "a.example.org"],
+                                     ["preview"]])
+def test_a_missing_stack_names_the_stacks_there_are(tmp_path, capsys, command):
+    root = project(tmp_path, "stacks", {"dev": STACK, "prod": STACK})
+    argv = [str(tmp_path / "out") if a == "OUT" else a for a in command]
+    assert main([*argv, "--project", str(root), "--stack", "nosuch"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("epfw: no such stack 'nosuch' (stacks: dev, prod; looked for "), err
+    assert len(err.splitlines()) == 1 and ":1:" not in err
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("key, guess", [
+    ("endpoint-firewal:selection", "did you mean 'endpoint-firewall:selection'?"),
+    ("endpointfirewall:sourceRanges", "did you mean 'endpoint-firewall:sourceRanges'?"),
+    ("azure-nativ:location", "did you mean 'azure-native:location'?"),
+    ("someone-else:key", ""),
+])
+def test_a_key_of_an_unknown_namespace_is_refused_with_its_line(tmp_path, capsys, key, guess):
+    root = project(tmp_path, "stacks", {"t": STACK + f"  {key}: {{includeOptional: true}}\n"})
+    with pytest.raises(ConfigError) as err:
+        load_stack_file(stack_file(root, "t"))
+    [problem] = err.value.problems
+    assert (problem.line, problem.field) == (9, key)
+    namespace = key.split(":")[0]
+    assert problem.message.startswith(f"unknown namespace {namespace!r}; {guess}")
+    assert main(["render", "--project", str(root), "--stack", "t", "--out", str(tmp_path / "o")]) == 1
+    assert f":9: {key}: unknown namespace" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
+def test_the_pulumi_program_refuses_unknown_namespaces_too(monkeypatch):
+    import pulumi
+
+    from endpoint_firewall.program.pulumi_config import read_stack_config
+
+    pulumi.runtime.set_all_config({"endpoint-firewall:sourceRanges": '["10.1.0.0/16"]',
+                                   "endpoint-firewall:aws": '{"namePrefix": "x"}', "aws:region": "eu-west-1",
+                                   "endpoint-firewal:selection": '{"includeOptional": true}'})
+    try:
+        with pytest.raises(ConfigError) as err:
+            read_stack_config("t")
+        assert "did you mean 'endpoint-firewall:selection'?" in str(err.value)
+    finally:
+        pulumi.runtime.set_all_config({})
+
+
+def test_validate_takes_folders_and_loads_the_files_directly_inside(tmp_path, capsys):
+    folder = tmp_path / "catalogue"
+    (folder / "archive").mkdir(parents=True)
+    for f in sorted((ROOT / "endpoints" / "catalogue").glob("*.yaml")):
+        shutil.copy(f, folder / f.name)
+    (folder / "archive" / "old.yaml").write_text("not: a catalogue\n")  # a sub-folder is not loaded
+    assert main(["validate", str(folder)]) == 0, capsys.readouterr().err
+    assert capsys.readouterr().out.startswith("ok: ")
+    assert main(["validate", str(folder / "archive")]) == 1  # named on its own, it is loaded (and refused)
+    assert "old.yaml" in capsys.readouterr().err
+
+
+def test_validate_loads_a_file_named_twice_once(capsys):
+    folder = ROOT / "endpoints" / "catalogue"
+    assert main(["validate", str(folder), str(sorted(folder.glob("*.yaml"))[0])]) == 0, capsys.readouterr().err

@@ -10,6 +10,7 @@ nested mappings (provenance, added_from, allow_any) per key, e.g. ``provenance.n
 from __future__ import annotations
 
 import json
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -72,10 +73,27 @@ class SectionDiff:
 
 
 @dataclass(frozen=True)
+class ValueDiff:
+    """Destinations by value over all entries, whichever entry holds them: what a firewall opens or closes."""
+
+    added: tuple[str, ...]
+    removed: tuple[str, ...]
+    unchanged: int
+
+    def summary(self) -> str:
+        return (f"destinations (by value, over all entries): {len(self.added)} added, {len(self.removed)} removed, "
+                f"{self.unchanged} unchanged")
+
+    def to_json(self) -> dict[str, Any]:
+        return {"added": list(self.added), "removed": list(self.removed), "unchanged": self.unchanged}
+
+
+@dataclass(frozen=True)
 class CatalogueDiff:
     entries: SectionDiff
     service_areas: SectionDiff
     sources: SectionDiff
+    destinations: ValueDiff = ValueDiff((), (), 0)
 
     @property
     def empty(self) -> bool:
@@ -83,7 +101,7 @@ class CatalogueDiff:
 
     def to_json(self) -> dict[str, Any]:
         return {"entries": self.entries.to_json(), "service_areas": self.service_areas.to_json(),
-                "sources": self.sources.to_json()}
+                "sources": self.sources.to_json(), "destinations": self.destinations.to_json()}
 
     def to_text(self) -> str:
         return format_text(self)
@@ -94,7 +112,15 @@ def diff_catalogues(old: Catalogue, new: Catalogue) -> CatalogueDiff:
         entries=_section({e.id: e for e in old.entries}, {e.id: e for e in new.entries}),
         service_areas=_section(old.service_areas, new.service_areas),
         sources=_section(old.sources, new.sources),
+        destinations=_values(old, new),
     )
+
+
+def _values(old: Catalogue, new: Catalogue) -> ValueDiff:
+    before = _unique([item_text(d) for e in old.entries for d in e.destinations])
+    after = _unique([item_text(d) for e in new.entries for d in e.destinations])
+    kept = set(before) & set(after)
+    return ValueDiff(tuple(sorted(set(after) - kept)), tuple(sorted(set(before) - kept)), len(kept))
 
 
 def _section(old: dict[str, BaseModel], new: dict[str, BaseModel]) -> SectionDiff:
@@ -213,7 +239,7 @@ def _other_lines(sign: str, model: BaseModel) -> list[str]:
 def format_text(diff: CatalogueDiff) -> str:
     """Readable report: a summary line per section, then the added, removed and changed items."""
     lines = [diff.entries.summary("entries"), diff.service_areas.summary("service areas"),
-             diff.sources.summary("sources")]
+             diff.sources.summary("sources"), diff.destinations.summary()]
     if diff.empty:
         lines.append("no differences")
         return "\n".join(lines) + "\n"
@@ -232,4 +258,8 @@ def format_text(diff: CatalogueDiff) -> str:
             lines.extend(removed("-", model))
         for changed in section.changed:
             lines.extend(_changed_lines(changed))
+    if diff.destinations.removed:
+        lines += ["", "destinations no entry holds any more (the firewall closes them):"]
+        lines += textwrap.wrap(", ".join(diff.destinations.removed), width=110, initial_indent="  ",
+                               subsequent_indent="  ", break_on_hyphens=False)
     return "\n".join(lines) + "\n"

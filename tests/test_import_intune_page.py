@@ -361,3 +361,14 @@ def test_the_cli_writes_a_loadable_deterministic_file_and_a_summary(tmp_path, ca
     stderr = captured.err.strip().splitlines()
     assert int(n.group(9)) * 2 == len(stderr)
     assert all(re.match(rf"{re.escape(str(path))}:\d+: ", line) for line in stderr)
+
+
+def test_the_shipped_catalogue_is_the_import_of_the_shared_page_byte_for_byte():
+    """The shipped intune.yaml can only change through the importer (or its fix-ups) and a reviewed diff."""
+    from endpoint_firewall.endpoints.dump import dump_catalogue
+    from endpoint_firewall.endpoints.loader import shipped_catalogue_files
+    result = real()
+    (shipped,) = [p for p in shipped_catalogue_files() if p.name == "intune.yaml"]
+    assert dump_catalogue(result.catalogue, result.header()) == shipped.read_text(encoding="utf-8"), (
+        "regenerate: epfw import intune-page ../shared/sources/intune-endpoints-2026-08.en.md "
+        "--out endpoints/catalogue/intune.yaml")

@@ -1,4 +1,5 @@
-"""``epfw import m365 FILE.json --out FILE.yaml [--source-date YYYY-MM-DD] [--service-area AREA...]``.
+"""``epfw import m365 FILE.json --out FILE.yaml [--source-date YYYY-MM-DD] [--service-area AREA...]`` and
+``epfw import intune-page FILE.md --out FILE.yaml [--fixups FILE | --no-fixups]``.
 
 Converts a vendor's endpoint list into a catalogue file. Input errors print as ``FILE:LINE: field: message``
 (exit 1, nothing written); what the catalogue cannot express is named on stderr as ``warning: ...`` lines
@@ -14,7 +15,7 @@ import sys
 from pathlib import Path
 
 from ..endpoints.dump import write_catalogue
-from ..endpoints.importers import m365
+from ..endpoints.importers import intune_page, m365, page_fixups
 from ..endpoints.stats import counted
 from .errors import UserError
 
@@ -56,6 +57,42 @@ def register(sub: argparse._SubParsersAction) -> None:
                         f"SNI), replacing the default list: {default_tls} (80 and 443 stay http and https; "
                         "'' for none)")
     p.set_defaults(handler=run_m365)
+    page = kinds.add_parser(
+        "intune-page", help="the Markdown of Microsoft's \"Network endpoints for Microsoft Intune\" page",
+        description="Convert the Markdown of Microsoft Learn's \"Network endpoints for Microsoft Intune\" "
+                    f"({intune_page.SOURCE_URL}; source: MicrosoftDocs/memdocs intune/fundamentals/endpoints.md) "
+                    "into a catalogue file: one entry intune-<ID> per endpoint set, one per region of the region "
+                    "tables, one per host list, and entries for what only the consolidated list names. Every "
+                    "defect of the page and every applied fix-up is reported on stderr as PAGE:LINE: message.")
+    page.add_argument("file", type=Path, metavar="FILE.md", help="the page's Markdown source")
+    page.add_argument("--out", type=Path, required=True, metavar="FILE.yaml", help="catalogue file to write")
+    fix = page.add_mutually_exclusive_group()
+    fix.add_argument("--fixups", type=Path, metavar="FILE",
+                     help="reviewed corrections to the page (default: the shipped "
+                          "endpoints/catalogue/fixups/intune-page.yaml)")
+    fix.add_argument("--no-fixups", action="store_true", help="apply no corrections")
+    page.add_argument("--source-url", default=intune_page.SOURCE_URL, metavar="URL",
+                      help=f"URL recorded for the source and used to resolve relative links (default: "
+                           f"{intune_page.SOURCE_URL})")
+    page.set_defaults(handler=run_intune_page)
+
+
+def run_intune_page(args: argparse.Namespace) -> int:
+    if not re.fullmatch(r"https://\S+", args.source_url):
+        raise UserError(f"--source-url {args.source_url!r} is not an https:// URL")
+    if args.out.exists() and args.out.is_dir():
+        raise UserError(f"--out {args.out} is a folder; name the file to write")
+    fixups = (page_fixups.NO_FIXUPS if args.no_fixups else
+              page_fixups.load_fixups(args.fixups or page_fixups.shipped_fixups_path()))
+    result = intune_page.import_file(args.file, fixups, args.source_url)
+    for report in result.reports:
+        print(f"{args.file}:{report.line}: {report.message}", file=sys.stderr)
+    write_catalogue(result.catalogue, args.out, header=result.header())
+    n = result.counts()
+    print(f"wrote {args.out}: {n['entries']} entries ({n['endpoints']} endpoints, {n['peer-to-peer']} peer-to-peer, "
+          f"{n['reference']} reference) in {n['areas']} service areas: {n['fqdns']} FQDNs, {n['wildcards']} "
+          f"wildcards, {n['addresses']} addresses/CIDRs; {n['reports']} reports (stderr)")
+    return 0
 
 
 def _today_utc() -> dt.date:

@@ -1,11 +1,15 @@
-"""``epfw validate [FILE|FOLDER...]``: check catalogue files; print a one-line summary or located errors."""
+"""``epfw validate [FILE|FOLDER...]``: check catalogue files; print a one-line summary or located errors.
+
+With no FILE: the shipped catalogue, then the archived one (``endpoints/catalogue/archive/``) as a catalogue of
+its own (its ids and areas overlap the current ones), one summary line each."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-from ..endpoints.loader import load_catalogue
+from ..endpoints.errors import CatalogueError
+from ..endpoints.loader import archived_catalogue_files, load_catalogue
 from ..endpoints.stats import summarise
 from .cmd_catalogue import catalogue_files
 
@@ -19,9 +23,20 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    # folders stand for their files; a file (even a missing one) goes to the loader, which reports it located
-    found = {f.resolve(): f for path in args.files for f in (catalogue_files(path) if path.is_dir() else [path])}
-    files = list(found.values())
-    catalogue = load_catalogue(files or None)
-    print(summarise(catalogue))
+    if args.files:
+        # folders stand for their files; a file (even a missing one) goes to the loader, which reports it located
+        found = {f.resolve(): f for path in args.files for f in (catalogue_files(path) if path.is_dir() else [path])}
+        print(summarise(load_catalogue(list(found.values()))))
+        return 0
+    problems, lines = [], []
+    for label, files in (("", None), (" (archive)", archived_catalogue_files())):
+        if files == []:
+            continue
+        try:
+            lines.append(summarise(load_catalogue(files)) + label)
+        except CatalogueError as err:
+            problems.extend(err.problems)
+    if problems:
+        raise CatalogueError(problems)
+    print("\n".join(lines))
     return 0

@@ -9,13 +9,16 @@ nested mappings (provenance, added_from, allow_any) per key, e.g. ``provenance.n
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel
 
+from . import names
 from .loader import Catalogue
 from .models import Destination, DestinationKind, Entry, Reference, Service
 
@@ -72,10 +75,34 @@ class SectionDiff:
 
 
 @dataclass(frozen=True)
+class ValueDiff:
+    """Destinations by value over all entries, whichever entry holds them: what a firewall opens or closes."""
+
+    added: tuple[str, ...]
+    removed: tuple[str, ...]
+    unchanged: int
+    covered: tuple[tuple[str, str], ...] = ()  # (removed value, the wildcard or range of NEW that still covers it)
+
+    def summary(self) -> str:
+        return (f"destinations (by value, over all entries): {len(self.added)} added, {len(self.removed)} removed, "
+                f"{self.unchanged} unchanged")
+
+    @property
+    def closed(self) -> tuple[str, ...]:
+        still = {value for value, _ in self.covered}
+        return tuple(v for v in self.removed if v not in still)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"added": list(self.added), "removed": list(self.removed), "unchanged": self.unchanged,
+                "still_covered": {value: by for value, by in self.covered}}
+
+
+@dataclass(frozen=True)
 class CatalogueDiff:
     entries: SectionDiff
     service_areas: SectionDiff
     sources: SectionDiff
+    destinations: ValueDiff = ValueDiff((), (), 0)
 
     @property
     def empty(self) -> bool:
@@ -83,7 +110,7 @@ class CatalogueDiff:
 
     def to_json(self) -> dict[str, Any]:
         return {"entries": self.entries.to_json(), "service_areas": self.service_areas.to_json(),
-                "sources": self.sources.to_json()}
+                "sources": self.sources.to_json(), "destinations": self.destinations.to_json()}
 
     def to_text(self) -> str:
         return format_text(self)
@@ -94,7 +121,33 @@ def diff_catalogues(old: Catalogue, new: Catalogue) -> CatalogueDiff:
         entries=_section({e.id: e for e in old.entries}, {e.id: e for e in new.entries}),
         service_areas=_section(old.service_areas, new.service_areas),
         sources=_section(old.sources, new.sources),
+        destinations=_values(old, new),
     )
+
+
+def _values(old: Catalogue, new: Catalogue) -> ValueDiff:
+    before = _unique([item_text(d) for e in old.entries for d in e.destinations])
+    after = _unique([item_text(d) for e in new.entries for d in e.destinations])
+    kept = set(before) & set(after)
+    removed = tuple(sorted(set(before) - kept))
+    wildcards = [d.value for e in new.entries for d in e.destinations if d.kind is DestinationKind.WILDCARD]
+    networks = [ipaddress.ip_network(d.value) for e in new.entries for d in e.destinations
+                if d.kind is DestinationKind.NETWORK]
+    covered = []
+    for value in removed:
+        by = _covering(value, wildcards, networks)
+        if by:
+            covered.append((value, by))
+    return ValueDiff(tuple(sorted(set(after) - kept)), removed, len(kept), tuple(covered))
+
+
+def _covering(value: str, wildcards: list[str], networks: list[Any]) -> str | None:
+    """The wildcard (subdomains only) or network of the new side that still allows ``value``, if any."""
+    if names.looks_like_address(value):
+        net = ipaddress.ip_network(value)
+        return next((str(n) for n in networks if n.version == net.version and net.subnet_of(n)), None)
+    host = value[2:] if value.startswith("*.") else value
+    return next((w for w in wildcards if host.endswith(w[1:]) and host != w[2:]), None)
 
 
 def _section(old: dict[str, BaseModel], new: dict[str, BaseModel]) -> SectionDiff:
@@ -210,10 +263,15 @@ def _other_lines(sign: str, model: BaseModel) -> list[str]:
     return [f"{sign} {ident}: " + ", ".join(f"{k} {_value_text(v)}" for k, v in data.items())]
 
 
+def _wrapped(values: Sequence[str]) -> list[str]:
+    return textwrap.wrap(", ".join(values), width=110, initial_indent="  ", subsequent_indent="  ",
+                         break_on_hyphens=False, break_long_words=False)
+
+
 def format_text(diff: CatalogueDiff) -> str:
     """Readable report: a summary line per section, then the added, removed and changed items."""
     lines = [diff.entries.summary("entries"), diff.service_areas.summary("service areas"),
-             diff.sources.summary("sources")]
+             diff.sources.summary("sources"), diff.destinations.summary()]
     if diff.empty:
         lines.append("no differences")
         return "\n".join(lines) + "\n"
@@ -232,4 +290,10 @@ def format_text(diff: CatalogueDiff) -> str:
             lines.extend(removed("-", model))
         for changed in section.changed:
             lines.extend(_changed_lines(changed))
+    if diff.destinations.closed:
+        lines += ["", "destinations no entry holds any more and nothing new covers (the firewall closes them):"]
+        lines += _wrapped(diff.destinations.closed)
+    if diff.destinations.covered:
+        lines += ["", "destinations no entry lists any more, still covered by a wildcard or range:"]
+        lines += _wrapped([f"{value} (by {by})" for value, by in diff.destinations.covered])
     return "\n".join(lines) + "\n"

@@ -34,10 +34,17 @@ class Catalogue:
         raise KeyError(entry_id)
 
 
-def shipped_catalogue_files() -> list[Path]:
-    """The catalogue files shipped with the package (``endpoints/catalogue/*.yaml``), sorted."""
-    folder = resources.files("endpoint_firewall.endpoints") / "catalogue"
-    return sorted(Path(str(p)) for p in folder.iterdir() if p.name.endswith((".yaml", ".yml")))
+def shipped_catalogue_files(folder: str = "catalogue") -> list[Path]:
+    """The catalogue files shipped with the package (``endpoints/catalogue/*.yaml``), sorted. Sub-folders
+    (``archive/``, ``fixups/``) are not part of the catalogue stacks deploy."""
+    found = resources.files("endpoint_firewall.endpoints") / folder
+    return sorted(Path(str(p)) for p in found.iterdir() if p.name.endswith((".yaml", ".yml")) and p.is_file())
+
+
+def archived_catalogue_files() -> list[Path]:
+    """Catalogues the shipped one replaced (``endpoints/catalogue/archive/*.yaml``): each a catalogue of its own,
+    validated and diffed, never deployed."""
+    return shipped_catalogue_files("catalogue/archive")
 
 
 def read_text(path: Path) -> str:

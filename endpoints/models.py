@@ -202,11 +202,13 @@ def _checked(data: dict[str, Any]) -> dict[str, Any]:
 class Reference(Strict):
     title: str = Field(min_length=1)
     url: Url
+    date: dt.date | None = Field(default=None, description="date of the version of the document that was read")
 
 
 class Provenance(Strict):
     source: Identifier
     section: str = Field(min_length=1, description="anchor of the section in the source document")
+    endpoint_set: int | None = Field(default=None, ge=1, description="the source's endpoint-set ID (table column ID)")
     note: str | None = None
 
 

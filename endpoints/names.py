@@ -27,6 +27,11 @@ def is_public_suffix(name: str) -> bool:
     return _public_suffixes().is_public(name)
 
 
+def has_known_tld(name: str) -> bool:
+    """True when the last label of ``name`` is a top-level domain of the public suffix list."""
+    return _public_suffixes().publicsuffix("x." + name.rsplit(".", 1)[-1].lower(), accept_unknown=False) is not None
+
+
 def normalise_fqdn(value: str) -> str:
     """Lowercase, strip one trailing dot, and check RFC 1035 shape (underscores allowed, as DNS does)."""
     name = value.strip()

@@ -8,9 +8,15 @@ from ..endpoints.loader import Catalogue
 from ..endpoints.models import Entry
 
 
+# Region tags a stack deploys only when it names them: US government (GCC) endpoints, which a commercial
+# tenant never reaches, stay out of "every region" (regions omitted) and of any list that does not name them.
+OPT_IN_REGIONS = frozenset({"us-gov"})
+
+
 @dataclass(frozen=True)
 class Selection:
-    """``service_areas``/``regions`` of None mean all. Entries without regions are global and always kept."""
+    """``service_areas``/``regions`` of None mean all (but :data:`OPT_IN_REGIONS`, kept only when named).
+    Entries without regions are global and always kept."""
 
     service_areas: frozenset[str] | None = None
     regions: frozenset[str] | None = None
@@ -23,6 +29,8 @@ class Selection:
         if self.service_areas is not None and entry.service_area not in self.service_areas:
             return False
         if self.regions is not None and entry.regions and not set(entry.regions) & self.regions:
+            return False
+        if entry.regions and set(entry.regions) <= OPT_IN_REGIONS and not set(entry.regions) & (self.regions or set()):
             return False
         return self.include_optional or entry.required
 
@@ -49,6 +57,8 @@ def _excluded_by(entry: Entry, selection: Selection) -> str:
         return f"serviceAreas (its area is {entry.service_area})"
     if selection.regions is not None and entry.regions and not set(entry.regions) & selection.regions:
         return f"regions (its regions are {', '.join(entry.regions)})"
+    if entry.regions and set(entry.regions) <= OPT_IN_REGIONS and not set(entry.regions) & (selection.regions or set()):
+        return f"regions (its regions are {', '.join(entry.regions)}, deployed only where a stack names them)"
     return "includeOptional: false (it is marked required: false)"
 
 

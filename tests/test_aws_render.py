@@ -21,7 +21,7 @@ from endpoint_firewall.program.stack_config import (
     STATEFUL_DEFAULT_ACTIONS, AwsConfig, AwsLimits, AwsPolicyConfig, FqdnMode, RuleOrder, StackConfig, load_stack_file,
 )
 from endpoint_firewall.renderers.aws import (
-    AwsRenderError, domain_list_capacity, policy_name, render_aws, reserved_capacity, units_per_group,
+    CAPACITY_STEP, AwsRenderError, domain_list_capacity, policy_name, render_aws, reserved_capacity, units_per_group,
 )
 from endpoint_firewall.renderers.suricata_rules import (
     SID_SPAN, allocate_sids, default_deny_rules, domain_list_rules, expanded_length, variable_name,
@@ -175,19 +175,18 @@ def test_dev_layout_one_domain_list_per_target_types_and_one_rules_group(dev_pla
     assert {x["GeneratedRulesType"] for x in lists.values()} == {"ALLOWLIST"}
     # *.x.com -> .x.com, lowercase, sorted; each name in the one list of its protocols
     assert ".manage.microsoft.com" in both["Targets"] and "login.microsoftonline.com" in both["Targets"]
-    assert ".mzstatic.com" in http["Targets"] and ".notify.windows.com" in tls["Targets"]
-    assert ".mzstatic.com" not in tls["Targets"] + both["Targets"]
+    assert "updates-http.cdn-apple.com" in http["Targets"] and ".notify.windows.com" in tls["Targets"]
+    assert "updates-http.cdn-apple.com" not in tls["Targets"] + both["Targets"]
     assert ".notify.windows.com" not in http["Targets"] + both["Targets"]
     for x in lists.values():
         assert x["Targets"] == sorted(x["Targets"]) and all(t == t.lower() and "*" not in t for t in x["Targets"])
-    # names on other ports (APNs 5223, FCM 5228-5230, WIP 444) are exact Suricata rules, not domain lists
+    # names on other ports (APNs 5223, FCM 5228-5230) are exact Suricata rules, not domain lists
     assert not any("courier" in t or "mtalk" in t for x in lists.values() for t in x["Targets"])
     by_role = {g.role: g for g in render.groups}
     rules = by_role["rules"].rules_text
     assert ('pass tls $HOME_NET any -> any [443,5223] (flow:to_server,established; ssl_state:client_hello; '
             'tls.sni; content:"1-courier.push.apple.com"; startswith; nocase; endswith;') in rules
     assert 'any [443,5228:5230] (flow:to_server,established; ssl_state:client_hello; tls.sni; content:"mtalk.google.com"' in rules
-    assert re.search(r"pass tls \$HOME_NET any -> any 444 \(.*content:\"wip\.mam\.manage\.microsoft\.com\"", rules)
     # addresses and peers: IP set variables, flow keywords, exact ports
     assert re.search(r"pass tcp \$HOME_NET any -> \$INTUNE_CORE_IP_TCP80_TCP443 \[80,443\] \(flow:to_server;", rules)
     assert re.search(r"pass udp \$HOME_NET any -> \$\w+ 3544 \(flow:to_server;", rules)
@@ -214,7 +213,8 @@ def test_strict_order_uses_one_domain_list_per_protocol(dev_plan):
     assert [(g.role, g.priority) for g in render.groups] == [("rules", 100), ("http-host", 200), ("tls-sni", 300)]
     lists = domain_lists(render)
     assert ".manage.microsoft.com" in lists["http-host"]["Targets"] and ".manage.microsoft.com" in lists["tls-sni"]["Targets"]
-    assert ".mzstatic.com" not in lists["tls-sni"]["Targets"] and ".notify.windows.com" not in lists["http-host"]["Targets"]
+    assert "updates-http.cdn-apple.com" not in lists["tls-sni"]["Targets"]
+    assert ".notify.windows.com" not in lists["http-host"]["Targets"]
     # the rules group ends with the deny minus TLS and HTTP, which the domain-list groups after it drop themselves
     drops = [line.split()[1] for line in render.groups[0].rules if line.startswith("drop")]
     assert drops == ["tcp", "tcp", "udp", "icmp", "ip"]
@@ -234,9 +234,9 @@ def test_exact_mode_matches_names_exactly_and_widens_nothing(dev_plan):
     assert [g.role for g in render.groups] == ["rules"] and render.widened == ()
     text = render.groups[0].rules_text
     assert "dotprefix" not in text
-    assert ('pass http $HOME_NET any -> any 80 (flow:to_server,established; http.host; content:".mzstatic.com"; '
+    assert ('pass http $HOME_NET any -> any 80 (flow:to_server,established; http.host; content:".windowsupdate.com"; '
             'endswith;') in text
-    assert 'tls.sni; content:".mzstatic.com"' not in text  # apple-content is http:80 only
+    assert 'tls.sni; content:"updates-http.cdn-apple.com"' not in text  # apple-software-updates-http is http:80 only
     assert ('pass tls $HOME_NET any -> any 443 (flow:to_server,established; ssl_state:client_hello; tls.sni; '
             'content:"login.microsoftonline.com"; startswith; nocase; endswith;') in text
     for line in render.groups[0].rules:
@@ -304,16 +304,16 @@ def test_domain_list_rules_text_is_aws_generated_form():
 def test_widened_entries_are_listed_per_entry_and_destination(dev_plan):
     summary = render_aws(dev_plan, DEV).summary()
     widened = {(w["entry"], w["destination"], w["reason"]) for w in summary["widened"]}
-    assert ("apple-content", "*.mzstatic.com",
-            "domain list target .mzstatic.com also matches mzstatic.com itself (HTTP_HOST); "
+    assert ("intune-171", "*.notify.windows.com",
+            "domain list target .notify.windows.com also matches notify.windows.com itself (TLS_SNI); "
             "the catalogue allows only its subdomains") in widened
-    assert ("intune-core-office365-shared", "login.microsoftonline.com",
+    assert ("intune-56", "login.microsoftonline.com",
             "AWS domain lists (HTTP_HOST, TLS_SNI) match on any port: allowed beyond http:80, https:443") in widened
     # manage.microsoft.com is listed exactly as well: its wildcard does not widen to the apex
     assert not any(d == "*.manage.microsoft.com" and "itself" in r for _, d, r in widened)
     # every entry behind a wildcard is named
     entries = {e for e, d, _ in widened if d == "*.manage.microsoft.com"}
-    assert {"intune-core-manage-wildcard", "intune-core-portal", "intune-core-sts"} <= entries
+    assert {"intune-163", "intune-170"} <= entries
     # names on other ports are exact: never widened
     assert not any("courier" in d or "mtalk" in d for _, d, _ in widened)
 
@@ -385,7 +385,13 @@ def test_adding_one_entry_keeps_every_group_name_capacity_and_sid(variant, added
     catalogue = load_catalogue()
     before = render_aws(stack_plan(stack_name, catalogue), config)
     after = render_aws(stack_plan(stack_name, with_entry(catalogue, **added)), config)
-    assert [(g.role, g.name, g.capacity) for g in after.groups] == [(g.role, g.name, g.capacity) for g in before.groups]
+    assert [g.role for g in after.groups] == [g.role for g in before.groups]
+    for old, new in zip(before.groups, after.groups):
+        if new.capacity == old.capacity:
+            assert new.name == old.name
+        else:  # this group sat right below a capacity step and crossed it: a new group, one step up, new name
+            assert new.capacity == old.capacity + CAPACITY_STEP and new.name != old.name
+            assert reserved_capacity(new.used, config) > old.capacity >= reserved_capacity(old.used, config)
     assert sum(g.used for g in after.groups) > sum(g.used for g in before.groups) or added["id"] == "test-new-address"
     old_lines = {line for g in before.groups for line in g.rules}
     new_lines = {line for g in after.groups for line in g.rules}

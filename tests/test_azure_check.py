@@ -107,7 +107,7 @@ def test_verdicts_name_group_collection_and_rule(dev):
 
 def test_network_rules_are_processed_before_application_rules(dev):
     # Listed both by name (application rule) and by address (network rule): the network rule decides.
-    verdict = evaluate(dev, Flow("portal.manage.microsoft.com", 443, "https", ip="52.175.12.209"))
+    verdict = evaluate(dev, Flow("portal.manage.microsoft.com", 443, "https", ip="40.82.248.230"))
     assert verdict.allowed and verdict.rule == "epfw-dev-intune-core/network/intune-core-ip-tcp80-tcp443"
 
 
@@ -118,12 +118,20 @@ def test_network_rules_are_processed_before_application_rules(dev):
     Flow("portal.manage.microsoft.com", 8443, "https"),
     Flow(None, 443, "tcp", ip="40.82.248.240"),   # just past 40.82.248.224/28
     Flow(None, 443, "https", ip="40.82.248.240"),
-    Flow("mzstatic.com", 80, "http"),             # apex of *.mzstatic.com, not listed
+    Flow("mzstatic.com", 443, "https"),           # apex of *.mzstatic.com, not listed
+    Flow("a.mzstatic.com", 80, "http"),           # *.mzstatic.com is https only
+    Flow("q7x2storage.blob.core.windows.net", 443, "https"),  # ID 182 lists single accounts, never a wildcard
+    Flow("amsua0103lmsas.blob.core.windows.net", 443, "https"),  # an unlisted scale-unit account
+    Flow("evildm.microsoft.com", 443, "https"),   # glued to *.dm.microsoft.com's base
+    Flow("imeswda-afd-primary.manage.microsoft.com.evil.example", 443, "https"),
+    Flow("intunemaape99.eus.attest.azure.net", 443, "https"),  # an unlisted attestation instance
+    Flow("gcc.remotehelp.microsoft.com", 443, "https"),  # us-gov: the demo stack does not name it
+    Flow(None, 443, "tcp", ip="13.107.226.10"),   # just below Azure Front Door's 13.107.227.0/24
     Flow("x.wns.windows.com", 80, "http"),        # WNS is https only
     Flow("wns.windows.com", 443, "https"),
     Flow("1-courier.push.apple.com", 5228, "tls"),  # APNs on an FCM port
     Flow("51-courier.push.apple.com", 5223, "tls"),  # past the numbered range 0..50
-    Flow(None, 443, "udp", ip="52.175.12.209"),   # listed for TCP only
+    Flow(None, 443, "udp", ip="40.82.248.230"),   # listed for TCP only
     Flow(None, 7680, "tcp", ip="10.11.0.1"),      # outside the peer range
     Flow("portal.manage.microsoft.com", 443, "https", source="192.168.1.1"),  # not a managed device
     Flow("mtalk.google.com", 5228, "tcp"),        # plain TCP carries no name: no application rule
@@ -138,7 +146,9 @@ def test_the_allowed_neighbours_of_the_denied_flows_are_allowed(dev):
     for flow in (Flow("portal.manage.microsoft.com", 443, "https", source="10.10.1.1"),
                  Flow(None, 443, "https", ip="40.82.248.224"),
                  Flow("manage.microsoft.com", 443, "https"),
-                 Flow("a.mzstatic.com", 80, "http"),
+                 Flow("a.mzstatic.com", 443, "https"),
+                 Flow("amsua0101lmsas.blob.core.windows.net", 443, "https"),
+                 Flow(None, 443, "tcp", ip="13.107.227.10"),
                  Flow("x.wns.windows.com", 443, "https"),
                  Flow("50-courier.push.apple.com", 5223, "tls")):
         assert evaluate(dev, flow).allowed, str(flow)

@@ -18,7 +18,7 @@ from endpoint_firewall.planning.planner import build_plan
 from endpoint_firewall.planning.rules import AreaPlan, Plan, Rule, RuleKind
 from endpoint_firewall.planning.selection import Selection
 from endpoint_firewall.program.stack_config import AzureConfig, load_stack_file
-from endpoint_firewall.endpoints.models import Service
+from endpoint_firewall.endpoints.models import EntryKind, Service
 from endpoint_firewall.renderers.azure import SUBSCRIPTION_PLACEHOLDER, RenderError, ip_group_id, render_azure
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -166,14 +166,16 @@ def test_recorded_rule_collections_are_the_rendered_bodies(dev_run):
 def test_every_child_is_parented_by_the_component(dev_run):
     [comp] = dev_run.registration(TYPE)
     assert comp.name == "azure" and not comp.custom
+    render = render_azure(dev_plan(), dev_config())
     children = [r for r in dev_run.monitor.registrations if r.type.startswith("azure-native:")]
-    assert len(children) == 1 + 1 + 7
+    assert len(children) == 1 + len(render.ip_groups) + len(render.groups) and len(render.groups) > 7
     assert {r.parent for r in children} == {comp.urn}
 
 
 def test_policy_ip_groups_and_groups_form_one_serial_chain(dev_run):
+    render = render_azure(dev_plan(), dev_config())
     children = [r for r in dev_run.monitor.registrations if r.type.startswith("azure-native:")]
-    assert [r.type for r in children] == [POLICY, IP_GROUP] + [GROUP] * 7
+    assert [r.type for r in children] == [POLICY] + [IP_GROUP] * len(render.ip_groups) + [GROUP] * len(render.groups)
     assert children[0].dependencies == []
     for before, after in zip(children, children[1:]):
         assert before.urn in after.dependencies, (before.name, after.name)
@@ -191,19 +193,23 @@ def test_outputs_are_registered_and_exposed(dev_run):
     assert outputs["groupIds"] == [f"/subscriptions/{SUB}/resourceGroups/rg-egress-dev/providers/mock/azure-{g.name}"
                                    for g in render.groups]
     assert outputs["ipGroupIds"] == {g.name: ip_group_id("rg-egress-dev", g.name, SUB) for g in render.ip_groups}
-    assert outputs["ruleCount"] == 14 and outputs["notExpressible"] == []
-    assert {s["entry"] for s in outputs["skipped"]} == {"android-enterprise", "apple-references",
-                                                        "delivery-optimization-byte-range"}
+    # Azure Front Door's IPv6 ranges (ID 163) are named as not expressible, never dropped silently
+    ipv6 = [{"entry": "intune-163", "destination": d} for d in ("2620:1ec:40::/48", "2620:1ec:49::/48", "2620:1ec:4a::/47")]
+    assert outputs["ruleCount"] == render.rule_count > 14
+    assert [{k: n[k] for k in ("entry", "destination")} for n in outputs["notExpressible"]] == ipv6
+    references = {e.id for e in load_catalogue().entries if e.kind is EntryKind.REFERENCE}
+    assert {s["entry"] for s in outputs["skipped"]} == references
     assert outputs["policyId"].endswith("/azure-policy")
     names, ids, ip_ids, count, not_expressible = dev_run.values["attributes"]
-    assert (names, ids, ip_ids, plain(count), not_expressible) == (
-        outputs["groupNames"], outputs["groupIds"], outputs["ipGroupIds"], 14, [])
+    assert (names, ids, ip_ids, plain(count), plain(not_expressible)) == (
+        outputs["groupNames"], outputs["groupIds"], outputs["ipGroupIds"], render.rule_count, outputs["notExpressible"])
     assert dev_run.monitor.registrations[-1].type == GROUP  # register_outputs came after the last child
 
 
 def test_an_existing_policy_without_dns_proxy_gets_groups_only():
-    config = load_stack_file(ROOT / "stacks" / "Pulumi.prod.yaml").azure
-    plan = build_plan(load_catalogue(), Selection(), ["10.20.0.0/16"])
+    stack = load_stack_file(ROOT / "stacks" / "Pulumi.prod.yaml")
+    config = stack.azure
+    plan = build_plan(load_catalogue(), stack.selection.to_selection(), ["10.20.0.0/16"])
     run = component(AzureFirewallRulesArgs(plan=plan, config=config))
     assert run.of_type(POLICY) == [] and run.of_type(FIREWALL) == []
     groups = run.of_type(GROUP)

@@ -12,7 +12,7 @@ import jsonschema
 import pytest
 
 from endpoint_firewall.endpoints.loader import load_catalogue
-from endpoint_firewall.endpoints.models import Destination, Service
+from endpoint_firewall.endpoints.models import Destination, EntryKind, Service
 from endpoint_firewall.planning.planner import build_plan
 from endpoint_firewall.planning.rules import AreaPlan, Plan, Rule, RuleKind, Skipped
 from endpoint_firewall.planning.selection import Selection
@@ -242,17 +242,21 @@ def test_wildcards_are_written_as_listed_and_the_apex_only_when_listed():
     r = dev_render()
     web = rules_of(group(r, "epfw-dev-intune-core"), "application")["intune-core-fqdn-http80-https443"]
     assert "*.manage.microsoft.com" in web["targetFqdns"] and "manage.microsoft.com" in web["targetFqdns"]
-    apple = rules_of(group(r, "epfw-dev-apple"), "application")["apple-fqdn-http80"]
+    apple = rules_of(group(r, "epfw-dev-apple"), "application")["apple-fqdn-https443"]
     assert "*.mzstatic.com" in apple["targetFqdns"] and "mzstatic.com" not in apple["targetFqdns"]
-    assert r.widened == ()
+    # no wildcard is widened; only the NTP names on UDP 123 (FQDN network rules allow what the name resolves to)
+    assert {(w.entry, w.destination) for w in r.widened} == {
+        ("apple-time", h) for h in ("time.apple.com", "time-ios.apple.com", "time-macos.apple.com")} | {
+        ("intune-165", "time.windows.com")}
+    assert all(w.reason.startswith("network rule on a name (udp:123)") for w in r.widened)
 
 
 def test_addresses_become_network_rules_and_large_sets_go_into_ip_groups():
     r = dev_render()
+    small = rules_of(group(r, "epfw-dev-intune-consolidated"), "network")["intune-consolidated-ip-tcp80-tcp443"]
+    assert small["ipProtocols"] == ["TCP"] and small["destinationPorts"] == ["80", "443"]
+    assert small["destinationAddresses"] == ["20.189.172.160/27"]  # not more than ipGroupThreshold (50): literal
     net = rules_of(group(r, "epfw-dev-intune-core"), "network")
-    small = net["intune-core-ip-tcp444"]
-    assert small["ipProtocols"] == ["TCP"] and small["destinationPorts"] == ["444"]
-    assert len(small["destinationAddresses"]) == 8  # not more than ipGroupThreshold (50): literal
     big = net["intune-core-ip-tcp80-tcp443"]
     assert "destinationAddresses" not in big and big["destinationPorts"] == ["80", "443"]
     [ipg] = r.ip_groups
@@ -260,14 +264,17 @@ def test_addresses_become_network_rules_and_large_sets_go_into_ip_groups():
     assert ipg.id == ("/subscriptions/{subscriptionId}/resourceGroups/rg-egress-dev/providers/Microsoft.Network/"
                       "ipGroups/epfw-dev-intune-core-ip-tcp80-tcp443-1")
     planned = next(x for x in dev_plan().rules if x.name == "intune-core-ip-tcp80-tcp443")
-    assert ipg.addresses == planned.destinations and len(ipg.addresses) == 70
+    ipv4 = tuple(d for d in planned.destinations if ":" not in d)  # IPv6: named as not expressible
+    assert ipg.addresses == ipv4 and len(ipg.addresses) > 50
+    assert {n.destination for n in r.not_expressible} == set(planned.destinations) - set(ipv4)
     peers = rules_of(group(r, "epfw-dev-delivery-optimization"), "network")
     assert peers["delivery-optimization-p2p-tcp7680"]["ipProtocols"] == ["TCP"]
     assert peers["delivery-optimization-p2p-udp3544"] == {
         "ruleType": "NetworkRule", "name": "delivery-optimization-p2p-udp3544", "ipProtocols": ["UDP"],
         "sourceAddresses": SOURCES, "destinationAddresses": ["10.10.0.0/16"], "destinationPorts": ["3544"]}
-    # Per rule, summed: 8 addresses + 1 IP Group + the peer range in two rules (TCP 7680, UDP 3544), one source
-    assert r.network_pairs == microsoft_pairs(r) == 8 + 1 + 1 + 1
+    # Per rule, summed, one source range: 1 IP Group + 1 address + the peer range in two rules (TCP 7680,
+    # UDP 3544) + 4 NTP names (time.windows.com, Apple's three) in two rules
+    assert r.network_pairs == microsoft_pairs(r) == 1 + 1 + 2 + 4
 
 
 def test_tcp_and_udp_on_different_ports_are_separate_rules_and_on_the_same_ports_one():
@@ -284,12 +291,14 @@ def test_tcp_and_udp_on_different_ports_are_separate_rules_and_on_the_same_ports
 
 def test_plan_skipped_entries_are_in_the_summary_not_dropped():
     s = dev_render().summary()
-    assert {x["entry"] for x in s["skipped"]} == {"android-enterprise", "apple-references",
-                                                  "delivery-optimization-byte-range"}
+    references = {e.id for e in load_catalogue().entries if e.kind is EntryKind.REFERENCE}
+    assert {x["entry"] for x in s["skipped"]} == references
     assert all(x["reason"] for x in s["skipped"])
     json.dumps(s)  # JSON-able
-    assert s["rules"] == sum(g["rules"] for g in s["groups"]) == 14
-    assert s["ipGroups"] == [{"name": "epfw-dev-intune-core-ip-tcp80-tcp443-1", "addresses": 70,
+    assert s["rules"] == sum(g["rules"] for g in s["groups"]) == dev_render().rule_count
+    planned = next(x for x in dev_plan().rules if x.name == "intune-core-ip-tcp80-tcp443")
+    assert s["ipGroups"] == [{"name": "epfw-dev-intune-core-ip-tcp80-tcp443-1",
+                              "addresses": sum(":" not in d for d in planned.destinations),
                               "serves": "intune-core-ip-tcp80-tcp443"}]
 
 
@@ -416,6 +425,7 @@ def test_files_are_deterministic_json_with_a_trailing_newline():
 
 
 def with_destination(catalogue, entry_id, value):
+    assert entry_id in {e.id for e in catalogue.entries}, entry_id
     entries = tuple(e.model_copy(update={"destinations": e.destinations + (Destination.model_validate(value),)})
                     if e.id == entry_id else e for e in catalogue.entries)
     return dataclasses.replace(catalogue, entries=entries)
@@ -428,7 +438,7 @@ def changed(before: dict[str, str], after: dict[str, str]) -> list[str]:
 def test_adding_one_fqdn_changes_one_rule_in_one_group_and_nothing_else():
     catalogue = load_catalogue()
     before = render_azure(dev_plan(catalogue), dev_config())
-    after = render_azure(dev_plan(with_destination(catalogue, "intune-core-office365-shared", "new.example.com")),
+    after = render_azure(dev_plan(with_destination(catalogue, "intune-190", "new.example.com")),
                          dev_config())
     # template.json holds every body: it changes with the one group it holds
     assert changed(before.files(), after.files()) == ["azure/epfw-dev-intune-core.json", "azure/template.json"]
@@ -446,7 +456,7 @@ def test_adding_one_fqdn_changes_one_rule_in_one_group_and_nothing_else():
 def test_adding_one_address_to_a_grouped_set_changes_only_its_ip_group():
     catalogue = load_catalogue()
     before = render_azure(dev_plan(catalogue), dev_config()).files()
-    after = render_azure(dev_plan(with_destination(catalogue, "intune-core-sts", "52.1.2.3")), dev_config()).files()
+    after = render_azure(dev_plan(with_destination(catalogue, "intune-163", "52.1.2.3")), dev_config()).files()
     assert changed(before, after) == ["azure/ip-groups/epfw-dev-intune-core-ip-tcp80-tcp443-1.json",
                                       "azure/template.json"]
 

@@ -6,12 +6,14 @@ import json
 from pathlib import Path
 
 from endpoint_firewall.cli.main import main
-from endpoint_firewall.endpoints.catalogue_diff import diff_catalogues
+from endpoint_firewall.endpoints.catalogue_diff import diff_catalogues, item_text
 from endpoint_firewall.endpoints.dump import write_catalogue
-from endpoint_firewall.endpoints.loader import load_catalogue, parse_file, shipped_catalogue_files
+from endpoint_firewall.endpoints.loader import archived_catalogue_files, load_catalogue, parse_file, shipped_catalogue_files
 
 SHIPPED = shipped_catalogue_files()
-INTUNE = next(p for p in SHIPPED if p.name == "intune.yaml")
+CURRENT = next(p for p in SHIPPED if p.name == "intune.yaml")
+# The archived 2020 catalogue: fixed data for the diff's mechanics (it never changes again).
+INTUNE = next(p for p in archived_catalogue_files() if p.name == "intune-2020-ja.yaml")
 FIXTURE = Path(__file__).parent / "fixtures" / "m365" / "endpoints.json"
 
 
@@ -194,3 +196,28 @@ def test_diff_api_on_loaded_catalogues():
     result = diff_catalogues(catalogue, catalogue)
     assert result.empty
     assert result.entries.unchanged == len(catalogue.entries)
+
+
+def test_the_2020_to_2026_migration_reads_counts_first_then_entries_then_what_closes(capsys):
+    old, new = load_catalogue([INTUNE]), load_catalogue([CURRENT])
+    rc, out, _ = diff(capsys, INTUNE, CURRENT)
+    assert rc == 0
+    lines = out.splitlines()
+    added = {e.id for e in new.entries} - {e.id for e in old.entries}
+    removed = {e.id for e in old.entries} - {e.id for e in new.entries}
+    assert lines[0].startswith(f"entries: {len(added)} added, {len(removed)} removed, ")
+    before = {item_text(d) for e in old.entries for d in e.destinations}
+    after = {item_text(d) for e in new.entries for d in e.destinations}
+    assert lines[3] == (f"destinations (by value, over all entries): {len(after - before)} added, "
+                        f"{len(before - after)} removed, {len(before & after)} unchanged")
+    assert "+ intune-163 [intune-core] Intune client and host service" in lines
+    assert "- intune-core-portal [intune-core] Company Portal and mobile device front ends" in lines
+    start = lines.index("destinations no entry holds any more and nothing new covers (the firewall closes them):")
+    end = lines.index("destinations no entry lists any more, still covered by a wildcard or range:")
+    closed = set(" ".join(line.strip() for line in lines[start + 1:end - 1]).split(", "))
+    covered = " ".join(line.strip() for line in lines[end + 1:]).split(", ")
+    assert closed | {c.split(" (by ")[0] for c in covered} == before - after
+    assert {"naprodimedatapri.azureedge.net", "52.175.12.209/32", "*.phobos.apple.com"} <= closed
+    # a name the 2020 list named that today's *.manage.microsoft.com still allows is not "closed"
+    assert "portal.manage.microsoft.com (by *.manage.microsoft.com)" in covered
+    assert "portal.manage.microsoft.com" not in closed

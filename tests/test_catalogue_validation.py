@@ -315,8 +315,16 @@ def test_valid_files_summary(tmp_path, capsys):
 def test_shipped_catalogue_validates(capsys):
     code, out, errors = validate(capsys)
     assert (code, errors) == (0, [])
-    assert re.fullmatch(r"ok: \d+ entries in \d+ files?: \d+ FQDNs, \d+ wildcards, \d+ addresses/CIDRs, "
-                        r"\d+ protocol/port pairs\n", out), out
+    summary = r"ok: \d+ entries in \d+ files?: \d+ FQDNs, \d+ wildcards, \d+ addresses/CIDRs, \d+ protocol/port pairs"
+    assert re.fullmatch(rf"{summary}\n{summary} \(archive\)\n", out), out  # the current catalogue, then the archive
+
+
+def test_validate_without_files_also_refuses_a_bad_archive(tmp_path, capsys, monkeypatch):
+    from endpoint_firewall.cli import cmd_validate
+    bad = write(tmp_path, HEADER + entry(dests="[not_a host]"), "old.yaml")
+    monkeypatch.setattr(cmd_validate, "archived_catalogue_files", lambda: [bad])
+    code, out, errors = validate(capsys)
+    assert code == 1 and out == "" and errors and errors[0].startswith(f"{bad}:")
 
 
 # --- YAML that parses but must not load: aliases, bad scalars, foreign tags, lax numbers ---------------

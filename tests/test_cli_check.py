@@ -21,7 +21,8 @@ def check(capsys, *args: str) -> tuple[int, str]:
 @pytest.mark.parametrize("target, extra, rule", [
     ("portal.manage.microsoft.com:443", (), "epfw-dev-intune-core/application/intune-core-fqdn-http80-https443"),
     ("1-courier.push.apple.com:5223", ("--proto", "tls"), "epfw-dev-apple/application/apple-fqdn-tls443-tls5223"),
-    ("52.175.12.209:443", ("--proto", "tcp"), "epfw-dev-intune-core/network/"),
+    ("40.82.248.230:443", ("--proto", "tcp"), "epfw-dev-intune-core/network/"),
+    ("amsub0101lmsas.blob.core.windows.net:443", (), "epfw-dev-autopilot/application/autopilot-fqdn-https443"),
 ])
 def test_azure_allows_catalogue_flows_and_names_the_rule(capsys, target, extra, rule):
     code, out = check(capsys, "--cloud", "azure", target, *extra)
@@ -34,6 +35,8 @@ def test_azure_allows_catalogue_flows_and_names_the_rule(capsys, target, extra, 
     ("manage.microsoft.com.evil.example:443", ()),
     ("portal.manage.microsoft.com:8443", ("--proto", "https")),
     ("40.82.248.240:443", ("--proto", "tcp")),
+    ("q7x2storage.blob.core.windows.net:443", ()),  # ID 182 lists single storage accounts, never a wildcard
+    ("gcc.remotehelp.microsoft.com:443", ()),       # us-gov: the demo stack does not name it
 ])
 def test_azure_denies_look_alikes_with_exit_3(capsys, target, extra):
     code, out = check(capsys, "--cloud", "azure", target, *extra)
@@ -48,7 +51,7 @@ def test_aws_allows_through_suricata_and_names_the_rule(capsys):
 
 
 def test_aws_prod_exact_mode_denies_the_apex_of_a_wildcard(capsys):
-    code, out = check(capsys, "--stack", "prod", "--cloud", "aws", "mzstatic.com:80")
+    code, out = check(capsys, "--stack", "prod", "--cloud", "aws", "dm.microsoft.com:80")
     assert code == 3, out
     assert ": deny" in out
 

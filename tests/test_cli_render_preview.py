@@ -24,7 +24,8 @@ def render(tmp_path: Path, name: str, *extra: str) -> Path:
 
 
 def catalogue_with(tmp_path: Path, name: str, edit) -> Path:
-    data = yaml.safe_load(shipped_catalogue_files()[0].read_text(encoding="utf-8"))
+    intune = next(p for p in shipped_catalogue_files() if p.name == "intune.yaml")
+    data = yaml.safe_load(intune.read_text(encoding="utf-8"))
     edit(data)
     path = tmp_path / name
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
@@ -57,7 +58,7 @@ def test_render_is_byte_identical_run_to_run(tmp_path):
 def test_a_failing_render_writes_nothing_and_leaves_the_old_folder_alone(tmp_path, capsys):
     out = render(tmp_path, "dev")
     before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
-    bad = catalogue_with(tmp_path, "bad.yaml", lambda d: entry(d, "wns")["destinations"].append("*.com"))
+    bad = catalogue_with(tmp_path, "bad.yaml", lambda d: entry(d, "intune-171")["destinations"].append("*.com"))
     code = main(["render", "--project", str(ROOT), "--stack", "dev", "--catalogue", str(bad), "--out", str(out)])
     assert code == 1
     assert "public suffix 'com'" in capsys.readouterr().err
@@ -66,7 +67,7 @@ def test_a_failing_render_writes_nothing_and_leaves_the_old_folder_alone(tmp_pat
 
 
 def test_catalogue_option_renders_every_entry_of_those_files(tmp_path):
-    only = catalogue_with(tmp_path, "only.yaml", lambda d: d.update(entries=[entry(d, "wns")]))
+    only = catalogue_with(tmp_path, "only.yaml", lambda d: d.update(entries=[entry(d, "intune-171")]))
     out = render(tmp_path, "only", "--catalogue", str(only))
     summary = json.loads((out / "summary.json").read_text())
     assert summary["entries"] == 1
@@ -77,7 +78,7 @@ def test_catalogue_option_renders_every_entry_of_those_files(tmp_path):
 def test_diff_of_a_one_fqdn_change_shows_exactly_that_fqdn_in_one_group_per_cloud(tmp_path, capsys):
     old = catalogue_with(tmp_path, "old.yaml", lambda d: None)
     new = catalogue_with(tmp_path, "new.yaml",
-                         lambda d: entry(d, "apple-services")["destinations"].append("extra.apple.com"))
+                         lambda d: entry(d, "intune-173")["destinations"].append("extra.example.com"))
     a = render(tmp_path, "a", "--catalogue", str(old))
     b = render(tmp_path, "b", "--catalogue", str(new))
     capsys.readouterr()
@@ -90,7 +91,7 @@ def test_diff_of_a_one_fqdn_change_shows_exactly_that_fqdn_in_one_group_per_clou
         assert change["status"] == "updated"
         added = [v for values in change["added"].values() for v in values]
         removed = [v for values in change["removed"].values() for v in values]
-        assert added and all("extra.apple.com" in v for v in added), change
+        assert added and all("extra.example.com" in v for v in added), change
         assert removed == [], change
 
 
@@ -125,7 +126,7 @@ def clone(tmp_path):
     git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.org"]
     subprocess.run([*git, "add", "-A"], check=True)
     subprocess.run([*git, "commit", "-qm", "base", "--allow-empty"], check=True)
-    catalogue = repo / "endpoints" / "catalogue" / "intune.yaml"
+    catalogue = repo / "endpoints" / "catalogue" / "apple.yaml"
     text = catalogue.read_text(encoding="utf-8")
     catalogue.write_text(text.replace("      - ocsp.apple.com\n", "      - ocsp.apple.com\n      - extra.apple.com\n"),
                          encoding="utf-8")

@@ -159,7 +159,8 @@ def program():
     }, opts)
     azure = component_provider.construct("app-azure", "endpoint-firewall:index:AzureEgressRules", {
         "sourceRanges": ["10.60.0.0/16"],
-        "azure": {"resourceGroupName": "rg-app", "policyName": "fwpol-app", "namePrefix": "app",
+        # the shipped catalogue (no catalogue given) names NTP hosts on UDP 123: FQDN network rules, DNS proxy
+        "azure": {"resourceGroupName": "rg-app", "policyName": "fwpol-app", "namePrefix": "app", "dnsProxy": True,
                   "location": "westeurope"},
     }, None)
     results["aws_state"] = sorted(aws.state)

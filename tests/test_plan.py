@@ -7,7 +7,7 @@ import random
 
 from hypothesis import given, settings, strategies as st
 
-from endpoint_firewall.endpoints.loader import load_catalogue, merge, parse_file
+from endpoint_firewall.endpoints.loader import archived_catalogue_files, load_catalogue, merge, parse_file
 from endpoint_firewall.planning import addresses
 from endpoint_firewall.planning.planner import build_plan
 import pytest
@@ -27,6 +27,11 @@ def plan_all(**kwargs):
     return build_plan(load_catalogue(), Selection(**kwargs), SOURCES, SOURCES)
 
 
+def plan_archive():
+    """The archived 2020 catalogue: fixed data with shapes today's list lacks (an address in two rows, port 444)."""
+    return build_plan(load_catalogue(archived_catalogue_files()), Selection(), SOURCES, SOURCES)
+
+
 def rule(plan, name):
     matches = [r for r in plan.rules if r.name == name]
     assert matches, f"no rule {name}; have {[r.name for r in plan.rules]}"
@@ -34,49 +39,51 @@ def rule(plan, name):
 
 
 def test_address_shared_by_two_rows_is_one_destination_that_remembers_both_entries():
-    web = rule(plan_all(), "intune-core-ip-tcp80-tcp443")
+    web = rule(plan_archive(), "intune-core-ip-tcp80-tcp443")
     assert web.destinations.count("52.160.70.20/32") == 1
     assert set(web.origin_of("52.160.70.20/32")) == {"intune-core-portal", "intune-core-fei-msua"}
 
 
 def test_exact_hosts_under_a_wildcard_of_the_same_services_are_covered_not_lost():
     web = rule(plan_all(), "intune-core-fqdn-http80-https443")
-    assert "portal.manage.microsoft.com" not in web.destinations
-    assert ("portal.manage.microsoft.com", "*.manage.microsoft.com") in web.covered
-    assert "intune-core-portal" in web.origin_of("*.manage.microsoft.com")
+    assert "swda01-mscdn.manage.microsoft.com" not in web.destinations  # ID 170, under ID 163's wildcard
+    assert ("swda01-mscdn.manage.microsoft.com", "*.manage.microsoft.com") in web.covered
+    assert {"intune-163", "intune-170"} <= set(web.origin_of("*.manage.microsoft.com"))
     # *.x.com never covers x.com: the apex stays an explicit destination.
     assert "manage.microsoft.com" in web.destinations
 
 
 def test_wip_port_444_is_its_own_rule_and_not_covered_by_the_80_443_wildcard():
-    wip = rule(plan_all(), "intune-core-fqdn-https444")
+    wip = rule(plan_archive(), "intune-core-fqdn-https444")
     assert wip.destinations == ("wip.mam.manage.microsoft.com",)
 
 
 def test_numbered_pattern_expands_to_exactly_51_hosts_and_never_a_wildcard():
     apns = rule(plan_all(), "apple-fqdn-tls443-tls5223")
-    assert len(apns.destinations) == 51
-    assert {f"{n}-courier.push.apple.com" for n in range(51)} == set(apns.destinations)
+    assert len(apns.destinations) == 52
+    assert {f"{n}-courier.push.apple.com" for n in range(51)} | {"courier.push.apple.com"} == set(apns.destinations)
     assert not any("*" in d for d in apns.destinations)
 
 
 def test_region_selection_keeps_only_that_regions_cdn_and_all_global_entries():
     plan = plan_all(regions=frozenset({"north-america"}))
-    cdn = rule(plan, "win32-cdn-fqdn-http80-https443")
-    assert set(cdn.destinations) == {f"naprodimedata{s}.azureedge.net" for s in ("pri", "sec", "hotfix")}
-    assert "intune-core-portal" in plan.selected_entries
+    cdn = rule(plan, "win32-cdn-fqdn-https443")
+    assert set(cdn.destinations) == {f"imeswda-afd-{s}.manage.microsoft.com" for s in ("primary", "secondary", "hotfix")
+                                     } | {"*.events.data.microsoft.com"}  # the section's list is global
+    assert "intune-163" in plan.selected_entries and "intune-182-north-america" in plan.selected_entries
+    assert not {"intune-182-europe", "intune-182-amsud", "intune-188"} & set(plan.selected_entries)
 
 
 def test_optional_entries_are_left_out_when_the_stack_says_so():
     plan = plan_all(include_optional=False)
     assert not [r for r in plan.rules if r.kind is RuleKind.PEER]
-    assert "endpoint-analytics" not in plan.selected_entries
+    assert "intune-150" not in plan.selected_entries and "intune-150" in plan_all().selected_entries
 
 
 def test_peer_to_peer_needs_peer_ranges_and_says_so_when_missing():
     plan = build_plan(load_catalogue(), Selection(), SOURCES, peer_ranges=())
     reasons = {s.entry: s.reason for s in plan.skipped}
-    assert "no peer ranges" in reasons["delivery-optimization-peers-tcp"]
+    assert "no peer ranges" in reasons["intune-delivery-optimization-peers"]
     with_peers = plan_all()
     p2p = rule(with_peers, "delivery-optimization-p2p-tcp7680")
     assert p2p.destinations == ("10.10.0.0/16",)
@@ -84,19 +91,19 @@ def test_peer_to_peer_needs_peer_ranges_and_says_so_when_missing():
 
 def test_reference_entries_are_listed_as_skipped_with_their_links():
     reasons = {s.entry: s.reason for s in plan_all().skipped}
-    assert reasons["apple-references"].startswith("reference only: https://support.apple.com/HT202944")
+    assert reasons["apple-references"].startswith("reference only: https://support.apple.com/en-us/101555")
 
 
 def test_plan_is_the_same_whatever_the_order_of_files_and_entries():
-    path = load_catalogue().files[0]
-    text = open(path, encoding="utf-8").read()
-    doc = parse_file(text, path)
-    entries = list(doc.entries)
+    docs = [parse_file(open(path, encoding="utf-8").read(), path) for path in load_catalogue().files]
+    entries = [e for doc in docs for e in doc.entries]
     random.Random(7).shuffle(entries)
     half = len(entries) // 2
-    first = doc.model_copy(update={"entries": tuple(entries[:half])})
-    second = doc.model_copy(update={"entries": tuple(entries[half:])})
-    shuffled = merge([("b.yaml", text, second), ("a.yaml", text, first)])
+    every = docs[0].model_copy(update={"sources": tuple(s for d in docs for s in d.sources),
+                                       "service_areas": tuple(a for d in docs for a in d.service_areas)})
+    first = every.model_copy(update={"entries": tuple(entries[:half])})
+    second = every.model_copy(update={"entries": tuple(entries[half:])})
+    shuffled = merge([("b.yaml", "", second), ("a.yaml", "", first)])
     a = build_plan(load_catalogue(), Selection(), SOURCES, SOURCES)
     b = build_plan(shuffled, Selection(), SOURCES, SOURCES)
     assert a == b
@@ -188,17 +195,29 @@ def test_entries_whose_addresses_together_cover_everything_need_allow_any(tmp_pa
 def test_an_entry_named_explicitly_but_filtered_out_is_a_problem_not_a_silent_drop():
     catalogue = load_catalogue()
     selection = Selection(regions=frozenset({"north-america"}), include_optional=False,
-                          entry_ids=frozenset({"endpoint-analytics", "win32-cdn-europe", "apple-apns"}))
+                          entry_ids=frozenset({"intune-150", "intune-win32-cdn-europe", "apple-apns"}))
     assert unknown_names(catalogue, selection) == [
-        "entry 'endpoint-analytics' is named in entries but left out by includeOptional: false "
+        "entry 'intune-150' is named in entries but left out by includeOptional: false "
         "(it is marked required: false)",
-        "entry 'win32-cdn-europe' is named in entries but left out by regions (its regions are europe)"]
+        "entry 'intune-win32-cdn-europe' is named in entries but left out by regions (its regions are europe)"]
+
+
+def test_gcc_entries_are_deployed_only_where_a_stack_names_us_gov():
+    catalogue = load_catalogue()
+    gcc = {e.id for e in catalogue.entries if "us-gov" in e.regions}
+    assert {"intune-188", "intune-consolidated-us-gov"} <= gcc
+    assert not gcc & set(plan_all().selected_entries)
+    named = build_plan(catalogue, Selection(regions=frozenset({"north-america", "us-gov"})), SOURCES, SOURCES)
+    assert gcc <= set(named.selected_entries)
+    assert unknown_names(catalogue, Selection(entry_ids=frozenset({"intune-188"}))) == [
+        "entry 'intune-188' is named in entries but left out by regions (its regions are us-gov, deployed only "
+        "where a stack names them)"]
 
 
 def test_digest_ignores_the_order_of_lines_inside_an_entry():
     catalogue = load_catalogue()
     entries = list(catalogue.entries)
-    portal = next(e for e in entries if e.id == "intune-core-portal")
+    portal = next(e for e in entries if e.id == "intune-163")
     reordered = portal.model_copy(update={"destinations": tuple(reversed(portal.destinations)),
                                           "services": tuple(reversed(portal.services))})
     from endpoint_firewall.planning.planner import selection_digest

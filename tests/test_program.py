@@ -8,7 +8,11 @@ from pathlib import Path
 import pytest
 
 from endpoint_firewall.endpoints.errors import CatalogueError
+from endpoint_firewall.endpoints.loader import load_catalogue
+from endpoint_firewall.endpoints.models import EntryKind
+from endpoint_firewall.planning.selection import select
 from endpoint_firewall.program.mock_runner import RecordingMocks, run_program
+from endpoint_firewall.program.stack_config import load_stack_file
 
 ROOT = Path(__file__).resolve().parents[1]
 RCG = "azure-native:network:FirewallPolicyRuleCollectionGroup"
@@ -42,7 +46,9 @@ def test_dev_registers_both_components_and_a_group_per_service_area(dev):
     assert "endpoint-firewall:aws:NetworkFirewallRules" in types
     groups = of_type(dev, RCG)
     names = {g["inputs"]["ruleCollectionGroupName"] for g in groups}
-    areas = ["intune-core", "win32-cdn", "delivery-optimization", "wns", "apple", "android", "endpoint-analytics"]
+    selection = load_stack_file(ROOT / "stacks" / "Pulumi.dev.yaml").selection.to_selection()
+    areas = {e.service_area for e in select(load_catalogue(), selection) if e.kind is not EntryKind.REFERENCE}
+    assert {"intune-core", "win32-cdn", "delivery-optimization", "wns", "apple", "android", "remote-help"} <= areas
     assert {f"epfw-dev-{a}" for a in areas} <= names
     priorities = [g["inputs"]["priority"] for g in groups]
     assert len(set(priorities)) == len(priorities)
@@ -58,12 +64,14 @@ def test_dev_creates_its_policy_with_dns_proxy(dev):
 
 def test_dev_allows_every_region_and_peer_to_peer_to_the_source_range(dev):
     azure = all_text(dev, RCG) + all_text(dev, IP_GROUP)
-    for region in ("na", "eu", "ap"):
-        assert f"{region}prodimedatapri.azureedge.net" in azure
+    for family in ("a", "b", "c"):  # North America, Europe, Asia Pacific
+        assert f"imeswd{family}-afd-primary.manage.microsoft.com" in azure
     assert '"7680"' in azure and "10.10.0.0/16" in azure
     aws = all_text(dev, AWS_GROUP)
-    assert "naprodimedatapri.azureedge.net" in aws and "approdimedatahotfix.azureedge.net" in aws
+    assert "imeswda-afd-primary.manage.microsoft.com" in aws and "imeswdc-afd-hotfix.manage.microsoft.com" in aws
+    assert "amsud0101lmsas.blob.core.windows.net" in aws  # the scale-unit family the page places nowhere
     assert "7680" in aws
+    assert "gcc.remotehelp.microsoft.com" not in azure + aws  # us-gov: only where a stack names it
 
 
 def test_dev_aws_groups_set_home_net_and_default_action_order(dev):
@@ -83,15 +91,16 @@ def test_prod_is_the_subset_it_names(prod):
     assert not of_type(prod, AZ_POLICY)  # an existing policy
     names = {g["inputs"]["ruleCollectionGroupName"] for g in of_type(prod, RCG)}
     assert {n.removeprefix("epfw-prod-").rsplit("-", 1)[0] if n[-1].isdigit() and n[-2] == "-" else
-            n.removeprefix("epfw-prod-") for n in names} == {
-        "intune-core", "win32-cdn", "wns", "apple", "delivery-optimization"}
+            n.removeprefix("epfw-prod-") for n in names} == set(
+        load_stack_file(ROOT / "stacks" / "Pulumi.prod.yaml").selection.service_areas)
     azure = all_text(prod, RCG) + all_text(prod, IP_GROUP)
-    assert "naprodimedatapri.azureedge.net" in azure
-    assert "euprodimedatapri.azureedge.net" not in azure and "approdimedatapri.azureedge.net" not in azure
-    assert "7680" not in azure and "events.data.microsoft.com" not in azure and "mtalk.google.com" not in azure
+    assert "imeswda-afd-primary.manage.microsoft.com" in azure and "intunemaape1.eus.attest.azure.net" in azure
+    assert "imeswdb-afd-primary" not in azure and "imeswdc-afd-primary" not in azure
+    assert "intunemaape7.neu" not in azure and "amsud0101lmsas" not in azure
+    assert "7680" not in azure and "mtalk.google.com" not in azure and "usgov" not in azure
     for g in of_type(prod, AWS_GROUP):
         assert g["inputs"]["ruleGroup"]["statefulRuleOptions"]["ruleOrder"] == "STRICT_ORDER"
-        assert "euprodimedatapri" not in json.dumps(g["inputs"])
+        assert "imeswdb-afd" not in json.dumps(g["inputs"])
 
 
 def test_bad_config_fails_before_any_resource_is_registered(tmp_path):

@@ -1,4 +1,5 @@
-"""Every host name, wildcard, address and range of the seed document is in the shipped catalogue.
+"""Every host name, wildcard, address and range of the seed document is in the 2020 catalogue it was made into
+(now archived: ``endpoints/catalogue/archive/``, a catalogue of its own that stacks never load).
 
 The seed markdown is parsed here, independently of the catalogue and of the loader: table rows are
 split on ``|``, cells on ``<br>``, bullets are taken whole; ``\\*`` is unescaped, links are reduced to
@@ -14,7 +15,7 @@ from functools import cache
 
 import pytest
 
-from endpoint_firewall.endpoints.loader import load_catalogue
+from endpoint_firewall.endpoints.loader import archived_catalogue_files, load_catalogue
 from endpoint_firewall.endpoints.models import DestinationKind, EntryKind, Protocol
 from shared_sources import SEED, require_shared
 
@@ -23,6 +24,11 @@ BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
 ADDRESS = re.compile(r"(?<![\w.])\d{1,3}(?:\.\d{1,3}){3}(?:/\d{1,2})?(?![\w.])", re.ASCII)
 NAME = re.compile(r"(?<![a-z0-9.*#-])(?:\*\.|#-)?[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}(?![a-z0-9-])")
 RANGE = re.compile(r"(\d+)\s*から\s*(\d+)")                    # "0 から 50": from 0 to 50
+
+
+@cache
+def archive():
+    return load_catalogue(archived_catalogue_files())
 
 
 @pytest.fixture(autouse=True)
@@ -94,7 +100,7 @@ def parse_seed() -> Seed:
 @cache
 def catalogue_destinations() -> tuple[set[str], set[str], set[str]]:
     names, wildcards, networks = set(), set(), set()
-    for entry in load_catalogue().entries:
+    for entry in archive().entries:
         for dest in entry.destinations:
             if dest.kind is DestinationKind.WILDCARD:
                 wildcards.add(dest.value)
@@ -168,7 +174,7 @@ def test_catalogue_adds_only_documented_destinations():
     """An entry without ``added_from`` holds only destinations the seed names."""
     seed = parse_seed()
     known = seed.fqdns | seed.wildcards | seed.networks | seed.numbered_hosts
-    extra = sorted((e.id, host) for e in load_catalogue().entries if e.added_from is None
+    extra = sorted((e.id, host) for e in archive().entries if e.added_from is None
                    for d in e.destinations for host in d.hosts() if host not in known)
     assert extra == []
 
@@ -182,7 +188,7 @@ REGION_OF_PREFIX = {"na": "north-america", "eu": "europe", "ap": "asia-pacific"}
 def test_win32_cdn_entries_carry_region_and_scale_units(row):
     scale_units, _storage, cdn = win32_table()[row]
     region = REGION_OF_PREFIX[cdn[0][:2]]
-    (entry,) = [e for e in load_catalogue().entries if {d.value for d in e.destinations} & set(cdn)]
+    (entry,) = [e for e in archive().entries if {d.value for d in e.destinations} & set(cdn)]
     assert entry.service_area == "win32-cdn"
     assert {d.value for d in entry.destinations} == set(cdn)
     assert entry.regions == (region,)
@@ -198,7 +204,7 @@ def test_win32_scale_unit_families_by_region():
 @pytest.mark.parametrize("protocol, port", [(Protocol.TCP, 7680), (Protocol.UDP, 3544)])
 def test_peer_to_peer_ports(protocol, port):
     assert re.search(rf"\b{port}\b", SEED.read_text(encoding="utf-8"))
-    entries = [e for e in load_catalogue().entries
+    entries = [e for e in archive().entries
                if any(s.protocol is protocol and s.port.first == s.port.last == port for s in e.services)]
     assert len(entries) == 1
     assert entries[0].kind is EntryKind.PEER_TO_PEER

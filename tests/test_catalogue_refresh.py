@@ -1,0 +1,130 @@
+"""The catalogue-refresh workflow's own steps, run offline on the shared page in a throw-away clone.
+
+scripts/catalogue-refresh.sh imports the page and writes the pull request body (catalogue diff and every
+stack's rule diff); scripts/catalogue-refresh-pr.sh commits, pushes one fixed branch and creates or edits its
+pull request (``gh`` is a stand-in here that records its arguments).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from shared_sources import INTUNE_PAGE, require_shared
+
+ROOT = Path(__file__).resolve().parents[1]
+EPFW = str(Path(sys.executable).parent / "epfw")
+WORKFLOW = ROOT / ".github" / "workflows" / "catalogue-refresh.yml"
+GIT = ["-c", "user.name=t", "-c", "user.email=t@example.org"]
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(repo), *GIT, *args], check=True, capture_output=True, text=True).stdout
+
+
+@pytest.fixture
+def clone(tmp_path) -> Path:
+    """This worktree as one commit of a fresh repository (the scripts run there, never here)."""
+    repo = tmp_path / "repo"
+    subprocess.run(["git", "clone", "-q", str(ROOT), str(repo)], check=True)
+    for f in ("endpoints", "planning", "renderers", "components", "program", "cli", "checks", "stacks", "scripts",
+              "endpoint_firewall"):
+        shutil.rmtree(repo / f, ignore_errors=True)
+        shutil.copytree(ROOT / f, repo / f, ignore=shutil.ignore_patterns("__pycache__"))
+    for f in ("pyproject.toml", "__main__.py", "Pulumi.yaml"):
+        shutil.copy(ROOT / f, repo / f)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "base", "--allow-empty")
+    return repo
+
+
+def refresh(repo: Path, page: Path, out: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(["bash", str(repo / "scripts" / "catalogue-refresh.sh"), str(page), str(out)],
+                          env=dict(os.environ, EPFW=EPFW), capture_output=True, text=True, timeout=600)
+
+
+def test_the_shared_page_changes_nothing(clone, tmp_path):
+    result = refresh(clone, require_shared(INTUNE_PAGE), tmp_path / "out")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "changed=false\n"
+    assert git(clone, "status", "--porcelain") == ""
+    assert not (tmp_path / "out" / "pr-body.md").exists()
+
+
+def test_a_changed_page_gives_the_catalogue_diff_and_every_stacks_rule_diff(clone, tmp_path):
+    page = tmp_path / "endpoints.md"
+    text = require_shared(INTUNE_PAGE).read_text(encoding="utf-8")
+    row = "`intunecdnpeasd.manage.microsoft.com` |"
+    assert text.count(row) == 1
+    page.write_text(text.replace(row, "`intunecdnpeasd.manage.microsoft.com` `aosp2.manage.microsoft.com` |"),
+                    encoding="utf-8")
+    out = tmp_path / "out"
+    result = refresh(clone, page, out)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "changed=true\n"
+    assert git(clone, "status", "--porcelain").split() == ["M", "endpoints/catalogue/intune.yaml"]
+    body = (out / "pr-body.md").read_text(encoding="utf-8")
+    title = (out / "pr-title.txt").read_text(encoding="utf-8").strip()
+    assert title == "Intune endpoints: refresh from Microsoft's page (ms.date 2026-08-21)"
+    assert body.startswith(f"## {title}\n")
+    assert "wrote endpoints/catalogue/intune.yaml: " in body
+    assert "page:" in body and "aosp2.manage.microsoft.com (ID 179) is not in the consolidated list" in body
+    diff = body[body.index("### Catalogue diff"):]
+    assert "entries: 0 added, 0 removed, 1 changed, " in diff
+    assert "~ intune-179\n    destinations:\n      + aosp2.manage.microsoft.com\n" in diff
+    stacks = sorted(p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in (clone / "stacks").glob("Pulumi.*.yaml"))
+    for stack in stacks:
+        assert f"Rule changes of stack {stack} against HEAD" in body
+    dev = body[body.index("Rule changes of stack dev"):body.index("Rule changes of stack prod")]
+    prod = body[body.index("Rule changes of stack prod"):]
+    assert "aosp2.manage.microsoft.com" in dev
+    assert "aosp2.manage.microsoft.com" not in prod and "No rule changes." in prod  # prod deploys no android-aosp
+
+
+def test_the_pull_request_step_pushes_one_branch_and_creates_then_edits_its_pull_request(clone, tmp_path):
+    remote = tmp_path / "remote.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
+    git(clone, "remote", "set-url", "origin", str(remote))
+    bin_dir, log = tmp_path / "bin", tmp_path / "gh.log"
+    bin_dir.mkdir()
+    (bin_dir / "gh").write_text(
+        "#!/usr/bin/env bash\n"
+        f'echo "$*" >> {log}\n'
+        'if [ "$1 $2" = "pr view" ]; then [ -f "$GH_STATE" ] && cat "$GH_STATE" && exit 0; exit 1; fi\n')
+    (bin_dir / "gh").chmod(0o755)
+    env = dict(os.environ, PATH=f"{bin_dir}:{os.environ['PATH']}", GH_STATE=str(tmp_path / "state"))
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "pr-title.txt").write_text("Intune endpoints: refresh\n")
+    (out / "pr-body.md").write_text("body\n")
+    script = str(clone / "scripts" / "catalogue-refresh-pr.sh")
+    for round_, state in ((1, None), (2, "OPEN")):
+        catalogue = clone / "endpoints" / "catalogue" / "intune.yaml"
+        catalogue.write_text(catalogue.read_text(encoding="utf-8") + f"# round {round_}\n", encoding="utf-8")
+        if state:
+            (tmp_path / "state").write_text(state + "\n")
+        result = subprocess.run(["bash", script, "catalogue-refresh/intune-page", str(out)], env=env,
+                                capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stderr
+    calls = log.read_text().splitlines()
+    base = git(clone, "rev-parse", "--abbrev-ref", "HEAD").strip()
+    assert calls[1] == (f"pr create --head catalogue-refresh/intune-page --base {base} --title Intune endpoints: "
+                        f"refresh --body-file {out}/pr-body.md")
+    assert calls[3] == f"pr edit catalogue-refresh/intune-page --title Intune endpoints: refresh --body-file {out}/pr-body.md"
+    pushed = subprocess.run(["git", "-C", str(remote), "log", "--format=%s", "catalogue-refresh/intune-page"],
+                            check=True, capture_output=True, text=True).stdout.splitlines()
+    assert pushed[:2] == ["Intune endpoints: refresh", "Intune endpoints: refresh"]
+
+
+def test_the_workflow_runs_these_scripts_weekly_and_on_demand():
+    text = WORKFLOW.read_text(encoding="utf-8")
+    assert "schedule:" in text and "workflow_dispatch:" in text and "page_url:" in text
+    assert "raw.githubusercontent.com/MicrosoftDocs/memdocs/main/intune/fundamentals/endpoints.md" in text
+    assert 'scripts/catalogue-refresh.sh "$RUNNER_TEMP/endpoints.md" "$RUNNER_TEMP/refresh" >> "$GITHUB_OUTPUT"' in text
+    assert "if: steps.refresh.outputs.changed == 'true'" in text
+    assert 'scripts/catalogue-refresh-pr.sh "$BRANCH" "$RUNNER_TEMP/refresh"' in text

@@ -1,0 +1,208 @@
+"""Every FQDN, wildcard and CIDR of Microsoft's 2026 Intune page is in the shipped catalogue, and the demo stack
+allows each one on both clouds, or it is in a named, tested exclusion.
+
+The page is read here with a few regexes of this file's own, independently of the importer: backticked values
+of table rows (comma lists split), backticked and quoted ('https://...') values of list items, and the lines of
+the consolidated list's code blocks. Nothing of ``endpoints.importers`` is used.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from functools import cache
+from pathlib import Path
+
+import pytest
+import yaml
+
+from endpoint_firewall.checks import azure as azure_check
+from endpoint_firewall.checks.flow import Flow
+from endpoint_firewall.checks.suricata import find_suricata, replay
+from endpoint_firewall.endpoints.loader import load_catalogue, shipped_catalogue_files
+from endpoint_firewall.endpoints.models import DestinationKind, EntryKind, Protocol
+from endpoint_firewall.planning.planner import build_plan
+from endpoint_firewall.program.stack_config import load_stack_file
+from endpoint_firewall.renderers.aws import render_aws
+from endpoint_firewall.renderers.azure import render_azure
+from shared_sources import INTUNE_PAGE, require_shared
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXUPS = ROOT / "endpoints" / "catalogue" / "fixups" / "intune-page.yaml"
+TICKED = re.compile(r"`([^`]+)`")
+QUOTED = re.compile(r"'https?://([^'/\s]+)/?'")
+VALUE = re.compile(r"^(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)+$|^[0-9a-f:.]+/\d+$", re.I)
+
+# --- named exclusions, each tested below --------------------------------------------------------------------
+# The page's typo and its reviewed correction (the fix-up file holds it; the correction is in the catalogue).
+CORRECTIONS = {"swdc02-mscdn.manage.microsoft<.com": "swdc02-mscdn.manage.microsoft.com"}
+GOV = "us-gov"  # GCC entries: in the catalogue, left out of a commercial stack (the demo stack names no us-gov)
+
+
+@cache
+def page_values() -> dict[str, int]:
+    """value -> first line, for every table value, list value and consolidated-list line."""
+    lines = require_shared(INTUNE_PAGE).read_text(encoding="utf-8").split("\n")
+    found: dict[str, int] = {}
+    in_block = consolidated = False
+    for number, line in enumerate(lines, 1):
+        if line.startswith("## "):
+            consolidated = line.strip().lower() == "## consolidated endpoint list"
+        if line.startswith("```"):
+            in_block = not in_block
+            continue
+        raw: list[str] = []
+        if in_block and consolidated and line.strip():
+            raw = [line.strip()]
+        elif line.startswith("|"):
+            raw = [p for t in TICKED.findall(line) for p in t.split(",")]
+        elif line.startswith("- "):
+            raw = TICKED.findall(line) + QUOTED.findall(line)
+        for value in (r.strip() for r in raw):
+            value = CORRECTIONS.get(value, value)
+            if VALUE.match(value):
+                found.setdefault(value.lower(), number)
+    return found
+
+
+@cache
+def catalogue():
+    return load_catalogue([p for p in shipped_catalogue_files() if p.name == "intune.yaml"])
+
+
+def holders(value: str):
+    return [e for e in catalogue().entries for d in e.destinations if d.value == _canonical(value)]
+
+
+def _canonical(value: str) -> str:
+    return str(ipaddress.ip_network(value)) if "/" in value else value
+
+
+def test_the_page_is_read_whole():
+    values = page_values()
+    names = [v for v in values if "/" not in v]
+    networks = [v for v in values if "/" in v]
+    # the page's own figures: ID 163 lists 87 IPv4 CIDRs (one twice) + 7 Azure Front Door ranges
+    assert len(networks) >= 90 and any(":" in v for v in networks)
+    assert {"*.manage.microsoft.com", "imeswda-afd-primary.manage.microsoft.com", "intunemaape19.jpe.attest.azure.net",
+            "amsuin01lmsas.blob.core.windows.net", "aka.ms", "cdn.storeedgefd.dsx.mp.microsoft.com"} <= set(names)
+
+
+def test_every_page_value_is_in_the_catalogue():
+    missing = sorted((line, v) for v, line in page_values().items() if not holders(v))
+    assert missing == []
+
+
+def test_the_correction_is_the_reviewed_fixup_and_the_typo_is_on_the_page():
+    text = require_shared(INTUNE_PAGE).read_text(encoding="utf-8")
+    fixups = yaml.safe_load(FIXUPS.read_text(encoding="utf-8"))["fixups"]
+    for typo, fixed in CORRECTIONS.items():
+        assert f"`{typo}`" in text
+        assert {"value": typo, "replace": fixed} in [{k: f[k] for k in ("value", "replace") if k in f} for f in fixups]
+        assert holders(fixed) and not any(d.value == typo for e in catalogue().entries for d in e.destinations)
+
+
+def test_gcc_values_are_kept_and_tagged_and_only_they_are():
+    gov = {v for v in page_values() if any(GOV in e.regions for e in holders(v))}
+    assert {"gcc.remotehelp.microsoft.com", "*.gov.teams.microsoft.us",
+            "remoteassistanceweb.usgov.communication.azure.us"} <= gov
+    assert all("gcc" in v or v.endswith(".us") for v in gov)
+    for v in gov:  # a GCC value is in no commercial entry
+        assert all(GOV in e.regions for e in holders(v)), v
+
+
+# --- flows of the demo stack ---------------------------------------------------------------------------------
+
+@cache
+def demo():
+    config = load_stack_file(ROOT / "stacks" / "Pulumi.dev.yaml")
+    plan = build_plan(load_catalogue(), config.selection.to_selection(), config.source_ranges, config.peer_ranges)
+    return config, plan
+
+
+def demo_flows() -> list[tuple[str, Flow]]:
+    """(page value, flow) for each commercial page value on each service of the demo entries holding it."""
+    config, plan = demo()
+    flows = []
+    for value in page_values():
+        for entry in holders(value):
+            if entry.id not in plan.selected_entries:
+                continue
+            for service in entry.services:
+                port, proto = service.port.first, service.protocol.value
+                if "/" in value:
+                    net = ipaddress.ip_network(value)
+                    flows.append((value, Flow(None, port, "tcp" if service.protocol.transport == "tcp" else "udp",
+                                              ip=str(net.network_address + net.num_addresses // 2))))
+                else:
+                    host = f"probe.{value[2:]}" if value.startswith("*.") else value
+                    flows.append((value, Flow(host, port, proto)))
+    return flows
+
+
+def test_every_commercial_value_is_selected_by_the_demo_stack_and_gcc_is_not():
+    _, plan = demo()
+    for value in page_values():
+        chosen = [e.id for e in holders(value) if e.id in plan.selected_entries]
+        if all(GOV in e.regions for e in holders(value)):
+            assert chosen == [], value
+        else:
+            assert chosen, value
+
+
+def test_azure_allows_every_listed_value_but_ipv6_which_it_names_as_not_expressible():
+    config, plan = demo()
+    render = render_azure(plan, config.azure)
+    not_expressible = {n.destination for n in render.not_expressible}
+    denied, ipv6 = [], set()
+    for value, flow in demo_flows():
+        if flow.ip and ":" in flow.ip:
+            ipv6.add(value)
+            continue
+        if not azure_check.evaluate(render, flow).allowed:
+            denied.append((value, str(flow)))
+    assert denied == []
+    assert ipv6 and ipv6 == not_expressible  # exactly the IPv6 ranges, each named in the render
+
+
+def test_aws_passes_every_listed_value_in_suricata_but_names_on_udp_which_it_names():
+    if find_suricata() is None:
+        pytest.skip("Suricata is not installed (scripts/install-suricata.sh)")
+    config, plan = demo()
+    render = render_aws(plan, config.aws)
+    not_expressible = {n.destination for n in render.not_expressible}
+    variables = {d for g in render.groups for _, defs in g.variables for d in defs}
+    flows, skipped = [], set()
+    for value, flow in demo_flows():
+        if flow.ip and ":" in flow.ip:
+            assert value in variables, value  # IPv6: in the rules' IP sets; IPv4 devices cannot replay it
+            skipped.add(value)
+        elif flow.host and flow.proto == Protocol.UDP.value:
+            assert flow.host in not_expressible, flow  # a name on plain UDP: named, never silently dropped
+            skipped.add(value)
+        else:
+            flows.append((value, flow))
+    source = str(next(ipaddress.ip_network(config.source_ranges[0]).hosts()))
+    result = replay(render, [f for _, f in flows], source)
+    denied = [(v, str(f)) for (v, f), verdict in zip(flows, result.verdicts) if not verdict.allowed]
+    assert denied == []
+    assert skipped == {"time.windows.com", "2620:1ec:40::/48", "2620:1ec:49::/48", "2620:1ec:4a::/47"}
+    print(f"\n[suricata {result.version}] page values x services, demo stack: {len(flows)} flows, "
+          f"{sum(v.allowed for v in result.verdicts)} passed; not replayed: {sorted(skipped)}")
+
+
+def test_reference_rows_and_link_only_sections_are_reference_entries():
+    refs = [e for e in catalogue().entries if e.kind is EntryKind.REFERENCE]
+    urls = {r.url for e in refs for r in e.references}
+    assert "https://support.apple.com/HT210060" in urls
+    assert "https://support.google.com/work/android/answer/10513641?hl=en" in urls
+    assert any(u.startswith("https://learn.microsoft.com/en-us/azure/virtual-desktop/") for u in urls)
+    assert all(not e.destinations for e in refs)
+
+
+def test_peer_to_peer_ports_of_the_prose_are_entries():
+    text = require_shared(INTUNE_PAGE).read_text(encoding="utf-8")
+    assert "7680 for TCP/IP" in text and "Teredo on port 3544" in text
+    p2p = {(s.protocol, s.port.first) for e in catalogue().entries if e.kind is EntryKind.PEER_TO_PEER for s in e.services}
+    assert p2p == {(Protocol.TCP, 7680), (Protocol.UDP, 3544)}
+    assert not any(d.kind is DestinationKind.ANY for e in catalogue().entries for d in e.destinations)

@@ -184,6 +184,9 @@ class AwsConfig(ConfigModel):
         "name while what it uses fits; the render fails when it no longer fits (raise the pin: a replacement)"))
     base_sid: int = Field(1_000_000, ge=1, le=3_999_000_000)
     firewall_policy: AwsPolicyConfig | None = None
+    drop_ipv6_outside_home_net: bool = Field(True, description=(
+        "drop IPv6 flows whose source is outside HOME_NET (devices' IPv6 when sourceRanges are IPv4 only, which no "
+        "rule here would otherwise judge); false: leave such traffic to other rule groups of the policy"))
     limits: AwsLimits = AwsLimits()
 
     @model_validator(mode="after")

@@ -30,8 +30,9 @@ from endpoint_firewall.endpoints.loader import load_catalogue
 from endpoint_firewall.planning.planner import build_plan
 from endpoint_firewall.program.stack_config import AwsPolicyConfig, FqdnMode, RuleOrder, load_stack_file
 from endpoint_firewall.renderers.aws import render_aws
+from endpoint_firewall.renderers.suricata_rules import HTTP_METHODS, PENDING_MAX_BYTES
 
-from pcap import catalogue_cases, look_alike_cases, scapy_read, sni_of, split_cases
+from pcap import catalogue_cases, deny_probes, look_alike_cases, scapy_read, sni_of, split_cases
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -233,15 +234,23 @@ def test_capture_frames_decode_with_scapy(tmp_path):
 def test_evaluate_handles_the_other_address_family_and_an_empty_render():
     _, _, _, plan, aws = stack("dev")
     render = render_aws(plan, aws)
-    # IPv4-only source ranges: a device's IPv6 traffic is outside HOME_NET. DEFAULT_ACTION_ORDER has no policy
-    # default, so nothing filters it: the check says so instead of claiming a deny
+    # IPv4-only source ranges: a device's IPv6 traffic is outside HOME_NET, where no pass rule starts. By default
+    # the deny drops it at its first packet (in both rule orders), naming its rule
     v6 = evaluate(render, Flow(None, 443, "tcp", ip="2001:db8::10"), "10.10.0.5")
-    assert v6.allowed and v6.rule is None and "no IPv6 range" in v6.detail and "not in HOME_NET" in v6.detail
-    assert str(v6).startswith("allow (no rule dropped it): ") and "not filtered by these rules" in str(v6)
+    assert not v6.allowed and "default deny: IPv6 from outside HOME_NET" in v6.rule and "no IPv6 range" in v6.detail
     _, _, _, prod_plan, prod_aws = stack("prod")
-    strict_v6 = evaluate(render_aws(prod_plan, prod_aws), Flow(None, 443, "tcp", ip="2001:db8::10"), "10.20.0.5")
-    assert not strict_v6.allowed and strict_v6.rule is None and "not in HOME_NET" in strict_v6.detail
-    assert "aws:drop_established_app_layer dropped it" in strict_v6.detail
+    strict_v6 = evaluate(render_aws(prod_plan, prod_aws), Flow(None, 0, "icmp", ip="2001:db8::10"), "10.20.0.5")
+    assert not strict_v6.allowed and "default deny: IPv6 from outside HOME_NET" in strict_v6.rule
+    # opted out (dropIpv6OutsideHomeNet: false): DEFAULT_ACTION_ORDER has no policy default, so nothing filters
+    # it, and the check says so instead of claiming a deny; in STRICT_ORDER only the policy's default action does
+    open_v6 = evaluate(render_aws(plan, aws.model_copy(update={"drop_ipv6_outside_home_net": False})),
+                       Flow(None, 443, "tcp", ip="2001:db8::10"), "10.10.0.5")
+    assert open_v6.allowed and open_v6.rule is None and "not in HOME_NET" in open_v6.detail
+    assert str(open_v6).startswith("allow (no rule dropped it): ") and "not filtered by these rules" in str(open_v6)
+    strict_open = evaluate(render_aws(prod_plan, prod_aws.model_copy(update={"drop_ipv6_outside_home_net": False})),
+                           Flow(None, 443, "tcp", ip="2001:db8::10"), "10.20.0.5")
+    assert not strict_open.allowed and strict_open.rule is None and "not in HOME_NET" in strict_open.detail
+    assert "aws:drop_established_app_layer dropped it" in strict_open.detail
     empty = render_aws(plan.__class__(areas=(), source_ranges=plan.source_ranges, skipped=(), selected_entries=(),
                                       digest=plan.digest), aws.model_copy(update={"rule_order": RuleOrder.STRICT_ORDER}))
     [deny] = empty.groups  # nothing allowed: only the deny (the policy's default action drops no first datagram)
@@ -346,7 +355,8 @@ def test_a_tcp_protocol_that_starts_as_neither_tls_nor_http_is_dropped_at_its_fi
         assert not v.allowed and v.delivered_before_drop == 0
         assert v.dropped_by.msg == "default deny: TCP data that starts as neither TLS nor HTTP"
     helper = [line for line in render.groups[0].rules if line.startswith("alert ")]
-    assert len(helper) == 1 and "flowbits:noalert" in helper[0]  # the flow-bit helper never alerts
+    # one flow-bit helper per allowed start (a TLS ClientHello record, each HTTP method); none ever alerts
+    assert len(helper) == 1 + len(HTTP_METHODS) and all("flowbits:noalert" in line for line in helper)
     without_start_rule = dataclasses.replace(render.groups[0], rules_text="\n".join(
         line for line in render.groups[0].rules if "starts as neither" not in line) + "\n")
     weaker = dataclasses.replace(render, groups=(without_start_rule, *render.groups[1:]))
@@ -377,3 +387,70 @@ def test_ipv6_flows_are_matched_and_judged_like_ipv4():
     assert "V6_IP_TCP443" in str(verdicts[0].passed_by[0])
     assert [v.dropped_by.msg for v in verdicts[1:]] == [
         "default deny: TCP data that starts as neither TLS nor HTTP", "default deny: UDP", "default deny: ICMP"]
+
+
+# --- probes: a default deny without holes -----------------------------------------------------------------
+
+PROBE_RESULTS: dict[str, dict[str, str]] = {}
+
+
+@pytest.mark.usefixtures("suricata")
+@pytest.mark.parametrize("variant", list(VARIANTS))
+def test_every_probe_of_the_deny_is_dropped_by_a_rendered_rule_and_nothing_gets_through_after(variant, capsys):
+    """Each probe carries data to an unlisted address while avoiding the TLS drop (no well-formed ClientHello)
+    and the HTTP drop (no request with a Host header): a request without header lines, a TLS record that is not
+    a ClientHello, other and unknown protocols, server-first data, SYN data, UDP, a device's IPv6. Every one is
+    dropped by a rendered rule (not by the engine, whose exception policy the harness turns off, nor by the
+    modelled policy default), and no data packet of either side gets through after the first drop. Only a
+    ClientHello or header block that never completes delivers data before its drop, at most the pending bound."""
+    stack_name, changes = VARIANTS[variant]
+    config, _, _, plan, aws = stack(stack_name, **changes)
+    render = render_aws(plan, aws)
+    source = str(next(ipaddress.ip_network(config.source_ranges[0]).hosts()))
+    probes = deny_probes("2001:db8:ff::5")
+    result = replay(render, list(probes.values()), source)
+    segment = 17 * 64
+    wrong = []
+    for (name, flow), verdict in zip(probes.items(), result.verdicts):
+        bound = PENDING_MAX_BYTES // segment + 1 if name.startswith("pending") else 0
+        if (verdict.allowed or verdict.dropped_by.group in (None, "engine") or verdict.delivered_after_drop
+                or verdict.delivered_before_drop > bound):
+            wrong.append(f"{name}: allowed={verdict.allowed} by={verdict.dropped_by} "
+                         f"before={verdict.delivered_before_drop} after={verdict.delivered_after_drop}")
+    assert not wrong, "\n".join(wrong)
+    PROBE_RESULTS[variant] = {name: f"drop by {v.dropped_by.msg}" + (
+        f" after {v.delivered_before_drop} segments" if v.delivered_before_drop else "")
+        for name, v in zip(probes, result.verdicts)}
+    with capsys.disabled():
+        print(f"\n[probes] {variant}: {json.dumps(PROBE_RESULTS[variant], indent=1)}")
+
+
+@pytest.mark.usefixtures("suricata")
+@pytest.mark.parametrize("action", list(engine.POLICY_DEFAULT_MODELS))
+def test_replies_of_an_address_rule_pass_under_every_drop_default_action(action):
+    """STRICT_ORDER: the policy's default actions apply to packets of both directions that no rule matched. An
+    address rule written with ``flow:to_server`` passed only the client's packets, so ``aws:drop_established``
+    (and the other drop defaults, modelled in both directions) dropped the server's replies; the IP-only address
+    rules rendered now pass the whole flow."""
+    from endpoint_firewall.endpoints.models import Service
+    from endpoint_firewall.planning.rules import AreaPlan, Plan, Rule, RuleKind
+    rule = Rule(name="core-ip-tcp443", area="core", kind=RuleKind.ADDRESS, services=(Service(protocol="tcp", port="443"),),
+                destinations=("40.82.248.224/28",), origins=(("40.82.248.224/28", ("core",)),))
+    plan = Plan(areas=(AreaPlan(area="core", title="Core", priority=1000, rules=(rule,)),),
+                source_ranges=("10.20.0.0/16",), skipped=(), selected_entries=("core",), digest="0" * 64)
+    _, _, _, _, aws = stack("prod")
+    policy = AwsPolicyConfig(name="p", stateful_default_actions=(action,))
+    render = render_aws(plan, aws.model_copy(update={"firewall_policy": policy, "capacity": {}}))
+    address = [g for g in render.groups if g.role == "rules"][0]
+    only = dataclasses.replace(address, rules_text="\n".join(
+        line for line in address.rules if re.match(r"pass (tcp|udp) \$HOME_NET any -> \$", line)) + "\n")
+    render = dataclasses.replace(render, groups=(only,))  # the address rule alone: the deny would drop replies too
+    flows = [Flow(None, 443, "https", ip="40.82.248.230")]  # TLS to a listed address: its protocol is known
+    new = replay(render, flows, "10.20.0.5").verdicts[0]
+    assert new.allowed and new.passed_by, (action, new)
+    old_rules = dataclasses.replace(only, rules_text=only.rules_text.replace("(msg:", "(flow:to_server; msg:"))
+    old = replay(dataclasses.replace(render, groups=(old_rules,)), flows, "10.20.0.5").verdicts[0]
+    if action == "aws:drop_established_app_layer_to_server":
+        assert old.allowed  # server-directed only: the replies were never at risk
+    else:
+        assert not old.allowed and old.dropped_by.group is None, (action, old)  # a reply hit the default action

@@ -90,6 +90,8 @@ def _aws_problems(props: Any) -> tuple[list[str], list[str]]:
     any_problems: list[str] = []
     suffix_problems: list[str] = []
     for var, definitions in sorted(ip_sets.items()):
+        if var == "EXTERNAL_NET":  # the complement of HOME_NET (AWS wants both set): "outside", not an allow
+            continue               # list; a rule that passes to it without a host match is still caught below
         for d in definitions:
             if is_any_address(d):
                 any_problems.append(f"IP set variable ${var} is defined as {d!r} (every address)")

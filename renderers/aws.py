@@ -52,6 +52,8 @@ from typing import Any
 from ..endpoints.models import Protocol, Service
 from ..planning.rules import Plan, Rule, RuleKind
 from ..program.stack_config import DEFAULT_STATEFUL_ACTIONS, AwsConfig, FqdnMode, RuleOrder
+from .aws_compat import GroupText
+from .aws_compat import problems as compat_problems
 from .findings import Finding, skipped_findings
 from .sharding import stable_shards
 from .suricata_rules import (
@@ -595,12 +597,25 @@ def render_aws(plan: Plan, config: AwsConfig) -> AwsRender:
     if order is RuleOrder.STRICT_ORDER:
         _check_strict_order(groups)
         _check_default_actions(groups, config)
+    _check_aws_accepts(groups, config)
     return AwsRender(
         groups=tuple(groups), widened=tuple(sorted(collected.widened)),
         not_expressible=tuple(sorted(collected.not_expressible, key=lambda f: (f.entry, f.destination or "", f.reason))),
         warnings=tuple(_warnings(groups, config, plan)), rule_order=order, fqdn_mode=config.fqdn_mode,
         skipped=skipped_findings(plan),
         source_ranges=tuple(home), stateful_default_actions=_default_actions(config), policy_name=policy_name(config))
+
+
+def _check_aws_accepts(groups: Sequence[AwsRuleGroup], config: AwsConfig) -> None:
+    """AWS's own rules (:mod:`.aws_compat`): a render AWS would refuse fails here, naming group, sid and rule."""
+    texts = [GroupText(g.name, g.rules, dict(g.variables),
+                       g.request["RuleGroup"]["RulesSource"].get("RulesString")) for g in groups]
+    found = compat_problems(texts, config.rule_order is RuleOrder.STRICT_ORDER, config.limits.rule_max_chars,
+                            config.limits.rules_string_max_bytes)
+    if found:
+        shown = "\n  ".join(str(p) for p in found[:10])
+        more = f"\n  ... and {len(found) - 10} more" if len(found) > 10 else ""
+        raise AwsRenderError(f"AWS would refuse {len(found)} rule(s) of these groups:\n  {shown}{more}")
 
 
 def _shard_key(key: str, shard: int) -> str:

@@ -115,6 +115,9 @@ class AwsLimits(ConfigModel):
     capacity_max: int = 30_000
     rules_string_max_bytes: int = 2_000_000
     rule_max_chars: int = 8_192
+    policy_capacity: int = Field(30_000, ge=1, description=(
+        "stateful capacity of all groups of one firewall policy (AWS quota 'Maximum number of stateful rules per "
+        "firewall policy', 30,000 by default, adjustable in Service Quotas): set it to the granted value"))
 
 
 # AWS's stateful default actions, as AWS's own service model (botocore, FirewallPolicy.StatefulDefaultActions)

@@ -39,6 +39,7 @@ group keeps its capacity (and name) while what it uses fits, and the render fail
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import ipaddress
 import json
@@ -594,6 +595,7 @@ def render_aws(plan: Plan, config: AwsConfig) -> AwsRender:
                 variables=tuple((k, tuple(v["Definition"])) for k, v in ip_sets.items()),
                 targets=tuple(shard), target_types=list_key))
 
+    groups, trimmed = _fit_policy_capacity(groups, config)
     if order is RuleOrder.STRICT_ORDER:
         _check_strict_order(groups)
         _check_default_actions(groups, config)
@@ -601,9 +603,55 @@ def render_aws(plan: Plan, config: AwsConfig) -> AwsRender:
     return AwsRender(
         groups=tuple(groups), widened=tuple(sorted(collected.widened)),
         not_expressible=tuple(sorted(collected.not_expressible, key=lambda f: (f.entry, f.destination or "", f.reason))),
-        warnings=tuple(_warnings(groups, config, plan)), rule_order=order, fqdn_mode=config.fqdn_mode,
+        warnings=tuple(trimmed + _warnings(groups, config, plan)), rule_order=order, fqdn_mode=config.fqdn_mode,
         skipped=skipped_findings(plan),
         source_ranges=tuple(home), stateful_default_actions=_default_actions(config), policy_name=policy_name(config))
+
+
+def _fit_policy_capacity(groups: list[AwsRuleGroup], config: AwsConfig) -> tuple[list[AwsRuleGroup], list[str]]:
+    """Keep the groups of one policy within ``limits.policyCapacity`` (AWS: "Maximum number of stateful rules per
+    firewall policy per account per Region. This is the total across all rule groups that are referenced by the
+    policy", 30,000 by default, adjustable: quotas page).
+
+    What the rules use must fit, else the render fails naming the figure needed and how to raise the quota. Headroom
+    is what gives: when the reserved total is over, each unpinned group's headroom shrinks by the same fraction
+    (rounded down to the capacity step, never below what it uses), which changes those groups' capacity and so
+    their names (a replacement, said in the warning). Pinned capacities are kept; if they alone leave no room,
+    the render fails naming them."""
+    quota = config.limits.policy_capacity
+    used = sum(g.used for g in groups)
+    how = ("request an increase of the Network Firewall quota \"Maximum number of stateful rules per firewall "
+           "policy\" in the Service Quotas console (service-quotas request-service-quota-increase), then set "
+           "aws.limits.policyCapacity to the granted value; or select fewer entries")
+    if used > quota:
+        raise AwsRenderError(f"these rule groups need stateful capacity {used}, more than one firewall policy holds: "
+                             f"aws.limits.policyCapacity is {quota} (AWS's default quota is 30,000). To deploy them, "
+                             f"{how}")
+    reserved = sum(g.capacity for g in groups)
+    if reserved <= quota:
+        return groups, []
+    pinned = [g for g in groups if g.role in config.capacity]
+    free = [g for g in groups if g.role not in config.capacity]
+    room = quota - sum(g.capacity for g in pinned) - sum(g.used for g in free)
+    if room < 0:
+        raise AwsRenderError(
+            f"pinned capacities ({', '.join(f'{g.role} {g.capacity}' for g in pinned)}) and the other groups' use "
+            f"need {quota - room}, more than aws.limits.policyCapacity ({quota}): lower the pins (a replacement) or "
+            f"{how}")
+    headroom = sum(g.capacity - g.used for g in free)
+    fraction = Fraction(room, headroom) if headroom else Fraction(0)
+    out = []
+    for g in groups:
+        if g in free:
+            cut = g.used + math.floor((g.capacity - g.used) * fraction)
+            capacity = max(g.used, cut // CAPACITY_STEP * CAPACITY_STEP, 1)
+            name = group_name(config.name_prefix, g.role, capacity, config.rule_order)
+            request = {**g.request, "RuleGroupName": name, "Capacity": capacity}
+            g = dataclasses.replace(g, name=name, capacity=capacity, request=request)
+        out.append(g)
+    total = sum(g.capacity for g in out)
+    return out, [f"headroom trimmed to fit aws.limits.policyCapacity ({quota}): the groups reserve {total} instead "
+                 f"of {reserved} for {used} used (changed capacities replace those groups)"]
 
 
 def _check_aws_accepts(groups: Sequence[AwsRuleGroup], config: AwsConfig) -> None:

@@ -724,3 +724,14 @@ def test_ipv6_outside_home_net_is_dropped_by_default_and_the_stack_can_opt_out()
     assert not any("IPv6 from outside" in line for line in opted_out.groups[0].rules)
     assert any("neither pass nor drop it" in w for w in opted_out.warnings)
     assert AwsConfig.model_validate({"dropIpv6OutsideHomeNet": False}).drop_ipv6_outside_home_net is False
+
+
+def test_pinned_capacities_over_the_policy_quota_fail_naming_the_pins():
+    config = AwsConfig.model_validate({"fqdnMode": "exact", "capacity": {"rules": 300},
+                                       "limits": {"policyCapacity": 250}})
+    assert config.limits.policy_capacity == 250
+    with pytest.raises(AwsRenderError, match=r"pinned capacities \(rules 300\) and the other groups' use need 300, "
+                                             r"more than aws.limits.policyCapacity \(250\)"):
+        render_aws(_tls_hosts(10), config)
+    fits = render_aws(_tls_hosts(10), config.model_copy(update={"capacity": {}}))  # unpinned: its step fits
+    assert fits.groups[0].capacity == 100 and not any("trimmed" in w for w in fits.warnings)  # 31 used

@@ -23,6 +23,7 @@ from rich.table import Table
 from ..program.git_tree import GitRefError, export_tree, package_root
 from ..program.render import find_project_dir
 from ..program.resource_diff import diff, facts
+from ..program.resource_types import cloud_of
 from ..program.stack_config import load_stack_file, stack_file
 from .diff_format import emit, short_type
 from .errors import UserError
@@ -33,6 +34,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--stack", required=True)
     parser.add_argument("--base", metavar="GIT_REF", help="diff against the program and catalogue at this ref")
     parser.add_argument("--format", choices=("table", "markdown", "json"), default="table")
+    parser.add_argument("--cloud", choices=("azure", "aws"), default=None,
+                        help="this cloud's resources only (guardrails and diff included)")
     parser.add_argument("--project", type=Path, default=None)
     parser.set_defaults(handler=run)
 
@@ -87,10 +90,17 @@ def resources_table(resources: list[dict], stack: str) -> Table:
     return table
 
 
+def _only(resources: list[dict], cloud: str | None) -> list[dict]:
+    """The resources of ``cloud`` (all of them without one); the stack itself belongs to every cloud."""
+    return resources if cloud is None else [r for r in resources if cloud_of(r["type"]) in (cloud, None)]
+
+
 def run(args: argparse.Namespace) -> int:
     project = (args.project or find_project_dir()).resolve()
-    load_stack_file(stack_file(project, args.stack))  # located config errors before running anything
-    head = run_head(project, args.stack)
+    config = load_stack_file(stack_file(project, args.stack))  # located config errors before running anything
+    if args.cloud and not (getattr(config, args.cloud) and getattr(config, args.cloud).enabled):
+        raise UserError(f"stack {args.stack} has no enabled {args.cloud} configuration (endpoint-firewall:{args.cloud})")
+    head = _only(run_head(project, args.stack), args.cloud)
     from ..checks.policy import validate_resources
 
     violations = validate_resources(head)  # the CrossGuard pack's checks (policy/), on the same resources
@@ -98,11 +108,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"policy: {violation}", file=sys.stderr)
     status = 1 if any(v.mandatory for v in violations) else 0
     if args.base:
-        changes = diff(run_base(project, args.base, args.stack), head)
+        changes = diff(_only(run_base(project, args.base, args.stack), args.cloud), head)
         emit(changes, args.format, f"Rule changes of stack {args.stack} against {args.base}")
         return status
     if args.format == "json":
-        print(json.dumps({"stack": args.stack, "resources": head}, indent=1, sort_keys=True))
+        clouds = [args.cloud] if args.cloud else ["azure", "aws"]
+        print(json.dumps({"stack": args.stack, "clouds": clouds, "resources": head}, indent=1, sort_keys=True))
     elif args.format == "markdown":
         kinds = Counter(short_type(r["type"]) for r in head)
         print(f"### Stack `{args.stack}` registers {len(head)} resources\n")

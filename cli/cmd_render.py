@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..program.render import find_project_dir, render_stack, write_atomically
+from ..program.render import CloudNotConfigured, find_project_dir, render_stack, write_atomically
+from .errors import UserError
 from .tables import print_render
 
 
@@ -16,13 +17,18 @@ def register(sub: argparse._SubParsersAction) -> None:
                         help="render these catalogue files in full, with the stack's other settings")
     parser.add_argument("--out", type=Path, required=True, help="output folder (replaced as a whole)")
     parser.add_argument("--project", type=Path, default=None, help="project folder (default: the one with Pulumi.yaml)")
+    parser.add_argument("--cloud", choices=("azure", "aws"), default=None,
+                        help="render this cloud only (default: every cloud the stack configures)")
     parser.add_argument("--quiet", action="store_true", help="print no table")
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     project = args.project or find_project_dir()
-    result = render_stack(args.stack, project, args.catalogue)
+    try:
+        result = render_stack(args.stack, project, args.catalogue, args.cloud)
+    except CloudNotConfigured as err:
+        raise UserError(str(err)) from None
     files = result.files()
     write_atomically(files, args.out)
     if not args.quiet:

@@ -18,7 +18,7 @@ from ..renderers.aws import AwsRenderError
 from ..renderers.azure import RenderError as AzureRenderError
 from .errors import UserError
 
-COMMANDS = ("validate", "render", "show", "preview", "diff", "check", "import", "catalogue")
+COMMANDS = ("validate", "render", "show", "preview", "diff", "check", "import", "catalogue", "verify")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -5,13 +5,17 @@ AWS Network Firewall's stateful engine is Suricata. This module writes every gro
 with their IP set variables into a scratch folder, replays a capture with one session per flow
 (``--simulate-ips``), and reads ``eve.json``: a flow is dropped when any of its packets was (an alert
 with action ``blocked``, or a flow the engine itself dropped), else allowed. Each packet's verdict is
-read (``pcap_cnt``), so a verdict also says how many client data packets got through before the drop.
+read (``pcap_cnt``; eve ``drop`` events list every dropped packet), so a verdict also says how many client
+data packets got through before the drop and how many data packets of either side got through after it.
+The engine's exception policies are off (``exception-policy: ignore``): AWS does not document its own, so
+a verdict rests on the rules alone, never on the engine dropping a flow after a parser error.
 
 Sessions are what a client really sends, nothing more: TCP is the handshake, the client's first message
 (in two segments when ``Flow.split``), the server's answer and one more client message (so a pass must
 hold for the rest of the flow); UDP is one datagram and ICMP one echo request. A second datagram would
 hide a deny that only starts once the flow is established: the first datagram, and its reply, would
-already have passed.
+already have passed. A probe (``Flow.messages``, ``Flow.syn_data``) replaces that exchange with raw payloads
+of either side, written as given.
 
 The policy side is modelled too: in ``STRICT_ORDER`` the firewall policy's stateful default actions
 decide what no rule decides, so a drop default is added as final catch-all drops (:data:`POLICY_DEFAULT_MODELS`:

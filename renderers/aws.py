@@ -9,9 +9,11 @@ Layout, per stack (a handful of groups, far below AWS's 20 stateful groups per p
 * ``<prefix>-rules-<hash>``: a Suricata rules string (``RulesString``) with everything a domain list
   cannot say exactly: addresses and peers (IP set variables, ``flow:to_server``), names on other ports
   (``tls.sni``/``http.host`` with the port in the header) and, in ``exact`` mode, every name. It ends with
-  the default deny, per protocol (:func:`~.suricata_rules.default_deny_rules`): TLS at a complete
-  ClientHello and HTTP at complete request headers (so a hello split over two TCP segments is judged
-  whole), other TCP at its first data, UDP, ICMP and other IP protocols at their first packet.
+  the default deny (:func:`~.suricata_rules.default_deny_rules`): TLS at a complete ClientHello and HTTP
+  at a complete request (so a hello split over two TCP segments is judged whole), other TCP at its first
+  data, SYN data, server data on flows no rule passed, UDP, ICMP and other IP protocols at their first
+  packet, IPv6 from outside HOME_NET. Every group sets ``HOME_NET`` and ``EXTERNAL_NET`` (its complement),
+  and every render passes AWS's own rules (:mod:`.aws_compat`) and the policy quota (``policyCapacity``).
   ``DEFAULT_ACTION_ORDER`` has no policy default action, so this is the deny. In ``STRICT_ORDER`` the
   TLS/HTTP drops are left to the domain-list groups that follow (each ends with AWS's generated drop for
   its protocol) when there are any, and the policy's default action (``aws:drop_established_app_layer``

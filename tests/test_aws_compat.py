@@ -90,9 +90,11 @@ def _stack(name: str):
     return plan, config.aws
 
 
-@pytest.mark.parametrize("variant", ["dev", "prod", "dev-strict-domain-list", "dev-exact"])
+@pytest.mark.parametrize("variant", ["dev", "prod", "dev-strict-domain-list", "dev-exact", "prod-domain-list"])
 def test_every_group_of_the_shipped_stacks_passes_aws_rules(variant):
-    plan, aws = _stack("prod" if variant == "prod" else "dev")
+    plan, aws = _stack("prod" if variant.startswith("prod") else "dev")
+    if variant == "prod-domain-list":
+        aws = aws.model_copy(update={"fqdn_mode": FqdnMode.DOMAIN_LIST, "capacity": {}})
     if variant == "dev-strict-domain-list":
         aws = aws.model_copy(update={"rule_order": RuleOrder.STRICT_ORDER, "fqdn_mode": FqdnMode.DOMAIN_LIST})
     if variant == "dev-exact":

@@ -454,3 +454,23 @@ def test_replies_of_an_address_rule_pass_under_every_drop_default_action(action)
         assert old.allowed  # server-directed only: the replies were never at risk
     else:
         assert not old.allowed and old.dropped_by.group is None, (action, old)  # a reply hit the default action
+
+
+@pytest.mark.usefixtures("suricata")
+@pytest.mark.parametrize("variant", list(VARIANTS))
+def test_a_passed_flow_carries_any_amount_both_ways(variant):
+    """The deny's later rules (the pending bound, server data, UDP replies) never touch a flow a rule passed: a
+    listed host's TLS session and a listed address's TCP session move 60 KB each way after their pass."""
+    from endpoint_firewall.checks.suricata import client_hello, server_hello
+    stack_name, changes = VARIANTS[variant]
+    config, _, _, plan, aws = stack(stack_name, **changes)
+    render = render_aws(plan, aws)
+    source = str(next(ipaddress.ip_network(config.source_ranges[0]).hosts()))
+    c, s = True, False
+    bulk = [(c, bytes(1_000)), (s, bytes(1_000))] * 60
+    record = b"\x17\x03\x03\x03\xe8" + bytes(1_000)
+    flows = [Flow(None, 443, "https", messages=((c, client_hello("portal.manage.microsoft.com")), (s, server_hello()),
+                                                *[(d, record) for d, _ in bulk])),
+             Flow(None, 443, "tcp", ip="40.82.248.230", messages=tuple(bulk))]
+    for flow, verdict in zip(flows, replay(render, flows, source).verdicts):
+        assert verdict.allowed and verdict.passed_by, (variant, str(flow), verdict.dropped_by)

@@ -42,6 +42,9 @@ AWS_RULES: dict[str, AwsRule] = {r.key: r for r in (
     AwsRule("bits-tracking", "xbits and hostbits with host or IP-level tracking (track ip_src, track ip_dst, or "
                              "track ip_pair).", CAVEATS),
     AwsRule("tag-host", "tag:host.", CAVEATS),
+    AwsRule("protocol", "ENIP/CIP keywords. | FTP-data protocol detection. | SCTP protocol. | IKEv2 protocol. | "
+                        "QUIC protocol detection and QUIC related application level protocols such as HTTP3. "
+                        "(items of the not-supported list; page versions differ)", CAVEATS),
     AwsRule("action", "Rules actions except for pass, drop, reject, and alert. Pass, drop, reject, and alert are "
                       "supported.", CAVEATS),
     AwsRule("priority", "You can't use the priority keyword if the RuleOrder option in StatefulRuleOptions is set "
@@ -73,6 +76,8 @@ FORBIDDEN_KEYWORDS: dict[str, str] = {
     "hostbits": "bits-tracking",  # tracked by host, always
 }
 ACTIONS = frozenset({"pass", "drop", "reject", "alert"})
+UNSUPPORTED_PROTOCOLS = frozenset({"sctp", "ikev2", "ike", "quic", "enip", "cip", "ftp-data"})
+UNSUPPORTED_KEYWORD_HEADS = ("quic.", "ike.", "ikev2.", "enip", "cip_")
 PCRE_PARTNERS = frozenset({"content", "tls.sni", "http.host", "dns.query"})
 RULE_MAX_CHARS = 8_192
 RULES_STRING_MAX_BYTES = 2_000_000
@@ -110,9 +115,13 @@ def _rule_problems(group: GroupText, rule: SuricataRule, strict: bool, rule_max:
     keys = [name.lower() for name, _ in rule.options]
     if rule.action not in ACTIONS:
         yield _problem(group.name, sid, "action", f"action {rule.action!r}")
+    if rule.proto in UNSUPPORTED_PROTOCOLS:
+        yield _problem(group.name, sid, "protocol", f"protocol {rule.proto}")
     for key in keys:
         if key in FORBIDDEN_KEYWORDS:
             yield _problem(group.name, sid, FORBIDDEN_KEYWORDS[key], f"keyword {key}")
+        elif key.startswith(UNSUPPORTED_KEYWORD_HEADS):
+            yield _problem(group.name, sid, "protocol", f"keyword {key}")
     for name, value in rule.options:
         key, text = name.lower(), (value or "").lower()
         if key == "xbits" and re.search(r"track\s+ip_(src|dst|pair)", text):

@@ -474,3 +474,26 @@ def test_a_passed_flow_carries_any_amount_both_ways(variant):
              Flow(None, 443, "tcp", ip="40.82.248.230", messages=tuple(bulk))]
     for flow, verdict in zip(flows, replay(render, flows, source).verdicts):
         assert verdict.allowed and verdict.passed_by, (variant, str(flow), verdict.dropped_by)
+
+
+@pytest.mark.usefixtures("suricata")
+@pytest.mark.parametrize("variant", ["dev", "prod"])
+def test_data_on_the_handshake_s_last_ack_and_a_flow_without_handshake_are_dropped(variant, tmp_path):
+    """Two more ways data can start: riding the ACK that completes the handshake, and midstream (no SYN seen)."""
+    stack_name, changes = VARIANTS[variant]
+    config, _, _, plan, aws = stack(stack_name, **changes)
+    rules = ruleset(render_aws(plan, aws))
+    c = str(next(ipaddress.ip_network(config.source_ranges[0]).hosts()))
+    s, junk = "198.51.100.99", b"exfil" * 100
+    packets = [(engine.tcp_segment(c, s, 20000, 443, 1000, 0, engine.SYN, ident=1), True),
+               (engine.tcp_segment(s, c, 443, 20000, 5000, 1001, engine.SYN | engine.ACK, ident=2), False),
+               (engine.tcp_segment(c, s, 20000, 443, 1001, 5001, engine.ACK | engine.PSH, junk, ident=3), True),
+               (engine.tcp_segment(c, s, 20001, 443, 9000, 7000, engine.ACK | engine.PSH, junk, ident=4), True)]
+    pcap = tmp_path / "x.pcap"
+    engine.write_pcap(pcap, [(1_700_000_000 + i * 0.001, engine._ether(p, t, to_server))
+                             for i, ((p, t), to_server) in enumerate(packets)])
+    events, _ = engine._engine(engine.require_suricata(), rules, rules.rules, pcap, tmp_path / "run")
+    dropped = {e["pcap_cnt"]: e["alert"]["signature"] for e in events if e["event_type"] == "alert"
+               and e["alert"]["action"] == "blocked"}
+    assert dropped.get(3) == "default deny: TCP data that starts as neither TLS nor HTTP"
+    assert dropped.get(4) == "default deny: TCP data before the handshake completes (SYN data, TCP Fast Open)"

@@ -497,3 +497,36 @@ def test_data_on_the_handshake_s_last_ack_and_a_flow_without_handshake_are_dropp
                and e["alert"]["action"] == "blocked"}
     assert dropped.get(3) == "default deny: TCP data that starts as neither TLS nor HTTP"
     assert dropped.get(4) == "default deny: TCP data before the handshake completes (SYN data, TCP Fast Open)"
+
+
+# The deny as rendered before this change (pcre, which AWS refuses without content; header_names HTTP drop), kept
+# here to show the holes the probes found, in Suricata.
+OLD_DENY = (
+    'drop tls $HOME_NET any -> any any (flow:to_server,established; ssl_state:client_hello; msg:"old tls"; sid:1999001;)',
+    'drop http $HOME_NET any -> any any (flow:to_server,established; http.header_names; content:"|0d 0a|"; '
+    'startswith; msg:"old http"; sid:1999002;)',
+    'drop tcp $HOME_NET any -> any any (flow:to_server,established; dsize:>0; flowbits:isnotset,old.start; '
+    'pcre:!"/^(?:\\x16\\x03|(?:GET|POST|HEAD|PUT|DELETE|OPTIONS|PATCH|CONNECT|TRACE) )/"; msg:"old start"; sid:1999003;)',
+    'alert tcp $HOME_NET any -> any any (flow:to_server,established; dsize:>0; '
+    'pcre:"/^(?:\\x16\\x03|(?:GET|POST|HEAD|PUT|DELETE|OPTIONS|PATCH|CONNECT|TRACE) )/"; flowbits:set,old.start; '
+    'flowbits:noalert; msg:"old mark"; sid:1999004;)',
+    'drop tcp $HOME_NET any -> any any (flow:to_server,established; app-layer-protocol:!tls; app-layer-protocol:!http; '
+    'msg:"old app"; sid:1999005;)',
+)
+
+
+@pytest.mark.usefixtures("suricata")
+def test_the_issue_s_probes_passed_the_old_deny_and_the_rendered_one_drops_them():
+    _, _, _, plan, aws = stack("dev")
+    render = render_aws(plan, aws)
+    rules = render.groups[0]
+    kept = [line for line in rules.rules if "default deny" not in line]
+    old_group = dataclasses.replace(rules, rules_text="\n".join([*kept, *OLD_DENY]) + "\n")
+    old = dataclasses.replace(render, groups=(old_group, *render.groups[1:]))
+    probes = deny_probes("2001:db8:ff::5")
+    names = ["http: request without header lines, port 80", "http: request without header lines, port 8080",
+             "tls: handshake record that is not a ClientHello, port 443",
+             "tls: handshake record that is not a ClientHello, port 8443"]
+    flows = [probes[n] for n in names]
+    assert [v.allowed for v in replay(old, flows, "10.10.0.5").verdicts] == [True] * 4
+    assert [v.allowed for v in replay(render, flows, "10.10.0.5").verdicts] == [False] * 4

@@ -26,10 +26,10 @@ def evaluate(render: AwsRender, flow: Flow, source: str) -> Verdict:
     """Allow or deny ``flow`` from ``source`` (an address, or a CIDR whose first host is used).
 
     When the destination is of the other address family than ``source``, the first source range of its
-    family stands in. With none, a device's traffic of that family comes from outside ``HOME_NET``: every
-    rendered rule starts at ``$HOME_NET``, so none of them passes or drops it. The flow is then replayed from
-    a stand-in address of that family, and the verdict says so: in ``DEFAULT_ACTION_ORDER`` nothing filters
-    it (allowed), in ``STRICT_ORDER`` only the policy's default action can drop it.
+    family stands in. With none, a device's traffic of that family comes from outside ``HOME_NET``: no pass
+    rule starts there. The flow is then replayed from a stand-in address of that family, and the verdict says
+    so: IPv6 is dropped by the deny's IPv6 rule (unless ``dropIpv6OutsideHomeNet`` is off); otherwise in
+    ``DEFAULT_ACTION_ORDER`` nothing filters it (allowed), in ``STRICT_ORDER`` only the policy's default action.
     Raises :class:`~.suricata.SuricataUnavailable` without Suricata.
     """
     origin = flow.source or source
@@ -42,17 +42,19 @@ def evaluate(render: AwsRender, flow: Flow, source: str) -> Verdict:
             family = _family(flow.ip)
             source, flow = STAND_IN_SOURCE[family], replace(flow, source=None)
             outside = (f"the stack's source ranges have no IPv{family} range, so a device's IPv{family} traffic "
-                       f"(replayed from {source}) is not in HOME_NET and no rule of these groups passes or drops it")
+                       f"(replayed from {source}) is not in HOME_NET")
     elif not _in_home(origin, render.source_ranges):
-        outside = (f"source {origin} is not in HOME_NET ({', '.join(render.source_ranges)}): no rule of these groups "
-                   "passes or drops its traffic")
+        outside = f"source {origin} is not in HOME_NET ({', '.join(render.source_ranges)})"
     result = replay(render, [flow], source)
     verdict = result.verdicts[0]
     engine = f"Suricata {result.version}"
     if verdict.delivered_before_drop:
         n = verdict.delivered_before_drop
         engine += f" ({n} client data packet{'s' if n > 1 else ''} got through before the drop)"
+    if outside and verdict.dropped_by is not None and verdict.dropped_by.group not in (None, "engine"):
+        return Verdict(False, str(verdict.dropped_by), f"{engine}: {outside}")  # the deny's IPv6 rule
     if outside:
+        outside += " and no rule of these groups passes or drops it"
         if verdict.allowed:
             return Verdict(True, None, f"{engine}: {outside}; not filtered by these rules (no policy default action "
                                        "drops it)")

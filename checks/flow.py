@@ -16,6 +16,10 @@ class Flow:
     name, e.g. an application rule). ``proto`` says what is on the wire (``icmp``: an echo request; its
     ``port`` is ignored). ``split``: the client's first message (a ClientHello the size post-quantum key
     shares make it, about 1.8 KB, or an HTTP request) spans two TCP segments.
+
+    ``messages`` (probes of the deny): raw payloads written into the capture instead of the protocol's usual
+    exchange, each ``(to_server, bytes)`` in order after the handshake (UDP: datagrams); ``syn_data``: a
+    payload carried by the client's SYN (TCP Fast Open). ``proto`` then only says the transport.
     """
 
     host: str | None
@@ -24,13 +28,19 @@ class Flow:
     ip: str | None = None
     source: str | None = None
     split: bool = False
+    messages: tuple[tuple[bool, bytes], ...] = ()
+    syn_data: bytes = b""
 
     def __str__(self) -> str:
         target = self.host or self.ip or "?"
         extra = f" ip {self.ip}" if self.host and self.ip else ""
         bracketed = f"[{target}]" if ":" in target else target  # an IPv6 address
         where = target if self.proto == "icmp" else f"{bracketed}:{self.port}"
-        return f"{self.proto} {where}{extra}" + (" (split over two segments)" if self.split else "")
+        raw = ""
+        if self.messages or self.syn_data:
+            first = self.syn_data or self.messages[0][1]
+            raw = f" raw {first[:24]!r}" + (f" +{len(self.messages)} messages" if len(self.messages) > 1 else "")
+        return f"{self.proto} {where}{extra}" + (" (split over two segments)" if self.split else "") + raw
 
 
 @dataclass(frozen=True)

@@ -5,13 +5,17 @@ AWS Network Firewall's stateful engine is Suricata. This module writes every gro
 with their IP set variables into a scratch folder, replays a capture with one session per flow
 (``--simulate-ips``), and reads ``eve.json``: a flow is dropped when any of its packets was (an alert
 with action ``blocked``, or a flow the engine itself dropped), else allowed. Each packet's verdict is
-read (``pcap_cnt``), so a verdict also says how many client data packets got through before the drop.
+read (``pcap_cnt``; eve ``drop`` events list every dropped packet), so a verdict also says how many client
+data packets got through before the drop and how many data packets of either side got through after it.
+The engine's exception policies are off (``exception-policy: ignore``): AWS does not document its own, so
+a verdict rests on the rules alone, never on the engine dropping a flow after a parser error.
 
 Sessions are what a client really sends, nothing more: TCP is the handshake, the client's first message
 (in two segments when ``Flow.split``), the server's answer and one more client message (so a pass must
 hold for the rest of the flow); UDP is one datagram and ICMP one echo request. A second datagram would
 hide a deny that only starts once the flow is established: the first datagram, and its reply, would
-already have passed.
+already have passed. A probe (``Flow.messages``, ``Flow.syn_data``) replaces that exchange with raw payloads
+of either side, written as given.
 
 The policy side is modelled too: in ``STRICT_ORDER`` the firewall policy's stateful default actions
 decide what no rule decides, so a drop default is added as final catch-all drops (:data:`POLICY_DEFAULT_MODELS`:
@@ -53,22 +57,34 @@ HARNESS_SID = 4_200_000_001          # above every sid the renderer can allocate
 SPLIT_AT = 1_400                     # a split ClientHello's first segment (a typical MSS, less options)
 
 # The policy's drop default actions as Suricata rules (what the harness appends in STRICT_ORDER). AWS documents
-# what they do, not how: these are our reading. ``aws:drop_strict`` drops every packet no rule passed;
-# ``aws:drop_established`` every packet of an established connection (the first segment of a split
-# ClientHello included); the ``_app_layer`` actions drop established connections once their application
-# layer is known: TLS at a complete ClientHello, HTTP at complete request headers, other TCP once Suricata
-# has named its protocol, other IP protocols once established (both sides have spoken).
-_APP_LAYER_MODEL = (
+# them as "the default actions to take on a packet that doesn't match any stateful rules" (API FirewallPolicy,
+# StatefulDefaultActions): packets of either direction, so each model drops server-to-client packets too, except
+# the ``_to_server`` variant ("server-directed only"). What they match is our reading: ``aws:drop_strict`` every
+# packet no rule passed; ``aws:drop_established`` every packet of an established connection (the first segment
+# of a split ClientHello included); the ``_app_layer`` actions established packets once the application layer
+# has something to decide on: TLS at a complete ClientHello, HTTP at a complete request, other TCP once Suricata
+# has named its protocol, other IP protocols once established (both sides have spoken); from the server, data
+# of a flow whose protocol is known (not its bare ACKs: AWS made these actions for ClientHellos that span
+# segments, which a dropped ACK would stall).
+_APP_LAYER_TO_SERVER = (
     "drop tls any any -> any any (flow:to_server,established; ssl_state:client_hello; {opts})",
-    'drop http any any -> any any (flow:to_server,established; http.header_names; content:"|0d 0a|"; startswith; {opts})',
+    'drop http any any -> any any (flow:to_server,established; http.start; content:"|0d 0a|"; endswith; {opts})',
     "drop tcp any any -> any any (flow:to_server,established; app-layer-protocol:!tls; app-layer-protocol:!http; {opts})",
     "drop ip any any -> any any (flow:to_server,established; ip_proto:!6; {opts})",
 )
+_APP_LAYER_TO_CLIENT = (
+    "drop tls any any -> any any (flow:to_client,established; dsize:>0; {opts})",
+    "drop http any any -> any any (flow:to_client,established; dsize:>0; {opts})",
+    "drop tcp any any -> any any (flow:to_client,established; dsize:>0; app-layer-protocol:!tls; app-layer-protocol:!http; {opts})",
+    "drop ip any any -> any any (flow:to_client,established; ip_proto:!6; {opts})",
+)
 POLICY_DEFAULT_MODELS: dict[str, tuple[str, ...]] = {
-    "aws:drop_strict": ("drop ip any any -> any any (flow:to_server; {opts})",),
-    "aws:drop_established": ("drop ip any any -> any any (flow:to_server,established; {opts})",),
-    "aws:drop_established_app_layer": _APP_LAYER_MODEL,
-    "aws:drop_established_app_layer_to_server": _APP_LAYER_MODEL,
+    "aws:drop_strict": ("drop ip any any -> any any (flow:to_server; {opts})",
+                        "drop ip any any -> any any (flow:to_client; {opts})"),
+    "aws:drop_established": ("drop ip any any -> any any (flow:to_server,established; {opts})",
+                             "drop ip any any -> any any (flow:to_client,established; {opts})"),
+    "aws:drop_established_app_layer": _APP_LAYER_TO_SERVER + _APP_LAYER_TO_CLIENT,
+    "aws:drop_established_app_layer_to_server": _APP_LAYER_TO_SERVER,
 }
 FIRST_CLIENT_PORT = 20_000
 TIMEOUT_SECONDS = 300
@@ -175,12 +191,13 @@ def ruleset(render: AwsRender, policy_default_deny: bool | None = None) -> Rules
 
 def _config(address_groups: dict[str, tuple[str, ...]], log_dir: Path) -> str:
     groups = "\n".join(f'    {name}: "[{",".join(values)}]"' for name, values in sorted(address_groups.items()))
+    if "EXTERNAL_NET" not in address_groups:  # every rendered group sets it; a render without groups
+        groups += '\n    EXTERNAL_NET: "!$HOME_NET"'
     return f"""%YAML 1.1
 ---
 vars:
   address-groups:
 {groups}
-    EXTERNAL_NET: "!$HOME_NET"
   port-groups:
     HTTP_PORTS: "80"
 default-log-dir: {log_dir}
@@ -192,6 +209,9 @@ outputs:
       types:
         - alert
         - flow
+        - drop:
+            alerts: yes
+            flows: all
 app-layer:
   protocols:
     tls:
@@ -202,6 +222,9 @@ app-layer:
       enabled: yes
 stream:
   midstream: false
+# AWS does not document its exception policies: verdicts come from the rules alone, never from the engine
+# dropping a flow on a parser error or a memcap (which would hide a hole in the rules)
+exception-policy: ignore
 logging:
   default-log-level: notice
   outputs:
@@ -395,6 +418,8 @@ def session_frames(session: Session) -> list[tuple[bytes, int, bool, bool]]:
     """(packet, ethertype, to_server, carries client data) for each frame of one session: see the module
     docstring."""
     c, s, cp, sp = session.client, session.server, session.client_port, session.flow.port
+    if session.flow.messages or session.flow.syn_data:
+        return _raw_frames(session)
     if session.transport == "UDP":
         return [(*udp_datagram(c, s, cp, sp, _payload(session.flow, s), 1), True, True)]
     if session.transport == "ICMP":
@@ -416,6 +441,39 @@ def session_frames(session: Session) -> list[tuple[bytes, int, bool, bool]]:
     frames.append((*tcp_segment(c, s, cp, sp, cseq, sseq, PSH | ACK, more, ident=ident + 1), True, True))
     cseq += len(more)
     frames.append((*tcp_segment(s, c, sp, cp, sseq, cseq, ACK, ident=ident + 2), False, False))
+    return frames
+
+
+def _raw_frames(session: Session) -> list[tuple[bytes, int, bool, bool]]:
+    """A probe's frames: its ``messages`` as written, each acknowledged by the other side (UDP: one datagram
+    each, ICMP refused); for TCP after a handshake whose SYN carries ``syn_data`` (TCP Fast Open)."""
+    flow = session.flow
+    c, s, cp, sp = session.client, session.server, session.client_port, flow.port
+    if session.transport == "ICMP":
+        raise ValueError("a probe with raw messages is TCP or UDP")
+    frames: list[tuple[bytes, int, bool, bool]] = []
+    if session.transport == "UDP":
+        for i, (to_server, data) in enumerate(flow.messages):
+            src, dst, sport, dport = (c, s, cp, sp) if to_server else (s, c, sp, cp)
+            frames.append((*udp_datagram(src, dst, sport, dport, data, i + 1), to_server, to_server))
+        return frames
+    cseq, sseq = 1_000, 500_000
+    frames.append((*tcp_segment(c, s, cp, sp, cseq, 0, SYN, flow.syn_data, ident=1), True, bool(flow.syn_data)))
+    cseq += 1 + len(flow.syn_data)
+    frames.append((*tcp_segment(s, c, sp, cp, sseq, cseq, SYN | ACK, ident=2), False, False))
+    sseq += 1
+    frames.append((*tcp_segment(c, s, cp, sp, cseq, sseq, ACK, ident=3), True, False))
+    ident = 4
+    for to_server, data in flow.messages:
+        if to_server:
+            frames.append((*tcp_segment(c, s, cp, sp, cseq, sseq, PSH | ACK, data, ident=ident), True, True))
+            cseq += len(data)
+            frames.append((*tcp_segment(s, c, sp, cp, sseq, cseq, ACK, ident=ident + 1), False, False))
+        else:
+            frames.append((*tcp_segment(s, c, sp, cp, sseq, cseq, PSH | ACK, data, ident=ident), False, False))
+            sseq += len(data)
+            frames.append((*tcp_segment(c, s, cp, sp, cseq, sseq, ACK, ident=ident + 1), True, False))
+        ident += 2
     return frames
 
 
@@ -463,19 +521,29 @@ def _host_address(value: str) -> str:
 class Capture:
     sessions: list[Session]
     packets: list[tuple[int, bool]]  # per frame (pcap_cnt - 1): (session index, carries client data)
+    payload: list[bool] = field(default_factory=list)  # per frame: carries data of either side
 
 
 def write_capture(flows: Sequence[Flow], source: str, path: Path) -> Capture:
     sessions = sessions_for(flows, source)
     frames: list[tuple[float, bytes]] = []
     packets: list[tuple[int, bool]] = []
+    payload: list[bool] = []
     for i, session in enumerate(sessions):
         start = 1_700_000_000 + i * 0.1
         for j, (packet, ethertype, to_server, data) in enumerate(session_frames(session)):
             frames.append((start + j * 0.001, _ether(packet, ethertype, to_server)))
             packets.append((i, data))
+            payload.append(data or _carries_data(packet, ethertype))
     write_pcap(path, frames)
-    return Capture(sessions, packets)
+    return Capture(sessions, packets, payload)
+
+
+def _carries_data(packet: bytes, ethertype: int) -> bool:
+    """Whether an IP packet of ours carries transport payload (TCP beyond its 20-byte header, any UDP data)."""
+    header, proto = (20, packet[9]) if ethertype == 0x0800 else (40, packet[6])
+    transport = {6: 20, 17: 8}.get(proto)
+    return transport is not None and len(packet) > header + transport
 
 
 def build_capture(flows: Sequence[Flow], source: str, path: Path) -> list[Session]:
@@ -495,6 +563,7 @@ class FlowVerdict:
     passed_by: tuple[RuleRef, ...] = ()   # pass rules that match the flow (from the explain run)
     dropped_by: RuleRef | None = None     # the first rule whose drop hit the flow
     delivered_before_drop: int = 0        # client data packets that got through before the first drop
+    delivered_after_drop: int = 0         # data packets (either side) that got through after it (should be 0)
 
     @property
     def rule(self) -> RuleRef | None:
@@ -520,7 +589,7 @@ def _alerts(eve: Path) -> list[dict]:
     out = []
     for line in eve.read_text(encoding="utf-8").splitlines():
         event = json.loads(line)
-        if event.get("event_type") in ("alert", "flow"):
+        if event.get("event_type") in ("alert", "flow", "drop"):
             out.append(event)
     return out
 
@@ -592,11 +661,14 @@ def replay(render: AwsRender, flows: Sequence[Flow], source: str, *,
     seen: set[int] = set()
     dropped: dict[int, tuple[int, RuleRef]] = {}  # session -> (pcap_cnt of its first dropped packet, rule)
     engine_dropped: set[int] = set()
+    dropped_packets: set[int] = set()  # pcap_cnt of every dropped packet (eve ``drop`` events, flows: all)
     for event in verdict_events:
         i = index.get(_session_key(event))
         if i is None:
             continue
         seen.add(i)
+        if event["event_type"] == "drop" and event.get("pcap_cnt"):
+            dropped_packets.add(int(event["pcap_cnt"]))
         alert = event.get("alert")
         if event["event_type"] == "alert" and alert and alert.get("action") == "blocked":
             sid = int(alert["signature_id"])
@@ -619,14 +691,24 @@ def replay(render: AwsRender, flows: Sequence[Flow], source: str, *,
         ref = rules.refs.get(int(alert["signature_id"]))
         if ref and ref not in passed.setdefault(i, []):
             passed[i].append(ref)
+    first_drop: dict[int, int] = {}
+    for cnt, (i, _) in enumerate(capture.packets, start=1):
+        if cnt in dropped_packets and i not in first_drop:
+            first_drop[i] = cnt
     delivered: dict[int, int] = {}
+    after: dict[int, int] = {}
     for cnt, (i, data) in enumerate(capture.packets, start=1):
-        if data and i in dropped and 0 < dropped[i][0] and cnt < dropped[i][0]:
+        if i not in dropped:
+            continue
+        at = first_drop.get(i, dropped[i][0])
+        if data and 0 < at and cnt < at:
             delivered[i] = delivered.get(i, 0) + 1
+        elif capture.payload[cnt - 1] and cnt > at and cnt not in dropped_packets:
+            after[i] = after.get(i, 0) + 1
     verdicts = tuple(
         FlowVerdict(flow=s.flow, session=s, allowed=i not in dropped,
                     passed_by=tuple(passed.get(i, ())) if i not in dropped else (),
                     dropped_by=dropped[i][1] if i in dropped else None,
-                    delivered_before_drop=delivered.get(i, 0))
+                    delivered_before_drop=delivered.get(i, 0), delivered_after_drop=after.get(i, 0))
         for i, s in enumerate(sessions))
     return Replay(verdicts, check.loaded, rules.policy_default, suricata_version(binary), {"verdict": verdict_log})

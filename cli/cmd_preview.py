@@ -24,6 +24,7 @@ from ..program.git_tree import GitRefError, export_tree, package_root
 from ..program.render import find_project_dir
 from ..program.resource_diff import diff, facts
 from ..program.allow_any import allow_any_exceptions, policy_config
+from ..program.resource_types import cloud_of
 from ..program.stack_config import load_stack_file, stack_file
 from ..program.stack_plan import load_selected
 from .diff_format import emit, short_type
@@ -38,6 +39,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--base", metavar="GIT_REF", help="diff against the program and catalogue at this ref")
     parser.add_argument("--format", choices=("table", "markdown", "json"), default="table",
                         help="output format (default: table; markdown for a pull-request comment)")
+    parser.add_argument("--cloud", choices=("azure", "aws"), default=None,
+                        help="this cloud's resources only (guardrails and diff included)")
     parser.set_defaults(handler=run)
 
 
@@ -112,11 +115,18 @@ def guardrails_summary(violations: list, resources: list[dict], policies: int) -
     return f"guardrails: {policies} policies over {checked} resources: {verdict}{notes}"
 
 
+def _only(resources: list[dict], cloud: str | None) -> list[dict]:
+    """The resources of ``cloud`` (all of them without one); the stack itself belongs to every cloud."""
+    return resources if cloud is None else [r for r in resources if cloud_of(r["type"]) in (cloud, None)]
+
+
 def run(args: argparse.Namespace) -> int:
     project = (args.project or find_project_dir()).resolve()
     config = load_stack_file(stack_file(project, args.stack))  # located config errors before running anything
+    if args.cloud and not (getattr(config, args.cloud) and getattr(config, args.cloud).enabled):
+        raise UserError(f"stack {args.stack} has no enabled {args.cloud} configuration (endpoint-firewall:{args.cloud})")
     catalogue, plan = load_selected(config, project, str(stack_file(project, args.stack)))
-    head = run_head(project, args.stack)
+    head = _only(run_head(project, args.stack), args.cloud)
     from ..checks.policy import validate_resources
 
     # the CrossGuard pack's checks (policy/), on the same resources, with the stack's allow_any exceptions
@@ -130,11 +140,13 @@ def run(args: argparse.Namespace) -> int:
     if args.format != "table" or args.base:  # the output is for a machine or a comment: the line goes to stderr
         print(guardrails, file=sys.stderr)
     if args.base:
-        changes = diff(run_base(project, args.base, args.stack), head)
+        changes = diff(_only(run_base(project, args.base, args.stack), args.cloud), head)
         emit(changes, args.format, f"Rule changes of stack {args.stack} against {args.base}")
         return status
     if args.format == "json":
-        print(json.dumps({"stack": args.stack, "resources": display_order(head)}, indent=1, sort_keys=True))
+        clouds = [args.cloud] if args.cloud else ["azure", "aws"]
+        print(json.dumps({"stack": args.stack, "clouds": clouds, "resources": display_order(head)}, indent=1,
+                         sort_keys=True))
     elif args.format == "markdown":
         kinds = Counter(short_type(r["type"]) for r in head)
         print(f"### Stack `{args.stack}` registers {len(head)} resources\n")

@@ -20,7 +20,7 @@ from ..program.stack_config import NoSuchStack
 from ..renderers.azure import RenderError as AzureRenderError
 from .errors import UserError
 
-COMMANDS = ("validate", "render", "show", "preview", "diff", "check", "import", "catalogue")
+COMMANDS = ("validate", "render", "show", "preview", "diff", "check", "import", "catalogue", "verify")
 
 
 DESCRIPTION = ("epfw: the endpoint-firewall command line. Turns a catalogue of network endpoints into Azure "

@@ -45,8 +45,9 @@ Rule order and default actions of the policy (when ``config.firewall_policy`` is
   when there are any); alert-only defaults need ``allowAlertOnly``.
 
 The policy forwards everything to the stateful engine (``aws:forward_to_sfe`` for packets and fragments)
-and sets its ``HOME_NET`` to the source ranges, so the domain lists' ``$EXTERNAL_NET`` (which AWS takes from
-the policy) is everything outside the managed devices.
+and sets its ``HOME_NET`` to the source ranges; every group sets ``HOME_NET`` and ``EXTERNAL_NET`` (its
+complement) itself as well, so the domain lists' ``$EXTERNAL_NET`` is everything outside the managed devices
+whichever policy uses them.
 Child names are part of the deployed state. Once released, a renamed child keeps its old name as an alias
 (``opts=pulumi.ResourceOptions(aliases=[pulumi.Alias(name="<old name>")])``) so that Pulumi updates it in
 place instead of replacing it. A consumer's ``opts`` (provider, protect, ...) reach every child through

@@ -18,6 +18,9 @@ from .stack_plan import load_selected
 from .stack_config import StackConfig, load_stack_file, stack_file
 
 
+CLOUDS = ("azure", "aws")
+
+
 @dataclass(frozen=True)
 class StackRender:
     stack: str
@@ -25,10 +28,12 @@ class StackRender:
     azure: object | None  # renderers.azure.AzureRender
     aws: object | None    # renderers.aws.AwsRender
     exceptions: dict[str, str] = field(default_factory=dict)  # allow_any exceptions, see program/allow_any.py
+    clouds: tuple[str, ...] = CLOUDS  # what was asked for (``--cloud``): a cloud left out is not rendered
 
     def summary(self) -> dict:
         return {
             "stack": self.stack,
+            "clouds": [c for c in CLOUDS if c in self.clouds and getattr(self, c) is not None],
             "catalogueDigest": self.plan.digest,
             "entries": len(self.plan.selected_entries),
             "sourceRanges": list(self.plan.source_ranges),
@@ -59,27 +64,37 @@ def find_project_dir(start: Path | None = None) -> Path:
     return here
 
 
+class CloudNotConfigured(ValueError):
+    """``--cloud X`` for a stack without an enabled ``X`` configuration."""
+
+
 def render_config(stack: str, config: StackConfig, project_dir: Path,
-                  catalogue_files: list[Path] | None = None) -> StackRender:
-    """Plan and render ``config``; with ``catalogue_files``, every entry of those files is selected."""
+                  catalogue_files: list[Path] | None = None, cloud: str | None = None) -> StackRender:
+    """Plan and render ``config``; with ``catalogue_files``, every entry of those files is selected; with
+    ``cloud`` (``azure`` or ``aws``), that cloud only."""
+    clouds = (cloud,) if cloud else CLOUDS
+    if cloud and not (getattr(config, cloud) and getattr(config, cloud).enabled):
+        raise CloudNotConfigured(f"stack {stack} has no enabled {cloud} configuration (endpoint-firewall:{cloud})")
     if catalogue_files:
         catalogue = load_catalogue(catalogue_files)
         plan = build_plan(catalogue, Selection(), config.source_ranges, config.peer_ranges)
     else:
         catalogue, plan = load_selected(config, project_dir, str(stack_file(project_dir, stack)))
     azure = aws = None
-    if config.azure and config.azure.enabled:
+    if "azure" in clouds and config.azure and config.azure.enabled:
         from ..renderers.azure import render_azure
         azure = render_azure(plan, config.azure)
-    if config.aws and config.aws.enabled:
+    if "aws" in clouds and config.aws and config.aws.enabled:
         from ..renderers.aws import render_aws
         aws = render_aws(plan, config.aws)
-    return StackRender(stack=stack, plan=plan, azure=azure, aws=aws, exceptions=allow_any_exceptions(catalogue, plan))
+    return StackRender(stack=stack, plan=plan, azure=azure, aws=aws, exceptions=allow_any_exceptions(catalogue, plan),
+                       clouds=clouds)
 
 
-def render_stack(stack: str, project_dir: Path, catalogue_files: list[Path] | None = None) -> StackRender:
+def render_stack(stack: str, project_dir: Path, catalogue_files: list[Path] | None = None,
+                 cloud: str | None = None) -> StackRender:
     config = load_stack_file(stack_file(project_dir, stack))
-    return render_config(stack, config, project_dir, catalogue_files)
+    return render_config(stack, config, project_dir, catalogue_files, cloud)
 
 
 RENDER_MARKER = ".epfw-render"  # written into every render folder: only such a folder (or an empty one) is replaced

@@ -179,6 +179,9 @@ class AwsLimits(ConfigModel):
     capacity_max: int = 30_000
     rules_string_max_bytes: int = 2_000_000
     rule_max_chars: int = 8_192
+    policy_capacity: int = Field(30_000, ge=1, description=(
+        "stateful capacity of all groups of one firewall policy (AWS quota 'Maximum number of stateful rules per "
+        "firewall policy', 30,000 by default, adjustable in Service Quotas): set it to the granted value"))
 
 
 # AWS's stateful default actions, as AWS's own service model (botocore, FirewallPolicy.StatefulDefaultActions)
@@ -248,6 +251,9 @@ class AwsConfig(ConfigModel):
         "name while what it uses fits; the render fails when it no longer fits (raise the pin: a replacement)"))
     base_sid: int = Field(1_000_000, ge=1, le=3_999_000_000)
     firewall_policy: AwsPolicyConfig | None = None
+    drop_ipv6_outside_home_net: bool = Field(True, description=(
+        "drop IPv6 flows whose source is outside HOME_NET (devices' IPv6 when sourceRanges are IPv4 only, which no "
+        "rule here would otherwise judge); false: leave such traffic to other rule groups of the policy"))
     limits: AwsLimits = AwsLimits()
 
     @model_validator(mode="after")

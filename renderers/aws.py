@@ -9,9 +9,11 @@ Layout, per stack (a handful of groups, far below AWS's 20 stateful groups per p
 * ``<prefix>-rules-<hash>``: a Suricata rules string (``RulesString``) with everything a domain list
   cannot say exactly: addresses and peers (IP set variables, ``flow:to_server``), names on other ports
   (``tls.sni``/``http.host`` with the port in the header) and, in ``exact`` mode, every name. It ends with
-  the default deny, per protocol (:func:`~.suricata_rules.default_deny_rules`): TLS at a complete
-  ClientHello and HTTP at complete request headers (so a hello split over two TCP segments is judged
-  whole), other TCP at its first data, UDP, ICMP and other IP protocols at their first packet.
+  the default deny (:func:`~.suricata_rules.default_deny_rules`): TLS at a complete ClientHello and HTTP
+  at a complete request (so a hello split over two TCP segments is judged whole), other TCP at its first
+  data, SYN data, server data on flows no rule passed, UDP, ICMP and other IP protocols at their first
+  packet, IPv6 from outside HOME_NET. Every group sets ``HOME_NET`` and ``EXTERNAL_NET`` (its complement),
+  and every render passes AWS's own rules (:mod:`.aws_compat`) and the policy quota (``policyCapacity``).
   ``DEFAULT_ACTION_ORDER`` has no policy default action, so this is the deny. In ``STRICT_ORDER`` the
   TLS/HTTP drops are left to the domain-list groups that follow (each ends with AWS's generated drop for
   its protocol) when there are any, and the policy's default action (``aws:drop_established_app_layer``
@@ -39,6 +41,7 @@ group keeps its capacity (and name) while what it uses fits, and the render fail
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import ipaddress
 import json
@@ -52,6 +55,8 @@ from typing import Any
 from ..endpoints.models import Protocol, Service
 from ..planning.rules import Plan, Rule, RuleKind
 from ..program.stack_config import DEFAULT_STATEFUL_ACTIONS, AwsConfig, FqdnMode, RuleOrder
+from .aws_compat import GroupText
+from .aws_compat import problems as compat_problems
 from .findings import Finding, skipped_findings
 from .sharding import stable_shards
 from .suricata_rules import (
@@ -290,8 +295,15 @@ def _name_rules(rule: Rule, destinations: Sequence[str]) -> list[_Item]:
 
 
 def _address_rules(rule: Rule, home: Sequence[str], config: AwsConfig, base: str) -> list[_Item]:
-    """``pass tcp|udp $HOME_NET any -> $VAR ports (flow:to_server; ...)``, the set split so that no rule
-    passes ``rule_max_chars`` once its variables are expanded."""
+    """``pass tcp|udp $HOME_NET any -> $VAR ports (msg; sid)``, the set split so that no rule passes
+    ``rule_max_chars`` once its variables are expanded.
+
+    No ``flow`` keyword on purpose: such a rule is IP-only (AWS, suricata-limitations-caveats: 5-tuple rules
+    without flow keywords are treated as IP-only and see the first packet of each direction), and an IP-only
+    ``pass`` applies to the whole flow (Suricata 7 ``PacketAlertFinalize``: the action of an IP-only match is
+    applied to the flow, which is then not inspected further), as AWS's own 5-tuple ``StatefulRules`` do. So the
+    server's replies pass too: with ``flow:to_server`` only the client's packets matched, and a default action
+    or the deny's server-data drop took the replies (checked in Suricata, ``test_aws_suricata.py``)."""
     by_transport: dict[str, list[tuple[int, int]]] = defaultdict(list)
     for s in rule.services:
         by_transport[s.protocol.transport].append((s.port.first, s.port.last))
@@ -302,7 +314,7 @@ def _address_rules(rule: Rule, home: Sequence[str], config: AwsConfig, base: str
         spec = port_spec(by_transport[transport])
         return SuricataRule(key=f"addr|{rule.name}|{transport}|{var}", action="pass", proto=transport,
                             src="$HOME_NET", src_port="any", dst=f"${var}", dst_port=spec,
-                            options=("flow:to_server",), msg=f"{rule.name} {transport}:{spec} to {var}")
+                            options=(), msg=f"{rule.name} {transport}:{spec} to {var}")
 
     def fits(var: str, values: list[str]) -> bool:
         variables = {"HOME_NET": list(home), var: values}
@@ -344,7 +356,7 @@ def _variable_bases(rules: Sequence[Rule]) -> dict[str, str]:
             for name, base in bases.items()}
 
 
-def _default_deny(config: AwsConfig, lists: dict[tuple[str, ...], dict[str, None]]) -> list[_Item]:
+def _default_deny(config: AwsConfig, lists: dict[tuple[str, ...], dict[str, None]], home: Sequence[str]) -> list[_Item]:
     """The rendered deny (see the module docstring): everything in ``DEFAULT_ACTION_ORDER``; in
     ``STRICT_ORDER`` without the TLS/HTTP drop when a later domain-list group holds passes for it."""
     if config.rule_order is RuleOrder.STRICT_ORDER:
@@ -352,7 +364,8 @@ def _default_deny(config: AwsConfig, lists: dict[tuple[str, ...], dict[str, None
         http = not lists[(HTTP_HOST,)]
     else:
         tls = http = True
-    return [_Item(rule) for rule in default_deny_rules(tls=tls, http=http)]
+    outside = tuple(n for n in external_net(home) if ":" in n) if config.drop_ipv6_outside_home_net else ()
+    return [_Item(rule) for rule in default_deny_rules(tls=tls, http=http, ipv6_outside=outside)]
 
 
 def _collect(plan: Plan, config: AwsConfig, home: Sequence[str]) -> _Collected:
@@ -378,7 +391,7 @@ def _collect(plan: Plan, config: AwsConfig, home: Sequence[str]) -> _Collected:
             out.listed_rules.append((rule, tuple(names)))
         else:
             out.items.extend(_name_rules(rule, rule.destinations))
-    out.items.extend(_default_deny(config, out.lists))
+    out.items.extend(_default_deny(config, out.lists, home))
     for rule, names in out.listed_rules:
         _widen(rule, names, out)
     return out
@@ -424,8 +437,31 @@ def _shard_items(items: list[_Item], texts: dict[str, str], config: AwsConfig) -
     return shards
 
 
+def external_net(home: Sequence[str]) -> tuple[str, ...]:
+    """``EXTERNAL_NET`` for a group that sets ``HOME_NET``: its complement, as CIDRs (both families).
+
+    AWS (suricata-limitations-caveats): a rule group that sets ``HOME_NET`` differently from the policy must set
+    ``EXTERNAL_NET`` too, else ``EXTERNAL_NET`` stays the negation of the policy's ``HOME_NET`` (troubleshooting-
+    rules: "Network Firewall maintains that the value of EXTERNAL_NET in the rule group is the negation of the
+    HOME_NET value that you define at the firewall policy level"). An IP set's ``Definition`` is a list of CIDRs
+    (API IPSet: "The list of IP addresses and address ranges, in CIDR notation"), not a Suricata expression, so
+    ``!$HOME_NET`` cannot be written there: the complement is spelled out (at most 32 prefixes per IPv4 range,
+    128 per IPv6 range, merged).
+    """
+    out: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
+    for everything in (ipaddress.ip_network("0.0.0.0/0"), ipaddress.ip_network("::/0")):
+        remaining = [everything]
+        for net in ipaddress.collapse_addresses(
+                n for n in (ipaddress.ip_network(r, strict=False) for r in home) if n.version == everything.version):
+            remaining = [part for block in remaining
+                         for part in ((block.address_exclude(net)) if net.subnet_of(block) else (block,))
+                         if not part.subnet_of(net)]
+        out += ipaddress.collapse_addresses(remaining)  # type: ignore[arg-type]
+    return tuple(str(n) for n in out)
+
+
 def _ip_sets(home: Sequence[str], extra: dict[str, tuple[str, ...]]) -> dict[str, dict[str, list[str]]]:
-    merged = {"HOME_NET": tuple(home), **extra}
+    merged = {"HOME_NET": tuple(home), "EXTERNAL_NET": external_net(home), **extra}
     return {name: {"Definition": list(merged[name])} for name in sorted(merged)}
 
 
@@ -516,7 +552,7 @@ def render_aws(plan: Plan, config: AwsConfig) -> AwsRender:
                 if extra.setdefault(var, values) != values:
                     raise AwsRenderError(f"IP set variable {var} defined twice with different values")
         ip_sets = _ip_sets(home, extra)
-        defined = set(ip_sets) | {"EXTERNAL_NET"}
+        defined = set(ip_sets)
         for line in lines:
             missing = referenced_variables(line) - defined
             if missing:
@@ -561,15 +597,75 @@ def render_aws(plan: Plan, config: AwsConfig) -> AwsRender:
                 variables=tuple((k, tuple(v["Definition"])) for k, v in ip_sets.items()),
                 targets=tuple(shard), target_types=list_key))
 
+    groups, trimmed = _fit_policy_capacity(groups, config)
     if order is RuleOrder.STRICT_ORDER:
         _check_strict_order(groups)
         _check_default_actions(groups, config)
+    _check_aws_accepts(groups, config)
     return AwsRender(
         groups=tuple(groups), widened=tuple(sorted(collected.widened)),
         not_expressible=tuple(sorted(collected.not_expressible, key=lambda f: (f.entry, f.destination or "", f.reason))),
-        warnings=tuple(_warnings(groups, config, plan)), rule_order=order, fqdn_mode=config.fqdn_mode,
+        warnings=tuple(trimmed + _warnings(groups, config, plan)), rule_order=order, fqdn_mode=config.fqdn_mode,
         skipped=skipped_findings(plan),
         source_ranges=tuple(home), stateful_default_actions=_default_actions(config), policy_name=policy_name(config))
+
+
+def _fit_policy_capacity(groups: list[AwsRuleGroup], config: AwsConfig) -> tuple[list[AwsRuleGroup], list[str]]:
+    """Keep the groups of one policy within ``limits.policyCapacity`` (AWS: "Maximum number of stateful rules per
+    firewall policy per account per Region. This is the total across all rule groups that are referenced by the
+    policy", 30,000 by default, adjustable: quotas page).
+
+    What the rules use must fit, else the render fails naming the figure needed and how to raise the quota. Headroom
+    is what gives: when the reserved total is over, each unpinned group's headroom shrinks by the same fraction
+    (rounded down to the capacity step, never below what it uses), which changes those groups' capacity and so
+    their names (a replacement, said in the warning). Pinned capacities are kept; if they alone leave no room,
+    the render fails naming them."""
+    quota = config.limits.policy_capacity
+    used = sum(g.used for g in groups)
+    how = ("request an increase of the Network Firewall quota \"Maximum number of stateful rules per firewall "
+           "policy\" in the Service Quotas console (service-quotas request-service-quota-increase), then set "
+           "aws.limits.policyCapacity to the granted value; or select fewer entries")
+    if used > quota:
+        raise AwsRenderError(f"these rule groups need stateful capacity {used}, more than one firewall policy holds: "
+                             f"aws.limits.policyCapacity is {quota} (AWS's default quota is 30,000). To deploy them, "
+                             f"{how}")
+    reserved = sum(g.capacity for g in groups)
+    if reserved <= quota:
+        return groups, []
+    pinned = [g for g in groups if g.role in config.capacity]
+    free = [g for g in groups if g.role not in config.capacity]
+    room = quota - sum(g.capacity for g in pinned) - sum(g.used for g in free)
+    if room < 0:
+        raise AwsRenderError(
+            f"pinned capacities ({', '.join(f'{g.role} {g.capacity}' for g in pinned)}) and the other groups' use "
+            f"need {quota - room}, more than aws.limits.policyCapacity ({quota}): lower the pins (a replacement) or "
+            f"{how}")
+    headroom = sum(g.capacity - g.used for g in free)
+    fraction = Fraction(room, headroom) if headroom else Fraction(0)
+    out = []
+    for g in groups:
+        if g in free:
+            cut = g.used + math.floor((g.capacity - g.used) * fraction)
+            capacity = max(g.used, cut // CAPACITY_STEP * CAPACITY_STEP, 1)
+            name = group_name(config.name_prefix, g.role, capacity, config.rule_order)
+            request = {**g.request, "RuleGroupName": name, "Capacity": capacity}
+            g = dataclasses.replace(g, name=name, capacity=capacity, request=request)
+        out.append(g)
+    total = sum(g.capacity for g in out)
+    return out, [f"headroom trimmed to fit aws.limits.policyCapacity ({quota}): the groups reserve {total} instead "
+                 f"of {reserved} for {used} used (changed capacities replace those groups)"]
+
+
+def _check_aws_accepts(groups: Sequence[AwsRuleGroup], config: AwsConfig) -> None:
+    """AWS's own rules (:mod:`.aws_compat`): a render AWS would refuse fails here, naming group, sid and rule."""
+    texts = [GroupText(g.name, g.rules, dict(g.variables),
+                       g.request["RuleGroup"]["RulesSource"].get("RulesString")) for g in groups]
+    found = compat_problems(texts, config.rule_order is RuleOrder.STRICT_ORDER, config.limits.rule_max_chars,
+                            config.limits.rules_string_max_bytes)
+    if found:
+        shown = "\n  ".join(str(p) for p in found[:10])
+        more = f"\n  ... and {len(found) - 10} more" if len(found) > 10 else ""
+        raise AwsRenderError(f"AWS would refuse {len(found)} rule(s) of these groups:\n  {shown}{more}")
 
 
 def _shard_key(key: str, shard: int) -> str:
@@ -588,6 +684,12 @@ def _check_strict_order(groups: Sequence[AwsRuleGroup]) -> None:
     default deny's ``tcp-other`` drops (TCP that starts as, or is, neither TLS nor HTTP) and ``ip-other``
     drop (neither TCP, UDP nor ICMP) cannot take a TLS, HTTP, UDP or ICMP pass's traffic."""
     def overlap(a: str, b: str) -> bool:
+        if b == "outside-home":  # every pass starts at $HOME_NET
+            return False
+        if b == "udp-reply":  # passes are IP-only (whole flow) or client-side
+            return False
+        if b == "http-no-headers":  # the only HTTP passes after the rules group are domain lists' http.host
+            return a == "ip"
         if b == "tcp-other":
             return a in ("tcp", "ip")
         if b == "ip-other":
@@ -624,9 +726,6 @@ def _warnings(groups: Sequence[AwsRuleGroup], config: AwsConfig, plan: Plan) -> 
     out = []
     if len(groups) > GROUPS_PER_POLICY_MAX:
         out.append(f"{len(groups)} stateful rule groups: one firewall policy takes at most {GROUPS_PER_POLICY_MAX}")
-    if any(g.kind == "domain-list" for g in groups) and config.firewall_policy is None:
-        out.append("domain-list rules match $EXTERNAL_NET, which AWS takes from the firewall policy's HOME_NET "
-                   "(the firewall VPC's CIDR unless the policy sets it), not from these groups")
     if config.rule_order is RuleOrder.STRICT_ORDER:
         actions = _default_actions(config)
         drop = next((a for a in actions if a.startswith("aws:drop_")), None)
@@ -648,13 +747,15 @@ def _warnings(groups: Sequence[AwsRuleGroup], config: AwsConfig, plan: Plan) -> 
         if g.role in config.capacity and g.capacity < math.ceil(g.used * (1 + Fraction(str(config.capacity_headroom)))):
             out.append(f"group {g.role} uses {g.used} of its pinned capacity {g.capacity}: less headroom than "
                        f"capacityHeadroom ({config.capacity_headroom}); raise the pin before it fills (a replacement)")
-    out += _ipv6_warnings(plan)
+    out += _ipv6_warnings(plan, config)
     return out
 
 
-def _ipv6_warnings(plan: Plan) -> list[str]:
+def _ipv6_warnings(plan: Plan, config: AwsConfig) -> list[str]:
     """Addresses of the other family than every source range: devices reach them from addresses outside
-    HOME_NET, which no rule of these groups matches."""
+    HOME_NET. IPv6 from outside HOME_NET is dropped by the deny (``dropIpv6OutsideHomeNet``, the default), so
+    the listed IPv6 addresses are unreachable until the devices' IPv6 ranges join sourceRanges; IPv4 from outside
+    HOME_NET (an IPv6-only HOME_NET) no rule here judges."""
     families = {ipaddress.ip_network(r, strict=False).version for r in plan.source_ranges}
     out = []
     for version in (6, 4):
@@ -662,13 +763,18 @@ def _ipv6_warnings(plan: Plan) -> list[str]:
             continue
         listed = sorted({d for r in plan.rules if r.kind in (RuleKind.ADDRESS, RuleKind.PEER)
                          for d in r.destinations if _family(d) == version})
-        if listed:
-            out.append(f"the catalogue or peers list IPv{version} destinations ({', '.join(listed[:3])}"
-                       f"{', ...' if len(listed) > 3 else ''}) but no source range is IPv{version}: devices' "
-                       f"IPv{version} traffic is not in HOME_NET, so these rules neither pass nor drop it (in "
-                       "DEFAULT_ACTION_ORDER nothing filters it; in STRICT_ORDER only the policy's default action "
-                       f"does). Add the devices' IPv{version} ranges to sourceRanges, or keep IPv{version} away from "
-                       "the firewall")
+        if not listed:
+            continue
+        head = (f"the catalogue or peers list IPv{version} destinations ({', '.join(listed[:3])}"
+                f"{', ...' if len(listed) > 3 else ''}) but no source range is IPv{version}: devices' "
+                f"IPv{version} traffic is not in HOME_NET, ")
+        if version == 6 and config.drop_ipv6_outside_home_net:
+            out.append(head + "so the deny drops it (dropIpv6OutsideHomeNet) and these IPv6 destinations are "
+                       "unreachable. Add the devices' IPv6 ranges to sourceRanges")
+        else:
+            out.append(head + "so these rules neither pass nor drop it (in DEFAULT_ACTION_ORDER nothing filters it; "
+                       "in STRICT_ORDER only the policy's default action does). Add the devices' "
+                       f"IPv{version} ranges to sourceRanges, or keep IPv{version} away from the firewall")
     return out
 
 

@@ -185,68 +185,130 @@ def domain_list_rules(targets: Sequence[str], target_types: Sequence[str]) -> li
 
 # --- the default deny ------------------------------------------------------------------------------------
 
-# The first bytes of a TLS record (ContentType handshake, major version 3) or of an HTTP/1 request line.
-TLS_OR_HTTP_START = r"^(?:\x16\x03|(?:GET|POST|HEAD|PUT|DELETE|OPTIONS|PATCH|CONNECT|TRACE) )"
+# How a flow's first client data may start: a TLS handshake record (ContentType 22, major version 3) whose first
+# message is a ClientHello (HandshakeType 1 at offset 5), or an HTTP/1 request line with one of these methods.
+# AWS allows pcre only next to content, tls.sni, http.host or dns.query (suricata-limitations-caveats), so each
+# start is a content match, and "starts as none of them" is their negations (which AND together).
+TLS_RECORD_START = "|16 03|"
+TLS_CLIENT_HELLO_TYPE = "|01|"
+HTTP_METHODS = ("GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "PATCH")  # no CONNECT (a tunnel) or TRACE
 TLS_OR_HTTP_FLOWBIT = "epfw.tls_or_http"
+# Client bytes a TLS or HTTP flow may send before its ClientHello or request headers are complete (where the pass
+# rules and the TLS/HTTP drops decide). One TLS record holds at most 16,389 bytes; real ClientHellos are 0.5-2 KB
+# and request headers a few KB. Past this, a flow that no rule has passed yet is dropped, so a never-ending
+# ClientHello or header block cannot carry data.
+PENDING_MAX_BYTES = 32_768
 DENY_TLS = "tls"
 DENY_HTTP = "http"
 
 
-def default_deny_rules(tls: bool = True, http: bool = True) -> list[SuricataRule]:
+def _first_data(*options: str) -> tuple[str, ...]:
+    return ("flow:to_server,established", "dsize:>0", f"flowbits:isnotset,{TLS_OR_HTTP_FLOWBIT}", *options)
+
+
+def default_deny_rules(tls: bool = True, http: bool = True,
+                       ipv6_outside: Sequence[str] = ("::/0",)) -> list[SuricataRule]:
     """The deny of everything from ``$HOME_NET`` that no pass rule allows, per protocol (keys ``default-deny|...``).
 
-    Checked in Suricata 7 (``tests/test_aws_suricata.py``), each for a reason:
+    Checked in Suricata 7 (``tests/test_aws_suricata.py``, one probe per way a flow can carry data), each for
+    a reason:
 
     * TLS and HTTP are dropped where their pass rules decide: at a complete ClientHello
-      (``ssl_state:client_hello``) and complete request headers (``http.header_names``), AWS's own generated
-      form. A ClientHello or request that spans several TCP segments is therefore judged whole; a generic
-      drop of established TCP would drop its first segment before the SNI or Host exists. ``tls``/``http``
-      False leave them out (a later domain-list group drops that protocol itself, STRICT_ORDER).
-    * Other TCP: the first client payload of a flow must start like TLS or HTTP, else it is dropped at once
-      (the flow bit marks flows that did, so their later segments are not judged again); and once Suricata
-      knows the application protocol, anything but TLS and HTTP is dropped. ``app-layer-protocol`` alone is
-      not enough: it never matches while detection is pending, and detection of an unknown protocol stays
-      pending until both sides have sent enough data, so those flows would pass.
+      (``ssl_state:client_hello``) and at a complete request (``http.start``, which Suricata fills once the
+      request line and headers are complete, also when there are no header lines; AWS's generated
+      ``http.header_names`` drop misses a request without headers). A ClientHello or request that spans
+      several TCP segments is therefore judged whole; a generic drop of established TCP would drop its first
+      segment before the SNI or Host exists. ``tls``/``http`` False leave them out (a later domain-list group
+      drops that protocol, STRICT_ORDER); without ``http``, a request with no header lines (which no Host
+      rule can pass) is still dropped here, since AWS's generated drop misses it.
+    * Other TCP: the first client payload of a flow must start as a TLS ClientHello record or an HTTP request
+      line (:data:`HTTP_METHODS`), else it is dropped at once; one ``alert`` helper per allowed start sets a flow
+      bit (never alerts) so later segments are not judged again. Once Suricata knows the application protocol,
+      anything but TLS and HTTP is dropped (``app-layer-protocol`` alone is not enough: it never matches while
+      detection is pending). A flow that has sent :data:`PENDING_MAX_BYTES` without a pass is dropped (a
+      ClientHello or header block that never ends). Data in a SYN (TCP Fast Open) or before the handshake
+      completes is dropped, and so is data a server sends on a flow no rule passed (server-first protocols,
+      data pushed before the client's first message).
     * UDP, ICMP (v4 and v6) and every other IP protocol: ``flow:to_server`` without ``established``, so the
-      first datagram is dropped (Suricata calls a non-TCP flow established only once both sides have spoken).
-      Pass rules for listed UDP (``flow:to_server``) win: they come first in either rule order.
+      first datagram is dropped (Suricata calls a non-TCP flow established only once both sides have spoken);
+      and UDP from the server side of a flow no rule passed.
+      Pass rules for listed addresses win: they come first in either rule order.
+    * ``ipv6_outside`` (the IPv6 addresses outside ``HOME_NET``, as CIDRs; empty: no such rule): IPv6 from there
+      (a device's IPv6 when the source ranges are IPv4 only) at its first packet; every other rule starts at
+      ``$HOME_NET``, so nothing else would judge it. Spelled out, not ``[::/0,!$HOME_NET]``: Suricata reads that
+      as a union (every source outside HOME_NET, IPv4 too).
     """
-    pcre = TLS_OR_HTTP_START
     rules: list[SuricataRule] = []
 
-    def add(key: str, action: str, proto: str, options: tuple[str, ...], msg: str) -> None:
-        rules.append(SuricataRule(key=f"default-deny|{key}", action=action, proto=proto, src="$HOME_NET",
-                                  src_port="any", dst="any", dst_port="any", options=options, msg=msg))
+    def add(key: str, action: str, proto: str, options: tuple[str, ...], msg: str,
+            src: str = "$HOME_NET", dst: str = "any") -> None:
+        rules.append(SuricataRule(key=f"default-deny|{key}", action=action, proto=proto, src=src,
+                                  src_port="any", dst=dst, dst_port="any", options=options, msg=msg))
 
     if tls:
         add("tls", "drop", "tls", ("flow:to_server,established", "ssl_state:client_hello"),
             "default deny: TLS ClientHello whose SNI no rule allows")
     if http:
-        add("http", "drop", "http", ("flow:to_server,established", "http.header_names", 'content:"|0d 0a|"',
-                                     "startswith"),
+        add("http", "drop", "http", ("flow:to_server,established", "http.start", 'content:"|0d 0a|"', "endswith"),
             "default deny: HTTP request whose Host no rule allows")
-    add("tcp-start", "drop", "tcp", ("flow:to_server,established", "dsize:>0",
-                                     f"flowbits:isnotset,{TLS_OR_HTTP_FLOWBIT}", f'pcre:!"/{pcre}/"'),
+    else:  # no Host header can be listed in a later group's http.host pass: safe before it
+        add("http-no-headers", "drop", "http", ("flow:to_server,established", "http.start",
+                                                'content:!"|0d 0a 0d 0a|"'),
+            "default deny: HTTP request without header lines (no Host)")
+    starts = [f'content:!"{TLS_RECORD_START}"', "startswith"]
+    for method in HTTP_METHODS:
+        starts += [f'content:!"{method} "', "startswith"]
+    add("tcp-start", "drop", "tcp", _first_data(*starts),
         "default deny: TCP data that starts as neither TLS nor HTTP")
-    add("tcp-start-mark", "alert", "tcp", ("flow:to_server,established", "dsize:>0", f'pcre:"/{pcre}/"',
-                                           f"flowbits:set,{TLS_OR_HTTP_FLOWBIT}", "flowbits:noalert"),
-        "default deny helper: marks a flow whose first data starts as TLS or HTTP (never alerts)")
+    add("tcp-start-tls", "drop", "tcp", _first_data(f'content:"{TLS_RECORD_START}"', "startswith",
+                                                     f'content:!"{TLS_CLIENT_HELLO_TYPE}"', "offset:5", "depth:1"),
+        "default deny: TLS record that does not start with a ClientHello")
+    marks = [("tls", (f'content:"{TLS_RECORD_START}"', "startswith", f'content:"{TLS_CLIENT_HELLO_TYPE}"',
+                      "offset:5", "depth:1"))]
+    marks += [(f"http-{m.lower()}", (f'content:"{m} "', "startswith")) for m in HTTP_METHODS]
+    for name, match in marks:
+        add(f"tcp-start-mark-{name}", "alert", "tcp",
+            _first_data(*match, f"flowbits:set,{TLS_OR_HTTP_FLOWBIT}", "flowbits:noalert"),
+            f"default deny helper: marks a flow whose first data starts as {name.split('-')[-1].upper()} "
+            "(never alerts)")
     add("tcp-app", "drop", "tcp", ("flow:to_server,established", "app-layer-protocol:!tls",
                                    "app-layer-protocol:!http"),
         "default deny: TCP application protocol other than TLS and HTTP")
+    add("tcp-pending", "drop", "tcp", ("flow:to_server,established", f"stream_size:client,>,{PENDING_MAX_BYTES}"),
+        f"default deny: TLS or HTTP flow past {PENDING_MAX_BYTES} bytes without a complete ClientHello or request")
+    add("tcp-syn-data", "drop", "tcp", ("flow:to_server,not_established", "dsize:>0"),
+        "default deny: TCP data before the handshake completes (SYN data, TCP Fast Open)")
+    add("tcp-server-data", "drop", "tcp", ("flow:to_client", "dsize:>0"),
+        "default deny: data from a server on a flow no rule passed", src="any", dst="$HOME_NET")
     add("udp", "drop", "udp", ("flow:to_server",), "default deny: UDP")
+    add("udp-server", "drop", "udp", ("flow:to_client",), "default deny: UDP from a server on a flow no rule passed",
+        src="any", dst="$HOME_NET")
     add("icmp", "drop", "icmp", ("flow:to_server",), "default deny: ICMP")
     add("ip", "drop", "ip", ("flow:to_server", "ip_proto:!6", "ip_proto:!17", "ip_proto:!1", "ip_proto:!58"),
         "default deny: IP protocols other than TCP, UDP and ICMP")
+    if ipv6_outside:
+        src = ipv6_outside[0] if len(ipv6_outside) == 1 else "[" + ",".join(ipv6_outside) + "]"
+        add("ipv6-outside", "drop", "ip", ("flow:to_server",),
+            "default deny: IPv6 from outside HOME_NET (devices' IPv6 not in sourceRanges)", src=src)
     return rules
 
 
 def drop_traffic_class(line: str) -> str:
     """What a rendered ``drop`` line can match, for the STRICT_ORDER ordering check: its protocol, except
-    ``tcp-other`` (TCP that is neither TLS nor HTTP) and ``ip-other`` (neither TCP, UDP nor ICMP)."""
+    ``tcp-other`` (TCP that is neither TLS nor HTTP, or not yet judged as such), ``ip-other`` (neither TCP, UDP
+    nor ICMP), ``http-no-headers`` (HTTP without a Host header, which no Host rule can pass) and ``outside-home``
+    (sources outside HOME_NET, where no pass rule starts)."""
     proto = line.split()[1]
-    if proto == "tcp" and (f"flowbits:isnotset,{TLS_OR_HTTP_FLOWBIT}" in line or "app-layer-protocol:!tls" in line):
+    tcp_other = (f"flowbits:isnotset,{TLS_OR_HTTP_FLOWBIT}", "app-layer-protocol:!tls", "stream_size:client,>",
+                 "flow:to_server,not_established", "flow:to_client")
+    if proto == "tcp" and any(marker in line for marker in tcp_other):
         return "tcp-other"
+    if proto == "udp" and "flow:to_client" in line:
+        return "udp-reply"
+    if proto == "ip" and "default deny: IPv6 from outside HOME_NET" in line:
+        return "outside-home"
     if proto == "ip" and "ip_proto:!6" in line and "ip_proto:!17" in line:
         return "ip-other"
+    if proto == "http" and 'http.start; content:!"|0d 0a 0d 0a|"' in line:
+        return "http-no-headers"
     return proto

@@ -191,3 +191,56 @@ def sni_of(client_hello: bytes) -> str | None:
         i += 4 + size
     return None
 
+
+
+# --- probes of the deny: every way a flow can carry data to an unlisted address ---------------------------
+
+PROBE_DEST = "198.51.100.77"  # TEST-NET-2, listed by no catalogue
+_JUNK = b"exfiltrated-data-" * 64  # ~1 KB a segment
+
+
+def _probe(port: int, *messages: tuple[bool, bytes], proto: str = "tcp", syn: bytes = b"",
+           ip: str = PROBE_DEST, source: str | None = None) -> Flow:
+    return Flow(None, port, proto, ip=ip, source=source, messages=tuple(messages), syn_data=syn)  # type: ignore[arg-type]
+
+
+def deny_probes(ipv6_source: str) -> dict[str, Flow]:
+    """Raw-payload flows that avoid a well-formed TLS ClientHello and HTTP request with a Host header (where the
+    TLS and HTTP drops decide), one per way data can travel; each must be dropped with nothing delivered after
+    the drop. ``pending``-class probes (a ClientHello or header block that never completes) may deliver up to
+    the deny's pending bound before it."""
+    c, s = True, False
+    many = [(c, _JUNK)] * 40  # ~40 KB, past PENDING_MAX_BYTES
+    no_headers = b"GET /?d=x HTTP/1.0\r\n\r\n"
+    not_hello = b"\x16\x03\x01\x00\x06\x02\x00\x00\x02\x03\x03"  # a handshake record holding a ServerHello
+    return {
+        "http: request without header lines, port 80": _probe(80, (c, no_headers), (c, _JUNK)),
+        "http: request without header lines, port 8080": _probe(8080, (c, no_headers), (c, _JUNK)),
+        "http: HTTP/0.9 request line": _probe(80, (c, b"GET /?d=x\r\n"), (c, _JUNK)),
+        "http: CONNECT without headers": _probe(443, (c, b"CONNECT evil.example:443 HTTP/1.1\r\n\r\n"), (c, _JUNK)),
+        "pending: request line, headers never end": _probe(80, (c, b"GET /?d=x HTTP/1.1\r\nX-A: "), *many),
+        "tls: handshake record that is not a ClientHello, port 443": _probe(443, (c, not_hello), (c, _JUNK)),
+        "tls: handshake record that is not a ClientHello, port 8443": _probe(8443, (c, not_hello), (c, _JUNK)),
+        "tls: application-data record first": _probe(443, (c, b"\x17\x03\x03\x00\x10" + bytes(16)), (c, _JUNK)),
+        "tls: alert record first": _probe(443, (c, b"\x15\x03\x03\x00\x02\x02\x28"), (c, _JUNK)),
+        "tls: 16 03 then arbitrary bytes": _probe(443, (c, b"\x16\x03" + _JUNK), (c, _JUNK)),
+        "pending: ClientHello header whose body never ends": _probe(
+            443, (c, b"\x16\x03\x01\x40\x00\x01\x00\x3f\xfc"), *many),
+        "other protocol: ssh on 22": _probe(22, (c, b"SSH-2.0-OpenSSH_9.6\r\n"), (c, _JUNK)),
+        "other protocol: ssh on 443": _probe(443, (c, b"SSH-2.0-OpenSSH_9.6\r\n"), (c, _JUNK)),
+        "other protocol: smtp, server speaks first": _probe(25, (s, b"220 mx ESMTP\r\n"), (c, b"EHLO x\r\n"),
+                                                            (c, _JUNK)),
+        "other protocol: ftp, server speaks first": _probe(21, (s, b"220 ftp\r\n"), (c, b"USER x\r\n")),
+        "other protocol: dns over tcp": _probe(53, (c, b"\x00\x1d\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00"
+                                                       b"\x07example\x03com\x00\x00\x01\x00\x01")),
+        "other protocol: smb": _probe(445, (c, b"\x00\x00\x00\x2f\xffSMBr" + bytes(39))),
+        "unknown protocol: arbitrary bytes on 443": _probe(443, (c, _JUNK), (c, _JUNK)),
+        "server first: data pushed before the client speaks": _probe(443, (s, _JUNK), (s, _JUNK)),
+        "before the handshake: data in the SYN (TCP Fast Open)": _probe(443, syn=no_headers),
+        "before the handshake: arbitrary SYN data": _probe(443, syn=_JUNK[:512]),
+        "udp: two-way datagrams": _probe(53, (c, _JUNK[:512]), (s, _JUNK[:512]), (c, _JUNK[:512]), proto="udp"),
+        "ipv6: a device's IPv6 outside HOME_NET (tcp)": _probe(443, (c, _JUNK), ip="2001:db8::77",
+                                                               source=ipv6_source),
+        "ipv6: a device's IPv6 outside HOME_NET (udp)": _probe(443, (c, _JUNK[:512]), proto="udp",
+                                                               ip="2001:db8::77", source=ipv6_source),
+    }

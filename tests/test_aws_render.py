@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 import subprocess
@@ -24,7 +25,7 @@ from endpoint_firewall.renderers.aws import (
     CAPACITY_STEP, AwsRenderError, domain_list_capacity, policy_name, render_aws, reserved_capacity, units_per_group,
 )
 from endpoint_firewall.renderers.suricata_rules import (
-    SID_SPAN, allocate_sids, default_deny_rules, domain_list_rules, expanded_length, variable_name,
+    HTTP_METHODS, SID_SPAN, allocate_sids, default_deny_rules, domain_list_rules, expanded_length, variable_name,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -188,22 +189,31 @@ def test_dev_layout_one_domain_list_per_target_types_and_one_rules_group(dev_pla
             'tls.sni; content:"1-courier.push.apple.com"; startswith; nocase; endswith;') in rules
     assert 'any [443,5228:5230] (flow:to_server,established; ssl_state:client_hello; tls.sni; content:"mtalk.google.com"' in rules
     # addresses and peers: IP set variables, flow keywords, exact ports
-    assert re.search(r"pass tcp \$HOME_NET any -> \$INTUNE_CORE_IP_TCP80_TCP443 \[80,443\] \(flow:to_server;", rules)
-    assert re.search(r"pass udp \$HOME_NET any -> \$\w+ 3544 \(flow:to_server;", rules)
+    # (IP-only, no flow keyword: the pass applies to the whole flow, replies included)
+    assert re.search(r"pass tcp \$HOME_NET any -> \$INTUNE_CORE_IP_TCP80_TCP443 \[80,443\] \(msg:", rules)
+    assert re.search(r"pass udp \$HOME_NET any -> \$\w+ 3544 \(msg:", rules)
+    assert not re.search(r"pass (tcp|udp) .*flow:", rules)
     variables = dict(by_role["rules"].variables)
     assert variables["HOME_NET"] == ("10.10.0.0/16",)
     assert "40.82.248.224/28" in variables["INTUNE_CORE_IP_TCP80_TCP443"]
     # DEFAULT_ACTION_ORDER: the policy has no default action, so the rules group ends with the deny, per protocol
     deny = [line for line in render.groups[0].rules if "default deny" in line]
     assert render.groups[0].rules[-len(deny):] == deny and len(deny) == len(default_deny_rules())
+    marks = 1 + len(HTTP_METHODS)
     assert [line.split("(")[0].split()[:2] for line in deny] == [
-        ["drop", "tls"], ["drop", "http"], ["drop", "tcp"], ["alert", "tcp"], ["drop", "tcp"], ["drop", "udp"],
-        ["drop", "icmp"], ["drop", "ip"]]
+        ["drop", "tls"], ["drop", "http"], ["drop", "tcp"], ["drop", "tcp"], *[["alert", "tcp"]] * marks,
+        ["drop", "tcp"], ["drop", "tcp"], ["drop", "tcp"], ["drop", "tcp"], ["drop", "udp"], ["drop", "udp"],
+        ["drop", "icmp"], ["drop", "ip"], ["drop", "ip"]]
     assert "(flow:to_server,established; ssl_state:client_hello; msg:" in deny[0]
-    assert '(flow:to_server,established; http.header_names; content:"|0d 0a|"; startswith; msg:' in deny[1]
-    for line in deny[5:]:  # UDP, ICMP, other IP: at the first packet, not once established
+    assert '(flow:to_server,established; http.start; content:"|0d 0a|"; endswith; msg:' in deny[1]
+    assert not any("pcre" in line for line in render.groups[0].rules)  # AWS: pcre only with content/sni/host
+    for line in [deny[-5], *deny[-3:]]:  # UDP, ICMP, other IP, IPv6 from outside HOME_NET: at the first packet
         assert "(flow:to_server; " in line and "established" not in line
-    assert "ip_proto:!6; ip_proto:!17; ip_proto:!1; ip_proto:!58;" in deny[7]
+    assert "ip_proto:!6; ip_proto:!17; ip_proto:!1; ip_proto:!58;" in deny[-2]
+    # HOME_NET is IPv4 only: every IPv6 source is outside it (dropIpv6OutsideHomeNet, on by default)
+    assert deny[-1].startswith("drop ip ::/0 any -> any any (flow:to_server; msg:\"default deny: IPv6 from outside")
+    assert 'drop tcp any any -> $HOME_NET any (flow:to_client; dsize:>0; msg:' in deny[-6]
+    assert 'drop udp any any -> $HOME_NET any (flow:to_client; msg:' in deny[-4]
     assert not any("drop ip $HOME_NET any -> any any (flow:to_server,established" in line for line in render.groups[0].rules)
     assert all(g.priority is None for g in render.groups)
 
@@ -217,14 +227,19 @@ def test_strict_order_uses_one_domain_list_per_protocol(dev_plan):
     assert ".notify.windows.com" not in lists["http-host"]["Targets"]
     # the rules group ends with the deny minus TLS and HTTP, which the domain-list groups after it drop themselves
     drops = [line.split()[1] for line in render.groups[0].rules if line.startswith("drop")]
-    assert drops == ["tcp", "tcp", "udp", "icmp", "ip"]
+    assert drops == ["http", *["tcp"] * 6, "udp", "udp", "icmp", "ip", "ip"]
+    assert 'http.start; content:!"|0d 0a 0d 0a|"; msg:"default deny: HTTP request without header lines' in \
+        render.groups[0].rules_text  # AWS's generated HTTP drop misses requests without headers
 
 
 def test_every_rule_has_flow_keywords_and_no_priority(dev_plan, prod_plan):
+    """Every rule says its direction, except the address passes: IP-only on purpose, so that their pass holds
+    for the whole flow (the server's replies included)."""
     for variant, render in renders(dev_plan, prod_plan):
         for group in render.groups:
             for line in group.rules:
-                assert "flow:to_server" in line, (variant, line)
+                address_pass = re.match(r"pass (tcp|udp) \$HOME_NET any -> \$\w+ ", line)
+                assert ("flow:" in line) != bool(address_pass), (variant, line)
                 assert "priority:" not in line, (variant, line)
                 assert re.search(r"sid:\d+; rev:1;\)$", line), line
 
@@ -255,7 +270,7 @@ def test_strict_order_prod_priorities_and_default_actions(prod_plan):
     assert [(g.role, g.priority) for g in render.groups] == [("rules", 100)]
     # no domain lists follow: the rules group holds the whole deny, TLS and HTTP included
     assert [line.split()[1] for line in render.groups[0].rules if line.startswith("drop")] == [
-        "tls", "http", "tcp", "tcp", "udp", "icmp", "ip"]
+        "tls", "http", *["tcp"] * 6, "udp", "udp", "icmp", "ip", "ip"]
     assert render.stateful_default_actions == ("aws:drop_established_app_layer", "aws:alert_established_app_layer")
     assert any("managed elsewhere" in w and "aws:drop_established_app_layer" in w for w in render.warnings)
     mixed = render_aws(prod_plan, VARIANTS["prod-domain-list"])
@@ -476,7 +491,7 @@ def test_one_rule_chars_sharding_splits_the_ip_set():
     render = render_aws(plan, AwsConfig(limits=AwsLimits(rule_max_chars=2000)))
     [group] = render.groups
     variables = dict(group.variables)
-    data_vars = sorted(v for v in variables if v != "HOME_NET")
+    data_vars = sorted(v for v in variables if v not in ("HOME_NET", "EXTERNAL_NET"))
     assert len(data_vars) > 1 and data_vars[0] == "SYNTHETIC_IP_TCP443_UDP3478"
     assert sorted(c for v in data_vars for c in variables[v]) == sorted(cidrs)
     for line in group.rules:
@@ -638,22 +653,23 @@ def _tls_hosts(n: int) -> Plan:
 
 def test_a_pinned_capacity_keeps_name_and_capacity_across_a_step_and_fails_clearly_when_outgrown():
     free = DEV.model_copy(update={"fqdn_mode": FqdnMode.EXACT})
-    small, large = render_aws(_tls_hosts(50), free), render_aws(_tls_hosts(60), free)
+    deny = len(default_deny_rules())  # the rules group: one rule per host, then the deny
+    small, large = render_aws(_tls_hosts(60 - deny), free), render_aws(_tls_hosts(80 - deny), free)
     assert (small.groups[0].capacity, large.groups[0].capacity) == (100, 200)  # unpinned: a step, a new group
     assert small.groups[0].name != large.groups[0].name
     pinned = free.model_copy(update={"capacity": {"rules": 150}})
-    a, b = render_aws(_tls_hosts(50), pinned), render_aws(_tls_hosts(60), pinned)
+    a, b = render_aws(_tls_hosts(60 - deny), pinned), render_aws(_tls_hosts(80 - deny), pinned)
     assert (a.groups[0].capacity, b.groups[0].capacity) == (150, 150)
     assert a.groups[0].name == b.groups[0].name and a.groups[0].used < b.groups[0].used
     assert b.groups[0].request["Capacity"] == 150 and validate(b.groups[0].request) == []
-    assert not any("headroom" in w for w in b.warnings)  # 68 used: 68 x 1.5 fits in 150
-    tight = render_aws(_tls_hosts(110), pinned)  # 118 used: it fits, with less than the configured headroom
+    assert not any("headroom" in w for w in b.warnings)  # 80 used: 80 x 1.5 fits in 150
+    tight = render_aws(_tls_hosts(118 - deny), pinned)  # 118 used: it fits, with less than the configured headroom
     assert tight.groups[0].name == a.groups[0].name
     assert any("group rules uses 118 of its pinned capacity 150: less headroom" in w for w in tight.warnings)
     with pytest.raises(AwsRenderError, match=r"group rules now needs capacity 158, more than its pinned capacity 150 "
                                              r"\(aws.capacity.rules\)\. Raise the pin"):
-        render_aws(_tls_hosts(150), pinned)
-    raised = render_aws(_tls_hosts(150), pinned.model_copy(update={"capacity": {"rules": 300}}))
+        render_aws(_tls_hosts(158 - deny), pinned)
+    raised = render_aws(_tls_hosts(158 - deny), pinned.model_copy(update={"capacity": {"rules": 300}}))
     assert raised.groups[0].capacity == 300 and raised.groups[0].name != a.groups[0].name  # the deliberate replacement
 
 
@@ -680,3 +696,48 @@ def test_one_more_name_changes_one_domain_list_shard():
     assert old.keys() == new.keys()
     changed = [role for role in old if old[role] != new[role]]
     assert len(changed) == 1 and "aaa-inserted-first.example.com" in new[changed[0]]
+
+
+def test_every_group_sets_external_net_to_the_complement_of_home_net():
+    """AWS: a group that sets HOME_NET must set EXTERNAL_NET too (else it stays the negation of the policy's
+    HOME_NET); IP sets hold CIDRs, so the complement is spelled out, both families."""
+    plan = make_plan(make_rule(RuleKind.HOSTNAME, ["https:443"], ["a.example.com"]),
+                     sources=("10.10.0.0/16", "10.30.0.0/16", "2001:db8:10::/56"))
+    render = render_aws(plan, AwsConfig())
+    for group in render.groups:
+        variables = dict(group.variables)
+        inside, outside = variables["HOME_NET"], variables["EXTERNAL_NET"]
+        assert group.request["RuleGroup"]["RuleVariables"]["IPSets"]["EXTERNAL_NET"]["Definition"] == list(outside)
+        for version, everything in ((4, 2 ** 32), (6, 2 ** 128)):
+            nets = [ipaddress.ip_network(n) for n in inside + outside if ipaddress.ip_network(n).version == version]
+            assert sum(n.num_addresses for n in nets) == everything  # together: every address, once
+            assert not any(a.overlaps(b) for i, a in enumerate(nets) for b in nets[i + 1:])
+
+
+def test_ipv6_outside_home_net_is_dropped_by_default_and_the_stack_can_opt_out():
+    plan = make_plan(make_rule(RuleKind.ADDRESS, ["tcp:443"], ["2001:db8:5::/48"]))  # IPv4-only HOME_NET
+    render = render_aws(plan, AwsConfig())
+    [v6] = [line for line in render.groups[0].rules if "IPv6 from outside HOME_NET" in line]
+    assert v6.startswith("drop ip ::/0 any -> any any (flow:to_server;")
+    assert any("the deny drops it (dropIpv6OutsideHomeNet)" in w for w in render.warnings)
+    dual = render_aws(make_plan(make_rule(RuleKind.ADDRESS, ["tcp:443"], ["2001:db8:5::/48"]),
+                                sources=("10.10.0.0/16", "2001:db8:10::/56")), AwsConfig())
+    [v6] = [line for line in dual.groups[0].rules if "IPv6 from outside HOME_NET" in line]
+    sources = [ipaddress.ip_network(n) for n in v6.split()[2].strip("[]").split(",")]
+    assert not any(n.overlaps(ipaddress.ip_network("2001:db8:10::/56")) for n in sources)
+    assert sum(n.num_addresses for n in sources) == 2 ** 128 - 2 ** 72
+    opted_out = render_aws(plan, AwsConfig(drop_ipv6_outside_home_net=False))
+    assert not any("IPv6 from outside" in line for line in opted_out.groups[0].rules)
+    assert any("neither pass nor drop it" in w for w in opted_out.warnings)
+    assert AwsConfig.model_validate({"dropIpv6OutsideHomeNet": False}).drop_ipv6_outside_home_net is False
+
+
+def test_pinned_capacities_over_the_policy_quota_fail_naming_the_pins():
+    config = AwsConfig.model_validate({"fqdnMode": "exact", "capacity": {"rules": 300},
+                                       "limits": {"policyCapacity": 250}})
+    assert config.limits.policy_capacity == 250
+    with pytest.raises(AwsRenderError, match=r"pinned capacities \(rules 300\) and the other groups' use need 300, "
+                                             r"more than aws.limits.policyCapacity \(250\)"):
+        render_aws(_tls_hosts(10), config)
+    fits = render_aws(_tls_hosts(10), config.model_copy(update={"capacity": {}}))  # unpinned: its step fits
+    assert fits.groups[0].capacity == 100 and not any("trimmed" in w for w in fits.warnings)  # 31 used

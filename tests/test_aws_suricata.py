@@ -31,8 +31,9 @@ from endpoint_firewall.planning.planner import build_plan
 from endpoint_firewall.planning.selection import select
 from endpoint_firewall.program.stack_config import AwsPolicyConfig, FqdnMode, RuleOrder, load_stack_file
 from endpoint_firewall.renderers.aws import render_aws
+from endpoint_firewall.renderers.suricata_rules import HTTP_METHODS, PENDING_MAX_BYTES
 
-from pcap import catalogue_cases, look_alike_cases, scapy_read, sni_of, split_cases
+from pcap import catalogue_cases, deny_probes, look_alike_cases, scapy_read, sni_of, split_cases
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -241,15 +242,23 @@ def test_capture_frames_decode_with_scapy(tmp_path):
 def test_evaluate_handles_the_other_address_family_and_an_empty_render():
     _, _, _, plan, aws = stack("dev")
     render = render_aws(plan, aws)
-    # IPv4-only source ranges: a device's IPv6 traffic is outside HOME_NET. DEFAULT_ACTION_ORDER has no policy
-    # default, so nothing filters it: the check says so instead of claiming a deny
+    # IPv4-only source ranges: a device's IPv6 traffic is outside HOME_NET, where no pass rule starts. By default
+    # the deny drops it at its first packet (in both rule orders), naming its rule
     v6 = evaluate(render, Flow(None, 443, "tcp", ip="2001:db8::10"), "10.10.0.5")
-    assert v6.allowed and v6.rule is None and "no IPv6 range" in v6.detail and "not in HOME_NET" in v6.detail
-    assert str(v6).startswith("allow (no rule dropped it): ") and "not filtered by these rules" in str(v6)
+    assert not v6.allowed and "default deny: IPv6 from outside HOME_NET" in v6.rule and "no IPv6 range" in v6.detail
     _, _, _, prod_plan, prod_aws = stack("prod")
-    strict_v6 = evaluate(render_aws(prod_plan, prod_aws), Flow(None, 443, "tcp", ip="2001:db8::10"), "10.20.0.5")
-    assert not strict_v6.allowed and strict_v6.rule is None and "not in HOME_NET" in strict_v6.detail
-    assert "aws:drop_established_app_layer dropped it" in strict_v6.detail
+    strict_v6 = evaluate(render_aws(prod_plan, prod_aws), Flow(None, 0, "icmp", ip="2001:db8::10"), "10.20.0.5")
+    assert not strict_v6.allowed and "default deny: IPv6 from outside HOME_NET" in strict_v6.rule
+    # opted out (dropIpv6OutsideHomeNet: false): DEFAULT_ACTION_ORDER has no policy default, so nothing filters
+    # it, and the check says so instead of claiming a deny; in STRICT_ORDER only the policy's default action does
+    open_v6 = evaluate(render_aws(plan, aws.model_copy(update={"drop_ipv6_outside_home_net": False})),
+                       Flow(None, 443, "tcp", ip="2001:db8::10"), "10.10.0.5")
+    assert open_v6.allowed and open_v6.rule is None and "not in HOME_NET" in open_v6.detail
+    assert str(open_v6).startswith("allow (no rule dropped it): ") and "not filtered by these rules" in str(open_v6)
+    strict_open = evaluate(render_aws(prod_plan, prod_aws.model_copy(update={"drop_ipv6_outside_home_net": False})),
+                           Flow(None, 443, "tcp", ip="2001:db8::10"), "10.20.0.5")
+    assert not strict_open.allowed and strict_open.rule is None and "not in HOME_NET" in strict_open.detail
+    assert "aws:drop_established_app_layer dropped it" in strict_open.detail
     empty = render_aws(plan.__class__(areas=(), source_ranges=plan.source_ranges, skipped=(), selected_entries=(),
                                       digest=plan.digest), aws.model_copy(update={"rule_order": RuleOrder.STRICT_ORDER}))
     [deny] = empty.groups  # nothing allowed: only the deny (the policy's default action drops no first datagram)
@@ -354,7 +363,8 @@ def test_a_tcp_protocol_that_starts_as_neither_tls_nor_http_is_dropped_at_its_fi
         assert not v.allowed and v.delivered_before_drop == 0
         assert v.dropped_by.msg == "default deny: TCP data that starts as neither TLS nor HTTP"
     helper = [line for line in render.groups[0].rules if line.startswith("alert ")]
-    assert len(helper) == 1 and "flowbits:noalert" in helper[0]  # the flow-bit helper never alerts
+    # one flow-bit helper per allowed start (a TLS ClientHello record, each HTTP method); none ever alerts
+    assert len(helper) == 1 + len(HTTP_METHODS) and all("flowbits:noalert" in line for line in helper)
     without_start_rule = dataclasses.replace(render.groups[0], rules_text="\n".join(
         line for line in render.groups[0].rules if "starts as neither" not in line) + "\n")
     weaker = dataclasses.replace(render, groups=(without_start_rule, *render.groups[1:]))
@@ -385,3 +395,146 @@ def test_ipv6_flows_are_matched_and_judged_like_ipv4():
     assert "V6_IP_TCP443" in str(verdicts[0].passed_by[0])
     assert [v.dropped_by.msg for v in verdicts[1:]] == [
         "default deny: TCP data that starts as neither TLS nor HTTP", "default deny: UDP", "default deny: ICMP"]
+
+
+# --- probes: a default deny without holes -----------------------------------------------------------------
+
+PROBE_RESULTS: dict[str, dict[str, str]] = {}
+
+
+@pytest.mark.usefixtures("suricata")
+@pytest.mark.parametrize("variant", list(VARIANTS))
+def test_every_probe_of_the_deny_is_dropped_by_a_rendered_rule_and_nothing_gets_through_after(variant, capsys):
+    """Each probe carries data to an unlisted address while avoiding the TLS drop (no well-formed ClientHello)
+    and the HTTP drop (no request with a Host header): a request without header lines, a TLS record that is not
+    a ClientHello, other and unknown protocols, server-first data, SYN data, UDP, a device's IPv6. Every one is
+    dropped by a rendered rule (not by the engine, whose exception policy the harness turns off, nor by the
+    modelled policy default), and no data packet of either side gets through after the first drop. Only a
+    ClientHello or header block that never completes delivers data before its drop, at most the pending bound."""
+    stack_name, changes = VARIANTS[variant]
+    config, _, _, plan, aws = stack(stack_name, **changes)
+    render = render_aws(plan, aws)
+    source = str(next(ipaddress.ip_network(config.source_ranges[0]).hosts()))
+    probes = deny_probes("2001:db8:ff::5")
+    result = replay(render, list(probes.values()), source)
+    segment = 17 * 64
+    wrong = []
+    for (name, flow), verdict in zip(probes.items(), result.verdicts):
+        bound = PENDING_MAX_BYTES // segment + 1 if name.startswith("pending") else 0
+        if (verdict.allowed or verdict.dropped_by.group in (None, "engine") or verdict.delivered_after_drop
+                or verdict.delivered_before_drop > bound):
+            wrong.append(f"{name}: allowed={verdict.allowed} by={verdict.dropped_by} "
+                         f"before={verdict.delivered_before_drop} after={verdict.delivered_after_drop}")
+    assert not wrong, "\n".join(wrong)
+    PROBE_RESULTS[variant] = {name: f"drop by {v.dropped_by.msg}" + (
+        f" after {v.delivered_before_drop} segments" if v.delivered_before_drop else "")
+        for name, v in zip(probes, result.verdicts)}
+    with capsys.disabled():
+        print(f"\n[probes] {variant}: {json.dumps(PROBE_RESULTS[variant], indent=1)}")
+
+
+@pytest.mark.usefixtures("suricata")
+@pytest.mark.parametrize("action", list(engine.POLICY_DEFAULT_MODELS))
+def test_replies_of_an_address_rule_pass_under_every_drop_default_action(action):
+    """STRICT_ORDER: the policy's default actions apply to packets of both directions that no rule matched. An
+    address rule written with ``flow:to_server`` passed only the client's packets, so ``aws:drop_established``
+    (and the other drop defaults, modelled in both directions) dropped the server's replies; the IP-only address
+    rules rendered now pass the whole flow."""
+    from endpoint_firewall.endpoints.models import Service
+    from endpoint_firewall.planning.rules import AreaPlan, Plan, Rule, RuleKind
+    rule = Rule(name="core-ip-tcp443", area="core", kind=RuleKind.ADDRESS, services=(Service(protocol="tcp", port="443"),),
+                destinations=("40.82.248.224/28",), origins=(("40.82.248.224/28", ("core",)),))
+    plan = Plan(areas=(AreaPlan(area="core", title="Core", priority=1000, rules=(rule,)),),
+                source_ranges=("10.20.0.0/16",), skipped=(), selected_entries=("core",), digest="0" * 64)
+    _, _, _, _, aws = stack("prod")
+    policy = AwsPolicyConfig(name="p", stateful_default_actions=(action,))
+    render = render_aws(plan, aws.model_copy(update={"firewall_policy": policy, "capacity": {}}))
+    address = [g for g in render.groups if g.role == "rules"][0]
+    only = dataclasses.replace(address, rules_text="\n".join(
+        line for line in address.rules if re.match(r"pass (tcp|udp) \$HOME_NET any -> \$", line)) + "\n")
+    render = dataclasses.replace(render, groups=(only,))  # the address rule alone: the deny would drop replies too
+    flows = [Flow(None, 443, "https", ip="40.82.248.230")]  # TLS to a listed address: its protocol is known
+    new = replay(render, flows, "10.20.0.5").verdicts[0]
+    assert new.allowed and new.passed_by, (action, new)
+    old_rules = dataclasses.replace(only, rules_text=only.rules_text.replace("(msg:", "(flow:to_server; msg:"))
+    old = replay(dataclasses.replace(render, groups=(old_rules,)), flows, "10.20.0.5").verdicts[0]
+    if action == "aws:drop_established_app_layer_to_server":
+        assert old.allowed  # server-directed only: the replies were never at risk
+    else:
+        assert not old.allowed and old.dropped_by.group is None, (action, old)  # a reply hit the default action
+
+
+@pytest.mark.usefixtures("suricata")
+@pytest.mark.parametrize("variant", list(VARIANTS))
+def test_a_passed_flow_carries_any_amount_both_ways(variant):
+    """The deny's later rules (the pending bound, server data, UDP replies) never touch a flow a rule passed: a
+    listed host's TLS session and a listed address's TCP session move 60 KB each way after their pass."""
+    from endpoint_firewall.checks.suricata import client_hello, server_hello
+    stack_name, changes = VARIANTS[variant]
+    config, _, _, plan, aws = stack(stack_name, **changes)
+    render = render_aws(plan, aws)
+    source = str(next(ipaddress.ip_network(config.source_ranges[0]).hosts()))
+    c, s = True, False
+    bulk = [(c, bytes(1_000)), (s, bytes(1_000))] * 60
+    record = b"\x17\x03\x03\x03\xe8" + bytes(1_000)
+    flows = [Flow(None, 443, "https", messages=((c, client_hello("portal.manage.microsoft.com")), (s, server_hello()),
+                                                *[(d, record) for d, _ in bulk])),
+             Flow(None, 443, "tcp", ip="40.82.248.230", messages=tuple(bulk))]
+    for flow, verdict in zip(flows, replay(render, flows, source).verdicts):
+        assert verdict.allowed and verdict.passed_by, (variant, str(flow), verdict.dropped_by)
+
+
+@pytest.mark.usefixtures("suricata")
+@pytest.mark.parametrize("variant", ["dev", "prod"])
+def test_data_on_the_handshake_s_last_ack_and_a_flow_without_handshake_are_dropped(variant, tmp_path):
+    """Two more ways data can start: riding the ACK that completes the handshake, and midstream (no SYN seen)."""
+    stack_name, changes = VARIANTS[variant]
+    config, _, _, plan, aws = stack(stack_name, **changes)
+    rules = ruleset(render_aws(plan, aws))
+    c = str(next(ipaddress.ip_network(config.source_ranges[0]).hosts()))
+    s, junk = "198.51.100.99", b"exfil" * 100
+    packets = [(engine.tcp_segment(c, s, 20000, 443, 1000, 0, engine.SYN, ident=1), True),
+               (engine.tcp_segment(s, c, 443, 20000, 5000, 1001, engine.SYN | engine.ACK, ident=2), False),
+               (engine.tcp_segment(c, s, 20000, 443, 1001, 5001, engine.ACK | engine.PSH, junk, ident=3), True),
+               (engine.tcp_segment(c, s, 20001, 443, 9000, 7000, engine.ACK | engine.PSH, junk, ident=4), True)]
+    pcap = tmp_path / "x.pcap"
+    engine.write_pcap(pcap, [(1_700_000_000 + i * 0.001, engine._ether(p, t, to_server))
+                             for i, ((p, t), to_server) in enumerate(packets)])
+    events, _ = engine._engine(engine.require_suricata(), rules, rules.rules, pcap, tmp_path / "run")
+    dropped = {e["pcap_cnt"]: e["alert"]["signature"] for e in events if e["event_type"] == "alert"
+               and e["alert"]["action"] == "blocked"}
+    assert dropped.get(3) == "default deny: TCP data that starts as neither TLS nor HTTP"
+    assert dropped.get(4) == "default deny: TCP data before the handshake completes (SYN data, TCP Fast Open)"
+
+
+# The deny as rendered before this change (pcre, which AWS refuses without content; header_names HTTP drop), kept
+# here to show the holes the probes found, in Suricata.
+OLD_DENY = (
+    'drop tls $HOME_NET any -> any any (flow:to_server,established; ssl_state:client_hello; msg:"old tls"; sid:1999001;)',
+    'drop http $HOME_NET any -> any any (flow:to_server,established; http.header_names; content:"|0d 0a|"; '
+    'startswith; msg:"old http"; sid:1999002;)',
+    'drop tcp $HOME_NET any -> any any (flow:to_server,established; dsize:>0; flowbits:isnotset,old.start; '
+    'pcre:!"/^(?:\\x16\\x03|(?:GET|POST|HEAD|PUT|DELETE|OPTIONS|PATCH|CONNECT|TRACE) )/"; msg:"old start"; sid:1999003;)',
+    'alert tcp $HOME_NET any -> any any (flow:to_server,established; dsize:>0; '
+    'pcre:"/^(?:\\x16\\x03|(?:GET|POST|HEAD|PUT|DELETE|OPTIONS|PATCH|CONNECT|TRACE) )/"; flowbits:set,old.start; '
+    'flowbits:noalert; msg:"old mark"; sid:1999004;)',
+    'drop tcp $HOME_NET any -> any any (flow:to_server,established; app-layer-protocol:!tls; app-layer-protocol:!http; '
+    'msg:"old app"; sid:1999005;)',
+)
+
+
+@pytest.mark.usefixtures("suricata")
+def test_the_issue_s_probes_passed_the_old_deny_and_the_rendered_one_drops_them():
+    _, _, _, plan, aws = stack("dev")
+    render = render_aws(plan, aws)
+    rules = render.groups[0]
+    kept = [line for line in rules.rules if "default deny" not in line]
+    old_group = dataclasses.replace(rules, rules_text="\n".join([*kept, *OLD_DENY]) + "\n")
+    old = dataclasses.replace(render, groups=(old_group, *render.groups[1:]))
+    probes = deny_probes("2001:db8:ff::5")
+    names = ["http: request without header lines, port 80", "http: request without header lines, port 8080",
+             "tls: handshake record that is not a ClientHello, port 443",
+             "tls: handshake record that is not a ClientHello, port 8443"]
+    flows = [probes[n] for n in names]
+    assert [v.allowed for v in replay(old, flows, "10.10.0.5").verdicts] == [True] * 4
+    assert [v.allowed for v in replay(render, flows, "10.10.0.5").verdicts] == [False] * 4

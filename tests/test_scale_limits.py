@@ -39,7 +39,7 @@ from endpoint_firewall.endpoints.models import CatalogueFile  # noqa: E402
 from endpoint_firewall.planning.planner import build_plan  # noqa: E402
 from endpoint_firewall.planning.selection import Selection  # noqa: E402
 from endpoint_firewall.program.stack_config import load_stack_file  # noqa: E402
-from endpoint_firewall.renderers.aws import render_aws  # noqa: E402
+from endpoint_firewall.renderers.aws import AwsRenderError, render_aws  # noqa: E402
 from endpoint_firewall.renderers.azure import render_azure  # noqa: E402
 
 DESTINATIONS = 100_000
@@ -61,19 +61,27 @@ AWS_RULE_MAX_CHARS = 8_192
 AWS_STATEFUL_GROUPS_MAX = 20
 
 
+def _with_quota(aws, quota: int):
+    return aws.model_copy(update={"limits": aws.limits.model_copy(update={"policy_capacity": quota})})
+
+
+def _generated(destinations: int) -> Catalogue:
+    data = yaml.load(generate.native_catalogue(destinations), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    doc = CatalogueFile.model_validate(data)
+    return Catalogue(entries=tuple(sorted(doc.entries, key=lambda e: e.id)),
+                     service_areas={a.id: a for a in doc.service_areas},
+                     sources={s.id: s for s in doc.sources}, files=("generated",))
+
+
 @pytest.fixture(scope="module")
 def scale():
     started = time.perf_counter()
-    text = generate.native_catalogue(DESTINATIONS)
-    data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    doc = CatalogueFile.model_validate(data)
-    catalogue = Catalogue(entries=tuple(sorted(doc.entries, key=lambda e: e.id)),
-                          service_areas={a.id: a for a in doc.service_areas},
-                          sources={s.id: s for s in doc.sources}, files=("generated",))
+    catalogue = _generated(DESTINATIONS)
     config = load_stack_file(ROOT / "stacks" / "Pulumi.dev.yaml")
     plan = build_plan(catalogue, Selection(), config.source_ranges, config.peer_ranges)
     azure = render_azure(plan, config.azure)
-    aws = render_aws(plan, config.aws)
+    # 100k destinations use far more than AWS's default 30,000 per policy: as if the quota had been raised
+    aws = render_aws(plan, _with_quota(config.aws, 120_000))
     written = sum(len(e.destinations) for e in catalogue.entries)
     print(f"\n100k scale: {written} destinations, {len(plan.rules)} plan rules, {len(azure.groups)} Azure groups, "
           f"{len(azure.ip_groups)} IP Groups, {len(aws.groups)} AWS groups in {time.perf_counter() - started:.1f} s")
@@ -234,3 +242,39 @@ def test_azure_sharding_at_scale_keeps_every_rule_within_a_smaller_group_limit(s
         return out
 
     assert destinations(small) == destinations(scale["azure"])
+
+
+# --- AWS: the capacity of one firewall policy ---------------------------------------------------------------
+
+AWS_POLICY_CAPACITY_DEFAULT = 30_000  # quotas page: stateful rules per firewall policy, all its groups
+
+
+def test_aws_a_catalogue_over_the_policy_quota_fails_naming_the_figure_the_quota_and_how_to_raise_it(scale):
+    config = load_stack_file(ROOT / "stacks" / "Pulumi.dev.yaml")
+    used = sum(g.used for g in scale["aws"].groups)
+    assert used > AWS_POLICY_CAPACITY_DEFAULT
+    with pytest.raises(AwsRenderError) as err:
+        render_aws(scale["plan"], config.aws)  # the default quota
+    text = str(err.value)
+    assert f"need stateful capacity {used}" in text and "aws.limits.policyCapacity is 30000" in text
+    assert "Service Quotas" in text and "Maximum number of stateful rules per firewall policy" in text
+
+
+def test_aws_headroom_is_trimmed_to_fit_the_policy_quota():
+    config = load_stack_file(ROOT / "stacks" / "Pulumi.dev.yaml")
+    plan = build_plan(_generated(20_000), Selection(), config.source_ranges, config.peer_ranges)
+    roomy = render_aws(plan, _with_quota(config.aws, 1_000_000))
+    used = sum(g.used for g in roomy.groups)
+    reserved = sum(g.capacity for g in roomy.groups)
+    assert used < reserved
+    quota = used + (reserved - used) // 3  # room for a third of the headroom
+    tight = render_aws(plan, _with_quota(config.aws, quota))
+    assert sum(g.capacity for g in tight.groups) <= quota
+    assert [g.used for g in tight.groups] == [g.used for g in roomy.groups]
+    assert all(g.used <= g.capacity == g.request["Capacity"] for g in tight.groups)
+    assert any(a.capacity < b.capacity and a.name != b.name for a, b in zip(tight.groups, roomy.groups))
+    assert any(f"headroom trimmed to fit aws.limits.policyCapacity ({quota})" in w for w in tight.warnings)
+    exact = render_aws(plan, _with_quota(config.aws, used))  # no headroom left at all, still deployable
+    assert sum(g.capacity for g in exact.groups) == used
+    with pytest.raises(AwsRenderError, match=f"need stateful capacity {used}, more than one firewall policy holds"):
+        render_aws(plan, _with_quota(config.aws, used - 1))

@@ -125,6 +125,8 @@ def _aws_problems(props: Any, exceptions: dict[str, str]) -> Problems:
     texts = [t for t in (_get(source, "rulesString"), _get(props, "rules")) if isinstance(t, str)]
     suricata = [r for t in texts for r in parse_suricata(t)]
     for var, definitions in sorted(ip_sets.items()):
+        if var == "EXTERNAL_NET":  # the complement of HOME_NET (AWS wants both set): "outside", not an allow
+            continue               # list; a rule that passes to it without a host match is still caught below
         wide = [f"IP set variable ${var} is defined as {d!r} (every address)" for d in definitions if is_any_address(d)]
         wide += [f"IP set variable ${var}: its definitions {show_values(definitions)} together cover every {family} "
                  "address" for family in union_only_families(definitions)]

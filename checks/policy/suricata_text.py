@@ -12,7 +12,7 @@ from dataclasses import dataclass
 _RULE_RE = re.compile(
     r"^\s*(?P<action>\w+)\s+(?P<proto>\S+)\s+(?P<src>\[[^\]]*\]|\S+)\s+(?P<sport>\[[^\]]*\]|\S+)\s+"
     r"(?P<dir>->|<>)\s+(?P<dst>\[[^\]]*\]|\S+)\s+(?P<dport>\[[^\]]*\]|\S+)\s*\((?P<opts>.*)\)\s*$")
-_OPTION_RE = re.compile(r'\s*([A-Za-z0-9_.\-]+)\s*(?::\s*((?:"(?:[^"\\]|\\.)*")|(?:[^;"\\]|\\.)*))?\s*;')
+_OPTION_RE = re.compile(r'\s*([A-Za-z0-9_.\-]+)\s*(?::\s*((?:!?\s*"(?:[^"\\]|\\.)*")|(?:[^;"\\]|\\.)*))?\s*;')
 _HOST_BUFFERS = {"tls.sni", "http.host", "http.host.raw", "dns.query", "quic.sni"}
 _LEGACY_HOST_MODIFIERS = {"tls_sni", "http_host", "http_raw_host"}
 _STICKY_PREFIXES = ("tls.", "http.", "dns.", "ssh.", "quic.", "file.", "ja3", "ja4", "smb.", "krb5", "sip.")

@@ -1,0 +1,130 @@
+"""AWS's own rules for stateful rule groups (renderers/aws_compat.py): each one broken by a rule, and every
+shipped stack's groups accepted."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from endpoint_firewall.endpoints.loader import load_catalogue
+from endpoint_firewall.planning.planner import build_plan
+from endpoint_firewall.program.stack_config import FqdnMode, RuleOrder, load_stack_file
+from endpoint_firewall.renderers import aws as aws_renderer
+from endpoint_firewall.renderers import suricata_rules
+from endpoint_firewall.renderers.aws import AwsRenderError, render_aws
+from endpoint_firewall.renderers.aws_compat import AWS_RULES, GroupText, problems
+
+ROOT = Path(__file__).resolve().parent.parent
+NETS = {"HOME_NET": ["10.10.0.0/16"], "EXTERNAL_NET": ["0.0.0.0/5", "::/0"], "SET": ["192.0.2.0/24"]}
+OK = 'pass tls $HOME_NET any -> any 443 (flow:to_server,established; tls.sni; content:"a.example"; sid:1; rev:1;)'
+
+# (AWS rule broken, the rule that breaks it, STRICT_ORDER?)
+BREAKERS = [
+    ("dataset", 'alert dns $HOME_NET any -> any any (dns.query; dataset:isset,bad; sid:2;)', False),
+    ("dataset", 'alert dns $HOME_NET any -> any any (dns.query; datarep:bad,>,5; sid:2;)', False),
+    ("iprep", "drop ip $HOME_NET any -> any any (iprep:dst,BadHosts,>,50; sid:2;)", False),
+    ("lua", 'alert http $HOME_NET any -> any any (lua:check.lua; sid:2;)', False),
+    ("lua", 'alert http $HOME_NET any -> any any (luajit:check.lua; sid:2;)', False),
+    ("threshold", "alert tcp $HOME_NET any -> any any (flow:to_server; threshold:type limit, track by_src, count 1, "
+                  "seconds 60; sid:2;)", False),
+    ("threshold", "alert tcp $HOME_NET any -> any any (flow:to_server; detection_filter:track by_src, count 5, "
+                  "seconds 60; sid:2;)", False),
+    ("geoip", "drop ip $HOME_NET any -> any any (geoip:dst,RU; sid:2;)", False),
+    ("file", 'alert http $HOME_NET any -> any any (filemagic:"PE32"; sid:2;)', False),
+    ("file", "alert http $HOME_NET any -> any any (filestore; sid:2;)", False),
+    ("file", 'alert http $HOME_NET any -> any any (file.data; content:"MZ"; sid:2;)', False),
+    ("file", 'alert http $HOME_NET any -> any any (filesize:>100MB; sid:2;)', False),
+    ("bits-tracking", "alert tcp $HOME_NET any -> any any (flow:to_server; xbits:set,seen,track ip_src; sid:2;)", False),
+    ("bits-tracking", "alert tcp $HOME_NET any -> any any (flow:to_server; hostbits:set,seen; sid:2;)", False),
+    ("tag-host", "alert tcp $HOME_NET any -> any any (flow:to_server; tag:host,10,packets,src; sid:2;)", False),
+    ("protocol", "drop sctp $HOME_NET any -> any any (sid:2;)", False),
+    ("protocol", "drop quic $HOME_NET any -> any any (flow:to_server; sid:2;)", False),
+    ("protocol", 'alert udp $HOME_NET any -> any 443 (flow:to_server; quic.sni; content:"x"; sid:2;)', False),
+    ("protocol", "alert tcp $HOME_NET any -> any 44818 (flow:to_server; enip_command:99; sid:2;)", False),
+    ("action", "rejectsrc tcp $HOME_NET any -> any any (flow:to_server; sid:2;)", False),
+    ("action", "config tcp $HOME_NET any -> any any (flow:to_server; sid:2;)", False),
+    ("priority", "pass tcp $HOME_NET any -> $SET 443 (priority:1; sid:2;)", True),
+    ("pcre", 'drop tcp $HOME_NET any -> any any (flow:to_server,established; pcre:"/^GET /"; sid:2;)', False),
+    ("pcre", 'drop tcp $HOME_NET any -> any any (flow:to_server; dsize:>0; pcre:!"/^\\x16\\x03/"; sid:2;)', False),
+    ("variables", "pass tcp $HOME_NET any -> $UNDEFINED 443 (sid:2;)", False),
+    ("rule-size", "pass tcp $HOME_NET any -> $BIG 443 (sid:2;)", False),
+]
+
+
+def _group(*rules: str, name: str = "g", variables=None, rules_string: str | None = "") -> GroupText:
+    variables = dict(NETS if variables is None else variables)
+    if "$BIG" in " ".join(rules):
+        variables["BIG"] = [f"10.{i // 256}.{i % 256}.0/24" for i in range(800)]  # ~9,900 characters expanded
+    return GroupText(name, list(rules), variables, "\n".join(rules) if rules_string is not None else None)
+
+
+@pytest.mark.parametrize(("key", "rule", "strict"), BREAKERS, ids=[f"{k}-{i}" for i, (k, _, _) in enumerate(BREAKERS)])
+def test_a_rule_that_breaks_an_aws_rule_is_named_with_group_sid_and_aws_words(key, rule, strict):
+    found = problems([_group(OK, rule)], strict=strict)
+    assert [p.rule.key for p in found] == [key]
+    [problem] = found
+    text = str(problem)
+    assert text.startswith("group g, rule sid 2: ") and AWS_RULES[key].says in text and AWS_RULES[key].source in text
+    assert problems([_group(OK)], strict=strict) == []  # the same group without it passes
+
+
+def test_group_level_rules_home_net_without_external_net_duplicate_sids_and_rules_string_size():
+    alone = problems([_group(OK, variables={"HOME_NET": ["10.10.0.0/16"]})], strict=False)
+    assert [(p.rule.key, p.sid) for p in alone] == [("home-external", None)]
+    twice = problems([_group(OK, name="a"), _group(OK, name="b")], strict=False)
+    assert [(p.rule.key, p.group, p.sid) for p in twice] == [("sid", "b", "1")] and "also in group a" in str(twice[0])
+    # a domain list's rules are AWS's own (it picks their sids): never a duplicate
+    assert problems([_group(OK, name="a"), _group(OK, name="list", rules_string=None)], strict=False) == []
+    big = problems([_group(*[OK.replace("sid:1", f"sid:{i}") for i in range(1, 30)])], strict=False,
+                   rules_string_max=1_000)
+    assert [p.rule.key for p in big] == ["rules-string-size"] and "bytes (limit 1000)" in str(big[0])
+    assert "priority" not in {p.rule.key for p in problems([_group("pass tcp $HOME_NET any -> $SET 443 (priority:1; "
+                                                                   "sid:2;)")], strict=False)}
+
+
+def test_every_aws_rule_in_the_table_is_broken_by_a_test():
+    covered = {key for key, _, _ in BREAKERS} | {"home-external", "sid", "rules-string-size"}
+    assert covered == set(AWS_RULES)
+
+
+def _stack(name: str):
+    config = load_stack_file(ROOT / "stacks" / f"Pulumi.{name}.yaml")
+    plan = build_plan(load_catalogue(), config.selection.to_selection(), config.source_ranges, config.peer_ranges)
+    return plan, config.aws
+
+
+@pytest.mark.parametrize("variant", ["dev", "prod", "dev-strict-domain-list", "dev-exact", "prod-domain-list"])
+def test_every_group_of_the_shipped_stacks_passes_aws_rules(variant):
+    plan, aws = _stack("prod" if variant.startswith("prod") else "dev")
+    if variant == "prod-domain-list":
+        aws = aws.model_copy(update={"fqdn_mode": FqdnMode.DOMAIN_LIST, "capacity": {}})
+    if variant == "dev-strict-domain-list":
+        aws = aws.model_copy(update={"rule_order": RuleOrder.STRICT_ORDER, "fqdn_mode": FqdnMode.DOMAIN_LIST})
+    if variant == "dev-exact":
+        aws = aws.model_copy(update={"fqdn_mode": FqdnMode.EXACT})
+    render = render_aws(plan, aws)  # runs the check: a problem would raise
+    texts = [GroupText(g.name, g.rules, dict(g.variables), g.request["RuleGroup"]["RulesSource"].get("RulesString"))
+             for g in render.groups]
+    assert problems(texts, strict=aws.rule_order is RuleOrder.STRICT_ORDER) == []
+    assert all(not any("pcre" in line for line in g.rules) for g in render.groups)
+    if variant == "dev-strict-domain-list":
+        assert {g.kind for g in render.groups} == {"rules", "domain-list"}
+
+
+def test_a_render_that_aws_would_refuse_fails_naming_group_rule_and_aws_rule(monkeypatch):
+    plan, aws = _stack("dev")
+    real = suricata_rules.default_deny_rules
+
+    def with_pcre(*args, **kwargs):
+        rules = real(*args, **kwargs)
+        bad = suricata_rules.SuricataRule(key="default-deny|bad", action="drop", proto="tcp", src="$HOME_NET",
+                                          src_port="any", dst="any", dst_port="any",
+                                          options=("flow:to_server,established", 'pcre:"/^x/"'), msg="bad")
+        return [*rules, bad]
+
+    monkeypatch.setattr(aws_renderer, "default_deny_rules", with_pcre)
+    with pytest.raises(AwsRenderError, match=r"AWS would refuse 1 rule\(s\) of these groups:\n  group epfw-dev-rules-"
+                                             r"\w+, rule sid \d+: pcre without content.*AWS: \"In payload keywords, "
+                                             r"the pcre keyword is only allowed with content"):
+        render_aws(plan, aws)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import ipaddress
 from dataclasses import replace
-from pathlib import Path
 
 from ..checks import listed
 from ..checks.flow import Flow, Verdict

@@ -1,4 +1,4 @@
-"""``epfw import m365 FILE.json --source-date YYYY-MM-DD --out FILE.yaml [--service-area AREA...]``.
+"""``epfw import m365 FILE.json --out FILE.yaml [--source-date YYYY-MM-DD] [--service-area AREA...]``.
 
 Converts a vendor's endpoint list into a catalogue file. Input errors print as ``FILE:LINE: field: message``
 (exit 1, nothing written); what the catalogue cannot express is named on stderr as ``warning: ...`` lines
@@ -15,6 +15,7 @@ from pathlib import Path
 
 from ..endpoints.dump import write_catalogue
 from ..endpoints.importers import m365
+from ..endpoints.stats import counted
 from .errors import UserError
 
 
@@ -33,20 +34,32 @@ def register(sub: argparse._SubParsersAction) -> None:
         "m365", help="the Microsoft 365 IP address and URL web service JSON",
         description="Convert the JSON of the Microsoft 365 IP address and URL web service "
                     f"({m365.WEB_SERVICE_URL}?clientrequestid=<GUID>) into a catalogue file: one entry "
-                    "m365-<id> per record; TCP 80 -> http, TCP 443 -> https, other TCP -> tcp, UDP -> udp. "
-                    "URLs the catalogue cannot express exactly (such as autodiscover.*.onmicrosoft.com) are "
-                    "named on stderr and left out.")
+                    "m365-<id> per record; TCP 80 -> http, TCP 443 -> https, TCP ports that carry TLS from "
+                    "the first byte (--tls-ports) -> tls, other TCP -> tcp, UDP -> udp. URLs the catalogue "
+                    "cannot express exactly (such as autodiscover.*.onmicrosoft.com) and keys the importer "
+                    "does not know are named on stderr; the URLs are left out, the keys ignored. For Intune, "
+                    "prefer `epfw import intune-page`: Microsoft no longer keeps the web service's MEM data "
+                    "accurate.")
     p.add_argument("file", type=Path, metavar="FILE.json", help="the web service's JSON answer, saved to a file")
     p.add_argument("--out", type=Path, required=True, metavar="FILE.yaml", help="catalogue file to write")
-    p.add_argument("--source-date", type=_date, required=True, metavar="YYYY-MM-DD",
-                   help="date of the data (recorded as the source's date; required so that importing the "
-                        "same data always gives the same file)")
+    p.add_argument("--source-date", type=_date, default=None, metavar="YYYY-MM-DD",
+                   help="date of the data, recorded as the source's date (default: today, UTC; the JSON "
+                        "carries no date; give it to make a re-import of the same data byte-identical)")
     p.add_argument("--service-area", dest="service_areas", action="extend", nargs="+", metavar="AREA",
                    help="import only these service areas (case-insensitive, e.g. MEM Exchange; repeatable, "
                         "comma-separated also works)")
     p.add_argument("--source-url", default=m365.WEB_SERVICE_URL, metavar="URL",
                    help=f"URL recorded for the source (default: {m365.WEB_SERVICE_URL})")
+    default_tls = ",".join(ports for ports, _ in m365.TLS_PORTS)
+    p.add_argument("--tls-ports", default=None, metavar="PORTS",
+                   help="TCP ports and ranges whose names import as tls (TLS from the first byte, matched by "
+                        f"SNI), replacing the default list: {default_tls} (80 and 443 stay http and https; "
+                        "'' for none)")
     p.set_defaults(handler=run_m365)
+
+
+def _today_utc() -> dt.date:
+    return dt.datetime.now(dt.timezone.utc).date()
 
 
 def run_m365(args: argparse.Namespace) -> int:
@@ -57,20 +70,25 @@ def run_m365(args: argparse.Namespace) -> int:
         areas = [a for value in args.service_areas for a in value.split(",") if a.strip()]
         if not areas:
             raise UserError("--service-area needs an area name, such as MEM")
+    tls_ports = None
+    if args.tls_ports is not None:
+        try:
+            tls_ports = m365.parse_ports(args.tls_ports)
+        except ValueError as err:
+            raise UserError(f"--tls-ports: {err}") from None
     if args.out.exists() and args.out.is_dir():
         raise UserError(f"--out {args.out} is a folder; name the file to write")
     try:
-        result = m365.import_file(args.file, source_date=args.source_date, source_url=args.source_url,
-                                  service_areas=areas)
+        result = m365.import_file(args.file, source_date=args.source_date or _today_utc(),
+                                  source_url=args.source_url, service_areas=areas, tls_ports=tls_ports)
     except m365.UnknownServiceArea as err:
         raise UserError(f"--service-area: {err}") from None
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     write_catalogue(result.catalogue, args.out, header=result.header())
     doc = result.catalogue
-    print(f"wrote {args.out}: {len(doc.entries)} entries in {len(doc.service_areas)} service areas from "
-          f"{result.record_count} records; {len(result.omissions)} item(s) left out (see warnings)"
-          if result.omissions else
-          f"wrote {args.out}: {len(doc.entries)} entries in {len(doc.service_areas)} service areas from "
-          f"{result.record_count} records")
+    left_out = (f"; {counted(len(result.omissions), 'item')} left out (see warnings)" if result.omissions else "")
+    print(f"wrote {args.out}: {counted(len(doc.entries), 'entry', 'entries')} in "
+          f"{counted(len(doc.service_areas), 'service area')} from {counted(result.record_count, 'record')}"
+          f"{left_out}")
     return 0

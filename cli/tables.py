@@ -59,7 +59,8 @@ def azure_table(files: dict[str, str]) -> Table:
     name_column(table, "group")
     for col in ("priority", "network\nrules", "app\nrules", "FQDNs", "addresses"):
         table.add_column(col, justify="right")
-    bodies = sorted(_json_files(files, "azure/"), key=lambda item: item[1].get("properties", {}).get("priority", 0))
+    bodies = sorted(((path, body) for path, body in _json_files(files, "azure/") if path != "azure/template.json"),
+                    key=lambda item: item[1].get("properties", {}).get("priority", 0))
     width = max((len(body.get("name", "?")) for _, body in bodies), default=0)
     for _, body in bodies:
         props = body.get("properties", {})

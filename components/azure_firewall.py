@@ -38,7 +38,8 @@ import pulumi_azure_native.network as network
 
 from ..planning.rules import Plan
 from ..program.stack_config import AzureConfig, AzureTarget
-from ..renderers.azure import SUBSCRIPTION_PLACEHOLDER, AzureRender, render_azure
+from ..renderers.azure import AzureRender, render_azure
+from ..renderers.azure_model import replace_ids
 
 TYPE = "endpoint-firewall:azure:FirewallRules"
 DNS_PROXY_PROPERTY = "Network.DNS.EnableProxy"  # classic firewalls: DNS proxy is an additional property
@@ -74,7 +75,6 @@ class AzureFirewallRules(pulumi.ComponentResource):
         super().__init__(TYPE, name, None, opts)
         self.render = render
         rg = config.resource_group_name
-        location = config.location or (config.create_policy.location if config.create_policy else None)
         chain: list[pulumi.Resource] = []
 
         def child() -> pulumi.ResourceOptions:
@@ -84,7 +84,7 @@ class AzureFirewallRules(pulumi.ComponentResource):
         if target is AzureTarget.POLICY and config.create_policy:
             policy = network.FirewallPolicy(
                 f"{name}-policy", resource_group_name=rg, firewall_policy_name=config.policy_name,
-                location=config.create_policy.location, sku={"tier": config.create_policy.sku_tier},
+                location=config.create_policy.location, sku={"tier": config.tier},
                 dns_settings={"enable_proxy": True} if config.dns_proxy else None, opts=child())
             chain.append(policy)
             policy_id = policy.id
@@ -93,7 +93,7 @@ class AzureFirewallRules(pulumi.ComponentResource):
         ip_by_name: dict[str, pulumi.Output[str]] = {}
         for ipg in render.ip_groups:
             resource = network.IpGroup(f"{name}-ipg-{ipg.name}", resource_group_name=rg, ip_groups_name=ipg.name,
-                                       ip_addresses=list(ipg.addresses), location=location, opts=child())
+                                       ip_addresses=list(ipg.addresses), location=ipg.body["location"], opts=child())
             chain.append(resource)
             ip_ids[ipg.id] = ip_by_name[ipg.name] = resource.id
 
@@ -163,15 +163,7 @@ def snake(key: str) -> str:
 
 def with_ip_group_ids(value: Any, ip_ids: Mapping[str, pulumi.Output[str]]) -> Any:
     """``value`` with every IP Group id placeholder replaced by that IP Group's ``id`` output."""
-    if isinstance(value, dict):
-        return {k: with_ip_group_ids(v, ip_ids) for k, v in value.items()}
-    if isinstance(value, list):
-        return [with_ip_group_ids(v, ip_ids) for v in value]
-    if isinstance(value, str) and SUBSCRIPTION_PLACEHOLDER in value:
-        if value not in ip_ids:
-            raise ValueError(f"{value} references an IP Group the render does not define")
-        return ip_ids[value]
-    return value
+    return replace_ids(value, ip_ids)
 
 
 Converter = Callable[[Any], Any]

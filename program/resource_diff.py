@@ -168,6 +168,8 @@ def render_dir_records(folder: Path) -> list[dict]:
     """A render folder as resource records, in the input shape the program registers."""
     records: list[dict] = []
     for path in sorted((folder / "azure").glob("*.json")) if (folder / "azure").exists() else []:
+        if path.name == "template.json":  # the same bodies again, as one ARM deployment template
+            continue
         body = json.loads(path.read_text(encoding="utf-8"))
         props = body.get("properties", {})
         records.append({"type": AZURE_GROUP, "name": body["name"],
@@ -176,7 +178,8 @@ def render_dir_records(folder: Path) -> list[dict]:
     for path in sorted((folder / "azure" / "ip-groups").glob("*.json")) if (folder / "azure" / "ip-groups").exists() else []:
         body = json.loads(path.read_text(encoding="utf-8"))
         records.append({"type": AZURE_IP_GROUP, "name": body["name"],
-                        "inputs": {"ipGroupsName": body["name"], "ipAddresses": body["properties"]["ipAddresses"]}})
+                        "inputs": {"ipGroupsName": body["name"], "location": body.get("location"),
+                                   "ipAddresses": body["properties"]["ipAddresses"]}})
     for path in sorted((folder / "azure" / "classic").glob("*.json")) if (folder / "azure" / "classic").exists() else []:
         body = json.loads(path.read_text(encoding="utf-8"))
         props = body.get("properties", body)

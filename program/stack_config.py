@@ -19,6 +19,7 @@ from pydantic.alias_generators import to_camel
 from ..endpoints import names, yaml_lines
 from ..endpoints.errors import CatalogueError, Problem
 from ..planning.selection import Selection
+from ..renderers.azure_sku import effective_tier, tier_problems
 
 NAMESPACE = "endpoint-firewall"
 
@@ -54,12 +55,18 @@ class AzureTarget(StrEnum):
     CLASSIC = "classic"  # rule collections on an AzureFirewall resource
 
 
+SkuTier = Literal["Standard", "Premium", "Basic"]
+
+
 class AzureLimits(ConfigModel):
     """Defaults from Microsoft's documentation (Azure Firewall limits); every number is configurable."""
 
     priority_min: int = 100
     priority_max: int = 65000
     group_max_bytes: int = 2_000_000
+    group_size_margin: float = Field(0.05, ge=0, lt=1, description=(
+        "fraction of groupMaxBytes kept free: a group's size is measured on our compact JSON, and Microsoft "
+        "publishes no exact measure of how it counts a group's size"))
     network_pairs_max: int = 20_000
     network_fqdns_warn: int = 1_000
     groups_per_policy_max: int = 60
@@ -67,9 +74,19 @@ class AzureLimits(ConfigModel):
     ip_groups_max: int = 200
 
 
+# ``limitsProfile``: limits of policies by age (Azure Firewall limits page: "1 MB for Firewall policies created
+# before July 2022, 2 MB for Firewall policies created after July 2022"; groups "50 for Firewall policies created
+# before July 2022, 60 for Firewall policies created after July 2022"). Keys set in ``limits`` still win.
+LIMITS_PROFILES: dict[str, dict[str, Any]] = {
+    "current": {},
+    "pre-2022-07": {"group_max_bytes": 1_000_000, "groups_per_policy_max": 50},
+}
+FIREWALL_NAME_MAX = 50
+
+
 class NewPolicy(ConfigModel):
     location: str
-    sku_tier: Literal["Standard", "Premium", "Basic"] = "Standard"
+    sku_tier: SkuTier = "Standard"
 
 
 class AzureConfig(ConfigModel):
@@ -78,16 +95,56 @@ class AzureConfig(ConfigModel):
     resource_group_name: str = Field(min_length=1)
     policy_name: str | None = Field(None, description="existing Firewall Policy (target policy)")
     create_policy: NewPolicy | None = Field(None, description="create the policy instead of using an existing one")
+    sku_tier: SkuTier | None = Field(None, description=(
+        "the firewall's and policy's tier (default Standard, or createPolicy.skuTier): decides DNS proxy, FQDNs in "
+        "network rules and the classic target"))
     firewall_name: str | None = Field(None, description="the AzureFirewall whose classic rules are managed (target classic)")
     firewall_args: dict[str, Any] | None = Field(
         None, description="target classic: the rest of the AzureFirewall's definition (location, sku, "
                           "ip_configurations, ...) as the SDK's snake_case arguments; the component manages the "
                           "firewall resource itself, since classic rule collections are its properties")
-    location: str | None = None
+    location: str | None = Field(None, description=(
+        "Azure region of the IP Groups (default createPolicy.location, or firewallArgs.location for target "
+        "classic); required when IP Groups are rendered on an existing policy"))
     dns_proxy: bool = Field(False, description="DNS proxy is on: FQDNs may be used in network rules")
+    ipv6: Literal["preview"] | None = Field(None, description=(
+        "preview: render IPv6 destinations into network rules (Azure Firewall dual stack, preview: Firewall Policy "
+        "only, network rules only, no IP Groups); omitted: IPv4 only"))
     ip_group_threshold: int = Field(50, ge=1, description="address sets larger than this go into IP Groups")
     name_prefix: str = Field("epfw", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,30}$")
+    limits_profile: Literal["current", "pre-2022-07"] = Field("current", description=(
+        "pre-2022-07: the limits of policies created before July 2022 (1 MB per group, 50 groups)"))
     limits: AzureLimits = AzureLimits()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _limits_profile(cls, data: Any) -> Any:
+        """Profile defaults under the keys ``limits`` sets explicitly."""
+        if not isinstance(data, dict):
+            return data
+        profile = LIMITS_PROFILES.get(data.get("limitsProfile", data.get("limits_profile", "current")), {})
+        if not profile:
+            return data
+        limits = data.get("limits") or {}
+        if isinstance(limits, AzureLimits):
+            explicit = {k: getattr(limits, k) for k in limits.model_fields_set}
+        elif isinstance(limits, dict):
+            by_alias = {f.alias or n: n for n, f in AzureLimits.model_fields.items()}
+            explicit = {by_alias.get(k, k): v for k, v in limits.items()}
+        else:
+            return data  # not a mapping: the field's own validation says so
+        return {**data, "limits": {**profile, **explicit}}
+
+    @property
+    def tier(self) -> str:
+        """The effective SKU tier: ``skuTier``, else ``createPolicy.skuTier``, else Standard."""
+        return effective_tier(self)
+
+    @property
+    def ip_group_location(self) -> str | None:
+        """``location``, else the created policy's, else (target classic) the firewall's."""
+        fw_location = (self.firewall_args or {}).get("location") if self.target is AzureTarget.CLASSIC else None
+        return self.location or (self.create_policy.location if self.create_policy else None) or fw_location
 
     @model_validator(mode="after")
     def _target(self) -> AzureConfig:
@@ -97,6 +154,12 @@ class AzureConfig(ConfigModel):
             raise ValueError("createPolicy needs policyName (the name of the policy to create)")
         if self.target is AzureTarget.CLASSIC and not self.firewall_name:
             raise ValueError("target classic needs firewallName")
+        if self.firewall_name and len(self.firewall_name) > FIREWALL_NAME_MAX:
+            raise ValueError(f"firewallName {self.firewall_name!r} is {len(self.firewall_name)} characters; Azure "
+                             f"Firewall names are at most {FIREWALL_NAME_MAX}")
+        problems = tier_problems(self)
+        if problems:
+            raise ValueError(problems[0])
         return self
 
 

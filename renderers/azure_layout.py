@@ -2,13 +2,16 @@
 
 IP Groups: an address set (a plan rule's destinations, or the stack's sources) larger than
 ``ipGroupThreshold`` goes into IP Groups of at most ``ipGroupMaxAddresses`` each. If the policy's network
-rules then still exceed ``networkPairsMax`` unique source x destination pairs (an IP Group counts as one),
-further sets move into IP Groups, the one that saves most pairs first (ties by name), until it fits.
+rules then still exceed ``networkPairsMax`` source x destination pairs (per rule, unique sources x unique
+destinations, an IP Group counting as one, summed over the rules: Microsoft's formula), further sets move into
+IP Groups, the one that saves most pairs first (ties by name), until it fits. Every IP Group carries the
+stack's location.
 
 Sharding: each area's rules fill rule collection groups in sorted order, ``<prefix>-<area>`` at the area's
 priority, then ``<prefix>-<area>-2`` at priority + 1, ... A group's size is its compact JSON with the
-subscription placeholder counted at a real id's length. An area's shards depend on that area's rules alone,
-so growth of one area never moves another's rules.
+subscription placeholder counted at a real id's length; the caller passes the budget (``groupMaxBytes`` less
+``groupSizeMargin``, since Microsoft publishes no exact measure of a group's size). An area's shards depend on
+that area's rules alone, so growth of one area never moves another's rules.
 """
 
 from __future__ import annotations
@@ -33,29 +36,38 @@ def chunk(values: Sequence[str], size: int) -> list[tuple[str, ...]]:
     return [tuple(part) for _, part in stable_shards(values, size)]
 
 
-def count_pairs(net: Sequence[NetSpec], sources: Sequence[str], grouped: set[str], per_group: int) -> int:
-    """Unique source x destination pairs of the network rules; an IP Group counts as one address."""
-    n_sources = len(chunk(sources, per_group)) if SOURCES_KEY in grouped else len(sources)
-    destinations: set[tuple[str, ...]] = set()
+def count_pairs(net: Sequence[NetSpec], sources: Sequence[str], grouped: set[str], per_group: int,
+                v6_sources: int = 0) -> int:
+    """Network-rule pairs as Microsoft's limits page counts them: "sum of (unique source addresses * unique
+    destination addresses for each rule)", where "An IP group counts as one address, regardless of how many IP
+    addresses it contains" (an FQDN counts as one destination). IPv6 rules count their ``v6_sources``."""
+    n_sources = len(chunk(sources, per_group)) if SOURCES_KEY in grouped else len(set(sources))
+    total = 0
     for spec in net:
+        if spec.family == 6:
+            total += v6_sources * len(set(spec.addresses))
+            continue
         if spec.fqdns:
-            destinations.update(("fqdn", f) for f in spec.fqdns)
+            destinations = len(set(spec.fqdns))
         elif spec.key in grouped:
-            destinations.update(("ipg", spec.key, str(i)) for i in range(len(chunk(spec.addresses, per_group))))
+            destinations = len(chunk(spec.addresses, per_group))
         else:
-            destinations.update(("addr", a) for a in spec.addresses)
-    return n_sources * len(destinations)
+            destinations = len(set(spec.addresses))
+        total += n_sources * destinations
+    return total
 
 
 def choose_ip_groups(net: Sequence[NetSpec], sources: Sequence[str], threshold: int, per_group: int,
-                     pairs_max: int) -> tuple[set[str], int]:
-    """The keys (plan rule names, or ``sources``) whose addresses go into IP Groups, and the pair count."""
-    sets = {spec.key: spec.addresses for spec in net if spec.addresses}
+                     pairs_max: int, v6_sources: int = 0) -> tuple[set[str], int]:
+    """The keys (plan rule names, or ``sources``) whose addresses go into IP Groups, and the pair count.
+
+    IPv6 sets never do: Azure's dual stack preview does not support "IP Groups based scenarios"."""
+    sets = {spec.key: spec.addresses for spec in net if spec.addresses and spec.family == 4}
     sets[SOURCES_KEY] = tuple(sources)
     grouped = {key for key, values in sets.items() if len(values) > threshold}
-    pairs = count_pairs(net, sources, grouped, per_group)
+    pairs = count_pairs(net, sources, grouped, per_group, v6_sources)
     while pairs > pairs_max:
-        options = sorted((count_pairs(net, sources, grouped | {key}, per_group), key)
+        options = sorted((count_pairs(net, sources, grouped | {key}, per_group, v6_sources), key)
                          for key, values in sets.items() if key not in grouped and len(values) > 1)
         if not options or options[0][0] >= pairs:
             raise RenderError(
@@ -67,8 +79,9 @@ def choose_ip_groups(net: Sequence[NetSpec], sources: Sequence[str], threshold: 
     return grouped, pairs
 
 
-def build_ip_groups(prefix: str, resource_group: str, net: Sequence[NetSpec], sources: Sequence[str],
-                    grouped: set[str], per_group: int) -> tuple[list[AzureIpGroup], dict[str, list[str]]]:
+def build_ip_groups(prefix: str, resource_group: str, location: str | None, net: Sequence[NetSpec],
+                    sources: Sequence[str], grouped: set[str],
+                    per_group: int) -> tuple[list[AzureIpGroup], dict[str, list[str]]]:
     """IP Groups in a fixed order (sources, then rules as planned) and the ids each key references."""
     keys: list[tuple[str, tuple[str, ...]]] = []
     if SOURCES_KEY in grouped:
@@ -78,13 +91,17 @@ def build_ip_groups(prefix: str, resource_group: str, net: Sequence[NetSpec], so
             keys.append((spec.key, spec.addresses))
     groups: list[AzureIpGroup] = []
     ids: dict[str, list[str]] = {}
+    if keys and not location:
+        raise RenderError(f"{sum(len(chunk(v, per_group)) for _, v in keys)} IP Groups are rendered and each needs a "
+                          "location: set azure.location (the existing policy's region is not known here)")
     for key, values in keys:
         ids[key] = []
         for i, part in enumerate(chunk(values, per_group), start=1):
             name = azure_name(f"{prefix}-{key}-{i}")
             gid = ip_group_id(resource_group, name)
             groups.append(AzureIpGroup(name=name, id=gid, serves=key,
-                                       body={"name": name, "properties": {"ipAddresses": list(part)}}))
+                                       body={"name": name, "location": location,
+                                             "properties": {"ipAddresses": list(part)}}))
             ids[key].append(gid)
     names = [g.name for g in groups]
     if len(set(names)) != len(names):
@@ -137,7 +154,8 @@ def shard_area(prefix: str, area: str, priority: int, items: Sequence[tuple[str,
     skeleton = group_body("x" * NAME_MAX, 65000, [(NETWORK_COLLECTION, {}), (APPLICATION_COLLECTION, {})])
     budget = max_bytes - json_size(skeleton)  # what rules may take, one comma each included
     if budget <= 0:
-        raise RenderError(f"groupMaxBytes ({max_bytes}) leaves no room for rules in an empty group")
+        raise RenderError(f"the group size budget ({max_bytes} bytes: groupMaxBytes less groupSizeMargin) leaves no "
+                          "room for rules in an empty group")
     fitted: list[tuple[str, dict[str, Any]]] = []
     for kind, rule in items:
         if json_size(rule) + 1 <= budget:
@@ -159,7 +177,8 @@ def shard_area(prefix: str, area: str, priority: int, items: Sequence[tuple[str,
         body = group_body(name, priority + index - 1, shard)
         size = json_size(body)
         if size > max_bytes:  # cannot happen with the budget above; never emit a group Azure refuses
-            raise RenderError(f"group {name} is {size} bytes, more than groupMaxBytes ({max_bytes})")
+            raise RenderError(f"group {name} is {size} bytes, more than the group size budget ({max_bytes}: "
+                              "groupMaxBytes less groupSizeMargin)")
         groups.append(AzureGroup(name=name, priority=priority + index - 1, area=area, body=body))
     return groups
 
@@ -172,7 +191,7 @@ def split_rule(rule: dict[str, Any], budget: int, max_bytes: int) -> list[dict[s
     for value in rule[field]:
         if json_size(value) + 1 > room:
             raise RenderError(f"rule {rule['name']}: one destination ({value!r}) does not fit in a group of "
-                              f"groupMaxBytes ({max_bytes}) bytes")
+                              f"{max_bytes} bytes (groupMaxBytes less groupSizeMargin)")
     # Cut by a stable hash, not by position: one destination more or less changes one part.
     parts = [part for _, part in stable_shards(rule[field], room, size=lambda v: json_size(v) + 1)]
     return [{**rule, "name": azure_name(f"{rule['name']}-{i}"), field: part} for i, part in enumerate(parts, 1)]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,6 +54,20 @@ def azure_name(base: str) -> str:
 
 def ip_group_id(resource_group: str, name: str, subscription: str = SUBSCRIPTION_PLACEHOLDER) -> str:
     return IP_GROUP_ID_TEMPLATE.format(subscription=subscription, resource_group=resource_group, name=name)
+
+
+def replace_ids(value: Any, ids: Mapping[str, Any]) -> Any:
+    """``value`` with every IP Group id placeholder replaced by ``ids[placeholder]`` (an ARM expression, a Pulumi
+    output...); a placeholder ``ids`` does not know is an error."""
+    if isinstance(value, dict):
+        return {k: replace_ids(v, ids) for k, v in value.items()}
+    if isinstance(value, list):
+        return [replace_ids(v, ids) for v in value]
+    if isinstance(value, str) and SUBSCRIPTION_PLACEHOLDER in value:
+        if value not in ids:
+            raise ValueError(f"{value} references an IP Group the render does not define")
+        return ids[value]
+    return value
 
 
 def json_size(obj: Any) -> int:

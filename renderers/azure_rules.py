@@ -2,8 +2,11 @@
 
 - HOSTNAME -> application rule: ``Http:<port>`` for http, ``Https:<port>`` for https and tls; one protocol
   entry per port (Azure takes single ports 1..64000); ``*.x.com`` stays as written (subdomains only).
-- ADDRESS, PEER -> network rule on addresses (TCP/UDP, ports as ``"443"`` or ``"5228-5230"``).
-- HOST_NETWORK -> network rule on ``destinationFqdns``: only with DNS proxy, else :class:`RenderError`.
+- ADDRESS, PEER -> network rule on addresses (TCP/UDP, ports as ``"443"`` or ``"5228-5230"``). IPv6 destinations
+  become their own rules (``<rule>-v6``, from the stack's IPv6 sources, never in IP Groups) when the caller passes
+  no ``ipv6_reason``; otherwise each is a not-expressible finding with that reason.
+- HOST_NETWORK -> network rule on ``destinationFqdns``: only with DNS proxy, else :class:`RenderError`; on the
+  Basic tier (no DNS proxy, no FQDNs in network rules) each name is a not-expressible finding with the reason.
 
 A rule whose services mix TCP and UDP on different ports becomes one network rule per transport
 (``<rule>-tcp``, ``<rule>-udp``): one rule with both protocols and all ports would allow every
@@ -18,6 +21,7 @@ from dataclasses import dataclass, field
 from ..endpoints.models import Protocol, Service
 from ..planning.rules import Plan, Rule, RuleKind
 from .azure_model import APP_PORT_MAX, APP_PORT_RANGE_MAX, RenderError, azure_name
+from .azure_sku import BASIC_NAMES_REASON, DNS_PROXY_TIERS, IPV6_OFF_REASON
 from .findings import Finding
 
 APP_PROTOCOL = {Protocol.HTTP: "Http", Protocol.HTTPS: "Https", Protocol.TLS: "Https"}
@@ -41,6 +45,7 @@ class NetSpec:
     ports: tuple[str, ...]
     addresses: tuple[str, ...] = ()
     fqdns: tuple[str, ...] = ()
+    family: int = 4  # 6: IPv6 addresses, from IPv6 sources (dual stack), never in IP Groups
 
 
 @dataclass
@@ -51,13 +56,18 @@ class Mapped:
     widened: list[Finding] = field(default_factory=list)
 
 
-def map_plan(plan: Plan, dns_proxy: bool) -> Mapped:
+def map_plan(plan: Plan, dns_proxy: bool, tier: str = "Standard", ipv6_reason: str | None = IPV6_OFF_REASON) -> Mapped:
     out = Mapped()
     refused: dict[str, set[str]] = defaultdict(set)
     for rule in plan.rules:
         if rule.kind is RuleKind.HOSTNAME:
             _application(rule, out)
         elif rule.kind is RuleKind.HOST_NETWORK:
+            if tier not in DNS_PROXY_TIERS:
+                reason = BASIC_NAMES_REASON.format(services=", ".join(str(s) for s in rule.services))
+                out.not_expressible.extend(Finding(e, host, reason)
+                                           for host in rule.destinations for e in rule.origin_of(host))
+                continue
             if not dns_proxy:
                 for host in rule.destinations:
                     for entry in rule.origin_of(host):
@@ -71,16 +81,14 @@ def map_plan(plan: Plan, dns_proxy: bool) -> Mapped:
                                         "addresses is reachable on these ports too")
                                    for e in rule.origin_of(host))
         else:  # ADDRESS, PEER
-            v4 = []
-            for dest in rule.destinations:
-                if ":" in dest:  # the plan's canonical CIDRs: IPv6 exactly when there is a colon
-                    out.not_expressible.extend(
-                        Finding(e, dest, "IPv6 destination: Azure Firewall rules here filter IPv4 only")
-                        for e in rule.origin_of(dest))
-                else:
-                    v4.append(dest)
+            v4 = tuple(d for d in rule.destinations if ":" not in d)  # canonical CIDRs: IPv6 iff a colon
+            v6 = tuple(d for d in rule.destinations if ":" in d)
             if v4:
-                _network(rule, tuple(v4), out, fqdns=False)
+                _network(rule, v4, out, fqdns=False)
+            if v6 and ipv6_reason is None:
+                _network(rule, v6, out, fqdns=False, family=6)
+            elif v6:
+                out.not_expressible.extend(Finding(e, d, ipv6_reason) for d in v6 for e in rule.origin_of(d))
     if refused:
         listed = "; ".join(f"{entry} ({', '.join(sorted(hosts))})" for entry, hosts in sorted(refused.items()))
         raise RenderError(
@@ -114,18 +122,19 @@ def _app_port_problem(service: Service) -> str | None:
     return None
 
 
-def _network(rule: Rule, destinations: tuple[str, ...], out: Mapped, fqdns: bool) -> None:
+def _network(rule: Rule, destinations: tuple[str, ...], out: Mapped, fqdns: bool, family: int = 4) -> None:
     by_transport: dict[str, list[tuple[int, int]]] = defaultdict(list)
     for service in rule.services:
         key = (service.port.first, service.port.last)
         if key not in by_transport[service.protocol.transport]:
             by_transport[service.protocol.transport].append(key)
     ports = {t: tuple(str(a) if a == b else f"{a}-{b}" for a, b in sorted(v)) for t, v in by_transport.items()}
+    base = rule.name if family == 4 else f"{rule.name}-v6"
     if len(set(ports.values())) == 1:  # same ports on every transport: one rule is exact
-        variants = [(tuple(NET_PROTOCOL[t] for t in sorted(ports)), next(iter(ports.values())), rule.name)]
+        variants = [(tuple(NET_PROTOCOL[t] for t in sorted(ports)), next(iter(ports.values())), base)]
     else:
-        variants = [((NET_PROTOCOL[t],), ports[t], f"{rule.name}-{t}") for t in sorted(ports)]
+        variants = [((NET_PROTOCOL[t],), ports[t], f"{base}-{t}") for t in sorted(ports)]
     for protocols, port_list, name in variants:
-        out.net.append(NetSpec(area=rule.area, name=azure_name(name), key=rule.name, ip_protocols=protocols,
+        out.net.append(NetSpec(area=rule.area, name=azure_name(name), key=base, ip_protocols=protocols,
                                ports=port_list, addresses=() if fqdns else destinations,
-                               fqdns=tuple(sorted(destinations)) if fqdns else ()))
+                               fqdns=tuple(sorted(destinations)) if fqdns else (), family=family))

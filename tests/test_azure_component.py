@@ -217,7 +217,7 @@ def test_an_existing_policy_without_dns_proxy_gets_groups_only():
 def test_classic_target_manages_the_firewall_with_the_rendered_collections():
     data = dev_config().model_dump(by_alias=True)
     config = AzureConfig.model_validate({**data, "target": "classic", "firewallName": "fw-egress",
-                                         "createPolicy": None, "policyName": None})
+                                         "createPolicy": None, "policyName": None, "location": "westeurope"})
     fw_args = {"location": "westeurope", "sku": {"name": "AZFW_VNet", "tier": "Standard"},
                "additional_properties": {"Network.SNAT.PrivateRanges": "IANAPrivateRanges"}}
     run = component(AzureFirewallRulesArgs(plan=dev_plan(), config=config, firewall_args=fw_args))

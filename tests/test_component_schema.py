@@ -159,7 +159,8 @@ def program():
     }, opts)
     azure = component_provider.construct("app-azure", "endpoint-firewall:index:AzureEgressRules", {
         "sourceRanges": ["10.60.0.0/16"],
-        "azure": {"resourceGroupName": "rg-app", "policyName": "fwpol-app", "namePrefix": "app"},
+        "azure": {"resourceGroupName": "rg-app", "policyName": "fwpol-app", "namePrefix": "app",
+                  "location": "westeurope"},
     }, None)
     results["aws_state"] = sorted(aws.state)
     results["azure_state"] = sorted(azure.state)

@@ -70,9 +70,9 @@ def test_ports_become_services(tmp_path, capsys):
     assert services(catalogue.entry("m365-1")) == ["http:80", "https:443"]
     # Exchange record with ips and udpPorts only
     assert services(catalogue.entry("m365-2")) == ["udp:443"]
-    # " 443, 5223 ,80" and "3478 - 3481, 50000-50059": stray spaces and ranges; other tcp -> tcp
+    # " 443, 5223 ,80" and "3478 - 3481, 50000-50059": stray spaces and ranges; 5223 (APNs) carries TLS
     assert services(catalogue.entry("m365-12")) == [
-        "http:80", "https:443", "tcp:5223", "udp:3478-3481", "udp:50000-50059"]
+        "http:80", "https:443", "tls:5223", "udp:3478-3481", "udp:50000-50059"]
     assert services(catalogue.entry("m365-11")) == ["udp:3478-3481"]
     # "443,80" in the other order gives the same services
     assert services(catalogue.entry("m365-31")) == ["http:80", "https:443"]
@@ -127,7 +127,9 @@ def test_service_area_filter_is_case_insensitive(tmp_path, capsys):
         assert [e.id for e in catalogue.entries] == ["m365-163"]
         assert list(catalogue.service_areas) == ["mem"]
         assert catalogue.service_areas["mem"].priority == 2400  # the same priority as in a full import
-        assert "warning" not in stderr  # other areas' omissions are not reported
+        # other areas' omissions are not reported; the one warning is MEM's
+        assert [line for line in stderr.splitlines() if "warning" in line] == [
+            line for line in stderr.splitlines() if "intune-page" in line], stderr
 
 
 def test_several_service_areas(tmp_path, capsys):
@@ -187,11 +189,103 @@ def test_overwrites_an_existing_output_only_on_success(tmp_path, capsys):
     assert not any(p.name.endswith(".tmp") for p in tmp_path.iterdir())  # no temporary file left behind
 
 
-def test_source_date_is_required(tmp_path, capsys):
-    with pytest.raises(SystemExit) as exc:
-        run(str(FIXTURE), "--out", str(tmp_path / "x.yaml"))
+def test_source_date_defaults_to_today_in_utc(tmp_path, capsys):
+    out = tmp_path / "x.yaml"
+    before = dt.datetime.now(dt.timezone.utc).date()
+    assert run(str(FIXTURE), "--out", str(out)) == 0
+    after = dt.datetime.now(dt.timezone.utc).date()
+    capsys.readouterr()
+    assert load_catalogue([out]).sources["m365-web-service"].date in {before, after}
+    with pytest.raises(SystemExit) as exc:  # a given date must still be a date
+        run(str(FIXTURE), "--out", str(out), "--source-date", "28/06/2024")
     assert exc.value.code == 2
-    assert "--source-date" in capsys.readouterr().err
+    assert "'28/06/2024' is not a date" in capsys.readouterr().err
+
+
+def test_counts_are_singular_for_one(tmp_path, capsys):
+    source = write_records(tmp_path, [RECORD])
+    out = tmp_path / "one.yaml"
+    assert run(str(source), "--out", str(out), "--source-date", DATE) == 0
+    assert capsys.readouterr().out.strip() == f"wrote {out}: 1 entry in 1 service area from 1 record"
+    assert "(source date 2024-06-28, 1 record in the input," in out.read_text()
+    two = write_records(tmp_path, [RECORD, dict(RECORD, id=2, urls=["*", "b.example.com"])], name="two.json")
+    assert run(str(two), "--out", str(out), "--source-date", DATE) == 0
+    assert capsys.readouterr().out.strip() == (
+        f"wrote {out}: 2 entries in 1 service area from 2 records; 1 item left out (see warnings)")
+
+
+# --- MEM: Microsoft no longer keeps the web service's Intune data accurate ----------------------------------
+
+def test_mem_records_warn_once_and_point_to_the_intune_page_importer(tmp_path, capsys):
+    mem = dict(RECORD, serviceArea="MEM", serviceAreaDisplayName="Microsoft Intune")
+    source = write_records(tmp_path, [RECORD, dict(mem, id=5), dict(mem, id=6)])
+    out = tmp_path / "out.yaml"
+    assert run(str(source), "--out", str(out), "--source-date", DATE) == 0
+    err = capsys.readouterr().err.splitlines()
+    (warning,) = [line for line in err if "MEM" in line]
+    first_mem_line = line_of(source, '"serviceArea": "MEM"')
+    assert warning.startswith(f"warning: {source}:{first_mem_line}: [1].serviceArea: 2 MEM records (first: record 5)")
+    assert '"no longer return accurate data"' in warning
+    assert "epfw import intune-page" in warning
+    assert "learn.microsoft.com/intune/fundamentals/endpoints" in warning
+    assert {e.id for e in load_catalogue([out]).entries} == {"m365-1", "m365-5", "m365-6"}  # still imported
+    assert "# MEM records: " in out.read_text()
+    rc, _, _, stderr = import_fixture(tmp_path, capsys)  # one MEM record
+    assert rc == 0
+    mem_line = line_of(FIXTURE, '"MEM"')
+    assert f"warning: {FIXTURE}:{mem_line}: [8].serviceArea: MEM record 163: " in stderr
+    # no MEM record selected, no warning
+    assert run(str(source), "--out", str(out), "--source-date", DATE, "--service-area", "Exchange") == 0
+    assert "MEM" not in capsys.readouterr().err
+    assert "MEM records" not in out.read_text()
+
+
+# --- TLS ports: names on ports that carry TLS from the first byte are matched by SNI ------------------------
+
+def test_tls_ports_import_as_tls_and_other_tcp_stays_tcp(tmp_path, capsys):
+    # IMAPS, POP3S, FCM's range (whole and one port of it), HTTPS alt; SMTP and STARTTLS submission; a range
+    # that reaches beyond FCM's
+    record = dict(RECORD, tcpPorts="993,995,5228-5230,5229,8443,25,587,5220-5230")
+    source = write_records(tmp_path, [record])
+    out = tmp_path / "out.yaml"
+    assert run(str(source), "--out", str(out), "--source-date", DATE) == 0
+    capsys.readouterr()
+    assert services(load_catalogue([out]).entry("m365-1")) == [
+        "tcp:25", "tcp:587", "tcp:5220-5230",
+        "tls:993", "tls:995", "tls:5228-5230", "tls:5229", "tls:8443"]
+    assert ("# TCP ports imported as tls (TLS from the first byte, matched by SNI): 465, 636, 853, 993, 995, "
+            "5061, 5223, 5228-5230, 8443.") in out.read_text()
+
+
+def test_tls_ports_flag_replaces_the_list(tmp_path, capsys):
+    source = write_records(tmp_path, [dict(RECORD, tcpPorts="80,443,993,5223,7000-7002")])
+    out = tmp_path / "out.yaml"
+    assert run(str(source), "--out", str(out), "--source-date", DATE, "--tls-ports", "5223, 7000-7010") == 0
+    capsys.readouterr()
+    assert services(load_catalogue([out]).entry("m365-1")) == [
+        "http:80", "https:443", "tcp:993", "tls:5223", "tls:7000-7002"]
+    assert "matched by SNI): 5223, 7000-7010." in out.read_text()
+    assert run(str(source), "--out", str(out), "--source-date", DATE, "--tls-ports", "") == 0
+    capsys.readouterr()
+    assert services(load_catalogue([out]).entry("m365-1")) == [
+        "http:80", "https:443", "tcp:993", "tcp:5223", "tcp:7000-7002"]
+    assert "matched by SNI): none." in out.read_text()
+
+
+def test_bad_tls_ports_flag_is_refused(tmp_path, capsys):
+    out = tmp_path / "out.yaml"
+    assert run(str(FIXTURE), "--out", str(out), "--source-date", DATE, "--tls-ports", "5223,tls") == 1
+    err = capsys.readouterr().err
+    assert "--tls-ports: '5223,tls': 'tls' is not a port or a port range" in err
+    assert not out.exists()
+
+
+def test_the_default_tls_ports_are_one_documented_list():
+    assert [str(p) for p in m365.default_tls_ports()] == [
+        "465", "636", "853", "993", "995", "5061", "5223", "5228-5230", "8443"]
+    assert all(source.strip() for _, source in m365.TLS_PORTS)  # each with where it is documented
+    assert not {80, 443, 25, 587, 143, 110, 389} & {
+        port for r in m365.default_tls_ports() for port in range(r.first, r.last + 1)}
 
 
 # --- bad input ----------------------------------------------------------------------------------------------
@@ -259,14 +353,51 @@ def test_wrong_types_are_located(tmp_path, capsys):
     assert any("[1].required: expected true or false, found the string 'yes'" in line for line in lines), lines
 
 
-def test_unknown_missing_and_duplicate(tmp_path, capsys):
+def test_missing_and_duplicate(tmp_path, capsys):
     record = dict(RECORD, colour="blue")
     del record["category"]
     source = write_records(tmp_path, [record, RECORD, dict(RECORD, id=1)])
     lines = refused(tmp_path, capsys, source)
-    assert any("[0].colour: unknown key 'colour'" in line for line in lines), lines
     assert any(line.startswith(f"{source}:2: [0].category: missing required key 'category'") for line in lines), lines
     assert any("[2].id: duplicate record id 1" in line for line in lines), lines
+    assert not any("colour" in line for line in lines), lines  # an unknown key is not an error
+
+
+def test_unknown_keys_warn_once_per_key_and_the_import_goes_on(tmp_path, capsys):
+    source = write_records(tmp_path, [dict(RECORD, id=7, colour="blue"), dict(RECORD, id=3, colour="red"),
+                                      dict(RECORD, id=9, size=2)])
+    out = tmp_path / "out.yaml"
+    assert run(str(source), "--out", str(out), "--source-date", DATE) == 0
+    captured = capsys.readouterr()
+    warnings = captured.err.splitlines()
+    colour_line = line_of(source, '"colour": "red"')  # record 3 comes first in id order
+    size_line = line_of(source, '"size"')
+    assert warnings == [
+        f"warning: {source}:{colour_line}: [1].colour: unknown key 'colour' ignored (record 3 and 1 other record); "
+        "the importer reads id, serviceArea, serviceAreaDisplayName, urls, ips, tcpPorts, udpPorts, expressRoute, "
+        "category, required, notes",
+        f"warning: {source}:{size_line}: [2].size: unknown key 'size' ignored (record 9); "
+        "the importer reads id, serviceArea, serviceAreaDisplayName, urls, ips, tcpPorts, udpPorts, expressRoute, "
+        "category, required, notes",
+    ]
+    assert f"wrote {out}: 3 entries" in captured.out
+    assert {e.id for e in load_catalogue([out]).entries} == {"m365-3", "m365-7", "m365-9"}
+    assert "# Keys the importer does not know, ignored: 'colour' (2 records), 'size' (1 record)" in out.read_text()
+    # only the imported records' keys are reported
+    skype = dict(RECORD, id=4, serviceArea="Skype", serviceAreaDisplayName="Teams", colour="green")
+    source = write_records(tmp_path, [RECORD, skype], name="areas.json")
+    assert run(str(source), "--out", str(out), "--source-date", DATE, "--service-area", "Exchange") == 0
+    assert capsys.readouterr().err == ""
+    assert run(str(source), "--out", str(out), "--source-date", DATE, "--service-area", "Skype") == 0
+    assert "[1].colour: unknown key 'colour' ignored (record 4)" in capsys.readouterr().err
+
+
+def test_known_keys_stay_strict_next_to_unknown_ones(tmp_path, capsys):
+    source = write_records(tmp_path, [dict(RECORD, colour="blue", category="Sometimes", expressRoute="no")])
+    lines = refused(tmp_path, capsys, source)
+    assert any("[0].category: unknown category 'Sometimes'" in line for line in lines), lines
+    assert any("[0].expressRoute: expected true or false, found the string 'no'" in line for line in lines), lines
+    assert not any("colour" in line for line in lines), lines
 
 
 def test_not_a_list_and_not_records(tmp_path, capsys):

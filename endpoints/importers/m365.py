@@ -9,10 +9,13 @@ list of records such as::
 
 ``id``, ``serviceArea``, ``serviceAreaDisplayName``, ``expressRoute``, ``category`` (Optimize, Allow or
 Default) and ``required`` must be present; ``urls``, ``ips``, ``tcpPorts``, ``udpPorts`` and ``notes`` are
-left out by the service when blank (a blank port string counts as absent). Any other key, a missing key, a
+left out by the service when blank (a blank port string counts as absent). A missing key, a repeated key, a
 value of the wrong type, a port string that is not a comma-separated list of ports and ranges (stray spaces
 are fine: ``"443, 5223"``, ``"3478 - 3481"``), a repeated record id or a URL or address that is simply
 invalid is an input error, reported as ``FILE:LINE: [index].key: message`` (the line of the value).
+A key the importer does not know is not an error: the web service adds fields over time. It is ignored and
+reported once per key, as a located warning naming the first record that has it and how many others do,
+and listed in the output's header.
 
 Choices the output depends on:
 
@@ -20,10 +23,13 @@ Choices the output depends on:
   which is the shape of a catalogue entry (destinations x services), so no record is ever split and no id
   suffix is needed. ``required`` is copied; ``category`` and ``expressRoute`` go into the provenance note
   and the description, ``notes`` into the entry's notes.
-* **Ports to services**: TCP 80 is ``http``, TCP 443 is ``https``, every other TCP port and every TCP range
-  (even one containing 80 or 443) is ``tcp``, every UDP port or range is ``udp``. The web service names
-  transports, not protocols; HTTP on 80 and HTTPS on 443 is what Microsoft 365 serves there and lets a
-  firewall match the host names by Host header / SNI. Nothing else is assumed to be TLS.
+* **Ports to services**: TCP 80 is ``http``, TCP 443 is ``https``, a TCP port or range that lies wholly
+  within the TLS ports (:data:`TLS_PORTS`, or ``tls_ports`` / ``--tls-ports``) is ``tls``, every other TCP
+  port and range (even one containing 80 or 443) is ``tcp``, every UDP port or range is ``udp``. The web
+  service names transports, not protocols; HTTP on 80, HTTPS on 443 and TLS from the first byte on the TLS
+  ports is what is spoken there, and lets a firewall match the host names by Host header / SNI on both
+  clouds. STARTTLS ports (25, 587, 143, 110, 389) begin in plain text and stay ``tcp``, as does anything
+  else: names on ``tcp`` are reported by the planner ("not deployed as written"), never matched by SNI.
 * **Destinations** go through the catalogue's own checks. A URL the catalogue cannot express exactly is
   reported by record id and URL on stderr and left out, never widened: a wildcard that is not the whole
   left-most label (``autodiscover.*.onmicrosoft.com``, ``*contoso.com``), a wildcard directly on a public
@@ -35,11 +41,14 @@ Choices the output depends on:
   of the shipped Intune areas (1000-1600) and independent of ``--service-area``; areas not in the table
   get 2500, 2600, ... in sorted order of all such areas in the input file.
 * **Source**: one source ``m365-web-service`` with the worldwide web service URL (another instance's URL
-  can be given) and a date that must be given (``--source-date``): the JSON carries no date, and today's
-  date or the file's time would make two imports of the same data differ.
+  can be given) and the date given by the caller (``--source-date``, by default today in UTC: the JSON
+  carries no date of its own).
+* **MEM**: Microsoft's Intune endpoints page says the web service's Intune data is no longer accurate
+  (:data:`MEM_CAUTION`); importing ``MEM`` records works but gives one located warning pointing to
+  ``epfw import intune-page``.
 * **Determinism**: records sorted by id, destinations deduplicated and sorted (names alphabetically, then
   addresses numerically, IPv4 before IPv6), services deduplicated and sorted, areas by priority. The same
-  data, in any order, with the same options gives the same bytes.
+  data, in any order, with the same options and source date gives the same bytes.
 """
 
 from __future__ import annotations
@@ -62,6 +71,7 @@ from ..errors import CatalogueError, Problem
 from ..loader import read_text
 from ..models import (ID_PATTERN, CatalogueFile, Destination, DestinationKind, Entry, PortRange, Protocol,
                       Service, ServiceArea, Source)
+from ..stats import counted
 
 SOURCE_ID = "m365-web-service"
 SOURCE_TITLE = "Microsoft 365 IP address and URL web service"
@@ -70,6 +80,25 @@ ENTRY_PREFIX = "m365-"
 AREA_PRIORITIES: dict[str, int] = {"common": 2000, "exchange": 2100, "sharepoint": 2200, "skype": 2300, "mem": 2400}
 PRIORITY_STEP = 100
 CATEGORIES = ("Optimize", "Allow", "Default")
+
+# TCP ports that carry TLS from the first byte (implicit TLS), so the server name is in the ClientHello's SNI
+# and both clouds can match it. The one list; ``--tls-ports`` replaces it for one import. 80 and 443 are
+# always http and https. STARTTLS ports (25, 587, 143, 110, 389) are left out on purpose.
+TLS_PORTS: tuple[tuple[str, str], ...] = (
+    ("465", "SMTP submission over implicit TLS (RFC 8314 section 3.3; IANA 'submissions')"),
+    ("636", "LDAP over TLS (IANA 'ldaps')"),
+    ("853", "DNS over TLS (RFC 7858; IANA 'domain-s')"),
+    ("993", "IMAP over implicit TLS (RFC 8314 section 3.2; IANA 'imaps')"),
+    ("995", "POP3 over implicit TLS (RFC 8314 section 3.2; IANA 'pop3s')"),
+    ("5061", "SIP over TLS (RFC 3261 section 19.1.2; IANA 'sips')"),
+    ("5223", "Apple Push Notification service, devices to APNs (Apple, support.apple.com/102266)"),
+    ("5228-5230", "Firebase Cloud Messaging, devices to FCM; Google's hostname filtering is by TLS SNI "
+                  "(firebase.google.com/docs/cloud-messaging/network-configuration)"),
+    ("8443", "HTTPS on the alternate port (IANA 'pcsync-https'; e.g. on-premises MDM servers)"),
+)
+MEM_CAUTION = ("Microsoft's Intune endpoints page warns that endpoint lists from the Office 365 Endpoint service "
+               "\"no longer return accurate data\" and \"may lead to incorrect configurations\"")
+INTUNE_PAGE_URL = "https://learn.microsoft.com/intune/fundamentals/endpoints"
 
 # key -> expected JSON type
 _KEYS: dict[str, str] = {
@@ -172,6 +201,7 @@ class Record:
     tcp_ports: tuple[PortRange, ...] = ()
     udp_ports: tuple[PortRange, ...] = ()
     notes: str | None = None
+    unknown_keys: tuple[str, ...] = ()  # keys the importer does not know, ignored
     lines: dict[Any, int] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -204,6 +234,11 @@ def parse_ports(text: str) -> tuple[PortRange, ...]:
         except ValidationError as err:
             raise ValueError(f"{text!r}: {_message(err)}") from None
     return tuple(out)
+
+
+def default_tls_ports() -> tuple[PortRange, ...]:
+    """The TCP ports of :data:`TLS_PORTS`."""
+    return parse_ports(",".join(ports for ports, _ in TLS_PORTS))
 
 
 def area_id(service_area: str) -> str:
@@ -292,9 +327,6 @@ def _record(index: int, obj: _Object, obj_line: int, line: _Lines, filename: str
 
     for key, offset in obj.duplicates:
         problems.append(Problem(filename, line(offset), f"[{index}].{key}", f"duplicate key {key!r}"))
-    for key in obj:
-        if key not in _KEYS:
-            problem(key, f"unknown key {key!r} (a record has {', '.join(_KEYS)})")
     for key in REQUIRED_KEYS:
         if key not in obj:
             problems.append(Problem(filename, obj_line, f"[{index}].{key}", f"missing required key {key!r}"))
@@ -330,7 +362,7 @@ def _record(index: int, obj: _Object, obj_line: int, line: _Lines, filename: str
         display_name=obj["serviceAreaDisplayName"], express_route=obj["expressRoute"], category=obj["category"],
         required=obj["required"], urls=tuple(obj.get("urls", ())), ips=tuple(obj.get("ips", ())),
         tcp_ports=ports.get("tcpPorts", ()), udp_ports=ports.get("udpPorts", ()),
-        notes=obj.get("notes") or None, lines=lines,
+        notes=obj.get("notes") or None, unknown_keys=tuple(k for k in obj if k not in _KEYS), lines=lines,
     )
 
 
@@ -341,16 +373,33 @@ def read_records(path: Path | str) -> list[Record]:
 
 # --- conversion ---------------------------------------------------------------------------------------------
 
-def services_for(tcp: Iterable[PortRange], udp: Iterable[PortRange]) -> tuple[Service, ...]:
-    """TCP 80 -> http, TCP 443 -> https, other TCP -> tcp, UDP -> udp; deduplicated and sorted."""
+def services_for(tcp: Iterable[PortRange], udp: Iterable[PortRange],
+                 tls_ports: Iterable[PortRange] | None = None) -> tuple[Service, ...]:
+    """TCP 80 -> http, TCP 443 -> https, TCP within ``tls_ports`` (default :data:`TLS_PORTS`) -> tls, other
+    TCP -> tcp, UDP -> udp; deduplicated and sorted."""
+    tls = _merged(default_tls_ports() if tls_ports is None else tls_ports)
     out: set[Service] = set()
     for ports in tcp:
         single = ports.first if ports.first == ports.last else None
-        protocol = {80: Protocol.HTTP, 443: Protocol.HTTPS}.get(single, Protocol.TCP)
+        protocol = {80: Protocol.HTTP, 443: Protocol.HTTPS}.get(single)
+        if protocol is None:
+            within = any(first <= ports.first and ports.last <= last for first, last in tls)
+            protocol = Protocol.TLS if within else Protocol.TCP
         out.add(Service(protocol=protocol, port=ports))
     for ports in udp:
         out.add(Service(protocol=Protocol.UDP, port=ports))
     return tuple(sorted(out, key=Service.sort_key))
+
+
+def _merged(ranges: Iterable[PortRange]) -> list[tuple[int, int]]:
+    """Port ranges -> sorted, non-overlapping, non-adjacent (first, last) pairs."""
+    out: list[tuple[int, int]] = []
+    for first, last in sorted((r.first, r.last) for r in ranges):
+        if out and first <= out[-1][1] + 1:
+            out[-1] = (out[-1][0], max(out[-1][1], last))
+        else:
+            out.append((first, last))
+    return out
 
 
 def _destination_key(dest: Destination) -> tuple:
@@ -382,24 +431,44 @@ class Omission:
 
 
 @dataclass(frozen=True)
+class UnknownKey:
+    """A key the importer does not know, ignored in ``records`` records (first: ``warning``'s location)."""
+
+    key: str
+    records: int
+    warning: Problem
+
+
+@dataclass(frozen=True)
 class ImportResult:
     catalogue: CatalogueFile
     omissions: tuple[Omission, ...]
     selected_areas: tuple[str, ...] | None  # None: all
     record_count: int
+    unknown_keys: tuple[UnknownKey, ...] = ()
+    notices: tuple[Problem, ...] = ()  # warnings about the data as a whole (MEM)
+    tls_ports: tuple[PortRange, ...] = ()
 
     @property
     def warnings(self) -> tuple[Problem, ...]:
-        return tuple(o.warning for o in self.omissions)
+        return (*(u.warning for u in self.unknown_keys), *self.notices, *(o.warning for o in self.omissions))
 
     def header(self) -> str:
         areas = "all" if self.selected_areas is None else ", ".join(self.selected_areas)
         source = self.catalogue.sources[0]
+        tls = ", ".join(str(p) for p in self.tls_ports) or "none"
         lines = [
             f"Microsoft 365 endpoints, imported by `epfw import m365` from the {SOURCE_TITLE}",
-            f"(source date {source.date.isoformat()}, {self.record_count} records in the input, service areas: {areas}).",
+            f"(source date {source.date.isoformat()}, {counted(self.record_count, 'record')} in the input, "
+            f"service areas: {areas}).",
+            f"TCP ports imported as tls (TLS from the first byte, matched by SNI): {tls}.",
             "Re-import rather than edit by hand; review an update with `epfw catalogue diff OLD NEW`.",
         ]
+        if self.unknown_keys:
+            lines.append("Keys the importer does not know, ignored: " + ", ".join(
+                f"{u.key!r} ({counted(u.records, 'record')})" for u in self.unknown_keys))
+        if self.notices:
+            lines.append(f"MEM records: {MEM_CAUTION} ({INTUNE_PAGE_URL}); prefer `epfw import intune-page`.")
         if self.omissions:
             lines.append("Left out because the catalogue cannot express them exactly (never widened):")
             lines.extend(f"  {o}" for o in self.omissions)
@@ -414,9 +483,14 @@ class UnknownServiceArea(ValueError):
 
 
 def convert(records: list[Record], filename: str, *, source_date: dt.date, source_url: str = WEB_SERVICE_URL,
-            service_areas: Iterable[str] | None = None) -> ImportResult:
+            service_areas: Iterable[str] | None = None,
+            tls_ports: Iterable[PortRange] | None = None) -> ImportResult:
     """Records -> catalogue data. Input errors of any record raise :class:`CatalogueError`; what cannot be
-    expressed in the selected records is left out and listed in ``omissions``."""
+    expressed in the selected records is left out and listed in ``omissions``; unknown keys of the selected
+    records are listed in ``unknown_keys``, selected MEM records give a notice. ``tls_ports`` replaces
+    :data:`TLS_PORTS`."""
+    tls = tuple(sorted(set(default_tls_ports() if tls_ports is None else tls_ports),
+                       key=PortRange.sort_key))
     by_id = sorted(records, key=lambda r: r.id)
     selected_areas: tuple[str, ...] | None = None
     if service_areas is not None:
@@ -430,10 +504,11 @@ def convert(records: list[Record], filename: str, *, source_date: dt.date, sourc
     problems: list[Problem] = []
     omissions: list[Omission] = []
     entries: list[Entry] = []
+    chosen: list[Record] = []
     for record in by_id:
-        chosen = selected_areas is None or record.area_id in selected_areas
-        entry, left_out = _entry(record, filename, problems)
-        if chosen:
+        entry, left_out = _entry(record, filename, problems, tls)
+        if selected_areas is None or record.area_id in selected_areas:
+            chosen.append(record)
             omissions.extend(left_out)
             if entry is not None:
                 entries.append(entry)
@@ -450,10 +525,40 @@ def convert(records: list[Record], filename: str, *, source_date: dt.date, sourc
     source = Source(id=SOURCE_ID, title=SOURCE_TITLE, url=source_url, date=source_date)
     doc = CatalogueFile(schema_version=1, sources=(source,), service_areas=tuple(areas), entries=tuple(entries))
     return ImportResult(catalogue=doc, omissions=tuple(omissions), selected_areas=selected_areas,
-                        record_count=len(records))
+                        record_count=len(records), unknown_keys=_unknown_keys(chosen, filename),
+                        notices=_mem_notice(chosen, filename), tls_ports=tls)
 
 
-def _entry(record: Record, filename: str, problems: list[Problem]) -> tuple[Entry | None, list[Omission]]:
+def _mem_notice(records: list[Record], filename: str) -> tuple[Problem, ...]:
+    """One warning, at the first MEM record, when any is imported: the web service's Intune data is stale."""
+    mem = [r for r in records if r.area_id == "mem"]
+    if not mem:
+        return ()
+    first = mem[0]
+    which = f"MEM record {first.id}" if len(mem) == 1 else f"{len(mem)} MEM records (first: record {first.id})"
+    return (Problem(filename, first.line_of("serviceArea"), f"[{first.index}].serviceArea",
+                    f"{which}: {MEM_CAUTION}; import that page instead: epfw import intune-page FILE.md "
+                    f"--out FILE.yaml ({INTUNE_PAGE_URL})"),)
+
+
+def _unknown_keys(records: list[Record], filename: str) -> tuple[UnknownKey, ...]:
+    """One :class:`UnknownKey` per key, located at the first record (in id order) that has it."""
+    having: dict[str, list[Record]] = {}
+    for record in records:
+        for key in record.unknown_keys:
+            having.setdefault(key, []).append(record)
+    out = []
+    for key in sorted(having):
+        first, others = having[key][0], len(having[key]) - 1
+        more = f" and {counted(others, 'other record')}" if others else ""
+        out.append(UnknownKey(key, len(having[key]), Problem(
+            filename, first.line_of(key), f"[{first.index}].{key}",
+            f"unknown key {key!r} ignored (record {first.id}{more}); the importer reads {', '.join(_KEYS)}")))
+    return tuple(out)
+
+
+def _entry(record: Record, filename: str, problems: list[Problem],
+           tls_ports: tuple[PortRange, ...]) -> tuple[Entry | None, list[Omission]]:
     left_out: list[Omission] = []
     i = record.index
 
@@ -486,7 +591,7 @@ def _entry(record: Record, filename: str, problems: list[Problem]) -> tuple[Entr
             else:
                 found.add(dest)
     destinations = tuple(sorted(found, key=_destination_key))
-    services = services_for(record.tcp_ports, record.udp_ports)
+    services = services_for(record.tcp_ports, record.udp_ports, tls_ports)
     if not (record.urls or record.ips):
         omit(None, None, None, "it lists no urls or ips")
         return None, left_out
@@ -516,7 +621,9 @@ def _entry(record: Record, filename: str, problems: list[Problem]) -> tuple[Entr
 
 
 def import_file(path: Path | str, *, source_date: dt.date, source_url: str = WEB_SERVICE_URL,
-                service_areas: Iterable[str] | None = None) -> ImportResult:
+                service_areas: Iterable[str] | None = None,
+                tls_ports: Iterable[PortRange] | None = None) -> ImportResult:
     """Read, check and convert one web service JSON file."""
     records = read_records(path)
-    return convert(records, str(path), source_date=source_date, source_url=source_url, service_areas=service_areas)
+    return convert(records, str(path), source_date=source_date, source_url=source_url, service_areas=service_areas,
+                   tls_ports=tls_ports)

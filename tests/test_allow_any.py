@@ -68,7 +68,7 @@ def test_it_renders_with_the_pack_config_for_crossguard(project, tmp_path):
     assert exceptions == config["allow-any-exception"]["allowAnyExceptions"]
     assert exceptions and all(v == f"entry lab-anything: {WHY}" for v in exceptions.values())
     assert json.loads((out / "summary.json").read_text())["allowAnyExceptions"] == exceptions
-    azure = json.loads(next(p for p in (out / "azure").glob("*.json") if p.name != "template.json").read_text())
+    azure = json.loads(next(p for p in sorted((out / "azure").glob("*.json")) if p.name != "template.json").read_text())
     wide = [r["name"] for c in azure["properties"]["ruleCollections"] for r in c["rules"]
             if "0.0.0.0/0" in r.get("destinationAddresses", []) or "*" in r.get("targetFqdns", [])]
     assert wide and set(wide) <= set(exceptions)  # every rule that reaches everything is declared

@@ -1,4 +1,4 @@
-"""``epfw check --stack NAME --cloud azure|aws HOST[:PORT] [--proto P] [--ip ADDR]``: allow or deny?
+"""``epfw check [--stack NAME] --cloud azure|aws HOST[:PORT] [--proto P] [--ip ADDR] [--source ADDR]``: allow or deny?
 
 Azure: Azure Firewall's documented order, evaluated over the rendered rules. AWS: the rendered rules
 run in the real Suricata engine on a one-flow capture (Suricata must be installed).
@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import ipaddress
 from dataclasses import replace
-from pathlib import Path
 
 from ..checks import listed
 from ..checks.flow import Flow, Verdict
@@ -31,8 +30,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--proto", choices=("http", "https", "tls", "tcp", "udp", "icmp"),
                         help="what is on the wire (default: what the catalogue lists for the host on that port, "
                              "else http on 80, https on 443, tcp on others)")
-    parser.add_argument("--ip", help="the destination address the host resolves to")
-    parser.add_argument("--source", help="source address, checked against the rules' sources on both clouds (default: the first "
+    parser.add_argument("--ip", metavar="ADDR", help="the destination address the host resolves to")
+    parser.add_argument("--source", metavar="ADDR", help="source address, checked against the rules' sources on both clouds (default: the first "
                              "address of the stack's sourceRanges)")
     parser.set_defaults(handler=run)
 

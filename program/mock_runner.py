@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import json
 import runpy
 import sys
@@ -68,11 +69,18 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _stack_config_dir(project: Path) -> Path:
+    """``program/stack_dir.py``'s lookup, loaded by path (this file imports nothing from the package)."""
+    spec = importlib.util.spec_from_file_location("_epfw_stack_dir", Path(__file__).with_name("stack_dir.py"))
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.stack_config_dir(project)
+
+
 def stack_config(project: Path, stack: str) -> dict[str, str]:
     """The stack file's ``config:`` as the runtime holds it: strings, structured values as JSON."""
-    settings_file = project / "Pulumi.yaml"
-    settings = yaml.safe_load(settings_file.read_text(encoding="utf-8")) if settings_file.exists() else {}
-    path = project / (settings or {}).get("stackConfigDir", ".") / f"Pulumi.{stack}.yaml"
+    path = _stack_config_dir(project) / f"Pulumi.{stack}.yaml"
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     config = data.get("config") or {}
     return {k: v if isinstance(v, str) else json.dumps(v, default=str) for k, v in config.items()}

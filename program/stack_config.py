@@ -13,12 +13,14 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
 
+import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
 from ..endpoints import names, yaml_lines
 from ..endpoints.errors import CatalogueError, Problem
 from ..planning.selection import Selection
+from .stack_dir import stack_config_dir
 from ..renderers.azure_sku import effective_tier, tier_problems
 
 NAMESPACE = "endpoint-firewall"
@@ -335,17 +337,17 @@ class NoSuchStack(ValueError):
 
 
 def stack_dir(project_dir: Path) -> Path:
-    """Where the project keeps its stack files: ``Pulumi.yaml``'s ``stackConfigDir`` (Pulumi's default: the project
-    folder itself); a folder without ``Pulumi.yaml`` is taken to keep them in ``stacks/``."""
-    settings = project_dir / "Pulumi.yaml"
-    if not settings.exists():
-        return project_dir / "stacks"
+    """Where the project keeps its stack files (see :func:`.stack_dir.stack_config_dir`); a malformed
+    ``Pulumi.yaml`` is a located error."""
     try:
-        data = yaml_lines.load(settings.read_text(encoding="utf-8"), str(settings))[0]
-    except yaml_lines.YamlProblem as err:
-        raise ConfigError([err.problem]) from None
-    folder = data.get("stackConfigDir") if isinstance(data, dict) else None
-    return project_dir / folder if isinstance(folder, str) and folder else project_dir
+        return stack_config_dir(project_dir)
+    except yaml.YAMLError:
+        settings = project_dir / "Pulumi.yaml"
+        try:
+            yaml_lines.load(settings.read_text(encoding="utf-8"), str(settings))
+        except yaml_lines.YamlProblem as err:
+            raise ConfigError([err.problem]) from None
+        raise
 
 
 def stack_file(project_dir: Path, stack: str) -> Path:

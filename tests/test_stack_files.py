@@ -41,6 +41,15 @@ def test_the_stack_folder_comes_from_pulumi_yaml(tmp_path, folder):
     out = tmp_path / "out"
     assert main(["render", "--project", str(root), "--stack", "t", "--out", str(out), "--quiet"]) == 0
     assert (out / "summary.json").exists()
+    shutil.copy(ROOT / "__main__.py", root / "__main__.py")  # the program under mocks finds the same file
+    assert main(["preview", "--project", str(root), "--stack", "t", "--format", "json"]) == 0
+
+
+def test_a_malformed_pulumi_yaml_is_a_located_error(tmp_path, capsys):
+    (tmp_path / "Pulumi.yaml").write_text("name: x\nstackConfigDir: [unclosed\n")
+    assert main(["render", "--project", str(tmp_path), "--stack", "t", "--out", str(tmp_path / "o")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"{tmp_path / 'Pulumi.yaml'}:") and "Traceback" not in err, err
 
 
 def test_the_shipped_project_keeps_its_stacks_in_stacks():

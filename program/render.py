@@ -105,13 +105,28 @@ class OutFolderError(ValueError):
     """``--out`` names something a render must not replace (the message says what is in the way)."""
 
 
+# What a render wrote before it carried the marker (epfw 0.1.0 before the marker): only these names, and a
+# summary.json that is a render's. Such a folder (an older `make demo`'s build/dev) is replaced like a marked one.
+_UNMARKED_RENDER_NAMES = frozenset({"azure", "aws", "summary.json"})
+
+
+def _is_unmarked_render(folder: Path, names: list[str]) -> bool:
+    if "summary.json" not in names or not set(names) <= _UNMARKED_RENDER_NAMES:
+        return False
+    try:
+        summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return False
+    return isinstance(summary, dict) and {"stack", "catalogueDigest"} <= summary.keys()
+
+
 def _is_same_or_parent(folder: Path, of: Path) -> bool:
     return folder == of or folder in of.parents
 
 
 def refuse_unsafe_out(out: Path, protected: tuple[Path, ...] = ()) -> None:
     """Refuse an ``out`` that replacing would lose something: only an empty folder, a folder an earlier render
-    wrote (it holds :data:`RENDER_MARKER`) or a path that does not exist yet may be written. Never a project
+    wrote (it holds :data:`RENDER_MARKER`, or is an unmarked render of an older epfw) or a path that does not exist yet may be written. Never a project
     root (a folder with ``Pulumi.yaml`` or ``.git``), nor the working folder, ``protected`` or a parent of them."""
     out = out.resolve()
     for folder in (Path.cwd().resolve(), *(p.resolve() for p in protected)):
@@ -127,7 +142,7 @@ def refuse_unsafe_out(out: Path, protected: tuple[Path, ...] = ()) -> None:
         if (out / mark).exists():
             raise OutFolderError(f"--out {out} holds {mark}: it is a project, not a render folder")
     names = sorted(p.name for p in out.iterdir())
-    if names and RENDER_MARKER not in names:
+    if names and RENDER_MARKER not in names and not _is_unmarked_render(out, names):
         shown = ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
         raise OutFolderError(f"--out {out} is not a folder epfw render wrote (it holds {shown}); a render "
                              "replaces its folder as a whole: empty it or name another folder")

@@ -54,6 +54,24 @@ def test_an_earlier_render_and_an_empty_folder_are_replaced(tmp_path):
     assert render(empty) == 0 and (empty / "summary.json").exists()
 
 
+def test_a_render_from_before_the_marker_is_replaced_but_not_a_look_alike(tmp_path, capsys):
+    old = tmp_path / "old"
+    assert render(old) == 0
+    (old / RENDER_MARKER).unlink()  # what an older epfw left: azure/, aws/, summary.json
+    assert render(old) == 0 and (old / RENDER_MARKER).is_file()
+    look_alike = tmp_path / "look-alike"
+    look_alike.mkdir()
+    (look_alike / "summary.json").write_text('{"mine": true}\n')
+    assert render(look_alike) == 1
+    assert "not a folder epfw render wrote" in one_error(capsys)
+    assert tree(look_alike) == {"summary.json": b'{"mine": true}\n'}
+    (look_alike / "summary.json").write_text('{"stack": "dev", "catalogueDigest": "x"}\n')
+    (look_alike / "notes.txt").write_text("mine\n")
+    assert render(look_alike) == 1
+    assert "notes.txt" in one_error(capsys)
+    assert set(tree(look_alike)) == {"summary.json", "notes.txt"}
+
+
 def test_a_folder_epfw_did_not_write_is_left_untouched(tmp_path, capsys):
     out = tmp_path / "mine"
     out.mkdir()

@@ -295,6 +295,10 @@ class _Importer:
 
     def table(self, table: Table, section: Section, area: str) -> None:
         header = table.header
+        for row in table.rows:  # only a trailing Notes cell may be left out (the memdocs source does)
+            if row.given >= 0 and header[row.given:] != ("Notes",):
+                raise self.fail(row.line, f"row of the table at line {table.line} has {row.given} cells, its header "
+                                          f"{len(header)} ({' | '.join(header)})")
         if header in (ENDPOINT_SET, ENDPOINT_SET + ("Notes",)):
             for row in table.rows:
                 self.endpoint_set(row, dict(zip(header, row.cells)), section, area)
@@ -714,6 +718,29 @@ def _in_link(text: str, at: int) -> bool:
     return any(m.start() <= at < m.end() for m in _LINK.finditer(text))
 
 
+_US_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+
+
+def _ms_date(value: object, name: str, line: int) -> dt.date:
+    """The page's ``ms.date``: ISO (Learn's rendered Markdown) or MM/DD/YYYY, the form Microsoft's metadata
+    reference gives for the memdocs source (``03/24/2026`` is 24 March 2026; a first number above 12 is refused,
+    never read as a day)."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = str(value).strip()
+    us = _US_DATE.match(text)
+    try:
+        if us:
+            month, day, year = (int(g) for g in us.groups())
+            return dt.date(year, month, day)
+        return dt.datetime.fromisoformat(text.replace("Z", "+00:00")).date()
+    except ValueError:
+        raise CatalogueError([Problem(name, line, "front matter", f"ms.date {text!r} is not a date: Microsoft writes "
+                                      "MM/DD/YYYY (memdocs) or ISO 8601 (Learn)")]) from None
+
+
 def import_page(text: str, name: str, fixups: Fixups = NO_FIXUPS, source_url: str = SOURCE_URL) -> PageImport:
     """The catalogue of the page ``text`` (named ``name`` in messages); raises :class:`CatalogueError`."""
     try:
@@ -724,13 +751,7 @@ def import_page(text: str, name: str, fixups: Fixups = NO_FIXUPS, source_url: st
     date = page.front_matter.get("ms.date")
     if not title or date is None:
         raise CatalogueError([Problem(name, 1, "front matter", "the page's front matter has no title or ms.date")])
-    if isinstance(date, str):
-        try:
-            date = dt.datetime.fromisoformat(date.replace("Z", "+00:00")).date()
-        except ValueError:
-            raise CatalogueError([Problem(name, 1, "front matter", f"ms.date {date!r} is not a date")]) from None
-    elif isinstance(date, dt.datetime):
-        date = date.date()
+    date = _ms_date(date, name, next((i for i, t in enumerate(text.split("\n"), 1) if t.startswith("ms.date")), 1))
     importer = _Importer(page, name, fixups, source_url)
     entries = importer.run()
     used = {e.service_area for e in entries}

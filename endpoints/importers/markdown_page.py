@@ -5,7 +5,16 @@ the anchor Microsoft Learn derives from them, pipe tables (header, ``| --- |`` s
 lists (``- item``), fenced code blocks, ``<a id="..."></a>`` anchors and paragraphs (everything else,
 including ``> [!NOTE]`` notes). What the blocks mean is for the caller (:mod:`.intune_page`).
 
-A table row whose cell count differs from its header's is an error naming the table's and the row's line.
+It reads both dialects of the page: the Markdown Microsoft Learn renders (tab panels as
+``<a id="tabpanel_1_europe"></a>`` anchors) and the DocFX source of MicrosoftDocs/memdocs: tab groups
+``# [Europe](#tab/europe)`` .. ``---`` (read as the same ``tabpanel_<group>_<tab>`` anchors, groups numbered
+from 1 in page order, as Learn does), ``<br>`` between a cell's values (read as a space), and table lines
+with or without their leading and trailing pipes.
+
+Tables: rows run from the separator to the first blank line. A row with more cells than its header is an error
+naming the row's line; a row with fewer is padded with empty cells (GitHub Flavored Markdown) and says how many
+it wrote (:attr:`Row.given`), so the caller decides which columns may be left out. A table with no row, and a
+line under a table's rows without a ``|`` (a row that lost its separators), are errors naming their line.
 """
 
 from __future__ import annotations
@@ -28,6 +37,7 @@ class PageError(ValueError):
 class Row:
     line: int
     cells: tuple[str, ...]
+    given: int = -1  # cells the row wrote (fewer than its header's: the rest are empty); -1: all of them
 
 
 @dataclass(frozen=True)
@@ -90,7 +100,13 @@ class Page:
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _ANCHOR = re.compile(r'^<a id="([^"]+)"></a>\s*$')
 _BULLET = re.compile(r"^-\s+(.*)$")
-_SEPARATOR = re.compile(r"^\|(\s*:?-{3,}:?\s*\|)+\s*$")
+_SEPARATOR = re.compile(r"^\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
+_TAB = re.compile(r"^#\s+\[([^\]]+)\]\(#tab/([^)\s]+)\)\s*$")  # DocFX tab: # [Europe](#tab/europe)
+_BR = re.compile(r"<br\s*/?>", re.I)
+
+
+def _is_separator(line: str) -> bool:
+    return "|" in line and bool(_SEPARATOR.match(line.strip()))
 
 
 def anchor_of(title: str) -> str:
@@ -103,7 +119,7 @@ def cells_of(line: str) -> tuple[str, ...]:
     body = line.strip()
     body = body[1:] if body.startswith("|") else body
     body = body[:-1] if body.endswith("|") else body
-    return tuple(c.strip() for c in body.split("|"))
+    return tuple(re.sub(r"\s{2,}", " ", _BR.sub(" ", c)).strip() for c in body.split("|"))
 
 
 def read_page(text: str) -> Page:
@@ -126,6 +142,8 @@ def read_page(text: str) -> Page:
     paragraph_line = 0
     last_label: str | None = None
     last_anchor: str | None = None
+    tab_groups = 0
+    in_tabs = False
     i = start
 
     def flush() -> None:
@@ -142,8 +160,22 @@ def read_page(text: str) -> Page:
         raw = lines[i]
         number = i + 1
         stripped = raw.strip()
+        tab = _TAB.match(raw)
+        if tab:  # a DocFX tab: the anchor Learn renders for it
+            flush()
+            if not in_tabs:
+                tab_groups, in_tabs = tab_groups + 1, True
+            last_anchor = f"tabpanel_{tab_groups}_{tab.group(2)}"
+            i += 1
+            continue
+        if in_tabs and stripped == "---":  # the end of a DocFX tab group
+            flush()
+            in_tabs, last_anchor = False, None
+            i += 1
+            continue
         heading = _HEADING.match(raw)
         if heading:
+            in_tabs = False
             flush()
             title = heading.group(2)
             sections.append(Section(len(heading.group(1)), title, anchor_of(title), number))
@@ -169,20 +201,28 @@ def read_page(text: str) -> Page:
             last_anchor = anchor.group(1)
             i += 1
             continue
-        if raw.startswith("|"):
+        if raw.startswith("|") or ("|" in raw and i + 1 < len(lines) and _is_separator(lines[i + 1])):
             flush()
             header = cells_of(raw)
-            if i + 1 >= len(lines) or not _SEPARATOR.match(lines[i + 1].strip()):
+            if i + 1 >= len(lines) or not _is_separator(lines[i + 1]):
                 raise PageError(number, f"table at line {number} has no '| --- |' separator under its header")
             rows: list[Row] = []
             i += 2
-            while i < len(lines) and lines[i].startswith("|"):
+            while i < len(lines) and lines[i].strip():
+                if _HEADING.match(lines[i]) or lines[i].lstrip().startswith(("```", ">", "- ", "<a ")):
+                    break  # another block begins (GitHub Flavored Markdown ends the table there)
+                if "|" not in lines[i]:
+                    raise PageError(i + 1, f"line {i + 1} under the rows of the table at line {number} has no '|' "
+                                           "and no blank line before it: a row that lost its cell separators?")
                 cells = cells_of(lines[i])
-                if len(cells) != len(header):
+                if len(cells) > len(header):
                     raise PageError(i + 1, f"row of the table at line {number} has {len(cells)} cells, its header "
                                            f"{len(header)} ({' | '.join(header)})")
-                rows.append(Row(i + 1, cells))
+                given = len(cells) if len(cells) < len(header) else -1
+                rows.append(Row(i + 1, cells + ("",) * (len(header) - len(cells)), given))
                 i += 1
+            if not rows:
+                raise PageError(number, f"table at line {number} has a header and a separator but no rows")
             sections[-1].blocks.append(Table(number, header, tuple(rows)))
             last_label = None
             continue

@@ -3,9 +3,11 @@
 #
 #   scripts/catalogue-refresh-pr.sh BRANCH OUT_DIR
 #
-# Commits endpoints/catalogue/intune.yaml on BRANCH (created from the current commit, force-pushed: the branch
+# Commits endpoints/catalogue/intune.yaml and the page it is imported from
+# (endpoints/catalogue/sources/intune-endpoints.md) on BRANCH (created from the current commit, force-pushed: the branch
 # only ever holds the latest refresh), then edits the open pull request of BRANCH or creates one, with the title
-# and body scripts/catalogue-refresh.sh wrote to OUT_DIR. Needs `gh` with GH_TOKEN.
+# and body scripts/catalogue-refresh.sh wrote to OUT_DIR. Needs `gh` with GH_TOKEN. With CHECKS_BY_HAND=true (the
+# workflow had only github.token, whose pull requests and pushes start no workflow) the body says so.
 set -euo pipefail
 branch=${1:?usage: scripts/catalogue-refresh-pr.sh BRANCH OUT_DIR}
 out=${2:?usage: scripts/catalogue-refresh-pr.sh BRANCH OUT_DIR}
@@ -13,7 +15,16 @@ cd "$(dirname "$0")/.."
 title=$(cat "$out/pr-title.txt")
 base=$(git rev-parse --abbrev-ref HEAD)
 git -c user.name="github-actions[bot]" -c user.email="41898282+github-actions[bot]@users.noreply.github.com" \
-  commit --quiet -m "$title" -- endpoints/catalogue/intune.yaml
+  commit --quiet -m "$title" -- endpoints/catalogue/intune.yaml endpoints/catalogue/sources/intune-endpoints.md
+if [ "${CHECKS_BY_HAND:-}" = "true" ] && ! grep -q CATALOGUE_REFRESH_TOKEN "$out/pr-body.md"; then
+  {
+    echo
+    echo "> [!NOTE]"
+    echo "> Opened with the workflow's \`github.token\`: GitHub starts no workflow for its pull requests and pushes, so"
+    echo "> the checks of this pull request must be started by hand (close and reopen it, or push a commit). Set the"
+    echo "> repository secret \`CATALOGUE_REFRESH_TOKEN\` (a token with contents and pull-requests write) to have them run."
+  } >> "$out/pr-body.md"
+fi
 git push --quiet --force origin "HEAD:refs/heads/$branch"
 state=$(gh pr view "$branch" --json state --jq .state 2>/dev/null || true)
 if [ "$state" = "OPEN" ]; then

@@ -5,7 +5,9 @@
 #
 # PAGE.md is the page's Markdown (MicrosoftDocs/memdocs intune/fundamentals/endpoints.md). The import rewrites
 # endpoints/catalogue/intune.yaml (with the reviewed fix-ups of endpoints/catalogue/fixups/). When that changes
-# the file, OUT_DIR gets pr-title.txt and pr-body.md: the import's summary and reports, `epfw catalogue diff`
+# the file, PAGE.md replaces the committed copy the catalogue is imported from
+# (endpoints/catalogue/sources/intune-endpoints.md: the tests regenerate the catalogue from it), and OUT_DIR
+# gets pr-title.txt and pr-body.md: the import's summary and reports, `epfw catalogue diff`
 # against BASE (default HEAD) and `epfw preview --base BASE --format markdown` of every stack in stacks/.
 # Stdout is only `changed=true|false` (for $GITHUB_OUTPUT); everything else goes to stderr. Works offline.
 set -euo pipefail
@@ -18,6 +20,7 @@ cd "$(dirname "$0")/.."
 epfw=${EPFW:-.venv/bin/epfw}
 base=${BASE:-HEAD}
 catalogue=endpoints/catalogue/intune.yaml
+copy=endpoints/catalogue/sources/intune-endpoints.md
 
 git show "$base:$catalogue" > "$out/intune.base.yaml"
 "$epfw" import intune-page "$page" --out "$catalogue" --fixups endpoints/catalogue/fixups/intune-page.yaml \
@@ -28,6 +31,7 @@ if cmp -s "$out/intune.base.yaml" "$catalogue"; then
   echo "changed=false"
   exit 0
 fi
+cp "$page" "$copy"
 
 date=$(sed -n 's/^    date: \([0-9-]*\)$/\1/p' "$catalogue" | head -n 1)
 echo "Intune endpoints: refresh from Microsoft's page (ms.date $date)" > "$out/pr-title.txt"

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from page_dialects import to_memdocs
 from shared_sources import INTUNE_PAGE, require_shared
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -56,18 +57,29 @@ def test_the_shared_page_changes_nothing(clone, tmp_path):
     assert not (tmp_path / "out" / "pr-body.md").exists()
 
 
+def test_the_shared_page_in_the_memdocs_dialect_changes_nothing(clone, tmp_path):
+    page = tmp_path / "endpoints.md"
+    page.write_text(to_memdocs(require_shared(INTUNE_PAGE).read_text(encoding="utf-8")), encoding="utf-8")
+    result = refresh(clone, page, tmp_path / "out")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "changed=false\n"
+    assert git(clone, "status", "--porcelain") == ""
+
+
 def test_a_changed_page_gives_the_catalogue_diff_and_every_stacks_rule_diff(clone, tmp_path):
     page = tmp_path / "endpoints.md"
     text = require_shared(INTUNE_PAGE).read_text(encoding="utf-8")
     row = "`intunecdnpeasd.manage.microsoft.com` |"
     assert text.count(row) == 1
-    page.write_text(text.replace(row, "`intunecdnpeasd.manage.microsoft.com` `aosp2.manage.microsoft.com` |"),
+    page.write_text(to_memdocs(text.replace(row, "`intunecdnpeasd.manage.microsoft.com` `aosp2.manage.microsoft.com` |")),
                     encoding="utf-8")
     out = tmp_path / "out"
     result = refresh(clone, page, out)
     assert result.returncode == 0, result.stderr
     assert result.stdout == "changed=true\n"
-    assert git(clone, "status", "--porcelain").split() == ["M", "endpoints/catalogue/intune.yaml"]
+    assert git(clone, "status", "--porcelain").split() == ["M", "endpoints/catalogue/intune.yaml",
+                                                           "M", "endpoints/catalogue/sources/intune-endpoints.md"]
+    assert (clone / "endpoints/catalogue/sources/intune-endpoints.md").read_bytes() == page.read_bytes()
     body = (out / "pr-body.md").read_text(encoding="utf-8")
     title = (out / "pr-title.txt").read_text(encoding="utf-8").strip()
     assert title == "Intune endpoints: refresh from Microsoft's page (ms.date 2026-08-21)"
@@ -84,6 +96,11 @@ def test_a_changed_page_gives_the_catalogue_diff_and_every_stacks_rule_diff(clon
     prod = body[body.index("Rule changes of stack prod"):]
     assert "aosp2.manage.microsoft.com" in dev
     assert "aosp2.manage.microsoft.com" not in prod and "No rule changes." in prod  # prod deploys no android-aosp
+    # the refreshed clone passes the byte-for-byte test: its catalogue is the import of its page copy
+    again = tmp_path / "again.yaml"
+    subprocess.run([EPFW, "import", "intune-page", str(clone / "endpoints/catalogue/sources/intune-endpoints.md"),
+                    "--out", str(again)], check=True, capture_output=True)
+    assert again.read_bytes() == (clone / "endpoints/catalogue/intune.yaml").read_bytes()
 
 
 def test_the_pull_request_step_pushes_one_branch_and_creates_then_edits_its_pull_request(clone, tmp_path):
@@ -103,6 +120,7 @@ def test_the_pull_request_step_pushes_one_branch_and_creates_then_edits_its_pull
     (out / "pr-title.txt").write_text("Intune endpoints: refresh\n")
     (out / "pr-body.md").write_text("body\n")
     script = str(clone / "scripts" / "catalogue-refresh-pr.sh")
+    env["CHECKS_BY_HAND"] = "true"
     for round_, state in ((1, None), (2, "OPEN")):
         catalogue = clone / "endpoints" / "catalogue" / "intune.yaml"
         catalogue.write_text(catalogue.read_text(encoding="utf-8") + f"# round {round_}\n", encoding="utf-8")
@@ -119,6 +137,29 @@ def test_the_pull_request_step_pushes_one_branch_and_creates_then_edits_its_pull
     pushed = subprocess.run(["git", "-C", str(remote), "log", "--format=%s", "catalogue-refresh/intune-page"],
                             check=True, capture_output=True, text=True).stdout.splitlines()
     assert pushed[:2] == ["Intune endpoints: refresh", "Intune endpoints: refresh"]
+    body = (out / "pr-body.md").read_text(encoding="utf-8")
+    assert body.count("the checks of this pull request must be started by hand") == 1  # said once, on both rounds
+
+
+def test_without_checks_by_hand_the_body_is_left_as_written(clone, tmp_path):
+    remote = tmp_path / "remote.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
+    git(clone, "remote", "set-url", "origin", str(remote))
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "gh").write_text("#!/usr/bin/env bash\n[ \"$1 $2\" = \"pr view\" ] && exit 1; exit 0\n")
+    (bin_dir / "gh").chmod(0o755)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "pr-title.txt").write_text("t\n")
+    (out / "pr-body.md").write_text("body\n")
+    catalogue = clone / "endpoints" / "catalogue" / "intune.yaml"
+    catalogue.write_text(catalogue.read_text(encoding="utf-8") + "# changed\n", encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k != "CHECKS_BY_HAND"}
+    env["PATH"] = f"{bin_dir}:{env['PATH']}"
+    subprocess.run(["bash", str(clone / "scripts" / "catalogue-refresh-pr.sh"), "b", str(out)], env=env, check=True,
+                   capture_output=True, timeout=120)
+    assert (out / "pr-body.md").read_text() == "body\n"
 
 
 def test_the_workflow_runs_these_scripts_weekly_and_on_demand():
@@ -128,3 +169,7 @@ def test_the_workflow_runs_these_scripts_weekly_and_on_demand():
     assert 'scripts/catalogue-refresh.sh "$RUNNER_TEMP/endpoints.md" "$RUNNER_TEMP/refresh" >> "$GITHUB_OUTPUT"' in text
     assert "if: steps.refresh.outputs.changed == 'true'" in text
     assert 'scripts/catalogue-refresh-pr.sh "$BRANCH" "$RUNNER_TEMP/refresh"' in text
+    # a pull request made with github.token starts no workflow: the refresh token, when set, pushes and opens it
+    token = "${{ secrets.CATALOGUE_REFRESH_TOKEN || github.token }}"
+    assert f"token: {token}" in text and f"GH_TOKEN: {token}" in text
+    assert "CHECKS_BY_HAND: ${{ secrets.CATALOGUE_REFRESH_TOKEN == '' }}" in text

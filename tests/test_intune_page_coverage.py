@@ -1,9 +1,11 @@
 """Every FQDN, wildcard and CIDR of Microsoft's 2026 Intune page is in the shipped catalogue, and the demo stack
 allows each one on both clouds, or it is in a named, tested exclusion.
 
-The page is read here with a few regexes of this file's own, independently of the importer: backticked values
-of table rows (comma lists split), backticked and quoted ('https://...') values of list items, and the lines of
-the consolidated list's code blocks. Nothing of ``endpoints.importers`` is used.
+The page is the copy the repository keeps (endpoints/catalogue/sources/intune-endpoints.md, which a catalogue
+refresh replaces together with the catalogue), in either dialect (Learn's rendering or memdocs' source). It is
+read here with a few regexes of this file's own, independently of the importer: backticked values of table rows
+(lines with a ``|``, comma lists split), backticked and quoted ('https://...') values of list items, and the
+lines of the consolidated list's code blocks. Nothing of ``endpoints.importers`` is used.
 """
 
 from __future__ import annotations
@@ -25,10 +27,12 @@ from endpoint_firewall.planning.planner import build_plan
 from endpoint_firewall.program.stack_config import load_stack_file
 from endpoint_firewall.renderers.aws import render_aws
 from endpoint_firewall.renderers.azure import render_azure
+from page_dialects import to_memdocs
 from shared_sources import INTUNE_PAGE, require_shared
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXUPS = ROOT / "endpoints" / "catalogue" / "fixups" / "intune-page.yaml"
+PAGE = ROOT / "endpoints" / "catalogue" / "sources" / "intune-endpoints.md"
 TICKED = re.compile(r"`([^`]+)`")
 QUOTED = re.compile(r"'https?://([^'/\s]+)/?'")
 VALUE = re.compile(r"^(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)+$|^[0-9a-f:.]+/\d+$", re.I)
@@ -39,10 +43,14 @@ CORRECTIONS = {"swdc02-mscdn.manage.microsoft<.com": "swdc02-mscdn.manage.micros
 GOV = "us-gov"  # GCC entries: in the catalogue, left out of a commercial stack (the demo stack names no us-gov)
 
 
-@cache
 def page_values() -> dict[str, int]:
+    return values_of(PAGE.read_text(encoding="utf-8"))
+
+
+@cache
+def values_of(text: str) -> dict[str, int]:
     """value -> first line, for every table value, list value and consolidated-list line."""
-    lines = require_shared(INTUNE_PAGE).read_text(encoding="utf-8").split("\n")
+    lines = text.split("\n")
     found: dict[str, int] = {}
     in_block = consolidated = False
     for number, line in enumerate(lines, 1):
@@ -54,7 +62,7 @@ def page_values() -> dict[str, int]:
         raw: list[str] = []
         if in_block and consolidated and line.strip():
             raw = [line.strip()]
-        elif line.startswith("|"):
+        elif "|" in line:
             raw = [p for t in TICKED.findall(line) for p in t.split(",")]
         elif line.startswith("- "):
             raw = TICKED.findall(line) + QUOTED.findall(line)
@@ -78,8 +86,10 @@ def _canonical(value: str) -> str:
     return str(ipaddress.ip_network(value)) if "/" in value else value
 
 
-def test_the_page_is_read_whole():
-    values = page_values()
+def test_the_page_is_read_whole_in_both_dialects():
+    learn = require_shared(INTUNE_PAGE).read_text(encoding="utf-8")
+    values = values_of(learn)
+    assert set(values_of(to_memdocs(learn))) == set(values)
     names = [v for v in values if "/" not in v]
     networks = [v for v in values if "/" in v]
     # the page's own figures: ID 163 lists 87 IPv4 CIDRs (one twice) + 7 Azure Front Door ranges

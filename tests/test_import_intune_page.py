@@ -302,9 +302,12 @@ def test_the_real_page_reports_each_known_defect_at_its_line():
                                       "ignored") in got
     quoted = [line for line, m in got if "are quoted URLs ('https://…')" in m]
     assert quoted == [line_of(text, "intunemaape1."), line_of(text, "intunemaape7."), line_of(text, "intunemaape13.")]
-    dropped = [line for line, m in got if "trouter" in m and "left out of section" in m]
-    assert dropped == [line_of(text, "| North America | `imeswda"), line_of(text, "| Europe | `imeswdb"),
-                       line_of(text, "| Asia Pacific | `imeswdc")]
+    repeated = [(line, m.split()[0]) for line, m in got
+                if f"is also in ID 181 (line {line_of(text, '| 181 |')}), area remote-help; kept in both" in m]
+    assert repeated == [(line_of(text, "| North America | `imeswda"), "go-amer.trouter.communications.svc.cloud.microsoft"),
+                        (line_of(text, "| Europe | `imeswdb"), "go-eu.trouter.communications.svc.cloud.microsoft"),
+                        (line_of(text, "| Asia Pacific | `imeswdc"), "go-apac.trouter.communications.svc.cloud.microsoft")]
+    assert not [m for _, m in got if "left out of section" in m]
     only = {m.split()[0] for _, m in got if "is in the consolidated list only" in m}
     assert {"aka.ms", "cdn.oneget.org", "*.powershellgallery.com", "20.189.172.160/27",
             "remoteassistanceweb.usgov.communication.azure.us"} <= only
@@ -312,15 +315,12 @@ def test_the_real_page_reports_each_known_defect_at_its_line():
     assert {"intunemaape6.ncus.attest.azure.net", "macsidecar.manage.microsoft.com", "172.208.170.0/25"} <= missing
 
 
-def test_without_the_remote_help_fixups_the_repeated_hosts_are_named(tmp_path):
-    only_typo = fixups(tmp_path, """\
-          - value: "swdc02-mscdn.manage.microsoft<.com"
-            replace: swdc02-mscdn.manage.microsoft.com
-            reason: stray '<' in the host name
-        """)
-    got = reports(real(only_typo))
-    repeated = [m for _, m in got if "in the region row of intune-win32-cdn-" in m and "is also in ID 181" in m]
-    assert len(repeated) == 3
+def test_the_remote_help_hosts_repeated_in_the_win32_rows_stay_in_both_areas():
+    by_id = {e.id: e for e in real().catalogue.entries}
+    for region, host in (("north-america", "go-amer"), ("europe", "go-eu"), ("asia-pacific", "go-apac")):
+        value = f"{host}.trouter.communications.svc.cloud.microsoft"
+        assert value in [d.value for d in by_id[f"intune-win32-cdn-{region}"].destinations]
+        assert value in [d.value for d in by_id["intune-181"].destinations]
 
 
 def test_the_real_page_without_fixups_fails_at_the_typo():

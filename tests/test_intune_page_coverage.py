@@ -216,3 +216,78 @@ def test_peer_to_peer_ports_of_the_prose_are_entries():
     p2p = {(s.protocol, s.port.first) for e in catalogue().entries if e.kind is EntryKind.PEER_TO_PEER for s in e.services}
     assert p2p == {(Protocol.TCP, 7680), (Protocol.UDP, 3544)}
     assert not any(d.kind is DestinationKind.ANY for e in catalogue().entries for d in e.destinations)
+
+
+# --- the prod stack: every host of the tables and lists its selection includes ------------------------------
+
+# The page's sections, by heading, in the service area names of the catalogue (this file's own mapping).
+AREA_OF_SECTION = {
+    "intune core service": "intune-core", "authentication dependencies": "authentication",
+    "android aosp dependencies": "android-aosp", "delivery optimization dependencies": "delivery-optimization",
+    "windows push notification services (wns) dependencies": "wns", "remote help": "remote-help",
+    "windows autopilot dependencies": "autopilot", "microsoft defender for endpoint": "defender",
+    "microsoft intune endpoint privilege management": "epm", "microsoft store": "microsoft-store",
+    "migrating device health attestation compliance policies to microsoft azure attestation": "attestation",
+    "network requirements for macos app and script deployments": "macos-cdn",
+    "network requirements for powershell scripts and win32 apps": "win32-cdn",
+}
+TAB = re.compile(r'^<a id="tabpanel_\d+_([a-z-]+)"></a>$|^# \[[^\]]+\]\(#tab/([a-z-]+)\)$')
+
+
+def scoped_values(text: str) -> list[tuple[str, str, str | None, bool, int]]:
+    """(value, area, region or None, required, line) of every table row and list item of a section with an area."""
+    out, area, region, header = [], None, None, ()
+    for number, line in enumerate(text.split("\n"), 1):
+        heading = re.match(r"^#{2,4} (.+?)\s*$", line)
+        tab = TAB.match(line.strip())
+        if tab:
+            region = tab.group(1) or tab.group(2)
+            continue
+        if heading:
+            area, region = AREA_OF_SECTION.get(heading.group(1).lower()), None
+            continue
+        if area is None:
+            continue
+        cells = [c.strip() for c in line.strip().strip("|").split("|")] if "|" in line else []
+        if cells and not TICKED.search(line):
+            if not all(re.fullmatch(r":?-{3,}:?", c) for c in cells):  # not the separator
+                header = tuple(cells)
+            continue
+        if cells and header[:1] == ("Region",):
+            row_region, required, raw = cells[0].lower().replace(" ", "-"), True, TICKED.findall(cells[1])
+        elif cells and header[:1] == ("ID",):
+            row_region, required, raw = None, "Required" in cells[2], TICKED.findall(cells[4])
+        elif line.startswith("- "):
+            row_region, required, raw = region, True, TICKED.findall(line) + QUOTED.findall(line)
+        else:
+            continue
+        for value in (CORRECTIONS.get(v.strip(), v.strip()) for r in raw for v in r.split(",")):
+            if VALUE.match(value):
+                out.append((value.lower(), area, row_region, required, number))
+    return out
+
+
+def test_the_scoped_reader_sees_region_rows_tabs_and_optional_rows_in_both_dialects():
+    learn = require_shared(INTUNE_PAGE).read_text(encoding="utf-8")
+    scoped = {(v, a, r, q) for v, a, r, q, _ in scoped_values(learn)}
+    assert ("go-eu.trouter.communications.svc.cloud.microsoft", "win32-cdn", "europe", True) in scoped
+    assert ("intunemaape13.jpe.attest.azure.net", "attestation", "asia-pacific", True) in scoped
+    assert ("config.office.com", "authentication", None, False) in scoped  # ID 150: Default, not Required
+    assert {(v, a, r, q) for v, a, r, q, _ in scoped_values(to_memdocs(learn))} == scoped
+
+
+def test_prod_allows_every_host_of_the_tables_and_lists_its_selection_includes():
+    config = load_stack_file(ROOT / "stacks" / "Pulumi.prod.yaml")
+    selection = config.selection
+    plan = build_plan(load_catalogue(), selection.to_selection(), config.source_ranges, config.peer_ranges)
+    render = render_azure(plan, config.azure)
+    in_scope = [(v, line) for v, area, region, required, line in scoped_values(PAGE.read_text(encoding="utf-8"))
+                if area in selection.service_areas and (region is None or region in selection.regions) and required
+                and "/" not in v and not v.endswith(".us")]
+    assert len(in_scope) > 50
+    denied = []
+    for value, line in in_scope:
+        host = f"probe.{value[2:]}" if value.startswith("*.") else value
+        if not azure_check.evaluate(render, Flow(host, 443, "https")).allowed:
+            denied.append((line, value))
+    assert denied == []

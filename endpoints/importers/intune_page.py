@@ -426,12 +426,14 @@ class _Importer:
         draft.notes = rest + [f"Listed under '{label}': {', '.join(values)}" for label, values in by_label.items()]
 
     def also_elsewhere(self) -> None:
-        """A region row names a value an endpoint set lists too: likely copied there; named for review."""
+        """A region row names a value an endpoint set lists too: a page oddity, named for review, never dropped."""
         for draft, value, line in self.region_values:
             for other in self.drafts.values():
                 if other.endpoint_set is not None and value in other.lines:
-                        self.reports.append(Report(line, f"{value} in the region row of {draft.id} is also in "
-                                                     f"{other.label()} (line {other.lines[value]}), area {other.area}"))
+                    self.reports.append(Report(line, f"{value} in the region row of {draft.id} is also in "
+                                                     f"{other.label()} (line {other.lines[value]}), area {other.area}; "
+                                                     "kept in both, so a stack that selects only one of the two "
+                                                     "areas allows it"))
 
     def ports(self, cell: str, line: int) -> tuple[Service, ...]:
         found = _PORTS.findall(cell)

@@ -120,6 +120,7 @@ _P2P_TCP = re.compile(r"uses (\d+) for TCP/IP")
 _P2P_TEREDO = re.compile(r"Teredo on port (\d+)")
 _LINK = re.compile(r"\[([^\]]+)\]\(([^)\s]+)\)")
 _PROSE_VALUE = re.compile(r"'\\?([*a-z0-9][^'\s]*\.[a-z]{2,})'|`([*a-z0-9][^`\s]*\.[a-z]{2,})`", re.I)
+_PROSE_HOST = re.compile(r"(?<![\w.@/*\\-])((?:\\?\*\.)?[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)+)(?![\w-])", re.I)
 _SCALE_UNIT = re.compile(r"^(amsu([a-z]+?)(\d+))[a-z]+\.")
 _FAMILY_HOST = re.compile(r"^imeswd([a-z]+)-")
 _TAB_PANEL = re.compile(r"^tabpanel_\d+_([a-z-]+)$")
@@ -248,6 +249,8 @@ class _Importer:
         self.also_elsewhere()
         for section in self.page.sections:  # once every table and list is in
             self.prose_values(section, SECTIONS.get(section.anchor))
+        for section in self.page.sections:
+            self.prose_hosts(section)
         self.consolidated()
         self.split_scale_units()
         for i, fix in enumerate(self.fixups.items):
@@ -542,6 +545,55 @@ class _Importer:
                 known.add(value)
                 self.reports.append(Report(line, f"{value} is named only in the prose of #{section.anchor}; "
                                                        f"imported as {draft.id}"))
+
+    def prose_hosts(self, section: Section) -> None:
+        """Host names written in a sentence (no backticks or quotes, not a link): reported unless the catalogue
+        holds them; a reviewed fix-up imports one (``add: AREA``) or records why not (``drop: true``)."""
+        known = {v for d in self.drafts.values() for v in d.values}
+        texts = [(b.text, b.line_at) for b in section.blocks if isinstance(b, Paragraph)]
+        texts += [(i.text, lambda _, n=i.line: n) for b in section.blocks if isinstance(b, BulletList) for i in b.items]
+        for text, line_at in texts:
+            blank = _LINK.sub(lambda m: " " * len(m.group(0)), text)
+            blank = re.sub(r"`[^`]*`|'[^'\s]*'", lambda m: " " * len(m.group(0)), blank)
+            for match in _PROSE_HOST.finditer(blank):
+                raw = match.group(1).replace("\\*", "*")
+                if not names.has_known_tld(raw):
+                    continue  # a file name such as Test-IntuneAFDConnectivity.ps1
+                line = line_at(match.start())
+                try:
+                    value = Destination.model_validate(raw).value
+                except ValidationError as err:
+                    value, refused = None, err.errors(include_url=False)[0]["msg"].removeprefix("Value error, ")
+                if value in known:
+                    continue
+                where = f"{raw} is named in the prose of #{section.anchor}, in no table or list"
+                index = self.fixups.find(raw, section.anchor, prose=True)
+                if index is None:
+                    why = f" (the catalogue cannot hold it: {refused})" if value is None else ""
+                    self.reports.append(Report(line, f"{where}{why}; not imported: decide with a fix-up (add: AREA "
+                                                     f"or drop: true) in {self.fixups.file}"))
+                    continue
+                fix, at = self.fixups.items[index], f"{self.fixups.file}:{self.fixups.lines[index]}"
+                self.used_fixups.add(index)
+                if fix.add is None or value is None:
+                    self.reports.append(Report(line, f"{where}; not imported, by the fix-up at {at} ({fix.reason})"))
+                    continue
+                if fix.add not in AREAS:
+                    raise self.fail(line, f"the fix-up at {at} adds {raw} to {fix.add!r}, which is no service area of "
+                                          f"the page import ({', '.join(AREAS)})")
+                entry_id = _id(fix.add, "prose")
+                draft = self.drafts.get(entry_id) or self.draft(
+                    entry_id, fix.add, f"{section.title}: hosts named in the page's prose", section, line,
+                    note="named in the page's prose, in no table or list; added by a reviewed fix-up")
+                draft.add(value, line, self.reports)
+                draft.services += [s for s in (Service(protocol=_protocol("TCP", str(p)), port=p) for p in fix.ports)
+                                   if s not in draft.services]
+                draft.notes.append(f"{value}: {_sentence(text, match.start()).replace(chr(92) + '*', '*')} "
+                                   f"Fix-up: {fix.reason}")
+                known.add(value)
+                self.reports.append(Report(line, f"{where}; imported as {entry_id} on "
+                                                 f"{', '.join(map(str, draft.services))} by the fix-up at {at} "
+                                                 f"({fix.reason})"))
 
     def reference_section(self, section: Section) -> None:
         links = []

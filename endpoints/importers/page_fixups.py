@@ -1,8 +1,10 @@
 """Reviewed corrections to a vendor page, kept in a small YAML file beside the catalogue.
 
-A fix-up names a value exactly as the page writes it (``value``), optionally only inside one section
-(``section``: the section's anchor), and either replaces it (``replace``) or leaves it out there
-(``drop: true``), always with a ``reason``. The importer reports every fix-up it applies, with the page's
+A fix-up names a value exactly as the page writes it (``value``; a Markdown escape ``\\*`` is written ``*``),
+optionally only inside one section (``section``: the section's anchor), and either replaces it (``replace``),
+leaves it out there (``drop: true``) or, for a host the page names only in its prose (a sentence, not a table or
+list), imports it into a service area (``add: AREA``, on the TCP ``ports`` given, default 443), always with a
+``reason``. A prose host with no fix-up is reported and not imported. The importer reports every fix-up it applies, with the page's
 line, and every fix-up that no longer matches anything on the page, so a corrected page retires its fix-up
 in review. The file is not a catalogue file: it lives in ``endpoints/catalogue/fixups/``, which the
 catalogue loader does not read.
@@ -35,12 +37,17 @@ class Fixup(BaseModel):
     section: str | None = Field(default=None, description="anchor of the only section it applies in")
     replace: str | None = Field(default=None, min_length=1)
     drop: bool = False
+    add: str | None = Field(default=None, min_length=1, description="service area a prose-only host is imported into")
+    ports: tuple[int, ...] = Field(default=(443,), description="TCP ports of an added host (80: http, 443: https)")
     reason: str = Field(min_length=10)
 
     @model_validator(mode="after")
     def _one_action(self) -> Fixup:
-        if (self.replace is None) == (not self.drop):
-            raise ValueError("a fix-up either replaces the value (replace: ...) or leaves it out (drop: true)")
+        if (self.replace is not None) + self.drop + (self.add is not None) != 1:
+            raise ValueError("a fix-up either replaces the value (replace: ...), leaves it out (drop: true) or adds a "
+                             "host of the prose to a service area (add: AREA)")
+        if self.add is None and "ports" in self.model_fields_set:
+            raise ValueError("ports are those of a host a fix-up adds (add: AREA)")
         return self
 
 
@@ -57,9 +64,11 @@ class Fixups:
     items: tuple[Fixup, ...]
     lines: tuple[int, ...]  # line of each fix-up in its file
 
-    def find(self, value: str, section: str) -> int | None:
-        """Index of the fix-up for ``value`` as written in ``section``, if any (a section-scoped one first)."""
-        candidates = [i for i, f in enumerate(self.items) if f.value == value and f.section in (section, None)]
+    def find(self, value: str, section: str, prose: bool = False) -> int | None:
+        """Index of the fix-up for ``value`` as written in ``section``, if any (a section-scoped one first);
+        ``prose``: also the ``add`` fix-ups, which only hosts of the prose take."""
+        candidates = [i for i, f in enumerate(self.items) if f.value == value and f.section in (section, None)
+                      and (prose or f.add is None)]
         candidates.sort(key=lambda i: self.items[i].section is None)
         return candidates[0] if candidates else None
 

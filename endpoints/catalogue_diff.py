@@ -5,6 +5,10 @@ normalisation (``LOGIN.example.com`` equals ``login.example.com``, ``10.0.0.1`` 
 List fields whose order means nothing to a firewall (destinations, services, regions, scale units,
 references) are compared as sets and reported as added and removed values; every other field as old -> new,
 nested mappings (provenance, added_from, allow_any) per key, e.g. ``provenance.note``.
+
+An entry removed and an entry added in the same service area whose destinations mostly match (Jaccard index
+of the two sets, shared / all, at least :data:`RENAME_JACCARD`) are paired as one renamed entry ("changed", with
+``id: old -> new``) instead of one removal and one addition; the best-matching pairs are taken first.
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ from .loader import Catalogue
 from .models import Destination, DestinationKind, Entry, Reference, Service
 
 SET_FIELDS = ("destinations", "services", "regions", "scale_units", "references")
+RENAME_JACCARD = 0.5
+WIDTH = 110  # text lines are wrapped at this width (a single longer value stays whole)
 
 
 @dataclass(frozen=True)
@@ -46,6 +52,8 @@ class FieldChange:
 class Changed:
     id: str
     changes: tuple[FieldChange, ...]
+    renamed_from: str | None = None  # an entry paired as renamed: its old id
+    shared: float = 1.0              # ... and the Jaccard index of the two destination sets
 
 
 @dataclass(frozen=True)
@@ -62,14 +70,18 @@ class SectionDiff:
         return not (self.added or self.removed or self.changed)
 
     def summary(self, name: str) -> str:
-        return (f"{name}: {len(self.added)} added, {len(self.removed)} removed, {len(self.changed)} changed, "
+        renamed = sum(c.renamed_from is not None for c in self.changed)
+        paired = f" ({renamed} of them renamed)" if renamed else ""
+        return (f"{name}: {len(self.added)} added, {len(self.removed)} removed, {len(self.changed)} changed{paired}, "
                 f"{self.unchanged} unchanged")
 
     def to_json(self) -> dict[str, Any]:
         return {
             "added": [_model_json(m) for m in self.added],
             "removed": [_model_json(m) for m in self.removed],
-            "changed": [{"id": c.id, "changes": {f.field: f.to_json() for f in c.changes}} for c in self.changed],
+            "changed": [{"id": c.id, **({"renamed_from": c.renamed_from, "destinations_shared": round(c.shared, 3)}
+                                        if c.renamed_from else {}),
+                         "changes": {f.field: f.to_json() for f in c.changes}} for c in self.changed],
             "unchanged": self.unchanged,
         }
 
@@ -118,7 +130,7 @@ class CatalogueDiff:
 
 def diff_catalogues(old: Catalogue, new: Catalogue) -> CatalogueDiff:
     return CatalogueDiff(
-        entries=_section({e.id: e for e in old.entries}, {e.id: e for e in new.entries}),
+        entries=_renamed(_section({e.id: e for e in old.entries}, {e.id: e for e in new.entries})),
         service_areas=_section(old.service_areas, new.service_areas),
         sources=_section(old.sources, new.sources),
         destinations=_values(old, new),
@@ -161,6 +173,33 @@ def _section(old: dict[str, BaseModel], new: dict[str, BaseModel]) -> SectionDif
         else:
             unchanged += 1
     return SectionDiff(added, removed, tuple(changed), unchanged)
+
+
+def _renamed(section: SectionDiff) -> SectionDiff:
+    """Pair removed and added entries of one service area whose destinations mostly match (see the module doc)."""
+    def values(entry: Entry) -> set[str]:
+        return {item_text(d) for d in entry.destinations}
+
+    candidates = []
+    for old in section.removed:
+        for new in section.added:
+            a, b = values(old), values(new)
+            if old.service_area == new.service_area and a and b:
+                shared = len(a & b) / len(a | b)
+                if shared >= RENAME_JACCARD:
+                    candidates.append((-shared, old.id, new.id, old, new))
+    paired: list[Changed] = []
+    taken: set[str] = set()
+    for shared, old_id, new_id, old, new in sorted(candidates, key=lambda c: c[:3]):
+        if old_id in taken or new_id in taken:
+            continue
+        taken |= {old_id, new_id}
+        paired.append(Changed(new_id, tuple(model_changes(old, new)), renamed_from=old_id, shared=-shared))
+    if not paired:
+        return section
+    return SectionDiff(tuple(e for e in section.added if e.id not in taken),
+                       tuple(e for e in section.removed if e.id not in taken),
+                       section.changed + tuple(sorted(paired, key=lambda c: c.id)), section.unchanged)
 
 
 def model_changes(old: BaseModel, new: BaseModel) -> list[FieldChange]:
@@ -234,38 +273,44 @@ def _value_text(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+def _wrap(text: str, first: str, rest: str) -> list[str]:
+    return textwrap.wrap(text, width=WIDTH, initial_indent=first, subsequent_indent=rest, break_on_hyphens=False,
+                         break_long_words=False) or [first.rstrip()]
+
+
 def _entry_lines(sign: str, entry: Entry) -> list[str]:
-    lines = [f"{sign} {entry.id} [{entry.service_area}] {entry.description}"]
+    lines = _wrap(f"{entry.id} [{entry.service_area}] {entry.description}", f"{sign} ", "    ")
     if entry.kind.value != "endpoints":
         lines.append(f"    kind: {entry.kind.value}")
     if entry.destinations:
-        lines.append("    destinations: " + ", ".join(item_text(d) for d in entry.destinations))
+        lines += _wrap(", ".join(item_text(d) for d in entry.destinations), "    destinations: ", "      ")
     if entry.services:
-        lines.append("    services: " + ", ".join(item_text(s) for s in entry.services))
+        lines += _wrap(", ".join(item_text(s) for s in entry.services), "    services: ", "      ")
     return lines
 
 
 def _changed_lines(changed: Changed) -> list[str]:
     lines = [f"~ {changed.id}"]
+    if changed.renamed_from:
+        lines.append(f"    renamed from {changed.renamed_from} ({changed.shared:.0%} of destinations shared)")
     for change in changed.changes:
         if change.is_set:
             lines.append(f"    {change.field}:")
             lines.extend(f"      + {item_text(v)}" for v in change.added)
             lines.extend(f"      - {item_text(v)}" for v in change.removed)
         else:
-            lines.append(f"    {change.field}: {_value_text(change.old)} -> {_value_text(change.new)}")
+            lines += _wrap(f"{_value_text(change.old)} -> {_value_text(change.new)}", f"    {change.field}: ", "      ")
     return lines
 
 
 def _other_lines(sign: str, model: BaseModel) -> list[str]:
     data = model.model_dump(mode="json", exclude_none=True)
     ident = data.pop("id", "?")
-    return [f"{sign} {ident}: " + ", ".join(f"{k} {_value_text(v)}" for k, v in data.items())]
+    return _wrap(f"{ident}: " + ", ".join(f"{k} {_value_text(v)}" for k, v in data.items()), f"{sign} ", "    ")
 
 
 def _wrapped(values: Sequence[str]) -> list[str]:
-    return textwrap.wrap(", ".join(values), width=110, initial_indent="  ", subsequent_indent="  ",
-                         break_on_hyphens=False, break_long_words=False)
+    return _wrap(", ".join(values), "  ", "  ")
 
 
 def format_text(diff: CatalogueDiff) -> str:

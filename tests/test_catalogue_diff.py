@@ -9,6 +9,7 @@ from endpoint_firewall.cli.main import main
 from endpoint_firewall.endpoints.catalogue_diff import diff_catalogues, item_text
 from endpoint_firewall.endpoints.dump import write_catalogue
 from endpoint_firewall.endpoints.loader import archived_catalogue_files, load_catalogue, parse_file, shipped_catalogue_files
+from endpoint_firewall.endpoints.models import Destination
 
 SHIPPED = shipped_catalogue_files()
 CURRENT = next(p for p in SHIPPED if p.name == "intune.yaml")
@@ -99,31 +100,47 @@ def test_reordering_is_not_a_change(tmp_path, capsys):
     assert rc == 0 and out.splitlines()[-1] == "no differences"
 
 
-def test_added_and_removed_entries(tmp_path, capsys):
+def test_added_and_removed_entries_and_a_renamed_one_paired_by_its_destinations(tmp_path, capsys):
     old_doc = parse_file(INTUNE.read_text(encoding="utf-8"), str(INTUNE))
     wns = next(e for e in old_doc.entries if e.id == "wns")
-    renamed = wns.model_copy(update={"id": "wns-renamed"})
-    new_doc = old_doc.model_copy(update={"entries": tuple(e for e in old_doc.entries if e.id != "wns") + (renamed,)})
+    renamed = wns.model_copy(update={"id": "wns-renamed", "destinations": wns.destinations[:2]})  # 2 of 3 kept
+    moved = wns.model_copy(update={"id": "wns-moved", "service_area": "intune-core"})  # other area: not paired
+    new_doc = old_doc.model_copy(update={"entries": tuple(e for e in old_doc.entries if e.id != "wns") +
+                                         (renamed, moved)})
     new = tmp_path / "new.yaml"
     write_catalogue(new_doc, new)
     rc, out, _ = diff(capsys, INTUNE, new)
     assert rc == 0
     lines = out.splitlines()
-    assert lines[0].startswith("entries: 1 added, 1 removed, 0 changed, ")
+    assert lines[0].startswith("entries: 1 added, 0 removed, 1 changed (1 of them renamed), ")
     body = lines[lines.index("entries:") + 1:]
-    assert body[0] == "+ wns-renamed [wns] " + wns.description
-    assert "- wns [wns] " + wns.description in body
+    assert body[0] == "+ wns-moved [intune-core] " + wns.description
     assert "    destinations: *.notify.windows.com, *.wns.windows.com, *.notify.live.net" in body
     assert "    services: https:443" in body
-    assert not any(line.startswith("~") for line in body)
+    at = body.index("~ wns-renamed")
+    assert body[at + 1:at + 5] == ["    renamed from wns (67% of destinations shared)",
+                                   '    id: "wns" -> "wns-renamed"', "    destinations:", "      - *.notify.live.net"]
     rc, out, _ = diff(capsys, INTUNE, new, "--format", "json")
     data = json.loads(out)
-    assert [e["id"] for e in data["entries"]["added"]] == ["wns-renamed"]
-    assert [e["id"] for e in data["entries"]["removed"]] == ["wns"]
-    assert data["entries"]["added"][0]["destinations"] == ["*.notify.windows.com", "*.wns.windows.com",
-                                                           "*.notify.live.net"]
-    assert data["entries"]["changed"] == []
+    assert [e["id"] for e in data["entries"]["added"]] == ["wns-moved"]
+    assert data["entries"]["removed"] == []
+    (changed,) = data["entries"]["changed"]
+    assert changed["id"] == "wns-renamed" and changed["renamed_from"] == "wns"
+    assert changed["destinations_shared"] == 0.667
+    assert changed["changes"]["destinations"] == {"added": [], "removed": ["*.notify.live.net"]}
     assert data["old"] == [str(INTUNE)] and data["new"] == [str(new)]
+
+
+def test_an_entry_sharing_less_than_half_its_destinations_is_not_paired(tmp_path, capsys):
+    old_doc = parse_file(INTUNE.read_text(encoding="utf-8"), str(INTUNE))
+    wns = next(e for e in old_doc.entries if e.id == "wns")
+    extra = tuple(Destination.model_validate(v) for v in ("a.wns.example.com", "b.wns.example.com"))
+    other = wns.model_copy(update={"id": "wns-other", "destinations": (wns.destinations[0], *extra)})  # 1 of 5
+    new_doc = old_doc.model_copy(update={"entries": tuple(e for e in old_doc.entries if e.id != "wns") + (other,)})
+    new = tmp_path / "new.yaml"
+    write_catalogue(new_doc, new)
+    _, out, _ = diff(capsys, INTUNE, new)
+    assert out.splitlines()[0].startswith("entries: 1 added, 1 removed, 0 changed, ")
 
 
 def test_folders_and_service_area_changes(tmp_path, capsys):
@@ -199,13 +216,18 @@ def test_diff_api_on_loaded_catalogues():
 
 
 def test_the_2020_to_2026_migration_reads_counts_first_then_entries_then_what_closes(capsys):
-    old, new = load_catalogue([INTUNE]), load_catalogue([CURRENT])
-    rc, out, _ = diff(capsys, INTUNE, CURRENT)
+    """The documented migration command: the archive against the whole catalogue folder (apple.yaml and
+    android.yaml too), so "the firewall closes them" only names what no file of the new side allows."""
+    folder = CURRENT.parent
+    old, new = load_catalogue([INTUNE]), load_catalogue(SHIPPED)
+    rc, out, _ = diff(capsys, INTUNE, folder)
     assert rc == 0
     lines = out.splitlines()
+    renamed = [line for line in lines if line.startswith("    renamed from ")]
     added = {e.id for e in new.entries} - {e.id for e in old.entries}
     removed = {e.id for e in old.entries} - {e.id for e in new.entries}
-    assert lines[0].startswith(f"entries: {len(added)} added, {len(removed)} removed, ")
+    assert lines[0].startswith(f"entries: {len(added) - len(renamed)} added, {len(removed) - len(renamed)} removed, ")
+    assert f"({len(renamed)} of them renamed)" in lines[0]
     before = {item_text(d) for e in old.entries for d in e.destinations}
     after = {item_text(d) for e in new.entries for d in e.destinations}
     assert lines[3] == (f"destinations (by value, over all entries): {len(after - before)} added, "
@@ -221,3 +243,9 @@ def test_the_2020_to_2026_migration_reads_counts_first_then_entries_then_what_cl
     # a name the 2020 list named that today's *.manage.microsoft.com still allows is not "closed"
     assert "portal.manage.microsoft.com (by *.manage.microsoft.com)" in covered
     assert "portal.manage.microsoft.com" not in closed
+    vendor = {item_text(d) for e in new.entries if e.service_area in ("apple", "android") for d in e.destinations}
+    assert before & vendor and not (before & vendor) & (closed | set(covered))  # the vendor files count
+    # wrapped: no line is longer than the width but a single value (one per line, or one that cannot be broken)
+    long = [line for line in lines if len(line) > 110 and not line.startswith(("      + ", "      - "))
+            and len(line.split()) > 2]
+    assert long == [] and max(len(line) for line in lines) < 200

@@ -72,6 +72,10 @@ def parse_file(text: str, filename: str) -> CatalogueFile:
     if not isinstance(data, dict):
         raise CatalogueError([Problem(filename, 1, "file", "a catalogue file is a mapping with "
                                       "schema_version, sources, service_areas and entries")])
+    if "fixups" in data and "entries" not in data:  # endpoints/catalogue/fixups/*.yaml, passed here by mistake
+        raise CatalogueError([Problem(filename, yaml_lines.line_of(lines, ("fixups",)), "fixups",
+                                      "this is a fix-up file of `epfw import intune-page`, not a catalogue: the "
+                                      "import checks it when it reads it (--fixups FILE)")])
     try:
         return CatalogueFile.model_validate(data)
     except ValidationError as err:

@@ -89,6 +89,18 @@ def test_not_a_mapping(tmp_path, capsys):
     assert_refused(capsys, write(tmp_path, "- a\n- b\n"), 1, "file", "a catalogue file is a mapping")
 
 
+def test_a_fixup_file_is_named_as_such_not_as_a_catalogue_with_an_unknown_key(tmp_path, capsys):
+    fixups = Path(__file__).resolve().parents[1] / "endpoints" / "catalogue" / "fixups" / "intune-page.yaml"
+    line = fixups.read_text(encoding="utf-8").split("\n").index("fixups:") + 1
+    for path in (fixups, fixups.parent):  # the file, or its folder
+        code, out, errors = validate(capsys, path)
+        assert (code, out) == (1, "")
+        assert errors == [f"{fixups}:{line}: fixups: this is a fix-up file of `epfw import intune-page`, not a "
+                          "catalogue: the import checks it when it reads it (--fixups FILE)"]
+    small = write(tmp_path, "schema_version: 1\nfixups: []\n")
+    assert_refused(capsys, small, 2, "fixups", "this is a fix-up file of `epfw import intune-page`")
+
+
 def test_entries_left_empty(tmp_path, capsys):
     assert_refused(capsys, write(tmp_path, HEADER), 6, "entries", "expected a list, found nothing")
 

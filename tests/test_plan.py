@@ -69,7 +69,8 @@ def test_region_selection_keeps_only_that_regions_cdn_and_all_global_entries():
     plan = plan_all(regions=frozenset({"north-america"}))
     cdn = rule(plan, "win32-cdn-fqdn-https443")
     assert set(cdn.destinations) == {f"imeswda-afd-{s}.manage.microsoft.com" for s in ("primary", "secondary", "hotfix")
-                                     } | {"*.events.data.microsoft.com"}  # the section's list is global
+                                     } | {"*.events.data.microsoft.com",  # the section's list is global
+                                          "go-amer.trouter.communications.svc.cloud.microsoft"}  # the page's NA row
     assert "intune-163" in plan.selected_entries and "intune-182-north-america" in plan.selected_entries
     assert not {"intune-182-europe", "intune-182-amsud", "intune-188"} & set(plan.selected_entries)
 

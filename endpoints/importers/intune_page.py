@@ -11,7 +11,8 @@ The page is read by :mod:`.markdown_page`; this module gives its blocks a meanin
   (the later row's values are merged, differences reported); its area is that of the deeper section.
   A row whose Desc names GCC is tagged with the region ``us-gov`` (see :data:`GOV_REGION`).
   A row with no addresses (``See Notes``) is a ``reference`` entry with the row's links.
-* **Region tables** (``| Region | CDN | Port |``) and **tab panels** (``<a id="tabpanel_…_<region>">`` lists):
+* **Region tables** (``| Region | CDN | Port |``) and **tab panels** (``<a id="tabpanel_…_<region>">`` lists in
+  Learn's rendering, ``# [Region](#tab/<region>)`` tabs in memdocs' source, read alike by :mod:`.markdown_page`):
   one entry ``intune-<area>-<region>`` per region, tagged with the stack region name.
 * **Per-scale-unit hosts** (``amsu<family><nn>…``, ID 182): split by family into one entry per region the
   family's ``imeswd<family>-…`` hosts are placed in on the same page; a family placed nowhere gets an entry
@@ -22,6 +23,9 @@ The page is read by :mod:`.markdown_page`; this module gives its blocks a meanin
   TCP/IP", "Teredo on port 3544") become ``peer-to-peer`` entries.
 * **Sections that only link** to other documents (Apple, Android Enterprise, Endpoint analytics, ...):
   one ``reference`` entry each.
+* **Hosts written in a sentence** (no backticks or quotes, not a link) that the catalogue does not hold are
+  reported with their line; a reviewed fix-up imports one (``add: AREA``: entry ``intune-<area>-prose``) or
+  records why it is left out (``drop: true``, e.g. a wildcard on a public suffix).
 * **The consolidated list** (the ``FQDNs`` and ``IP Subnets`` code blocks): every value must be in the
   catalogue; values in no table or list go into entries of their own (``intune-consolidated-…``, ports
   http 80 + https 443 as the core service, reported) and every disagreement between the tables and the list

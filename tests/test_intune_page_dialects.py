@@ -127,6 +127,21 @@ def test_a_hand_written_memdocs_page_gives_rows_tabs_and_values():
     assert result.catalogue.sources[0].date == dt.date(2026, 3, 24)
 
 
+def test_html_comments_are_not_part_of_the_page():
+    commented = ("<!-- Older table, for reference only\n\n| ID | Desc | Category | ER | Addresses | Ports |\n"
+                 "|----|------|----------|----|-----------|-------|\n"
+                 "| 900 | Old | Default<BR>Required | False | `old.example.com` | **TCP:** 443 |\n-->\n\n")
+    body = HAND_MEMDOCS.replace("### Remote Help", commented + "<!-- one line -->\n\n### Remote Help")
+    result = run(front("03/24/2026") + body + CONSOLIDATED)
+    assert "intune-900" not in {e.id for e in result.catalogue.entries}
+    assert not [r for r in result.reports if "old.example.com" in r.message]
+    assert {e.id for e in result.catalogue.entries} == {e.id for e in run(front("03/24/2026") + HAND_MEMDOCS +
+                                                                          CONSOLIDATED).catalogue.entries}
+    with pytest.raises(CatalogueError, match=r"page.md:\d+: page: HTML comment opened with '<!--' is never closed"):
+        run(front("03/24/2026") + HAND_MEMDOCS.replace("### Remote Help", "<!-- open\n\n### Remote Help") +
+            CONSOLIDATED)
+
+
 def test_tab_groups_are_numbered_in_page_order_like_learn():
     second = HAND_MEMDOCS.replace("## Network requirements for macOS", "More text.\n\n# [Asia Pacific](#tab/asia-pacific)"
                                   "\n\n- 'https://maa4.jpe.attest.example.net'\n\n---\n\n## Network requirements for macOS")

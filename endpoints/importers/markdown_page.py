@@ -9,7 +9,8 @@ It reads both dialects of the page: the Markdown Microsoft Learn renders (tab pa
 ``<a id="tabpanel_1_europe"></a>`` anchors) and the DocFX source of MicrosoftDocs/memdocs: tab groups
 ``# [Europe](#tab/europe)`` .. ``---`` (read as the same ``tabpanel_<group>_<tab>`` anchors, groups numbered
 from 1 in page order, as Learn does), ``<br>`` between a cell's values (read as a space), and table lines
-with or without their leading and trailing pipes.
+with or without their leading and trailing pipes. HTML comments (``<!--`` at the start of a line to ``-->``) are
+not part of the page and are skipped.
 
 Tables: rows run from the separator to the first blank line. A row with more cells than its header is an error
 naming the row's line; a row with fewer is padded with empty cells (GitHub Flavored Markdown) and says how many
@@ -160,6 +161,14 @@ def read_page(text: str) -> Page:
         raw = lines[i]
         number = i + 1
         stripped = raw.strip()
+        if stripped.startswith("<!--"):  # an HTML comment (memdocs keeps old tables in one): not on the page
+            flush()
+            end = next((k for k in range(i, len(lines)) if "-->" in lines[k][(lines[k].find("<!--") + 4) if k == i
+                                                                               else 0:]), None)
+            if end is None:
+                raise PageError(number, "HTML comment opened with '<!--' is never closed")
+            i = end + 1
+            continue
         tab = _TAB.match(raw)
         if tab:  # a DocFX tab: the anchor Learn renders for it
             flush()

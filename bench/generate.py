@@ -2,7 +2,7 @@
 
 Two formats, from the same seeded generator:
 
-* **native** catalogue YAML (``schema_version: 1``), laid out like ``endpoints/catalogue/intune.yaml``;
+* **native** catalogue YAML (``schema_version: 1``), laid out like ``endpoint_firewall/endpoints/catalogue/intune.yaml``;
 * the **Microsoft 365 IP address and URL web service** JSON (records ``id, serviceArea,
   serviceAreaDisplayName, urls, ips, tcpPorts, udpPorts, expressRoute, category, required, notes``; ports as
   comma strings; blank fields omitted), which ``epfw import m365`` turns into a catalogue.

@@ -261,7 +261,7 @@ def step_import(runs: list[Run], data: dict[str, Path], sizes: list[str], work: 
 
 
 def step_render(runs: list[Run], data: dict[str, Path], sizes: list[str], work: Path, big: bool) -> None:
-    shipped = sorted((ROOT / "endpoints" / "catalogue").glob("*.yaml"))
+    shipped = sorted((ROOT / "endpoint_firewall" / "endpoints" / "catalogue").glob("*.yaml"))
     runs.append(timed("render (both clouds)", "demo stack (dev)", epfw("render", "--stack", "dev", "--out",
                                                                       str(work / "render-demo")),
                       repeats=5, floor=[PY, "-c", FLOOR_YAML, str(shipped[0]), str(work / "floor.json")],
@@ -588,7 +588,7 @@ def blast_intune(work: Path) -> list[dict[str, Any]]:
     from endpoint_firewall.planning.planner import build_plan
     from endpoint_firewall.planning.selection import Selection
 
-    shipped = ROOT / "endpoints" / "catalogue" / "intune.yaml"
+    shipped = ROOT / "endpoint_firewall" / "endpoints" / "catalogue" / "intune.yaml"
     folder = work / "blast-intune"
     folder.mkdir(exist_ok=True)
     base = folder / "intune.yaml"

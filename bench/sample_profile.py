@@ -86,8 +86,7 @@ def profile(argv: list[str], interval: float = 0.005, top: int = 25) -> dict:
 
 def _external(label: str) -> bool:
     head = label.split(":", 1)[0]
-    return not any(head.startswith(p) for p in ("endpoints/", "planning/", "program/", "renderers/", "cli/",
-                                                 "checks/", "components/"))
+    return not head.startswith("endpoint_firewall/")
 
 
 def main() -> int:

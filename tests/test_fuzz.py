@@ -39,7 +39,7 @@ from endpoint_firewall.endpoints.importers import m365
 from endpoint_firewall.endpoints.loader import load_catalogue
 
 ROOT = Path(__file__).resolve().parents[1]
-INTUNE = ROOT / "endpoints" / "catalogue" / "intune.yaml"
+INTUNE = ROOT / "endpoint_firewall" / "endpoints" / "catalogue" / "intune.yaml"
 INTUNE_TEXT = INTUNE.read_text(encoding="utf-8")
 M365_FIXTURE = ROOT / "tests" / "fixtures" / "m365" / "endpoints.json"
 M365_TEXT = M365_FIXTURE.read_text(encoding="utf-8")

@@ -1,4 +1,4 @@
-"""Check out the project as it was at a git ref, importable under its own package mapping."""
+"""Check out the project as it was at a git ref, its package importable from a folder of its own."""
 
 from __future__ import annotations
 
@@ -29,18 +29,22 @@ def export_tree(project: Path, ref: str, dest: Path) -> Path:
 
 
 def package_root(tree: Path, dest: Path) -> Path:
-    """A folder to put on PYTHONPATH so that ``endpoint_firewall`` imports ``tree``'s code.
+    """A folder to put on PYTHONPATH so that ``endpoint_firewall`` imports ``tree``'s code (and nothing else of it).
 
-    The repository keeps its architecture as top-level folders mapped into the package by
-    ``[tool.setuptools] package-dir``; the same mapping is rebuilt here with symbolic links.
+    The package is the folder ``endpoint_firewall/`` of the tree: one symbolic link to it. A ref from before
+    that layout (top-level folders mapped into the package by ``[tool.setuptools] package-dir``) gets the
+    same mapping rebuilt with links, so ``epfw preview --base`` still compares against it.
     """
-    config = tomllib.loads((tree / "pyproject.toml").read_text(encoding="utf-8"))
-    mapping: dict[str, str] = config.get("tool", {}).get("setuptools", {}).get("package-dir", {})
     root = dest / "pkg"
     package = root / PACKAGE
-    package.mkdir(parents=True)
-    base = mapping.get(PACKAGE, PACKAGE)
-    for item in (tree / base).iterdir():
+    root.mkdir(parents=True)
+    config = tomllib.loads((tree / "pyproject.toml").read_text(encoding="utf-8"))
+    mapping: dict[str, str] = config.get("tool", {}).get("setuptools", {}).get("package-dir", {})
+    if not mapping:
+        package.symlink_to(tree / PACKAGE)
+        return root
+    package.mkdir()
+    for item in (tree / mapping.get(PACKAGE, PACKAGE)).iterdir():
         (package / item.name).symlink_to(item)
     for name, folder in mapping.items():
         if name.startswith(PACKAGE + ".") and name.count(".") == 1:

@@ -124,7 +124,7 @@ class Pools:
             seen.add(f"{word}.{self.rng.choice(_TLDS)}")
         self.orgs = sorted(seen)
 
-    def _unique(self, make) -> str:  # noqa: ANN001
+    def _unique(self, make) -> str:
         for _ in range(1000):
             value = make()
             if value not in self.used:
@@ -361,7 +361,7 @@ def m365_records(destinations: int = 0, seed: int = DEFAULT_SEED, *, counts: dic
     return records
 
 
-def m365_json(destinations: int = 0, seed: int = DEFAULT_SEED, **kwargs) -> str:  # noqa: ANN003
+def m365_json(destinations: int = 0, seed: int = DEFAULT_SEED, **kwargs) -> str:
     return json.dumps(m365_records(destinations, seed, **kwargs), indent=2) + "\n"
 
 

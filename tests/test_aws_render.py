@@ -18,13 +18,30 @@ from endpoint_firewall.endpoints.models import Entry, Service
 from endpoint_firewall.planning.planner import build_plan
 from endpoint_firewall.planning.rules import AreaPlan, Plan, Rule, RuleKind, Skipped
 from endpoint_firewall.program.stack_config import (
-    STATEFUL_DEFAULT_ACTIONS, AwsConfig, AwsLimits, AwsPolicyConfig, FqdnMode, RuleOrder, StackConfig, load_stack_file,
+    STATEFUL_DEFAULT_ACTIONS,
+    AwsConfig,
+    AwsLimits,
+    AwsPolicyConfig,
+    FqdnMode,
+    RuleOrder,
+    StackConfig,
+    load_stack_file,
 )
 from endpoint_firewall.renderers.aws import (
-    AwsRenderError, domain_list_capacity, policy_name, render_aws, reserved_capacity, units_per_group,
+    AwsRenderError,
+    domain_list_capacity,
+    policy_name,
+    render_aws,
+    reserved_capacity,
+    units_per_group,
 )
 from endpoint_firewall.renderers.suricata_rules import (
-    SID_SPAN, allocate_sids, default_deny_rules, domain_list_rules, expanded_length, variable_name,
+    SID_SPAN,
+    allocate_sids,
+    default_deny_rules,
+    domain_list_rules,
+    expanded_length,
+    variable_name,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -403,15 +420,15 @@ def test_capacity_steps_are_where_documented():
     config = AwsConfig(capacity_headroom=0.5, capacity_minimum=100)
     steps = [u for u in range(1, 2000) if reserved_capacity(u + 1, config) != reserved_capacity(u, config)]
     assert steps[:4] == [66, 133, 200, 266]
-    assert all(b - a >= 66 for a, b in zip(steps, steps[1:]))
+    assert all(b - a >= 66 for a, b in zip(steps, steps[1:], strict=False))
 
 
 def test_a_replacement_forcing_change_renames_the_group(dev_plan):
     base = render_aws(dev_plan, DEV)
     more = render_aws(dev_plan, DEV.model_copy(update={"capacity_headroom": 5.0}))
     strict = render_aws(dev_plan, VARIANTS["dev-strict"])
-    assert any(a.capacity != b.capacity for a, b in zip(base.groups, more.groups))
-    for a, b in zip(base.groups, more.groups):
+    assert any(a.capacity != b.capacity for a, b in zip(base.groups, more.groups, strict=False))
+    for a, b in zip(base.groups, more.groups, strict=False):
         assert (a.capacity != b.capacity) == (a.name != b.name)  # the name changes exactly when capacity does
         assert a.name.rsplit("-", 1)[0] == b.name.rsplit("-", 1)[0]
     strict_names = {g.role: g.name for g in strict.groups}
@@ -668,8 +685,11 @@ def test_one_more_name_changes_one_domain_list_shard():
     before = render_aws(make_plan(make_rule(RuleKind.HOSTNAME, ["https:443", "http:80"], hosts(250))), config)
     grown = hosts(250) + ["aaa-inserted-first.example.com"]
     after = render_aws(make_plan(make_rule(RuleKind.HOSTNAME, ["https:443", "http:80"], grown)), config)
-    targets = lambda render: {g.role: g.request["RuleGroup"]["RulesSource"].get("RulesSourceList", {}).get("Targets")
-                              for g in render.groups}
+
+    def targets(render):
+        return {g.role: g.request["RuleGroup"]["RulesSource"].get("RulesSourceList", {}).get("Targets")
+                for g in render.groups}
+
     old, new = targets(before), targets(after)
     assert old.keys() == new.keys()
     changed = [role for role in old if old[role] != new[role]]

@@ -14,24 +14,28 @@ import dataclasses
 import ipaddress
 import json
 import os
-import re
 import tempfile
 from pathlib import Path
 
 import pytest
+from pcap import catalogue_cases, look_alike_cases, scapy_read, sni_of, split_cases
 
+from endpoint_firewall.checks import suricata as engine
 from endpoint_firewall.checks.aws import evaluate
 from endpoint_firewall.checks.flow import Flow
-from endpoint_firewall.checks import suricata as engine
 from endpoint_firewall.checks.suricata import (
-    HARNESS_SID, SuricataError, build_capture, check_rules, find_suricata, replay, ruleset,
+    HARNESS_SID,
+    SuricataError,
+    build_capture,
+    check_rules,
+    find_suricata,
+    replay,
+    ruleset,
 )
 from endpoint_firewall.endpoints.loader import load_catalogue
 from endpoint_firewall.planning.planner import build_plan
 from endpoint_firewall.program.stack_config import AwsPolicyConfig, FqdnMode, RuleOrder, load_stack_file
 from endpoint_firewall.renderers.aws import render_aws
-
-from pcap import catalogue_cases, look_alike_cases, scapy_read, sni_of, split_cases
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -84,7 +88,7 @@ def test_catalogue_flows_pass_and_look_alikes_drop(variant, capsys):
     domain_list = aws.fqdn_mode is FqdnMode.DOMAIN_LIST
     widened = {(w.entry, w.destination) for w in render.widened}
     wrong = []
-    for case, verdict in zip(cases, result.verdicts):
+    for case, verdict in zip(cases, result.verdicts, strict=False):
         expected = case.expected(domain_list, widened)
         if verdict.allowed != expected:
             wrong.append(f"{case.flow} ({case.why}): expected {'allow' if expected else 'drop'}, got "
@@ -92,12 +96,12 @@ def test_catalogue_flows_pass_and_look_alikes_drop(variant, capsys):
     assert not wrong, "\n".join(wrong)
     # a denied flow gets nothing through, except the first segment of a split first message (no engine can
     # judge a ClientHello or request before its rest arrives; AWS's own generated drops wait for it too)
-    leaks = [f"{c.flow}: {v.delivered_before_drop}" for c, v in zip(cases, result.verdicts)
+    leaks = [f"{c.flow}: {v.delivered_before_drop}" for c, v in zip(cases, result.verdicts, strict=False)
              if not v.allowed and v.delivered_before_drop > (1 if c.flow.split else 0)]
     assert not leaks, leaks
 
     # every allowed catalogue flow is passed by a rendered rule, not merely "not dropped"
-    unexplained = [str(c.flow) for c, v in zip(cases, result.verdicts) if v.allowed and not v.passed_by]
+    unexplained = [str(c.flow) for c, v in zip(cases, result.verdicts, strict=False) if v.allowed and not v.passed_by]
     assert not unexplained, unexplained
     passed_catalogue = sum(v.allowed for v in result.verdicts[:len(allowed_cases)])
     dropped_lookalikes = sum(not v.allowed for v in result.verdicts[len(allowed_cases):])
@@ -124,9 +128,9 @@ def test_catalogue_flows_pass_and_look_alikes_drop(variant, capsys):
         "splitPassed": sum(v.allowed for v in result.verdicts[len(plain):len(allowed_cases)]),
         "lookAlikes": len(lookalikes), "lookAlikesDropped": dropped_lookalikes,
         "lookAlikesAllowedAsListedWidening": widened_allowed,
-        **{f"lookAlikes{name}Dropped": sum(not v.allowed for c, v in zip(lookalikes, result.verdicts[len(allowed_cases):])
+        **{f"lookAlikes{name}Dropped": sum(not v.allowed for c, v in zip(lookalikes, result.verdicts[len(allowed_cases):], strict=False)
                                            if c.flow.proto == proto) for proto, name in kinds.items()},
-        "lookAlikesSplitDropped": sum(not v.allowed for c, v in zip(lookalikes, result.verdicts[len(allowed_cases):])
+        "lookAlikesSplitDropped": sum(not v.allowed for c, v in zip(lookalikes, result.verdicts[len(allowed_cases):], strict=False)
                                       if c.flow.split),
         **result.counts(), "suricata": result.version,
     }

@@ -11,14 +11,20 @@ import pytest
 from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockMonitor
 
-from endpoint_firewall.components.azure_firewall import (TYPE, AzureFirewallRules, AzureFirewallRulesArgs, _args,
-                                                         classic_flat, snake)
+from endpoint_firewall.components.azure_firewall import (
+    TYPE,
+    AzureFirewallRules,
+    AzureFirewallRulesArgs,
+    _args,
+    classic_flat,
+    snake,
+)
 from endpoint_firewall.endpoints.loader import load_catalogue
+from endpoint_firewall.endpoints.models import Service
 from endpoint_firewall.planning.planner import build_plan
 from endpoint_firewall.planning.rules import AreaPlan, Plan, Rule, RuleKind
 from endpoint_firewall.planning.selection import Selection
 from endpoint_firewall.program.stack_config import AzureConfig, load_stack_file
-from endpoint_firewall.endpoints.models import Service
 from endpoint_firewall.renderers.azure import SUBSCRIPTION_PLACEHOLDER, RenderError, ip_group_id, render_azure
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -80,12 +86,12 @@ class RecordingMonitor(MockMonitor):
         self.registrations: list[Registration] = []
         self.outputs: dict[str, dict] = {}
 
-    def RegisterResource(self, request):  # noqa: N802 (the gRPC name)
+    def RegisterResource(self, request):
         response = super().RegisterResource(request)
         self.registrations.append(Registration(request, response.urn))
         return response
 
-    def RegisterResourceOutputs(self, request):  # noqa: N802
+    def RegisterResourceOutputs(self, request):
         self.outputs[request.urn] = plain(rpc.deserialize_properties(request.outputs))
         return super().RegisterResourceOutputs(request)
 
@@ -175,7 +181,7 @@ def test_policy_ip_groups_and_groups_form_one_serial_chain(dev_run):
     children = [r for r in dev_run.monitor.registrations if r.type.startswith("azure-native:")]
     assert [r.type for r in children] == [POLICY, IP_GROUP] + [GROUP] * 7
     assert children[0].dependencies == []
-    for before, after in zip(children, children[1:]):
+    for before, after in zip(children, children[1:], strict=False):
         assert before.urn in after.dependencies, (before.name, after.name)
     # nothing else orders them: each depends on its predecessor (and, for a group, the IP Groups it names)
     ip_urns = {r.urn for r in children if r.type == IP_GROUP}
@@ -210,7 +216,7 @@ def test_an_existing_policy_without_dns_proxy_gets_groups_only():
     assert groups and {a.inputs["firewallPolicyName"] for a in groups} == {"fwpol-egress-prod"}
     children = [r for r in run.monitor.registrations if r.type.startswith("azure-native:")]
     assert children[0].dependencies == []
-    for before, after in zip(children, children[1:]):
+    for before, after in zip(children, children[1:], strict=False):
         assert before.urn in after.dependencies
 
 

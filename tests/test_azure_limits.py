@@ -7,14 +7,13 @@ import json
 from pathlib import Path
 
 import pytest
+from test_azure_render import addresses, config, hosts, microsoft_pairs, plan, rule
+from test_azure_sku import refused
 
 from endpoint_firewall.planning.rules import RuleKind
 from endpoint_firewall.program.stack_config import AzureConfig, load_stack_file
 from endpoint_firewall.renderers.azure import RenderError, render_azure
 from endpoint_firewall.renderers.azure_model import json_size
-
-from test_azure_render import addresses, config, hosts, microsoft_pairs, plan, rule
-from test_azure_sku import refused
 
 ROOT = Path(__file__).resolve().parents[1]
 

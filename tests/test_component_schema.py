@@ -212,8 +212,8 @@ def test_children_are_parented_and_inherit_the_consumers_options(constructed):
 
 
 def test_bad_args_fail_before_anything_is_registered():
-    from endpoint_firewall.endpoints.errors import CatalogueError
     from endpoint_firewall.components.consumer_args import plan_from_args
+    from endpoint_firewall.endpoints.errors import CatalogueError
     with pytest.raises(CatalogueError, match="sourceRanges"):
         plan_from_args({"source_ranges": ["0.0.0.0/0"], "aws": {}}, "aws", "AwsEgressRules x")
     with pytest.raises(CatalogueError, match="unknown service area 'nope'"):

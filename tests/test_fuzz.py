@@ -20,7 +20,6 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import os
 import re
 import resource
 import shutil
@@ -31,7 +30,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, assume, given, settings, strategies as st
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 from endpoint_firewall.cli.main import main
 from endpoint_firewall.endpoints.errors import CatalogueError
@@ -409,7 +409,7 @@ def test_a_failing_write_leaves_no_temporary_folder(tmp_path, monkeypatch):
     calls = {"n": 0}
     real = Path.write_text
 
-    def failing(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003
+    def failing(self, *args, **kwargs):
         calls["n"] += 1
         if calls["n"] == 3:
             raise OSError(28, "No space left on device")

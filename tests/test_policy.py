@@ -11,15 +11,33 @@ from typing import Any
 
 import pytest
 
-from endpoint_firewall.checks import policy as guard
-from endpoint_firewall.checks.policy import (
-    AWS_RULE_GROUP, AZURE_FIREWALL, AZURE_GROUP, AZURE_IP_GROUP, AZURE_POLICY, StackResource, Violation,
-    check_aws_capacity, check_network_fqdn_dns_proxy, check_no_allow_any, check_no_public_suffix_wildcard,
-    check_stack_dns_proxy, check_stack_serialized, validate_resource, validate_resources)
+from endpoint_firewall import guardrails as guard
+from endpoint_firewall.guardrails import (
+    AWS_RULE_GROUP,
+    AZURE_FIREWALL,
+    AZURE_GROUP,
+    AZURE_IP_GROUP,
+    AZURE_POLICY,
+    StackResource,
+    Violation,
+    check_aws_capacity,
+    check_network_fqdn_dns_proxy,
+    check_no_allow_any,
+    check_no_public_suffix_wildcard,
+    check_stack_dns_proxy,
+    check_stack_serialized,
+    validate_resource,
+    validate_resources,
+)
 
 try:  # the pack's SDK (policy/requirements.txt; the test extra): only the "through pulumi_policy" tests need it
     from pulumi_policy import (
-        PolicyCustomTimeouts, PolicyResource, PolicyResourceOptions, ResourceValidationArgs, StackValidationArgs)
+        PolicyCustomTimeouts,
+        PolicyResource,
+        PolicyResourceOptions,
+        ResourceValidationArgs,
+        StackValidationArgs,
+    )
     from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown_checking_proxy
 except ImportError:  # pragma: no cover
     HAVE_POLICY_SDK = False
@@ -457,7 +475,7 @@ def policy_resources(items: list[tuple[str, str, dict, list[str], dict[str, list
     out = [PolicyResource(t, unknown_checking_proxy(copy.deepcopy(p)), f"urn:{n}", n, options(), None, None, [], {})
            for t, n, p, _, _ in items]
     by = {r.urn: r for r in out}
-    for resource, (_, _, _, deps, prop_deps) in zip(out, items):
+    for resource, (_, _, _, deps, prop_deps) in zip(out, items, strict=False):
         resource.dependencies = [by[d] for d in deps]
         resource.property_dependencies = {k: [by[d] for d in v] for k, v in prop_deps.items()}
     return out

@@ -32,7 +32,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from endpoint_firewall.checks.azure import evaluate as azure_evaluate
 from endpoint_firewall.checks.flow import Flow
@@ -110,7 +111,7 @@ def catalogue_of(data: dict) -> Catalogue:
                      service_areas={a.id: a for a in doc.service_areas}, sources={s.id: s for s in doc.sources})
 
 
-def plan_of(catalogue: Catalogue):  # noqa: ANN201
+def plan_of(catalogue: Catalogue):
     return build_plan(catalogue, Selection(), SOURCES, ())
 
 
@@ -307,7 +308,7 @@ def _suricata_available() -> bool:
     return find_suricata() is not None
 
 
-def domain_list_match(render, flow: Flow) -> bool:  # noqa: ANN001
+def domain_list_match(render, flow: Flow) -> bool:
     """AWS's documented domain-list semantics: a listed name on any port, ``.x.com`` for x.com and below."""
     if flow.proto not in ("http", "https", "tls") or not flow.host:
         return False
@@ -364,7 +365,7 @@ def test_aws_in_suricata_allows_exactly_what_the_catalogue_permits(seed):
     for mode in (FqdnMode.EXACT, FqdnMode.DOMAIN_LIST):
         render = render_aws(plan, DEV.aws.model_copy(update={"fqdn_mode": mode}))
         result = replay(render, flows, SOURCE_V4)
-        verdicts = dict(zip(flows, result.verdicts))
+        verdicts = dict(zip(flows, result.verdicts, strict=False))
         denied = [str(f) for f in positives if not verdicts[f].allowed]
         assert not denied, f"{mode.value}: catalogue flows dropped by Suricata: {denied}"
         widened_names = {w.destination for w in render.widened}

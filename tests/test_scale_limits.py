@@ -221,7 +221,7 @@ def test_azure_sharding_at_scale_keeps_every_rule_within_a_smaller_group_limit(s
     assert len(set(priorities)) == len(priorities)
     assert all(AZURE_PRIORITY[0] <= p <= AZURE_PRIORITY[1] for p in priorities)
 
-    def destinations(render) -> dict[tuple[str, str], set[str]]:  # noqa: ANN001
+    def destinations(render) -> dict[tuple[str, str], set[str]]:
         out: dict[tuple[str, str], set[str]] = {}
         members = {g.id: g.addresses for g in render.ip_groups}
         for g in render.groups:

@@ -69,7 +69,7 @@ def test_the_wheel_has_one_top_level_package(fresh_env):
     names = zipfile.ZipFile(fresh_env["wheel"]).namelist()
     assert {n.split("/")[0] for n in names if not n.split("/")[0].endswith(".dist-info")} == {"endpoint_firewall"}
     assert "endpoint_firewall/endpoints/catalogue/intune.yaml" in names
-    assert "endpoint_firewall/checks/policy/__init__.py" in names and "endpoint_firewall/components/provider.py" in names
+    assert "endpoint_firewall/guardrails/__init__.py" in names and "endpoint_firewall/components/provider.py" in names
 
 
 def test_components_catalogue_and_no_generic_modules_from_the_wheel(fresh_env):
@@ -139,7 +139,7 @@ def test_example_consumer_under_mocks_from_the_wheel(fresh_env):
     # and the guardrails (from the wheel too) pass, the ordering check included
     check = in_env(fresh_env, f"""
         import json
-        from endpoint_firewall.checks.policy import validate_resources
+        from endpoint_firewall.guardrails import validate_resources
         records = json.load(open({str(out_file)!r}))
         print(json.dumps([v.to_json() for v in validate_resources(records)]))
     """)

@@ -39,7 +39,7 @@ def evaluate(render: AwsRender, flow: Flow, source: str) -> Verdict:
         if same:
             source, flow = same[0], replace(flow, source=None)
         else:
-            family = _family(flow.ip)
+            family = _family(flow.ip)  # type: ignore[arg-type]  # set: this branch starts with `if flow.ip`
             source, flow = STAND_IN_SOURCE[family], replace(flow, source=None)
             outside = (f"the stack's source ranges have no IPv{family} range, so a device's IPv{family} traffic "
                        f"(replayed from {source}) is not in HOME_NET and no rule of these groups passes or drops it")
@@ -79,4 +79,4 @@ def _family(value: str) -> int:
 
 def _in_home(value: str, ranges: tuple[str, ...]) -> bool:
     net = ipaddress.ip_network(value, strict=False)
-    return any(net.version == r.version and net.subnet_of(r) for r in (ipaddress.ip_network(x) for x in ranges))
+    return any(net.version == r.version and net.subnet_of(r) for r in (ipaddress.ip_network(x) for x in ranges))  # type: ignore[arg-type]  # same version

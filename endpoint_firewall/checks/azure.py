@@ -83,7 +83,7 @@ def _network(rule: dict[str, Any], flow: Flow, members: dict[str, tuple[str, ...
         return False
     if flow.ip and _in(flow.ip, _addresses(rule, "destination", members)):
         return True
-    return bool(flow.host) and flow.host.lower().rstrip(".") in {f.lower() for f in rule.get("destinationFqdns", [])}
+    return bool(flow.host) and (flow.host or "").lower().rstrip(".") in {f.lower() for f in rule.get("destinationFqdns", [])}
 
 
 def _port_in(port: int, spec: str) -> bool:

@@ -58,7 +58,7 @@ def parse_target(text: str, proto: str | None, ip: str | None) -> Flow:
         host_is_ip = False
     resolved = host if host_is_ip else _address(ip, "--ip")
     return Flow(host=None if host_is_ip else host.lower(), port=port,
-                proto=proto or DEFAULT_PROTO.get(port, "tcp"), ip=resolved)
+                proto=proto or DEFAULT_PROTO.get(port, "tcp"), ip=resolved)  # type: ignore[arg-type]  # argparse choices
 
 
 def run(args: argparse.Namespace) -> int:
@@ -72,11 +72,11 @@ def run(args: argparse.Namespace) -> int:
     else:
         if rendered.aws is None:
             raise UserError(f"stack {args.stack} has no AWS configuration")
-        from ..checks.aws import evaluate
+        from ..checks.aws import evaluate as evaluate_aws
         from ..checks.suricata import SuricataError, SuricataUnavailable
         source = _address(args.source, "--source") or str(next(ipaddress.ip_network(rendered.plan.source_ranges[0]).hosts()))
         try:
-            verdict = evaluate(rendered.aws, flow, source)
+            verdict = evaluate_aws(rendered.aws, flow, source)
         except (SuricataUnavailable, SuricataError) as err:
             raise UserError(f"the AWS check runs the rules in Suricata: {err}") from None
     print(f"{args.cloud}: {flow}: {verdict}")

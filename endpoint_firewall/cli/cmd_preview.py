@@ -16,14 +16,15 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 
-import endpoint_firewall
 from rich.console import Console
 from rich.table import Table
 
+import endpoint_firewall
+
+from ..config.stack_config import load_stack_file, stack_file
 from ..program.git_tree import GitRefError, export_tree, package_root
 from ..program.render import find_project_dir
 from ..program.resource_diff import diff, facts
-from ..program.stack_config import load_stack_file, stack_file
 from .diff_format import emit, short_type
 from .errors import UserError
 
@@ -91,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
     project = (args.project or find_project_dir()).resolve()
     load_stack_file(stack_file(project, args.stack))  # located config errors before running anything
     head = run_head(project, args.stack)
-    from ..checks.policy import validate_resources
+    from ..guardrails import validate_resources
 
     violations = validate_resources(head)  # the CrossGuard pack's checks (policy/), on the same resources
     for violation in violations:

@@ -25,4 +25,4 @@ def read_render_dir(folder: Path) -> dict[str, str]:
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("show", help="print the tables of a render folder")
     parser.add_argument("folder", type=Path)
-    parser.set_defaults(handler=lambda args: print_render(read_render_dir(args.folder)) or 0)
+    parser.set_defaults(handler=lambda args: print_render(read_render_dir(args.folder)) or 0)  # type: ignore[func-returns-value]

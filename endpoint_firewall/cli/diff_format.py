@@ -7,9 +7,15 @@ import json
 from rich.console import Console
 from rich.table import Table
 
+from ..components.resource_types import (
+    AWS_FIREWALL_POLICY,
+    AWS_RULE_GROUP,
+    AZURE_FIREWALL,
+    AZURE_GROUP,
+    AZURE_IP_GROUP,
+    AZURE_POLICY,
+)
 from ..program.resource_diff import Change
-from ..program.resource_types import (
-    AWS_FIREWALL_POLICY, AWS_RULE_GROUP, AZURE_FIREWALL, AZURE_GROUP, AZURE_IP_GROUP, AZURE_POLICY)
 
 SHORT_TYPES = {
     AZURE_GROUP: "Azure rule collection group",

@@ -61,8 +61,8 @@ from typing import Any
 import pulumi
 from pulumi_aws import networkfirewall
 
+from ..config.stack_config import AwsConfig, RuleOrder
 from ..planning.rules import Plan
-from ..program.stack_config import AwsConfig, RuleOrder
 from ..renderers.aws import AwsRender, AwsRuleGroup, render_aws
 
 COMPONENT_TYPE = "endpoint-firewall:aws:NetworkFirewallRules"

@@ -36,8 +36,8 @@ from typing import Any
 import pulumi
 import pulumi_azure_native.network as network
 
+from ..config.stack_config import AzureConfig, AzureTarget
 from ..planning.rules import Plan
-from ..program.stack_config import AzureConfig, AzureTarget
 from ..renderers.azure import AzureRender, render_azure
 from ..renderers.azure_model import replace_ids
 

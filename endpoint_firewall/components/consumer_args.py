@@ -9,26 +9,26 @@ No ``from __future__ import annotations`` here: the schema analyzer reads the an
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, NotRequired, Optional, TypedDict
+from typing import Any, NotRequired, TypedDict
 
+from ..config.stack_config import NAMESPACE, ConfigError, StackConfig, parse
 from ..endpoints.errors import CatalogueError, Problem
 from ..endpoints.loader import Catalogue, load_catalogue, merge, parse_file, read_text
 from ..planning.planner import build_plan
 from ..planning.rules import Plan
 from ..planning.selection import unknown_names
-from ..program.stack_config import NAMESPACE, ConfigError, StackConfig, parse
 
 
 class EgressSelectionArgs(TypedDict):
     """Which catalogue entries to deploy; an omitted filter keeps everything."""
 
-    service_areas: NotRequired[Optional[list[str]]]
+    service_areas: NotRequired[list[str] | None]
     """Service area ids to deploy (for example intune-core, wns); omitted: every area."""
-    regions: NotRequired[Optional[list[str]]]
+    regions: NotRequired[list[str] | None]
     """Region tags to deploy (for example north-america); entries without regions are always kept."""
-    include_optional: NotRequired[Optional[bool]]
+    include_optional: NotRequired[bool | None]
     """Also deploy entries the catalogue marks optional (default false)."""
-    entries: NotRequired[Optional[list[str]]]
+    entries: NotRequired[list[str] | None]
     """An explicit list of entry ids to deploy; omitted: every entry the other filters keep."""
 
 
@@ -41,17 +41,17 @@ class AzureEgressRulesArgs(TypedDict):
 
     source_ranges: list[str]
     """CIDRs of the managed devices whose egress the rules allow (HOME_NET). 0.0.0.0/0 and ::/0 are refused."""
-    peer_ranges: NotRequired[Optional[list[str]]]
+    peer_ranges: NotRequired[list[str] | None]
     """CIDRs of peers for peer-to-peer entries (Delivery Optimization); omitted: no peer-to-peer rules."""
-    catalogue_yaml: NotRequired[Optional[list[str]]]
+    catalogue_yaml: NotRequired[list[str] | None]
     """Catalogue files as YAML text, one per file; with cataloguePaths also omitted, the shipped catalogue."""
-    catalogue_paths: NotRequired[Optional[list[str]]]
+    catalogue_paths: NotRequired[list[str] | None]
     """Catalogue file paths, relative to the provider's working directory (the consumer's project)."""
-    selection: NotRequired[Optional[EgressSelectionArgs]]
+    selection: NotRequired[EgressSelectionArgs | None]
     """Which catalogue entries to deploy; omitted: all of them."""
     azure: dict[str, Any]
     """Azure settings: the keys of a stack file's endpoint-firewall:azure (target, resourceGroupName, policyName, createPolicy, dnsProxy, ...)."""
-    firewall_args: NotRequired[Optional[dict[str, Any]]]
+    firewall_args: NotRequired[dict[str, Any] | None]
     """Target classic only: the rest of the AzureFirewall's definition (location, sku, ipConfigurations, ...)."""
 
 
@@ -60,13 +60,13 @@ class AwsEgressRulesArgs(TypedDict):
 
     source_ranges: list[str]
     """CIDRs of the managed devices whose egress the rules allow (HOME_NET). 0.0.0.0/0 and ::/0 are refused."""
-    peer_ranges: NotRequired[Optional[list[str]]]
+    peer_ranges: NotRequired[list[str] | None]
     """CIDRs of peers for peer-to-peer entries (Delivery Optimization); omitted: no peer-to-peer rules."""
-    catalogue_yaml: NotRequired[Optional[list[str]]]
+    catalogue_yaml: NotRequired[list[str] | None]
     """Catalogue files as YAML text, one per file; with cataloguePaths also omitted, the shipped catalogue."""
-    catalogue_paths: NotRequired[Optional[list[str]]]
+    catalogue_paths: NotRequired[list[str] | None]
     """Catalogue file paths, relative to the provider's working directory (the consumer's project)."""
-    selection: NotRequired[Optional[EgressSelectionArgs]]
+    selection: NotRequired[EgressSelectionArgs | None]
     """Which catalogue entries to deploy; omitted: all of them."""
     aws: dict[str, Any]
     """AWS settings: the keys of a stack file's endpoint-firewall:aws (namePrefix, ruleOrder, fqdnMode, capacityHeadroom, firewallPolicy, ...)."""

@@ -17,7 +17,7 @@ No ``from __future__ import annotations`` here: the analyzer reads the annotatio
 """
 
 from importlib import metadata
-from typing import Any, Optional
+from typing import Any
 
 import pulumi
 
@@ -57,7 +57,7 @@ class AzureEgressRules(pulumi.ComponentResource):
     rules: pulumi.Output[dict[str, Any]]
     """What the rules component reports: groupNames, groupIds, ipGroupIds, ruleCount, notExpressible, widened, skipped, policyId or firewallId."""
 
-    def __init__(self, name: str, args: AzureEgressRulesArgs, opts: Optional[pulumi.ResourceOptions] = None) -> None:
+    def __init__(self, name: str, args: AzureEgressRulesArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         values = _known(args, f"AzureEgressRules {name}")
         plan, config = plan_from_args(values, "azure", f"AzureEgressRules {name}")
         assert config.azure is not None
@@ -80,7 +80,7 @@ class AwsEgressRules(pulumi.ComponentResource):
     rules: pulumi.Output[dict[str, Any]]
     """What the rules component reports: ruleGroupArns, ruleGroupNames, capacities, capacityUsed, ruleCounts, ruleOrder, firewallPolicyArn, ..."""
 
-    def __init__(self, name: str, args: AwsEgressRulesArgs, opts: Optional[pulumi.ResourceOptions] = None) -> None:
+    def __init__(self, name: str, args: AwsEgressRulesArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         values = _known(args, f"AwsEgressRules {name}")
         plan, config = plan_from_args(values, "aws", f"AwsEgressRules {name}")
         assert config.aws is not None

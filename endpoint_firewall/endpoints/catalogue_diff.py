@@ -10,7 +10,7 @@ nested mappings (provenance, added_from, allow_any) per key, e.g. ``provenance.n
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -97,7 +97,7 @@ def diff_catalogues(old: Catalogue, new: Catalogue) -> CatalogueDiff:
     )
 
 
-def _section(old: dict[str, BaseModel], new: dict[str, BaseModel]) -> SectionDiff:
+def _section(old: Mapping[str, BaseModel], new: Mapping[str, BaseModel]) -> SectionDiff:
     added = tuple(new[k] for k in sorted(new.keys() - old.keys()))
     removed = tuple(old[k] for k in sorted(old.keys() - new.keys()))
     changed, unchanged = [], 0

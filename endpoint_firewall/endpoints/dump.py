@@ -46,7 +46,7 @@ class _Dumper(yaml.SafeDumper):
         super().increase_indent(flow, False)
 
 
-def _with_flow_markers(dumper: type) -> None:
+def _with_flow_markers(dumper: type[yaml.SafeDumper]) -> None:
     dumper.add_representer(_Flow, lambda d, v: d.represent_sequence("tag:yaml.org,2002:seq", v, flow_style=True))
     dumper.add_representer(_FlowMap, lambda d, v: d.represent_mapping("tag:yaml.org,2002:map", v, flow_style=True))
 
@@ -54,7 +54,7 @@ def _with_flow_markers(dumper: type) -> None:
 _with_flow_markers(_Dumper)
 
 
-class _FastDumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):
+class _FastDumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]  # libyaml when built with it
     """libyaml's emitter (about 2.5x faster on large catalogues); it writes a block sequence under a key at
     the key's column, which :func:`_indent_sequences` then indents like :class:`_Dumper`."""
 

@@ -12,6 +12,7 @@ from importlib import resources
 from pathlib import Path
 
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from . import yaml_lines
 from .errors import CatalogueError, Problem
@@ -88,7 +89,7 @@ def _located(err: ValidationError, lines: dict, filename: str) -> list[Problem]:
     return unique
 
 
-def _message(item: dict, loc: tuple) -> str:
+def _message(item: ErrorDetails, loc: tuple) -> str:
     """Pydantic's message, reworded where it would puzzle a person editing YAML."""
     kind, ctx, key = item["type"], item.get("ctx", {}), loc[-1] if loc else "file"
     if kind == "extra_forbidden":

@@ -16,7 +16,6 @@ from pydantic_core import PydanticCustomError
 
 from . import names
 
-
 ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
 Identifier = Annotated[str, Field(pattern=ID_PATTERN)]
 URL_PATTERN = r"^https://\S+$"

@@ -100,7 +100,7 @@ class _Builder:
             return self.constructor.construct_object(node, deep=True)
         except (yaml.YAMLError, ValueError, TypeError, OverflowError) as err:
             reason = getattr(err, "problem", None) or str(err)
-            raise self.problem(node, path, f"{node.value!r} is not a valid {node.tag.rsplit(':', 1)[-1]} ({reason})")
+            raise self.problem(node, path, f"{node.value!r} is not a valid {node.tag.rsplit(':', 1)[-1]} ({reason})") from err
 
     def _mapping(self, node: yaml.MappingNode, path: Path) -> dict[Any, Any]:
         out: dict[Any, Any] = {}

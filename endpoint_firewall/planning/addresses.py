@@ -28,9 +28,9 @@ def merge_assigned(values: Iterable[str]) -> list[tuple[str, list[str]]]:
     members: list[list[str]] = [[] for _ in merged]
     for value, net in parsed.items():
         i = bisect.bisect_right(keys, (net.version, int(net.network_address), 256)) - 1
-        assert merged[i].version == net.version and net.subnet_of(merged[i]), (value, str(merged[i]))
+        assert merged[i].version == net.version and net.subnet_of(merged[i]), (value, str(merged[i]))  # type: ignore[arg-type]
         members[i].append(value)
-    return [(str(net), m) for net, m in zip(merged, members)]
+    return [(str(net), m) for net, m in zip(merged, members, strict=True)]
 
 
 def collapse(nets: list[Network]) -> list[Network]:

@@ -9,8 +9,8 @@ from collections.abc import Iterable, Sequence
 
 from ..endpoints.loader import Catalogue
 from ..endpoints.models import DestinationKind, Entry, EntryKind, Protocol, Service
-from . import addresses
 from ..endpoints.names import ANY_NETWORKS
+from . import addresses
 from .rules import AreaPlan, Plan, PlanError, Rule, RuleKind, Skipped, rule_name
 from .selection import Selection, select
 

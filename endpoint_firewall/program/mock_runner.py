@@ -51,7 +51,9 @@ class RecordingMocks(pulumi.runtime.Mocks):
 class RecordingMonitor(MockMonitor):
     """The SDK's mock monitor, adding the URN, parent and dependencies of each registration to its record."""
 
-    def RegisterResource(self, request):  # noqa: N802 (gRPC method name)
+    mocks: RecordingMocks
+
+    def RegisterResource(self, request):  # the gRPC method's name
         self.mocks.current.record = None
         response = super().RegisterResource(request)
         record = self.mocks.current.record

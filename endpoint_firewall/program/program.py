@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pulumi
 
+from ..config.stack_config import NAMESPACE, AzureTarget, ConfigError, StackConfig
 from ..endpoints.errors import Problem
 from ..planning.rules import Plan
 from .pulumi_config import read_stack_config
-from .stack_config import NAMESPACE, AzureTarget, ConfigError, StackConfig
 from .stack_plan import load_selected
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from pulumi.runtime import config as runtime_config
 
-from .stack_config import NAMESPACE, StackConfig, parse
+from ..config.stack_config import NAMESPACE, StackConfig, parse
 
 
 def namespace_values() -> dict[str, Any]:

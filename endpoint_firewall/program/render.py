@@ -8,21 +8,26 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from ..config.stack_config import StackConfig, load_stack_file, stack_file
 from ..endpoints.loader import load_catalogue
 from ..planning.planner import build_plan
 from ..planning.rules import Plan
 from ..planning.selection import Selection
 from .stack_plan import load_selected
-from .stack_config import StackConfig, load_stack_file, stack_file
+
+if TYPE_CHECKING:  # imported when rendering, not with this module
+    from ..renderers.aws import AwsRender
+    from ..renderers.azure import AzureRender
 
 
 @dataclass(frozen=True)
 class StackRender:
     stack: str
     plan: Plan
-    azure: object | None  # renderers.azure.AzureRender
-    aws: object | None    # renderers.aws.AwsRender
+    azure: AzureRender | None
+    aws: AwsRender | None
 
     def summary(self) -> dict:
         return {

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..config.stack_config import NAMESPACE, ConfigError, StackConfig
 from ..endpoints.errors import Problem
 from ..endpoints.loader import Catalogue, load_catalogue
 from ..planning.planner import build_plan
 from ..planning.rules import Plan
 from ..planning.selection import unknown_names
-from .stack_config import NAMESPACE, ConfigError, StackConfig
 
 
 def load_selected(config: StackConfig, project_dir: Path, origin: str) -> tuple[Catalogue, Plan]:

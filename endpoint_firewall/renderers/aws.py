@@ -49,9 +49,9 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
+from ..config.stack_config import DEFAULT_STATEFUL_ACTIONS, AwsConfig, FqdnMode, RuleOrder
 from ..endpoints.models import Protocol, Service
 from ..planning.rules import Plan, Rule, RuleKind
-from ..program.stack_config import DEFAULT_STATEFUL_ACTIONS, AwsConfig, FqdnMode, RuleOrder
 from .findings import Finding, skipped_findings
 from .sharding import stable_shards
 from .suricata_rules import (

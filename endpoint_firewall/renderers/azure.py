@@ -24,17 +24,30 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
+from ..config.stack_config import AzureConfig, AzureLimits, AzureTarget
 from ..planning.rules import Plan
-from ..program.stack_config import AzureConfig, AzureLimits, AzureTarget
-from .azure_layout import (application_rule, build_ip_groups, choose_ip_groups, network_rule, shard_area,
-                           source_field)
-from .findings import Finding, skipped_findings
-from .azure_model import (APPLICATION_COLLECTION, APPLICATION_COLLECTION_PRIORITY, IP_GROUP_ID_TEMPLATE, NAME_RE,
-                          NETWORK_COLLECTION, NETWORK_COLLECTION_PRIORITY, SUBSCRIPTION_PLACEHOLDER, AzureGroup,
-                          AzureIpGroup, RenderError, azure_name, ip_group_id, json_size, to_text)
+from .azure_layout import application_rule, build_ip_groups, choose_ip_groups, network_rule, shard_area, source_field
+from .azure_model import (
+    APPLICATION_COLLECTION,
+    APPLICATION_COLLECTION_PRIORITY,
+    IP_GROUP_ID_TEMPLATE,
+    NAME_RE,
+    NETWORK_COLLECTION,
+    NETWORK_COLLECTION_PRIORITY,
+    SUBSCRIPTION_PLACEHOLDER,
+    AzureGroup,
+    AzureIpGroup,
+    RenderError,
+    azure_name,
+    ip_group_id,
+    json_size,
+    to_text,
+)
 from .azure_rules import map_plan
 from .azure_sku import DUAL_STACK_PAGE, IPV6_CLASSIC_REASON, IPV6_OFF_REASON
-from .azure_template import CLASSIC_REASON, FILE as TEMPLATE_FILE, arm_template
+from .azure_template import CLASSIC_REASON, arm_template
+from .azure_template import FILE as TEMPLATE_FILE
+from .findings import Finding, skipped_findings
 
 __all__ = ["AzureGroup", "AzureIpGroup", "AzureRender", "IP_GROUP_ID_TEMPLATE", "NAME_RE", "Finding", "RenderError",
            "SUBSCRIPTION_PLACEHOLDER", "ip_group_id", "render_azure"]
@@ -165,8 +178,8 @@ def render_azure(plan: Plan, config: AzureConfig) -> AzureRender:
     items: dict[str, list[tuple[str, dict[str, Any]]]] = defaultdict(list)
     for spec in sorted(mapped.net, key=lambda s: s.name):
         items[spec.area].append((NETWORK_COLLECTION, network_rule(spec, src6 if spec.family == 6 else src, ids)))
-    for spec in sorted(mapped.app, key=lambda s: s.name):
-        items[spec.area].append((APPLICATION_COLLECTION, application_rule(spec, src)))
+    for app in sorted(mapped.app, key=lambda s: s.name):
+        items[app.area].append((APPLICATION_COLLECTION, application_rule(app, src)))
     groups: list[AzureGroup] = []
     for area in plan.areas:
         if items.get(area.area):

@@ -19,9 +19,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .azure_model import (APPLICATION_COLLECTION, APPLICATION_COLLECTION_PRIORITY, FILTER_COLLECTION, NAME_MAX,
-                          NETWORK_COLLECTION, NETWORK_COLLECTION_PRIORITY, AzureGroup, AzureIpGroup, RenderError,
-                          azure_name, ip_group_id, json_size)
+from .azure_model import (
+    APPLICATION_COLLECTION,
+    APPLICATION_COLLECTION_PRIORITY,
+    FILTER_COLLECTION,
+    NAME_MAX,
+    NETWORK_COLLECTION,
+    NETWORK_COLLECTION_PRIORITY,
+    AzureGroup,
+    AzureIpGroup,
+    RenderError,
+    azure_name,
+    ip_group_id,
+    json_size,
+)
 from .azure_rules import AppSpec, NetSpec
 from .sharding import stable_shards
 

@@ -12,7 +12,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-
 # Names of rule collection groups, rule collections, rules and IP Groups (Azure Firewall limits page):
 # letters, digits, '_', '.', '-'; start with a letter or digit; end with a letter, digit or '_'; 2..80.
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,78}[A-Za-z0-9_]$")

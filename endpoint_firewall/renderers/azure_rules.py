@@ -87,7 +87,7 @@ def map_plan(plan: Plan, dns_proxy: bool, tier: str = "Standard", ipv6_reason: s
                 _network(rule, v4, out, fqdns=False)
             if v6 and ipv6_reason is None:
                 _network(rule, v6, out, fqdns=False, family=6)
-            elif v6:
+            elif v6 and ipv6_reason is not None:
                 out.not_expressible.extend(Finding(e, d, ipv6_reason) for d in v6 for e in rule.origin_of(d))
     if refused:
         listed = "; ".join(f"{entry} ({', '.join(sorted(hosts))})" for entry, hosts in sorted(refused.items()))

@@ -61,10 +61,10 @@ def arm_template(render: AzureRender) -> dict[str, Any]:
     for g in render.ip_groups:
         chain.append((ids[g.id], {"type": IP_GROUP, "apiVersion": API_VERSION, "name": g.name,
                                   "location": g.body["location"], "properties": g.body["properties"]}))
-    for g in render.groups:
-        name = f"[concat(parameters('policyName'), '/', {_quoted(g.name)})]"
-        chain.append((_group_id(g.name), {"type": GROUP, "apiVersion": API_VERSION, "name": name,
-                                          "properties": replace_ids(g.body["properties"], ids)}))
+    for group in render.groups:
+        name = f"[concat(parameters('policyName'), '/', {_quoted(group.name)})]"
+        chain.append((_group_id(group.name), {"type": GROUP, "apiVersion": API_VERSION, "name": name,
+                                              "properties": replace_ids(group.body["properties"], ids)}))
     resources = []
     for index, (_, resource) in enumerate(chain):
         if index:

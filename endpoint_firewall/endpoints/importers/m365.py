@@ -69,8 +69,18 @@ from pydantic import ValidationError
 
 from ..errors import CatalogueError, Problem
 from ..loader import read_text
-from ..models import (ID_PATTERN, CatalogueFile, Destination, DestinationKind, Entry, PortRange, Protocol,
-                      Service, ServiceArea, Source)
+from ..models import (
+    ID_PATTERN,
+    CatalogueFile,
+    Destination,
+    DestinationKind,
+    Entry,
+    PortRange,
+    Protocol,
+    Service,
+    ServiceArea,
+    Source,
+)
 from ..stats import counted
 
 SOURCE_ID = "m365-web-service"
@@ -136,31 +146,31 @@ def _pairs_hook(pairs: list[tuple[str, Any]]) -> _Object:
     return obj
 
 
-def _parse_object(s_and_end, strict, scan_once, object_hook, object_pairs_hook, memo=None):  # noqa: ANN001
+def _parse_object(s_and_end, strict, scan_once, object_hook, object_pairs_hook, memo=None):
     offsets: list[int] = []
 
     def scan(string: str, idx: int) -> Any:
         offsets.append(idx)
         return scan_once(string, idx)
 
-    obj, end = json.decoder.JSONObject(s_and_end, strict, scan, object_hook, object_pairs_hook, memo)
+    obj, end = json.decoder.JSONObject(s_and_end, strict, scan, object_hook, object_pairs_hook, memo)  # type: ignore[attr-defined]  # json's own parser, not in typeshed
     obj.offset = s_and_end[1] - 1
     obj.value_offsets, obj.duplicates = {}, []
-    for key, offset in zip(obj.pairs, offsets):
+    for key, offset in zip(obj.pairs, offsets, strict=False):
         if key in obj.value_offsets:
             obj.duplicates.append((key, offset))
         obj.value_offsets[key] = offset
     return obj, end
 
 
-def _parse_array(s_and_end, scan_once):  # noqa: ANN001
+def _parse_array(s_and_end, scan_once):
     offsets: list[int] = []
 
     def scan(string: str, idx: int) -> Any:
         offsets.append(idx)
         return scan_once(string, idx)
 
-    values, end = json.decoder.JSONArray(s_and_end, scan)
+    values, end = json.decoder.JSONArray(s_and_end, scan)  # type: ignore[attr-defined]  # json's own parser
     array = _Array(values)
     array.offset, array.item_offsets = s_and_end[1] - 1, offsets
     return array, end
@@ -168,9 +178,10 @@ def _parse_array(s_and_end, scan_once):  # noqa: ANN001
 
 def _decode(text: str) -> Any:
     decoder = json.JSONDecoder(object_pairs_hook=_pairs_hook)
-    decoder.parse_object = _parse_object
-    decoder.parse_array = _parse_array
-    decoder.scan_once = json.scanner.py_make_scanner(decoder)  # the pure-Python scanner uses the hooks above
+    # the pure-Python scanner uses these hooks (attributes of json's decoder that typeshed does not declare)
+    decoder.parse_object = _parse_object  # type: ignore[attr-defined]
+    decoder.parse_array = _parse_array  # type: ignore[attr-defined]
+    decoder.scan_once = json.scanner.py_make_scanner(decoder)  # type: ignore[attr-defined]
     return decoder.decode(text)
 
 
@@ -381,7 +392,7 @@ def services_for(tcp: Iterable[PortRange], udp: Iterable[PortRange],
     out: set[Service] = set()
     for ports in tcp:
         single = ports.first if ports.first == ports.last else None
-        protocol = {80: Protocol.HTTP, 443: Protocol.HTTPS}.get(single)
+        protocol = {80: Protocol.HTTP, 443: Protocol.HTTPS}.get(single)  # type: ignore[arg-type]  # None: a range
         if protocol is None:
             within = any(first <= ports.first and ports.last <= last for first, last in tls)
             protocol = Protocol.TLS if within else Protocol.TCP

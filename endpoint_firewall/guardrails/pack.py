@@ -31,8 +31,7 @@ CONFIG_SCHEMAS: dict[str, dict[str, Any]] = {
 
 def pulumi_policies() -> list[Any]:
     """The pack's ``pulumi_policy`` policies (imported here, lazily: the package does not need pulumi_policy)."""
-    from pulumi_policy import (  # noqa: PLC0415
-        PolicyConfigSchema, ResourceValidationPolicy, StackValidationPolicy)
+    from pulumi_policy import PolicyConfigSchema, ResourceValidationPolicy, StackValidationPolicy
 
     def schema(name: str) -> Any:
         return PolicyConfigSchema(properties=CONFIG_SCHEMAS[name]) if name in CONFIG_SCHEMAS else None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ...endpoints.names import is_public_suffix
+from ..endpoints.names import is_public_suffix
 
 Problems = tuple[list[str], list[str]]
 

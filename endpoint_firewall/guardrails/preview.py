@@ -63,7 +63,7 @@ def validate_resources(resources: Sequence[Mapping[str, Any]], config: Mapping[s
                 violations.append(Violation(name, message, record["type"], record["name"], level(name)))
     stack = [StackResource.from_record(r) for r in resources]
     by_urn = {r.urn: r for r in stack}
-    for name, check in STACK_CHECKS.items():
+    for name, stack_check in STACK_CHECKS.items():
         if level(name) == "disabled":
             continue
         if name == "rule-groups-serialized" and any(r.dependencies is None for r in stack):
@@ -71,7 +71,7 @@ def validate_resources(resources: Sequence[Mapping[str, Any]], config: Mapping[s
                 violations.append(Violation(name, "not checked: the resource records carry no dependencies "
                                                   "(the mock runner does not record them)", enforcement=ADVISORY))
             continue
-        for urn, message in check(stack, options(name)):
+        for urn, message in stack_check(stack, options(name)):
             res = by_urn.get(urn) if urn else None
             violations.append(Violation(name, message, res.type if res else None, res.name if res else None, level(name)))
     return violations

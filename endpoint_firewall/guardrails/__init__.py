@@ -7,11 +7,11 @@ The same checks run in two places:
 * ``epfw preview``: :func:`validate_resources` (``preview.py``) over the records ``program/mock_runner.py``
   makes under mocks.
 
-One job per module; this package re-exports the public names, so ``endpoint_firewall.checks.policy`` is the
+One job per module; this package re-exports the public names, so ``endpoint_firewall.guardrails`` is the
 import path: ``props`` (readers over props and config), ``addresses`` (what every address looks like, unions
 included), ``host_names`` (what every name / too wide a name pattern looks like), ``suricata_text`` (a small
 Suricata rule reader), ``azure_rules`` (walking Azure rule collections), ``resource_checks``, ``stack_checks``,
-``preview`` and ``pack``. Resource type tokens come from ``endpoint_firewall.program.resource_types``.
+``preview`` and ``pack``. Resource type tokens come from ``endpoint_firewall.components.resource_types``.
 
 Resource checks are plain functions ``check(resource_type, props, config=None) -> list[str]`` over the
 resource's *inputs* with camelCase keys (what CrossGuard's resource validation and the mock records both
@@ -63,16 +63,29 @@ Policies (names as in the pack; override enforcement per policy with ``--policy-
 
 from __future__ import annotations
 
-from ...program.resource_types import AWS_RULE_GROUP, AZURE_FIREWALL, AZURE_GROUP, AZURE_IP_GROUP, AZURE_POLICY
+from ..components.resource_types import AWS_RULE_GROUP, AZURE_FIREWALL, AZURE_GROUP, AZURE_IP_GROUP, AZURE_POLICY
 from .addresses import address_networks, covered_families, is_any_address, union_only_families
 from .pack import CONFIG_SCHEMAS, POLICY_DESCRIPTIONS, pulumi_policies
 from .preview import ADVISORY, MANDATORY, Violation, validate_resources
 from .props import Config
 from .resource_checks import (
-    RESOURCE_CHECKS, RESOURCE_TYPES, check_aws_capacity, check_network_fqdn_dns_proxy, check_no_allow_any,
-    check_no_public_suffix_wildcard, rules_capacity, validate_resource)
+    RESOURCE_CHECKS,
+    RESOURCE_TYPES,
+    check_aws_capacity,
+    check_network_fqdn_dns_proxy,
+    check_no_allow_any,
+    check_no_public_suffix_wildcard,
+    rules_capacity,
+    validate_resource,
+)
 from .stack_checks import (
-    STACK_CHECKS, StackFinding, StackResource, check_stack_dns_proxy, check_stack_serialized, policy_members)
+    STACK_CHECKS,
+    StackFinding,
+    StackResource,
+    check_stack_dns_proxy,
+    check_stack_serialized,
+    policy_members,
+)
 from .suricata_text import SuricataRule, parse_suricata
 
 __all__ = [

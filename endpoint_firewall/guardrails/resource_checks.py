@@ -10,7 +10,7 @@ import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from ...program.resource_types import AWS_RULE_GROUP, AZURE_FIREWALL, AZURE_GROUP, AZURE_IP_GROUP
+from ..components.resource_types import AWS_RULE_GROUP, AZURE_FIREWALL, AZURE_GROUP, AZURE_IP_GROUP
 from .addresses import _address_is_any, is_any_address, show_values, union_only_families
 from .azure_rules import _azure_rules, _network_fqdn_rules
 from .host_names import _name_problems, _suricata_host_problems

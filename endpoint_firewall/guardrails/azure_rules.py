@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ...program.resource_types import AZURE_FIREWALL, AZURE_GROUP
+from ..components.resource_types import AZURE_FIREWALL, AZURE_GROUP
 from .props import _get, _is_map, _items, _lower, _strings
 
 

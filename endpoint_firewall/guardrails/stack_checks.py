@@ -8,9 +8,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 
-from ...program.resource_types import AZURE_GROUP, AZURE_IP_GROUP, AZURE_POLICY
+from ..components.resource_types import AZURE_GROUP, AZURE_IP_GROUP, AZURE_POLICY
 from .azure_rules import _azure_rules, _network_fqdn_rules
 from .props import Config, _external_policies, _get, _strings, _true
 
@@ -186,7 +187,7 @@ def check_stack_serialized(resources: Sequence[StackResource], config: Config = 
     graph = {r.urn: r.dependencies or () for r in resources}
     findings: list[StackFinding] = []
     for label, members in policy_members(resources).items():
-        for previous, current in zip(members, members[1:]):
+        for previous, current in pairwise(members):
             if not _reaches(current.urn, previous.urn, graph):
                 findings.append((current.urn, f"{current.name} does not depend on {previous.name}: both are on firewall "
                                               f"policy {label} and Azure refuses concurrent writes to one policy; "

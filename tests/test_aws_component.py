@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pulumi
 import pytest
+from conftest import ROOT
 
 from endpoint_firewall.endpoints.loader import load_catalogue
 from endpoint_firewall.planning.planner import build_plan
@@ -22,7 +22,6 @@ from endpoint_firewall.program.stack_config import (
 )
 from endpoint_firewall.renderers.aws import AwsRenderError, render_aws
 
-ROOT = Path(__file__).resolve().parent.parent
 COMPONENT = "endpoint-firewall:aws:NetworkFirewallRules"
 RULE_GROUP = "aws:networkfirewall/ruleGroup:RuleGroup"
 POLICY = "aws:networkfirewall/firewallPolicy:FirewallPolicy"

@@ -6,12 +6,12 @@ import json
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import botocore.session
 import pytest
 from botocore.model import Shape
 from botocore.validate import ParamValidator
+from conftest import ROOT
 
 from endpoint_firewall.endpoints.loader import Catalogue, load_catalogue
 from endpoint_firewall.endpoints.models import Entry, Service
@@ -44,7 +44,6 @@ from endpoint_firewall.renderers.suricata_rules import (
     variable_name,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
 NAME_RE = re.compile(r"^[a-zA-Z0-9-]+$")
 
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import ipaddress
-from pathlib import Path
 
 import pytest
+from conftest import ROOT
 
 from endpoint_firewall.checks.azure import evaluate, fqdn_matches
 from endpoint_firewall.checks.flow import Flow
@@ -17,7 +17,6 @@ from endpoint_firewall.planning.selection import Selection
 from endpoint_firewall.program.stack_config import AzureConfig, load_stack_file
 from endpoint_firewall.renderers.azure import render_azure
 
-ROOT = Path(__file__).resolve().parent.parent
 SOURCES = ["10.10.0.0/16"]
 PEERS = ["10.10.0.0/16"]
 

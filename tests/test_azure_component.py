@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 from typing import Any
 
 import pulumi
 import pytest
+from conftest import ROOT
 from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockMonitor
 
@@ -27,7 +27,6 @@ from endpoint_firewall.planning.selection import Selection
 from endpoint_firewall.program.stack_config import AzureConfig, load_stack_file
 from endpoint_firewall.renderers.azure import SUBSCRIPTION_PLACEHOLDER, RenderError, ip_group_id, render_azure
 
-ROOT = Path(__file__).resolve().parent.parent
 SUB = "00000000-1111-2222-3333-444444444444"
 GROUP = "azure-native:network:FirewallPolicyRuleCollectionGroup"
 IP_GROUP = "azure-native:network:IpGroup"

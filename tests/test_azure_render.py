@@ -10,6 +10,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from conftest import ROOT
 
 from endpoint_firewall.endpoints.loader import load_catalogue
 from endpoint_firewall.endpoints.models import Destination, Service
@@ -20,7 +21,6 @@ from endpoint_firewall.program.stack_config import AzureConfig, AzureLimits, loa
 from endpoint_firewall.renderers.azure import NAME_RE, RenderError, render_azure
 from endpoint_firewall.renderers.azure_model import json_size
 
-ROOT = Path(__file__).resolve().parent.parent
 SPEC_DIR = Path(__file__).resolve().parent / "fixtures" / "azure" / "spec"
 SOURCES = ["10.10.0.0/16"]
 # The pattern the same spec puts on rule collection group names (FirewallPolicyRuleCollectionGroupDrafts paths).

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from conftest import ROOT
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 from test_azure_component import component
@@ -25,7 +26,6 @@ from endpoint_firewall.program.stack_config import load_stack_file
 from endpoint_firewall.renderers.azure import render_azure
 from endpoint_firewall.renderers.azure_template import CLASSIC_REASON, arm_template
 
-ROOT = Path(__file__).resolve().parents[1]
 ARM = Path(__file__).resolve().parent / "fixtures" / "azure" / "arm-schema"
 SCHEMAS = "https://schema.management.azure.com/schemas/"
 FILES = {"2019-04-01/deploymentTemplate.json": "deploymentTemplate.json",

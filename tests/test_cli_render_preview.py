@@ -9,12 +9,11 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import ROOT
 
 from endpoint_firewall.cli.main import main
 from endpoint_firewall.endpoints.loader import shipped_catalogue_files
 from endpoint_firewall.program.render import render_stack
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def render(tmp_path: Path, name: str, *extra: str) -> Path:

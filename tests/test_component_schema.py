@@ -14,13 +14,13 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from conftest import ROOT
 from pulumi.provider.experimental.analyzer import Analyzer
 from pulumi.provider.experimental.component import ComponentProvider
 
 from endpoint_firewall.components import provider
 from endpoint_firewall.components.consumer_args import AwsEgressRulesArgs, AzureEgressRulesArgs
 
-ROOT = Path(__file__).resolve().parents[1]
 AZURE = "endpoint-firewall:index:AzureEgressRules"
 AWS = "endpoint-firewall:index:AwsEgressRules"
 SELECTION = "endpoint-firewall:index:EgressSelectionArgs"

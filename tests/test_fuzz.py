@@ -30,6 +30,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import ROOT
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -38,7 +39,6 @@ from endpoint_firewall.endpoints.errors import CatalogueError
 from endpoint_firewall.endpoints.importers import m365
 from endpoint_firewall.endpoints.loader import load_catalogue
 
-ROOT = Path(__file__).resolve().parents[1]
 INTUNE = ROOT / "endpoint_firewall" / "endpoints" / "catalogue" / "intune.yaml"
 INTUNE_TEXT = INTUNE.read_text(encoding="utf-8")
 M365_FIXTURE = ROOT / "tests" / "fixtures" / "m365" / "endpoints.json"

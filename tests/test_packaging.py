@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import tomllib
-from pathlib import Path
 
+from conftest import ROOT
 from setuptools import find_packages
 
-ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "endpoint_firewall"
 
 

@@ -6,10 +6,10 @@ Never construct ``PolicyPack`` here: it starts the analyzer server and blocks.
 from __future__ import annotations
 
 import copy
-from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import ROOT
 
 from endpoint_firewall import guardrails as guard
 from endpoint_firewall.guardrails import (
@@ -417,7 +417,7 @@ def test_pack_policies_are_mandatory_by_default_and_named():
     assert all(isinstance(policies[n], StackValidationPolicy) for n in guard.STACK_CHECKS)
     # None: the pack's enforcement level (MANDATORY in policy/__main__.py) applies
     assert all(p.enforcement_level is None for p in policies.values())
-    main = Path(__file__).resolve().parents[1] / "policy" / "__main__.py"
+    main = ROOT / "policy" / "__main__.py"
     assert "enforcement_level=EnforcementLevel.MANDATORY" in main.read_text()
 
 
@@ -716,7 +716,7 @@ def test_shipped_stacks_pass_the_guardrails(stack, tmp_path):
     import subprocess
     import sys
 
-    root = Path(__file__).resolve().parents[1]
+    root = ROOT
     out = tmp_path / f"{stack}.json"
     result = subprocess.run([sys.executable, "-m", "endpoint_firewall.program.mock_runner", "--project",
                              str(root), "--stack", stack, "--out", str(out)], capture_output=True, text=True,
@@ -748,7 +748,7 @@ def test_policy_pack_served_over_grpc():
         s.update(value)
         return s
 
-    pack_dir = Path(__file__).resolve().parents[1] / "policy"
+    pack_dir = ROOT / "policy"
     proc = subprocess.Popen([sys.executable, str(pack_dir / "__main__.py")], cwd=pack_dir, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     try:

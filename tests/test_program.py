@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
+from conftest import ROOT
 
 from endpoint_firewall.endpoints.errors import CatalogueError
 from endpoint_firewall.program.mock_runner import RecordingMocks, run_program
 
-ROOT = Path(__file__).resolve().parents[1]
 RCG = "azure-native:network:FirewallPolicyRuleCollectionGroup"
 IP_GROUP = "azure-native:network:IpGroup"
 AZ_POLICY = "azure-native:network:FirewallPolicy"

@@ -32,6 +32,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import ROOT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -46,7 +47,6 @@ from endpoint_firewall.program.stack_config import AzureConfig, FqdnMode, load_s
 from endpoint_firewall.renderers.aws import render_aws
 from endpoint_firewall.renderers.azure import render_azure
 
-ROOT = Path(__file__).resolve().parents[1]
 DEV = load_stack_file(ROOT / "stacks" / "Pulumi.dev.yaml")
 SOURCES = ("10.10.0.0/16", "fd00:10::/48")
 SOURCE_V4, SOURCE_V6 = "10.10.0.1", "fd00:10::1"
@@ -330,6 +330,7 @@ def _need_suricata() -> None:
         pytest.skip("Suricata is not installed")
 
 
+@pytest.mark.suricata
 def test_suricata_harness_matches_ipv6_flows():
     """eve.json writes IPv6 addresses in full ("2001:0db8:0100:0000:..."): the harness once never matched an
     IPv6 flow (every one raised 'Suricata saw no flow record'). Found by the AWS property below."""
@@ -344,6 +345,7 @@ def test_suricata_harness_matches_ipv6_flows():
     assert result.verdicts[0].allowed
 
 
+@pytest.mark.suricata
 @pytest.mark.parametrize("seed", AWS_SEEDS)
 def test_aws_in_suricata_allows_exactly_what_the_catalogue_permits(seed):
     _need_suricata()

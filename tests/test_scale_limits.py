@@ -24,24 +24,24 @@ import re
 import sys
 import time
 from collections import Counter
-from pathlib import Path
 
 import pytest
 import yaml
+from conftest import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
-import generate  # noqa: E402
+import generate
 
-from endpoint_firewall.endpoints.loader import Catalogue  # noqa: E402
-from endpoint_firewall.endpoints.models import CatalogueFile  # noqa: E402
-from endpoint_firewall.planning.planner import build_plan  # noqa: E402
-from endpoint_firewall.planning.selection import Selection  # noqa: E402
-from endpoint_firewall.program.stack_config import load_stack_file  # noqa: E402
-from endpoint_firewall.renderers.aws import render_aws  # noqa: E402
-from endpoint_firewall.renderers.azure import render_azure  # noqa: E402
+from endpoint_firewall.endpoints.loader import Catalogue
+from endpoint_firewall.endpoints.models import CatalogueFile
+from endpoint_firewall.planning.planner import build_plan
+from endpoint_firewall.planning.selection import Selection
+from endpoint_firewall.program.stack_config import load_stack_file
+from endpoint_firewall.renderers.aws import render_aws
+from endpoint_firewall.renderers.azure import render_azure
 
+pytestmark = pytest.mark.slow  # a 100k-destination catalogue, rendered for both clouds
 DESTINATIONS = 100_000
 AZURE_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,78}[A-Za-z0-9_])?$")
 AWS_NAME = re.compile(r"^[a-zA-Z0-9-]{1,128}$")

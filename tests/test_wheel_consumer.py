@@ -20,8 +20,9 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from conftest import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.slow  # builds a wheel and a virtual environment
 CONSUMER = ROOT / "examples" / "consumer"
 SKIP_DIRS = {".git", ".venv", "venv", "build", "dist", "bench", "__pycache__", ".pytest_cache", ".hypothesis",
              "node_modules"}

@@ -12,7 +12,7 @@ from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockMonitor
 
 from endpoint_firewall.components.azure_firewall import (
-    TYPE,
+    COMPONENT_TYPE,
     AzureFirewallRules,
     AzureFirewallRulesArgs,
     _args,
@@ -169,7 +169,7 @@ def test_recorded_rule_collections_are_the_rendered_bodies(dev_run):
 
 
 def test_every_child_is_parented_by_the_component(dev_run):
-    [comp] = dev_run.registration(TYPE)
+    [comp] = dev_run.registration(COMPONENT_TYPE)
     assert comp.name == "azure" and not comp.custom
     children = [r for r in dev_run.monitor.registrations if r.type.startswith("azure-native:")]
     assert len(children) == 1 + 1 + 7
@@ -189,7 +189,7 @@ def test_policy_ip_groups_and_groups_form_one_serial_chain(dev_run):
 
 
 def test_outputs_are_registered_and_exposed(dev_run):
-    [comp] = dev_run.registration(TYPE)
+    [comp] = dev_run.registration(COMPONENT_TYPE)
     outputs = dev_run.monitor.outputs[comp.urn]
     render = render_azure(dev_plan(), dev_config())
     assert outputs["groupNames"] == [g.name for g in render.groups]
@@ -239,7 +239,7 @@ def test_classic_target_manages_the_firewall_with_the_rendered_collections():
     children = [r for r in run.monitor.registrations if r.type.startswith("azure-native:")]
     assert [r.type for r in children] == [IP_GROUP, FIREWALL]
     assert children[0].urn in children[1].dependencies
-    [comp] = run.registration(TYPE)
+    [comp] = run.registration(COMPONENT_TYPE)
     assert {r.parent for r in children} == {comp.urn}
 
 

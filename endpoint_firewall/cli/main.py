@@ -1,8 +1,10 @@
 """``epfw``: the endpoint-firewall command line. Works with no cloud account and no Pulumi CLI.
 
 Each sub-command lives in its own module ``cli/cmd_<name>.py`` exposing ``register(subparsers)``; the
-handler it sets returns the process exit code. Located input errors (``CatalogueError``,
-``ConfigError``) print as ``FILE:LINE: field: message`` lines on stderr and exit 1, never a traceback.
+handler it sets returns the process exit code. Errors derive from ``EpfwError`` (``endpoints/errors.py``):
+located input errors (``CatalogueError``, ``ConfigError``) print as ``FILE:LINE: field: message`` lines on
+stderr, the others (``UserError``, ``PlanError``, the renderers' errors) as one ``epfw: ...`` line; exit 1,
+never a traceback.
 """
 
 from __future__ import annotations
@@ -12,11 +14,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from ..endpoints.errors import CatalogueError
-from ..planning.rules import PlanError
-from ..renderers.aws import AwsRenderError
-from ..renderers.azure import RenderError as AzureRenderError
-from .errors import UserError
+from ..endpoints.errors import EpfwError
 
 COMMANDS = ("validate", "render", "show", "preview", "diff", "check", "import", "catalogue")
 
@@ -34,12 +32,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.handler(args) or 0)
-    except CatalogueError as err:
-        for problem in err.problems:
-            print(problem, file=sys.stderr)
-        return 1
-    except (UserError, PlanError, AzureRenderError, AwsRenderError) as err:
-        print(f"epfw: {err}", file=sys.stderr)
+    except EpfwError as err:
+        for line in err.report():
+            print(line, file=sys.stderr)
         return 1
 
 

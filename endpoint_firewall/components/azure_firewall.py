@@ -41,7 +41,7 @@ from ..planning.rules import Plan
 from ..renderers.azure import AzureRender, render_azure
 from ..renderers.azure_model import replace_ids
 
-TYPE = "endpoint-firewall:azure:FirewallRules"
+COMPONENT_TYPE = "endpoint-firewall:azure:FirewallRules"
 DNS_PROXY_PROPERTY = "Network.DNS.EnableProxy"  # classic firewalls: DNS proxy is an additional property
 MANAGED_FIREWALL_ARGS = {"azure_firewall_name", "resource_group_name", "application_rule_collections",
                          "network_rule_collections", "firewall_policy"}
@@ -72,7 +72,7 @@ class AzureFirewallRules(pulumi.ComponentResource):
         target = AzureTarget(config.target)
         if target is AzureTarget.CLASSIC:
             _check_firewall_args(args.firewall_args)
-        super().__init__(TYPE, name, None, opts)
+        super().__init__(COMPONENT_TYPE, name, None, opts)
         self.render = render
         rg = config.resource_group_name
         chain: list[pulumi.Resource] = []

@@ -7,13 +7,14 @@ the plan is computed when the component is constructed, so every value must be k
 No ``from __future__ import annotations`` here: the schema analyzer reads the annotations as types.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any, NotRequired, TypedDict
 
 from ..config.stack_config import NAMESPACE, ConfigError, StackConfig, parse
-from ..endpoints.errors import CatalogueError, Problem
-from ..endpoints.loader import Catalogue, load_catalogue, merge, parse_file, read_text
+from ..endpoints.errors import Problem
+from ..endpoints.loader import Catalogue, load_catalogue, load_sources, read_text
 from ..planning.planner import build_plan
 from ..planning.rules import Plan
 from ..planning.selection import unknown_names
@@ -98,19 +99,13 @@ def load_args_catalogue(args: Mapping[str, Any], origin: str) -> Catalogue:
     paths = [Path(p) for p in args.get("catalogue_paths") or []]
     if not texts and not paths:
         return load_catalogue()
-    problems: list[Problem] = []
-    parsed = []
-    sources = [(f"{origin}: catalogueYaml[{i}]", lambda t=t: t) for i, t in enumerate(texts)]
-    sources += [(str(p), lambda p=p: read_text(p)) for p in paths]
-    for name, text_of in sources:
-        try:
-            text = text_of()
-            parsed.append((name, text, parse_file(text, name)))
-        except CatalogueError as err:
-            problems.extend(err.problems)
-    if problems:
-        raise CatalogueError(problems)
-    return merge(parsed)
+    sources = [(f"{origin}: catalogueYaml[{i}]", _given(text)) for i, text in enumerate(texts)]
+    sources += [(str(p), partial(read_text, p)) for p in paths]
+    return load_sources(sources)
+
+
+def _given(text: str) -> Callable[[], str]:
+    return lambda: text
 
 
 def plan_from_args(args: Mapping[str, Any], cloud: str, origin: str) -> tuple[Plan, StackConfig]:

@@ -6,8 +6,9 @@ input the same way: all problems at once, each as ``FILE:LINE: field: message``,
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from importlib import resources
 from pathlib import Path
 
@@ -117,12 +118,18 @@ def load_catalogue(paths: Iterable[Path | str] | None = None) -> Catalogue:
     files = [Path(p) for p in paths] if paths is not None else shipped_catalogue_files()
     if not files:
         raise CatalogueError([Problem("<catalogue>", 1, "file", "no catalogue files given")])
+    return load_sources([(str(path), partial(read_text, path)) for path in files])
+
+
+def load_sources(sources: Iterable[tuple[str, Callable[[], str]]]) -> Catalogue:
+    """Read, parse and cross-check catalogue texts, each given as (name in problems, reader of its text).
+    Every file is read and parsed before any problem is raised; all problems are raised together."""
     problems: list[Problem] = []
     parsed: list[tuple[str, str, CatalogueFile]] = []
-    for path in files:
+    for name, text_of in sources:
         try:
-            text = read_text(path)
-            parsed.append((str(path), text, parse_file(text, str(path))))
+            text = text_of()
+            parsed.append((name, text, parse_file(text, name)))
         except CatalogueError as err:
             problems.extend(err.problems)
     if problems:

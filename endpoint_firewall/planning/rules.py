@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
 
+from ..endpoints.errors import EpfwError
 from ..endpoints.models import Service
 
 
-class PlanError(ValueError):
+class PlanError(EpfwError, ValueError):
     """The selection cannot be planned as written (the message names the entries and what to change)."""
 
 

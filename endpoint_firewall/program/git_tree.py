@@ -8,10 +8,12 @@ import tarfile
 import tomllib
 from pathlib import Path
 
+from ..endpoints.errors import EpfwError
+
 PACKAGE = "endpoint_firewall"
 
 
-class GitRefError(Exception):
+class GitRefError(EpfwError):
     pass
 
 

@@ -50,6 +50,7 @@ from fractions import Fraction
 from typing import Any
 
 from ..config.stack_config import DEFAULT_STATEFUL_ACTIONS, AwsConfig, FqdnMode, RuleOrder
+from ..endpoints.errors import EpfwError
 from ..endpoints.models import Protocol, Service
 from ..planning.rules import Plan, Rule, RuleKind
 from .findings import Finding, skipped_findings
@@ -80,7 +81,7 @@ LIST_ROLES = {(HTTP_HOST,): "http-host", (TLS_SNI,): "tls-sni", (HTTP_HOST, TLS_
 DEFAULT_POLICY_ACTIONS = DEFAULT_STATEFUL_ACTIONS  # STRICT_ORDER, when the policy is not configured here
 
 
-class AwsRenderError(ValueError):
+class AwsRenderError(EpfwError, ValueError):
     """The plan cannot be rendered within AWS's limits (the message says which and what to change)."""
 
 

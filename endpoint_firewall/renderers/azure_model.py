@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ..endpoints.errors import EpfwError
+
 # Names of rule collection groups, rule collections, rules and IP Groups (Azure Firewall limits page):
 # letters, digits, '_', '.', '-'; start with a letter or digit; end with a letter, digit or '_'; 2..80.
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,78}[A-Za-z0-9_]$")
@@ -36,7 +38,7 @@ APP_PORT_MAX = 64000
 APP_PORT_RANGE_MAX = 64  # a wider range is refused rather than expanded into hundreds of protocol entries
 
 
-class RenderError(ValueError):
+class RenderError(EpfwError, ValueError):
     """The plan cannot be rendered for Azure as configured; the message names the limit and the numbers."""
 
 

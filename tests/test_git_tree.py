@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from endpoint_firewall.program.git_tree import package_root
+from endpoint_firewall.preview.git_tree import package_root
 
 
 def _imports(root: Path, module: str) -> str:

@@ -718,7 +718,7 @@ def test_shipped_stacks_pass_the_guardrails(stack, tmp_path):
 
     root = ROOT
     out = tmp_path / f"{stack}.json"
-    result = subprocess.run([sys.executable, "-m", "endpoint_firewall.program.mock_runner", "--project",
+    result = subprocess.run([sys.executable, "-m", "endpoint_firewall.preview.mock_runner", "--project",
                              str(root), "--stack", stack, "--out", str(out)], capture_output=True, text=True,
                             timeout=240, cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]

@@ -8,7 +8,7 @@ import pytest
 from conftest import ROOT
 
 from endpoint_firewall.endpoints.errors import CatalogueError
-from endpoint_firewall.program.mock_runner import RecordingMocks, run_program
+from endpoint_firewall.preview.mock_runner import RecordingMocks, run_program
 
 RCG = "azure-native:network:FirewallPolicyRuleCollectionGroup"
 IP_GROUP = "azure-native:network:IpGroup"

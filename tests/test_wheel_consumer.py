@@ -105,7 +105,7 @@ def test_components_catalogue_and_no_generic_modules_from_the_wheel(fresh_env):
 
 def test_example_consumer_under_mocks_from_the_wheel(fresh_env):
     out_file = fresh_env["work"] / "consumer.json"
-    run([str(fresh_env["python"]), "-m", "endpoint_firewall.program.mock_runner", "--project", str(CONSUMER),
+    run([str(fresh_env["python"]), "-m", "endpoint_firewall.preview.mock_runner", "--project", str(CONSUMER),
          "--stack", "dev", "--out", str(out_file)], cwd=fresh_env["work"])
     resources = json.loads(out_file.read_text(encoding="utf-8"))
     by_type: dict[str, list[dict]] = {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..program.resource_diff import diff, render_dir_records
+from ..preview.resource_diff import diff, render_dir_records
 from .cmd_show import read_render_dir
 from .diff_format import emit
 

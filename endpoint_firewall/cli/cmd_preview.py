@@ -22,9 +22,9 @@ from rich.table import Table
 import endpoint_firewall
 
 from ..config.stack_config import load_stack_file, stack_file
-from ..program.git_tree import GitRefError, export_tree, package_root
+from ..preview.git_tree import GitRefError, export_tree, package_root
+from ..preview.resource_diff import diff, facts
 from ..program.render import find_project_dir
-from ..program.resource_diff import diff, facts
 from .diff_format import emit, short_type
 from .errors import UserError
 
@@ -43,7 +43,7 @@ def run_tree(tree: Path, stack: str, workdir: Path, label: str) -> list[dict]:
     root = package_root(tree, workdir)
     out = workdir / "resources.json"
     env = dict(os.environ, PYTHONPATH=str(root))
-    from ..program import mock_runner  # imports pulumi: only when a preview runs
+    from ..preview import mock_runner  # imports pulumi: only when a preview runs
 
     result = subprocess.run([sys.executable, mock_runner.__file__, "--project", str(tree), "--stack", stack,
                              "--out", str(out)], env=env, capture_output=True, text=True, check=False)
@@ -70,7 +70,7 @@ def run_head(project: Path, stack: str) -> list[dict]:
     (this repository, or a consumer project that uses the installed package)."""
     installed = Path(endpoint_firewall.__file__).resolve().parents[1]
     if installed == project or not (project / "pyproject.toml").exists():
-        from ..program import mock_runner
+        from ..preview import mock_runner
 
         return mock_runner.run_program(project, stack)
     with tempfile.TemporaryDirectory(prefix="epfw-head-") as tmp:

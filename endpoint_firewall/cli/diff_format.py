@@ -15,7 +15,7 @@ from ..components.resource_types import (
     AZURE_IP_GROUP,
     AZURE_POLICY,
 )
-from ..program.resource_diff import Change
+from ..preview.resource_diff import Change
 
 SHORT_TYPES = {
     AZURE_GROUP: "Azure rule collection group",

@@ -1,6 +1,6 @@
 """Pulumi type tokens of the cloud resources the components register, in one place.
 
-Used by the guardrails (``endpoint_firewall.guardrails``), the rule-level diff (``program/resource_diff.py``)
+Used by the guardrails (``endpoint_firewall.guardrails``), the rule-level diff (``preview/resource_diff.py``)
 and its printer (``cli/diff_format.py``). Plain strings only: importing this module imports nothing else.
 """
 

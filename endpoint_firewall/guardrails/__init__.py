@@ -4,7 +4,7 @@ The same checks run in two places:
 
 * ``pulumi preview/up --policy-pack policy`` (CrossGuard): ``policy/__main__.py`` builds a ``PolicyPack``
   from :func:`pulumi_policies` (``pack.py``), which wraps the plain check functions for ``pulumi_policy``;
-* ``epfw preview``: :func:`validate_resources` (``preview.py``) over the records ``program/mock_runner.py``
+* ``epfw preview``: :func:`validate_resources` (``preview.py``) over the records ``preview/mock_runner.py``
   makes under mocks.
 
 One job per module; this package re-exports the public names, so ``endpoint_firewall.guardrails`` is the

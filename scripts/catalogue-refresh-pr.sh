@@ -3,7 +3,7 @@
 #
 #   scripts/catalogue-refresh-pr.sh BRANCH OUT_DIR
 #
-# Commits endpoints/catalogue/intune.yaml on BRANCH (created from the current commit, force-pushed: the branch
+# Commits endpoint_firewall/endpoints/catalogue/intune.yaml on BRANCH (created from the current commit, force-pushed: the branch
 # only ever holds the latest refresh), then edits the open pull request of BRANCH or creates one, with the title
 # and body scripts/catalogue-refresh.sh wrote to OUT_DIR. Needs `gh` with GH_TOKEN.
 set -euo pipefail
@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 title=$(cat "$out/pr-title.txt")
 base=$(git rev-parse --abbrev-ref HEAD)
 git -c user.name="github-actions[bot]" -c user.email="41898282+github-actions[bot]@users.noreply.github.com" \
-  commit --quiet -m "$title" -- endpoints/catalogue/intune.yaml
+  commit --quiet -m "$title" -- endpoint_firewall/endpoints/catalogue/intune.yaml
 git push --quiet --force origin "HEAD:refs/heads/$branch"
 state=$(gh pr view "$branch" --json state --jq .state 2>/dev/null || true)
 if [ "$state" = "OPEN" ]; then

@@ -11,6 +11,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from shared_sources import INTUNE_PAGE, require_shared
 
 from endpoint_firewall.cli.main import main
 from endpoint_firewall.endpoints.errors import CatalogueError
@@ -18,7 +19,6 @@ from endpoint_firewall.endpoints.importers import intune_page, page_fixups
 from endpoint_firewall.endpoints.loader import load_catalogue
 from endpoint_firewall.endpoints.models import EntryKind
 from endpoint_firewall.planning.selection import Selection
-from shared_sources import INTUNE_PAGE, require_shared
 
 FRONT = '---\ntitle: Network endpoints for Microsoft Intune\nms.date: "2026-08-21T00:00:00Z"\n---\n\n'
 SET_HEADER = "| ID | Desc | Category | ER | Addresses | Ports |\n| --- | --- | --- | --- | --- | --- |\n"
@@ -371,4 +371,4 @@ def test_the_shipped_catalogue_is_the_import_of_the_shared_page_byte_for_byte():
     (shipped,) = [p for p in shipped_catalogue_files() if p.name == "intune.yaml"]
     assert dump_catalogue(result.catalogue, result.header()) == shipped.read_text(encoding="utf-8"), (
         "regenerate: epfw import intune-page ../shared/sources/intune-endpoints-2026-08.en.md "
-        "--out endpoints/catalogue/intune.yaml")
+        "--out endpoint_firewall/endpoints/catalogue/intune.yaml")

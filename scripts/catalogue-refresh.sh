@@ -4,9 +4,9 @@
 #   scripts/catalogue-refresh.sh PAGE.md OUT_DIR
 #
 # PAGE.md is the page's Markdown (MicrosoftDocs/memdocs intune/fundamentals/endpoints.md). The import rewrites
-# endpoints/catalogue/intune.yaml (with the reviewed fix-ups of endpoints/catalogue/fixups/). When that changes
+# endpoint_firewall/endpoints/catalogue/intune.yaml (with the reviewed fix-ups of endpoint_firewall/endpoints/catalogue/fixups/). When that changes
 # the file, PAGE.md replaces the committed copy the catalogue is imported from
-# (endpoints/catalogue/sources/intune-endpoints.md: the tests regenerate the catalogue from it), and OUT_DIR
+# (endpoint_firewall/endpoints/catalogue/sources/intune-endpoints.md: the tests regenerate the catalogue from it), and OUT_DIR
 # gets pr-title.txt and pr-body.md: the import's summary and reports, `epfw catalogue diff`
 # against BASE (default HEAD) and `epfw preview --base BASE --format markdown` of every stack in stacks/.
 # Stdout is only `changed=true|false` (for $GITHUB_OUTPUT); everything else goes to stderr. Works offline.
@@ -19,11 +19,11 @@ out=$(realpath "$out")
 cd "$(dirname "$0")/.."
 epfw=${EPFW:-.venv/bin/epfw}
 base=${BASE:-HEAD}
-catalogue=endpoints/catalogue/intune.yaml
-copy=endpoints/catalogue/sources/intune-endpoints.md
+catalogue=endpoint_firewall/endpoints/catalogue/intune.yaml
+copy=endpoint_firewall/endpoints/catalogue/sources/intune-endpoints.md
 
 git show "$base:$catalogue" > "$out/intune.base.yaml"
-"$epfw" import intune-page "$page" --out "$catalogue" --fixups endpoints/catalogue/fixups/intune-page.yaml \
+"$epfw" import intune-page "$page" --out "$catalogue" --fixups endpoint_firewall/endpoints/catalogue/fixups/intune-page.yaml \
   > "$out/import-summary.txt" 2> "$out/import-reports.txt"
 cat "$out/import-summary.txt" >&2
 if cmp -s "$out/intune.base.yaml" "$catalogue"; then
@@ -40,7 +40,7 @@ echo "Intune endpoints: refresh from Microsoft's page (ms.date $date)" > "$out/p
   echo
   echo "Made by \`scripts/catalogue-refresh.sh\` (workflow \`catalogue-refresh\`): \`epfw import intune-page\` of the"
   echo "page's Markdown. Review the catalogue diff and each stack's rule diff; the importer's reports name every"
-  echo "page defect and fix-up by line. Correct the page's mistakes in \`endpoints/catalogue/fixups/intune-page.yaml\`."
+  echo "page defect and fix-up by line. Correct the page's mistakes in \`endpoint_firewall/endpoints/catalogue/fixups/intune-page.yaml\`."
   echo
   echo '```'
   cat "$out/import-summary.txt"

@@ -10,8 +10,8 @@ import os
 from pathlib import Path
 
 import pytest
+from conftest import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 SHARED_DIR = ROOT.parent / "shared"
 REQUIRE_ENV = "EPFW_REQUIRE_SHARED"
 SEED = SHARED_DIR / "seed" / "intune-endpoints.ja.md"

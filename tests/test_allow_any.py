@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from endpoint_firewall.checks import policy as guard
+from endpoint_firewall import guardrails as guard
 from endpoint_firewall.cli.main import main
 from endpoint_firewall.program.allow_any import POLICY_CONFIG_FILE
 
@@ -86,7 +86,7 @@ def test_preview_reports_it_as_an_advisory_exception_and_passes(project, capsys)
 
 
 def _resources(project: Path) -> list[dict]:
-    from endpoint_firewall.program import mock_runner
+    from endpoint_firewall.preview import mock_runner
 
     return mock_runner.run_program(project, "lab")
 
@@ -100,8 +100,8 @@ def test_the_same_rules_without_the_declared_exception_are_mandatory(project):
 
 def test_a_rule_the_catalogue_did_not_justify_stays_mandatory(project):
     """A declared exception covers its own rules only: a wide rule added by hand next to them is refused."""
+    from endpoint_firewall.config.stack_config import load_stack_file, stack_file
     from endpoint_firewall.program.allow_any import allow_any_exceptions, policy_config
-    from endpoint_firewall.program.stack_config import load_stack_file, stack_file
     from endpoint_firewall.program.stack_plan import load_selected
 
     config = load_stack_file(stack_file(project, "lab"))

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from endpoint_firewall.config.stack_config import FqdnMode, RuleOrder, load_stack_file
 from endpoint_firewall.endpoints.loader import load_catalogue
 from endpoint_firewall.planning.planner import build_plan
-from endpoint_firewall.program.stack_config import FqdnMode, RuleOrder, load_stack_file
 from endpoint_firewall.renderers import aws as aws_renderer
 from endpoint_firewall.renderers import suricata_rules
 from endpoint_firewall.renderers.aws import AwsRenderError, render_aws

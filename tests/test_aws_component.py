@@ -4,18 +4,24 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pulumi
 import pytest
+from conftest import ROOT
 
+from endpoint_firewall.config.stack_config import (
+    AwsConfig,
+    AwsLimits,
+    AwsPolicyConfig,
+    FqdnMode,
+    RuleOrder,
+    load_stack_file,
+)
 from endpoint_firewall.endpoints.loader import load_catalogue
 from endpoint_firewall.planning.planner import build_plan
-from endpoint_firewall.program.stack_config import AwsConfig, AwsLimits, AwsPolicyConfig, FqdnMode, RuleOrder, load_stack_file
 from endpoint_firewall.renderers.aws import AwsRenderError, render_aws
 
-ROOT = Path(__file__).resolve().parent.parent
 COMPONENT = "endpoint-firewall:aws:NetworkFirewallRules"
 RULE_GROUP = "aws:networkfirewall/ruleGroup:RuleGroup"
 POLICY = "aws:networkfirewall/firewallPolicy:FirewallPolicy"
@@ -189,9 +195,9 @@ def test_a_capacity_change_gives_a_new_physical_name_under_the_same_resource_nam
     a = of_type(deploy(plan, stack.aws), RULE_GROUP)
     b = of_type(deploy(plan, stack.aws.model_copy(update={"capacity_headroom": 4.0})), RULE_GROUP)
     assert [g["name"] for g in a] == [g["name"] for g in b]
-    changed = [(x, y) for x, y in zip(a, b) if x["inputs"]["capacity"] != y["inputs"]["capacity"]]
+    changed = [(x, y) for x, y in zip(a, b, strict=False) if x["inputs"]["capacity"] != y["inputs"]["capacity"]]
     assert changed
-    for x, y in zip(a, b):
+    for x, y in zip(a, b, strict=False):
         assert (x["inputs"]["capacity"] != y["inputs"]["capacity"]) == (x["inputs"]["name"] != y["inputs"]["name"])
 
 

@@ -7,28 +7,46 @@ import json
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import botocore.session
 import pytest
 from botocore.model import Shape
 from botocore.validate import ParamValidator
+from conftest import ROOT
 
+from endpoint_firewall.config.stack_config import (
+    STATEFUL_DEFAULT_ACTIONS,
+    AwsConfig,
+    AwsLimits,
+    AwsPolicyConfig,
+    FqdnMode,
+    RuleOrder,
+    StackConfig,
+    load_stack_file,
+)
 from endpoint_firewall.endpoints.loader import Catalogue, load_catalogue
 from endpoint_firewall.endpoints.models import Entry, Service
 from endpoint_firewall.planning.planner import build_plan
 from endpoint_firewall.planning.rules import AreaPlan, Plan, Rule, RuleKind, Skipped
-from endpoint_firewall.program.stack_config import (
-    STATEFUL_DEFAULT_ACTIONS, AwsConfig, AwsLimits, AwsPolicyConfig, FqdnMode, RuleOrder, StackConfig, load_stack_file,
-)
 from endpoint_firewall.renderers.aws import (
-    CAPACITY_STEP, AwsRenderError, domain_list_capacity, policy_name, render_aws, reserved_capacity, units_per_group,
+    CAPACITY_STEP,
+    AwsRenderError,
+    domain_list_capacity,
+    policy_name,
+    render_aws,
+    reserved_capacity,
+    units_per_group,
 )
 from endpoint_firewall.renderers.suricata_rules import (
-    HTTP_METHODS, SID_SPAN, allocate_sids, default_deny_rules, domain_list_rules, expanded_length, variable_name,
+    HTTP_METHODS,
+    SID_SPAN,
+    allocate_sids,
+    default_deny_rules,
+    domain_list_rules,
+    expanded_length,
+    variable_name,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
 NAME_RE = re.compile(r"^[a-zA-Z0-9-]+$")
 
 
@@ -401,7 +419,7 @@ def test_adding_one_entry_keeps_every_group_name_capacity_and_sid(variant, added
     before = render_aws(stack_plan(stack_name, catalogue), config)
     after = render_aws(stack_plan(stack_name, with_entry(catalogue, **added)), config)
     assert [g.role for g in after.groups] == [g.role for g in before.groups]
-    for old, new in zip(before.groups, after.groups):
+    for old, new in zip(before.groups, after.groups, strict=True):
         if new.capacity == old.capacity:
             assert new.name == old.name
         else:  # this group sat right below a capacity step and crossed it: a new group, one step up, new name
@@ -424,15 +442,15 @@ def test_capacity_steps_are_where_documented():
     config = AwsConfig(capacity_headroom=0.5, capacity_minimum=100)
     steps = [u for u in range(1, 2000) if reserved_capacity(u + 1, config) != reserved_capacity(u, config)]
     assert steps[:4] == [66, 133, 200, 266]
-    assert all(b - a >= 66 for a, b in zip(steps, steps[1:]))
+    assert all(b - a >= 66 for a, b in zip(steps, steps[1:], strict=False))
 
 
 def test_a_replacement_forcing_change_renames_the_group(dev_plan):
     base = render_aws(dev_plan, DEV)
     more = render_aws(dev_plan, DEV.model_copy(update={"capacity_headroom": 5.0}))
     strict = render_aws(dev_plan, VARIANTS["dev-strict"])
-    assert any(a.capacity != b.capacity for a, b in zip(base.groups, more.groups))
-    for a, b in zip(base.groups, more.groups):
+    assert any(a.capacity != b.capacity for a, b in zip(base.groups, more.groups, strict=False))
+    for a, b in zip(base.groups, more.groups, strict=False):
         assert (a.capacity != b.capacity) == (a.name != b.name)  # the name changes exactly when capacity does
         assert a.name.rsplit("-", 1)[0] == b.name.rsplit("-", 1)[0]
     strict_names = {g.role: g.name for g in strict.groups}
@@ -593,7 +611,7 @@ def test_stateful_default_actions_are_the_ones_aws_service_model_lists():
     (["aws:drop_established_app_layer_to_server", "aws:alert_established_app_layer"], "refuses to mix"),
 ])
 def test_bad_default_actions_are_refused_with_the_key_named(actions, message):
-    from endpoint_firewall.program.stack_config import ConfigError, parse
+    from endpoint_firewall.config.stack_config import ConfigError, parse
     values = {"sourceRanges": ["10.0.0.0/16"], "aws": {"ruleOrder": "STRICT_ORDER",
                                                        "firewallPolicy": {"name": "p", "statefulDefaultActions": actions}}}
     with pytest.raises(ConfigError) as err:
@@ -690,8 +708,11 @@ def test_one_more_name_changes_one_domain_list_shard():
     before = render_aws(make_plan(make_rule(RuleKind.HOSTNAME, ["https:443", "http:80"], hosts(250))), config)
     grown = hosts(250) + ["aaa-inserted-first.example.com"]
     after = render_aws(make_plan(make_rule(RuleKind.HOSTNAME, ["https:443", "http:80"], grown)), config)
-    targets = lambda render: {g.role: g.request["RuleGroup"]["RulesSource"].get("RulesSourceList", {}).get("Targets")
-                              for g in render.groups}
+
+    def targets(render):
+        return {g.role: g.request["RuleGroup"]["RulesSource"].get("RulesSourceList", {}).get("Targets")
+                for g in render.groups}
+
     old, new = targets(before), targets(after)
     assert old.keys() == new.keys()
     changed = [role for role in old if old[role] != new[role]]

@@ -19,23 +19,27 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from conftest import ROOT
+from pcap import catalogue_cases, deny_probes, look_alike_cases, scapy_read, sni_of, split_cases
 
+from endpoint_firewall.checks import suricata as engine
 from endpoint_firewall.checks.aws import evaluate
 from endpoint_firewall.checks.flow import Flow
-from endpoint_firewall.checks import suricata as engine
 from endpoint_firewall.checks.suricata import (
-    HARNESS_SID, SuricataError, build_capture, check_rules, find_suricata, replay, ruleset,
+    HARNESS_SID,
+    SuricataError,
+    build_capture,
+    check_rules,
+    find_suricata,
+    replay,
+    ruleset,
 )
+from endpoint_firewall.config.stack_config import AwsPolicyConfig, FqdnMode, RuleOrder, load_stack_file
 from endpoint_firewall.endpoints.loader import load_catalogue
 from endpoint_firewall.planning.planner import build_plan
 from endpoint_firewall.planning.selection import select
-from endpoint_firewall.program.stack_config import AwsPolicyConfig, FqdnMode, RuleOrder, load_stack_file
 from endpoint_firewall.renderers.aws import render_aws
 from endpoint_firewall.renderers.suricata_rules import HTTP_METHODS, PENDING_MAX_BYTES
-
-from pcap import catalogue_cases, deny_probes, look_alike_cases, scapy_read, sni_of, split_cases
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
@@ -93,7 +97,7 @@ def test_catalogue_flows_pass_and_look_alikes_drop(variant, capsys):
     domain_list = aws.fqdn_mode is FqdnMode.DOMAIN_LIST
     widened = {(w.entry, w.destination) for w in render.widened}
     wrong = []
-    for case, verdict in zip(cases, result.verdicts):
+    for case, verdict in zip(cases, result.verdicts, strict=False):
         expected = case.expected(domain_list, widened)
         if verdict.allowed != expected:
             wrong.append(f"{case.flow} ({case.why}): expected {'allow' if expected else 'drop'}, got "
@@ -101,12 +105,12 @@ def test_catalogue_flows_pass_and_look_alikes_drop(variant, capsys):
     assert not wrong, "\n".join(wrong)
     # a denied flow gets nothing through, except the first segment of a split first message (no engine can
     # judge a ClientHello or request before its rest arrives; AWS's own generated drops wait for it too)
-    leaks = [f"{c.flow}: {v.delivered_before_drop}" for c, v in zip(cases, result.verdicts)
+    leaks = [f"{c.flow}: {v.delivered_before_drop}" for c, v in zip(cases, result.verdicts, strict=False)
              if not v.allowed and v.delivered_before_drop > (1 if c.flow.split else 0)]
     assert not leaks, leaks
 
     # every allowed catalogue flow is passed by a rendered rule, not merely "not dropped"
-    unexplained = [str(c.flow) for c, v in zip(cases, result.verdicts) if v.allowed and not v.passed_by]
+    unexplained = [str(c.flow) for c, v in zip(cases, result.verdicts, strict=False) if v.allowed and not v.passed_by]
     assert not unexplained, unexplained
     passed_catalogue = sum(v.allowed for v in result.verdicts[:len(allowed_cases)])
     dropped_lookalikes = sum(not v.allowed for v in result.verdicts[len(allowed_cases):])
@@ -133,9 +137,9 @@ def test_catalogue_flows_pass_and_look_alikes_drop(variant, capsys):
         "splitPassed": sum(v.allowed for v in result.verdicts[len(plain):len(allowed_cases)]),
         "lookAlikes": len(lookalikes), "lookAlikesDropped": dropped_lookalikes,
         "lookAlikesAllowedAsListedWidening": widened_allowed,
-        **{f"lookAlikes{name}Dropped": sum(not v.allowed for c, v in zip(lookalikes, result.verdicts[len(allowed_cases):])
+        **{f"lookAlikes{name}Dropped": sum(not v.allowed for c, v in zip(lookalikes, result.verdicts[len(allowed_cases):], strict=False)
                                            if c.flow.proto == proto) for proto, name in kinds.items()},
-        "lookAlikesSplitDropped": sum(not v.allowed for c, v in zip(lookalikes, result.verdicts[len(allowed_cases):])
+        "lookAlikesSplitDropped": sum(not v.allowed for c, v in zip(lookalikes, result.verdicts[len(allowed_cases):], strict=False)
                                       if c.flow.split),
         **result.counts(), "suricata": result.version,
     }
@@ -419,7 +423,7 @@ def test_every_probe_of_the_deny_is_dropped_by_a_rendered_rule_and_nothing_gets_
     result = replay(render, list(probes.values()), source)
     segment = 17 * 64
     wrong = []
-    for (name, flow), verdict in zip(probes.items(), result.verdicts):
+    for name, verdict in zip(probes, result.verdicts, strict=True):
         bound = PENDING_MAX_BYTES // segment + 1 if name.startswith("pending") else 0
         if (verdict.allowed or verdict.dropped_by.group in (None, "engine") or verdict.delivered_after_drop
                 or verdict.delivered_before_drop > bound):
@@ -428,7 +432,7 @@ def test_every_probe_of_the_deny_is_dropped_by_a_rendered_rule_and_nothing_gets_
     assert not wrong, "\n".join(wrong)
     PROBE_RESULTS[variant] = {name: f"drop by {v.dropped_by.msg}" + (
         f" after {v.delivered_before_drop} segments" if v.delivered_before_drop else "")
-        for name, v in zip(probes, result.verdicts)}
+        for name, v in zip(probes, result.verdicts, strict=True)}
     with capsys.disabled():
         print(f"\n[probes] {variant}: {json.dumps(PROBE_RESULTS[variant], indent=1)}")
 
@@ -480,7 +484,7 @@ def test_a_passed_flow_carries_any_amount_both_ways(variant):
     flows = [Flow(None, 443, "https", messages=((c, client_hello("portal.manage.microsoft.com")), (s, server_hello()),
                                                 *[(d, record) for d, _ in bulk])),
              Flow(None, 443, "tcp", ip="40.82.248.230", messages=tuple(bulk))]
-    for flow, verdict in zip(flows, replay(render, flows, source).verdicts):
+    for flow, verdict in zip(flows, replay(render, flows, source).verdicts, strict=True):
         assert verdict.allowed and verdict.passed_by, (variant, str(flow), verdict.dropped_by)
 
 

@@ -3,22 +3,20 @@
 from __future__ import annotations
 
 import ipaddress
-from pathlib import Path
 
 import pytest
+from conftest import ROOT
 
 from endpoint_firewall.checks.azure import evaluate, fqdn_matches
 from endpoint_firewall.checks.flow import Flow
+from endpoint_firewall.config.stack_config import AzureConfig, load_stack_file
 from endpoint_firewall.endpoints.loader import load_catalogue
-from endpoint_firewall.endpoints.models import DestinationKind, EntryKind
+from endpoint_firewall.endpoints.models import DestinationKind, EntryKind, Service
 from endpoint_firewall.planning.planner import build_plan
 from endpoint_firewall.planning.rules import AreaPlan, Plan, Rule, RuleKind
 from endpoint_firewall.planning.selection import Selection
-from endpoint_firewall.program.stack_config import AzureConfig, load_stack_file
-from endpoint_firewall.endpoints.models import Service
 from endpoint_firewall.renderers.azure import render_azure
 
-ROOT = Path(__file__).resolve().parent.parent
 SOURCES = ["10.10.0.0/16"]
 PEERS = ["10.10.0.0/16"]
 

@@ -3,25 +3,30 @@
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 from typing import Any
 
 import pulumi
 import pytest
+from conftest import ROOT
 from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockMonitor
 
-from endpoint_firewall.components.azure_firewall import (TYPE, AzureFirewallRules, AzureFirewallRulesArgs, _args,
-                                                         classic_flat, snake)
+from endpoint_firewall.components.azure_firewall import (
+    COMPONENT_TYPE,
+    AzureFirewallRules,
+    AzureFirewallRulesArgs,
+    _args,
+    classic_flat,
+    snake,
+)
+from endpoint_firewall.config.stack_config import AzureConfig, load_stack_file
 from endpoint_firewall.endpoints.loader import load_catalogue
+from endpoint_firewall.endpoints.models import EntryKind, Service
 from endpoint_firewall.planning.planner import build_plan
 from endpoint_firewall.planning.rules import AreaPlan, Plan, Rule, RuleKind
 from endpoint_firewall.planning.selection import Selection
-from endpoint_firewall.program.stack_config import AzureConfig, load_stack_file
-from endpoint_firewall.endpoints.models import EntryKind, Service
 from endpoint_firewall.renderers.azure import SUBSCRIPTION_PLACEHOLDER, RenderError, ip_group_id, render_azure
 
-ROOT = Path(__file__).resolve().parent.parent
 SUB = "00000000-1111-2222-3333-444444444444"
 GROUP = "azure-native:network:FirewallPolicyRuleCollectionGroup"
 IP_GROUP = "azure-native:network:IpGroup"
@@ -80,12 +85,12 @@ class RecordingMonitor(MockMonitor):
         self.registrations: list[Registration] = []
         self.outputs: dict[str, dict] = {}
 
-    def RegisterResource(self, request):  # noqa: N802 (the gRPC name)
+    def RegisterResource(self, request):
         response = super().RegisterResource(request)
         self.registrations.append(Registration(request, response.urn))
         return response
 
-    def RegisterResourceOutputs(self, request):  # noqa: N802
+    def RegisterResourceOutputs(self, request):
         self.outputs[request.urn] = plain(rpc.deserialize_properties(request.outputs))
         return super().RegisterResourceOutputs(request)
 
@@ -164,7 +169,7 @@ def test_recorded_rule_collections_are_the_rendered_bodies(dev_run):
 
 
 def test_every_child_is_parented_by_the_component(dev_run):
-    [comp] = dev_run.registration(TYPE)
+    [comp] = dev_run.registration(COMPONENT_TYPE)
     assert comp.name == "azure" and not comp.custom
     render = render_azure(dev_plan(), dev_config())
     children = [r for r in dev_run.monitor.registrations if r.type.startswith("azure-native:")]
@@ -177,7 +182,7 @@ def test_policy_ip_groups_and_groups_form_one_serial_chain(dev_run):
     children = [r for r in dev_run.monitor.registrations if r.type.startswith("azure-native:")]
     assert [r.type for r in children] == [POLICY] + [IP_GROUP] * len(render.ip_groups) + [GROUP] * len(render.groups)
     assert children[0].dependencies == []
-    for before, after in zip(children, children[1:]):
+    for before, after in zip(children, children[1:], strict=False):
         assert before.urn in after.dependencies, (before.name, after.name)
     # nothing else orders them: each depends on its predecessor (and, for a group, the IP Groups it names)
     ip_urns = {r.urn for r in children if r.type == IP_GROUP}
@@ -186,7 +191,7 @@ def test_policy_ip_groups_and_groups_form_one_serial_chain(dev_run):
 
 
 def test_outputs_are_registered_and_exposed(dev_run):
-    [comp] = dev_run.registration(TYPE)
+    [comp] = dev_run.registration(COMPONENT_TYPE)
     outputs = dev_run.monitor.outputs[comp.urn]
     render = render_azure(dev_plan(), dev_config())
     assert outputs["groupNames"] == [g.name for g in render.groups]
@@ -216,7 +221,7 @@ def test_an_existing_policy_without_dns_proxy_gets_groups_only():
     assert groups and {a.inputs["firewallPolicyName"] for a in groups} == {"fwpol-egress-prod"}
     children = [r for r in run.monitor.registrations if r.type.startswith("azure-native:")]
     assert children[0].dependencies == []
-    for before, after in zip(children, children[1:]):
+    for before, after in zip(children, children[1:], strict=False):
         assert before.urn in after.dependencies
 
 
@@ -240,7 +245,7 @@ def test_classic_target_manages_the_firewall_with_the_rendered_collections():
     children = [r for r in run.monitor.registrations if r.type.startswith("azure-native:")]
     assert [r.type for r in children] == [IP_GROUP, FIREWALL]
     assert children[0].urn in children[1].dependencies
-    [comp] = run.registration(TYPE)
+    [comp] = run.registration(COMPONENT_TYPE)
     assert {r.parent for r in children} == {comp.urn}
 
 

@@ -14,6 +14,8 @@ from __future__ import annotations
 import ipaddress
 
 import pytest
+from test_azure_render import assert_valid, config, microsoft_pairs, rules_of
+from test_azure_sku import refused
 
 from endpoint_firewall.checks.azure import evaluate
 from endpoint_firewall.checks.flow import Flow
@@ -21,9 +23,6 @@ from endpoint_firewall.endpoints.loader import load_catalogue
 from endpoint_firewall.planning.planner import build_plan
 from endpoint_firewall.planning.selection import Selection
 from endpoint_firewall.renderers.azure import render_azure
-
-from test_azure_render import assert_valid, config, microsoft_pairs, rules_of
-from test_azure_sku import refused
 
 AFD_V4 = ["13.107.219.0/24", "13.107.227.0/24", "13.107.228.0/23", "150.171.97.0/24"]
 AFD_V6 = ["2620:1ec:40::/48", "2620:1ec:49::/48", "2620:1ec:4a::/47"]
@@ -39,7 +38,7 @@ entries:
     destinations: [%s]
     services: [{protocol: tcp, port: 80}, {protocol: tcp, port: 443}]
     provenance: {source: intune, section: intune-core-service}
-""" % ", ".join(f'"{d}"' for d in AFD_V4 + AFD_V6)
+""" % ", ".join(f'"{d}"' for d in AFD_V4 + AFD_V6)  # noqa: UP031 (the YAML's braces would need escaping)
 SOURCES = ["10.10.0.0/16", "fd00:10::/48"]
 
 

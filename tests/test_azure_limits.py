@@ -4,19 +4,16 @@ locations and the group-size margin, each with the config key that sets it."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
-
-from endpoint_firewall.planning.rules import RuleKind
-from endpoint_firewall.program.stack_config import AzureConfig, load_stack_file
-from endpoint_firewall.renderers.azure import RenderError, render_azure
-from endpoint_firewall.renderers.azure_model import json_size
-
+from conftest import ROOT
 from test_azure_render import addresses, config, hosts, microsoft_pairs, plan, rule
 from test_azure_sku import refused
 
-ROOT = Path(__file__).resolve().parents[1]
+from endpoint_firewall.config.stack_config import AzureConfig, load_stack_file
+from endpoint_firewall.planning.rules import RuleKind
+from endpoint_firewall.renderers.azure import RenderError, render_azure
+from endpoint_firewall.renderers.azure_model import json_size
 
 
 def test_network_pairs_follow_microsofts_formula_per_rule_summed():

@@ -10,17 +10,17 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from conftest import ROOT
 
+from endpoint_firewall.config.stack_config import AzureConfig, AzureLimits, load_stack_file
 from endpoint_firewall.endpoints.loader import load_catalogue
 from endpoint_firewall.endpoints.models import Destination, EntryKind, Service
 from endpoint_firewall.planning.planner import build_plan
 from endpoint_firewall.planning.rules import AreaPlan, Plan, Rule, RuleKind, Skipped
 from endpoint_firewall.planning.selection import Selection
-from endpoint_firewall.program.stack_config import AzureConfig, AzureLimits, load_stack_file
 from endpoint_firewall.renderers.azure import NAME_RE, RenderError, render_azure
 from endpoint_firewall.renderers.azure_model import json_size
 
-ROOT = Path(__file__).resolve().parent.parent
 SPEC_DIR = Path(__file__).resolve().parent / "fixtures" / "azure" / "spec"
 SOURCES = ["10.10.0.0/16"]
 # The pattern the same spec puts on rule collection group names (FirewallPolicyRuleCollectionGroupDrafts paths).

@@ -8,12 +8,11 @@ their tier; dual stack does not support classic firewalls.
 from __future__ import annotations
 
 import pytest
-
-from endpoint_firewall.planning.rules import RuleKind
-from endpoint_firewall.program.stack_config import AzureConfig, ConfigError, parse
-from endpoint_firewall.renderers.azure import RenderError, render_azure
-
 from test_azure_render import assert_valid, config, plan, rule, rules_of
+
+from endpoint_firewall.config.stack_config import AzureConfig, ConfigError, parse
+from endpoint_firewall.planning.rules import RuleKind
+from endpoint_firewall.renderers.azure import RenderError, render_azure
 
 
 def refused(azure: dict) -> str:

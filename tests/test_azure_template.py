@@ -11,22 +11,21 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from conftest import ROOT
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
-
-from endpoint_firewall.cli.main import main
-from endpoint_firewall.components.azure_firewall import AzureFirewallRulesArgs
-from endpoint_firewall.planning.rules import RuleKind
-from endpoint_firewall.program.render import render_stack
-from endpoint_firewall.program.stack_config import load_stack_file
-from endpoint_firewall.renderers.azure import render_azure
-from endpoint_firewall.renderers.azure_template import CLASSIC_REASON, arm_template
-
 from test_azure_component import component
 from test_azure_render import config, plan, rule
 from test_stack_config import write_stack
 
-ROOT = Path(__file__).resolve().parents[1]
+from endpoint_firewall.cli.main import main
+from endpoint_firewall.components.azure_firewall import AzureFirewallRulesArgs
+from endpoint_firewall.config.stack_config import load_stack_file
+from endpoint_firewall.planning.rules import RuleKind
+from endpoint_firewall.program.render import render_stack
+from endpoint_firewall.renderers.azure import render_azure
+from endpoint_firewall.renderers.azure_template import CLASSIC_REASON, arm_template
+
 ARM = Path(__file__).resolve().parent / "fixtures" / "azure" / "arm-schema"
 SCHEMAS = "https://schema.management.azure.com/schemas/"
 FILES = {"2019-04-01/deploymentTemplate.json": "deploymentTemplate.json",
@@ -113,7 +112,7 @@ def test_the_chain_is_the_components_order(stack):
     assert resolved == registered
     resources = template["resources"]
     assert "dependsOn" not in resources[0]
-    for before, after in zip(resources, resources[1:]):
+    for before, after in zip(resources, resources[1:], strict=False):
         assert after["dependsOn"] == [resource_id(before)]
 
 

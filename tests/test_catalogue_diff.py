@@ -8,7 +8,12 @@ from pathlib import Path
 from endpoint_firewall.cli.main import main
 from endpoint_firewall.endpoints.catalogue_diff import diff_catalogues, item_text
 from endpoint_firewall.endpoints.dump import write_catalogue
-from endpoint_firewall.endpoints.loader import archived_catalogue_files, load_catalogue, parse_file, shipped_catalogue_files
+from endpoint_firewall.endpoints.loader import (
+    archived_catalogue_files,
+    load_catalogue,
+    parse_file,
+    shipped_catalogue_files,
+)
 from endpoint_firewall.endpoints.models import Destination
 
 SHIPPED = shipped_catalogue_files()

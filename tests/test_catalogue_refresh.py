@@ -14,7 +14,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from page_dialects import to_memdocs
 from shared_sources import INTUNE_PAGE, require_shared
 
@@ -33,8 +32,7 @@ def clone(tmp_path) -> Path:
     """This worktree as one commit of a fresh repository (the scripts run there, never here)."""
     repo = tmp_path / "repo"
     subprocess.run(["git", "clone", "-q", str(ROOT), str(repo)], check=True)
-    for f in ("endpoints", "planning", "renderers", "components", "program", "cli", "checks", "stacks", "scripts",
-              "endpoint_firewall"):
+    for f in ("endpoint_firewall", "stacks", "scripts"):
         shutil.rmtree(repo / f, ignore_errors=True)
         shutil.copytree(ROOT / f, repo / f, ignore=shutil.ignore_patterns("__pycache__"))
     for f in ("pyproject.toml", "__main__.py", "Pulumi.yaml"):
@@ -77,14 +75,14 @@ def test_a_changed_page_gives_the_catalogue_diff_and_every_stacks_rule_diff(clon
     result = refresh(clone, page, out)
     assert result.returncode == 0, result.stderr
     assert result.stdout == "changed=true\n"
-    assert git(clone, "status", "--porcelain").split() == ["M", "endpoints/catalogue/intune.yaml",
-                                                           "M", "endpoints/catalogue/sources/intune-endpoints.md"]
-    assert (clone / "endpoints/catalogue/sources/intune-endpoints.md").read_bytes() == page.read_bytes()
+    assert git(clone, "status", "--porcelain").split() == ["M", "endpoint_firewall/endpoints/catalogue/intune.yaml",
+                                                           "M", "endpoint_firewall/endpoints/catalogue/sources/intune-endpoints.md"]
+    assert (clone / "endpoint_firewall/endpoints/catalogue/sources/intune-endpoints.md").read_bytes() == page.read_bytes()
     body = (out / "pr-body.md").read_text(encoding="utf-8")
     title = (out / "pr-title.txt").read_text(encoding="utf-8").strip()
     assert title == "Intune endpoints: refresh from Microsoft's page (ms.date 2026-08-21)"
     assert body.startswith(f"## {title}\n")
-    assert "wrote endpoints/catalogue/intune.yaml: " in body
+    assert "wrote endpoint_firewall/endpoints/catalogue/intune.yaml: " in body
     assert "page:" in body and "aosp2.manage.microsoft.com (ID 179) is not in the consolidated list" in body
     diff = body[body.index("### Catalogue diff"):]
     assert "entries: 0 added, 0 removed, 1 changed, " in diff
@@ -98,9 +96,9 @@ def test_a_changed_page_gives_the_catalogue_diff_and_every_stacks_rule_diff(clon
     assert "aosp2.manage.microsoft.com" not in prod and "No rule changes." in prod  # prod deploys no android-aosp
     # the refreshed clone passes the byte-for-byte test: its catalogue is the import of its page copy
     again = tmp_path / "again.yaml"
-    subprocess.run([EPFW, "import", "intune-page", str(clone / "endpoints/catalogue/sources/intune-endpoints.md"),
+    subprocess.run([EPFW, "import", "intune-page", str(clone / "endpoint_firewall/endpoints/catalogue/sources/intune-endpoints.md"),
                     "--out", str(again)], check=True, capture_output=True)
-    assert again.read_bytes() == (clone / "endpoints/catalogue/intune.yaml").read_bytes()
+    assert again.read_bytes() == (clone / "endpoint_firewall/endpoints/catalogue/intune.yaml").read_bytes()
 
 
 def test_the_pull_request_step_pushes_one_branch_and_creates_then_edits_its_pull_request(clone, tmp_path):
@@ -122,7 +120,7 @@ def test_the_pull_request_step_pushes_one_branch_and_creates_then_edits_its_pull
     script = str(clone / "scripts" / "catalogue-refresh-pr.sh")
     env["CHECKS_BY_HAND"] = "true"
     for round_, state in ((1, None), (2, "OPEN")):
-        catalogue = clone / "endpoints" / "catalogue" / "intune.yaml"
+        catalogue = clone / "endpoint_firewall" / "endpoints" / "catalogue" / "intune.yaml"
         catalogue.write_text(catalogue.read_text(encoding="utf-8") + f"# round {round_}\n", encoding="utf-8")
         if state:
             (tmp_path / "state").write_text(state + "\n")
@@ -153,7 +151,7 @@ def test_without_checks_by_hand_the_body_is_left_as_written(clone, tmp_path):
     out.mkdir()
     (out / "pr-title.txt").write_text("t\n")
     (out / "pr-body.md").write_text("body\n")
-    catalogue = clone / "endpoints" / "catalogue" / "intune.yaml"
+    catalogue = clone / "endpoint_firewall" / "endpoints" / "catalogue" / "intune.yaml"
     catalogue.write_text(catalogue.read_text(encoding="utf-8") + "# changed\n", encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if k != "CHECKS_BY_HAND"}
     env["PATH"] = f"{bin_dir}:{env['PATH']}"

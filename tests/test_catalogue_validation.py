@@ -90,7 +90,7 @@ def test_not_a_mapping(tmp_path, capsys):
 
 
 def test_a_fixup_file_is_named_as_such_not_as_a_catalogue_with_an_unknown_key(tmp_path, capsys):
-    fixups = Path(__file__).resolve().parents[1] / "endpoints" / "catalogue" / "fixups" / "intune-page.yaml"
+    fixups = Path(__file__).resolve().parents[1] / "endpoint_firewall" / "endpoints" / "catalogue" / "fixups" / "intune-page.yaml"
     line = fixups.read_text(encoding="utf-8").split("\n").index("fixups:") + 1
     for path in (fixups, fixups.parent):  # the file, or its folder
         code, out, errors = validate(capsys, path)

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from conftest import ROOT
 
 from endpoint_firewall.cli.main import main
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def check(capsys, *args: str) -> tuple[int, str]:

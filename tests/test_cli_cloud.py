@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from endpoint_firewall.cli.main import main
+from endpoint_firewall.components.resource_types import cloud_of
 from endpoint_firewall.program.render import render_stack
-from endpoint_firewall.program.resource_types import cloud_of
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -9,12 +9,11 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import ROOT
 
 from endpoint_firewall.cli.main import main
 from endpoint_firewall.endpoints.loader import shipped_catalogue_files
 from endpoint_firewall.program.render import RENDER_MARKER, render_stack
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def render(tmp_path: Path, name: str, *extra: str) -> Path:
@@ -117,8 +116,7 @@ def clone(tmp_path):
     """A git clone of this repository's HEAD with one more commit that adds one FQDN."""
     repo = tmp_path / "repo"
     subprocess.run(["git", "clone", "-q", str(ROOT), str(repo)], check=True)
-    for f in ("endpoints", "planning", "renderers", "components", "program", "cli", "checks", "stacks",
-              "endpoint_firewall"):
+    for f in ("endpoint_firewall", "stacks"):
         shutil.rmtree(repo / f, ignore_errors=True)
         shutil.copytree(ROOT / f, repo / f, ignore=shutil.ignore_patterns("__pycache__"))
     for f in ("pyproject.toml", "__main__.py", "Pulumi.yaml"):
@@ -126,7 +124,7 @@ def clone(tmp_path):
     git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.org"]
     subprocess.run([*git, "add", "-A"], check=True)
     subprocess.run([*git, "commit", "-qm", "base", "--allow-empty"], check=True)
-    catalogue = repo / "endpoints" / "catalogue" / "apple.yaml"
+    catalogue = repo / "endpoint_firewall" / "endpoints" / "catalogue" / "apple.yaml"
     text = catalogue.read_text(encoding="utf-8")
     catalogue.write_text(text.replace("      - ocsp.apple.com\n", "      - ocsp.apple.com\n      - extra.apple.com\n"),
                          encoding="utf-8")

@@ -44,7 +44,7 @@ def test_every_group_valid_prints_aws_capacity_next_to_ours(stack, capsys):
         assert cmd_verify.run(_args(stack), client=client) == 0
         stub.assert_no_pending_responses()
     out = capsys.readouterr().out.splitlines()
-    for g, line in zip(groups, out):
+    for g, line in zip(groups, out, strict=False):  # out ends with the summary line
         assert line == f"valid    {g.name}: ours {g.used} used of {g.capacity}; AWS {g.used + 1} consumed of {g.capacity}"
     assert out[-1].startswith(f"{len(groups)} of {len(groups)} groups valid (CreateRuleGroup DryRun, region ")
 

@@ -14,13 +14,13 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from conftest import ROOT
 from pulumi.provider.experimental.analyzer import Analyzer
 from pulumi.provider.experimental.component import ComponentProvider
 
 from endpoint_firewall.components import provider
 from endpoint_firewall.components.consumer_args import AwsEgressRulesArgs, AzureEgressRulesArgs
 
-ROOT = Path(__file__).resolve().parents[1]
 AZURE = "endpoint-firewall:index:AzureEgressRules"
 AWS = "endpoint-firewall:index:AwsEgressRules"
 SELECTION = "endpoint-firewall:index:EgressSelectionArgs"
@@ -213,8 +213,8 @@ def test_children_are_parented_and_inherit_the_consumers_options(constructed):
 
 
 def test_bad_args_fail_before_anything_is_registered():
-    from endpoint_firewall.endpoints.errors import CatalogueError
     from endpoint_firewall.components.consumer_args import plan_from_args
+    from endpoint_firewall.endpoints.errors import CatalogueError
     with pytest.raises(CatalogueError, match="sourceRanges"):
         plan_from_args({"source_ranges": ["0.0.0.0/0"], "aws": {}}, "aws", "AwsEgressRules x")
     with pytest.raises(CatalogueError, match="unknown service area 'nope'"):

@@ -20,7 +20,6 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import os
 import re
 import resource
 import shutil
@@ -31,15 +30,16 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, assume, given, settings, strategies as st
+from conftest import ROOT
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 from endpoint_firewall.cli.main import main
 from endpoint_firewall.endpoints.errors import CatalogueError
 from endpoint_firewall.endpoints.importers import m365
 from endpoint_firewall.endpoints.loader import load_catalogue
 
-ROOT = Path(__file__).resolve().parents[1]
-INTUNE = ROOT / "endpoints" / "catalogue" / "intune.yaml"
+INTUNE = ROOT / "endpoint_firewall" / "endpoints" / "catalogue" / "intune.yaml"
 INTUNE_TEXT = INTUNE.read_text(encoding="utf-8")
 M365_FIXTURE = ROOT / "tests" / "fixtures" / "m365" / "endpoints.json"
 M365_TEXT = M365_FIXTURE.read_text(encoding="utf-8")
@@ -409,7 +409,7 @@ def test_a_failing_write_leaves_no_temporary_folder(tmp_path, monkeypatch):
     calls = {"n": 0}
     real = Path.write_text
 
-    def failing(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003
+    def failing(self, *args, **kwargs):
         calls["n"] += 1
         if calls["n"] == 3:
             raise OSError(28, "No space left on device")

@@ -11,6 +11,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from shared_sources import INTUNE_PAGE, require_shared
 
 from endpoint_firewall.cli.main import main
 from endpoint_firewall.endpoints.errors import CatalogueError
@@ -18,7 +19,6 @@ from endpoint_firewall.endpoints.importers import intune_page, page_fixups
 from endpoint_firewall.endpoints.loader import load_catalogue
 from endpoint_firewall.endpoints.models import EntryKind
 from endpoint_firewall.planning.selection import Selection
-from shared_sources import INTUNE_PAGE, require_shared
 
 FRONT = '---\ntitle: Network endpoints for Microsoft Intune\nms.date: "2026-08-21T00:00:00Z"\n---\n\n'
 SET_HEADER = "| ID | Desc | Category | ER | Addresses | Ports |\n| --- | --- | --- | --- | --- | --- |\n"
@@ -363,7 +363,7 @@ def test_the_cli_writes_a_loadable_deterministic_file_and_a_summary(tmp_path, ca
     assert all(re.match(rf"{re.escape(str(path))}:\d+: ", line) for line in stderr)
 
 
-COMMITTED_PAGE = Path(__file__).resolve().parents[1] / "endpoints" / "catalogue" / "sources" / "intune-endpoints.md"
+COMMITTED_PAGE = Path(__file__).resolve().parents[1] / "endpoint_firewall" / "endpoints" / "catalogue" / "sources" / "intune-endpoints.md"
 
 
 def test_the_shipped_catalogue_is_the_import_of_the_committed_page_byte_for_byte():
@@ -374,8 +374,8 @@ def test_the_shipped_catalogue_is_the_import_of_the_committed_page_byte_for_byte
     result = intune_page.import_file(COMMITTED_PAGE, page_fixups.load_fixups(page_fixups.shipped_fixups_path()))
     (shipped,) = [p for p in shipped_catalogue_files() if p.name == "intune.yaml"]
     assert dump_catalogue(result.catalogue, result.header()) == shipped.read_text(encoding="utf-8"), (
-        "regenerate: epfw import intune-page endpoints/catalogue/sources/intune-endpoints.md "
-        "--out endpoints/catalogue/intune.yaml")
+        "regenerate: epfw import intune-page endpoint_firewall/endpoints/catalogue/sources/intune-endpoints.md "
+        "--out endpoint_firewall/endpoints/catalogue/intune.yaml")
 
 
 def test_the_committed_page_is_the_shared_2026_08_page_or_a_newer_one(tmp_path):

@@ -191,9 +191,9 @@ def test_overwrites_an_existing_output_only_on_success(tmp_path, capsys):
 
 def test_source_date_defaults_to_today_in_utc(tmp_path, capsys):
     out = tmp_path / "x.yaml"
-    before = dt.datetime.now(dt.timezone.utc).date()
+    before = dt.datetime.now(dt.UTC).date()
     assert run(str(FIXTURE), "--out", str(out)) == 0
-    after = dt.datetime.now(dt.timezone.utc).date()
+    after = dt.datetime.now(dt.UTC).date()
     capsys.readouterr()
     assert load_catalogue([out]).sources["m365-web-service"].date in {before, after}
     with pytest.raises(SystemExit) as exc:  # a given date must still be a date

@@ -1,7 +1,7 @@
 """Every FQDN, wildcard and CIDR of Microsoft's 2026 Intune page is in the shipped catalogue, and the demo stack
 allows each one on both clouds, or it is in a named, tested exclusion.
 
-The page is the copy the repository keeps (endpoints/catalogue/sources/intune-endpoints.md, which a catalogue
+The page is the copy the repository keeps (endpoint_firewall/endpoints/catalogue/sources/intune-endpoints.md, which a catalogue
 refresh replaces together with the catalogue), in either dialect (Learn's rendering or memdocs' source). It is
 read here with a few regexes of this file's own, independently of the importer: backticked values of table rows
 (lines with a ``|``, comma lists split), backticked and quoted ('https://...') values of list items, and the
@@ -17,22 +17,22 @@ from pathlib import Path
 
 import pytest
 import yaml
+from page_dialects import to_memdocs
+from shared_sources import INTUNE_PAGE, require_shared
 
 from endpoint_firewall.checks import azure as azure_check
 from endpoint_firewall.checks.flow import Flow
 from endpoint_firewall.checks.suricata import find_suricata, replay
+from endpoint_firewall.config.stack_config import load_stack_file
 from endpoint_firewall.endpoints.loader import load_catalogue, shipped_catalogue_files
 from endpoint_firewall.endpoints.models import DestinationKind, EntryKind, Protocol
 from endpoint_firewall.planning.planner import build_plan
-from endpoint_firewall.program.stack_config import load_stack_file
 from endpoint_firewall.renderers.aws import render_aws
 from endpoint_firewall.renderers.azure import render_azure
-from page_dialects import to_memdocs
-from shared_sources import INTUNE_PAGE, require_shared
 
 ROOT = Path(__file__).resolve().parents[1]
-FIXUPS = ROOT / "endpoints" / "catalogue" / "fixups" / "intune-page.yaml"
-PAGE = ROOT / "endpoints" / "catalogue" / "sources" / "intune-endpoints.md"
+FIXUPS = ROOT / "endpoint_firewall" / "endpoints" / "catalogue" / "fixups" / "intune-page.yaml"
+PAGE = ROOT / "endpoint_firewall" / "endpoints" / "catalogue" / "sources" / "intune-endpoints.md"
 TICKED = re.compile(r"`([^`]+)`")
 QUOTED = re.compile(r"'https?://([^'/\s]+)/?'")
 VALUE = re.compile(r"^(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)+$|^[0-9a-f:.]+/\d+$", re.I)
@@ -194,7 +194,7 @@ def test_aws_passes_every_listed_value_in_suricata_but_names_on_udp_which_it_nam
             flows.append((value, flow))
     source = str(next(ipaddress.ip_network(config.source_ranges[0]).hosts()))
     result = replay(render, [f for _, f in flows], source)
-    denied = [(v, str(f)) for (v, f), verdict in zip(flows, result.verdicts) if not verdict.allowed]
+    denied = [(v, str(f)) for (v, f), verdict in zip(flows, result.verdicts, strict=True) if not verdict.allowed]
     assert denied == []
     assert skipped == {"time.windows.com", "2620:1ec:40::/48", "2620:1ec:49::/48", "2620:1ec:4a::/47"}
     print(f"\n[suricata {result.version}] page values x services, demo stack: {len(flows)} flows, "

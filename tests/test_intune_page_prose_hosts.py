@@ -14,7 +14,7 @@ from endpoint_firewall.endpoints.importers import intune_page, page_fixups
 from endpoint_firewall.endpoints.loader import load_catalogue
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGE = ROOT / "endpoints" / "catalogue" / "sources" / "intune-endpoints.md"
+PAGE = ROOT / "endpoint_firewall" / "endpoints" / "catalogue" / "sources" / "intune-endpoints.md"
 FRONT = "---\ntitle: Network endpoints for Microsoft Intune\nms.date: 03/24/2026\n---\n\n"
 BODY = """\
 ## Access for managed devices
@@ -118,7 +118,7 @@ def test_the_shipped_catalogue_adds_graph_to_intune_core_and_refuses_azureedge_w
     assert [n for n, _ in got] == [line, line]
     assert "public suffix" in got[0][1] and "not imported, by the fix-up at" in got[0][1]
     assert "imported as intune-core-prose on https:443" in got[1][1]
-    shipped = load_catalogue([ROOT / "endpoints" / "catalogue" / "intune.yaml"])
+    shipped = load_catalogue([ROOT / "endpoint_firewall" / "endpoints" / "catalogue" / "intune.yaml"])
     holders = {e.id: e for e in shipped.entries if any(d.value == "graph.microsoft.com" for d in e.destinations)}
     assert list(holders) == ["intune-core-prose"] and holders["intune-core-prose"].service_area == "intune-core"
     assert not any("azureedge.net" in d.value for e in shipped.entries for d in e.destinations)

@@ -5,13 +5,13 @@ from __future__ import annotations
 import ipaddress
 import random
 
-from hypothesis import given, settings, strategies as st
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from endpoint_firewall.endpoints.loader import archived_catalogue_files, load_catalogue, merge, parse_file
 from endpoint_firewall.planning import addresses
 from endpoint_firewall.planning.planner import build_plan
-import pytest
-
 from endpoint_firewall.planning.rules import PlanError, RuleKind
 from endpoint_firewall.planning.selection import Selection, unknown_names
 

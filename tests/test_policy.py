@@ -6,20 +6,38 @@ Never construct ``PolicyPack`` here: it starts the analyzer server and blocks.
 from __future__ import annotations
 
 import copy
-from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import ROOT
 
-from endpoint_firewall.checks import policy as guard
-from endpoint_firewall.checks.policy import (
-    AWS_RULE_GROUP, AZURE_FIREWALL, AZURE_GROUP, AZURE_IP_GROUP, AZURE_POLICY, StackResource, Violation,
-    check_aws_capacity, check_network_fqdn_dns_proxy, check_no_allow_any, check_no_public_suffix_wildcard,
-    check_stack_dns_proxy, check_stack_serialized, validate_resource, validate_resources)
+from endpoint_firewall import guardrails as guard
+from endpoint_firewall.guardrails import (
+    AWS_RULE_GROUP,
+    AZURE_FIREWALL,
+    AZURE_GROUP,
+    AZURE_IP_GROUP,
+    AZURE_POLICY,
+    StackResource,
+    Violation,
+    check_aws_capacity,
+    check_network_fqdn_dns_proxy,
+    check_no_allow_any,
+    check_no_public_suffix_wildcard,
+    check_stack_dns_proxy,
+    check_stack_serialized,
+    validate_resource,
+    validate_resources,
+)
 
 try:  # the pack's SDK (policy/requirements.txt; the test extra): only the "through pulumi_policy" tests need it
     from pulumi_policy import (
-        PolicyCustomTimeouts, PolicyResource, PolicyResourceOptions, ResourceValidationArgs, StackValidationArgs)
+        PolicyCustomTimeouts,
+        PolicyResource,
+        PolicyResourceOptions,
+        ResourceValidationArgs,
+        StackValidationArgs,
+    )
     from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown_checking_proxy
 except ImportError:  # pragma: no cover
     HAVE_POLICY_SDK = False
@@ -402,7 +420,7 @@ def test_pack_policies_are_mandatory_by_default_and_named():
     from pulumi_policy import EnforcementLevel
     assert {n: p.enforcement_level for n, p in policies.items() if p.enforcement_level is not None} == {
         "allow-any-exception": EnforcementLevel.ADVISORY}
-    main = Path(__file__).resolve().parents[1] / "policy" / "__main__.py"
+    main = ROOT / "policy" / "__main__.py"
     assert "enforcement_level=EnforcementLevel.MANDATORY" in main.read_text()
 
 
@@ -460,7 +478,7 @@ def policy_resources(items: list[tuple[str, str, dict, list[str], dict[str, list
     out = [PolicyResource(t, unknown_checking_proxy(copy.deepcopy(p)), f"urn:{n}", n, options(), None, None, [], {})
            for t, n, p, _, _ in items]
     by = {r.urn: r for r in out}
-    for resource, (_, _, _, deps, prop_deps) in zip(out, items):
+    for resource, (_, _, _, deps, prop_deps) in zip(out, items, strict=False):
         resource.dependencies = [by[d] for d in deps]
         resource.property_dependencies = {k: [by[d] for d in v] for k, v in prop_deps.items()}
     return out
@@ -701,9 +719,9 @@ def test_shipped_stacks_pass_the_guardrails(stack, tmp_path):
     import subprocess
     import sys
 
-    root = Path(__file__).resolve().parents[1]
+    root = ROOT
     out = tmp_path / f"{stack}.json"
-    result = subprocess.run([sys.executable, "-m", "endpoint_firewall.program.mock_runner", "--project",
+    result = subprocess.run([sys.executable, "-m", "endpoint_firewall.preview.mock_runner", "--project",
                              str(root), "--stack", stack, "--out", str(out)], capture_output=True, text=True,
                             timeout=240, cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -733,7 +751,7 @@ def test_policy_pack_served_over_grpc():
         s.update(value)
         return s
 
-    pack_dir = Path(__file__).resolve().parents[1] / "policy"
+    pack_dir = ROOT / "policy"
     proc = subprocess.Popen([sys.executable, str(pack_dir / "__main__.py")], cwd=pack_dir, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     try:

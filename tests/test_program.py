@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
+from conftest import ROOT
 
+from endpoint_firewall.config.stack_config import load_stack_file
 from endpoint_firewall.endpoints.errors import CatalogueError
 from endpoint_firewall.endpoints.loader import load_catalogue
 from endpoint_firewall.endpoints.models import EntryKind
 from endpoint_firewall.planning.selection import select
-from endpoint_firewall.program.mock_runner import RecordingMocks, run_program
-from endpoint_firewall.program.stack_config import load_stack_file
+from endpoint_firewall.preview.mock_runner import RecordingMocks, run_program
 
-ROOT = Path(__file__).resolve().parents[1]
 RCG = "azure-native:network:FirewallPolicyRuleCollectionGroup"
 IP_GROUP = "azure-native:network:IpGroup"
 AZ_POLICY = "azure-native:network:FirewallPolicy"

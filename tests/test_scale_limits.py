@@ -24,24 +24,24 @@ import re
 import sys
 import time
 from collections import Counter
-from pathlib import Path
 
 import pytest
 import yaml
+from conftest import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
-import generate  # noqa: E402
+import generate
 
-from endpoint_firewall.endpoints.loader import Catalogue  # noqa: E402
-from endpoint_firewall.endpoints.models import CatalogueFile  # noqa: E402
-from endpoint_firewall.planning.planner import build_plan  # noqa: E402
-from endpoint_firewall.planning.selection import Selection  # noqa: E402
-from endpoint_firewall.program.stack_config import load_stack_file  # noqa: E402
-from endpoint_firewall.renderers.aws import AwsRenderError, render_aws  # noqa: E402
-from endpoint_firewall.renderers.azure import render_azure  # noqa: E402
+from endpoint_firewall.config.stack_config import load_stack_file
+from endpoint_firewall.endpoints.loader import Catalogue
+from endpoint_firewall.endpoints.models import CatalogueFile
+from endpoint_firewall.planning.planner import build_plan
+from endpoint_firewall.planning.selection import Selection
+from endpoint_firewall.renderers.aws import AwsRenderError, render_aws
+from endpoint_firewall.renderers.azure import render_azure
 
+pytestmark = pytest.mark.slow  # a 100k-destination catalogue, rendered for both clouds
 DESTINATIONS = 100_000
 AZURE_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,78}[A-Za-z0-9_])?$")
 AWS_NAME = re.compile(r"^[a-zA-Z0-9-]{1,128}$")
@@ -217,7 +217,7 @@ def test_aws_names_and_sids(scale):
 def test_azure_sharding_at_scale_keeps_every_rule_within_a_smaller_group_limit(scale):
     """The same 100k plan with groupMaxBytes at 200 kB: areas shard into several groups (priority+1, ...),
     every group within the configured limit, and the shards together hold exactly each rule's destinations."""
-    from endpoint_firewall.program.stack_config import AzureConfig
+    from endpoint_firewall.config.stack_config import AzureConfig
 
     config = load_stack_file(ROOT / "stacks" / "Pulumi.dev.yaml").azure
     limits = config.limits.model_copy(update={"group_max_bytes": 200_000})
@@ -229,7 +229,7 @@ def test_azure_sharding_at_scale_keeps_every_rule_within_a_smaller_group_limit(s
     assert len(set(priorities)) == len(priorities)
     assert all(AZURE_PRIORITY[0] <= p <= AZURE_PRIORITY[1] for p in priorities)
 
-    def destinations(render) -> dict[tuple[str, str], set[str]]:  # noqa: ANN001
+    def destinations(render) -> dict[tuple[str, str], set[str]]:
         out: dict[tuple[str, str], set[str]] = {}
         members = {g.id: g.addresses for g in render.ip_groups}
         for g in render.groups:
@@ -272,7 +272,7 @@ def test_aws_headroom_is_trimmed_to_fit_the_policy_quota():
     assert sum(g.capacity for g in tight.groups) <= quota
     assert [g.used for g in tight.groups] == [g.used for g in roomy.groups]
     assert all(g.used <= g.capacity == g.request["Capacity"] for g in tight.groups)
-    assert any(a.capacity < b.capacity and a.name != b.name for a, b in zip(tight.groups, roomy.groups))
+    assert any(a.capacity < b.capacity and a.name != b.name for a, b in zip(tight.groups, roomy.groups, strict=True))
     assert any(f"headroom trimmed to fit aws.limits.policyCapacity ({quota})" in w for w in tight.warnings)
     exact = render_aws(plan, _with_quota(config.aws, used))  # no headroom left at all, still deployable
     assert sum(g.capacity for g in exact.groups) == used

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from functools import cache
 
 import pytest
+from shared_sources import SEED, require_shared
 
 from endpoint_firewall.endpoints.loader import archived_catalogue_files, load_catalogue
 from endpoint_firewall.endpoints.models import DestinationKind, EntryKind, Protocol
-from shared_sources import SEED, require_shared
 
 LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")                 # [text](url) -> text
 BR = re.compile(r"<br\s*/?>", re.IGNORECASE)

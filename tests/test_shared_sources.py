@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from shared_sources import REQUIRE_ENV, ROOT, SHARED_DIR, require_shared
 
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import ROOT
 
 from endpoint_firewall.cli.main import main
+from endpoint_firewall.config.stack_config import ConfigError, FqdnMode, RuleOrder, load_stack_file, parse
 from endpoint_firewall.program.pulumi_config import namespace_values
-from endpoint_firewall.program.stack_config import ConfigError, FqdnMode, RuleOrder, load_stack_file, parse
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_shipped_stacks_load():

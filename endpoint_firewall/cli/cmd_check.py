@@ -1,0 +1,144 @@
+"""``epfw check [--stack NAME] --cloud azure|aws HOST[:PORT] [--proto P] [--ip ADDR] [--source ADDR]``: allow or deny?
+
+Azure: Azure Firewall's documented order, evaluated over the rendered rules. AWS: the rendered rules
+run in the real Suricata engine on a one-flow capture (Suricata must be installed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+from dataclasses import replace
+
+from ..checks import listed
+from ..checks.flow import Flow, Verdict
+from ..endpoints import names
+from ..program.render import find_project_dir, render_stack
+from .errors import UserError
+from .stack_option import add_stack_arguments
+
+DEFAULT_PROTO = {80: "http", 443: "https"}
+DENY_EXIT = 3  # 0 allow, 1 bad input, 3 deny
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("check", help="would this flow be allowed? names the deciding rule")
+    add_stack_arguments(parser)
+    parser.add_argument("--cloud", choices=("azure", "aws"), required=True,
+                        help="azure: Azure Firewall's documented rule order; aws: the rules run in Suricata")
+    parser.add_argument("target", metavar="HOST[:PORT]", help="host name or address; port defaults to 443")
+    parser.add_argument("--proto", choices=("http", "https", "tls", "tcp", "udp", "icmp"),
+                        help="what is on the wire (default: what the catalogue lists for the host on that port, "
+                             "else http on 80, https on 443, tcp on others)")
+    parser.add_argument("--ip", metavar="ADDR", help="the destination address the host resolves to")
+    parser.add_argument("--source", metavar="ADDR", help="source address, checked against the rules' sources on both clouds (default: the first "
+                             "address of the stack's sourceRanges)")
+    parser.set_defaults(handler=run)
+
+
+def _address(value: str | None, option: str) -> str | None:
+    if value is None:
+        return None
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        raise UserError(f"{option} {value!r} is not an IPv4 or IPv6 address") from None
+
+
+def _host(host: str, text: str) -> str:
+    if "*" in host:
+        raise UserError(f"{text!r}: check one host name, not a wildcard (e.g. {host.replace('*', 'a', 1)})")
+    try:
+        return names.normalise_fqdn(host)
+    except ValueError as err:
+        raise UserError(f"{text!r} is not a host name or address: {err}") from None
+
+
+def parse_target(text: str, proto: str | None, ip: str | None) -> Flow:
+    pasted = names.split_pasted(text)
+    if pasted and pasted[0] != "host and port":
+        what, host, port = pasted
+        hint = f"{host}:{port}" if port and port != 443 else host
+        raise UserError(f"{text!r} is a {what}; write HOST[:PORT], such as {hint}")
+    host, port = text, 443
+    if text.count(":") == 1 or text.startswith("["):
+        host, _, port_text = text.rpartition(":")
+        host = host.strip("[]")
+        try:
+            port = int(port_text)
+        except ValueError:
+            raise UserError(f"{text!r}: the port after ':' must be a number") from None
+    if not 1 <= port <= 65535:
+        raise UserError(f"port {port} is outside 1-65535")
+    try:
+        ipaddress.ip_address(host)
+        host_is_ip = True
+    except ValueError:
+        host_is_ip = False
+    resolved = host if host_is_ip else _address(ip, "--ip")
+    return Flow(host=None if host_is_ip else _host(host, text), port=port,
+                proto=proto or DEFAULT_PROTO.get(port, "tcp"), ip=resolved)  # type: ignore[arg-type]  # argparse choices
+
+
+def _with_listed_protocol(flow: Flow, found: list[listed.Listing], given: str | None) -> tuple[Flow, str]:
+    """The catalogue's protocol for this host and port when ``--proto`` is not given; a note saying so."""
+    where = f"{flow.host or flow.ip} on port {flow.port}"
+    offered = ", ".join(sorted({f"{i.protocol}:{i.port}" for i in found}))
+    if given:
+        if found and not listed.lists_flow(found, given):
+            return flow, f"note: the catalogue lists {where} as {offered}, not {given} (try --proto " \
+                         f"{listed.listed_protocol(found, given)})"
+        return flow, ""
+    proto = listed.listed_protocol(found, flow.proto)
+    if proto is None:
+        return flow, ""
+    return replace(flow, proto=proto), f"note: checking --proto {proto}: the catalogue lists {where} as {offered}"
+
+
+def _widened(verdict: Verdict, flow: Flow, found: list[listed.Listing], findings) -> Verdict:
+    """An allow of a flow the catalogue does not list rests on a rule wider than the catalogue: say which."""
+    if not verdict.allowed or listed.lists_flow(found, flow.proto):
+        return verdict
+    reasons = listed.widening(findings, flow.host)
+    if not reasons:
+        return verdict
+    why = "widened: the catalogue does not list this flow; it passes because " + "; ".join(reasons)
+    return Verdict(True, verdict.rule, f"{verdict.detail}; {why}" if verdict.detail else why)
+
+
+def run(args: argparse.Namespace) -> int:
+    flow = parse_target(args.target, args.proto, args.ip)
+    given_source = _address(args.source, "--source")
+    rendered = render_stack(args.stack, args.project or find_project_dir())
+    source = given_source or str(next(ipaddress.ip_network(rendered.plan.source_ranges[0]).hosts()))
+    found = listed.listings(rendered.plan, flow)
+    flow, note = _with_listed_protocol(flow, found, args.proto)
+    if args.cloud == "azure":
+        if rendered.azure is None:
+            raise UserError(f"stack {args.stack} has no Azure configuration")
+        from ..checks.azure import evaluate
+        verdict = evaluate(rendered.azure, replace(flow, source=source))
+        if not verdict.allowed and given_source and not _inside(source, rendered.plan.source_ranges):
+            verdict = Verdict(False, None, f"{verdict.detail}: source {source} is outside every rule's "
+                                           f"sourceAddresses ({', '.join(rendered.plan.source_ranges)})")
+        findings: tuple = ()
+    else:
+        if rendered.aws is None:
+            raise UserError(f"stack {args.stack} has no AWS configuration")
+        from ..checks.aws import evaluate as evaluate_aws
+        from ..checks.suricata import SuricataError, SuricataUnavailable
+        try:
+            verdict = evaluate_aws(rendered.aws, flow, source)
+        except (SuricataUnavailable, SuricataError) as err:
+            raise UserError(f"the AWS check runs the rules in Suricata: {err}") from None
+        findings = rendered.aws.widened
+    verdict = _widened(verdict, flow, found, findings)
+    if note:
+        print(note)
+    print(f"{args.cloud}: {flow}: {verdict}")
+    return 0 if verdict.allowed else DENY_EXIT
+
+
+def _inside(address: str, ranges: tuple[str, ...]) -> bool:
+    ip = ipaddress.ip_address(address)
+    return any(ip in ipaddress.ip_network(r) for r in ranges)

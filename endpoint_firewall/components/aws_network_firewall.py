@@ -1,0 +1,167 @@
+"""AWS Network Firewall egress rules as a Pulumi component: the stateful rule groups of
+:func:`~endpoint_firewall.renderers.aws.render_aws`, and optionally the firewall policy that uses them.
+
+Each ``networkfirewall.RuleGroup`` is the rendered ``CreateRuleGroup`` request converted field by field
+(``name``, ``capacity``, ``type``, ``description``, ``rule_group={rule_variables, rules_source,
+stateful_rule_options}``), so ``epfw render`` files, ``epfw check`` verdicts and the deployment are the
+same rules.
+
+Replacement safety. Capacity, rule order and type cannot change in place: AWS replaces the group. The
+physical name ends with a hash of exactly those properties, so a replacement gets a new name; Pulumi
+creates it first (``delete_before_replace=False``), the policy (which depends on the new ARN) moves to it,
+and only then is the old group deleted: no name collision, and never a group deleted while a policy still
+references it. Anything else (rules, targets, variables, description) updates the group in place under the
+same name. The Pulumi resource names are the groups' roles (``<name>-rules``, ``<name>-tls-sni``...), so a
+replacement is a replace of one resource, not a delete plus an unrelated create.
+
+Capacity is recomputed from what the rules use (``used x (1 + capacityHeadroom)``, rounded up to a multiple of
+100), so crossing a step replaces the group. ``config.capacity`` pins it per role (``{"rules": 300,
+"http-tls": 200}``): a pinned group keeps its capacity, hence its name, while what it uses fits; when it no
+longer fits, rendering fails and says to raise the pin, which is then a deliberate replacement.
+
+The firewall policy's rule order cannot change in place either (AWS replaces the policy). In ``STRICT_ORDER``
+its physical name is ``firewallPolicy.name`` plus a short hash of the rule order
+(:func:`~endpoint_firewall.renderers.aws.policy_name`; ``DEFAULT_ACTION_ORDER`` keeps the bare name), so
+switching the order either way creates the new policy under another name before the old one is deleted.
+A firewall must move to the new policy before the old one can be deleted: reference ``firewallPolicyArn``
+from this component's outputs so Pulumi updates the firewall in between.
+
+Rule order and default actions of the policy (when ``config.firewall_policy`` is set):
+
+* ``DEFAULT_ACTION_ORDER``: pass rules win over drop rules across all groups. A policy in this order
+  has no stateful default action and passes what no rule drops, so the rendered rules group ends with the
+  default deny, per protocol: TLS at a complete ClientHello, HTTP at complete request headers (a hello
+  split over TCP segments is judged whole), other TCP at its first data, UDP, ICMP and other IP protocols
+  at their first packet (see :func:`~endpoint_firewall.renderers.suricata_rules.default_deny_rules`). The
+  domain-list groups add their own default drops for HTTP and TLS (AWS generates them for an ALLOWLIST).
+* ``STRICT_ORDER``: groups are evaluated by ``priority`` (Suricata rules 100+, HTTP Host domain lists
+  200+, TLS SNI domain lists 300+), rules in written order, first match decides; the ``priority`` keyword
+  is never used in the rules. The rules group ends with the same deny, minus the TLS/HTTP drops that a later
+  domain-list group makes itself. What no rule decides gets the policy's ``stateful_default_actions``:
+  ``aws:drop_established_app_layer`` and ``aws:alert_established_app_layer`` by default (drop packets of
+  established connections once their application layer is known, so a ClientHello spanning two segments
+  is reassembled before the SNI is matched). ``aws:drop_established`` drops such a hello's first segment
+  (listed hosts fail: the render warns); ``aws:drop_strict`` drops the handshakes name rules need (refused
+  when there are any); alert-only defaults need ``allowAlertOnly``.
+
+The policy forwards everything to the stateful engine (``aws:forward_to_sfe`` for packets and fragments)
+and sets its ``HOME_NET`` to the source ranges; every group sets ``HOME_NET`` and ``EXTERNAL_NET`` (its
+complement) itself as well, so the domain lists' ``$EXTERNAL_NET`` is everything outside the managed devices
+whichever policy uses them.
+Child names are part of the deployed state. Once released, a renamed child keeps its old name as an alias
+(``opts=pulumi.ResourceOptions(aliases=[pulumi.Alias(name="<old name>")])``) so that Pulumi updates it in
+place instead of replacing it. A consumer's ``opts`` (provider, protect, ...) reach every child through
+``parent=self``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+from pulumi_aws import networkfirewall
+
+from ..config.stack_config import AwsConfig, RuleOrder
+from ..planning.rules import Plan
+from ..renderers.aws import AwsRender, AwsRuleGroup, render_aws
+
+COMPONENT_TYPE = "endpoint-firewall:aws:NetworkFirewallRules"
+
+
+@dataclass(frozen=True)
+class AwsNetworkFirewallRulesArgs:
+    plan: Plan
+    config: AwsConfig
+    render: AwsRender | None = None  # render_aws(plan, config), when the caller rendered already
+
+
+def rule_group_args(request: dict[str, Any]) -> dict[str, Any]:
+    """A ``CreateRuleGroup`` request as ``networkfirewall.RuleGroup`` keyword arguments."""
+    group = request["RuleGroup"]
+    ip_sets = [networkfirewall.RuleGroupRuleGroupRuleVariablesIpSetArgs(
+        key=key, ip_set=networkfirewall.RuleGroupRuleGroupRuleVariablesIpSetIpSetArgs(definitions=list(value["Definition"])))
+        for key, value in group.get("RuleVariables", {}).get("IPSets", {}).items()]
+    source = group["RulesSource"]
+    if "RulesSourceList" in source:
+        listed = source["RulesSourceList"]
+        rules_source = networkfirewall.RuleGroupRuleGroupRulesSourceArgs(
+            rules_source_list=networkfirewall.RuleGroupRuleGroupRulesSourceRulesSourceListArgs(
+                generated_rules_type=listed["GeneratedRulesType"], target_types=list(listed["TargetTypes"]),
+                targets=list(listed["Targets"])))
+    else:
+        rules_source = networkfirewall.RuleGroupRuleGroupRulesSourceArgs(rules_string=source["RulesString"])
+    return {
+        "name": request["RuleGroupName"],
+        "type": request["Type"],
+        "capacity": request["Capacity"],
+        "description": request.get("Description"),
+        "rule_group": networkfirewall.RuleGroupRuleGroupArgs(
+            rule_variables=networkfirewall.RuleGroupRuleGroupRuleVariablesArgs(ip_sets=ip_sets) if ip_sets else None,
+            rules_source=rules_source,
+            stateful_rule_options=networkfirewall.RuleGroupRuleGroupStatefulRuleOptionsArgs(
+                rule_order=group["StatefulRuleOptions"]["RuleOrder"])),
+    }
+
+
+class AwsNetworkFirewallRules(pulumi.ComponentResource):
+    """The rendered stateful rule groups (and, with ``config.firewall_policy``, a policy using them).
+
+    Attributes: ``render`` (the :class:`AwsRender` deployed), ``rule_groups`` (role -> RuleGroup),
+    ``policy`` (or None), ``outputs`` (what :meth:`register_outputs` got).
+    """
+
+    def __init__(self, name: str, args: AwsNetworkFirewallRulesArgs, opts: pulumi.ResourceOptions | None = None):
+        # Render before registering anything: a plan that cannot be rendered registers nothing.
+        render = args.render or render_aws(args.plan, args.config)
+        super().__init__(COMPONENT_TYPE, name, None, opts)
+        self.render: AwsRender = render
+        self.rule_groups: dict[str, networkfirewall.RuleGroup] = {}
+        for group in self.render.groups:
+            self.rule_groups[group.role] = networkfirewall.RuleGroup(
+                f"{name}-{group.role}", **rule_group_args(group.request),
+                opts=pulumi.ResourceOptions(parent=self, delete_before_replace=False))
+        self.policy = self._policy(name, args.config) if args.config.firewall_policy else None
+        self.outputs: dict[str, Any] = {
+            "ruleGroupArns": {role: rg.arn for role, rg in self.rule_groups.items()},
+            "ruleGroupNames": {g.role: g.name for g in self.render.groups},
+            "capacities": {g.role: g.capacity for g in self.render.groups},
+            "capacityUsed": {g.role: g.used for g in self.render.groups},
+            "ruleCounts": {g.role: g.rule_count for g in self.render.groups},
+            "ruleOrder": self.render.rule_order.value,
+            "widened": [f.to_json() for f in self.render.widened],
+            "notExpressible": [f.to_json() for f in self.render.not_expressible],
+            "warnings": list(self.render.warnings),
+        }
+        if self.policy is not None:
+            self.outputs["firewallPolicyArn"] = self.policy.arn
+            self.outputs["firewallPolicyName"] = self.render.policy_name
+        self.register_outputs(self.outputs)
+
+    def _policy(self, name: str, config: AwsConfig) -> networkfirewall.FirewallPolicy:
+        assert config.firewall_policy is not None
+        strict = config.rule_order is RuleOrder.STRICT_ORDER
+        references = [networkfirewall.FirewallPolicyFirewallPolicyStatefulRuleGroupReferenceArgs(
+            resource_arn=self.rule_groups[group.role].arn, priority=group.priority if strict else None)
+            for group in _policy_order(self.render.groups)]
+        return networkfirewall.FirewallPolicy(
+            f"{name}-policy",
+            name=self.render.policy_name,
+            description=f"endpoint-firewall {config.name_prefix}: egress allowlist from the endpoint catalogue",
+            firewall_policy=networkfirewall.FirewallPolicyFirewallPolicyArgs(
+                stateless_default_actions=["aws:forward_to_sfe"],
+                stateless_fragment_default_actions=["aws:forward_to_sfe"],
+                stateful_rule_group_references=references,
+                stateful_engine_options=networkfirewall.FirewallPolicyFirewallPolicyStatefulEngineOptionsArgs(
+                    rule_order=config.rule_order.value),
+                stateful_default_actions=list(config.firewall_policy.stateful_default_actions) if strict else None,
+                policy_variables=networkfirewall.FirewallPolicyFirewallPolicyPolicyVariablesArgs(
+                    rule_variables=[networkfirewall.FirewallPolicyFirewallPolicyPolicyVariablesRuleVariableArgs(
+                        key="HOME_NET",
+                        ip_set=networkfirewall.FirewallPolicyFirewallPolicyPolicyVariablesRuleVariableIpSetArgs(
+                            definitions=list(self.render.source_ranges)))])),
+            opts=pulumi.ResourceOptions(parent=self, delete_before_replace=False))
+
+
+def _policy_order(groups: tuple[AwsRuleGroup, ...]) -> list[AwsRuleGroup]:
+    return sorted(groups, key=lambda g: (g.priority or 0, groups.index(g)))

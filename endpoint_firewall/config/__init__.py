@@ -1,0 +1,1 @@
+"""The stack configuration models (``stack_config``): the layer the renderers and components take their settings from."""

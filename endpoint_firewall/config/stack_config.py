@@ -1,0 +1,405 @@
+"""The stack configuration: the ``endpoint-firewall:`` namespace of ``stacks/Pulumi.<stack>.yaml``.
+
+One pydantic model serves both the Pulumi program (values from ``pulumi.Config``) and ``epfw`` (values
+read from the stack file with line numbers). Keys are camelCase as in Pulumi config files; unknown keys
+are refused with the key named, before anything is registered.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Sequence
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic.alias_generators import to_camel
+
+from ..endpoints import names, yaml_lines
+from ..endpoints.errors import CatalogueError, EpfwError, Problem
+from ..planning.selection import Selection
+from ..renderers.azure_sku import effective_tier, tier_problems
+from .stack_dir import stack_config_dir
+
+NAMESPACE = "endpoint-firewall"
+
+
+class ConfigModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, alias_generator=to_camel, populate_by_name=True)
+
+
+def _networks(values: Sequence[str]) -> tuple[str, ...]:
+    out = []
+    for value in values:
+        net = names.normalise_network(value)
+        if net in names.ANY_NETWORKS:
+            raise ValueError(f"{value!r} is every address; name the real ranges")
+        out.append(net)
+    return tuple(out)
+
+
+class SelectionConfig(ConfigModel):
+    service_areas: tuple[str, ...] | None = Field(None, description="service area ids; omitted: all")
+    regions: tuple[str, ...] | None = Field(None, description="region tags; omitted: all")
+    include_optional: bool = Field(False, description="also deploy entries marked required: false")
+    entries: tuple[str, ...] | None = Field(None, description="explicit entry ids; omitted: all")
+
+    def to_selection(self) -> Selection:
+        as_set = lambda v: None if v is None else frozenset(v)  # noqa: E731
+        return Selection(service_areas=as_set(self.service_areas), regions=as_set(self.regions),
+                         include_optional=self.include_optional, entry_ids=as_set(self.entries))
+
+
+class AzureTarget(StrEnum):
+    POLICY = "policy"    # FirewallPolicyRuleCollectionGroups on a Firewall Policy
+    CLASSIC = "classic"  # rule collections on an AzureFirewall resource
+
+
+SkuTier = Literal["Standard", "Premium", "Basic"]
+
+
+class AzureLimits(ConfigModel):
+    """Defaults from Microsoft's documentation (Azure Firewall limits); every number is configurable."""
+
+    priority_min: int = 100
+    priority_max: int = 65000
+    group_max_bytes: int = 2_000_000
+    group_size_margin: float = Field(0.05, ge=0, lt=1, description=(
+        "fraction of groupMaxBytes kept free: a group's size is measured on our compact JSON, and Microsoft "
+        "publishes no exact measure of how it counts a group's size"))
+    network_pairs_max: int = 20_000
+    network_fqdns_warn: int = 1_000
+    groups_per_policy_max: int = 60
+    ip_group_max_addresses: int = 5_000
+    ip_groups_max: int = 200
+
+
+# ``limitsProfile``: limits of policies by age (Azure Firewall limits page: "1 MB for Firewall policies created
+# before July 2022, 2 MB for Firewall policies created after July 2022"; groups "50 for Firewall policies created
+# before July 2022, 60 for Firewall policies created after July 2022"). Keys set in ``limits`` still win.
+LIMITS_PROFILES: dict[str, dict[str, Any]] = {
+    "current": {},
+    "pre-2022-07": {"group_max_bytes": 1_000_000, "groups_per_policy_max": 50},
+}
+FIREWALL_NAME_MAX = 50
+
+
+class NewPolicy(ConfigModel):
+    location: str
+    sku_tier: SkuTier = "Standard"
+
+
+class AzureConfig(ConfigModel):
+    enabled: bool = True
+    target: AzureTarget = AzureTarget.POLICY
+    resource_group_name: str = Field(min_length=1)
+    policy_name: str | None = Field(None, description="existing Firewall Policy (target policy)")
+    create_policy: NewPolicy | None = Field(None, description="create the policy instead of using an existing one")
+    sku_tier: SkuTier | None = Field(None, description=(
+        "the firewall's and policy's tier (default Standard, or createPolicy.skuTier): decides DNS proxy, FQDNs in "
+        "network rules and the classic target"))
+    firewall_name: str | None = Field(None, description="the AzureFirewall whose classic rules are managed (target classic)")
+    firewall_args: dict[str, Any] | None = Field(
+        None, description="target classic: the rest of the AzureFirewall's definition (location, sku, "
+                          "ip_configurations, ...) as the SDK's snake_case arguments; the component manages the "
+                          "firewall resource itself, since classic rule collections are its properties")
+    location: str | None = Field(None, description=(
+        "Azure region of the IP Groups (default createPolicy.location, or firewallArgs.location for target "
+        "classic); required when IP Groups are rendered on an existing policy"))
+    dns_proxy: bool = Field(False, description="DNS proxy is on: FQDNs may be used in network rules")
+    ipv6: Literal["preview"] | None = Field(None, description=(
+        "preview: render IPv6 destinations into network rules (Azure Firewall dual stack, preview: Firewall Policy "
+        "only, network rules only, no IP Groups); omitted: IPv4 only"))
+    ip_group_threshold: int = Field(50, ge=1, description="address sets larger than this go into IP Groups")
+    name_prefix: str = Field("epfw", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,30}$")
+    limits_profile: Literal["current", "pre-2022-07"] = Field("current", description=(
+        "pre-2022-07: the limits of policies created before July 2022 (1 MB per group, 50 groups)"))
+    limits: AzureLimits = AzureLimits()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _limits_profile(cls, data: Any) -> Any:
+        """Profile defaults under the keys ``limits`` sets explicitly."""
+        if not isinstance(data, dict):
+            return data
+        name: Any = data.get("limitsProfile", data.get("limits_profile", "current"))  # unknown: the Literal field says so
+        profile = LIMITS_PROFILES.get(name, {})
+        if not profile:
+            return data
+        limits = data.get("limits") or {}
+        if isinstance(limits, AzureLimits):
+            explicit: dict[Any, Any] = {k: getattr(limits, k) for k in limits.model_fields_set}
+        elif isinstance(limits, dict):
+            by_alias: dict[str, str] = {f.alias or n: n for n, f in AzureLimits.model_fields.items()}
+            explicit = {by_alias.get(k, k): v for k, v in limits.items()}
+        else:
+            return data  # not a mapping: the field's own validation says so
+        return {**data, "limits": {**profile, **explicit}}
+
+    @property
+    def tier(self) -> str:
+        """The effective SKU tier: ``skuTier``, else ``createPolicy.skuTier``, else Standard."""
+        return effective_tier(self)
+
+    @property
+    def ip_group_location(self) -> str | None:
+        """``location``, else the created policy's, else (target classic) the firewall's."""
+        fw_location = (self.firewall_args or {}).get("location") if self.target is AzureTarget.CLASSIC else None
+        return self.location or (self.create_policy.location if self.create_policy else None) or fw_location
+
+    @model_validator(mode="after")
+    def _target(self) -> AzureConfig:
+        if self.target is AzureTarget.POLICY and not (self.policy_name or self.create_policy):
+            raise ValueError("target policy needs policyName (an existing policy) or createPolicy")
+        if self.target is AzureTarget.POLICY and self.create_policy and not self.policy_name:
+            raise ValueError("createPolicy needs policyName (the name of the policy to create)")
+        if self.target is AzureTarget.CLASSIC and not self.firewall_name:
+            raise ValueError("target classic needs firewallName")
+        if self.firewall_name and len(self.firewall_name) > FIREWALL_NAME_MAX:
+            raise ValueError(f"firewallName {self.firewall_name!r} is {len(self.firewall_name)} characters; Azure "
+                             f"Firewall names are at most {FIREWALL_NAME_MAX}")
+        problems = tier_problems(self)
+        if problems:
+            raise ValueError(problems[0])
+        return self
+
+
+class RuleOrder(StrEnum):
+    DEFAULT_ACTION_ORDER = "DEFAULT_ACTION_ORDER"
+    STRICT_ORDER = "STRICT_ORDER"
+
+
+class FqdnMode(StrEnum):
+    DOMAIN_LIST = "domain-list"  # AWS generated domain-list rules (.x.com also matches x.com, any port)
+    EXACT = "exact"              # Suricata rules: exact ports, *.x.com never matches x.com
+
+
+class AwsLimits(ConfigModel):
+    """Defaults from AWS Network Firewall quotas; every number is configurable."""
+
+    capacity_max: int = 30_000
+    rules_string_max_bytes: int = 2_000_000
+    rule_max_chars: int = 8_192
+    policy_capacity: int = Field(30_000, ge=1, description=(
+        "stateful capacity of all groups of one firewall policy (AWS quota 'Maximum number of stateful rules per "
+        "firewall policy', 30,000 by default, adjustable in Service Quotas): set it to the granted value"))
+
+
+# AWS's stateful default actions, as AWS's own service model (botocore, FirewallPolicy.StatefulDefaultActions)
+# documents them. A policy takes at most one drop and one alert action; the "established" families
+# (established, established_app_layer, established_app_layer_to_server) cannot be mixed (CreateFirewallPolicy
+# answers "StatefulDefaultActions cannot exist together"); the strict ones sit next to any family.
+STATEFUL_DEFAULT_ACTIONS = (
+    "aws:drop_strict", "aws:drop_established", "aws:drop_established_app_layer",
+    "aws:drop_established_app_layer_to_server",
+    "aws:alert_strict", "aws:alert_established", "aws:alert_established_app_layer",
+    "aws:alert_established_app_layer_to_server",
+)
+# What a policy created here uses, and what a STRICT_ORDER stack assumes of a policy managed elsewhere:
+# established connections are dropped once their application layer is known (a ClientHello or HTTP request
+# that spans several TCP segments is reassembled before the default action applies).
+DEFAULT_STATEFUL_ACTIONS = ("aws:drop_established_app_layer", "aws:alert_established_app_layer")
+# Group roles of a render (``rules``, ``rules-2``, ``http-host``, ``tls-sni-3``...): the keys of ``capacity``.
+AWS_GROUP_ROLE = r"^(rules|http-host|tls-sni|http-tls)(-[1-9][0-9]*)?$"
+
+
+def stateful_action_family(action: str) -> str:
+    """``strict``, ``established``, ``established_app_layer`` or ``established_app_layer_to_server``."""
+    return action.split(":", 1)[-1].split("_", 1)[-1]
+
+
+class AwsPolicyConfig(ConfigModel):
+    name: str = Field(pattern=r"^[a-zA-Z0-9-]{1,121}$", description=(
+        "the policy's name; in STRICT_ORDER its physical name gets a short hash of the rule order appended, "
+        "so changing ruleOrder (which AWS can only do by replacing the policy) never collides"))
+    stateful_default_actions: tuple[str, ...] = DEFAULT_STATEFUL_ACTIONS
+    allow_alert_only: bool = Field(False, description=(
+        "accept STRICT_ORDER default actions that drop nothing (monitoring only): traffic no rule drops passes"))
+
+    @field_validator("stateful_default_actions")
+    @classmethod
+    def _actions(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [a for a in value if a not in STATEFUL_DEFAULT_ACTIONS]
+        if unknown:
+            raise ValueError(f"unknown stateful default action {unknown[0]!r}; AWS accepts "
+                             f"{', '.join(STATEFUL_DEFAULT_ACTIONS)}")
+        if len(set(value)) != len(value):
+            raise ValueError("an action is listed twice")
+        for kind in ("drop", "alert"):
+            chosen = [a for a in value if a.startswith(f"aws:{kind}_")]
+            if len(chosen) > 1:
+                raise ValueError(f"at most one {kind} action, not {', '.join(chosen)}")
+        families = sorted({stateful_action_family(a) for a in value} - {"strict"})
+        if len(families) > 1:
+            raise ValueError(f"AWS refuses to mix the {' and '.join(families)} default actions "
+                             f"({', '.join(value)}): choose one family")
+        return value
+
+    @property
+    def drop_action(self) -> str | None:
+        return next((a for a in self.stateful_default_actions if a.startswith("aws:drop_")), None)
+
+
+class AwsConfig(ConfigModel):
+    enabled: bool = True
+    name_prefix: str = Field("epfw", pattern=r"^[a-zA-Z0-9-]{1,40}$")
+    rule_order: RuleOrder = RuleOrder.DEFAULT_ACTION_ORDER
+    fqdn_mode: FqdnMode = FqdnMode.DOMAIN_LIST
+    capacity_headroom: float = Field(0.5, ge=0, le=10, description="extra capacity as a fraction of what is used")
+    capacity_minimum: int = Field(100, ge=1)
+    capacity: dict[str, int] = Field(default_factory=dict, description=(
+        "pinned capacity per group role (rules, http-tls, tls-sni-2, ...): a pinned group keeps its capacity and "
+        "name while what it uses fits; the render fails when it no longer fits (raise the pin: a replacement)"))
+    base_sid: int = Field(1_000_000, ge=1, le=3_999_000_000)
+    firewall_policy: AwsPolicyConfig | None = None
+    drop_ipv6_outside_home_net: bool = Field(True, description=(
+        "drop IPv6 flows whose source is outside HOME_NET (devices' IPv6 when sourceRanges are IPv4 only, which no "
+        "rule here would otherwise judge); false: leave such traffic to other rule groups of the policy"))
+    limits: AwsLimits = AwsLimits()
+
+    @model_validator(mode="after")
+    def _aws(self) -> AwsConfig:
+        for role, pinned in self.capacity.items():
+            if not re.match(AWS_GROUP_ROLE, role):
+                raise ValueError(f"capacity: {role!r} is not a group role (rules, http-host, tls-sni, http-tls, "
+                                 "optionally with a shard suffix such as -2)")
+            if not 1 <= pinned <= self.limits.capacity_max:
+                raise ValueError(f"capacity: {role} {pinned} is outside 1..limits.capacityMax "
+                                 f"({self.limits.capacity_max})")
+        policy = self.firewall_policy
+        if (policy and self.rule_order is RuleOrder.STRICT_ORDER and policy.drop_action is None
+                and not policy.allow_alert_only):
+            raise ValueError(
+                f"firewallPolicy.statefulDefaultActions {list(policy.stateful_default_actions)} drop nothing: in "
+                "STRICT_ORDER the policy would pass everything no rule drops. Use aws:drop_established_app_layer, "
+                "or set firewallPolicy.allowAlertOnly: true for a monitoring-only policy")
+        return self
+
+
+class StackConfig(ConfigModel):
+    """Everything under ``endpoint-firewall:`` in a stack file."""
+
+    source_ranges: tuple[str, ...] = Field(min_length=1, description="managed-device source CIDRs (HOME_NET)")
+    peer_ranges: tuple[str, ...] = Field((), description="peer ranges for peer-to-peer entries; empty: none")
+    catalogue: tuple[str, ...] | None = Field(None, description="catalogue files; omitted: the shipped catalogue")
+    selection: SelectionConfig = SelectionConfig()
+    azure: AzureConfig | None = None
+    aws: AwsConfig | None = None
+
+    @field_validator("source_ranges", "peer_ranges", mode="before")
+    @classmethod
+    def _nets(cls, value: Any) -> Any:
+        return _networks(value) if isinstance(value, (list, tuple)) else value
+
+    @model_validator(mode="after")
+    def _some_cloud(self) -> StackConfig:
+        if not ((self.azure and self.azure.enabled) or (self.aws and self.aws.enabled)):
+            raise ValueError("configure at least one enabled cloud: azure or aws")
+        return self
+
+
+class ConfigError(CatalogueError):
+    """Located problems in a stack's configuration."""
+
+
+def parse(values: dict[str, Any], filename: str, lines: dict | None = None,
+          line_prefix: tuple = ()) -> StackConfig:
+    """Validate the namespace's values (keys without the ``endpoint-firewall:`` prefix)."""
+    try:
+        return StackConfig.model_validate(values)
+    except ValidationError as err:
+        problems = []
+        for item in err.errors(include_url=False):
+            loc = tuple(item["loc"])
+            message = item["msg"].removeprefix("Value error, ")
+            if item["type"] == "extra_forbidden":
+                message = "unknown key"
+            elif item["type"] == "missing":
+                message = "missing required key"
+            key = f"{NAMESPACE}:{yaml_lines.dotted(loc)}" if loc else NAMESPACE
+            line = yaml_lines.line_of(lines, line_prefix + _yaml_path(loc)) if lines else 1
+            problems.append(Problem(filename, line, key, message))
+        raise ConfigError(problems) from None
+
+
+def _yaml_path(loc: tuple) -> tuple:
+    return (f"{NAMESPACE}:{loc[0]}",) + tuple(loc[1:]) if loc else ()
+
+
+# Namespaces a stack file may use besides ours: the providers' own settings (``azure-native:location``,
+# ``aws:region``) and Pulumi's. Any other namespace is refused: a typo of ours would be ignored silently.
+PROVIDER_NAMESPACES = ("azure-native", "azure", "aws", "aws-native", "pulumi")
+
+
+class NoSuchStack(EpfwError, ValueError):
+    """The stack has no stack file; the message names the stacks there are."""
+
+
+def stack_dir(project_dir: Path) -> Path:
+    """Where the project keeps its stack files (see :func:`.stack_dir.stack_config_dir`); a malformed
+    ``Pulumi.yaml`` is a located error."""
+    try:
+        return stack_config_dir(project_dir)
+    except yaml.YAMLError:
+        settings = project_dir / "Pulumi.yaml"
+        try:
+            yaml_lines.load(settings.read_text(encoding="utf-8"), str(settings))
+        except yaml_lines.YamlProblem as err:
+            raise ConfigError([err.problem]) from None
+        raise
+
+
+def stack_file(project_dir: Path, stack: str) -> Path:
+    """The stack file of ``stack`` (whether or not it exists): ``<stackConfigDir>/Pulumi.<stack>.yaml``."""
+    return stack_dir(project_dir) / f"Pulumi.{stack}.yaml"
+
+
+def stack_names(folder: Path) -> list[str]:
+    return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in folder.glob("Pulumi.*.yaml"))
+
+
+def _no_such_stack(path: Path) -> NoSuchStack:
+    stack = path.name.removeprefix("Pulumi.").removesuffix(".yaml")
+    there = stack_names(path.parent) if path.parent.is_dir() else []
+    known = f"stacks: {', '.join(there)}" if there else f"no stack files in {path.parent}"
+    return NoSuchStack(f"no such stack {stack!r} ({known}; looked for {path})")
+
+
+def namespace_problems(keys: Any, filename: str, lines: dict | None = None) -> list[Problem]:
+    """Config keys outside our namespace and the providers' (a typo such as ``endpoint-firewal:selection``)."""
+    known = (NAMESPACE, *PROVIDER_NAMESPACES)
+    problems = []
+    for key in keys:
+        namespace, colon, name = str(key).partition(":")
+        if colon and namespace in known:
+            continue
+        guess = difflib.get_close_matches(namespace, known, n=1, cutoff=0.6)
+        hint = f"did you mean '{guess[0]}:{name}'? " if guess and colon else ""
+        what = f"unknown namespace {namespace!r}" if colon else "a config key is written namespace:key"
+        line = yaml_lines.line_of(lines, ("config", key)) if lines else 1
+        problems.append(Problem(filename, line, str(key), f"{what}; {hint}this project reads {NAMESPACE}: keys, and "
+                                f"passes the providers' own ({', '.join(n + ':' for n in PROVIDER_NAMESPACES)})"))
+    return problems
+
+
+def load_stack_file(path: Path) -> StackConfig:
+    """Read ``config:`` of a stack file: our namespace is validated, keys of providers' namespaces (e.g.
+    ``azure-native:location``) pass, any other namespace is refused."""
+    name = str(path)
+    if not path.exists():
+        raise _no_such_stack(path)
+    try:
+        data, lines = yaml_lines.load(path.read_text(encoding="utf-8"), name)
+    except yaml_lines.YamlProblem as err:
+        raise ConfigError([err.problem]) from None
+    config = (data or {}).get("config") if isinstance(data, dict) else None
+    if not isinstance(config, dict):
+        raise ConfigError([Problem(name, 1, "config", "a stack file has a 'config:' mapping")])
+    problems = namespace_problems(config, name, lines)
+    if problems:
+        raise ConfigError(problems)
+    values = {k.split(":", 1)[1]: v for k, v in config.items() if k.startswith(f"{NAMESPACE}:")}
+    return parse(values, name, lines, ("config",))

@@ -1,0 +1,54 @@
+"""Address sets: merge adjacent and overlapping CIDRs without ever widening what they cover."""
+
+from __future__ import annotations
+
+import bisect
+import ipaddress
+from collections.abc import Iterable
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def _key(net: Network) -> tuple[int, int, int]:
+    return (net.version, int(net.network_address), net.prefixlen)
+
+
+def merge(values: Iterable[str]) -> list[str]:
+    """The smallest list of CIDRs that covers exactly the union of ``values``, in numeric order."""
+    return [net for net, _ in merge_assigned(values)]
+
+
+def merge_assigned(values: Iterable[str]) -> list[tuple[str, list[str]]]:
+    """The merged CIDRs in numeric order, each with the original values it covers; parses each value once."""
+    parsed = {v: ipaddress.ip_network(v) for v in values}
+    merged: list[Network] = []
+    for version in (4, 6):
+        merged.extend(collapse([n for n in parsed.values() if n.version == version]))
+    keys = [_key(n) for n in merged]
+    members: list[list[str]] = [[] for _ in merged]
+    for value, net in parsed.items():
+        i = bisect.bisect_right(keys, (net.version, int(net.network_address), 256)) - 1
+        assert merged[i].version == net.version and net.subnet_of(merged[i]), (value, str(merged[i]))  # type: ignore[arg-type]
+        members[i].append(value)
+    return [(str(net), m) for net, m in zip(merged, members, strict=True)]
+
+
+def collapse(nets: list[Network]) -> list[Network]:
+    """The union of ``nets`` (one IP version) as the fewest CIDRs, in numeric order: what
+    ``ipaddress.collapse_addresses`` returns, by merging integer spans (linear after the sort)."""
+    if not nets:
+        return []
+    by_span = {(int(n.network_address), int(n.network_address) + n.num_addresses - 1): n for n in nets}
+    spans = sorted(by_span)
+    joined: list[list[int]] = [list(spans[0])]
+    for start, end in spans[1:]:
+        if start <= joined[-1][1] + 1:
+            joined[-1][1] = max(joined[-1][1], end)
+        else:
+            joined.append([start, end])
+    address = type(nets[0].network_address)
+    out: list[Network] = []
+    for start, end in joined:
+        same = by_span.get((start, end))
+        out.extend([same] if same is not None else ipaddress.summarize_address_range(address(start), address(end)))
+    return out

@@ -1,0 +1,145 @@
+"""Catalogue selection -> cloud-neutral :class:`Plan`. Pure: same input, same plan, whatever the order."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+
+from ..endpoints.loader import Catalogue
+from ..endpoints.models import DestinationKind, Entry, EntryKind, Protocol, Service
+from ..endpoints.names import ANY_NETWORKS
+from . import addresses
+from .rules import AreaPlan, Plan, PlanError, Rule, RuleKind, Skipped, rule_name
+from .selection import Selection, select
+
+GroupKey = tuple[str, RuleKind, tuple[Service, ...]]
+
+
+def build_plan(catalogue: Catalogue, selection: Selection, source_ranges: Sequence[str],
+               peer_ranges: Sequence[str] = ()) -> Plan:
+    entries = select(catalogue, selection)
+    origins: dict[GroupKey, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    skipped: list[Skipped] = []
+    for entry in entries:
+        for key, destination in _flows(entry, peer_ranges, skipped):
+            origins[key][destination].add(entry.id)
+    may_reach_any = {e.id for e in entries if e.allow_any}
+    rules_by_area: dict[str, list[Rule]] = defaultdict(list)
+    for key in sorted(origins, key=lambda k: (k[0], k[1].value, [s.sort_key() for s in k[2]])):
+        rule = _make_rule(key, origins[key])
+        _refuse_merged_any(rule, may_reach_any)
+        rules_by_area[key[0]].append(rule)
+    areas = tuple(
+        AreaPlan(area=area, title=catalogue.service_areas[area].title,
+                 priority=catalogue.service_areas[area].priority,
+                 rules=tuple(sorted(rules, key=lambda r: r.name)))
+        for area, rules in sorted(rules_by_area.items(), key=lambda kv: catalogue.service_areas[kv[0]].priority)
+    )
+    return Plan(areas=areas, source_ranges=tuple(addresses.merge(source_ranges)),
+                skipped=tuple(sorted(skipped, key=lambda s: (s.entry, s.destination or ""))),
+                selected_entries=tuple(e.id for e in entries), digest=selection_digest(entries))
+
+
+def _refuse_merged_any(rule: Rule, may_reach_any: set[str]) -> None:
+    """Merging never widens, but the union of several entries can be every address: that needs allow_any."""
+    for destination, entry_ids in rule.origins:
+        if destination in ANY_NETWORKS and not may_reach_any & set(entry_ids):
+            raise PlanError(f"rule {rule.name}: the addresses of {', '.join(entry_ids)} together cover every "
+                            f"address ({destination}); give one of these entries allow_any with a justification, "
+                            "or list narrower ranges")
+
+
+def selection_digest(entries: Iterable[Entry]) -> str:
+    """sha256 of the selected entries as data, with every list sorted: changes exactly when what is
+    deployed (or its provenance) changes, not when lines are reordered."""
+    def canonical(value):
+        if isinstance(value, dict):
+            return {k: canonical(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return sorted((canonical(v) for v in value), key=lambda v: json.dumps(v, sort_keys=True))
+        return value
+
+    data = [canonical(e.to_data()) for e in sorted(entries, key=lambda e: e.id)]
+    return hashlib.sha256(json.dumps(data, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def _transport(service: Service) -> Service:
+    return Service(protocol=Protocol(service.protocol.transport), port=service.port)
+
+
+def _services(services: Iterable[Service]) -> tuple[Service, ...]:
+    return tuple(sorted(set(services), key=Service.sort_key))
+
+
+def _flows(entry: Entry, peer_ranges: Sequence[str], skipped: list[Skipped]):
+    """Yield ((area, kind, services), destination) for every flow the entry asks for."""
+    area = entry.service_area
+    if entry.kind is EntryKind.REFERENCE:
+        skipped.append(Skipped(entry.id, None, "reference only: " + ", ".join(r.url for r in entry.references)))
+        return
+    if entry.kind is EntryKind.PEER_TO_PEER:
+        if not peer_ranges:
+            skipped.append(Skipped(entry.id, None, "peer-to-peer entry: the stack names no peer ranges"))
+            return
+        key = (area, RuleKind.PEER, _services(_transport(s) for s in entry.services))
+        for peer in addresses.merge(peer_ranges):
+            yield key, peer
+        return
+    named = _services(s for s in entry.services if s.protocol.inspectable)
+    plain = _services(s for s in entry.services if not s.protocol.inspectable)
+    by_transport = _services(_transport(s) for s in entry.services)
+    for dest in entry.destinations:
+        if dest.kind in (DestinationKind.NETWORK, DestinationKind.ANY) and dest.value != "*":
+            yield (area, RuleKind.ADDRESS, by_transport), dest.value
+            continue
+        hosts = dest.hosts()
+        if named:
+            for host in hosts:
+                yield (area, RuleKind.HOSTNAME, named), host
+        if plain:
+            if dest.kind in (DestinationKind.WILDCARD, DestinationKind.ANY):
+                skipped.append(Skipped(entry.id, dest.value,
+                                       f"wildcard on {', '.join(str(s) for s in plain)}: plain TCP/UDP carries no "
+                                       "host name to match, and no firewall resolves a wildcard"))
+                continue
+            for host in hosts:
+                yield (area, RuleKind.HOST_NETWORK, plain), host
+
+
+def _make_rule(key: GroupKey, origins: dict[str, set[str]]) -> Rule:
+    area, kind, services = key
+    covered: list[tuple[str, str]] = []
+    if kind is RuleKind.ADDRESS or kind is RuleKind.PEER:
+        final = {net: set().union(*(origins[o] for o in members)) for net, members in addresses.merge_assigned(origins)}
+    else:
+        final = {}
+        wildcards = {h[2:] for h in origins if h.startswith("*.")}
+        for host in origins:
+            cover = _covering_wildcard(host, wildcards)
+            if cover:
+                covered.append((host, "*." + cover))
+            else:
+                final[host] = set(origins[host])
+        for host, wildcard in covered:  # the wildcard now also serves the covered host's entries
+            final[wildcard] |= origins[host]
+    # Addresses come in numeric order from the merge; names sort as text.
+    destinations = tuple(final) if kind in (RuleKind.ADDRESS, RuleKind.PEER) else tuple(sorted(final))
+    return Rule(
+        name=rule_name(area, kind, services), area=area, kind=kind, services=services,
+        destinations=destinations,
+        origins=tuple((d, tuple(sorted(final[d]))) for d in destinations),
+        covered=tuple(sorted(covered)),
+    )
+
+
+def _covering_wildcard(host: str, wildcard_bases: set[str]) -> str | None:
+    """The base of the outermost wildcard that strictly covers ``host`` (``*.x.com`` covers ``a.x.com`` and
+    ``*.a.x.com``, never ``x.com``). Outermost, so that the covering wildcard is never itself covered."""
+    labels = host.removeprefix("*.").split(".")
+    for i in range(len(labels) - 1, 0, -1):
+        base = ".".join(labels[i:])
+        if base in wildcard_bases:
+            return base
+    return None

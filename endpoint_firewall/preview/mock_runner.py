@@ -1,0 +1,134 @@
+"""Run a project's real ``__main__.py`` under Pulumi mocks and record every resource it registers.
+
+No Pulumi CLI, no cloud: the SDK's own mock monitor answers each registration. This file has no
+imports from the package on purpose: ``epfw preview --base REF`` runs it as a script against the
+program *at another git ref*, whose package is put on ``PYTHONPATH`` instead of the installed one.
+
+    python mock_runner.py --project DIR --stack NAME --out FILE.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib.util
+import json
+import runpy
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+from pulumi.runtime.mocks import MockMonitor
+
+FAKE_ACCOUNT = "123456789012"
+
+
+class RecordingMocks(pulumi.runtime.Mocks):
+    """Answers registrations with their inputs (plus ids and ARNs) and keeps a record of each."""
+
+    def __init__(self) -> None:
+        self.resources: list[dict[str, Any]] = []
+        self.current = threading.local()  # the record of the registration running on this thread
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
+        record = {"type": args.typ, "name": args.name, "inputs": _plain(args.inputs), "custom": bool(args.custom)}
+        self.resources.append(record)
+        self.current.record = record
+        outputs = dict(args.inputs)
+        if args.typ.startswith("aws:"):
+            kind = args.typ.split(":")[-1].lower()
+            outputs.setdefault("arn", f"arn:aws:network-firewall:eu-west-1:{FAKE_ACCOUNT}:{kind}/{args.name}")
+        if args.typ.startswith("azure-native:"):
+            outputs.setdefault("id", f"/subscriptions/00000000-0000-0000-0000-000000000000/mock/{args.name}")
+        return f"{args.name}-id", outputs
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list | None]:
+        return {}, None
+
+
+class RecordingMonitor(MockMonitor):
+    """The SDK's mock monitor, adding the URN, parent and dependencies of each registration to its record."""
+
+    mocks: RecordingMocks
+
+    def RegisterResource(self, request):  # the gRPC method's name
+        self.mocks.current.record = None
+        response = super().RegisterResource(request)
+        record = self.mocks.current.record
+        if record is not None:
+            record.update(urn=response.urn, parent=request.parent or None, dependencies=sorted(request.dependencies))
+        return response
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _stack_config_dir(project: Path) -> Path:
+    """``config/stack_dir.py``'s lookup, loaded by path (this file imports nothing from the package)."""
+    path = Path(__file__).resolve().parent.parent / "config" / "stack_dir.py"
+    spec = importlib.util.spec_from_file_location("_epfw_stack_dir", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.stack_config_dir(project)
+
+
+def stack_config(project: Path, stack: str) -> dict[str, str]:
+    """The stack file's ``config:`` as the runtime holds it: strings, structured values as JSON."""
+    path = _stack_config_dir(project) / f"Pulumi.{stack}.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    config = data.get("config") or {}
+    return {k: v if isinstance(v, str) else json.dumps(v, default=str) for k, v in config.items()}
+
+
+def project_name(project: Path) -> str:
+    settings_file = project / "Pulumi.yaml"
+    if settings_file.exists():
+        return (yaml.safe_load(settings_file.read_text(encoding="utf-8")) or {}).get("name", "endpoint-firewall")
+    return "endpoint-firewall"
+
+
+def run_program(project: Path, stack: str, mocks: RecordingMocks | None = None) -> list[dict[str, Any]]:
+    """Run ``project/__main__.py`` for ``stack`` under mocks; return the registered resources in order."""
+    mocks = mocks or RecordingMocks()
+    main = project / "__main__.py"
+    # The mocks bind to the current event loop: a fresh loop first, then the mocks.
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    pulumi.runtime.set_all_config(stack_config(project, stack))
+    pulumi.runtime.set_mocks(mocks, project=project_name(project), stack=stack, preview=False,
+                             monitor=RecordingMonitor(mocks))
+
+    @pulumi.runtime.test
+    def program() -> None:
+        runpy.run_path(str(main), run_name="__main__")
+
+    try:
+        program()
+    finally:
+        loop.close()
+        asyncio.set_event_loop(None)
+    return mocks.resources
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--project", type=Path, default=Path.cwd())
+    parser.add_argument("--stack", default="dev")
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args(argv)
+    resources = run_program(args.project.resolve(), args.stack)
+    args.out.write_text(json.dumps(resources, indent=1, sort_keys=True, default=str), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

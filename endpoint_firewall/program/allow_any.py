@@ -1,0 +1,50 @@
+"""The stack's allow_any exceptions: rules that reach every destination because a catalogue entry says so,
+with a written justification. ``epfw render`` writes them as a CrossGuard pack config (``policy-config.json``)
+and ``epfw preview`` passes the same to the guardrails: the ``no-allow-any`` policy leaves these rules to the
+advisory ``allow-any-exception`` policy, which names them with their justification. Any other rule that
+reaches every destination stays a mandatory violation."""
+
+from __future__ import annotations
+
+import json
+
+from ..endpoints.loader import Catalogue
+from ..endpoints.names import ANY_NETWORKS
+from ..planning.rules import Plan
+from ..renderers.azure_model import azure_name
+
+ANY_DESTINATIONS = ANY_NETWORKS | {"*"}
+POLICY_CONFIG_FILE = "policy-config.json"
+_TRANSPORT_SUFFIXES = ("", "-tcp", "-udp")  # Azure network rules split per transport when the ports differ
+
+
+def _justification(catalogue: Catalogue, entry_id: str) -> str:
+    allow_any = catalogue.entry(entry_id).allow_any
+    assert allow_any is not None  # only entries with allow_any are asked for
+    return allow_any.justification
+
+
+def allow_any_exceptions(catalogue: Catalogue, plan: Plan) -> dict[str, str]:
+    """Rule name (as each cloud writes it: Azure rule names, the plan rule name AWS msgs start with) -> the
+    ids and justifications of the allow_any entries that make the rule reach every destination."""
+    out: dict[str, str] = {}
+    for rule in plan.rules:
+        entries = sorted({e for d in rule.destinations if d in ANY_DESTINATIONS for e in rule.origin_of(d)
+                          if catalogue.entry(e).allow_any is not None})
+        if not entries:
+            continue
+        why = "; ".join(f"entry {e}: {_justification(catalogue, e)}" for e in entries)
+        split = len({s.protocol.transport for s in rule.services}) > 1
+        for suffix in _TRANSPORT_SUFFIXES if split else ("",):
+            out[azure_name(rule.name + suffix)] = why
+        out[rule.name] = why
+    return dict(sorted(out.items()))
+
+
+def policy_config(exceptions: dict[str, str]) -> dict[str, dict]:
+    """The CrossGuard pack config (``--policy-pack-config``) and ``epfw preview``'s guardrail config."""
+    return {name: {"allowAnyExceptions": exceptions} for name in ("no-allow-any", "allow-any-exception")}
+
+
+def policy_config_text(exceptions: dict[str, str]) -> str:
+    return json.dumps(policy_config(exceptions), indent=2, ensure_ascii=False) + "\n"

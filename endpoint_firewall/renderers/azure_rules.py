@@ -1,0 +1,140 @@
+"""Plan rules -> Azure rule specs, before any layout (IP Groups, sharding) is decided.
+
+- HOSTNAME -> application rule: ``Http:<port>`` for http, ``Https:<port>`` for https and tls; one protocol
+  entry per port (Azure takes single ports 1..64000); ``*.x.com`` stays as written (subdomains only).
+- ADDRESS, PEER -> network rule on addresses (TCP/UDP, ports as ``"443"`` or ``"5228-5230"``). IPv6 destinations
+  become their own rules (``<rule>-v6``, from the stack's IPv6 sources, never in IP Groups) when the caller passes
+  no ``ipv6_reason``; otherwise each is a not-expressible finding with that reason.
+- HOST_NETWORK -> network rule on ``destinationFqdns``: only with DNS proxy, else :class:`RenderError`; on the
+  Basic tier (no DNS proxy, no FQDNs in network rules) each name is a not-expressible finding with the reason.
+
+A rule whose services mix TCP and UDP on different ports becomes one network rule per transport
+(``<rule>-tcp``, ``<rule>-udp``): one rule with both protocols and all ports would allow every
+protocol on every port, wider than the catalogue.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from ..endpoints.models import Protocol, Service
+from ..planning.rules import Plan, Rule, RuleKind
+from .azure_model import APP_PORT_MAX, APP_PORT_RANGE_MAX, RenderError, azure_name
+from .azure_sku import BASIC_NAMES_REASON, DNS_PROXY_TIERS, IPV6_OFF_REASON
+from .findings import Finding
+
+APP_PROTOCOL = {Protocol.HTTP: "Http", Protocol.HTTPS: "Https", Protocol.TLS: "Https"}
+NET_PROTOCOL = {"tcp": "TCP", "udp": "UDP"}
+
+
+@dataclass(frozen=True)
+class AppSpec:
+    area: str
+    name: str
+    protocols: tuple[tuple[str, int], ...]  # (protocolType, port), sorted
+    fqdns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class NetSpec:
+    area: str
+    name: str
+    key: str  # the plan rule's name: the key of its destination set (and of its IP Groups)
+    ip_protocols: tuple[str, ...]
+    ports: tuple[str, ...]
+    addresses: tuple[str, ...] = ()
+    fqdns: tuple[str, ...] = ()
+    family: int = 4  # 6: IPv6 addresses, from IPv6 sources (dual stack), never in IP Groups
+
+
+@dataclass
+class Mapped:
+    app: list[AppSpec] = field(default_factory=list)
+    net: list[NetSpec] = field(default_factory=list)
+    not_expressible: list[Finding] = field(default_factory=list)
+    widened: list[Finding] = field(default_factory=list)
+
+
+def map_plan(plan: Plan, dns_proxy: bool, tier: str = "Standard", ipv6_reason: str | None = IPV6_OFF_REASON) -> Mapped:
+    out = Mapped()
+    refused: dict[str, set[str]] = defaultdict(set)
+    for rule in plan.rules:
+        if rule.kind is RuleKind.HOSTNAME:
+            _application(rule, out)
+        elif rule.kind is RuleKind.HOST_NETWORK:
+            if tier not in DNS_PROXY_TIERS:
+                reason = BASIC_NAMES_REASON.format(services=", ".join(str(s) for s in rule.services))
+                out.not_expressible.extend(Finding(e, host, reason)
+                                           for host in rule.destinations for e in rule.origin_of(host))
+                continue
+            if not dns_proxy:
+                for host in rule.destinations:
+                    for entry in rule.origin_of(host):
+                        refused[entry].add(host)
+                continue
+            _network(rule, rule.destinations, out, fqdns=True)
+            for host in rule.destinations:
+                services = ", ".join(str(s) for s in rule.services)
+                out.widened.extend(Finding(e, host, f"network rule on a name ({services}): with DNS proxy Azure allows "
+                                        "every address the name resolves to, so any other name served at those "
+                                        "addresses is reachable on these ports too")
+                                   for e in rule.origin_of(host))
+        else:  # ADDRESS, PEER
+            v4 = tuple(d for d in rule.destinations if ":" not in d)  # canonical CIDRs: IPv6 iff a colon
+            v6 = tuple(d for d in rule.destinations if ":" in d)
+            if v4:
+                _network(rule, v4, out, fqdns=False)
+            if v6 and ipv6_reason is None:
+                _network(rule, v6, out, fqdns=False, family=6)
+            elif v6 and ipv6_reason is not None:
+                out.not_expressible.extend(Finding(e, d, ipv6_reason) for d in v6 for e in rule.origin_of(d))
+    if refused:
+        listed = "; ".join(f"{entry} ({', '.join(sorted(hosts))})" for entry, hosts in sorted(refused.items()))
+        raise RenderError(
+            "exact host names on plain TCP/UDP need FQDNs in network rules, which Azure resolves only with DNS "
+            f"proxy; set dnsProxy: true (and enable DNS proxy on the firewall policy) or drop these entries: {listed}")
+    return out
+
+
+def _application(rule: Rule, out: Mapped) -> None:
+    protocols: set[tuple[str, int]] = set()
+    for service in rule.services:
+        reason = _app_port_problem(service)
+        if reason:
+            out.not_expressible.extend(Finding(e, d, reason) for d in rule.destinations for e in rule.origin_of(d))
+            continue
+        kind = APP_PROTOCOL[service.protocol]
+        protocols.update((kind, port) for port in range(service.port.first, service.port.last + 1))
+    if protocols:
+        out.app.append(AppSpec(area=rule.area, name=azure_name(rule.name),
+                               protocols=tuple(sorted(protocols)), fqdns=tuple(sorted(rule.destinations))))
+
+
+def _app_port_problem(service: Service) -> str | None:
+    first, last = service.port.first, service.port.last
+    if last > APP_PORT_MAX:
+        return (f"{service}: Azure application rules take ports 1-{APP_PORT_MAX}; port {last} is outside, and a "
+                "network rule cannot match the host name")
+    if last - first + 1 > APP_PORT_RANGE_MAX:
+        return (f"{service}: Azure application rules take single ports; a range of {last - first + 1} ports is more "
+                f"than the {APP_PORT_RANGE_MAX} this renderer expands")
+    return None
+
+
+def _network(rule: Rule, destinations: tuple[str, ...], out: Mapped, fqdns: bool, family: int = 4) -> None:
+    by_transport: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for service in rule.services:
+        key = (service.port.first, service.port.last)
+        if key not in by_transport[service.protocol.transport]:
+            by_transport[service.protocol.transport].append(key)
+    ports = {t: tuple(str(a) if a == b else f"{a}-{b}" for a, b in sorted(v)) for t, v in by_transport.items()}
+    base = rule.name if family == 4 else f"{rule.name}-v6"
+    if len(set(ports.values())) == 1:  # same ports on every transport: one rule is exact
+        variants = [(tuple(NET_PROTOCOL[t] for t in sorted(ports)), next(iter(ports.values())), base)]
+    else:
+        variants = [((NET_PROTOCOL[t],), ports[t], f"{base}-{t}") for t in sorted(ports)]
+    for protocols, port_list, name in variants:
+        out.net.append(NetSpec(area=rule.area, name=azure_name(name), key=base, ip_protocols=protocols,
+                               ports=port_list, addresses=() if fqdns else destinations,
+                               fqdns=tuple(sorted(destinations)) if fqdns else (), family=family))

@@ -1,0 +1,314 @@
+"""Suricata rule text for AWS Network Firewall: pure helpers (no cloud SDK, no I/O).
+
+Everything here builds strings from plain values: ports, host-name matches, AWS's documented
+domain-list generated form, stable sids, and the length a rule has once its variables are expanded
+(AWS counts a rule's characters that way).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+SID_SPAN = 1_000_000  # sids live in [base_sid, base_sid + SID_SPAN)
+VARIABLE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+VARIABLE_MAX = 32  # botocore: RuleVariableName max 32
+VAR_REF = re.compile(r"\$([A-Za-z][A-Za-z0-9_]*)")
+
+
+class SuricataTextError(ValueError):
+    """A rule that cannot be written (e.g. longer than AWS accepts even when split)."""
+
+
+def escape_msg(text: str) -> str:
+    """``msg`` text: Suricata needs ``\\``, ``"`` and ``;`` escaped; keep it on one line."""
+    text = " ".join(text.split())
+    return text.replace("\\", "\\\\").replace('"', '\\"').replace(";", "\\;")
+
+
+def port_spec(ranges: Iterable[tuple[int, int]]) -> str:
+    """``443``, ``[80,443]``, ``5228:5230`` or ``[443,5228:5230]`` (Suricata port syntax)."""
+    parts = [str(a) if a == b else f"{a}:{b}" for a, b in sorted(set(ranges))]
+    if not parts:
+        raise SuricataTextError("a rule needs at least one port")
+    return parts[0] if len(parts) == 1 else "[" + ",".join(parts) + "]"
+
+
+def variable_name(text: str, suffix: str = "", head: str = "", hashed: bool = False) -> str:
+    """A valid IP set variable name (``^[A-Za-z][A-Za-z0-9_]*$``, at most 32) derived from ``text``.
+
+    ``head`` is a leading part of ``text`` that may be shortened to fit: its first words stay whole and only
+    the end is cut (``DELIVERY_OPTIMIZ_P2P_TCP7680``, never ``DELIVE_OPTIMI_...``); past that, a readable head
+    and a hash of the whole. ``suffix`` (e.g. ``_2`` for a second shard of one set) always fits. ``hashed``
+    forces the hashed form (to part two names that shorten alike).
+    """
+    def clean(value: str) -> str:
+        return re.sub(r"[^A-Za-z0-9]+", "_", value).strip("_").upper()
+
+    room = VARIABLE_MAX - 4  # leave space for a shard suffix _NNN
+    tail = clean(text[len(head):]) if head and text.startswith(head) else clean(text)
+    words = clean(head).split("_") if head and text.startswith(head) else []
+    base = ""
+    full = "_".join(w for w in words if w)
+    candidate = f"{full}_{tail}" if full and tail else (full or tail)
+    if not hashed and len(candidate) <= room:
+        base = candidate
+    elif not hashed and full and tail:
+        keep = room - len(tail) - 1  # characters left for the head, cut at its end
+        shortened = full[:keep].rstrip("_")
+        if keep >= 3 and len(shortened) >= 3:
+            base = f"{shortened}_{tail}"
+    if not base:
+        digest = hashlib.sha256(text.encode()).hexdigest()[:6].upper()
+        base = f"{clean(text)[: room - 7].rstrip('_')}_{digest}"
+    base = base or "NET"
+    if not base[0].isalpha():
+        base = ("N_" + base)[:room]
+    name = base + suffix
+    assert VARIABLE_NAME.match(name) and len(name) <= VARIABLE_MAX, name
+    return name
+
+
+def expanded_length(rule: str, variables: Mapping[str, Sequence[str]]) -> int:
+    """Characters of ``rule`` once each ``$VAR`` is replaced by ``[a,b,...]`` (how AWS measures a rule)."""
+    def sub(match: re.Match[str]) -> str:
+        values = variables.get(match.group(1))
+        return match.group(0) if values is None else "[" + ",".join(values) + "]"
+    return len(VAR_REF.sub(sub, rule))
+
+
+def referenced_variables(rule: str) -> set[str]:
+    return set(VAR_REF.findall(rule))
+
+
+# --- stable sids -------------------------------------------------------------------------------------
+
+def allocate_sids(keys: Iterable[str], base_sid: int, span: int = SID_SPAN) -> dict[str, int]:
+    """A sid per identity key: ``base_sid + sha256(key) mod span``, stable when other keys come and go.
+
+    Collisions probe deterministically (``key#1``, ``key#2``...) in sorted key order, so the same set of
+    keys always gets the same sids, and a new key can only move an old one if it lands on exactly the
+    old one's slot first (about one chance in ``span / len(keys)``).
+    """
+    out: dict[str, int] = {}
+    taken: set[int] = set()
+    unique = sorted(set(keys))
+    if len(unique) > span:
+        raise SuricataTextError(f"{len(unique)} rules do not fit the sid span of {span}")
+    for key in unique:
+        attempt = 0
+        while True:
+            probe = key if attempt == 0 else f"{key}#{attempt}"
+            slot = int.from_bytes(hashlib.sha256(probe.encode()).digest()[:8], "big") % span
+            if slot not in taken:
+                taken.add(slot)
+                out[key] = base_sid + slot
+                break
+            attempt += 1
+    return out
+
+
+# --- rules -------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SuricataRule:
+    """One rule before its sid is known. ``key`` is its identity (the sid derives from it)."""
+
+    key: str
+    action: str            # pass | drop | alert (the default deny's flow-bit helper)
+    proto: str             # tcp | udp | tls | http
+    src: str
+    src_port: str
+    dst: str
+    dst_port: str
+    options: tuple[str, ...]  # keyword options before msg, each without the trailing ';'
+    msg: str
+    after_msg: tuple[str, ...] = ()  # options after msg (AWS's generated form puts flow there)
+
+    def text(self, sid: int) -> str:
+        opts = "; ".join((*self.options, f'msg:"{escape_msg(self.msg)}"', *self.after_msg, f"sid:{sid}", "rev:1")) + ";"
+        return f"{self.action} {self.proto} {self.src} {self.src_port} -> {self.dst} {self.dst_port} ({opts})"
+
+
+def name_match(buffer: str, host: str) -> tuple[str, ...]:
+    """Options matching ``host`` exactly in ``tls.sni`` or ``http.host``; ``*.x.com``: subdomains only.
+
+    ``*.x.com`` becomes ``content:".x.com"; endswith`` without ``dotprefix``, so it never matches ``x.com``
+    itself nor ``evilx.com``. ``http.host`` is normalised to lowercase by Suricata: no ``nocase`` there.
+    """
+    nocase = ("nocase",) if buffer == "tls.sni" else ()
+    head = ("ssl_state:client_hello", "tls.sni") if buffer == "tls.sni" else ("http.host",)
+    if host.startswith("*."):
+        return (*head, f'content:"{host[1:]}"', *nocase, "endswith")
+    return (*head, f'content:"{host}"', "startswith", *nocase, "endswith")
+
+
+# --- AWS's generated form of a domain-list rule group ---------------------------------------------------
+
+HTTP_HOST = "HTTP_HOST"
+TLS_SNI = "TLS_SNI"
+
+
+def domain_list_rules(targets: Sequence[str], target_types: Sequence[str]) -> list[SuricataRule]:
+    """The rules AWS generates for an ALLOWLIST domain list, in the shape its developer guide documents.
+
+    One ``pass`` per target and protocol, then one default ``drop`` per protocol. ``.x.com`` uses
+    ``dotprefix`` (so it also matches ``x.com``); exact names ``startswith ... endswith``.
+    """
+    rules: list[SuricataRule] = []
+    for target in targets:
+        for target_type in target_types:
+            tls = target_type == TLS_SNI
+            head = ("ssl_state:client_hello", "tls.sni") if tls else ("http.host",)
+            nocase = ("nocase",) if tls else ()
+            if target.startswith("."):
+                match = (*head, "dotprefix", f'content:"{target}"', *nocase, "endswith")
+            else:
+                match = (*head, f'content:"{target}"', "startswith", *nocase, "endswith")
+            rules.append(SuricataRule(
+                key=f"domain-list|{target_type}|{target}", action="pass", proto="tls" if tls else "http",
+                src="$HOME_NET", src_port="any", dst="$EXTERNAL_NET", dst_port="any",
+                options=match, msg=f"matching {'TLS' if tls else 'HTTP'} allowlisted FQDNs",
+                after_msg=("flow:to_server, established",)))
+    for target_type in target_types:
+        tls = target_type == TLS_SNI
+        match = ("ssl_state:client_hello",) if tls else ("http.header_names", 'content:"|0d 0a|"', "startswith")
+        rules.append(SuricataRule(
+            key=f"domain-list|{target_type}|default-drop", action="drop", proto="tls" if tls else "http",
+            src="$HOME_NET", src_port="any", dst="$EXTERNAL_NET", dst_port="any",
+            options=match, msg=f"not matching any {'TLS' if tls else 'HTTP'} allowlisted FQDNs",
+            after_msg=("flow:to_server, established",)))
+    return rules
+
+
+# --- the default deny ------------------------------------------------------------------------------------
+
+# How a flow's first client data may start: a TLS handshake record (ContentType 22, major version 3) whose first
+# message is a ClientHello (HandshakeType 1 at offset 5), or an HTTP/1 request line with one of these methods.
+# AWS allows pcre only next to content, tls.sni, http.host or dns.query (suricata-limitations-caveats), so each
+# start is a content match, and "starts as none of them" is their negations (which AND together).
+TLS_RECORD_START = "|16 03|"
+TLS_CLIENT_HELLO_TYPE = "|01|"
+HTTP_METHODS = ("GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "PATCH")  # no CONNECT (a tunnel) or TRACE
+TLS_OR_HTTP_FLOWBIT = "epfw.tls_or_http"
+# Client bytes a TLS or HTTP flow may send before its ClientHello or request headers are complete (where the pass
+# rules and the TLS/HTTP drops decide). One TLS record holds at most 16,389 bytes; real ClientHellos are 0.5-2 KB
+# and request headers a few KB. Past this, a flow that no rule has passed yet is dropped, so a never-ending
+# ClientHello or header block cannot carry data.
+PENDING_MAX_BYTES = 32_768
+DENY_TLS = "tls"
+DENY_HTTP = "http"
+
+
+def _first_data(*options: str) -> tuple[str, ...]:
+    return ("flow:to_server,established", "dsize:>0", f"flowbits:isnotset,{TLS_OR_HTTP_FLOWBIT}", *options)
+
+
+def default_deny_rules(tls: bool = True, http: bool = True,
+                       ipv6_outside: Sequence[str] = ("::/0",)) -> list[SuricataRule]:
+    """The deny of everything from ``$HOME_NET`` that no pass rule allows, per protocol (keys ``default-deny|...``).
+
+    Checked in Suricata 7 (``tests/test_aws_suricata.py``, one probe per way a flow can carry data), each for
+    a reason:
+
+    * TLS and HTTP are dropped where their pass rules decide: at a complete ClientHello
+      (``ssl_state:client_hello``) and at a complete request (``http.start``, which Suricata fills once the
+      request line and headers are complete, also when there are no header lines; AWS's generated
+      ``http.header_names`` drop misses a request without headers). A ClientHello or request that spans
+      several TCP segments is therefore judged whole; a generic drop of established TCP would drop its first
+      segment before the SNI or Host exists. ``tls``/``http`` False leave them out (a later domain-list group
+      drops that protocol, STRICT_ORDER); without ``http``, a request with no header lines (which no Host
+      rule can pass) is still dropped here, since AWS's generated drop misses it.
+    * Other TCP: the first client payload of a flow must start as a TLS ClientHello record or an HTTP request
+      line (:data:`HTTP_METHODS`), else it is dropped at once; one ``alert`` helper per allowed start sets a flow
+      bit (never alerts) so later segments are not judged again. Once Suricata knows the application protocol,
+      anything but TLS and HTTP is dropped (``app-layer-protocol`` alone is not enough: it never matches while
+      detection is pending). A flow that has sent :data:`PENDING_MAX_BYTES` without a pass is dropped (a
+      ClientHello or header block that never ends). Data in a SYN (TCP Fast Open) or before the handshake
+      completes is dropped, and so is data a server sends on a flow no rule passed (server-first protocols,
+      data pushed before the client's first message).
+    * UDP, ICMP (v4 and v6) and every other IP protocol: ``flow:to_server`` without ``established``, so the
+      first datagram is dropped (Suricata calls a non-TCP flow established only once both sides have spoken);
+      and UDP from the server side of a flow no rule passed.
+      Pass rules for listed addresses win: they come first in either rule order.
+    * ``ipv6_outside`` (the IPv6 addresses outside ``HOME_NET``, as CIDRs; empty: no such rule): IPv6 from there
+      (a device's IPv6 when the source ranges are IPv4 only) at its first packet; every other rule starts at
+      ``$HOME_NET``, so nothing else would judge it. Spelled out, not ``[::/0,!$HOME_NET]``: Suricata reads that
+      as a union (every source outside HOME_NET, IPv4 too).
+    """
+    rules: list[SuricataRule] = []
+
+    def add(key: str, action: str, proto: str, options: tuple[str, ...], msg: str,
+            src: str = "$HOME_NET", dst: str = "any") -> None:
+        rules.append(SuricataRule(key=f"default-deny|{key}", action=action, proto=proto, src=src,
+                                  src_port="any", dst=dst, dst_port="any", options=options, msg=msg))
+
+    if tls:
+        add("tls", "drop", "tls", ("flow:to_server,established", "ssl_state:client_hello"),
+            "default deny: TLS ClientHello whose SNI no rule allows")
+    if http:
+        add("http", "drop", "http", ("flow:to_server,established", "http.start", 'content:"|0d 0a|"', "endswith"),
+            "default deny: HTTP request whose Host no rule allows")
+    else:  # no Host header can be listed in a later group's http.host pass: safe before it
+        add("http-no-headers", "drop", "http", ("flow:to_server,established", "http.start",
+                                                'content:!"|0d 0a 0d 0a|"'),
+            "default deny: HTTP request without header lines (no Host)")
+    starts = [f'content:!"{TLS_RECORD_START}"', "startswith"]
+    for method in HTTP_METHODS:
+        starts += [f'content:!"{method} "', "startswith"]
+    add("tcp-start", "drop", "tcp", _first_data(*starts),
+        "default deny: TCP data that starts as neither TLS nor HTTP")
+    add("tcp-start-tls", "drop", "tcp", _first_data(f'content:"{TLS_RECORD_START}"', "startswith",
+                                                     f'content:!"{TLS_CLIENT_HELLO_TYPE}"', "offset:5", "depth:1"),
+        "default deny: TLS record that does not start with a ClientHello")
+    marks: list[tuple[str, tuple[str, ...]]] = [("tls", (f'content:"{TLS_RECORD_START}"', "startswith", f'content:"{TLS_CLIENT_HELLO_TYPE}"',
+                      "offset:5", "depth:1"))]
+    marks += [(f"http-{m.lower()}", (f'content:"{m} "', "startswith")) for m in HTTP_METHODS]
+    for name, match in marks:
+        add(f"tcp-start-mark-{name}", "alert", "tcp",
+            _first_data(*match, f"flowbits:set,{TLS_OR_HTTP_FLOWBIT}", "flowbits:noalert"),
+            f"default deny helper: marks a flow whose first data starts as {name.split('-')[-1].upper()} "
+            "(never alerts)")
+    add("tcp-app", "drop", "tcp", ("flow:to_server,established", "app-layer-protocol:!tls",
+                                   "app-layer-protocol:!http"),
+        "default deny: TCP application protocol other than TLS and HTTP")
+    add("tcp-pending", "drop", "tcp", ("flow:to_server,established", f"stream_size:client,>,{PENDING_MAX_BYTES}"),
+        f"default deny: TLS or HTTP flow past {PENDING_MAX_BYTES} bytes without a complete ClientHello or request")
+    add("tcp-syn-data", "drop", "tcp", ("flow:to_server,not_established", "dsize:>0"),
+        "default deny: TCP data before the handshake completes (SYN data, TCP Fast Open)")
+    add("tcp-server-data", "drop", "tcp", ("flow:to_client", "dsize:>0"),
+        "default deny: data from a server on a flow no rule passed", src="any", dst="$HOME_NET")
+    add("udp", "drop", "udp", ("flow:to_server",), "default deny: UDP")
+    add("udp-server", "drop", "udp", ("flow:to_client",), "default deny: UDP from a server on a flow no rule passed",
+        src="any", dst="$HOME_NET")
+    add("icmp", "drop", "icmp", ("flow:to_server",), "default deny: ICMP")
+    add("ip", "drop", "ip", ("flow:to_server", "ip_proto:!6", "ip_proto:!17", "ip_proto:!1", "ip_proto:!58"),
+        "default deny: IP protocols other than TCP, UDP and ICMP")
+    if ipv6_outside:
+        src = ipv6_outside[0] if len(ipv6_outside) == 1 else "[" + ",".join(ipv6_outside) + "]"
+        add("ipv6-outside", "drop", "ip", ("flow:to_server",),
+            "default deny: IPv6 from outside HOME_NET (devices' IPv6 not in sourceRanges)", src=src)
+    return rules
+
+
+def drop_traffic_class(line: str) -> str:
+    """What a rendered ``drop`` line can match, for the STRICT_ORDER ordering check: its protocol, except
+    ``tcp-other`` (TCP that is neither TLS nor HTTP, or not yet judged as such), ``ip-other`` (neither TCP, UDP
+    nor ICMP), ``http-no-headers`` (HTTP without a Host header, which no Host rule can pass) and ``outside-home``
+    (sources outside HOME_NET, where no pass rule starts)."""
+    proto = line.split()[1]
+    tcp_other = (f"flowbits:isnotset,{TLS_OR_HTTP_FLOWBIT}", "app-layer-protocol:!tls", "stream_size:client,>",
+                 "flow:to_server,not_established", "flow:to_client")
+    if proto == "tcp" and any(marker in line for marker in tcp_other):
+        return "tcp-other"
+    if proto == "udp" and "flow:to_client" in line:
+        return "udp-reply"
+    if proto == "ip" and "default deny: IPv6 from outside HOME_NET" in line:
+        return "outside-home"
+    if proto == "ip" and "ip_proto:!6" in line and "ip_proto:!17" in line:
+        return "ip-other"
+    if proto == "http" and 'http.start; content:!"|0d 0a 0d 0a|"' in line:
+        return "http-no-headers"
+    return proto

@@ -124,7 +124,7 @@ def _only(resources: list[dict], cloud: str | None) -> list[dict]:
 def run(args: argparse.Namespace) -> int:
     project = (args.project or find_project_dir()).resolve()
     config = load_stack_file(stack_file(project, args.stack))  # located config errors before running anything
-    if args.cloud and not (getattr(config, args.cloud) and getattr(config, args.cloud).enabled):
+    if args.cloud and not config.enabled_cloud(args.cloud):
         raise UserError(f"stack {args.stack} has no enabled {args.cloud} configuration (endpoint-firewall:{args.cloud})")
     catalogue, plan = load_selected(config, project, str(stack_file(project, args.stack)))
     head = _only(run_head(project, args.stack), args.cloud)

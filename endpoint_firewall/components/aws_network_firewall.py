@@ -108,7 +108,7 @@ class AwsNetworkFirewallRules(pulumi.ComponentResource):
     """The rendered stateful rule groups (and, with ``config.firewall_policy``, a policy using them).
 
     Attributes: ``render`` (the :class:`AwsRender` deployed), ``rule_groups`` (role -> RuleGroup),
-    ``policy`` (or None), ``outputs`` (what :meth:`register_outputs` got).
+    ``policy`` (or None), ``outputs`` (what :meth:`register_outputs` got, each a ``pulumi.Output``).
     """
 
     def __init__(self, name: str, args: AwsNetworkFirewallRulesArgs, opts: pulumi.ResourceOptions | None = None):
@@ -122,7 +122,7 @@ class AwsNetworkFirewallRules(pulumi.ComponentResource):
                 f"{name}-{group.role}", **rule_group_args(group.request),
                 opts=pulumi.ResourceOptions(parent=self, delete_before_replace=False))
         self.policy = self._policy(name, args.config) if args.config.firewall_policy else None
-        self.outputs: dict[str, Any] = {
+        report: dict[str, Any] = {
             "ruleGroupArns": {role: rg.arn for role, rg in self.rule_groups.items()},
             "ruleGroupNames": {g.role: g.name for g in self.render.groups},
             "capacities": {g.role: g.capacity for g in self.render.groups},
@@ -134,8 +134,11 @@ class AwsNetworkFirewallRules(pulumi.ComponentResource):
             "warnings": list(self.render.warnings),
         }
         if self.policy is not None:
-            self.outputs["firewallPolicyArn"] = self.policy.arn
-            self.outputs["firewallPolicyName"] = self.render.policy_name
+            report["firewallPolicyArn"] = self.policy.arn
+            report["firewallPolicyName"] = self.render.policy_name
+        # Outputs, as the Azure component's: a consumer combines them the same way whichever cloud
+        self.outputs: dict[str, pulumi.Output[Any]] = {key: pulumi.Output.from_input(value)
+                                                       for key, value in report.items()}
         self.register_outputs(self.outputs)
 
     def _policy(self, name: str, config: AwsConfig) -> networkfirewall.FirewallPolicy:

@@ -78,20 +78,21 @@ def render_config(stack: str, config: StackConfig, project_dir: Path,
     """Plan and render ``config``; with ``catalogue_files``, every entry of those files is selected; with
     ``cloud`` (``azure`` or ``aws``), that cloud only."""
     clouds = (cloud,) if cloud else CLOUDS
-    if cloud and not (getattr(config, cloud) and getattr(config, cloud).enabled):
+    if cloud and not config.enabled_cloud(cloud):
         raise CloudNotConfigured(f"stack {stack} has no enabled {cloud} configuration (endpoint-firewall:{cloud})")
     if catalogue_files:
         catalogue = load_catalogue(catalogue_files)
         plan = build_plan(catalogue, Selection(), config.source_ranges, config.peer_ranges)
     else:
         catalogue, plan = load_selected(config, project_dir, str(stack_file(project_dir, stack)))
+    azure_config, aws_config = config.enabled_cloud("azure"), config.enabled_cloud("aws")
     azure = aws = None
-    if "azure" in clouds and config.azure and config.azure.enabled:
+    if "azure" in clouds and azure_config:
         from ..renderers.azure import render_azure
-        azure = render_azure(plan, config.azure)
-    if "aws" in clouds and config.aws and config.aws.enabled:
+        azure = render_azure(plan, azure_config)
+    if "aws" in clouds and aws_config:
         from ..renderers.aws import render_aws
-        aws = render_aws(plan, config.aws)
+        aws = render_aws(plan, aws_config)
     return StackRender(stack=stack, plan=plan, azure=azure, aws=aws, exceptions=allow_any_exceptions(catalogue, plan),
                        clouds=clouds)
 

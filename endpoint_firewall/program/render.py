@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..config.stack_config import StackConfig, load_stack_file, stack_file
+from ..endpoints.errors import EpfwError
 from ..endpoints.loader import load_catalogue
 from ..planning.planner import build_plan
 from ..planning.rules import Plan
@@ -69,8 +70,14 @@ def find_project_dir(start: Path | None = None) -> Path:
     return here
 
 
-class CloudNotConfigured(ValueError):
+class CloudNotConfigured(EpfwError, ValueError):
     """``--cloud X`` for a stack without an enabled ``X`` configuration."""
+
+
+def require_cloud(stack: str, config: StackConfig, cloud: str | None) -> None:
+    """Refuse ``--cloud`` naming a cloud the stack does not deploy (no ``cloud``: every cloud, nothing to refuse)."""
+    if cloud and not config.enabled_cloud(cloud):
+        raise CloudNotConfigured(f"stack {stack} has no enabled {cloud} configuration (endpoint-firewall:{cloud})")
 
 
 def render_config(stack: str, config: StackConfig, project_dir: Path,
@@ -78,8 +85,7 @@ def render_config(stack: str, config: StackConfig, project_dir: Path,
     """Plan and render ``config``; with ``catalogue_files``, every entry of those files is selected; with
     ``cloud`` (``azure`` or ``aws``), that cloud only."""
     clouds = (cloud,) if cloud else CLOUDS
-    if cloud and not config.enabled_cloud(cloud):
-        raise CloudNotConfigured(f"stack {stack} has no enabled {cloud} configuration (endpoint-firewall:{cloud})")
+    require_cloud(stack, config, cloud)
     if catalogue_files:
         catalogue = load_catalogue(catalogue_files)
         plan = build_plan(catalogue, Selection(), config.source_ranges, config.peer_ranges)
@@ -107,7 +113,7 @@ RENDER_MARKER = ".epfw-render"  # written into every render folder: only such a 
 _MARKER_TEXT = "Written by epfw render. The next render into this folder replaces it as a whole.\n"
 
 
-class OutFolderError(ValueError):
+class OutFolderError(EpfwError, ValueError):
     """``--out`` names something a render must not replace (the message says what is in the way)."""
 
 

@@ -14,9 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+if TYPE_CHECKING:
+    from endpoint_firewall.config.stack_config import AzureConfig
 
 ROOT = Path(__file__).resolve().parents[1]  # the repository root: Pulumi.yaml, stacks/, endpoint_firewall/
 
@@ -24,6 +27,15 @@ ROOT = Path(__file__).resolve().parents[1]  # the repository root: Pulumi.yaml, 
 @pytest.fixture(scope="session")
 def root() -> Path:
     return ROOT
+
+
+def dev_azure_config() -> AzureConfig:
+    """The demo stack's (stacks/Pulumi.dev.yaml) Azure settings."""
+    from endpoint_firewall.config.stack_config import load_stack_file
+
+    azure = load_stack_file(ROOT / "stacks" / "Pulumi.dev.yaml").azure
+    assert azure is not None  # the dev stack configures Azure
+    return azure
 
 
 PulumiRun = Callable[..., Any]

@@ -7,6 +7,7 @@ from typing import Any
 import pulumi
 import pytest
 from conftest import ROOT
+from conftest import dev_azure_config as dev_config
 
 from endpoint_firewall.components.azure_firewall import (
     COMPONENT_TYPE,
@@ -74,10 +75,6 @@ class Run:
     def outputs(self, urn: str) -> dict[str, Any]:
         """What the component at ``urn`` registered as outputs, the wire's doubles back to ints where whole."""
         return plain(self.mocks.outputs[urn])
-
-
-def dev_config() -> AzureConfig:
-    return load_stack_file(ROOT / "stacks" / "Pulumi.dev.yaml").azure
 
 
 def dev_plan() -> Plan:

@@ -29,7 +29,9 @@ COMMON_INPUTS = {"sourceRanges", "peerRanges", "catalogueYaml", "cataloguePaths"
 
 @pytest.fixture(scope="module")
 def schema() -> dict:
-    return json.loads(ComponentProvider(provider.COMPONENTS, provider.PACKAGE, None, "1.2.3").schema)
+    schema = ComponentProvider(provider.COMPONENTS, provider.PACKAGE, None, "1.2.3").schema
+    assert schema is not None
+    return json.loads(schema)
 
 
 def test_package_and_resources(schema):
@@ -211,6 +213,7 @@ def _serve_schema(cmd: list[str]) -> dict:
 
     proc = subprocess.Popen(cmd + ["127.0.0.1:1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             cwd=ROOT)
+    assert proc.stdout is not None and proc.stderr is not None  # both piped
     try:
         port = proc.stdout.readline().strip()
         assert port.isdigit(), proc.stderr.read()[-3000:] if proc.poll() is not None else port

@@ -29,6 +29,7 @@ import random
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import pytest
 import yaml
@@ -37,7 +38,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from endpoint_firewall.checks.azure import evaluate as azure_evaluate
-from endpoint_firewall.checks.flow import Flow
+from endpoint_firewall.checks.flow import Flow, FlowProtocol
 from endpoint_firewall.config.stack_config import AzureConfig, FqdnMode, StackConfig, load_stack_file
 from endpoint_firewall.endpoints.loader import Catalogue, load_catalogue
 from endpoint_firewall.endpoints.models import CatalogueFile
@@ -123,6 +124,7 @@ def dev() -> StackConfig:
 @pytest.fixture(scope="module")
 def azure(dev: StackConfig) -> AzureConfig:
     """The dev stack's Azure settings with a low IP Group threshold, so generated catalogues get IP Groups."""
+    assert dev.azure is not None  # the dev stack configures Azure
     return AzureConfig.model_validate({**dev.azure.model_dump(by_alias=True), "ipGroupThreshold": 2})
 
 # --- the oracle ------------------------------------------------------------------------------------------------
@@ -140,7 +142,7 @@ class Grant:
     entry: str
 
     @property
-    def transport(self) -> str:
+    def transport(self) -> Literal["tcp", "udp"]:
         return "udp" if self.protocol == "udp" else "tcp"
 
     @property
@@ -192,8 +194,12 @@ def _ports(g: Grant) -> list[int]:
     return sorted({g.first, (g.first + g.last) // 2, g.last})
 
 
-def _flow_proto(g: Grant) -> str:
-    return g.protocol
+# A catalogue protocol as a flow's (the same names; a protocol without a flow of its own is a KeyError here)
+_FLOW_PROTOCOL: dict[str, FlowProtocol] = {"http": "http", "https": "https", "tls": "tls", "tcp": "tcp", "udp": "udp"}
+
+
+def _flow_proto(g: Grant) -> FlowProtocol:
+    return _FLOW_PROTOCOL[g.protocol]
 
 
 def positive_flows(grants: list[Grant]) -> list[Flow]:
@@ -227,7 +233,7 @@ def candidate_negatives(grants: list[Grant]) -> list[Flow]:
                 ip = ipaddress.ip_address(value) if net.version == 4 else ipaddress.IPv6Address(value)
                 flows.append(Flow(None, port, g.transport, ip=str(ip), source=source))
             inside = str(net.network_address)
-            other_transport = "tcp" if g.transport == "udp" else "udp"
+            other_transport: FlowProtocol = "tcp" if g.transport == "udp" else "udp"
             flows.append(Flow(None, port, other_transport, ip=inside, source=source))
             flows += [Flow(None, p, g.transport, ip=inside, source=source) for p in (g.first - 1, g.last + 1, 8081)
                       if 1 <= p <= 65535]
@@ -402,6 +408,7 @@ def test_aws_in_suricata_allows_exactly_what_the_catalogue_permits(dev, seed):
 def _render_files(paths: list[Path], dev: StackConfig, azure: AzureConfig) -> dict[str, str]:
     catalogue = load_catalogue(paths)
     plan = build_plan(catalogue, Selection(), dev.source_ranges, dev.peer_ranges)
+    assert dev.aws is not None  # the dev stack configures AWS
     render = StackRender("dev", plan, render_azure(plan, azure), render_aws(plan, dev.aws))
     return render.files()
 

@@ -28,7 +28,8 @@ import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
-from dataclasses import asdict, dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -77,10 +78,16 @@ class Run:
     repeats: int = 1
     note: str = ""
     stderr_tail: str = ""
+    command: list[str] = field(default_factory=list)  # the argv as run (``argv`` is as shown); not in the results
 
     @property
     def x_floor(self) -> float | None:
         return round(self.wall_s / self.floor_s, 1) if self.floor_s else None
+
+    def to_json(self) -> dict[str, Any]:
+        row = {**asdict(self), "x_floor": self.x_floor}
+        del row["command"]
+        return row
 
 
 def _gnu_time() -> str | None:
@@ -134,8 +141,7 @@ def timed(step: str, data: str, argv: list[str], *, repeats: int = 1, floor: lis
         if code != 0:
             break
     run = Run(step, data, round(statistics.median(walls), 3), round(max(peaks), 1), code, _shown(argv),
-              repeats=len(walls), note=note, stderr_tail=tail if code else "")
-    REAL_ARGV[(step, data)] = list(argv)
+              repeats=len(walls), note=note, stderr_tail=tail if code else "", command=list(argv))
     if floor:
         fw, fp = [], []
         for _ in range(repeats):
@@ -146,9 +152,6 @@ def timed(step: str, data: str, argv: list[str], *, repeats: int = 1, floor: lis
     status = "ok" if code == 0 else f"EXIT {code}"
     print(f"  {step:<22} {data:<26} {run.wall_s:8.2f} s {run.peak_mb:8.1f} MB  {status}", flush=True)
     return run
-
-
-REAL_ARGV: dict[tuple[str, str], list[str]] = {}
 
 
 def _shown(argv: list[str]) -> list[str]:
@@ -235,29 +238,28 @@ entries:
 
 # --- timed steps ------------------------------------------------------------------------------------------
 
-def step_startup(runs: list[Run]) -> None:
-    runs.append(timed("interpreter start", "python -c pass", [PY, "-c", "pass"], repeats=5))
-    runs.append(timed("CLI import", "epfw parser built", [PY, "-c", "from endpoint_firewall.cli.main import "
-                                                           "build_parser; build_parser()"], repeats=5))
+def step_startup() -> list[Run]:
+    return [timed("interpreter start", "python -c pass", [PY, "-c", "pass"], repeats=5),
+            timed("CLI import", "epfw parser built", [PY, "-c", "from endpoint_firewall.cli.main import "
+                                                       "build_parser; build_parser()"], repeats=5)]
 
 
-def step_validate(runs: list[Run], data: dict[str, Path], sizes: list[str], work: Path) -> None:
-    for name in sizes:
-        path = data[f"native-{name}"]
-        runs.append(timed("validate", f"native {name}", epfw("validate", str(path)),
-                          floor=[PY, "-c", FLOOR_YAML, str(path), str(work / "floor.json")]))
+def step_validate(data: dict[str, Path], sizes: list[str], work: Path) -> list[Run]:
+    return [timed("validate", f"native {name}", epfw("validate", str(data[f"native-{name}"])),
+                  floor=[PY, "-c", FLOOR_YAML, str(data[f"native-{name}"]), str(work / "floor.json")])
+            for name in sizes]
 
 
-def step_import(runs: list[Run], data: dict[str, Path], sizes: list[str], work: Path, big: bool) -> None:
+def step_import(data: dict[str, Path], sizes: list[str], work: Path, big: bool) -> list[Run]:
+    """Imports into ``work/imported-<size>.yaml`` (``imported-big.yaml`` for the 30k+60k case, rendered next)."""
     names = [(f"m365 {n}", data[f"m365-{n}"], work / f"imported-{n}.yaml") for n in sizes]
     if big:
         names.append((f"m365 {BIG}", data["m365-big"], work / "imported-big.yaml"))
-    for label, src, out in names:
-        runs.append(timed("import m365", label, epfw("import", "m365", str(src), "--source-date", SOURCE_DATE,
-                                                     "--out", str(out)),
-                          repeats=3 if BIG in label else 1,  # the target's rows: median of 3 against noise
-                          floor=[PY, "-c", FLOOR_JSON, str(src), str(work / "floor.json")]))
-        data[f"imported:{label}"] = out
+    return [timed("import m365", label, epfw("import", "m365", str(src), "--source-date", SOURCE_DATE,
+                                             "--out", str(out)),
+                  repeats=3 if BIG in label else 1,  # the target's rows: median of 3 against noise
+                  floor=[PY, "-c", FLOOR_JSON, str(src), str(work / "floor.json")])
+            for label, src, out in names]
 
 
 BENCH_POLICY_CAPACITY = 500_000  # generated catalogues use more than AWS's default 30,000 per policy
@@ -278,9 +280,10 @@ def bench_project(work: Path) -> Path:
     return project
 
 
-def step_render(runs: list[Run], data: dict[str, Path], sizes: list[str], work: Path, big: bool) -> None:
+def step_render(data: dict[str, Path], sizes: list[str], work: Path, big: bool) -> list[Run]:
     shipped = sorted((ROOT / "endpoint_firewall" / "endpoints" / "catalogue").glob("*.yaml"))
     project = str(bench_project(work))
+    runs = []
     runs.append(timed("render (both clouds)", "demo stack (dev)", epfw("render", "--stack", "dev", "--out",
                                                                       str(work / "render-demo")),
                       repeats=5, floor=[PY, "-c", FLOOR_YAML, str(shipped[0]), str(work / "floor.json")],
@@ -297,13 +300,14 @@ def step_render(runs: list[Run], data: dict[str, Path], sizes: list[str], work: 
                           epfw("render", "--project", project, "--stack", "dev", "--catalogue", str(path), "--out",
                                str(work / "render-big"), "--quiet"), repeats=3,
                           floor=[PY, "-c", FLOOR_YAML, str(path), str(work / "floor.json")]))
+    return runs
 
 
-def step_preview(runs: list[Run], work: Path) -> None:
+def step_preview(work: Path) -> list[Run]:
     stack_file = ROOT / "stacks" / "Pulumi.dev.yaml"
-    runs.append(timed("preview (mocks)", "demo stack (dev)", epfw("preview", "--stack", "dev", "--format", "json"),
-                      repeats=3, floor=[PY, "-c", FLOOR_PREVIEW, str(stack_file), str(work / "floor.json")],
-                      note="floor imports pulumi too"))
+    return [timed("preview (mocks)", "demo stack (dev)", epfw("preview", "--stack", "dev", "--format", "json"),
+                  repeats=3, floor=[PY, "-c", FLOOR_PREVIEW, str(stack_file), str(work / "floor.json")],
+                  note="floor imports pulumi too")]
 
 
 # --- in-process: plan and render exactly as `epfw render --catalogue` does -----------------------------------
@@ -343,8 +347,9 @@ def render_in_process(catalogue, config, stack: str = "dev"):
     from endpoint_firewall.renderers.azure import render_azure
 
     plan = build_plan(catalogue, Selection(), config.source_ranges, config.peer_ranges)
-    azure = render_azure(plan, config.azure) if config.azure and config.azure.enabled else None
-    aws = render_aws(plan, config.aws) if config.aws and config.aws.enabled else None
+    azure_config, aws_config = config.enabled_cloud("azure"), config.enabled_cloud("aws")
+    azure = render_azure(plan, azure_config) if azure_config else None
+    aws = render_aws(plan, aws_config) if aws_config else None
     return StackRender(stack=stack, plan=plan, azure=azure, aws=aws)
 
 
@@ -474,7 +479,9 @@ def cidr_never_widens(catalogue, render) -> dict[str, Any]:
             if _collapse(az + missing) != got:
                 problems.append(f"azure rule {rule.name}: loses addresses without a note")
     if render.aws is not None:
-        aws_values = [v for g in render.aws.groups for name, vs in g.variables if name != "HOME_NET" for v in vs]
+        # HOME_NET (the sources) and EXTERNAL_NET (its complement, which AWS needs defined) are not destinations
+        aws_values = [v for g in render.aws.groups for name, vs in g.variables
+                      if name not in ("HOME_NET", "EXTERNAL_NET") for v in vs]
         plan_values = [d for r in plan.rules if r.kind in (RuleKind.ADDRESS, RuleKind.PEER) for d in r.destinations]
         if not _within(aws_values, plan_values):
             problems.append("aws: the IP sets allow addresses the plan's address and peer rules do not")
@@ -698,9 +705,9 @@ def blast_hints(row: dict[str, Any]) -> list[str]:
     aws = [r.split()[1] for r in row.get("aws", {}).get("resources", []) if r.startswith("updated ")]
     stems = Counter(re.sub(r"(-\d+)?-[0-9a-f]{6}$", "", name) for name in aws)
     if any(n > 1 for n in stems.values()):
-        hints.append("AWS domain-list shards are cut by position in the sorted target list (renderers/aws.py "
-                     "render_aws: values[i:i + chunk]), so one inserted or removed name moves every later shard "
-                     "boundary; assign targets to shards by a stable hash (with headroom) instead")
+        hints.append("several shards of one AWS domain list changed: shards are buckets of a stable hash "
+                     "(renderers/sharding.py stable_shards), so names move between shards only when the bucket "
+                     "count doubles (the list outgrew its headroom); more headroom keeps such a change to one shard")
     if row.get("aws", {}).get("replaced") or row.get("azure", {}).get("replaced"):
         hints.append("a replacement: see replaceReasons (AWS capacity is part of the group name; pin it with "
                      "aws.capacity)")
@@ -798,32 +805,36 @@ def _inclusive(prof: dict, *needles: str) -> float:
     return max(_share(prof["inclusive_repo"], *needles), _share(prof["inclusive_all"], *needles))
 
 
-# (condition on the profile, proposed fix). A condition looks for the symptom (e.g. the pure-Python YAML
-# scanner's self time), not just the function's name, so that a fixed hot spot stops being reported.
-ADVICE: list[tuple[Any, str]] = [
-    (lambda p: _share(p["self"], "yaml/scanner.py") + _share(p["self"], "yaml/reader.py") >= 0.10,
-     "YAML is parsed by PyYAML's pure-Python scanner (endpoints/yaml_lines.py): compose with yaml.CSafeLoader "
-     "(libyaml, same node marks) when available."),
-    (lambda p: _inclusive(p, "endpoints/loader.py", "(merge)") >= 0.10,
-     "loader.merge() spends its time re-parsing YAML for line numbers: carry parse_file()'s line map, or "
-     "compute it only when a problem is found."),
-    (lambda p: _inclusive(p, "endpoints/dump.py", "(write_catalogue)") >= 0.2
-     and _inclusive(p, "endpoints/loader.py", "(load_catalogue)") >= 0.10,
-     "write_catalogue() validates the text it wrote more than once (load_catalogue on the temp file, then "
-     "parse_file): parse once and merge() the result."),
-    (lambda p: _share(p["self"], "yaml/emitter.py") + _share(p["self"], "yaml/serializer.py") >= 0.10,
-     "dump_catalogue() writes through PyYAML's pure-Python emitter (endpoints/dump.py): emit the fixed layout "
-     "directly (the read-back check already guards the result) or through yaml.CSafeDumper."),
-    (lambda p: _inclusive(p, "planning/rules.py", "(origin_of)") >= 0.05,
-     "Rule.origin_of() rebuilds a dict on every call (quadratic in a rule's size): keep a dict."),
-    (lambda p: _inclusive(p, "endpoints/models.py", "(_parse)") >= 0.15,
-     "Destination validation (endpoints/models.py _classify -> names.normalise_network/ipaddress) runs per "
-     "destination, and the importer validates each one again when it reads back what it wrote: a fast path for "
-     "text already in canonical form, or validating once, would halve it."),
-    (lambda p: _share(p["self"], "json/scanner.py") + _share(p["self"], "json/decoder.py") >= 0.05,
-     "the M365 importer decodes JSON with the pure-Python scanner to get offsets: decode with the C json first "
-     "and compute positions only for records with problems."),
-]
+@dataclass(frozen=True)
+class Advice:
+    """A known hot spot: where it is (a module under endpoint_firewall/ and a function in it, which
+    tests/test_bench.py checks still exist), its symptom in a profile, and the proposed fix."""
+
+    module: str
+    function: str
+    symptom: Callable[[dict], bool]
+    fix: str
+
+
+# A symptom looks at what the time is spent on (e.g. the pure-Python YAML scanner's self time), not just at a
+# function's name, so that a fixed hot spot stops being reported. Fixed ones are removed from the list (the
+# loader's line maps, write_catalogue's single parse, Rule.origin_of's dict: see git history).
+ADVICE: tuple[Advice, ...] = (
+    Advice("endpoints/yaml_lines.py", "_compose",
+           lambda p: _share(p["self"], "yaml/scanner.py") + _share(p["self"], "yaml/reader.py")
+           + _share(p["self"], "yaml/emitter.py") + _share(p["self"], "yaml/serializer.py") >= 0.10,
+           "YAML goes through PyYAML's pure-Python scanner or emitter: this PyYAML has no libyaml "
+           "(yaml.__with_libyaml__ is False), which endpoints/yaml_lines.py and endpoints/dump.py use when present: "
+           "install a PyYAML built with libyaml."),
+    Advice("endpoints/models.py", "_classify", lambda p: _inclusive(p, "endpoints/models.py", "(_parse)") >= 0.15,
+           "Destination validation (endpoints/models.py _classify -> names.normalise_network/ipaddress) runs per "
+           "destination, and the importer validates each one again when it reads back what it wrote: a fast path "
+           "for text already in canonical form, or validating once, would halve it."),
+    Advice("endpoints/importers/m365.py", "_decode",
+           lambda p: _share(p["self"], "json/scanner.py") + _share(p["self"], "json/decoder.py") >= 0.05,
+           "the M365 importer decodes JSON with the pure-Python scanner to get offsets: decode with the C json "
+           "first and compute positions only for records with problems."),
+)
 
 
 def run_profiles(failed: list[tuple[str, str]], runs: list[Run], start: float, work: Path) -> dict[str, Any]:
@@ -839,8 +850,7 @@ def run_profiles(failed: list[tuple[str, str]], runs: list[Run], start: float, w
         if elapsed + run.wall_s > BUDGET_S:
             out[key] = {"skipped": f"time budget ({elapsed:.0f} s used of {BUDGET_S} s)"}
             continue
-        real = REAL_ARGV[(step, data)]
-        argv = real[1:] if real[0] == EPFW else real[3:]  # drop `epfw` or `python -m endpoint_firewall.cli.main`
+        argv = run.command[1:] if run.command[0] == EPFW else run.command[3:]  # drop `epfw` or `python -m endpoint_firewall.cli.main`
         print(f"  profiling {key} ...", flush=True)
         proc = subprocess.run([PY, str(BENCH / "sample_profile.py"), "--top", "14", "--", *argv],
                               cwd=ROOT, capture_output=True, text=True)
@@ -849,7 +859,7 @@ def run_profiles(failed: list[tuple[str, str]], runs: list[Run], start: float, w
         except json.JSONDecodeError:
             out[key] = {"error": proc.stderr[-800:]}
             continue
-        prof["advice"] = [text for condition, text in ADVICE if condition(prof)]
+        prof["advice"] = [a.fix for a in ADVICE if a.symptom(prof)]
         out[key] = prof
     return out
 
@@ -933,9 +943,9 @@ def markdown(result: dict[str, Any]) -> str:
                       f"`{split['value']}` to `{split['entry']}` updates {len(split['updated'])} group(s): "
                       f"{', '.join(split['updated']) or '-'}" + (f"; adds {', '.join(split['added'])}" if split["added"] else "")
                       + (f"; removes {', '.join(split['removed'])}" if split["removed"] else "")
-                      + (". Parts are cut by position in the sorted destinations (renderers/azure_layout.py split_rule), "
-                         "so an insertion moves every later part; cutting by a stable hash or fixed key ranges with "
-                         "headroom would keep it to one group." if len(split["updated"]) > 1 else ".")]
+                      + (". Parts are buckets of a stable hash (renderers/azure_layout.py split_rule, "
+                         "renderers/sharding.py stable_shards): several parts change only when the bucket count "
+                         "doubles (the rule outgrew its headroom)." if len(split["updated"]) > 1 else ".")]
     if result["profiles"]:
         lines += ["", "## Where the time goes (failed timing targets; sampling profile)", ""]
         for key, p in result["profiles"].items():
@@ -953,6 +963,44 @@ def markdown(result: dict[str, Any]) -> str:
                 lines += ["", "No known hot spot pattern matched: see the largest functions above."]
             lines.append("")
     return "\n".join(lines).rstrip() + "\n"
+
+
+@dataclass
+class InProcess:
+    """What the bench checks in-process: compactness and CIDR merging per catalogue, the blast-radius rows and the
+    split-rule stress variant (None when no rule is split, or the large render failed)."""
+
+    compactness: dict[str, Any]
+    cidr: dict[str, Any]
+    blast: list[dict[str, Any]]
+    split: dict[str, Any] | None
+
+
+def in_process_checks(largest: Path, label: str, work: Path) -> InProcess:
+    """Compactness, CIDR merging and blast radius of the demo stack and of the largest generated catalogue."""
+    print("compactness, CIDR merging and blast radius ...", flush=True)
+    from endpoint_firewall.endpoints.loader import load_catalogue
+    config = dev_config()
+    demo_catalogue = load_catalogue()
+    demo = render_in_process(demo_catalogue, config)
+    checked = InProcess(compactness={"demo stack (Intune)": compactness(demo_catalogue, demo, config)},
+                        cidr={"demo stack (Intune)": cidr_never_widens(demo_catalogue, demo)},
+                        blast=blast_intune(work), split=None)
+    t0 = time.perf_counter()
+    try:
+        big_catalogue = load_generated(largest)
+        big_render = render_in_process(big_catalogue, config)
+    except Exception as err:  # reported, not hidden
+        print(f"  {label}: in-process render failed: {err!r}", flush=True)
+        checked.blast.append({"catalogue": label, "change": "(base render)", "value": "", "entry": "",
+                              "error": repr(err), "pass": False, "method": "in-process"})
+        return checked
+    print(f"  {label} loaded and rendered in-process in {time.perf_counter() - t0:.1f} s", flush=True)
+    checked.compactness[label] = compactness(big_catalogue, big_render, config)
+    checked.cidr[label] = cidr_never_widens(big_catalogue, big_render)
+    checked.blast += blast_big(big_catalogue, big_render, config, work, label)
+    checked.split = blast_split_rule(big_catalogue, big_render, config)
+    return checked
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -973,49 +1021,18 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         data = make_data(work, sizes, big)
         print(f"data generated in {time.perf_counter() - t0:.1f} s ({', '.join(sorted(data))})", flush=True)
-        runs: list[Run] = []
-        step_startup(runs)
-        step_validate(runs, data, sizes, work)
-        step_import(runs, data, sizes, work, big)
-        step_render(runs, data, sizes, work, big)
-        step_preview(runs, work)
-
-        print("compactness, CIDR merging and blast radius ...", flush=True)
-        from endpoint_firewall.endpoints.loader import load_catalogue
-        config = dev_config()
-        comp: dict[str, Any] = {}
-        cidr: dict[str, Any] = {}
-        blast: list[dict[str, Any]] = []
-        demo_catalogue = load_catalogue()
-        demo = render_in_process(demo_catalogue, config)
-        comp["demo stack (Intune)"] = compactness(demo_catalogue, demo, config)
-        cidr["demo stack (Intune)"] = cidr_never_widens(demo_catalogue, demo)
-        blast += blast_intune(work)
-        largest = sizes[-1]
-        label = f"native {largest}"
-        t0 = time.perf_counter()
-        try:
-            big_catalogue = load_generated(data[f"native-{largest}"])
-            big_render = render_in_process(big_catalogue, config)
-        except Exception as err:  # reported, not hidden
-            print(f"  {label}: in-process render failed: {err!r}", flush=True)
-            blast.append({"catalogue": label, "change": "(base render)", "value": "", "entry": "",
-                          "error": repr(err), "pass": False, "method": "in-process"})
-        else:
-            print(f"  {label} loaded and rendered in-process in {time.perf_counter() - t0:.1f} s", flush=True)
-            comp[label] = compactness(big_catalogue, big_render, config)
-            cidr[label] = cidr_never_widens(big_catalogue, big_render)
-            blast += blast_big(big_catalogue, big_render, config, work, label)
-            split = blast_split_rule(big_catalogue, big_render, config)
-            del big_catalogue, big_render
+        runs = (step_startup() + step_validate(data, sizes, work) + step_import(data, sizes, work, big)
+                + step_render(data, sizes, work, big) + step_preview(work))
+        checked = in_process_checks(data[f"native-{sizes[-1]}"], f"native {sizes[-1]}", work)
+        comp, cidr, blast = checked.compactness, checked.cidr, checked.blast
         probe = probes(data, work)
         result: dict[str, Any] = {
             "machine": info, "runs": [], "targets": [], "compactness": comp, "cidr": cidr, "blast": blast,
-            "blast_split_rule": locals().get("split"), "probes": probe, "profiles": {},
+            "blast_split_rule": checked.split, "probes": probe, "profiles": {},
         }
         for row in blast:
             row["hints"] = blast_hints(row) if not row.get("pass") else []
-        result["runs"] = [{**asdict(r), "x_floor": r.x_floor} for r in runs]
+        result["runs"] = [r.to_json() for r in runs]
         result["targets"] = targets(runs, blast, cidr, probe)
         if not args.no_profile:
             timing_failed = [pair for t in result["targets"] if t["status"] == "FAIL" for pair in t["profile"]]

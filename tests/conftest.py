@@ -1,4 +1,9 @@
-"""What the tests share: the repository root, and the markers a test gets from what it needs.
+"""What the tests share: the repository root, Pulumi runs under recording mocks, and the markers a test gets
+from what it needs.
+
+``pulumi_run(body, answer=..., project=..., stack=...)`` runs ``body`` as a Pulumi program under the one
+recording Mocks (``endpoint_firewall/preview/mock_runner.py``, the one ``epfw preview`` uses), each run on an
+event loop of its own, and returns the mocks with their records (``resources``, ``options``, ``outputs``).
 
 Markers (declared in pyproject.toml): ``suricata`` for the tests that run the Suricata engine (any test using the
 ``suricata`` fixture gets it here), ``slow`` for the ones that build a wheel or 100k-destination catalogues. The
@@ -7,9 +12,14 @@ quick loop while editing: ``.venv/bin/python -m pytest -m "not slow and not suri
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+if TYPE_CHECKING:
+    from endpoint_firewall.config.stack_config import AzureConfig
 
 ROOT = Path(__file__).resolve().parents[1]  # the repository root: Pulumi.yaml, stacks/, endpoint_firewall/
 
@@ -17,6 +27,29 @@ ROOT = Path(__file__).resolve().parents[1]  # the repository root: Pulumi.yaml, 
 @pytest.fixture(scope="session")
 def root() -> Path:
     return ROOT
+
+
+def dev_azure_config() -> AzureConfig:
+    """The demo stack's (stacks/Pulumi.dev.yaml) Azure settings."""
+    from endpoint_firewall.config.stack_config import load_stack_file
+
+    azure = load_stack_file(ROOT / "stacks" / "Pulumi.dev.yaml").azure
+    assert azure is not None  # the dev stack configures Azure
+    return azure
+
+
+PulumiRun = Callable[..., Any]
+
+
+@pytest.fixture(scope="session")
+def pulumi_run() -> PulumiRun:
+    from endpoint_firewall.preview.mock_runner import RecordingMocks, echo_inputs, run_under_mocks
+
+    def run(body: Callable[[], Any], answer=echo_inputs, project: str = "endpoint-firewall", stack: str = "test",
+            mocks: RecordingMocks | None = None) -> RecordingMocks:
+        return run_under_mocks(body, mocks or RecordingMocks(answer), project, stack)
+
+    return run
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

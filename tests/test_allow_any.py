@@ -11,12 +11,12 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import ROOT
 
 from endpoint_firewall import guardrails as guard
 from endpoint_firewall.cli.main import main
 from endpoint_firewall.program.allow_any import POLICY_CONFIG_FILE
 
-ROOT = Path(__file__).resolve().parents[1]
 WHY = "isolated lab network with no production data"
 
 CATALOGUE = f"""schema_version: 1

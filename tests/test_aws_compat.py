@@ -3,9 +3,8 @@ shipped stack's groups accepted."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from conftest import ROOT
 
 from endpoint_firewall.config.stack_config import FqdnMode, RuleOrder, load_stack_file
 from endpoint_firewall.endpoints.loader import load_catalogue
@@ -15,7 +14,6 @@ from endpoint_firewall.renderers import suricata_rules
 from endpoint_firewall.renderers.aws import AwsRenderError, render_aws
 from endpoint_firewall.renderers.aws_compat import AWS_RULES, GroupText, problems
 
-ROOT = Path(__file__).resolve().parent.parent
 NETS = {"HOME_NET": ["10.10.0.0/16"], "EXTERNAL_NET": ["0.0.0.0/5", "::/0"], "SET": ["192.0.2.0/24"]}
 OK = 'pass tls $HOME_NET any -> any 443 (flow:to_server,established; tls.sni; content:"a.example"; sid:1; rev:1;)'
 

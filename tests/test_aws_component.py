@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
-from typing import Any
 
 import pulumi
 import pytest
@@ -20,6 +18,7 @@ from endpoint_firewall.config.stack_config import (
 )
 from endpoint_firewall.endpoints.loader import load_catalogue
 from endpoint_firewall.planning.planner import build_plan
+from endpoint_firewall.preview.mock_runner import RecordingMocks
 from endpoint_firewall.renderers.aws import AwsRenderError, render_aws
 
 COMPONENT = "endpoint-firewall:aws:NetworkFirewallRules"
@@ -27,35 +26,14 @@ RULE_GROUP = "aws:networkfirewall/ruleGroup:RuleGroup"
 POLICY = "aws:networkfirewall/firewallPolicy:FirewallPolicy"
 
 
-class Recorder(pulumi.runtime.Mocks):
-    def __init__(self) -> None:
-        self.resources: list[dict[str, Any]] = []
-
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
-        self.resources.append({"type": args.typ, "name": args.name, "inputs": args.inputs, "custom": args.custom})
-        outputs = dict(args.inputs)
-        if args.typ == RULE_GROUP:
-            outputs["arn"] = f"arn:aws:network-firewall:eu-west-1:123456789012:stateful-rulegroup/{args.inputs['name']}"
-        if args.typ == POLICY:
-            outputs["arn"] = f"arn:aws:network-firewall:eu-west-1:123456789012:firewall-policy/{args.inputs['name']}"
-        return f"{args.name}-id", outputs
-
-    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list | None]:
-        return {}, None
-
-
-def run(body: Callable[[], Any]) -> Recorder:
-    """Run ``body`` as a Pulumi program under fresh mocks, on its own event loop."""
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    mocks = Recorder()
-    pulumi.runtime.set_mocks(mocks, project="endpoint-firewall", stack="test", preview=False)
-    try:
-        pulumi.runtime.test(body)()
-    finally:
-        loop.close()
-        asyncio.set_event_loop(None)
-    return mocks
+def answer(args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
+    """The inputs back, with the ARN AWS gives a rule group or policy (from its physical name)."""
+    outputs = dict(args.inputs)
+    if args.typ == RULE_GROUP:
+        outputs["arn"] = f"arn:aws:network-firewall:eu-west-1:123456789012:stateful-rulegroup/{args.inputs['name']}"
+    if args.typ == POLICY:
+        outputs["arn"] = f"arn:aws:network-firewall:eu-west-1:123456789012:firewall-policy/{args.inputs['name']}"
+    return f"{args.name}-id", outputs
 
 
 def stack_plan(name: str):
@@ -86,32 +64,37 @@ def expected_inputs(request: dict) -> dict:
     }
 
 
-def deploy(plan, config: AwsConfig, seen: dict | None = None) -> Recorder:
+@pytest.fixture
+def deploy(pulumi_run) -> Callable[..., RecordingMocks]:
+    """``deploy(plan, config, seen=None)``: the component under fresh mocks; ``seen`` gets each child's options,
+    the component and its outputs."""
     from endpoint_firewall.components.aws_network_firewall import AwsNetworkFirewallRules, AwsNetworkFirewallRulesArgs
 
-    def record(args: pulumi.ResourceTransformationArgs):
-        if seen is not None:
-            seen[args.name] = {"type": args.type_, "parent": args.opts.parent,
-                               "delete_before_replace": args.opts.delete_before_replace}
-        return None
+    def run(plan, config: AwsConfig, seen: dict | None = None) -> RecordingMocks:
+        def record(args: pulumi.ResourceTransformationArgs):
+            if seen is not None:
+                seen[args.name] = {"type": args.type_, "parent": args.opts.parent,
+                                   "delete_before_replace": args.opts.delete_before_replace}
+            return None
 
-    def body():
-        component = AwsNetworkFirewallRules("aws", AwsNetworkFirewallRulesArgs(plan=plan, config=config),
-                                            opts=pulumi.ResourceOptions(transformations=[record]))
-        if seen is not None:
-            seen["__component__"] = component
-            return pulumi.Output.all(names=component.outputs["ruleGroupNames"],
-                                     arns=component.outputs["ruleGroupArns"]).apply(
-                lambda v: seen.__setitem__("__outputs__", v))
-    return run(body)
+        def body():
+            component = AwsNetworkFirewallRules("aws", AwsNetworkFirewallRulesArgs(plan=plan, config=config),
+                                                opts=pulumi.ResourceOptions(transformations=[record]))
+            if seen is not None:
+                seen["__component__"] = component
+                return pulumi.Output.all(names=component.outputs["ruleGroupNames"],
+                                         arns=component.outputs["ruleGroupArns"]).apply(
+                    lambda v: seen.__setitem__("__outputs__", v))
+        return pulumi_run(body, answer)
+    return run
 
 
-def of_type(mocks: Recorder, typ: str) -> list[dict]:
+def of_type(mocks: RecordingMocks, typ: str) -> list[dict]:
     """Resources of ``typ`` sorted by name (mocks record registrations in completion order)."""
     return sorted((r for r in mocks.resources if r["type"] == typ), key=lambda r: r["name"])
 
 
-def test_dev_registers_each_rendered_group_with_the_rendered_inputs():
+def test_dev_registers_each_rendered_group_with_the_rendered_inputs(deploy):
     stack, plan = stack_plan("dev")
     render = render_aws(plan, stack.aws)
     seen: dict = {}
@@ -142,7 +125,7 @@ def test_dev_registers_each_rendered_group_with_the_rendered_inputs():
     assert outputs["arns"]["rules"].endswith("/" + render.groups[0].name)
 
 
-def test_dev_policy_references_every_group_without_priorities():
+def test_dev_policy_references_every_group_without_priorities(deploy):
     stack, plan = stack_plan("dev")
     mocks = deploy(plan, stack.aws)
     groups = of_type(mocks, RULE_GROUP)
@@ -159,7 +142,7 @@ def test_dev_policy_references_every_group_without_priorities():
     assert body["policyVariables"]["ruleVariables"] == [{"key": "HOME_NET", "ipSet": {"definitions": ["10.10.0.0/16"]}}]
 
 
-def test_strict_order_policy_priorities_and_default_actions():
+def test_strict_order_policy_priorities_and_default_actions(deploy):
     stack, plan = stack_plan("dev")
     config = stack.aws.model_copy(update={"rule_order": RuleOrder.STRICT_ORDER, "firewall_policy": AwsPolicyConfig(
         name="epfw-strict", stateful_default_actions=("aws:drop_established", "aws:alert_established"))})
@@ -177,7 +160,7 @@ def test_strict_order_policy_priorities_and_default_actions():
         assert g["inputs"]["ruleGroup"]["statefulRuleOptions"]["ruleOrder"] == "STRICT_ORDER"
 
 
-def test_prod_without_policy_registers_only_rule_groups():
+def test_prod_without_policy_registers_only_rule_groups(deploy):
     stack, plan = stack_plan("prod")
     assert stack.aws.firewall_policy is None
     render = render_aws(plan, stack.aws)
@@ -190,7 +173,7 @@ def test_prod_without_policy_registers_only_rule_groups():
     assert ip_sets["HOME_NET"] == ["10.20.0.0/15"]  # 10.20.0.0/16 + 10.21.0.0/16, merged by the plan
 
 
-def test_a_capacity_change_gives_a_new_physical_name_under_the_same_resource_name():
+def test_a_capacity_change_gives_a_new_physical_name_under_the_same_resource_name(deploy):
     stack, plan = stack_plan("dev")
     a = of_type(deploy(plan, stack.aws), RULE_GROUP)
     b = of_type(deploy(plan, stack.aws.model_copy(update={"capacity_headroom": 4.0})), RULE_GROUP)
@@ -201,27 +184,20 @@ def test_a_capacity_change_gives_a_new_physical_name_under_the_same_resource_nam
         assert (x["inputs"]["capacity"] != y["inputs"]["capacity"]) == (x["inputs"]["name"] != y["inputs"]["name"])
 
 
-def test_a_render_error_registers_nothing():
+def test_a_render_error_registers_nothing(pulumi_run):
     stack, plan = stack_plan("dev")
     bad = stack.aws.model_copy(update={"limits": AwsLimits(rule_max_chars=60)})
     with pytest.raises(AwsRenderError):
         render_aws(plan, bad)
-    mocks = Recorder()
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    pulumi.runtime.set_mocks(mocks, project="endpoint-firewall", stack="test", preview=False)
+    mocks = RecordingMocks(answer)
     from endpoint_firewall.components.aws_network_firewall import AwsNetworkFirewallRules, AwsNetworkFirewallRulesArgs
-    try:
-        with pytest.raises(Exception, match="ruleMaxChars"):
-            pulumi.runtime.test(lambda: AwsNetworkFirewallRules(
-                "aws", AwsNetworkFirewallRulesArgs(plan=plan, config=bad)))()
-    finally:
-        loop.close()
-        asyncio.set_event_loop(None)
+    with pytest.raises(Exception, match="ruleMaxChars"):
+        pulumi_run(lambda: AwsNetworkFirewallRules("aws", AwsNetworkFirewallRulesArgs(plan=plan, config=bad)),
+                   mocks=mocks)
     assert mocks.resources == []
 
 
-def test_exact_mode_single_rules_group():
+def test_exact_mode_single_rules_group(deploy):
     stack, plan = stack_plan("dev")
     config = stack.aws.model_copy(update={"fqdn_mode": FqdnMode.EXACT})
     mocks = deploy(plan, config)
@@ -230,7 +206,7 @@ def test_exact_mode_single_rules_group():
     assert "rulesString" in groups[0]["inputs"]["ruleGroup"]["rulesSource"]
 
 
-def test_changing_the_rule_order_replaces_the_policy_under_another_physical_name():
+def test_changing_the_rule_order_replaces_the_policy_under_another_physical_name(deploy):
     """AWS cannot change a policy's rule order in place: the policy is replaced. Its physical name carries the
     rule order in STRICT_ORDER, so Pulumi creates the new one (delete_before_replace False) without colliding
     with the old one, under the same resource name."""
@@ -256,7 +232,7 @@ def test_changing_the_rule_order_replaces_the_policy_under_another_physical_name
     assert not names_a & names_b
 
 
-def test_a_pinned_capacity_is_what_is_registered():
+def test_a_pinned_capacity_is_what_is_registered(deploy):
     stack, plan = stack_plan("dev")
     render = render_aws(plan, stack.aws)
     pins = {g.role: g.capacity + 100 for g in render.groups}

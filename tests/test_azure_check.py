@@ -5,11 +5,11 @@ from __future__ import annotations
 import ipaddress
 
 import pytest
-from conftest import ROOT
+from conftest import dev_azure_config as dev_config
 
 from endpoint_firewall.checks.azure import evaluate, fqdn_matches
 from endpoint_firewall.checks.flow import Flow
-from endpoint_firewall.config.stack_config import AzureConfig, load_stack_file
+from endpoint_firewall.config.stack_config import AzureConfig
 from endpoint_firewall.endpoints.loader import load_catalogue
 from endpoint_firewall.endpoints.models import DestinationKind, EntryKind, Service
 from endpoint_firewall.planning.planner import build_plan
@@ -19,10 +19,6 @@ from endpoint_firewall.renderers.azure import render_azure
 
 SOURCES = ["10.10.0.0/16"]
 PEERS = ["10.10.0.0/16"]
-
-
-def dev_config() -> AzureConfig:
-    return load_stack_file(ROOT / "stacks" / "Pulumi.dev.yaml").azure
 
 
 def dev_plan():
@@ -56,6 +52,7 @@ def seed_flows(render) -> list[tuple[str, str, Flow]]:
     for entry in load_catalogue().entries:
         if entry.id not in plan.selected_entries or entry.kind is EntryKind.REFERENCE:
             continue
+        targets: list[tuple[str, str | None, str | None]]  # (destination, host name, address)
         if entry.kind is EntryKind.PEER_TO_PEER:
             targets = [(peer, None, ip) for peer in PEERS for ip in concrete_addresses(peer)]
         else:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import pulumi
 import pytest
 from conftest import ROOT
-from pulumi.runtime import rpc
-from pulumi.runtime.mocks import MockMonitor
+from conftest import dev_azure_config as dev_config
 
 from endpoint_firewall.components.azure_firewall import (
     COMPONENT_TYPE,
@@ -54,113 +52,70 @@ def with_sub(value: Any) -> Any:
     return value.replace(SUBSCRIPTION_PLACEHOLDER, SUB) if isinstance(value, str) else value
 
 
-class Mocks(pulumi.runtime.Mocks):
-    def __init__(self) -> None:
-        self.created: list[pulumi.runtime.MockResourceArgs] = []
-
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
-        self.created.append(args)
-        rg = args.inputs.get("resourceGroupName", "rg")
-        if args.typ == IP_GROUP:  # the id a real IpGroup gets, in the subscription SUB
-            rid = ip_group_id(rg, args.inputs["ipGroupsName"], SUB)
-        else:
-            rid = f"/subscriptions/{SUB}/resourceGroups/{rg}/providers/mock/{args.name}"
-        return rid, dict(args.inputs)
-
-    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list | None]:
-        return {}, None
-
-
-class Registration:
-    def __init__(self, request: Any, urn: str) -> None:
-        self.type, self.name, self.custom = request.type, request.name, request.custom
-        self.parent, self.dependencies, self.urn = request.parent, list(request.dependencies), urn
-
-
-class RecordingMonitor(MockMonitor):
-    """The SDK's mock monitor, also keeping each registration's parent, dependencies and outputs."""
-
-    def __init__(self, mocks: Mocks) -> None:
-        super().__init__(mocks)
-        self.registrations: list[Registration] = []
-        self.outputs: dict[str, dict] = {}
-
-    def RegisterResource(self, request):
-        response = super().RegisterResource(request)
-        self.registrations.append(Registration(request, response.urn))
-        return response
-
-    def RegisterResourceOutputs(self, request):
-        self.outputs[request.urn] = plain(rpc.deserialize_properties(request.outputs))
-        return super().RegisterResourceOutputs(request)
+def answer(args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
+    """The inputs back, under the id Azure gives the resource in the subscription SUB."""
+    rg = args.inputs.get("resourceGroupName", "rg")
+    if args.typ == IP_GROUP:  # the id a real IpGroup gets
+        return ip_group_id(rg, args.inputs["ipGroupsName"], SUB), dict(args.inputs)
+    return f"/subscriptions/{SUB}/resourceGroups/{rg}/providers/mock/{args.name}", dict(args.inputs)
 
 
 class Run:
-    """One program run under fresh mocks, its own event loop; ``fn`` may return an Output to await."""
+    """One program run under fresh mocks (the ``pulumi_run`` fixture: its own event loop); ``fn`` may return an
+    Output to await."""
 
-    def __init__(self, fn) -> None:
-        self.mocks = Mocks()
-        self.monitor = RecordingMonitor(self.mocks)
+    def __init__(self, pulumi_run, fn) -> None:
         self.values: dict[str, Any] = {}
-        loop = asyncio.new_event_loop()
-        asyncio.set_event_loop(loop)
-        try:
-            pulumi.runtime.set_mocks(self.mocks, project="proj", stack="dev", preview=False, monitor=self.monitor)
-            pulumi.runtime.test(lambda: fn(self))()
-        finally:
-            loop.close()
-            asyncio.set_event_loop(None)
+        self.mocks = pulumi_run(lambda: fn(self), answer, project="proj", stack="dev")
+        self.registrations: list[dict[str, Any]] = self.mocks.resources  # in registration order
 
-    def of_type(self, typ: str) -> list[pulumi.runtime.MockResourceArgs]:
-        return [a for a in self.mocks.created if a.typ == typ]
+    def of_type(self, typ: str) -> list[dict[str, Any]]:
+        return [r for r in self.registrations if r["type"] == typ]
 
-    def registration(self, typ: str) -> list[Registration]:
-        return [r for r in self.monitor.registrations if r.type == typ]
-
-
-def dev_config() -> AzureConfig:
-    return load_stack_file(ROOT / "stacks" / "Pulumi.dev.yaml").azure
+    def outputs(self, urn: str) -> dict[str, Any]:
+        """What the component at ``urn`` registered as outputs, the wire's doubles back to ints where whole."""
+        return plain(self.mocks.outputs[urn])
 
 
 def dev_plan() -> Plan:
     return build_plan(load_catalogue(), Selection(), ["10.10.0.0/16"], ["10.10.0.0/16"])
 
 
-def component(args: AzureFirewallRulesArgs):
+def component(pulumi_run, args: AzureFirewallRulesArgs) -> Run:
     def program(run: Run):
         c = AzureFirewallRules("azure", args)
         run.values["component"] = c
         return pulumi.Output.all(c.group_names, c.group_ids, c.ip_group_ids, c.rule_count, c.not_expressible).apply(
             lambda v: run.values.update(attributes=v))
-    return Run(program)
+    return Run(pulumi_run, program)
 
 
 @pytest.fixture(scope="module")
-def dev_run() -> Run:
-    return component(AzureFirewallRulesArgs(plan=dev_plan(), config=dev_config()))
+def dev_run(pulumi_run) -> Run:
+    return component(pulumi_run, AzureFirewallRulesArgs(plan=dev_plan(), config=dev_config()))
 
 
 def test_the_dev_stack_registers_its_policy_ip_groups_and_one_group_per_rendered_group(dev_run):
     render = render_azure(dev_plan(), dev_config())
     [policy] = dev_run.of_type(POLICY)
-    assert plain(policy.inputs) == {"resourceGroupName": "rg-egress-dev", "firewallPolicyName": "fwpol-egress-dev",
+    assert plain(policy["inputs"]) == {"resourceGroupName": "rg-egress-dev", "firewallPolicyName": "fwpol-egress-dev",
                                     "location": "westeurope", "sku": {"tier": "Standard"},
                                     "dnsSettings": {"enableProxy": True}}
     ip_groups = dev_run.of_type(IP_GROUP)
-    assert [(a.name, a.inputs["ipGroupsName"], tuple(a.inputs["ipAddresses"])) for a in ip_groups] == [
+    assert [(a["name"], a["inputs"]["ipGroupsName"], tuple(a["inputs"]["ipAddresses"])) for a in ip_groups] == [
         (f"azure-ipg-{g.name}", g.name, g.addresses) for g in render.ip_groups]
-    assert all(a.inputs["location"] == "westeurope" and a.inputs["resourceGroupName"] == "rg-egress-dev"
+    assert all(a["inputs"]["location"] == "westeurope" and a["inputs"]["resourceGroupName"] == "rg-egress-dev"
                for a in ip_groups)
     groups = dev_run.of_type(GROUP)
-    assert [(a.name, a.inputs["ruleCollectionGroupName"], plain(a.inputs["priority"])) for a in groups] == [
+    assert [(a["name"], a["inputs"]["ruleCollectionGroupName"], plain(a["inputs"]["priority"])) for a in groups] == [
         (f"azure-{g.name}", g.name, g.priority) for g in render.groups]
-    assert {a.inputs["firewallPolicyName"] for a in groups} == {"fwpol-egress-dev"}
+    assert {a["inputs"]["firewallPolicyName"] for a in groups} == {"fwpol-egress-dev"}
     assert dev_run.of_type(FIREWALL) == []
 
 
 def test_recorded_rule_collections_are_the_rendered_bodies(dev_run):
     render = render_azure(dev_plan(), dev_config())
-    recorded = {a.inputs["ruleCollectionGroupName"]: plain(a.inputs["ruleCollections"])
+    recorded = {a["inputs"]["ruleCollectionGroupName"]: plain(a["inputs"]["ruleCollections"])
                 for a in dev_run.of_type(GROUP)}
     assert recorded == {g.name: with_sub(g.body["properties"]["ruleCollections"]) for g in render.groups}
     # the IP Group reference is the IpGroup's real id, not the placeholder
@@ -169,30 +124,30 @@ def test_recorded_rule_collections_are_the_rendered_bodies(dev_run):
 
 
 def test_every_child_is_parented_by_the_component(dev_run):
-    [comp] = dev_run.registration(COMPONENT_TYPE)
-    assert comp.name == "azure" and not comp.custom
+    [comp] = dev_run.of_type(COMPONENT_TYPE)
+    assert comp["name"] == "azure" and not comp["custom"]
     render = render_azure(dev_plan(), dev_config())
-    children = [r for r in dev_run.monitor.registrations if r.type.startswith("azure-native:")]
+    children = [r for r in dev_run.registrations if r["type"].startswith("azure-native:")]
     assert len(children) == 1 + len(render.ip_groups) + len(render.groups) and len(render.groups) > 7
-    assert {r.parent for r in children} == {comp.urn}
+    assert {r["parent"] for r in children} == {comp["urn"]}
 
 
 def test_policy_ip_groups_and_groups_form_one_serial_chain(dev_run):
     render = render_azure(dev_plan(), dev_config())
-    children = [r for r in dev_run.monitor.registrations if r.type.startswith("azure-native:")]
-    assert [r.type for r in children] == [POLICY] + [IP_GROUP] * len(render.ip_groups) + [GROUP] * len(render.groups)
-    assert children[0].dependencies == []
+    children = [r for r in dev_run.registrations if r["type"].startswith("azure-native:")]
+    assert [r["type"] for r in children] == [POLICY] + [IP_GROUP] * len(render.ip_groups) + [GROUP] * len(render.groups)
+    assert children[0]["dependencies"] == []
     for before, after in zip(children, children[1:], strict=False):
-        assert before.urn in after.dependencies, (before.name, after.name)
+        assert before["urn"] in after["dependencies"], (before["name"], after["name"])
     # nothing else orders them: each depends on its predecessor (and, for a group, the IP Groups it names)
-    ip_urns = {r.urn for r in children if r.type == IP_GROUP}
+    ip_urns = {r["urn"] for r in children if r["type"] == IP_GROUP}
     for i, r in enumerate(children[1:], start=1):
-        assert set(r.dependencies) <= {children[i - 1].urn} | ip_urns
+        assert set(r["dependencies"]) <= {children[i - 1]["urn"]} | ip_urns
 
 
 def test_outputs_are_registered_and_exposed(dev_run):
-    [comp] = dev_run.registration(COMPONENT_TYPE)
-    outputs = dev_run.monitor.outputs[comp.urn]
+    [comp] = dev_run.of_type(COMPONENT_TYPE)
+    outputs = dev_run.outputs(comp["urn"])
     render = render_azure(dev_plan(), dev_config())
     assert outputs["groupNames"] == [g.name for g in render.groups]
     assert outputs["groupIds"] == [f"/subscriptions/{SUB}/resourceGroups/rg-egress-dev/providers/mock/azure-{g.name}"
@@ -208,48 +163,48 @@ def test_outputs_are_registered_and_exposed(dev_run):
     names, ids, ip_ids, count, not_expressible = dev_run.values["attributes"]
     assert (names, ids, ip_ids, plain(count), plain(not_expressible)) == (
         outputs["groupNames"], outputs["groupIds"], outputs["ipGroupIds"], render.rule_count, outputs["notExpressible"])
-    assert dev_run.monitor.registrations[-1].type == GROUP  # register_outputs came after the last child
+    assert dev_run.registrations[-1]["type"] == GROUP  # register_outputs came after the last child
 
 
-def test_an_existing_policy_without_dns_proxy_gets_groups_only():
+def test_an_existing_policy_without_dns_proxy_gets_groups_only(pulumi_run):
     stack = load_stack_file(ROOT / "stacks" / "Pulumi.prod.yaml")
     config = stack.azure
     plan = build_plan(load_catalogue(), stack.selection.to_selection(), ["10.20.0.0/16"])
-    run = component(AzureFirewallRulesArgs(plan=plan, config=config))
+    run = component(pulumi_run, AzureFirewallRulesArgs(plan=plan, config=config))
     assert run.of_type(POLICY) == [] and run.of_type(FIREWALL) == []
     groups = run.of_type(GROUP)
-    assert groups and {a.inputs["firewallPolicyName"] for a in groups} == {"fwpol-egress-prod"}
-    children = [r for r in run.monitor.registrations if r.type.startswith("azure-native:")]
-    assert children[0].dependencies == []
+    assert groups and {a["inputs"]["firewallPolicyName"] for a in groups} == {"fwpol-egress-prod"}
+    children = [r for r in run.registrations if r["type"].startswith("azure-native:")]
+    assert children[0]["dependencies"] == []
     for before, after in zip(children, children[1:], strict=False):
-        assert before.urn in after.dependencies
+        assert before["urn"] in after["dependencies"]
 
 
-def test_classic_target_manages_the_firewall_with_the_rendered_collections():
+def test_classic_target_manages_the_firewall_with_the_rendered_collections(pulumi_run):
     data = dev_config().model_dump(by_alias=True)
     config = AzureConfig.model_validate({**data, "target": "classic", "firewallName": "fw-egress",
                                          "createPolicy": None, "policyName": None, "location": "westeurope"})
     fw_args = {"location": "westeurope", "sku": {"name": "AZFW_VNet", "tier": "Standard"},
                "additional_properties": {"Network.SNAT.PrivateRanges": "IANAPrivateRanges"}}
-    run = component(AzureFirewallRulesArgs(plan=dev_plan(), config=config, firewall_args=fw_args))
+    run = component(pulumi_run, AzureFirewallRulesArgs(plan=dev_plan(), config=config, firewall_args=fw_args))
     render = render_azure(dev_plan(), config)
     assert run.of_type(GROUP) == [] and run.of_type(POLICY) == []
     [fw] = run.of_type(FIREWALL)
-    inputs = plain(fw.inputs)
+    inputs = plain(fw["inputs"])
     assert inputs["azureFirewallName"] == "fw-egress" and inputs["resourceGroupName"] == "rg-egress-dev"
     assert inputs["sku"] == {"name": "AZFW_VNet", "tier": "Standard"} and inputs["location"] == "westeurope"
     assert inputs["additionalProperties"] == {"Network.SNAT.PrivateRanges": "IANAPrivateRanges",
                                               "Network.DNS.EnableProxy": "true"}
     for key in ("applicationRuleCollections", "networkRuleCollections"):
         assert inputs[key] == with_sub(classic_flat(render.classic[key]))
-    children = [r for r in run.monitor.registrations if r.type.startswith("azure-native:")]
-    assert [r.type for r in children] == [IP_GROUP, FIREWALL]
-    assert children[0].urn in children[1].dependencies
-    [comp] = run.registration(COMPONENT_TYPE)
-    assert {r.parent for r in children} == {comp.urn}
+    children = [r for r in run.registrations if r["type"].startswith("azure-native:")]
+    assert [r["type"] for r in children] == [IP_GROUP, FIREWALL]
+    assert children[0]["urn"] in children[1]["dependencies"]
+    [comp] = run.of_type(COMPONENT_TYPE)
+    assert {r["parent"] for r in children} == {comp["urn"]}
 
 
-def test_classic_without_the_firewall_definition_or_with_clashing_args_registers_nothing():
+def test_classic_without_the_firewall_definition_or_with_clashing_args_registers_nothing(pulumi_run):
     data = dev_config().model_dump(by_alias=True)
     config = AzureConfig.model_validate({**data, "target": "classic", "firewallName": "fw-egress"})
     for fw_args, message in ((None, "firewall_args"), ({"network_rule_collections": []}, "must not set")):
@@ -257,11 +212,11 @@ def test_classic_without_the_firewall_definition_or_with_clashing_args_registers
             with pytest.raises(ValueError, match=message):
                 AzureFirewallRules("azure", AzureFirewallRulesArgs(plan=dev_plan(), config=config,
                                                                    firewall_args=fw_args))
-        run = Run(program)
-        assert [r.type for r in run.monitor.registrations if r.type != "pulumi:pulumi:Stack"] == []
+        run = Run(pulumi_run, program)
+        assert [r["type"] for r in run.registrations if r["type"] != "pulumi:pulumi:Stack"] == []
 
 
-def test_a_render_error_registers_nothing():
+def test_a_render_error_registers_nothing(pulumi_run):
     s = Service(protocol="tcp", port=5228)
     rule = Rule(name="a-dnsfqdn-tcp5228", area="a", kind=RuleKind.HOST_NETWORK, services=(s,),
                 destinations=("mtalk.google.com",), origins=(("mtalk.google.com", ("fcm",)),))
@@ -272,8 +227,8 @@ def test_a_render_error_registers_nothing():
     def program(run):
         with pytest.raises(RenderError, match="fcm"):
             AzureFirewallRules("azure", AzureFirewallRulesArgs(plan=plan, config=config))
-    run = Run(program)
-    assert [r.type for r in run.monitor.registrations if r.type != "pulumi:pulumi:Stack"] == []
+    run = Run(pulumi_run, program)
+    assert [r["type"] for r in run.registrations if r["type"] != "pulumi:pulumi:Stack"] == []
 
 
 @pytest.mark.parametrize("key, expected", [

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from conftest import ROOT
+from conftest import dev_azure_config as dev_config
 
-from endpoint_firewall.config.stack_config import AzureConfig, AzureLimits, load_stack_file
+from endpoint_firewall.config.stack_config import AzureConfig, AzureLimits
 from endpoint_firewall.endpoints.loader import load_catalogue
 from endpoint_firewall.endpoints.models import Destination, EntryKind, Service
 from endpoint_firewall.planning.planner import build_plan
@@ -132,10 +132,6 @@ def assert_valid(render) -> None:
 
 
 # --- helpers -------------------------------------------------------------------------------------------
-
-def dev_config() -> AzureConfig:
-    return load_stack_file(ROOT / "stacks" / "Pulumi.dev.yaml").azure
-
 
 def dev_plan(catalogue=None):
     return build_plan(catalogue or load_catalogue(), Selection(), SOURCES, SOURCES)

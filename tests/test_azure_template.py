@@ -99,13 +99,13 @@ def test_the_resources_are_the_rendered_bodies(stack):
         assert policies == []
 
 
-def test_the_chain_is_the_components_order(stack):
+def test_the_chain_is_the_components_order(pulumi_run, stack):
     name, render, template = stack
     config_ = load_stack_file(ROOT / "stacks" / f"Pulumi.{name}.yaml").azure
-    run = component(AzureFirewallRulesArgs(plan=render_stack(name, ROOT).plan, config=config_))
+    run = component(pulumi_run, AzureFirewallRulesArgs(plan=render_stack(name, ROOT).plan, config=config_))
     key = {"azure-native:network:FirewallPolicy": "firewallPolicyName", "azure-native:network:IpGroup": "ipGroupsName",
            "azure-native:network:FirewallPolicyRuleCollectionGroup": "ruleCollectionGroupName"}
-    registered = [a.inputs[key[a.typ]] for a in run.mocks.created if a.typ in key]
+    registered = [r["inputs"][key[r["type"]]] for r in run.registrations if r["type"] in key]
     names = [r["name"] for r in template["resources"]]
     resolved = [n.replace("[parameters('policyName')]", render.policy_name) for n in names]
     resolved = [re.sub(r"^\[concat\(parameters\('policyName'\), '/', '(.+)'\)\]$", r"\1", n) for n in resolved]
@@ -123,7 +123,9 @@ def resource_id(resource: dict) -> str:
         return "[resourceId('Microsoft.Network/firewallPolicies', parameters('policyName'))]"
     if kind == "Microsoft.Network/ipGroups":
         return f"[resourceId('Microsoft.Network/ipGroups', '{name}')]"
-    leaf = re.match(r"^\[concat\(parameters\('policyName'\), '/', '(.+)'\)\]$", name).group(1)
+    match = re.match(r"^\[concat\(parameters\('policyName'\), '/', '(.+)'\)\]$", name)
+    assert match, name
+    leaf = match.group(1)
     return f"[resourceId('{kind}', parameters('policyName'), '{leaf}')]"
 
 

@@ -7,10 +7,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import ROOT
 
 from endpoint_firewall.cli.main import main
-
-ROOT = Path(__file__).resolve().parents[1]
 
 CATALOGUE = """schema_version: 1
 sources: [{id: s, title: t, url: "https://example.org/", date: 2026-01-01}]

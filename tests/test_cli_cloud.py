@@ -7,12 +7,11 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import ROOT
 
 from endpoint_firewall.cli.main import main
 from endpoint_firewall.components.resource_types import cloud_of
 from endpoint_firewall.program.render import render_stack
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def _files(out: Path) -> dict[str, str]:

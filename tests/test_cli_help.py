@@ -6,13 +6,11 @@ import argparse
 import importlib.metadata
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
+from conftest import ROOT
 
 from endpoint_firewall.cli.main import build_parser, main
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def parsers(parser: argparse.ArgumentParser, path: tuple[str, ...] = ("epfw",)):

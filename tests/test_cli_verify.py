@@ -4,18 +4,16 @@ service model validates each request; the answers are AWS's documented shapes)."
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 import botocore.session
 import pytest
 from botocore.stub import Stubber
+from conftest import ROOT
 
 from endpoint_firewall.checks.aws_verify import verify_group
 from endpoint_firewall.cli import cmd_verify
 from endpoint_firewall.cli.main import main
 from endpoint_firewall.program.render import render_stack
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def _client():

@@ -29,7 +29,9 @@ COMMON_INPUTS = {"sourceRanges", "peerRanges", "catalogueYaml", "cataloguePaths"
 
 @pytest.fixture(scope="module")
 def schema() -> dict:
-    return json.loads(ComponentProvider(provider.COMPONENTS, provider.PACKAGE, None, "1.2.3").schema)
+    schema = ComponentProvider(provider.COMPONENTS, provider.PACKAGE, None, "1.2.3").schema
+    assert schema is not None
+    return json.loads(schema)
 
 
 def test_package_and_resources(schema):
@@ -103,38 +105,12 @@ def test_analyzer_directly_sees_the_typed_dicts():
 
 
 CONSTRUCT = r'''
-import asyncio, json, sys, threading
+import json
 import pulumi, pulumi_aws
-from pulumi.runtime.mocks import MockMonitor
 from pulumi.provider.experimental.component import ComponentProvider
 from endpoint_firewall.components import provider
+from endpoint_firewall.preview.mock_runner import RecordingMocks, run_under_mocks
 
-records = []
-local = threading.local()
-
-class Mocks(pulumi.runtime.Mocks):
-    def new_resource(self, args):
-        local.record = {"type": args.typ, "name": args.name, "inputs": args.inputs, "provider": args.provider}
-        records.append(local.record)
-        outputs = dict(args.inputs)
-        outputs.setdefault("arn", f"arn:aws:network-firewall:eu-west-1:123456789012:mock/{args.name}")
-        outputs.setdefault("id", f"/subscriptions/s/mock/{args.name}")
-        return f"{args.name}-id", outputs
-    def call(self, args):
-        return {}, None
-
-class Monitor(MockMonitor):
-    def RegisterResource(self, request):
-        local.record = None
-        response = super().RegisterResource(request)
-        if local.record is not None:
-            local.record.update(urn=response.urn, parent=request.parent, protect=request.protect)
-        return response
-
-loop = asyncio.new_event_loop()
-asyncio.set_event_loop(loop)
-mocks = Mocks()
-pulumi.runtime.set_mocks(mocks, project="consumer", stack="dev", preview=False, monitor=Monitor(mocks))
 component_provider = ComponentProvider(provider.COMPONENTS, provider.PACKAGE)
 CATALOGUE = """
 schema_version: 1
@@ -148,7 +124,6 @@ entries:
 """
 results = {}
 
-@pulumi.runtime.test
 def program():
     aws_provider = pulumi_aws.Provider("consumer-aws", region="eu-west-1")
     opts = pulumi.ResourceOptions(providers=[aws_provider], protect=True)
@@ -168,7 +143,8 @@ def program():
     return pulumi.Output.all(aws.state["catalogueDigest"], aws.state["selectedEntries"],
                              azure.state["selectedEntries"]).apply(lambda v: results.update(values=v))
 
-program()
+mocks = run_under_mocks(program, RecordingMocks(), project="consumer", stack="dev")
+records = [dict(r, **mocks.options[r["urn"]]) for r in mocks.resources]  # with each one's provider and protect
 print(json.dumps({"records": records, "results": results}, default=str))
 '''
 
@@ -237,6 +213,7 @@ def _serve_schema(cmd: list[str]) -> dict:
 
     proc = subprocess.Popen(cmd + ["127.0.0.1:1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             cwd=ROOT)
+    assert proc.stdout is not None and proc.stderr is not None  # both piped
     try:
         port = proc.stdout.readline().strip()
         assert port.isdigit(), proc.stderr.read()[-3000:] if proc.poll() is not None else port

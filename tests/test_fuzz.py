@@ -195,11 +195,12 @@ def data_mutants(draw: st.DrawFn, data: object) -> object:
                 data = draw(VALUES)
             continue
         parent = _get(data, path[:-1])
+        assert isinstance(parent, (dict, list))  # the parent of a value's path is a mapping or a list
         key = path[-1]
         if op == "replace":
-            parent[key] = draw(VALUES)  # type: ignore[index]
+            parent[key] = draw(VALUES)
         elif op == "delete":
-            del parent[key]  # type: ignore[arg-type]
+            del parent[key]
         elif op == "duplicate" and isinstance(parent, list):
             parent.insert(key, json.loads(json.dumps(parent[key])))
         elif op == "add_key":

@@ -6,6 +6,7 @@ Never construct ``PolicyPack`` here: it starts the analyzer server and blocks.
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
@@ -74,7 +75,7 @@ def group(*rules: dict, action: str = "Allow", policy: str = "fwpol-egress-dev",
                                                    "priority": 100, "action": {"type": action}, "rules": list(rules)}]}
 
 
-def classic(app: list[dict] = (), net: list[dict] = (), dns_proxy: bool | None = None, action: str = "Allow") -> dict:
+def classic(app: Sequence[dict] = (), net: Sequence[dict] = (), dns_proxy: bool | None = None, action: str = "Allow") -> dict:
     props: dict[str, Any] = {"resourceGroupName": "rg", "azureFirewallName": "fw",
                              "applicationRuleCollections": [{"name": "app", "priority": 200, "action": {"type": action},
                                                              "rules": [dict(r) for r in app]}],

@@ -29,6 +29,7 @@ import random
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import pytest
 import yaml
@@ -37,8 +38,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from endpoint_firewall.checks.azure import evaluate as azure_evaluate
-from endpoint_firewall.checks.flow import Flow
-from endpoint_firewall.config.stack_config import AzureConfig, FqdnMode, load_stack_file
+from endpoint_firewall.checks.flow import Flow, FlowProtocol
+from endpoint_firewall.config.stack_config import AzureConfig, FqdnMode, StackConfig, load_stack_file
 from endpoint_firewall.endpoints.loader import Catalogue, load_catalogue
 from endpoint_firewall.endpoints.models import CatalogueFile
 from endpoint_firewall.planning.planner import build_plan
@@ -47,7 +48,6 @@ from endpoint_firewall.program.render import StackRender
 from endpoint_firewall.renderers.aws import render_aws
 from endpoint_firewall.renderers.azure import render_azure
 
-DEV = load_stack_file(ROOT / "stacks" / "Pulumi.dev.yaml")
 SOURCES = ("10.10.0.0/16", "fd00:10::/48")
 SOURCE_V4, SOURCE_V6 = "10.10.0.1", "fd00:10::1"
 NEUTRAL_V4, NEUTRAL_V6 = "198.51.100.10", "2001:db8::10"  # never in a generated catalogue
@@ -115,7 +115,17 @@ def plan_of(catalogue: Catalogue):
     return build_plan(catalogue, Selection(), SOURCES, ())
 
 
-AZURE = AzureConfig.model_validate({**DEV.azure.model_dump(by_alias=True), "ipGroupThreshold": 2})
+@pytest.fixture(scope="module")
+def dev() -> StackConfig:
+    """The dev stack's config, loaded once for the module."""
+    return load_stack_file(ROOT / "stacks" / "Pulumi.dev.yaml")
+
+
+@pytest.fixture(scope="module")
+def azure(dev: StackConfig) -> AzureConfig:
+    """The dev stack's Azure settings with a low IP Group threshold, so generated catalogues get IP Groups."""
+    assert dev.azure is not None  # the dev stack configures Azure
+    return AzureConfig.model_validate({**dev.azure.model_dump(by_alias=True), "ipGroupThreshold": 2})
 
 # --- the oracle ------------------------------------------------------------------------------------------------
 
@@ -132,7 +142,7 @@ class Grant:
     entry: str
 
     @property
-    def transport(self) -> str:
+    def transport(self) -> Literal["tcp", "udp"]:
         return "udp" if self.protocol == "udp" else "tcp"
 
     @property
@@ -184,8 +194,12 @@ def _ports(g: Grant) -> list[int]:
     return sorted({g.first, (g.first + g.last) // 2, g.last})
 
 
-def _flow_proto(g: Grant) -> str:
-    return g.protocol
+# A catalogue protocol as a flow's (the same names; a protocol without a flow of its own is a KeyError here)
+_FLOW_PROTOCOL: dict[str, FlowProtocol] = {"http": "http", "https": "https", "tls": "tls", "tcp": "tcp", "udp": "udp"}
+
+
+def _flow_proto(g: Grant) -> FlowProtocol:
+    return _FLOW_PROTOCOL[g.protocol]
 
 
 def positive_flows(grants: list[Grant]) -> list[Flow]:
@@ -219,7 +233,7 @@ def candidate_negatives(grants: list[Grant]) -> list[Flow]:
                 ip = ipaddress.ip_address(value) if net.version == 4 else ipaddress.IPv6Address(value)
                 flows.append(Flow(None, port, g.transport, ip=str(ip), source=source))
             inside = str(net.network_address)
-            other_transport = "tcp" if g.transport == "udp" else "udp"
+            other_transport: FlowProtocol = "tcp" if g.transport == "udp" else "udp"
             flows.append(Flow(None, port, other_transport, ip=inside, source=source))
             flows += [Flow(None, p, g.transport, ip=inside, source=source) for p in (g.first - 1, g.last + 1, 8081)
                       if 1 <= p <= 65535]
@@ -251,10 +265,10 @@ def negative_flows(grants: list[Grant]) -> list[Flow]:
 
 @PROPS
 @given(data=catalogues)
-def test_azure_allows_exactly_what_the_catalogue_permits(data):
+def test_azure_allows_exactly_what_the_catalogue_permits(azure, data):
     catalogue = catalogue_of(data)
     plan = plan_of(catalogue)
-    render = render_azure(plan, AZURE)
+    render = render_azure(plan, azure)
     grants = grants_of(catalogue)
     noted = {(n.entry, n.destination) for n in render.not_expressible + render.skipped}
     missed = []
@@ -331,7 +345,7 @@ def _need_suricata() -> None:
 
 
 @pytest.mark.suricata
-def test_suricata_harness_matches_ipv6_flows():
+def test_suricata_harness_matches_ipv6_flows(dev):
     """eve.json writes IPv6 addresses in full ("2001:0db8:0100:0000:..."): the harness once never matched an
     IPv6 flow (every one raised 'Suricata saw no flow record'). Found by the AWS property below."""
     _need_suricata()
@@ -340,14 +354,14 @@ def test_suricata_harness_matches_ipv6_flows():
     catalogue = catalogue_of({**make_catalogue(random.Random(1)), "entries": [
         {"id": "v6", "service_area": "area0", "description": "d", "destinations": ["2001:db8:100::/64"],
          "services": [{"protocol": "https", "port": 443}], "provenance": {"source": "gen", "section": "s"}}]})
-    render = render_aws(plan_of(catalogue), DEV.aws)
+    render = render_aws(plan_of(catalogue), dev.aws)
     result = replay(render, [Flow(None, 443, "tcp", ip="2001:db8:100::5", source=SOURCE_V6)], SOURCE_V4)
     assert result.verdicts[0].allowed
 
 
 @pytest.mark.suricata
 @pytest.mark.parametrize("seed", AWS_SEEDS)
-def test_aws_in_suricata_allows_exactly_what_the_catalogue_permits(seed):
+def test_aws_in_suricata_allows_exactly_what_the_catalogue_permits(dev, seed):
     _need_suricata()
     from endpoint_firewall.checks.suricata import replay
 
@@ -365,7 +379,7 @@ def test_aws_in_suricata_allows_exactly_what_the_catalogue_permits(seed):
     negatives = negative_flows(grants)
     flows = positives + negatives
     for mode in (FqdnMode.EXACT, FqdnMode.DOMAIN_LIST):
-        render = render_aws(plan, DEV.aws.model_copy(update={"fqdn_mode": mode}))
+        render = render_aws(plan, dev.aws.model_copy(update={"fqdn_mode": mode}))
         result = replay(render, flows, SOURCE_V4)
         verdicts = dict(zip(flows, result.verdicts, strict=False))
         denied = [str(f) for f in positives if not verdicts[f].allowed]
@@ -391,10 +405,11 @@ def test_aws_in_suricata_allows_exactly_what_the_catalogue_permits(seed):
 
 # --- determinism -------------------------------------------------------------------------------------------------
 
-def _render_files(paths: list[Path]) -> dict[str, str]:
+def _render_files(paths: list[Path], dev: StackConfig, azure: AzureConfig) -> dict[str, str]:
     catalogue = load_catalogue(paths)
-    plan = build_plan(catalogue, Selection(), DEV.source_ranges, DEV.peer_ranges)
-    render = StackRender("dev", plan, render_azure(plan, AZURE), render_aws(plan, DEV.aws))
+    plan = build_plan(catalogue, Selection(), dev.source_ranges, dev.peer_ranges)
+    assert dev.aws is not None  # the dev stack configures AWS
+    render = StackRender("dev", plan, render_azure(plan, azure), render_aws(plan, dev.aws))
     return render.files()
 
 
@@ -406,7 +421,7 @@ def _write(folder: Path, name: str, data: dict) -> Path:
 
 @settings(PROPS, max_examples=100)
 @given(data=catalogues, shuffle=st.randoms(use_true_random=False), inner=st.booleans())
-def test_render_is_byte_identical_whatever_the_order(data, shuffle, inner):
+def test_render_is_byte_identical_whatever_the_order(dev, azure, data, shuffle, inner):
     entries = list(data["entries"])
     cut = len(entries) // 2
     first = {"schema_version": 1, "service_areas": data["service_areas"], "entries": entries[:cut]}
@@ -420,8 +435,8 @@ def test_render_is_byte_identical_whatever_the_order(data, shuffle, inner):
                                "services": shuffle.sample(e["services"], len(e["services"]))} for e in doc["entries"]]
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        a = _render_files([_write(folder, "a.yaml", first), _write(folder, "b.yaml", second)])
-        b = _render_files([_write(folder, "d.yaml", mixed_second), _write(folder, "c.yaml", mixed_first)])
+        a = _render_files([_write(folder, "a.yaml", first), _write(folder, "b.yaml", second)], dev, azure)
+        b = _render_files([_write(folder, "d.yaml", mixed_second), _write(folder, "c.yaml", mixed_first)], dev, azure)
     assert sorted(a) == sorted(b)
     for name in a:
         if name == "summary.json" and inner:

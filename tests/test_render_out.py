@@ -9,11 +9,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import ROOT
 
 from endpoint_firewall.cli.main import main
 from endpoint_firewall.program.render import RENDER_MARKER
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def render(out: Path | str, *extra: str) -> int:

@@ -82,3 +82,14 @@ def test_pulumi_runtime_config_is_read_and_decoded(monkeypatch):
         parse(values, "stack t config")
     assert [p.field for p in err.value.problems] == ["endpoint-firewall:aws.ruleOrderr"]
     pulumi.runtime.set_all_config({})
+
+
+def test_enabled_cloud_is_a_cloud_given_and_not_disabled():
+    aws = {"namePrefix": "t"}
+    azure = {"resourceGroupName": "rg", "policyName": "pol"}
+    both = parse({"sourceRanges": ["10.0.0.0/16"], "aws": aws, "azure": {**azure, "enabled": False}}, "f")
+    assert both.enabled_cloud("aws") is both.aws and both.enabled_cloud("azure") is None
+    only_azure = parse({"sourceRanges": ["10.0.0.0/16"], "azure": azure}, "f")
+    assert only_azure.enabled_cloud("azure") is only_azure.azure and only_azure.enabled_cloud("aws") is None
+    with pytest.raises(ConfigError, match="at least one enabled cloud"):
+        parse({"sourceRanges": ["10.0.0.0/16"], "aws": {**aws, "enabled": False}}, "f")

@@ -7,11 +7,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import ROOT
 
 from endpoint_firewall.cli.main import main
 from endpoint_firewall.config.stack_config import ConfigError, load_stack_file, stack_file
-
-ROOT = Path(__file__).resolve().parents[1]
 
 STACK = """config:
   azure-native:location: westeurope

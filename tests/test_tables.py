@@ -9,12 +9,11 @@ import re
 from pathlib import Path
 
 import pytest
+from conftest import ROOT
 
 from endpoint_firewall.cli.cmd_preview import display_order
 from endpoint_firewall.cli.main import main
 from endpoint_firewall.components.resource_types import AWS_RULE_GROUP, AZURE_GROUP
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")

@@ -26,7 +26,7 @@ from ..config.stack_config import load_stack_file, stack_file
 from ..preview.git_tree import GitRefError, export_tree, package_root
 from ..preview.resource_diff import diff, facts
 from ..program.allow_any import allow_any_exceptions, policy_config
-from ..program.render import find_project_dir
+from ..program.render import find_project_dir, require_cloud
 from ..program.stack_plan import load_selected
 from .diff_format import emit, short_type
 from .errors import UserError
@@ -124,8 +124,7 @@ def _only(resources: list[dict], cloud: str | None) -> list[dict]:
 def run(args: argparse.Namespace) -> int:
     project = (args.project or find_project_dir()).resolve()
     config = load_stack_file(stack_file(project, args.stack))  # located config errors before running anything
-    if args.cloud and not (getattr(config, args.cloud) and getattr(config, args.cloud).enabled):
-        raise UserError(f"stack {args.stack} has no enabled {args.cloud} configuration (endpoint-firewall:{args.cloud})")
+    require_cloud(args.stack, config, args.cloud)
     catalogue, plan = load_selected(config, project, str(stack_file(project, args.stack)))
     head = _only(run_head(project, args.stack), args.cloud)
     from ..guardrails import validate_resources

@@ -5,14 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..program.render import (
-    CloudNotConfigured,
-    OutFolderError,
-    find_project_dir,
-    refuse_unsafe_out,
-    render_stack,
-    write_atomically,
-)
+from ..program.render import find_project_dir, refuse_unsafe_out, render_stack, write_atomically
 from .errors import UserError
 from .stack_option import add_stack_arguments
 from .tables import print_render
@@ -33,15 +26,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     project = (args.project or find_project_dir()).resolve()
+    refuse_unsafe_out(args.out, (project,))  # before the work: what is in the way, at once
+    files = render_stack(args.stack, project, args.catalogue, args.cloud).files()
     try:
-        refuse_unsafe_out(args.out, (project,))  # before the work: what is in the way, at once
-        files = render_stack(args.stack, project, args.catalogue, args.cloud).files()
-        try:
-            write_atomically(files, args.out, (project,))
-        except OSError as err:
-            raise UserError(f"--out {args.out}: cannot write the render ({err.strerror or err})") from None
-    except (OutFolderError, CloudNotConfigured) as err:
-        raise UserError(str(err)) from None
+        write_atomically(files, args.out, (project,))
+    except OSError as err:
+        raise UserError(f"--out {args.out}: cannot write the render ({err.strerror or err})") from None
     if not args.quiet:
         print_render(files)
         print(f"wrote {len(files)} files to {args.out}")

@@ -14,10 +14,8 @@ references it. Anything else (rules, targets, variables, description) updates th
 same name. The Pulumi resource names are the groups' roles (``<name>-rules``, ``<name>-tls-sni``...), so a
 replacement is a replace of one resource, not a delete plus an unrelated create.
 
-Capacity is recomputed from what the rules use (``used x (1 + capacityHeadroom)``, rounded up to a multiple of
-100), so crossing a step replaces the group. ``config.capacity`` pins it per role (``{"rules": 300,
-"http-tls": 200}``): a pinned group keeps its capacity, hence its name, while what it uses fits; when it no
-longer fits, rendering fails and says to raise the pin, which is then a deliberate replacement.
+How capacity is computed and pinned (``capacityHeadroom``, ``config.capacity``), and so when a group is
+replaced: :mod:`endpoint_firewall.renderers.aws` (the module docstring), where it is computed.
 
 The firewall policy's rule order cannot change in place either (AWS replaces the policy). In ``STRICT_ORDER``
 its physical name is ``firewallPolicy.name`` plus a short hash of the rule order
@@ -26,23 +24,11 @@ switching the order either way creates the new policy under another name before 
 A firewall must move to the new policy before the old one can be deleted: reference ``firewallPolicyArn``
 from this component's outputs so Pulumi updates the firewall in between.
 
-Rule order and default actions of the policy (when ``config.firewall_policy`` is set):
-
-* ``DEFAULT_ACTION_ORDER``: pass rules win over drop rules across all groups. A policy in this order
-  has no stateful default action and passes what no rule drops, so the rendered rules group ends with the
-  default deny, per protocol: TLS at a complete ClientHello, HTTP at complete request headers (a hello
-  split over TCP segments is judged whole), other TCP at its first data, UDP, ICMP and other IP protocols
-  at their first packet (see :func:`~endpoint_firewall.renderers.suricata_rules.default_deny_rules`). The
-  domain-list groups add their own default drops for HTTP and TLS (AWS generates them for an ALLOWLIST).
-* ``STRICT_ORDER``: groups are evaluated by ``priority`` (Suricata rules 100+, HTTP Host domain lists
-  200+, TLS SNI domain lists 300+), rules in written order, first match decides; the ``priority`` keyword
-  is never used in the rules. The rules group ends with the same deny, minus the TLS/HTTP drops that a later
-  domain-list group makes itself. What no rule decides gets the policy's ``stateful_default_actions``:
-  ``aws:drop_established_app_layer`` and ``aws:alert_established_app_layer`` by default (drop packets of
-  established connections once their application layer is known, so a ClientHello spanning two segments
-  is reassembled before the SNI is matched). ``aws:drop_established`` drops such a hello's first segment
-  (listed hosts fail: the render warns); ``aws:drop_strict`` drops the handshakes name rules need (refused
-  when there are any); alert-only defaults need ``allowAlertOnly``.
+Rule order and default actions of the policy (when ``config.firewall_policy`` is set): the policy takes
+``config.rule_order``; in ``STRICT_ORDER`` it references each group with the group's rendered ``priority`` and
+sets ``stateful_default_actions``. What each order means for the groups and the deny is explained once, where
+the rules are made: the module docstring of :mod:`endpoint_firewall.renderers.aws`; why the app-layer default
+actions are the default: README, "How entries become rules".
 
 The policy forwards everything to the stateful engine (``aws:forward_to_sfe`` for packets and fragments)
 and sets its ``HOME_NET`` to the source ranges; every group sets ``HOME_NET`` and ``EXTERNAL_NET`` (its
@@ -108,7 +94,7 @@ class AwsNetworkFirewallRules(pulumi.ComponentResource):
     """The rendered stateful rule groups (and, with ``config.firewall_policy``, a policy using them).
 
     Attributes: ``render`` (the :class:`AwsRender` deployed), ``rule_groups`` (role -> RuleGroup),
-    ``policy`` (or None), ``outputs`` (what :meth:`register_outputs` got).
+    ``policy`` (or None), ``outputs`` (what :meth:`register_outputs` got, each a ``pulumi.Output``).
     """
 
     def __init__(self, name: str, args: AwsNetworkFirewallRulesArgs, opts: pulumi.ResourceOptions | None = None):
@@ -122,7 +108,7 @@ class AwsNetworkFirewallRules(pulumi.ComponentResource):
                 f"{name}-{group.role}", **rule_group_args(group.request),
                 opts=pulumi.ResourceOptions(parent=self, delete_before_replace=False))
         self.policy = self._policy(name, args.config) if args.config.firewall_policy else None
-        self.outputs: dict[str, Any] = {
+        report: dict[str, Any] = {
             "ruleGroupArns": {role: rg.arn for role, rg in self.rule_groups.items()},
             "ruleGroupNames": {g.role: g.name for g in self.render.groups},
             "capacities": {g.role: g.capacity for g in self.render.groups},
@@ -134,8 +120,11 @@ class AwsNetworkFirewallRules(pulumi.ComponentResource):
             "warnings": list(self.render.warnings),
         }
         if self.policy is not None:
-            self.outputs["firewallPolicyArn"] = self.policy.arn
-            self.outputs["firewallPolicyName"] = self.render.policy_name
+            report["firewallPolicyArn"] = self.policy.arn
+            report["firewallPolicyName"] = self.render.policy_name
+        # Outputs, as the Azure component's: a consumer combines them the same way whichever cloud
+        self.outputs: dict[str, pulumi.Output[Any]] = {key: pulumi.Output.from_input(value)
+                                                       for key, value in report.items()}
         self.register_outputs(self.outputs)
 
     def _policy(self, name: str, config: AwsConfig) -> networkfirewall.FirewallPolicy:

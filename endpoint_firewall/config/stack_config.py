@@ -12,14 +12,16 @@ import re
 from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, overload
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic.alias_generators import to_camel
+from pydantic_core import ErrorDetails
 
 from ..endpoints import names, yaml_lines
 from ..endpoints.errors import CatalogueError, EpfwError, Problem
+from ..endpoints.located import located_problems
 from ..planning.selection import Selection
 from ..renderers.azure_sku import effective_tier, tier_problems
 from .stack_dir import stack_config_dir
@@ -296,9 +298,21 @@ class StackConfig(ConfigModel):
 
     @model_validator(mode="after")
     def _some_cloud(self) -> StackConfig:
-        if not ((self.azure and self.azure.enabled) or (self.aws and self.aws.enabled)):
+        if not (self.enabled_cloud("azure") or self.enabled_cloud("aws")):
             raise ValueError("configure at least one enabled cloud: azure or aws")
         return self
+
+    @overload
+    def enabled_cloud(self, cloud: Literal["azure"]) -> AzureConfig | None: ...
+    @overload
+    def enabled_cloud(self, cloud: Literal["aws"]) -> AwsConfig | None: ...
+    @overload
+    def enabled_cloud(self, cloud: str) -> AzureConfig | AwsConfig | None: ...
+
+    def enabled_cloud(self, cloud: str) -> AzureConfig | AwsConfig | None:
+        """The settings of ``cloud`` (``azure`` or ``aws``) when the stack deploys it: given and ``enabled``."""
+        settings: AzureConfig | AwsConfig | None = getattr(self, cloud)
+        return settings if settings is not None and settings.enabled else None
 
 
 class ConfigError(CatalogueError):
@@ -311,18 +325,20 @@ def parse(values: dict[str, Any], filename: str, lines: dict | None = None,
     try:
         return StackConfig.model_validate(values)
     except ValidationError as err:
-        problems = []
-        for item in err.errors(include_url=False):
-            loc = tuple(item["loc"])
-            message = item["msg"].removeprefix("Value error, ")
-            if item["type"] == "extra_forbidden":
-                message = "unknown key"
-            elif item["type"] == "missing":
-                message = "missing required key"
-            key = f"{NAMESPACE}:{yaml_lines.dotted(loc)}" if loc else NAMESPACE
-            line = yaml_lines.line_of(lines, line_prefix + _yaml_path(loc)) if lines else 1
-            problems.append(Problem(filename, line, key, message))
-        raise ConfigError(problems) from None
+        raise ConfigError(located_problems(
+            err, filename, line=lambda loc: yaml_lines.line_of(lines, line_prefix + _yaml_path(loc)) if lines else 1,
+            field=lambda loc: f"{NAMESPACE}:{yaml_lines.dotted(loc)}" if loc else NAMESPACE,
+            message=_message)) from None
+
+
+def _message(item: ErrorDetails, loc: tuple) -> str:
+    """Pydantic's message; the key itself is the problem's field (``endpoint-firewall:key``), so it is not
+    repeated here as the catalogue loader's messages repeat it (``loader._message``)."""
+    if item["type"] == "extra_forbidden":
+        return "unknown key"
+    if item["type"] == "missing":
+        return "missing required key"
+    return item["msg"].removeprefix("Value error, ")
 
 
 def _yaml_path(loc: tuple) -> tuple:

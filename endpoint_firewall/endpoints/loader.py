@@ -17,6 +17,7 @@ from pydantic_core import ErrorDetails
 
 from . import yaml_lines
 from .errors import CatalogueError, Problem
+from .located import located_problems
 from .models import ID_PATTERN, URL_PATTERN, CatalogueFile, Entry, ServiceArea, Source
 
 
@@ -85,20 +86,8 @@ def parse_file(text: str, filename: str) -> CatalogueFile:
 
 
 def _located(err: ValidationError, lines: dict, filename: str) -> list[Problem]:
-    problems = []
-    for item in err.errors(include_url=False):
-        loc = tuple(item["loc"])
-        if item["type"] == "located":
-            loc += tuple(item["ctx"]["at"])
-        problems.append(Problem(filename, yaml_lines.line_of(lines, loc), yaml_lines.dotted(loc) or "file",
-                                _message(item, loc)))
-    # One bad value can fail several union branches with the same location: keep the first per place.
-    seen, unique = set(), []
-    for p in problems:
-        if (p.line, p.field) not in seen:
-            seen.add((p.line, p.field))
-            unique.append(p)
-    return unique
+    return located_problems(err, filename, line=partial(yaml_lines.line_of, lines),
+                            field=lambda loc: yaml_lines.dotted(loc) or "file", message=_message, first_per_place=True)
 
 
 def _message(item: ErrorDetails, loc: tuple) -> str:

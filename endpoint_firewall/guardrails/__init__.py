@@ -70,7 +70,7 @@ Policies (names as in the pack; override enforcement per policy with ``--policy-
 from __future__ import annotations
 
 from ..components.resource_types import AWS_RULE_GROUP, AZURE_FIREWALL, AZURE_GROUP, AZURE_IP_GROUP, AZURE_POLICY
-from ..renderers.suricata_text import SuricataRule, parse_suricata
+from ..renderers.suricata_text import ParsedRule, parse_suricata
 from .addresses import address_networks, covered_families, is_any_address, union_only_families
 from .pack import CONFIG_SCHEMAS, POLICY_DESCRIPTIONS, pulumi_policies
 from .preview import ADVISORY, MANDATORY, Violation, validate_resources
@@ -99,7 +99,7 @@ from .stack_checks import (
 __all__ = [
     "ADVISORY", "ADVISORY_POLICIES", "AWS_RULE_GROUP", "AZURE_FIREWALL", "AZURE_GROUP", "AZURE_IP_GROUP", "AZURE_POLICY", "CONFIG_SCHEMAS",
     "Config", "MANDATORY", "POLICY_DESCRIPTIONS", "RESOURCE_CHECKS", "RESOURCE_TYPES", "STACK_CHECKS", "StackFinding",
-    "StackResource", "SuricataRule", "Violation", "address_networks", "check_allow_any_exception", "check_aws_capacity",
+    "StackResource", "ParsedRule", "Violation", "address_networks", "check_allow_any_exception", "check_aws_capacity",
     "check_network_fqdn_dns_proxy", "check_no_allow_any", "check_no_public_suffix_wildcard", "check_stack_dns_proxy",
     "check_stack_serialized", "covered_families", "is_any_address", "parse_suricata", "policy_members",
     "pulumi_policies", "rules_capacity", "union_only_families", "validate_resource", "validate_resources",

@@ -38,7 +38,7 @@ def _name_problems(value: str, where: str) -> Problems:
 
 
 def _suricata_host_problems(hosts: Sequence[tuple[str, set[str]]], where: str) -> Problems:
-    """Of the host-name matches of one pass rule (``(content, modifiers)``, from ``SuricataRule.host_matches``).
+    """Of the host-name matches of one pass rule (``(content, modifiers)``, from ``ParsedRule.host_matches``).
 
     A host content is an *anchor* when it is an exact name (``startswith; endswith``) or a suffix starting with a
     dot (``content:".x.com"; endswith``, with or without ``dotprefix``). A rule's contents must all match, so

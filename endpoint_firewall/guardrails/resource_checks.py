@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from ..components.resource_types import AWS_RULE_GROUP, AZURE_FIREWALL, AZURE_GROUP, AZURE_IP_GROUP
-from ..renderers.suricata_text import SuricataRule, parse_suricata
+from ..renderers.suricata_text import ParsedRule, parse_suricata
 from .addresses import _address_is_any, is_any_address, show_values, union_only_families
 from .azure_rules import _azure_rules, _network_fqdn_rules
 from .host_names import _name_problems, _suricata_host_problems
@@ -77,12 +77,12 @@ def _ip_sets(group: Any) -> dict[str, list[str]]:
     return sets
 
 
-def _rule_key(rule: SuricataRule) -> str:
+def _rule_key(rule: ParsedRule) -> str:
     """The first word of a rule's msg: the rule name the renderer starts every pass rule's msg with."""
     return (rule.option("msg") or "").strip('"').split(" ", 1)[0]
 
 
-def _suricata_problems(rules: Iterable[SuricataRule], ip_sets: Mapping[str, Sequence[str]],
+def _suricata_problems(rules: Iterable[ParsedRule], ip_sets: Mapping[str, Sequence[str]],
                        exceptions: dict[str, str], out: Problems) -> None:
     for rule in rules:
         if rule.action != "pass":
@@ -109,7 +109,7 @@ def _suricata_problems(rules: Iterable[SuricataRule], ip_sets: Mapping[str, Sequ
         _excepted(any_problems, exceptions.get(_rule_key(rule)), out)
 
 
-def _set_exception(var: str, rules: list[SuricataRule], exceptions: dict[str, str]) -> str | None:
+def _set_exception(var: str, rules: list[ParsedRule], exceptions: dict[str, str]) -> str | None:
     """An IP set defined as every address is an exception when every pass rule that uses it is one."""
     users = [r for r in rules if r.action == "pass" and f"${var}" in f"{r.src} {r.dst}"]
     reasons = [exceptions.get(_rule_key(r)) for r in users]

@@ -16,41 +16,62 @@ import json
 import runpy
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pulumi
 import yaml
+from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockMonitor
 
 FAKE_ACCOUNT = "123456789012"
 
 
-class RecordingMocks(pulumi.runtime.Mocks):
-    """Answers registrations with their inputs (plus ids and ARNs) and keeps a record of each."""
+Answer = Callable[[pulumi.runtime.MockResourceArgs], tuple[str, dict]]
+"""How the mocks answer a registration: its physical id and its outputs."""
 
-    def __init__(self) -> None:
+
+def echo_inputs(args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
+    """The default answer: the inputs back, plus an ARN (AWS) or a resource id (Azure) where the input has none."""
+    outputs = dict(args.inputs)
+    if args.typ.startswith("aws:"):
+        kind = args.typ.split(":")[-1].lower()
+        outputs.setdefault("arn", f"arn:aws:network-firewall:eu-west-1:{FAKE_ACCOUNT}:{kind}/{args.name}")
+    if args.typ.startswith("azure-native:"):
+        outputs.setdefault("id", f"/subscriptions/00000000-0000-0000-0000-000000000000/mock/{args.name}")
+    return f"{args.name}-id", outputs
+
+
+class RecordingMocks(pulumi.runtime.Mocks):
+    """Answers registrations (``answer``) and keeps a record of each, in registration order.
+
+    ``resources``: ``{type, name, inputs, custom}`` per resource, and from :class:`RecordingMonitor` its ``urn``,
+    ``parent`` and ``dependencies`` (the shape ``epfw preview`` reads and prints); ``options``: by URN, the
+    ``provider`` and ``protect`` each registration carried; ``outputs``: by URN, what each component registered
+    with ``register_outputs``.
+    """
+
+    def __init__(self, answer: Answer = echo_inputs) -> None:
+        self.answer = answer
         self.resources: list[dict[str, Any]] = []
+        self.options: dict[str, dict[str, Any]] = {}
+        self.outputs: dict[str, dict[str, Any]] = {}
         self.current = threading.local()  # the record of the registration running on this thread
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
         record = {"type": args.typ, "name": args.name, "inputs": _plain(args.inputs), "custom": bool(args.custom)}
         self.resources.append(record)
         self.current.record = record
-        outputs = dict(args.inputs)
-        if args.typ.startswith("aws:"):
-            kind = args.typ.split(":")[-1].lower()
-            outputs.setdefault("arn", f"arn:aws:network-firewall:eu-west-1:{FAKE_ACCOUNT}:{kind}/{args.name}")
-        if args.typ.startswith("azure-native:"):
-            outputs.setdefault("id", f"/subscriptions/00000000-0000-0000-0000-000000000000/mock/{args.name}")
-        return f"{args.name}-id", outputs
+        return self.answer(args)
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list | None]:
         return {}, None
 
 
 class RecordingMonitor(MockMonitor):
-    """The SDK's mock monitor, adding the URN, parent and dependencies of each registration to its record."""
+    """The SDK's mock monitor, adding the URN, parent, dependencies and options of each registration to its
+    record, and keeping what components register as outputs."""
 
     mocks: RecordingMocks
 
@@ -60,7 +81,27 @@ class RecordingMonitor(MockMonitor):
         record = self.mocks.current.record
         if record is not None:
             record.update(urn=response.urn, parent=request.parent or None, dependencies=sorted(request.dependencies))
+            self.mocks.options[response.urn] = {"provider": request.provider, "protect": request.protect}
         return response
+
+    def RegisterResourceOutputs(self, request):  # the gRPC method's name
+        self.mocks.outputs[request.urn] = rpc.deserialize_properties(request.outputs)
+        return super().RegisterResourceOutputs(request)
+
+
+def run_under_mocks(body: Callable[[], Any], mocks: RecordingMocks, project: str = "endpoint-firewall",
+                    stack: str = "test") -> RecordingMocks:
+    """Run ``body`` as a Pulumi program under ``mocks``, on a fresh event loop of its own (the mocks bind to the
+    current loop; each run gets its own, closed after it); ``body`` may return an Output, awaited before returning."""
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=RecordingMonitor(mocks))
+        pulumi.runtime.test(body)()
+    finally:
+        loop.close()
+        asyncio.set_event_loop(None)
+    return mocks
 
 
 def _plain(value: Any) -> Any:
@@ -100,22 +141,12 @@ def run_program(project: Path, stack: str, mocks: RecordingMocks | None = None) 
     """Run ``project/__main__.py`` for ``stack`` under mocks; return the registered resources in order."""
     mocks = mocks or RecordingMocks()
     main = project / "__main__.py"
-    # The mocks bind to the current event loop: a fresh loop first, then the mocks.
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
     pulumi.runtime.set_all_config(stack_config(project, stack))
-    pulumi.runtime.set_mocks(mocks, project=project_name(project), stack=stack, preview=False,
-                             monitor=RecordingMonitor(mocks))
 
-    @pulumi.runtime.test
     def program() -> None:
         runpy.run_path(str(main), run_name="__main__")
 
-    try:
-        program()
-    finally:
-        loop.close()
-        asyncio.set_event_loop(None)
+    run_under_mocks(program, mocks, project_name(project), stack)
     return mocks.resources
 
 

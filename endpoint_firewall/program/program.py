@@ -32,13 +32,13 @@ def deploy(plan: Plan, config: StackConfig) -> None:
     from ..renderers.aws import render_aws
     from ..renderers.azure import render_azure
 
-    azure_config = config.azure if config.azure and config.azure.enabled else None
+    azure_config = config.enabled_cloud("azure")
     if azure_config and azure_config.target is AzureTarget.CLASSIC and not azure_config.firewall_args:
         raise ConfigError([Problem("stack config", 1, f"{NAMESPACE}:azure.firewallArgs",
                                    "target classic deploys the AzureFirewall resource itself (classic rule "
                                    "collections are its properties): give the rest of its definition "
                                    "(location, sku, ip_configurations, ...)")])
-    aws_config = config.aws if config.aws and config.aws.enabled else None
+    aws_config = config.enabled_cloud("aws")
     azure_render = render_azure(plan, azure_config) if azure_config else None
     aws_render = render_aws(plan, aws_config) if aws_config else None
 

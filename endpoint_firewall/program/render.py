@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..config.stack_config import StackConfig, load_stack_file, stack_file
+from ..endpoints.errors import EpfwError
 from ..endpoints.loader import load_catalogue
 from ..planning.planner import build_plan
 from ..planning.rules import Plan
@@ -69,8 +70,14 @@ def find_project_dir(start: Path | None = None) -> Path:
     return here
 
 
-class CloudNotConfigured(ValueError):
+class CloudNotConfigured(EpfwError, ValueError):
     """``--cloud X`` for a stack without an enabled ``X`` configuration."""
+
+
+def require_cloud(stack: str, config: StackConfig, cloud: str | None) -> None:
+    """Refuse ``--cloud`` naming a cloud the stack does not deploy (no ``cloud``: every cloud, nothing to refuse)."""
+    if cloud and not config.enabled_cloud(cloud):
+        raise CloudNotConfigured(f"stack {stack} has no enabled {cloud} configuration (endpoint-firewall:{cloud})")
 
 
 def render_config(stack: str, config: StackConfig, project_dir: Path,
@@ -78,20 +85,20 @@ def render_config(stack: str, config: StackConfig, project_dir: Path,
     """Plan and render ``config``; with ``catalogue_files``, every entry of those files is selected; with
     ``cloud`` (``azure`` or ``aws``), that cloud only."""
     clouds = (cloud,) if cloud else CLOUDS
-    if cloud and not (getattr(config, cloud) and getattr(config, cloud).enabled):
-        raise CloudNotConfigured(f"stack {stack} has no enabled {cloud} configuration (endpoint-firewall:{cloud})")
+    require_cloud(stack, config, cloud)
     if catalogue_files:
         catalogue = load_catalogue(catalogue_files)
         plan = build_plan(catalogue, Selection(), config.source_ranges, config.peer_ranges)
     else:
         catalogue, plan = load_selected(config, project_dir, str(stack_file(project_dir, stack)))
+    azure_config, aws_config = config.enabled_cloud("azure"), config.enabled_cloud("aws")
     azure = aws = None
-    if "azure" in clouds and config.azure and config.azure.enabled:
+    if "azure" in clouds and azure_config:
         from ..renderers.azure import render_azure
-        azure = render_azure(plan, config.azure)
-    if "aws" in clouds and config.aws and config.aws.enabled:
+        azure = render_azure(plan, azure_config)
+    if "aws" in clouds and aws_config:
         from ..renderers.aws import render_aws
-        aws = render_aws(plan, config.aws)
+        aws = render_aws(plan, aws_config)
     return StackRender(stack=stack, plan=plan, azure=azure, aws=aws, exceptions=allow_any_exceptions(catalogue, plan),
                        clouds=clouds)
 
@@ -106,7 +113,7 @@ RENDER_MARKER = ".epfw-render"  # written into every render folder: only such a 
 _MARKER_TEXT = "Written by epfw render. The next render into this folder replaces it as a whole.\n"
 
 
-class OutFolderError(ValueError):
+class OutFolderError(EpfwError, ValueError):
     """``--out`` names something a render must not replace (the message says what is in the way)."""
 
 

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from .suricata_rules import expanded_length, referenced_variables
-from .suricata_text import SuricataRule, parse_suricata
+from .suricata_text import ParsedRule, parse_suricata
 
 CAVEATS = "https://docs.aws.amazon.com/network-firewall/latest/developerguide/suricata-limitations-caveats.html"
 QUOTAS = "https://docs.aws.amazon.com/network-firewall/latest/developerguide/quotas.html"
@@ -110,7 +110,7 @@ def _problem(group: str, sid: str | None, key: str, detail: str) -> Problem:
     return Problem(group, sid, AWS_RULES[key], detail)
 
 
-def _rule_problems(group: GroupText, rule: SuricataRule, strict: bool, rule_max: int) -> Iterable[Problem]:
+def _rule_problems(group: GroupText, rule: ParsedRule, strict: bool, rule_max: int) -> Iterable[Problem]:
     sid = rule.option("sid")
     keys = [name.lower() for name, _ in rule.options]
     if rule.action not in ACTIONS:

@@ -19,7 +19,10 @@ _STICKY_PREFIXES = ("tls.", "http.", "dns.", "ssh.", "quic.", "file.", "ja3", "j
 
 
 @dataclass(frozen=True)
-class SuricataRule:
+class ParsedRule:
+    """One rule read back from a rules string (what the guardrails and the AWS compatibility checks inspect);
+    the rule the AWS renderer builds is ``suricata_rules.SuricataRule``."""
+
     action: str
     proto: str
     src: str
@@ -65,20 +68,20 @@ def _unquote(value: str) -> str:
     return text.replace('\\"', '"').replace("\\;", ";").replace("\\\\", "\\")
 
 
-def parse_suricata(rules_string: str) -> list[SuricataRule]:
+def parse_suricata(rules_string: str) -> list[ParsedRule]:
     """Rules of a rules string, one per line, comments and blank lines skipped; unparsable lines kept raw."""
-    out: list[SuricataRule] = []
+    out: list[ParsedRule] = []
     for line in rules_string.splitlines():
         text = line.strip()
         if not text or text.startswith("#"):
             continue
         match = _RULE_RE.match(text)
         if not match:
-            out.append(SuricataRule("?", "?", "?", "?", False, (), text))
+            out.append(ParsedRule("?", "?", "?", "?", False, (), text))
             continue
         options = tuple((m.group(1), m.group(2).strip() if m.group(2) is not None else None)
                         for m in _OPTION_RE.finditer(match.group("opts")))
-        out.append(SuricataRule(match.group("action").lower(), match.group("proto").lower(), match.group("src"),
+        out.append(ParsedRule(match.group("action").lower(), match.group("proto").lower(), match.group("src"),
                                 match.group("dst"), match.group("dir") == "<>", options, text))
     return out
 

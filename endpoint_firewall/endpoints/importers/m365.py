@@ -67,7 +67,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ..errors import CatalogueError, Problem
+from ..errors import CatalogueError, EpfwError, Problem
 from ..loader import read_text
 from ..models import (
     ID_PATTERN,
@@ -486,7 +486,9 @@ class ImportResult:
         return "\n".join(lines)
 
 
-class UnknownServiceArea(ValueError):
+class UnknownServiceArea(EpfwError, ValueError):
+    """Service areas asked for that no record has (``epfw import m365 --service-area`` names the option)."""
+
     def __init__(self, unknown: list[str], available: list[str]):
         self.unknown, self.available = unknown, available
         super().__init__(f"no record has service area {', '.join(map(repr, unknown))}; "

@@ -236,7 +236,8 @@ TAB = re.compile(r'^<a id="tabpanel_\d+_([a-z-]+)"></a>$|^# \[[^\]]+\]\(#tab/([a
 
 def scoped_values(text: str) -> list[tuple[str, str, str | None, bool, int]]:
     """(value, area, region or None, required, line) of every table row and list item of a section with an area."""
-    out, area, region, header = [], None, None, ()
+    out, area, region = [], None, None
+    header: tuple[str, ...] = ()
     for number, line in enumerate(text.split("\n"), 1):
         heading = re.match(r"^#{2,4} (.+?)\s*$", line)
         tab = TAB.match(line.strip())

@@ -40,6 +40,7 @@ from endpoint_firewall.renderers.aws import (
 from endpoint_firewall.renderers.suricata_rules import (
     HTTP_METHODS,
     SID_SPAN,
+    START_JUDGED_AT,
     allocate_sids,
     default_deny_rules,
     domain_list_rules,
@@ -218,8 +219,9 @@ def test_dev_layout_one_domain_list_per_target_types_and_one_rules_group(dev_pla
     deny = [line for line in render.groups[0].rules if "default deny" in line]
     assert render.groups[0].rules[-len(deny):] == deny and len(deny) == len(default_deny_rules())
     marks = 1 + len(HTTP_METHODS)
+    short = START_JUDGED_AT - 1  # one drop per length of a first segment too short to judge whole
     assert [line.split("(")[0].split()[:2] for line in deny] == [
-        ["drop", "tls"], ["drop", "http"], ["drop", "tcp"], ["drop", "tcp"], *[["alert", "tcp"]] * marks,
+        ["drop", "tls"], ["drop", "http"], *[["drop", "tcp"]] * (2 + short), *[["alert", "tcp"]] * marks,
         ["drop", "tcp"], ["drop", "tcp"], ["drop", "tcp"], ["drop", "tcp"], ["drop", "udp"], ["drop", "udp"],
         ["drop", "icmp"], ["drop", "ip"], ["drop", "ip"]]
     assert "(flow:to_server,established; ssl_state:client_hello; msg:" in deny[0]
@@ -245,7 +247,7 @@ def test_strict_order_uses_one_domain_list_per_protocol(dev_plan):
     assert ".notify.windows.com" not in lists["http-host"]["Targets"]
     # the rules group ends with the deny minus TLS and HTTP, which the domain-list groups after it drop themselves
     drops = [line.split()[1] for line in render.groups[0].rules if line.startswith("drop")]
-    assert drops == ["http", *["tcp"] * 6, "udp", "udp", "icmp", "ip", "ip"]
+    assert drops == ["http", *["tcp"] * (5 + START_JUDGED_AT), "udp", "udp", "icmp", "ip", "ip"]
     assert 'http.start; content:!"|0d 0a 0d 0a|"; msg:"default deny: HTTP request without header lines' in \
         render.groups[0].rules_text  # AWS's generated HTTP drop misses requests without headers
 
@@ -288,7 +290,7 @@ def test_strict_order_prod_priorities_and_default_actions(prod_plan):
     assert [(g.role, g.priority) for g in render.groups] == [("rules", 100)]
     # no domain lists follow: the rules group holds the whole deny, TLS and HTTP included
     assert [line.split()[1] for line in render.groups[0].rules if line.startswith("drop")] == [
-        "tls", "http", *["tcp"] * 6, "udp", "udp", "icmp", "ip", "ip"]
+        "tls", "http", *["tcp"] * (5 + START_JUDGED_AT), "udp", "udp", "icmp", "ip", "ip"]
     assert render.stateful_default_actions == ("aws:drop_established_app_layer", "aws:alert_established_app_layer")
     assert any("managed elsewhere" in w and "aws:drop_established_app_layer" in w for w in render.warnings)
     mixed = render_aws(prod_plan, VARIANTS["prod-domain-list"])

@@ -383,7 +383,10 @@ def _exchange(flow: Flow, dest: str) -> tuple[list[bytes], bytes, bytes]:
         answer, more = b"epfw-reply\r\n", b"epfw-more\r\n"
     if not flow.split:
         return [first], answer, more
-    cut = min(SPLIT_AT, len(first) // 2) if flow.proto == "http" or len(first) <= SPLIT_AT else SPLIT_AT
+    if flow.split_at:
+        cut = flow.split_at
+    else:
+        cut = min(SPLIT_AT, len(first) // 2) if flow.proto == "http" or len(first) <= SPLIT_AT else SPLIT_AT
     return [first[:cut], first[cut:]], answer, more
 
 

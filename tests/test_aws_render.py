@@ -764,3 +764,24 @@ def test_pinned_capacities_over_the_policy_quota_fail_naming_the_pins():
         render_aws(_tls_hosts(10), config)
     fits = render_aws(_tls_hosts(10), config.model_copy(update={"capacity": {}}))  # unpinned: its step fits
     assert fits.groups[0].capacity == 100 and not any("trimmed" in w for w in fits.warnings)  # 31 used
+
+
+def readme_anchors() -> set[str]:
+    """GitHub's anchors of the README's headings (lowercase, punctuation dropped, spaces as dashes)."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    return {re.sub(r"[^a-z0-9 -]", "", line.lstrip("#").strip().lower()).replace(" ", "-")
+            for line in text.splitlines() if line.startswith("#")}
+
+
+def test_the_summary_names_the_deny_s_residual_risks_with_the_rendered_bounds(dev_plan):
+    render = render_aws(dev_plan, DEV)
+    residual = render.summary()["residualRisks"]
+    risks = {r["risk"]: r for r in residual["risks"]}
+    [pending] = [line for line in render.groups[0].rules if "stream_size:client" in line]
+    # stream_size counts the SYN: the rule's figure is one more than the client bytes let through
+    assert risks["pending-bytes"]["boundBytes"] == int(re.search(r"stream_size:client,>,(\d+)", pending)[1]) - 1
+    assert risks["pending-bytes"]["boundBytes"] == 16_389  # one maximal TLS record (2^14 + 5), no more
+    shortest = min(int(n) for n in re.findall(r"isdataat:(\d+)", "\n".join(render.groups[0].rules)))
+    assert risks["unjudged-prefix"]["boundBytes"] == START_JUDGED_AT - 1 == 7 and shortest == 0
+    path, anchor = residual["explained"].split("#")
+    assert path == "README.md" and anchor in readme_anchors()

@@ -560,3 +560,38 @@ def test_the_issue_s_probes_passed_the_old_deny_and_the_rendered_one_drops_them(
     flows = [probes[n] for n in names]
     assert [v.allowed for v in replay(old, flows, "10.10.0.5").verdicts] == [True] * 4
     assert [v.allowed for v in replay(render, flows, "10.10.0.5").verdicts] == [False] * 4
+
+
+@pytest.mark.usefixtures("suricata")
+@pytest.mark.parametrize("variant", list(VARIANTS))
+def test_the_largest_client_hello_passes_and_the_pending_bound_is_its_size(variant, tmp_path):
+    """A ClientHello as large as one TLS record holds (16,389 bytes) and a request with 12 KB of headers, in
+    1,400-byte segments, pass for a listed host; the pending rule never fires on the ClientHello (in STRICT_ORDER
+    it comes before the domain lists' passes), and one byte less of bound would."""
+    from endpoint_firewall.checks.suricata import client_hello, http_request, server_hello
+    stack_name, changes = VARIANTS[variant]
+    config, _, _, plan, aws = stack(stack_name, **changes)
+    render = render_aws(plan, aws)
+    source = str(next(ipaddress.ip_network(config.source_ranges[0]).hosts()))
+    c, s = True, False
+    hello = client_hello("portal.manage.microsoft.com", record_size=PENDING_MAX_BYTES)
+    assert len(hello) == 16_389 and sni_of(hello) == "portal.manage.microsoft.com"
+    request = http_request("login.microsoftonline.com", 80).replace(b"\r\n\r\n", b"\r\nCookie: " + b"c" * 12_000
+                                                                     + b"\r\n\r\n")
+
+    def segments(data: bytes) -> list[tuple[bool, bytes]]:
+        return [(c, data[i:i + 1_400]) for i in range(0, len(data), 1_400)]
+    flows = [Flow(None, 443, "https", messages=(*segments(hello), (s, server_hello()),
+                                                (c, b"\x17\x03\x03\x00\x20" + bytes(32)))),
+             Flow(None, 80, "http", messages=(*segments(request), (s, b"HTTP/1.1 204 No Content\r\n\r\n")))]
+    for flow, verdict in zip(flows, replay(render, flows, source).verdicts, strict=True):
+        assert verdict.allowed and verdict.passed_by, (variant, str(flow), verdict.dropped_by)
+    rules = ruleset(render)
+    [pending] = [line for line in rules.rules if "stream_size:client" in line]
+    pcap = tmp_path / "hello.pcap"
+    engine.write_capture([Flow(None, 443, "https", messages=tuple(segments(hello)))], source, pcap)  # the hello alone
+    for bound, fires in ((PENDING_MAX_BYTES, False), (PENDING_MAX_BYTES - 1, True)):
+        line = "alert" + re.sub(r"stream_size:client,>,\d+", f"stream_size:client,>,{bound + 1}",
+                                pending)[len("drop"):]
+        events, _ = engine._engine(engine.require_suricata(), rules, [line], pcap, tmp_path / str(bound))
+        assert any(e["event_type"] == "alert" for e in events) is fires, (bound, line)

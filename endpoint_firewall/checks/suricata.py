@@ -326,12 +326,20 @@ def udp_datagram(src: str, dst: str, sport: int, dport: int, payload: bytes, ide
     return _ip(src, dst, 17, datagram, ident)
 
 
-def client_hello(sni: str | None, post_quantum: bool = False) -> bytes:
+def client_hello(sni: str | None, post_quantum: bool = False, record_size: int = 0) -> bytes:
     """A TLS 1.2-framed ClientHello record, with a server_name extension when ``sni`` is given.
 
     ``post_quantum``: the size browsers send today (about 1.8 KB): an X25519MLKEM768 key share (1,216 bytes)
     plus X25519, and padding; the server_name extension comes last, so a split at :data:`SPLIT_AT` leaves the
-    SNI in the second segment."""
+    SNI in the second segment. ``record_size``: a post-quantum ClientHello padded to exactly this many bytes
+    (at most 16,389, the largest TLS record)."""
+    if record_size:
+        base = len(_client_hello(sni, True, 400))
+        return _client_hello(sni, True, 400 + record_size - base)
+    return _client_hello(sni, post_quantum, 400)
+
+
+def _client_hello(sni: str | None, post_quantum: bool, padding: int) -> bytes:
     extensions = b""
     versions = b"\x04\x03\x04\x03\x03"  # supported_versions: TLS 1.3, 1.2
     extensions += struct.pack("!HH", 43, len(versions)) + versions
@@ -339,7 +347,7 @@ def client_hello(sni: str | None, post_quantum: bool = False) -> bytes:
         shares = struct.pack("!HH", 0x11EC, 1216) + bytes(1216) + struct.pack("!HH", 29, 32) + bytes(32)
         shares = struct.pack("!H", len(shares)) + shares
         extensions += struct.pack("!HH", 51, len(shares)) + shares
-        extensions += struct.pack("!HH", 21, 400) + bytes(400)  # padding
+        extensions += struct.pack("!HH", 21, padding) + bytes(padding)
     if sni:
         name = sni.encode("idna") if not sni.isascii() else sni.encode()
         server_name = struct.pack("!HBH", len(name) + 3, 0, len(name)) + name

@@ -62,12 +62,14 @@ from .findings import Finding, skipped_findings
 from .sharding import stable_shards
 from .suricata_rules import (
     HTTP_HOST,
+    RESIDUAL_RISKS_DOC,
     SID_SPAN,
     TLS_SNI,
     SuricataRule,
     SuricataTextError,
     allocate_sids,
     default_deny_rules,
+    deny_residuals,
     domain_list_rules,
     drop_traffic_class,
     expanded_length,
@@ -155,6 +157,7 @@ class AwsRender:
             "notExpressible": [f.to_json() for f in self.not_expressible],
             "skipped": [f.to_json() for f in self.skipped],
             "warnings": list(self.warnings),
+            "residualRisks": {"explained": RESIDUAL_RISKS_DOC, "risks": deny_residuals()},
         }
 
 

@@ -194,10 +194,15 @@ TLS_CLIENT_HELLO_TYPE = "|01|"
 HTTP_METHODS = ("GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "PATCH")  # no CONNECT (a tunnel) or TRACE
 TLS_OR_HTTP_FLOWBIT = "epfw.tls_or_http"
 # Client bytes a TLS or HTTP flow may send before its ClientHello or request headers are complete (where the pass
-# rules and the TLS/HTTP drops decide). One TLS record holds at most 16,389 bytes; real ClientHellos are 0.5-2 KB
-# and request headers a few KB. Past this, a flow that no rule has passed yet is dropped, so a never-ending
-# ClientHello or header block cannot carry data.
-PENDING_MAX_BYTES = 32_768
+# rules and the TLS/HTTP drops decide): the largest TLS record (RFC 8446 5.1: 2^14 bytes of fragment plus a 5-byte
+# header), so a ClientHello of any size one record holds passes. Real ClientHellos are 0.5-2 KB (post-quantum key
+# shares included) and real clients' request headers a few KB. Past this, a flow that no rule has passed yet is
+# dropped, so a never-ending ClientHello or header block cannot carry more. Residual: up to this many bytes per
+# connection reach any address before the drop (README, "Residual risks of the AWS rules").
+PENDING_MAX_BYTES = 16_384 + 5
+# ``stream_size:client`` counts the SYN's sequence number too (measured in Suricata 7.0.10: a 16,389-byte stream
+# reads 16,390)
+STREAM_SIZE_SYN = 1
 DENY_TLS = "tls"
 DENY_HTTP = "http"
 
@@ -314,7 +319,7 @@ def default_deny_rules(tls: bool = True, http: bool = True,
     add("tcp-app", "drop", "tcp", ("flow:to_server,established", "app-layer-protocol:!tls",
                                    "app-layer-protocol:!http"),
         "default deny: TCP application protocol other than TLS and HTTP")
-    add("tcp-pending", "drop", "tcp", ("flow:to_server,established", f"stream_size:client,>,{PENDING_MAX_BYTES}"),
+    add("tcp-pending", "drop", "tcp", ("flow:to_server,established", f"stream_size:client,>,{PENDING_MAX_BYTES + STREAM_SIZE_SYN}"),
         f"default deny: TLS or HTTP flow past {PENDING_MAX_BYTES} bytes without a complete ClientHello or request")
     add("tcp-syn-data", "drop", "tcp", ("flow:to_server,not_established", "dsize:>0"),
         "default deny: TCP data before the handshake completes (SYN data, TCP Fast Open)")
@@ -331,6 +336,22 @@ def default_deny_rules(tls: bool = True, http: bool = True,
         add("ipv6-outside", "drop", "ip", ("flow:to_server",),
             "default deny: IPv6 from outside HOME_NET (devices' IPv6 not in sourceRanges)", src=src)
     return rules
+
+
+RESIDUAL_RISKS_DOC = "README.md#residual-risks-of-the-aws-rules"
+
+
+def deny_residuals() -> list[dict[str, object]]:
+    """What the deny lets through by design, bounded (the summary's ``residualRisks``; README explains them)."""
+    return [
+        {"risk": "pending-bytes", "boundBytes": PENDING_MAX_BYTES,
+         "text": f"a connection whose ClientHello or request headers never complete carries up to "
+                 f"{PENDING_MAX_BYTES:,} client bytes (the largest TLS record) to any address before the drop"},
+        {"risk": "unjudged-prefix", "boundBytes": START_JUDGED_AT - 1,
+         "text": f"a connection that sends only the beginning of a TLS record or request line (at most "
+                 f"{START_JUDGED_AT - 1} bytes, e.g. 'GET') and nothing more is never judged; the server's answer "
+                 "is dropped"},
+    ]
 
 
 def drop_traffic_class(line: str) -> str:

@@ -785,3 +785,20 @@ def test_the_summary_names_the_deny_s_residual_risks_with_the_rendered_bounds(de
     assert risks["unjudged-prefix"]["boundBytes"] == START_JUDGED_AT - 1 == 7 and shortest == 0
     path, anchor = residual["explained"].split("#")
     assert path == "README.md" and anchor in readme_anchors()
+
+
+@pytest.mark.parametrize("order", list(RuleOrder))
+@pytest.mark.parametrize("drop", [True, False])
+def test_the_summary_always_says_how_devices_ipv6_is_handled(order, drop):
+    """Not only a warning when the catalogue lists IPv6: the summary always has ``ipv6``, and it matches the rules
+    (the drop of IPv6 from outside HOME_NET is rendered exactly when it says ``dropped``)."""
+    rule = make_rule(RuleKind.ADDRESS, ["tcp:443"], ["52.0.0.0/24"])  # no IPv6 destination: no warning
+    config = DEV.model_copy(update={"rule_order": order, "drop_ipv6_outside_home_net": drop})
+    expected = "dropped" if drop else ("policy-default-action" if order is RuleOrder.STRICT_ORDER else "unfiltered")
+    for sources, families in ((("10.10.0.0/16",), [4]), (("10.10.0.0/16", "2001:db8:10::/56"), [4, 6])):
+        render = render_aws(make_plan(rule, sources=sources), config)
+        assert not any("IPv6" in w for w in render.warnings)
+        assert render.summary()["ipv6"] == {"homeNetFamilies": families, "outsideHomeNet": expected,
+                                            "dropIpv6OutsideHomeNet": drop}
+        rendered = any("default deny: IPv6 from outside HOME_NET" in line for g in render.groups for line in g.rules)
+        assert rendered is drop

@@ -135,6 +135,7 @@ class AwsRender:
     source_ranges: tuple[str, ...] = ()
     stateful_default_actions: tuple[str, ...] = ()  # STRICT_ORDER: what the policy does with the rest
     policy_name: str | None = None  # the firewall policy's physical name, when the policy is created here
+    ipv6: dict[str, Any] = field(default_factory=dict)  # how devices' IPv6 is handled (:func:`ipv6_handling`)
 
     def files(self) -> dict[str, str]:
         out: dict[str, str] = {}
@@ -153,6 +154,7 @@ class AwsRender:
             "capacityReserved": sum(g.capacity for g in self.groups),
             "statefulDefaultActions": list(self.stateful_default_actions),
             "firewallPolicyName": self.policy_name,
+            "ipv6": self.ipv6,
             "widened": [f.to_json() for f in self.widened],
             "notExpressible": [f.to_json() for f in self.not_expressible],
             "skipped": [f.to_json() for f in self.skipped],
@@ -611,7 +613,25 @@ def render_aws(plan: Plan, config: AwsConfig) -> AwsRender:
         not_expressible=tuple(sorted(collected.not_expressible, key=lambda f: (f.entry, f.destination or "", f.reason))),
         warnings=tuple(trimmed + _warnings(groups, config, plan)), rule_order=order, fqdn_mode=config.fqdn_mode,
         skipped=skipped_findings(plan),
-        source_ranges=tuple(home), stateful_default_actions=_default_actions(config), policy_name=policy_name(config))
+        source_ranges=tuple(home), stateful_default_actions=_default_actions(config), policy_name=policy_name(config),
+        ipv6=ipv6_handling(home, config))
+
+
+def ipv6_handling(home: Sequence[str], config: AwsConfig) -> dict[str, Any]:
+    """The summary's word on IPv6 from devices: which families ``HOME_NET`` holds, and what happens to IPv6 from
+    outside it (a device's IPv6 when ``sourceRanges`` are IPv4 only): ``dropped`` by the deny
+    (``aws.dropIpv6OutsideHomeNet``, the default); with the setting off ``unfiltered`` in DEFAULT_ACTION_ORDER
+    (no rule passes or drops it), ``policy-default-action`` in STRICT_ORDER (only the policy's default action
+    judges it)."""
+    families = sorted({ipaddress.ip_network(r, strict=False).version for r in home})
+    if config.drop_ipv6_outside_home_net:
+        outside = "dropped"
+    elif config.rule_order is RuleOrder.STRICT_ORDER:
+        outside = "policy-default-action"
+    else:
+        outside = "unfiltered"
+    return {"homeNetFamilies": families, "outsideHomeNet": outside,
+            "dropIpv6OutsideHomeNet": config.drop_ipv6_outside_home_net}
 
 
 def _fit_policy_capacity(groups: list[AwsRuleGroup], config: AwsConfig) -> tuple[list[AwsRuleGroup], list[str]]:

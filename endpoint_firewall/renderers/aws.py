@@ -4,7 +4,8 @@ Pure: no Pulumi, no network, no clock. The component (``components/aws_network_f
 exactly :func:`render_aws`'s requests; ``epfw render`` writes them as files; ``checks/suricata.py`` runs
 their rules in the real Suricata engine.
 
-Layout, per stack (a handful of groups, far below AWS's 20 stateful groups per policy):
+Layout, per stack (a handful of groups, far below AWS's 20 stateful groups per policy, which the render checks:
+``limits.statefulGroupsPerPolicy``):
 
 * ``<prefix>-rules-<hash>``: a Suricata rules string (``RulesString``) with everything a domain list
   cannot say exactly: addresses and peers (IP set variables, ``flow:to_server``), names on other ports
@@ -56,7 +57,7 @@ from ..config.stack_config import DEFAULT_STATEFUL_ACTIONS, AwsConfig, FqdnMode,
 from ..endpoints.errors import EpfwError
 from ..endpoints.models import Protocol, Service
 from ..planning.rules import Plan, Rule, RuleKind
-from .aws_compat import GroupText
+from .aws_compat import APP_LAYER_DROP_ACTIONS, AWS_RULES, GroupText
 from .aws_compat import problems as compat_problems
 from .findings import Finding, skipped_findings
 from .sharding import stable_shards
@@ -80,7 +81,6 @@ from .suricata_rules import (
 )
 
 CAPACITY_STEP = 100            # reserved capacity is a multiple of this
-GROUPS_PER_POLICY_MAX = 20     # AWS quota: stateful rule groups per firewall policy
 DESCRIPTION_MAX = 512
 DOMAIN_LIST_SERVICES = frozenset({(Protocol.HTTP, 80), (Protocol.HTTPS, 443), (Protocol.TLS, 443)})
 PRIORITY_BAND = {"rules": 100, "http-host": 200, "tls-sni": 300}  # STRICT_ORDER group priorities
@@ -685,7 +685,7 @@ def _check_aws_accepts(groups: Sequence[AwsRuleGroup], config: AwsConfig) -> Non
     texts = [GroupText(g.name, g.rules, dict(g.variables),
                        g.request["RuleGroup"]["RulesSource"].get("RulesString")) for g in groups]
     found = compat_problems(texts, config.rule_order is RuleOrder.STRICT_ORDER, config.limits.rule_max_chars,
-                            config.limits.rules_string_max_bytes)
+                            config.limits.rules_string_max_bytes, config.limits.stateful_groups_per_policy)
     if found:
         shown = "\n  ".join(str(p) for p in found[:10])
         more = f"\n  ... and {len(found) - 10} more" if len(found) > 10 else ""
@@ -748,11 +748,13 @@ def _check_default_actions(groups: Sequence[AwsRuleGroup], config: AwsConfig) ->
 
 def _warnings(groups: Sequence[AwsRuleGroup], config: AwsConfig, plan: Plan) -> list[str]:
     out = []
-    if len(groups) > GROUPS_PER_POLICY_MAX:
-        out.append(f"{len(groups)} stateful rule groups: one firewall policy takes at most {GROUPS_PER_POLICY_MAX}")
     if config.rule_order is RuleOrder.STRICT_ORDER:
         actions = _default_actions(config)
         drop = next((a for a in actions if a.startswith("aws:drop_")), None)
+        if drop in APP_LAYER_DROP_ACTIONS:
+            caveat = AWS_RULES["app-layer-session-holding"]
+            out.append(f"STRICT_ORDER with {drop}: do not turn on session holding for this firewall; AWS: "
+                       f"\"{caveat.says}\" ({caveat.source})")
         if drop is None:
             out.append(f"STRICT_ORDER without a drop default action ({', '.join(actions) or 'none'}): traffic "
                        "that no rule drops is allowed (allowAlertOnly)")

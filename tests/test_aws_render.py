@@ -7,6 +7,7 @@ import json
 import re
 import subprocess
 import sys
+from fractions import Fraction
 
 import botocore.session
 import pytest
@@ -802,3 +803,38 @@ def test_the_summary_always_says_how_devices_ipv6_is_handled(order, drop):
                                             "dropIpv6OutsideHomeNet": drop}
         rendered = any("default deny: IPv6 from outside HOME_NET" in line for g in render.groups for line in g.rules)
         assert rendered is drop
+
+
+def test_trimmed_headroom_is_shared_fairly_and_the_quota_not_wasted(dev_plan):
+    """Trimming gives every unpinned group the same fraction of its headroom, in capacity steps where they fit,
+    and gives back what rounding down to a step would waste: the groups then reserve exactly the quota (the old
+    rounding left 97 of 500 unused, with one group at 3 of 3)."""
+    config = DEV.model_copy(update={"capacity": {}})
+    roomy = render_aws(dev_plan, config)
+    used = sum(g.used for g in roomy.groups)
+    reserved = sum(g.capacity for g in roomy.groups)
+
+    def with_quota(quota: int):
+        return render_aws(dev_plan, config.model_copy(update={"limits": config.limits.model_copy(
+            update={"policy_capacity": quota})}))
+    for quota in range(used, reserved, 13):
+        tight = with_quota(quota)
+        assert sum(g.capacity for g in tight.groups) == quota, quota
+        for a, b in zip(tight.groups, roomy.groups, strict=True):
+            assert a.used <= a.capacity <= b.capacity and a.request["Capacity"] == a.capacity
+            share = Fraction(quota - used, reserved - used)  # every group's fair share of its headroom
+            assert abs(a.capacity - a.used - (b.capacity - b.used) * share) <= CAPACITY_STEP, (quota, a.role)
+        assert [g.capacity for g in with_quota(quota).groups] == [g.capacity for g in tight.groups]  # stable
+    # the reviewer's case (dev's groups at policyCapacity 500): room for 146 of 446 headroom. Rounded down, the
+    # groups took 100, 3, 200, 100 (403); the 97 left is one more step for http-host, whose fair share
+    # (3 + 97 x 146/446 = 34.8) is furthest from the 3 it had: every group keeps a step multiple and headroom
+    from types import SimpleNamespace
+
+    from endpoint_firewall.renderers.aws import _share_headroom
+    groups = [SimpleNamespace(role=r, used=u, capacity=c)
+              for r, u, c in (("rules", 99, 200), ("http-host", 3, 100), ("tls-sni", 156, 300), ("http-tls", 96, 200))]
+    assert _share_headroom(groups, 500 - 354) == {"rules": 100, "http-host": 100, "tls-sni": 200, "http-tls": 100}
+    # less room: whole steps where they fit (tls-sni 156 -> 200), the rest unit by unit up to each fair share
+    shared = _share_headroom(groups, 450 - 354)
+    assert sum(shared.values()) == 450 and shared["tls-sni"] == 200
+    assert all(g.used < shared[g.role] for g in groups)

@@ -641,8 +641,8 @@ def _fit_policy_capacity(groups: list[AwsRuleGroup], config: AwsConfig) -> tuple
 
     What the rules use must fit, else the render fails naming the figure needed and how to raise the quota. Headroom
     is what gives: when the reserved total is over, each unpinned group's headroom shrinks by the same fraction
-    (rounded down to the capacity step, never below what it uses), which changes those groups' capacity and so
-    their names (a replacement, said in the warning). Pinned capacities are kept; if they alone leave no room,
+    (:func:`_share_headroom`: in capacity steps where they fit, the remainder given back rather than wasted), which
+    changes those groups' capacity and so their names (a replacement, said in the warning). Pinned capacities are kept; if they alone leave no room,
     the render fails naming them."""
     quota = config.limits.policy_capacity
     used = sum(g.used for g in groups)
@@ -664,13 +664,11 @@ def _fit_policy_capacity(groups: list[AwsRuleGroup], config: AwsConfig) -> tuple
             f"pinned capacities ({', '.join(f'{g.role} {g.capacity}' for g in pinned)}) and the other groups' use "
             f"need {quota - room}, more than aws.limits.policyCapacity ({quota}): lower the pins (a replacement) or "
             f"{how}")
-    headroom = sum(g.capacity - g.used for g in free)
-    fraction = Fraction(room, headroom) if headroom else Fraction(0)
+    capacities = _share_headroom(free, room)
     out = []
     for g in groups:
         if g in free:
-            cut = g.used + math.floor((g.capacity - g.used) * fraction)
-            capacity = max(g.used, cut // CAPACITY_STEP * CAPACITY_STEP, 1)
+            capacity = capacities[g.role]
             name = group_name(config.name_prefix, g.role, capacity, config.rule_order)
             request = {**g.request, "RuleGroupName": name, "Capacity": capacity}
             g = dataclasses.replace(g, name=name, capacity=capacity, request=request)
@@ -678,6 +676,46 @@ def _fit_policy_capacity(groups: list[AwsRuleGroup], config: AwsConfig) -> tuple
     total = sum(g.capacity for g in out)
     return out, [f"headroom trimmed to fit aws.limits.policyCapacity ({quota}): the groups reserve {total} instead "
                  f"of {reserved} for {used} used (changed capacities replace those groups)"]
+
+
+def _share_headroom(free: Sequence[AwsRuleGroup], room: int) -> dict[str, int]:
+    """Capacities (by role) for the unpinned groups when only ``room`` headroom fits in all: each group's fair
+    share is the same fraction of its untrimmed headroom. Deterministic, never above a group's untrimmed capacity
+    nor the room in total:
+
+    1. each group gets its fair share rounded down to the capacity step (at least what it uses);
+    2. what that leaves goes back in whole steps, the group furthest below its fair share first (ties by role),
+       a group rising at most to the step just above its fair share;
+    3. what is still left (less than the steps that remain) goes to the groups furthest below their share, one
+       unit at a time up to their fair share rounded up, so the quota is not wasted (such a capacity is not a
+       multiple of the step)."""
+    headroom = sum(g.capacity - g.used for g in free)
+    fraction = Fraction(room, headroom) if headroom else Fraction(0)
+    fair = {g.role: g.used + (g.capacity - g.used) * fraction for g in free}
+    top = {g.role: g.capacity for g in free}
+    out = {g.role: min(top[g.role], max(g.used, math.floor(fair[g.role]) // CAPACITY_STEP * CAPACITY_STEP, 1))
+           for g in free}
+    left = room + sum(g.used for g in free) - sum(out.values())
+
+    def neediest() -> list[str]:
+        return sorted(out, key=lambda role: (out[role] - fair[role], role))
+
+    raised = True
+    while raised:
+        raised = False
+        for role in neediest():
+            step_up = min(top[role], (out[role] // CAPACITY_STEP + 1) * CAPACITY_STEP,
+                          -(-math.ceil(fair[role]) // CAPACITY_STEP) * CAPACITY_STEP)
+            if out[role] < step_up and step_up - out[role] <= left:
+                left -= step_up - out[role]
+                out[role] = step_up
+                raised = True
+                break
+    for role in neediest():
+        extra = max(0, min(left, min(top[role], math.ceil(fair[role])) - out[role]))
+        out[role] += extra
+        left -= extra
+    return out
 
 
 def _check_aws_accepts(groups: Sequence[AwsRuleGroup], config: AwsConfig) -> None:

@@ -595,3 +595,32 @@ def test_the_largest_client_hello_passes_and_the_pending_bound_is_its_size(varia
                                 pending)[len("drop"):]
         events, _ = engine._engine(engine.require_suricata(), rules, [line], pcap, tmp_path / str(bound))
         assert any(e["event_type"] == "alert" for e in events) is fires, (bound, line)
+
+
+@pytest.mark.usefixtures("suricata")
+@pytest.mark.parametrize("variant", list(VARIANTS))
+def test_a_name_rule_passes_the_listed_name_at_any_address_as_the_readme_says(variant):
+    """The residual the README and the summary state (name rules judge the name, not the address): a listed SNI
+    to an unlisted address, an absolute-URI request naming a listed host with another Host header, and a second
+    keep-alive request for an unlisted Host pass; the absolute URI's host is what is judged (an unlisted one is
+    dropped even with a listed Host header)."""
+    from endpoint_firewall.checks.suricata import client_hello, http_request, server_hello
+    stack_name, changes = VARIANTS[variant]
+    config, _, _, plan, aws = stack(stack_name, **changes)
+    render = render_aws(plan, aws)
+    assert "name-any-address" in {r["risk"] for r in render.summary()["residualRisks"]["risks"]}
+    source = str(next(ipaddress.ip_network(config.source_ranges[0]).hosts()))
+    c, s, ok, anywhere = True, False, b"HTTP/1.1 204 No Content\r\n\r\n", "198.51.100.77"
+
+    def absolute(uri_host: str, host: str) -> bytes:
+        return f"GET http://{uri_host}/x HTTP/1.1\r\nHost: {host}\r\n\r\n".encode()
+    flows = [Flow(None, 443, "https", ip=anywhere, messages=((c, client_hello("portal.manage.microsoft.com")),
+                                                             (s, server_hello()), (c, b"\x17\x03\x03\x00\x20" + bytes(32)))),
+             Flow(None, 80, "http", ip=anywhere, messages=((c, absolute("login.microsoftonline.com", "evil.example")),
+                                                           (s, ok))),
+             Flow(None, 80, "http", ip=anywhere, messages=((c, http_request("login.microsoftonline.com", 80)), (s, ok),
+                                                           (c, http_request("evil.example", 80, "/exfil")), (s, ok))),
+             Flow(None, 80, "http", ip=anywhere, messages=((c, absolute("evil.example", "login.microsoftonline.com")),
+                                                           (s, ok)))]
+    verdicts = replay(render, flows, source).verdicts
+    assert [v.allowed for v in verdicts] == [True, True, True, False], [str(v.dropped_by) for v in verdicts]

@@ -38,6 +38,9 @@ Names end with a hash of the replacement-forcing properties (capacity, rule orde
 replacement never collides with the group it replaces, and anything else keeps the name. Capacity is
 ``used x (1 + capacityHeadroom)`` rounded up to a multiple of 100, unless ``capacity`` pins a role: a pinned
 group keeps its capacity (and name) while what it uses fits, and the render fails once it does not.
+
+What these rules let through by design (a listed name at any address, the deny's pending bytes): README,
+"Residual risks of the AWS rules", and the summary's ``residualRisks``.
 """
 
 from __future__ import annotations
@@ -86,6 +89,17 @@ DOMAIN_LIST_SERVICES = frozenset({(Protocol.HTTP, 80), (Protocol.HTTPS, 443), (P
 PRIORITY_BAND = {"rules": 100, "http-host": 200, "tls-sni": 300}  # STRICT_ORDER group priorities
 LIST_ROLES = {(HTTP_HOST,): "http-host", (TLS_SNI,): "tls-sni", (HTTP_HOST, TLS_SNI): "http-tls"}
 DEFAULT_POLICY_ACTIONS = DEFAULT_STATEFUL_ACTIONS  # STRICT_ORDER, when the policy is not configured here
+
+
+# What a name rule (a domain list, a tls.sni or http.host pass) lets through by design (the summary's
+# residualRisks; README, "Residual risks of the AWS rules")
+NAME_RESIDUALS: list[dict[str, object]] = [
+    {"risk": "name-any-address",
+     "text": "a name rule passes the listed name at any destination address: a client can send the SNI or Host of "
+             "a listed name to an arbitrary IP; an absolute-URI request (GET http://listed/...) passes whatever "
+             "its Host header says; and once a connection is passed, later requests on it (keep-alive) are not "
+             "judged"},
+]
 
 
 class AwsRenderError(EpfwError, ValueError):
@@ -159,7 +173,8 @@ class AwsRender:
             "notExpressible": [f.to_json() for f in self.not_expressible],
             "skipped": [f.to_json() for f in self.skipped],
             "warnings": list(self.warnings),
-            "residualRisks": {"explained": RESIDUAL_RISKS_DOC, "risks": deny_residuals()},
+            "residualRisks": {"explained": RESIDUAL_RISKS_DOC,
+                              "risks": (NAME_RESIDUALS if _name_based(self.groups) else []) + deny_residuals()},
         }
 
 

@@ -10,7 +10,7 @@ import pytest
 from endpoint_firewall.config.stack_config import FqdnMode, RuleOrder, load_stack_file
 from endpoint_firewall.endpoints.loader import load_catalogue
 from endpoint_firewall.planning.planner import build_plan
-from endpoint_firewall.renderers import aws as aws_renderer
+from endpoint_firewall.renderers import aws_layout
 from endpoint_firewall.renderers import suricata_rules
 from endpoint_firewall.renderers.aws import AwsRenderError, render_aws
 from endpoint_firewall.renderers.aws_compat import AWS_RULES, GroupText, problems
@@ -129,7 +129,7 @@ def test_a_render_that_aws_would_refuse_fails_naming_group_rule_and_aws_rule(mon
                                           options=("flow:to_server,established", 'pcre:"/^x/"'), msg="bad")
         return [*rules, bad]
 
-    monkeypatch.setattr(aws_renderer, "default_deny_rules", with_pcre)
+    monkeypatch.setattr(aws_layout, "default_deny_rules", with_pcre)
     with pytest.raises(AwsRenderError, match=r"AWS would refuse 1 rule\(s\) of these groups:\n  group epfw-dev-rules-"
                                              r"\w+, rule sid \d+: pcre without content.*AWS: \"In payload keywords, "
                                              r"the pcre keyword is only allowed with content"):

@@ -830,11 +830,11 @@ def test_trimmed_headroom_is_shared_fairly_and_the_quota_not_wasted(dev_plan):
     # (3 + 97 x 146/446 = 34.8) is furthest from the 3 it had: every group keeps a step multiple and headroom
     from types import SimpleNamespace
 
-    from endpoint_firewall.renderers.aws import _share_headroom
+    from endpoint_firewall.renderers.aws_capacity import share_headroom
     groups = [SimpleNamespace(role=r, used=u, capacity=c)
               for r, u, c in (("rules", 99, 200), ("http-host", 3, 100), ("tls-sni", 156, 300), ("http-tls", 96, 200))]
-    assert _share_headroom(groups, 500 - 354) == {"rules": 100, "http-host": 100, "tls-sni": 200, "http-tls": 100}
+    assert share_headroom(groups, 500 - 354) == {"rules": 100, "http-host": 100, "tls-sni": 200, "http-tls": 100}
     # less room: whole steps where they fit (tls-sni 156 -> 200), the rest unit by unit up to each fair share
-    shared = _share_headroom(groups, 450 - 354)
+    shared = share_headroom(groups, 450 - 354)
     assert sum(shared.values()) == 450 and shared["tls-sni"] == 200
     assert all(g.used < shared[g.role] for g in groups)

@@ -10,8 +10,7 @@ import pytest
 from endpoint_firewall.config.stack_config import FqdnMode, RuleOrder, load_stack_file
 from endpoint_firewall.endpoints.loader import load_catalogue
 from endpoint_firewall.planning.planner import build_plan
-from endpoint_firewall.renderers import aws_layout
-from endpoint_firewall.renderers import suricata_rules
+from endpoint_firewall.renderers import aws_layout, suricata_rules
 from endpoint_firewall.renderers.aws import AwsRenderError, render_aws
 from endpoint_firewall.renderers.aws_compat import AWS_RULES, GroupText, problems
 

@@ -11,26 +11,16 @@ Layout, per stack (a handful of groups, far below AWS's 20 stateful groups per p
   cannot say exactly: addresses and peers (IP set variables, ``flow:to_server``), names on other ports
   (``tls.sni``/``http.host`` with the port in the header) and, in ``exact`` mode, every name. It ends with
   the default deny (:func:`~.suricata_rules.default_deny_rules`): TLS at a complete ClientHello and HTTP
-  at a complete request (so a hello split over two TCP segments is judged whole), other TCP at its first
-  data, SYN data, server data on flows no rule passed, UDP, ICMP and other IP protocols at their first
+  at a complete request (so a hello split over two TCP segments is judged whole), other TCP by the first
+  bytes of its stream, SYN data, server data on flows no rule passed, UDP, ICMP and other IP protocols at their first
   packet, IPv6 from outside HOME_NET. Every group sets ``HOME_NET`` and ``EXTERNAL_NET`` (its complement),
   and every render passes AWS's own rules (:mod:`.aws_compat`) and the policy quota (``policyCapacity``).
-  ``DEFAULT_ACTION_ORDER`` has no policy default action, so this is the deny. In ``STRICT_ORDER`` the
-  TLS/HTTP drops are left to the domain-list groups that follow (each ends with AWS's generated drop for
-  its protocol) when there are any, and the policy's default action (``aws:drop_established_app_layer``
-  unless configured otherwise) covers the rest; ``aws:drop_strict`` with name-based rules is refused (it
-  drops the handshakes those rules need).
+  How the groups and the deny are ordered in each rule order, and why: README, "Rule order on AWS".
 * ``domain-list`` mode only, ALLOWLIST domain lists for names whose services are all among http:80,
-  https:443, tls:443 (HTTP_HOST for http, TLS_SNI for https/tls):
-
-  - ``DEFAULT_ACTION_ORDER``: one group per distinct set of target types (``<prefix>-http-host-<hash>``,
-    ``<prefix>-tls-sni-<hash>``, ``<prefix>-http-tls-<hash>``), so a name joins exactly one group and a
-    one-name catalogue change updates one group. Sound because in this order every ``pass`` of every
-    group wins over every ``drop``, including the default drops AWS generates for an allowlist.
-  - ``STRICT_ORDER``: one group per protocol (``http-host`` at priority 200, ``tls-sni`` at 300, after
-    the Suricata rules at 100). Here a group's generated default ``drop`` is evaluated where the group
-    stands, so it must never precede a ``pass`` of a later group for the same protocol: with one list per
-    protocol it cannot (the renderer checks it, :func:`_check_strict_order`).
+  https:443, tls:443 (HTTP_HOST for http, TLS_SNI for https/tls): one group per distinct set of target types in ``DEFAULT_ACTION_ORDER`` (``<prefix>-http-host-<hash>``,
+  ``<prefix>-tls-sni-<hash>``, ``<prefix>-http-tls-<hash>``), so a one-name catalogue change updates one group;
+  one per protocol in ``STRICT_ORDER`` (``http-host`` at priority 200, ``tls-sni`` at 300, after the rules at
+  100; :func:`_check_strict_order` keeps every drop after the passes it could take).
 
 Shards (``-2``, ``-3``...) appear when a group would pass ``capacity_max`` (with headroom),
 ``rules_string_max_bytes`` or, for an IP set, ``rule_max_chars`` in one rule (variables expanded).

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from endpoint_firewall.checks.flow import Flow
+from endpoint_firewall.checks.flow import Flow, FlowProtocol
 from endpoint_firewall.endpoints.loader import Catalogue
 from endpoint_firewall.endpoints.models import DestinationKind, EntryKind
 from endpoint_firewall.planning.selection import Selection, select
@@ -74,11 +74,32 @@ def catalogue_cases(catalogue: Catalogue, selection: Selection, peer_ranges: Seq
     return cases
 
 
+# First segments cut very short: inside the TLS record header (1, 3, 5 bytes), at the handshake type (6), inside
+# the method (1, 3: "GET" without its space) or just past it (5, 6, 10)
+SPLIT_OFFSETS = (1, 3, 5, 6, 10)
+
+
 def split_cases(cases: Sequence[Case]) -> list[Case]:
     """The TLS and HTTP cases again, with the client's first message in two TCP segments (for TLS a ~1.8 KB
-    post-quantum ClientHello whose SNI lands in the second segment)."""
-    return [Case(replace(c.flow, split=True), c.why, c.expect_allowed, c.widened_by)
-            for c in cases if c.flow.proto in ("http", "https", "tls")]
+    post-quantum ClientHello whose SNI lands in the second segment); and once more each, split after one of
+    :data:`SPLIT_OFFSETS` bytes (the offsets taken in turn, per protocol, so every offset meets TLS and HTTP
+    hosts and each host meets one offset)."""
+    named = [c for c in cases if c.flow.proto in ("http", "https", "tls")]
+    out = [Case(replace(c.flow, split=True), c.why, c.expect_allowed, c.widened_by) for c in named]
+    for protocol in (("http",), ("https", "tls")):
+        of_protocol = [c for c in named if c.flow.proto in protocol]
+        out += [Case(replace(c.flow, split=True, split_at=SPLIT_OFFSETS[n % len(SPLIT_OFFSETS)]), c.why,
+                     c.expect_allowed, c.widened_by) for n, c in enumerate(of_protocol)]
+    return out
+
+
+def short_split_look_alikes() -> list[Case]:
+    """Unlisted and look-alike hosts with the first message split after each of :data:`SPLIT_OFFSETS` bytes."""
+    hosts: tuple[tuple[str, int, FlowProtocol], ...] = (
+        ("www.example.com", 443, "https"), ("www.example.com", 80, "http"),
+        ("evilmanage.microsoft.com", 443, "https"), ("manage.microsoft.com.evil.example", 80, "http"))
+    return [Case(Flow(host, port, proto, split=True, split_at=at), f"unlisted or look-alike, split after {at} bytes",
+                 False) for at in SPLIT_OFFSETS for host, port, proto in hosts]
 
 
 def look_alike_cases(peer: str) -> list[Case]:
@@ -122,6 +143,7 @@ def look_alike_cases(peer: str) -> list[Case]:
         Case(Flow("evilmanage.microsoft.com", 443, "https", split=True), "look-alike, ClientHello split in two",
              False),
         Case(Flow("www.example.com", 80, "http", split=True), "unlisted host, HTTP request split in two", False),
+        *short_split_look_alikes(),
         # allowed only where a domain list widens, and then listed in the summary:
         Case(Flow("mzstatic.com", 443, "https"), "apex of *.mzstatic.com", False, ("apple-app-store", "*.mzstatic.com")),
         Case(Flow("notify.windows.com", 443, "https"), "apex of *.notify.windows.com", False,
@@ -208,7 +230,8 @@ def deny_probes(ipv6_source: str) -> dict[str, Flow]:
     """Raw-payload flows that avoid a well-formed TLS ClientHello and HTTP request with a Host header (where the
     TLS and HTTP drops decide), one per way data can travel; each must be dropped with nothing delivered after
     the drop. ``pending``-class probes (a ClientHello or header block that never completes) may deliver up to
-    the deny's pending bound before it."""
+    the deny's pending bound before it; ``prefix``-class probes (a first segment shorter than a start can be
+    judged on, and the beginning of one) deliver that one segment before it."""
     c, s = True, False
     many = [(c, _JUNK)] * 40  # ~40 KB, past PENDING_MAX_BYTES
     no_headers = b"GET /?d=x HTTP/1.0\r\n\r\n"
@@ -224,6 +247,11 @@ def deny_probes(ipv6_source: str) -> dict[str, Flow]:
         "tls: application-data record first": _probe(443, (c, b"\x17\x03\x03\x00\x10" + bytes(16)), (c, _JUNK)),
         "tls: alert record first": _probe(443, (c, b"\x15\x03\x03\x00\x02\x02\x28"), (c, _JUNK)),
         "tls: 16 03 then arbitrary bytes": _probe(443, (c, b"\x16\x03" + _JUNK), (c, _JUNK)),
+        "short: data in 1-byte segments": _probe(443, *[(c, b"x")] * 20),
+        "short: 7 bytes, the beginning of nothing allowed": _probe(443, (c, b"GET/abc"), (c, _JUNK)),
+        "prefix: 'GET' (no space yet), then arbitrary bytes": _probe(80, (c, b"GET"), (c, _JUNK)),
+        "prefix: a TLS record header cut after 5 bytes, then no ClientHello": _probe(
+            443, (c, b"\x16\x03\x01\x00\x10"), (c, b"\x02" + _JUNK)),
         "pending: ClientHello header whose body never ends": _probe(
             443, (c, b"\x16\x03\x01\x40\x00\x01\x00\x3f\xfc"), *many),
         "other protocol: ssh on 22": _probe(22, (c, b"SSH-2.0-OpenSSH_9.6\r\n"), (c, _JUNK)),

@@ -9,8 +9,7 @@ from conftest import ROOT
 from endpoint_firewall.config.stack_config import FqdnMode, RuleOrder, load_stack_file
 from endpoint_firewall.endpoints.loader import load_catalogue
 from endpoint_firewall.planning.planner import build_plan
-from endpoint_firewall.renderers import aws as aws_renderer
-from endpoint_firewall.renderers import suricata_rules
+from endpoint_firewall.renderers import aws_layout, suricata_rules
 from endpoint_firewall.renderers.aws import AwsRenderError, render_aws
 from endpoint_firewall.renderers.aws_compat import AWS_RULES, GroupText, problems
 
@@ -40,6 +39,11 @@ BREAKERS = [
     ("protocol", "drop quic $HOME_NET any -> any any (flow:to_server; sid:2;)", False),
     ("protocol", 'alert udp $HOME_NET any -> any 443 (flow:to_server; quic.sni; content:"x"; sid:2;)', False),
     ("protocol", "alert tcp $HOME_NET any -> any 44818 (flow:to_server; enip_command:99; sid:2;)", False),
+    ("ip-in-ip", "drop ip $HOME_NET any -> any any (flow:to_server; ip_proto:4; sid:2;)", False),
+    ("ip-in-ip", "alert ip $HOME_NET any -> any any (flow:to_server; ip_proto:IPIP; sid:2;)", False),
+    ("http2", "alert http2 $HOME_NET any -> any any (flow:to_server,established; sid:2;)", False),
+    ("http2", 'alert http $HOME_NET any -> any any (flow:to_server,established; http2.header_name; content:"x"; '
+              'sid:2;)', False),
     ("action", "rejectsrc tcp $HOME_NET any -> any any (flow:to_server; sid:2;)", False),
     ("action", "config tcp $HOME_NET any -> any any (flow:to_server; sid:2;)", False),
     ("priority", "pass tcp $HOME_NET any -> $SET 443 (priority:1; sid:2;)", True),
@@ -82,7 +86,8 @@ def test_group_level_rules_home_net_without_external_net_duplicate_sids_and_rule
 
 
 def test_every_aws_rule_in_the_table_is_broken_by_a_test():
-    covered = {key for key, _, _ in BREAKERS} | {"home-external", "sid", "rules-string-size"}
+    covered = {key for key, _, _ in BREAKERS} | {"home-external", "sid", "rules-string-size", "groups-per-policy",
+                                                 "app-layer-session-holding"}
     assert covered == set(AWS_RULES)
 
 
@@ -121,8 +126,42 @@ def test_a_render_that_aws_would_refuse_fails_naming_group_rule_and_aws_rule(mon
                                           options=("flow:to_server,established", 'pcre:"/^x/"'), msg="bad")
         return [*rules, bad]
 
-    monkeypatch.setattr(aws_renderer, "default_deny_rules", with_pcre)
+    monkeypatch.setattr(aws_layout, "default_deny_rules", with_pcre)
     with pytest.raises(AwsRenderError, match=r"AWS would refuse 1 rule\(s\) of these groups:\n  group epfw-dev-rules-"
                                              r"\w+, rule sid \d+: pcre without content.*AWS: \"In payload keywords, "
                                              r"the pcre keyword is only allowed with content"):
         render_aws(plan, aws)
+
+
+def test_negated_ip_protocols_are_not_ip_in_ip():
+    """The deny's ``ip_proto:!6; ...`` drops other protocols, IP-in-IP among them: that is not a rule about it."""
+    rule = "drop ip $HOME_NET any -> any any (flow:to_server; ip_proto:!6; ip_proto:!4; sid:2;)"
+    assert problems([_group(OK, rule)], strict=False) == []
+
+
+def test_more_stateful_groups_than_a_policy_takes_fail_the_render():
+    groups = [_group(OK.replace("sid:1", f"sid:{i}"), name=f"g{i}") for i in range(1, 4)]
+    assert problems(groups, strict=False, groups_max=3) == []
+    [problem] = problems(groups, strict=False, groups_max=2)
+    assert problem.rule.key == "groups-per-policy" and "3 stateful rule groups" in str(problem)
+    plan, aws = _stack("dev")
+    count = len(render_aws(plan, aws).groups)  # under the default limit (20)
+    limits = aws.limits.model_copy(update={"stateful_groups_per_policy": count - 1})
+    with pytest.raises(AwsRenderError, match=rf"{count} stateful rule groups in one firewall policy \(limit "
+                                             rf"{count - 1}: aws.limits.statefulGroupsPerPolicy\)"):
+        render_aws(plan, aws.model_copy(update={"limits": limits}))
+
+
+def test_app_layer_drop_defaults_warn_about_session_holding():
+    from endpoint_firewall.config.stack_config import AwsPolicyConfig
+    plan, aws = _stack("prod")
+    assert aws.rule_order is RuleOrder.STRICT_ORDER
+    caveat = AWS_RULES["app-layer-session-holding"].says
+    for actions, warned in ((("aws:drop_established_app_layer",), True),
+                            (("aws:drop_established_app_layer_to_server",), True),
+                            (("aws:drop_established",), False)):
+        policy = AwsPolicyConfig(name="p", stateful_default_actions=actions)
+        render = render_aws(plan, aws.model_copy(update={"firewall_policy": policy}))
+        assert any("session holding" in w and caveat in w for w in render.warnings) is warned, actions
+    dev_plan, dev = _stack("dev")  # DEFAULT_ACTION_ORDER: no policy default action, nothing to warn about
+    assert not any("session holding" in w for w in render_aws(dev_plan, dev).warnings)

@@ -7,6 +7,7 @@ import json
 import re
 import subprocess
 import sys
+from fractions import Fraction
 
 import botocore.session
 import pytest
@@ -40,6 +41,7 @@ from endpoint_firewall.renderers.aws import (
 from endpoint_firewall.renderers.suricata_rules import (
     HTTP_METHODS,
     SID_SPAN,
+    START_JUDGED_AT,
     allocate_sids,
     default_deny_rules,
     domain_list_rules,
@@ -218,8 +220,9 @@ def test_dev_layout_one_domain_list_per_target_types_and_one_rules_group(dev_pla
     deny = [line for line in render.groups[0].rules if "default deny" in line]
     assert render.groups[0].rules[-len(deny):] == deny and len(deny) == len(default_deny_rules())
     marks = 1 + len(HTTP_METHODS)
+    short = START_JUDGED_AT - 1  # one drop per length of a first segment too short to judge whole
     assert [line.split("(")[0].split()[:2] for line in deny] == [
-        ["drop", "tls"], ["drop", "http"], ["drop", "tcp"], ["drop", "tcp"], *[["alert", "tcp"]] * marks,
+        ["drop", "tls"], ["drop", "http"], *[["drop", "tcp"]] * (2 + short), *[["alert", "tcp"]] * marks,
         ["drop", "tcp"], ["drop", "tcp"], ["drop", "tcp"], ["drop", "tcp"], ["drop", "udp"], ["drop", "udp"],
         ["drop", "icmp"], ["drop", "ip"], ["drop", "ip"]]
     assert "(flow:to_server,established; ssl_state:client_hello; msg:" in deny[0]
@@ -245,7 +248,7 @@ def test_strict_order_uses_one_domain_list_per_protocol(dev_plan):
     assert ".notify.windows.com" not in lists["http-host"]["Targets"]
     # the rules group ends with the deny minus TLS and HTTP, which the domain-list groups after it drop themselves
     drops = [line.split()[1] for line in render.groups[0].rules if line.startswith("drop")]
-    assert drops == ["http", *["tcp"] * 6, "udp", "udp", "icmp", "ip", "ip"]
+    assert drops == ["http", *["tcp"] * (5 + START_JUDGED_AT), "udp", "udp", "icmp", "ip", "ip"]
     assert 'http.start; content:!"|0d 0a 0d 0a|"; msg:"default deny: HTTP request without header lines' in \
         render.groups[0].rules_text  # AWS's generated HTTP drop misses requests without headers
 
@@ -288,7 +291,7 @@ def test_strict_order_prod_priorities_and_default_actions(prod_plan):
     assert [(g.role, g.priority) for g in render.groups] == [("rules", 100)]
     # no domain lists follow: the rules group holds the whole deny, TLS and HTTP included
     assert [line.split()[1] for line in render.groups[0].rules if line.startswith("drop")] == [
-        "tls", "http", *["tcp"] * 6, "udp", "udp", "icmp", "ip", "ip"]
+        "tls", "http", *["tcp"] * (5 + START_JUDGED_AT), "udp", "udp", "icmp", "ip", "ip"]
     assert render.stateful_default_actions == ("aws:drop_established_app_layer", "aws:alert_established_app_layer")
     assert any("managed elsewhere" in w and "aws:drop_established_app_layer" in w for w in render.warnings)
     mixed = render_aws(prod_plan, VARIANTS["prod-domain-list"])
@@ -762,3 +765,85 @@ def test_pinned_capacities_over_the_policy_quota_fail_naming_the_pins():
         render_aws(_tls_hosts(10), config)
     fits = render_aws(_tls_hosts(10), config.model_copy(update={"capacity": {}}))  # unpinned: its step fits
     assert fits.groups[0].capacity == 100 and not any("trimmed" in w for w in fits.warnings)  # 31 used
+
+
+def readme_anchors() -> set[str]:
+    """GitHub's anchors of the README's headings (lowercase, punctuation dropped, spaces as dashes)."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    return {re.sub(r"[^a-z0-9 -]", "", line.lstrip("#").strip().lower()).replace(" ", "-")
+            for line in text.splitlines() if line.startswith("#")}
+
+
+def test_the_summary_names_the_deny_s_residual_risks_with_the_rendered_bounds(dev_plan):
+    render = render_aws(dev_plan, DEV)
+    residual = render.summary()["residualRisks"]
+    risks = {r["risk"]: r for r in residual["risks"]}
+    [pending] = [line for line in render.groups[0].rules if "stream_size:client" in line]
+    # stream_size counts the SYN: the rule's figure is one more than the client bytes let through
+    assert risks["pending-bytes"]["boundBytes"] == int(re.search(r"stream_size:client,>,(\d+)", pending)[1]) - 1
+    assert risks["pending-bytes"]["boundBytes"] == 16_389  # one maximal TLS record (2^14 + 5), no more
+    shortest = min(int(n) for n in re.findall(r"isdataat:(\d+)", "\n".join(render.groups[0].rules)))
+    assert risks["unjudged-prefix"]["boundBytes"] == START_JUDGED_AT - 1 == 7 and shortest == 0
+    path, anchor = residual["explained"].split("#")
+    assert path == "README.md" and anchor in readme_anchors()
+
+
+@pytest.mark.parametrize("order", list(RuleOrder))
+@pytest.mark.parametrize("drop", [True, False])
+def test_the_summary_always_says_how_devices_ipv6_is_handled(order, drop):
+    """Not only a warning when the catalogue lists IPv6: the summary always has ``ipv6``, and it matches the rules
+    (the drop of IPv6 from outside HOME_NET is rendered exactly when it says ``dropped``)."""
+    rule = make_rule(RuleKind.ADDRESS, ["tcp:443"], ["52.0.0.0/24"])  # no IPv6 destination: no warning
+    config = DEV.model_copy(update={"rule_order": order, "drop_ipv6_outside_home_net": drop})
+    expected = "dropped" if drop else ("policy-default-action" if order is RuleOrder.STRICT_ORDER else "unfiltered")
+    for sources, families in ((("10.10.0.0/16",), [4]), (("10.10.0.0/16", "2001:db8:10::/56"), [4, 6])):
+        render = render_aws(make_plan(rule, sources=sources), config)
+        assert not any("IPv6" in w for w in render.warnings)
+        assert render.summary()["ipv6"] == {"homeNetFamilies": families, "outsideHomeNet": expected,
+                                            "dropIpv6OutsideHomeNet": drop}
+        rendered = any("default deny: IPv6 from outside HOME_NET" in line for g in render.groups for line in g.rules)
+        assert rendered is drop
+
+
+def test_trimmed_headroom_is_shared_fairly_and_the_quota_not_wasted(dev_plan):
+    """Trimming gives every unpinned group the same fraction of its headroom, in capacity steps where they fit,
+    and gives back what rounding down to a step would waste: the groups then reserve exactly the quota (the old
+    rounding left 97 of 500 unused, with one group at 3 of 3)."""
+    config = DEV.model_copy(update={"capacity": {}})
+    roomy = render_aws(dev_plan, config)
+    used = sum(g.used for g in roomy.groups)
+    reserved = sum(g.capacity for g in roomy.groups)
+
+    def with_quota(quota: int):
+        return render_aws(dev_plan, config.model_copy(update={"limits": config.limits.model_copy(
+            update={"policy_capacity": quota})}))
+    for quota in range(used, reserved, 13):
+        tight = with_quota(quota)
+        assert sum(g.capacity for g in tight.groups) == quota, quota
+        for a, b in zip(tight.groups, roomy.groups, strict=True):
+            assert a.used <= a.capacity <= b.capacity and a.request["Capacity"] == a.capacity
+            share = Fraction(quota - used, reserved - used)  # every group's fair share of its headroom
+            assert abs(a.capacity - a.used - (b.capacity - b.used) * share) <= CAPACITY_STEP, (quota, a.role)
+        assert [g.capacity for g in with_quota(quota).groups] == [g.capacity for g in tight.groups]  # stable
+    # the reviewer's case (dev's groups at policyCapacity 500): room for 146 of 446 headroom. Rounded down, the
+    # groups took 100, 3, 200, 100 (403); the 97 left is one more step for http-host, whose fair share
+    # (3 + 97 x 146/446 = 34.8) is furthest from the 3 it had: every group keeps a step multiple and headroom
+    from types import SimpleNamespace
+
+    from endpoint_firewall.renderers.aws_capacity import share_headroom
+    groups = [SimpleNamespace(role=r, used=u, capacity=c)
+              for r, u, c in (("rules", 99, 200), ("http-host", 3, 100), ("tls-sni", 156, 300), ("http-tls", 96, 200))]
+    assert share_headroom(groups, 500 - 354) == {"rules": 100, "http-host": 100, "tls-sni": 200, "http-tls": 100}
+    # less room: whole steps where they fit (tls-sni 156 -> 200), the rest unit by unit up to each fair share
+    shared = share_headroom(groups, 450 - 354)
+    assert sum(shared.values()) == 450 and shared["tls-sni"] == 200
+    assert all(g.used < shared[g.role] for g in groups)
+
+
+def test_the_readme_sections_the_code_points_to_exist():
+    """Facts explained once in the README are linked from the code as README, "<heading>": each heading exists."""
+    sources = [p.read_text(encoding="utf-8") for p in (ROOT / "endpoint_firewall").rglob("*.py")]
+    cited = {m for text in sources for m in re.findall(r'README, "([^"]+)"', text)}
+    assert {"Rule order on AWS", "Residual risks of the AWS rules"} <= cited
+    for heading in cited:
+        assert re.sub(r"[^a-z0-9 -]", "", heading.lower()).replace(" ", "-") in readme_anchors(), heading

@@ -1,7 +1,8 @@
 """The rendered AWS rules in the real Suricata engine: every catalogue flow passes, look-alikes are dropped.
 
-Every TLS and HTTP catalogue flow is replayed twice: as is, and with its first message split over two TCP
-segments (a ~1.8 KB post-quantum ClientHello). UDP is one datagram and ICMP one echo request, so a deny that
+Every TLS and HTTP catalogue flow is replayed three times: as is, with its first message split over two TCP
+segments (a ~1.8 KB post-quantum ClientHello), and split after a very short first segment (1, 3, 5, 6 or 10
+bytes: ``pcap.SPLIT_OFFSETS``); unlisted and look-alike hosts are split at every one of those offsets too. UDP is one datagram and ICMP one echo request, so a deny that
 only starts once a flow is established (both sides have spoken) shows as the leak it is.
 
 Suricata is required in CI (``CI=true``: a missing engine fails these tests); locally they skip without it.
@@ -20,7 +21,7 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT
-from pcap import catalogue_cases, deny_probes, look_alike_cases, scapy_read, sni_of, split_cases
+from pcap import SPLIT_OFFSETS, catalogue_cases, deny_probes, look_alike_cases, scapy_read, sni_of, split_cases
 
 from endpoint_firewall.checks import suricata as engine
 from endpoint_firewall.checks.aws import evaluate
@@ -130,6 +131,11 @@ def test_catalogue_flows_pass_and_look_alikes_drop(variant, capsys):
     assert all(v.dropped_by.group for v in result.verdicts if v.dropped_by), "a drop not by a rendered rule"
     assert not any(sid >= HARNESS_SID for sid in droppers)
     kinds = {"udp": "UDP", "icmp": "ICMP"}
+    pairs = list(zip(cases, result.verdicts, strict=True))
+    offset_cases = [(c, v) for c, v in pairs[:len(allowed_cases)] if c.flow.split_at]
+    offset_lookalikes = [(c, v) for c, v in pairs[len(allowed_cases):] if c.flow.split_at]
+    assert {c.flow.split_at for c, _ in offset_cases} == set(SPLIT_OFFSETS) == {
+        c.flow.split_at for c, _ in offset_lookalikes}
     RESULTS[variant] = {
         "mode": f"{aws.fqdn_mode.value}, {aws.rule_order.value}", "rulesLoaded": result.rules_loaded,
         "catalogueFlows": len(allowed_cases), "catalogueFlowsPassed": passed_catalogue,
@@ -139,6 +145,12 @@ def test_catalogue_flows_pass_and_look_alikes_drop(variant, capsys):
         "lookAlikesAllowedAsListedWidening": widened_allowed,
         **{f"lookAlikes{name}Dropped": sum(not v.allowed for c, v in zip(lookalikes, result.verdicts[len(allowed_cases):], strict=False)
                                            if c.flow.proto == proto) for proto, name in kinds.items()},
+        "splitAfterBytesPassed": {at: f"{sum(v.allowed for c, v in offset_cases if c.flow.split_at == at)}/"
+                                      f"{sum(1 for c, _ in offset_cases if c.flow.split_at == at)}"
+                                  for at in SPLIT_OFFSETS},
+        "lookAlikesSplitAfterBytesDropped": {
+            at: f"{sum(not v.allowed for c, v in offset_lookalikes if c.flow.split_at == at)}/"
+                f"{sum(1 for c, _ in offset_lookalikes if c.flow.split_at == at)}" for at in SPLIT_OFFSETS},
         "lookAlikesSplitDropped": sum(not v.allowed for c, v in zip(lookalikes, result.verdicts[len(allowed_cases):], strict=False)
                                       if c.flow.split),
         **result.counts(), "suricata": result.version,
@@ -424,7 +436,7 @@ def test_every_probe_of_the_deny_is_dropped_by_a_rendered_rule_and_nothing_gets_
     segment = 17 * 64
     wrong = []
     for name, verdict in zip(probes, result.verdicts, strict=True):
-        bound = PENDING_MAX_BYTES // segment + 1 if name.startswith("pending") else 0
+        bound = {"pending": PENDING_MAX_BYTES // segment + 1, "prefix": 1}.get(name.split(":")[0], 0)
         if (verdict.allowed or verdict.dropped_by.group in (None, "engine") or verdict.delivered_after_drop
                 or verdict.delivered_before_drop > bound):
             wrong.append(f"{name}: allowed={verdict.allowed} by={verdict.dropped_by} "
@@ -472,8 +484,9 @@ def test_replies_of_an_address_rule_pass_under_every_drop_default_action(action)
 @pytest.mark.parametrize("variant", list(VARIANTS))
 def test_a_passed_flow_carries_any_amount_both_ways(variant):
     """The deny's later rules (the pending bound, server data, UDP replies) never touch a flow a rule passed: a
-    listed host's TLS session and a listed address's TCP session move 60 KB each way after their pass."""
-    from endpoint_firewall.checks.suricata import client_hello, server_hello
+    listed host's TLS session and a listed address's TCP session move 60 KB each way after their pass. A listed
+    host's ClientHello or request whose first 10 bytes come one byte a segment is not judged before it is whole."""
+    from endpoint_firewall.checks.suricata import client_hello, http_request, server_hello
     stack_name, changes = VARIANTS[variant]
     config, _, _, plan, aws = stack(stack_name, **changes)
     render = render_aws(plan, aws)
@@ -481,9 +494,14 @@ def test_a_passed_flow_carries_any_amount_both_ways(variant):
     c, s = True, False
     bulk = [(c, bytes(1_000)), (s, bytes(1_000))] * 60
     record = b"\x17\x03\x03\x03\xe8" + bytes(1_000)
-    flows = [Flow(None, 443, "https", messages=((c, client_hello("portal.manage.microsoft.com")), (s, server_hello()),
-                                                *[(d, record) for d, _ in bulk])),
-             Flow(None, 443, "tcp", ip="40.82.248.230", messages=tuple(bulk))]
+    hello = client_hello("portal.manage.microsoft.com")
+    request = http_request("login.microsoftonline.com", 80)
+    dribbled = [(c, hello[i:i + 1]) for i in range(10)]  # the first 10 bytes one segment each
+    flows = [Flow(None, 443, "https", messages=((c, hello), (s, server_hello()), *[(d, record) for d, _ in bulk])),
+             Flow(None, 443, "tcp", ip="40.82.248.230", messages=tuple(bulk)),
+             Flow(None, 443, "https", messages=(*dribbled, (c, hello[10:]), (s, server_hello()), (c, record))),
+             Flow(None, 80, "http", messages=(*[(c, request[i:i + 1]) for i in range(10)], (c, request[10:]),
+                                              (s, b"HTTP/1.1 204 No Content\r\n\r\n"), (c, request)))]
     for flow, verdict in zip(flows, replay(render, flows, source).verdicts, strict=True):
         assert verdict.allowed and verdict.passed_by, (variant, str(flow), verdict.dropped_by)
 
@@ -542,3 +560,67 @@ def test_the_issue_s_probes_passed_the_old_deny_and_the_rendered_one_drops_them(
     flows = [probes[n] for n in names]
     assert [v.allowed for v in replay(old, flows, "10.10.0.5").verdicts] == [True] * 4
     assert [v.allowed for v in replay(render, flows, "10.10.0.5").verdicts] == [False] * 4
+
+
+@pytest.mark.usefixtures("suricata")
+@pytest.mark.parametrize("variant", list(VARIANTS))
+def test_the_largest_client_hello_passes_and_the_pending_bound_is_its_size(variant, tmp_path):
+    """A ClientHello as large as one TLS record holds (16,389 bytes) and a request with 12 KB of headers, in
+    1,400-byte segments, pass for a listed host; the pending rule never fires on the ClientHello (in STRICT_ORDER
+    it comes before the domain lists' passes), and one byte less of bound would."""
+    from endpoint_firewall.checks.suricata import client_hello, http_request, server_hello
+    stack_name, changes = VARIANTS[variant]
+    config, _, _, plan, aws = stack(stack_name, **changes)
+    render = render_aws(plan, aws)
+    source = str(next(ipaddress.ip_network(config.source_ranges[0]).hosts()))
+    c, s = True, False
+    hello = client_hello("portal.manage.microsoft.com", record_size=PENDING_MAX_BYTES)
+    assert len(hello) == 16_389 and sni_of(hello) == "portal.manage.microsoft.com"
+    request = http_request("login.microsoftonline.com", 80).replace(b"\r\n\r\n", b"\r\nCookie: " + b"c" * 12_000
+                                                                     + b"\r\n\r\n")
+
+    def segments(data: bytes) -> list[tuple[bool, bytes]]:
+        return [(c, data[i:i + 1_400]) for i in range(0, len(data), 1_400)]
+    flows = [Flow(None, 443, "https", messages=(*segments(hello), (s, server_hello()),
+                                                (c, b"\x17\x03\x03\x00\x20" + bytes(32)))),
+             Flow(None, 80, "http", messages=(*segments(request), (s, b"HTTP/1.1 204 No Content\r\n\r\n")))]
+    for flow, verdict in zip(flows, replay(render, flows, source).verdicts, strict=True):
+        assert verdict.allowed and verdict.passed_by, (variant, str(flow), verdict.dropped_by)
+    rules = ruleset(render)
+    [pending] = [line for line in rules.rules if "stream_size:client" in line]
+    pcap = tmp_path / "hello.pcap"
+    engine.write_capture([Flow(None, 443, "https", messages=tuple(segments(hello)))], source, pcap)  # the hello alone
+    for bound, fires in ((PENDING_MAX_BYTES, False), (PENDING_MAX_BYTES - 1, True)):
+        line = "alert" + re.sub(r"stream_size:client,>,\d+", f"stream_size:client,>,{bound + 1}",
+                                pending)[len("drop"):]
+        events, _ = engine._engine(engine.require_suricata(), rules, [line], pcap, tmp_path / str(bound))
+        assert any(e["event_type"] == "alert" for e in events) is fires, (bound, line)
+
+
+@pytest.mark.usefixtures("suricata")
+@pytest.mark.parametrize("variant", list(VARIANTS))
+def test_a_name_rule_passes_the_listed_name_at_any_address_as_the_readme_says(variant):
+    """The residual the README and the summary state (name rules judge the name, not the address): a listed SNI
+    to an unlisted address, an absolute-URI request naming a listed host with another Host header, and a second
+    keep-alive request for an unlisted Host pass; the absolute URI's host is what is judged (an unlisted one is
+    dropped even with a listed Host header)."""
+    from endpoint_firewall.checks.suricata import client_hello, http_request, server_hello
+    stack_name, changes = VARIANTS[variant]
+    config, _, _, plan, aws = stack(stack_name, **changes)
+    render = render_aws(plan, aws)
+    assert "name-any-address" in {r["risk"] for r in render.summary()["residualRisks"]["risks"]}
+    source = str(next(ipaddress.ip_network(config.source_ranges[0]).hosts()))
+    c, s, ok, anywhere = True, False, b"HTTP/1.1 204 No Content\r\n\r\n", "198.51.100.77"
+
+    def absolute(uri_host: str, host: str) -> bytes:
+        return f"GET http://{uri_host}/x HTTP/1.1\r\nHost: {host}\r\n\r\n".encode()
+    flows = [Flow(None, 443, "https", ip=anywhere, messages=((c, client_hello("portal.manage.microsoft.com")),
+                                                             (s, server_hello()), (c, b"\x17\x03\x03\x00\x20" + bytes(32)))),
+             Flow(None, 80, "http", ip=anywhere, messages=((c, absolute("login.microsoftonline.com", "evil.example")),
+                                                           (s, ok))),
+             Flow(None, 80, "http", ip=anywhere, messages=((c, http_request("login.microsoftonline.com", 80)), (s, ok),
+                                                           (c, http_request("evil.example", 80, "/exfil")), (s, ok))),
+             Flow(None, 80, "http", ip=anywhere, messages=((c, absolute("evil.example", "login.microsoftonline.com")),
+                                                           (s, ok)))]
+    verdicts = replay(render, flows, source).verdicts
+    assert [v.allowed for v in verdicts] == [True, True, True, False], [str(v.dropped_by) for v in verdicts]

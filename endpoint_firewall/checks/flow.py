@@ -15,7 +15,8 @@ class Flow:
     ``host`` may be None (a bare connection to an address); ``ip`` may be None (the firewall sees only the
     name, e.g. an application rule). ``proto`` says what is on the wire (``icmp``: an echo request; its
     ``port`` is ignored). ``split``: the client's first message (a ClientHello the size post-quantum key
-    shares make it, about 1.8 KB, or an HTTP request) spans two TCP segments.
+    shares make it, about 1.8 KB, or an HTTP request) spans two TCP segments; ``split_at``: the first
+    segment's length in bytes (0: a typical MSS for a ClientHello, half of an HTTP request).
 
     ``messages`` (probes of the deny): raw payloads written into the capture instead of the protocol's usual
     exchange, each ``(to_server, bytes)`` in order after the handshake (UDP: datagrams); ``syn_data``: a
@@ -28,8 +29,12 @@ class Flow:
     ip: str | None = None
     source: str | None = None
     split: bool = False
+    split_at: int = 0
     messages: tuple[tuple[bool, bytes], ...] = ()
     syn_data: bytes = b""
+
+    def _split_text(self) -> str:
+        return f" (split after {self.split_at} bytes)" if self.split_at else " (split over two segments)"
 
     def __str__(self) -> str:
         target = self.host or self.ip or "?"
@@ -40,7 +45,7 @@ class Flow:
         if self.messages or self.syn_data:
             first = self.syn_data or self.messages[0][1]
             raw = f" raw {first[:24]!r}" + (f" +{len(self.messages)} messages" if len(self.messages) > 1 else "")
-        return f"{self.proto} {where}{extra}" + (" (split over two segments)" if self.split else "") + raw
+        return f"{self.proto} {where}{extra}" + (self._split_text() if self.split else "") + raw
 
 
 @dataclass(frozen=True)

@@ -188,6 +188,9 @@ class AwsLimits(ConfigModel):
     policy_capacity: int = Field(30_000, ge=1, description=(
         "stateful capacity of all groups of one firewall policy (AWS quota 'Maximum number of stateful rules per "
         "firewall policy', 30,000 by default, adjustable in Service Quotas): set it to the granted value"))
+    stateful_groups_per_policy: int = Field(20, ge=1, description=(
+        "stateful rule groups one firewall policy references (AWS quota, 20, not adjustable): a render that needs "
+        "more fails"))
 
 
 # AWS's stateful default actions, as AWS's own service model (botocore, FirewallPolicy.StatefulDefaultActions)

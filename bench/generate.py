@@ -43,17 +43,130 @@ DEFAULT_SEED = 20240628
 
 # --- vocabulary ---------------------------------------------------------------------------------------------
 
-_SYLLABLES = ("con", "to", "so", "fab", "ri", "kam", "nor", "th", "wind", "tail", "spin", "ware", "lab", "adv",
-              "ven", "ture", "woodg", "rove", "lit", "ware", "tre", "y", "res", "earch", "bell", "ows", "coho",
-              "win", "ery", "alp", "ine", "ski", "hou", "se", "marg", "ie", "trav", "el", "proseware", "lucerne",
-              "pub", "lish", "ing", "wing", "tip", "toys", "gra", "phic", "des", "ign", "inst", "itute", "fourth",
-              "coffee", "blue", "yonder", "air", "lines", "humon", "gous", "insur", "ance", "city", "power",
-              "light", "south", "ridge", "video", "trey", "hum", "ongous", "litware", "datum", "cpandl")
+_SYLLABLES = (
+    "con",
+    "to",
+    "so",
+    "fab",
+    "ri",
+    "kam",
+    "nor",
+    "th",
+    "wind",
+    "tail",
+    "spin",
+    "ware",
+    "lab",
+    "adv",
+    "ven",
+    "ture",
+    "woodg",
+    "rove",
+    "lit",
+    "ware",
+    "tre",
+    "y",
+    "res",
+    "earch",
+    "bell",
+    "ows",
+    "coho",
+    "win",
+    "ery",
+    "alp",
+    "ine",
+    "ski",
+    "hou",
+    "se",
+    "marg",
+    "ie",
+    "trav",
+    "el",
+    "proseware",
+    "lucerne",
+    "pub",
+    "lish",
+    "ing",
+    "wing",
+    "tip",
+    "toys",
+    "gra",
+    "phic",
+    "des",
+    "ign",
+    "inst",
+    "itute",
+    "fourth",
+    "coffee",
+    "blue",
+    "yonder",
+    "air",
+    "lines",
+    "humon",
+    "gous",
+    "insur",
+    "ance",
+    "city",
+    "power",
+    "light",
+    "south",
+    "ridge",
+    "video",
+    "trey",
+    "hum",
+    "ongous",
+    "litware",
+    "datum",
+    "cpandl",
+)
 _TLDS = ("com", "com", "com", "com", "net", "net", "io", "org", "cloud", "co.uk", "com.au", "de", "fr", "jp")
-_HOST_WORDS = ("api", "login", "auth", "sts", "portal", "cdn", "static", "edge", "dl", "download", "update",
-               "telemetry", "events", "ingest", "config", "settings", "sync", "push", "notify", "courier",
-               "gateway", "relay", "mail", "smtp", "files", "blob", "media", "img", "assets", "graph", "admin",
-               "enroll", "device", "mdm", "wns", "fe", "be", "svc", "app", "web", "www", "m", "i", "r", "a")
+_HOST_WORDS = (
+    "api",
+    "login",
+    "auth",
+    "sts",
+    "portal",
+    "cdn",
+    "static",
+    "edge",
+    "dl",
+    "download",
+    "update",
+    "telemetry",
+    "events",
+    "ingest",
+    "config",
+    "settings",
+    "sync",
+    "push",
+    "notify",
+    "courier",
+    "gateway",
+    "relay",
+    "mail",
+    "smtp",
+    "files",
+    "blob",
+    "media",
+    "img",
+    "assets",
+    "graph",
+    "admin",
+    "enroll",
+    "device",
+    "mdm",
+    "wns",
+    "fe",
+    "be",
+    "svc",
+    "app",
+    "web",
+    "www",
+    "m",
+    "i",
+    "r",
+    "a",
+)
 _REGIONS = ("eu", "na", "ap", "sa", "af", "me", "uk", "de", "fr", "jp", "au", "in", "ca", "us", "asia", "emea")
 _V4_POOLS = (13, 20, 23, 40, 51, 52, 104, 131, 137, 138, 150, 157, 168, 191, 204)
 _V6_POOLS = ("2603:1000::/24", "2620:1ec::/36", "2a01:111::/32", "2a01:b000::/24", "2404:f800::/32")
@@ -98,12 +211,22 @@ PLAIN_FQDN_CAP = 200  # exact hosts on plain TCP in the whole catalogue, whateve
 MIX = {"fqdn": 0.45, "wildcard": 0.10, "v4": 0.35, "v6": 0.10}
 
 # M365 web-service flavour.
-M365_AREAS = (("Exchange", "Exchange Online"), ("SharePoint", "SharePoint Online and OneDrive for Business"),
-              ("Skype", "Skype for Business Online and Microsoft Teams"), ("Common", "Microsoft 365 Common and Office Online"),
-              ("MEM", "Microsoft Intune"))
+M365_AREAS = (
+    ("Exchange", "Exchange Online"),
+    ("SharePoint", "SharePoint Online and OneDrive for Business"),
+    ("Skype", "Skype for Business Online and Microsoft Teams"),
+    ("Common", "Microsoft 365 Common and Office Online"),
+    ("MEM", "Microsoft Intune"),
+)
 M365_URL_PORTS = ("80,443", "80,443", "443", "443", "80, 443")
-M365_IP_PORTS = (("80,443", None), ("443", None), ("443", "3478-3481"), (None, "3478-3481"), ("25,587", None),
-                 ("443, 1433", None))
+M365_IP_PORTS = (
+    ("80,443", None),
+    ("443", None),
+    ("443", "3478-3481"),
+    (None, "3478-3481"),
+    ("25,587", None),
+    ("443, 1433", None),
+)
 M365_CATEGORIES = ("Optimize", "Allow", "Default")
 
 
@@ -150,6 +273,7 @@ class Pools:
             else:
                 label = f"{word}-{self.rng.choice(_HOST_WORDS)}{self.rng.randint(1, 999)}"
             return f"{label}.{base}"
+
         return self._unique(make)
 
     def wildcard(self) -> str:
@@ -167,15 +291,19 @@ class Pools:
             if r < 0.6:
                 return f"*.{self.rng.choice(_HOST_WORDS)}{self.rng.randint(1, 999)}.{org}"
             return f"*.{self.rng.choice(_REGIONS)}{self.rng.randint(1, 99)}.{self.rng.choice(_HOST_WORDS)}.{org}"
+
         return self._unique(make)
 
     def v4(self) -> str:
         def make() -> str:
             r = self.rng.random()
-            prefix = 32 if r < 0.5 else self.rng.randint(25, 31) if r < 0.8 else 24 if r < 0.95 else self.rng.randint(20, 23)
+            prefix = (
+                32 if r < 0.5 else self.rng.randint(25, 31) if r < 0.8 else 24 if r < 0.95 else self.rng.randint(20, 23)
+            )
             value = (self.rng.choice(_V4_POOLS) << 24) | self.rng.getrandbits(24)
             net = ipaddress.IPv4Network((value, prefix), strict=False)
             return str(net)
+
         return self._unique(make)
 
     def v6(self) -> str:
@@ -185,6 +313,7 @@ class Pools:
             offset = self.rng.getrandbits(128 - pool.prefixlen)
             net = ipaddress.IPv6Network((int(pool.network_address) | offset, prefix), strict=False)
             return str(net)
+
         return self._unique(make)
 
 
@@ -204,8 +333,15 @@ class Group:
     destinations: list[str]
 
 
-def _groups(rng: random.Random, pools: Pools, counts: dict[str, int], *, max_size: int = 60,
-            shared: float = 0.02, plain_cap: int = PLAIN_FQDN_CAP) -> list[Group]:
+def _groups(
+    rng: random.Random,
+    pools: Pools,
+    counts: dict[str, int],
+    *,
+    max_size: int = 60,
+    shared: float = 0.02,
+    plain_cap: int = PLAIN_FQDN_CAP,
+) -> list[Group]:
     """Split the destination counts into entries of 1..max_size destinations across the areas."""
     groups: list[Group] = []
     plain_left = min(plain_cap, counts["fqdn"] // 20)
@@ -267,18 +403,28 @@ def _groups(rng: random.Random, pools: Pools, counts: dict[str, int], *, max_siz
 
 # --- native catalogue ---------------------------------------------------------------------------------------
 
+
 def _q(value: str) -> str:
     """A destination as YAML: plain for names and IPv4, double-quoted for wildcards and IPv6."""
     return f'"{value}"' if value.startswith("*") or ":" in value else value
 
 
 def _services_yaml(profile: tuple) -> str:
-    return "[" + ", ".join(f"{{protocol: {p}, port: {port if isinstance(port, int) else repr(port)}}}"
-                           for p, port in profile) + "]"
+    return (
+        "["
+        + ", ".join(f"{{protocol: {p}, port: {port if isinstance(port, int) else repr(port)}}}" for p, port in profile)
+        + "]"
+    )
 
 
-def native_catalogue(destinations: int, seed: int = DEFAULT_SEED, *, counts: dict[str, int] | None = None,
-                     title: str | None = None, nested_wildcards: bool = False) -> str:
+def native_catalogue(
+    destinations: int,
+    seed: int = DEFAULT_SEED,
+    *,
+    counts: dict[str, int] | None = None,
+    title: str | None = None,
+    nested_wildcards: bool = False,
+) -> str:
     """Catalogue YAML with ``destinations`` destinations (or exactly ``counts`` per kind).
 
     ``nested_wildcards``: let a wildcard sit inside another (``*.x.com`` and ``*.cdn1.x.com``).
@@ -295,7 +441,7 @@ def native_catalogue(destinations: int, seed: int = DEFAULT_SEED, *, counts: dic
         "",
         "sources:",
         "  - id: bench-synthetic",
-        f"    title: \"{title or 'Synthetic endpoint list'}\"",
+        f'    title: "{title or "Synthetic endpoint list"}"',
         "    url: https://example.com/bench/synthetic-endpoints",
         "    date: 2024-06-28",
         "",
@@ -307,7 +453,9 @@ def native_catalogue(destinations: int, seed: int = DEFAULT_SEED, *, counts: dic
     for g in groups:
         k = per_area[g.area] = per_area.get(g.area, 0) + 1
         area = AREAS[g.area][0]
-        profile = PLAIN_NAME_PROFILE[1] if g.profile == "fcm" else (NAME_PROFILES if g.names else ADDRESS_PROFILES)[g.profile]
+        profile = (
+            PLAIN_NAME_PROFILE[1] if g.profile == "fcm" else (NAME_PROFILES if g.names else ADDRESS_PROFILES)[g.profile]
+        )
         kind = "hosts" if g.names else "addresses"
         out += [
             f"  - id: {area}-{kind[0]}{k:06d}",
@@ -324,8 +472,15 @@ def native_catalogue(destinations: int, seed: int = DEFAULT_SEED, *, counts: dic
 
 # --- Microsoft 365 web service JSON -------------------------------------------------------------------------
 
-def m365_records(destinations: int = 0, seed: int = DEFAULT_SEED, *, counts: dict[str, int] | None = None,
-                 odd_urls: bool = True, nested_wildcards: bool = False) -> list[dict]:
+
+def m365_records(
+    destinations: int = 0,
+    seed: int = DEFAULT_SEED,
+    *,
+    counts: dict[str, int] | None = None,
+    odd_urls: bool = True,
+    nested_wildcards: bool = False,
+) -> list[dict]:
     """Web-service records with ``destinations`` urls+ips in total (or exactly ``counts`` per kind).
 
     With ``odd_urls``, about one record in 400 also lists a URL the catalogue cannot express exactly
@@ -385,8 +540,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fqdns", type=parse_size, help="with --cidrs: exactly this many names ...")
     parser.add_argument("--cidrs", type=parse_size, help="... and this many addresses/CIDRs")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
-    parser.add_argument("--nested-wildcards", action="store_true",
-                        help="let wildcards sit inside other wildcards (*.x.com and *.cdn1.x.com)")
+    parser.add_argument(
+        "--nested-wildcards",
+        action="store_true",
+        help="let wildcards sit inside other wildcards (*.x.com and *.cdn1.x.com)",
+    )
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
     if (args.fqdns is None) != (args.cidrs is None) or (args.destinations is None) == (args.fqdns is None):
@@ -394,8 +552,11 @@ def main(argv: list[str] | None = None) -> int:
     counts = fqdn_cidr_counts(args.fqdns, args.cidrs) if args.fqdns is not None else None
     n = args.destinations or 0
     nested = args.nested_wildcards
-    text = (native_catalogue(n, args.seed, counts=counts, nested_wildcards=nested) if args.format == "native"
-            else m365_json(n, args.seed, counts=counts, nested_wildcards=nested))
+    text = (
+        native_catalogue(n, args.seed, counts=counts, nested_wildcards=nested)
+        if args.format == "native"
+        else m365_json(n, args.seed, counts=counts, nested_wildcards=nested)
+    )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text, encoding="utf-8")
     print(f"wrote {args.out} ({len(text.encode()):,} bytes)", file=sys.stderr)

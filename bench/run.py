@@ -52,18 +52,25 @@ BIG_PEAK_MAX_MB = 1024.0
 PREVIEW_MAX_S = 5.0
 LINEAR_EXPONENT_MAX = 1.15  # log(t100k/t10k)/log(10); 1.0 is linear
 
-FLOOR_YAML = ("import sys, json, yaml\n"
-              "data = yaml.load(open(sys.argv[1], encoding='utf-8'), Loader=getattr(yaml, 'CSafeLoader', yaml.SafeLoader))\n"
-              "json.dump(data, open(sys.argv[2], 'w', encoding='utf-8'), default=str)\n")
-FLOOR_JSON = ("import sys, json\n"
-              "data = json.load(open(sys.argv[1], encoding='utf-8'))\n"
-              "json.dump(data, open(sys.argv[2], 'w', encoding='utf-8'))\n")
-FLOOR_PREVIEW = ("import sys, json, yaml, pulumi\n"
-                 "data = yaml.load(open(sys.argv[1], encoding='utf-8'), Loader=getattr(yaml, 'CSafeLoader', yaml.SafeLoader))\n"
-                 "json.dump(data, open(sys.argv[2], 'w', encoding='utf-8'), default=str)\n")
+FLOOR_YAML = (
+    "import sys, json, yaml\n"
+    "data = yaml.load(open(sys.argv[1], encoding='utf-8'), Loader=getattr(yaml, 'CSafeLoader', yaml.SafeLoader))\n"
+    "json.dump(data, open(sys.argv[2], 'w', encoding='utf-8'), default=str)\n"
+)
+FLOOR_JSON = (
+    "import sys, json\n"
+    "data = json.load(open(sys.argv[1], encoding='utf-8'))\n"
+    "json.dump(data, open(sys.argv[2], 'w', encoding='utf-8'))\n"
+)
+FLOOR_PREVIEW = (
+    "import sys, json, yaml, pulumi\n"
+    "data = yaml.load(open(sys.argv[1], encoding='utf-8'), Loader=getattr(yaml, 'CSafeLoader', yaml.SafeLoader))\n"
+    "json.dump(data, open(sys.argv[2], 'w', encoding='utf-8'), default=str)\n"
+)
 
 
 # --- measuring a process --------------------------------------------------------------------------------
+
 
 @dataclass
 class Run:
@@ -99,12 +106,14 @@ def _gnu_time() -> str | None:
 
 GNU_TIME = _gnu_time()
 # Without GNU time: a fresh small Python forks and execs the command and reports the child's rusage.
-LAUNCHER = ("import os, sys\n"
-            "pid = os.fork()\n"
-            "if pid == 0:\n"
-            "    os.execvp(sys.argv[2], sys.argv[2:])\n"
-            "_, status, usage = os.wait4(pid, 0)\n"
-            "open(sys.argv[1], 'w').write(f'{os.waitstatus_to_exitcode(status)} {usage.ru_maxrss}')\n")
+LAUNCHER = (
+    "import os, sys\n"
+    "pid = os.fork()\n"
+    "if pid == 0:\n"
+    "    os.execvp(sys.argv[2], sys.argv[2:])\n"
+    "_, status, usage = os.wait4(pid, 0)\n"
+    "open(sys.argv[1], 'w').write(f'{os.waitstatus_to_exitcode(status)} {usage.ru_maxrss}')\n"
+)
 
 
 def measure(argv: list[str], *, cwd: Path = ROOT, stdout: Path | None = None) -> tuple[float, float, int, str]:
@@ -114,11 +123,13 @@ def measure(argv: list[str], *, cwd: Path = ROOT, stdout: Path | None = None) ->
     process: Linux starts a child's ``ru_maxrss`` at its parent's resident size (fork copies the memory
     map; exec keeps the high-water mark), and this process holds the generated data.
     """
-    with tempfile.TemporaryDirectory() as tmp, tempfile.TemporaryFile() as err, \
-            open(stdout or os.devnull, "wb") as out:
+    with tempfile.TemporaryDirectory() as tmp, tempfile.TemporaryFile() as err, open(stdout or os.devnull, "wb") as out:
         report = Path(tmp) / "rusage"
-        wrapped = ([GNU_TIME, "-f", "%x %M", "-o", str(report), *argv] if GNU_TIME
-                   else [PY, "-S", "-c", LAUNCHER, str(report), *argv])
+        wrapped = (
+            [GNU_TIME, "-f", "%x %M", "-o", str(report), *argv]
+            if GNU_TIME
+            else [PY, "-S", "-c", LAUNCHER, str(report), *argv]
+        )
         start = time.perf_counter()
         proc = subprocess.Popen(wrapped, cwd=cwd, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
         proc.wait()
@@ -130,8 +141,16 @@ def measure(argv: list[str], *, cwd: Path = ROOT, stdout: Path | None = None) ->
     return wall, peak_kb / 1024, code, tail
 
 
-def timed(step: str, data: str, argv: list[str], *, repeats: int = 1, floor: list[str] | None = None,
-          stdout: Path | None = None, note: str = "") -> Run:
+def timed(
+    step: str,
+    data: str,
+    argv: list[str],
+    *,
+    repeats: int = 1,
+    floor: list[str] | None = None,
+    stdout: Path | None = None,
+    note: str = "",
+) -> Run:
     """Median of ``repeats`` runs (peak: the largest), with the floor measured the same way."""
     walls, peaks, code, tail = [], [], 0, ""
     for _ in range(repeats):
@@ -140,8 +159,18 @@ def timed(step: str, data: str, argv: list[str], *, repeats: int = 1, floor: lis
         peaks.append(peak)
         if code != 0:
             break
-    run = Run(step, data, round(statistics.median(walls), 3), round(max(peaks), 1), code, _shown(argv),
-              repeats=len(walls), note=note, stderr_tail=tail if code else "", command=list(argv))
+    run = Run(
+        step,
+        data,
+        round(statistics.median(walls), 3),
+        round(max(peaks), 1),
+        code,
+        _shown(argv),
+        repeats=len(walls),
+        note=note,
+        stderr_tail=tail if code else "",
+        command=list(argv),
+    )
     if floor:
         fw, fp = [], []
         for _ in range(repeats):
@@ -168,6 +197,7 @@ def epfw(*args: str) -> list[str]:
 
 # --- machine ----------------------------------------------------------------------------------------------
 
+
 def machine() -> dict[str, Any]:
     cpu = "?"
     mem_mb = None
@@ -182,14 +212,25 @@ def machine() -> dict[str, Any]:
     except OSError:
         pass
     import yaml
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-    dirty = bool(subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
-                                capture_output=True, text=True).stdout.strip())
+
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
+    dirty = bool(
+        subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip()
+    )
     return {
-        "nproc": os.cpu_count(), "usable_cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
-        "cpu": cpu, "mem_mb": mem_mb, "python": platform.python_version(),
-        "implementation": platform.python_implementation(), "platform": platform.platform(),
-        "pyyaml": yaml.__version__, "libyaml": bool(getattr(yaml, "__with_libyaml__", False)),
+        "nproc": os.cpu_count(),
+        "usable_cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+        "cpu": cpu,
+        "mem_mb": mem_mb,
+        "python": platform.python_version(),
+        "implementation": platform.python_implementation(),
+        "platform": platform.platform(),
+        "pyyaml": yaml.__version__,
+        "libyaml": bool(getattr(yaml, "__with_libyaml__", False)),
         "commit": commit + ("-dirty" if dirty else ""),
         "load_average": [round(x, 2) for x in os.getloadavg()],
         "rusage_via": "GNU time (wait4 of the child)" if GNU_TIME else "Python launcher (wait4 of the child)",
@@ -238,16 +279,29 @@ entries:
 
 # --- timed steps ------------------------------------------------------------------------------------------
 
+
 def step_startup() -> list[Run]:
-    return [timed("interpreter start", "python -c pass", [PY, "-c", "pass"], repeats=5),
-            timed("CLI import", "epfw parser built", [PY, "-c", "from endpoint_firewall.cli.main import "
-                                                       "build_parser; build_parser()"], repeats=5)]
+    return [
+        timed("interpreter start", "python -c pass", [PY, "-c", "pass"], repeats=5),
+        timed(
+            "CLI import",
+            "epfw parser built",
+            [PY, "-c", "from endpoint_firewall.cli.main import build_parser; build_parser()"],
+            repeats=5,
+        ),
+    ]
 
 
 def step_validate(data: dict[str, Path], sizes: list[str], work: Path) -> list[Run]:
-    return [timed("validate", f"native {name}", epfw("validate", str(data[f"native-{name}"])),
-                  floor=[PY, "-c", FLOOR_YAML, str(data[f"native-{name}"]), str(work / "floor.json")])
-            for name in sizes]
+    return [
+        timed(
+            "validate",
+            f"native {name}",
+            epfw("validate", str(data[f"native-{name}"])),
+            floor=[PY, "-c", FLOOR_YAML, str(data[f"native-{name}"]), str(work / "floor.json")],
+        )
+        for name in sizes
+    ]
 
 
 def step_import(data: dict[str, Path], sizes: list[str], work: Path, big: bool) -> list[Run]:
@@ -255,11 +309,16 @@ def step_import(data: dict[str, Path], sizes: list[str], work: Path, big: bool) 
     names = [(f"m365 {n}", data[f"m365-{n}"], work / f"imported-{n}.yaml") for n in sizes]
     if big:
         names.append((f"m365 {BIG}", data["m365-big"], work / "imported-big.yaml"))
-    return [timed("import m365", label, epfw("import", "m365", str(src), "--source-date", SOURCE_DATE,
-                                             "--out", str(out)),
-                  repeats=3 if BIG in label else 1,  # the target's rows: median of 3 against noise
-                  floor=[PY, "-c", FLOOR_JSON, str(src), str(work / "floor.json")])
-            for label, src, out in names]
+    return [
+        timed(
+            "import m365",
+            label,
+            epfw("import", "m365", str(src), "--source-date", SOURCE_DATE, "--out", str(out)),
+            repeats=3 if BIG in label else 1,  # the target's rows: median of 3 against noise
+            floor=[PY, "-c", FLOOR_JSON, str(src), str(work / "floor.json")],
+        )
+        for label, src, out in names
+    ]
 
 
 BENCH_POLICY_CAPACITY = 500_000  # generated catalogues use more than AWS's default 30,000 per policy
@@ -284,37 +343,83 @@ def step_render(data: dict[str, Path], sizes: list[str], work: Path, big: bool) 
     shipped = sorted((ROOT / "endpoint_firewall" / "endpoints" / "catalogue").glob("*.yaml"))
     project = str(bench_project(work))
     runs = []
-    runs.append(timed("render (both clouds)", "demo stack (dev)", epfw("render", "--stack", "dev", "--out",
-                                                                      str(work / "render-demo")),
-                      repeats=5, floor=[PY, "-c", FLOOR_YAML, str(shipped[0]), str(work / "floor.json")],
-                      note="as a user runs it: the tables are printed"))
+    runs.append(
+        timed(
+            "render (both clouds)",
+            "demo stack (dev)",
+            epfw("render", "--stack", "dev", "--out", str(work / "render-demo")),
+            repeats=5,
+            floor=[PY, "-c", FLOOR_YAML, str(shipped[0]), str(work / "floor.json")],
+            note="as a user runs it: the tables are printed",
+        )
+    )
     for name in sizes:
         path = data[f"native-{name}"]
-        runs.append(timed("render (both clouds)", f"native {name}",
-                          epfw("render", "--project", project, "--stack", "dev", "--catalogue", str(path), "--out",
-                               str(work / f"render-{name}"), "--quiet"),
-                          floor=[PY, "-c", FLOOR_YAML, str(path), str(work / "floor.json")]))
+        runs.append(
+            timed(
+                "render (both clouds)",
+                f"native {name}",
+                epfw(
+                    "render",
+                    "--project",
+                    project,
+                    "--stack",
+                    "dev",
+                    "--catalogue",
+                    str(path),
+                    "--out",
+                    str(work / f"render-{name}"),
+                    "--quiet",
+                ),
+                floor=[PY, "-c", FLOOR_YAML, str(path), str(work / "floor.json")],
+            )
+        )
     if big and (work / "imported-big.yaml").exists():
         path = work / "imported-big.yaml"
-        runs.append(timed("render (both clouds)", f"imported {BIG}",
-                          epfw("render", "--project", project, "--stack", "dev", "--catalogue", str(path), "--out",
-                               str(work / "render-big"), "--quiet"), repeats=3,
-                          floor=[PY, "-c", FLOOR_YAML, str(path), str(work / "floor.json")]))
+        runs.append(
+            timed(
+                "render (both clouds)",
+                f"imported {BIG}",
+                epfw(
+                    "render",
+                    "--project",
+                    project,
+                    "--stack",
+                    "dev",
+                    "--catalogue",
+                    str(path),
+                    "--out",
+                    str(work / "render-big"),
+                    "--quiet",
+                ),
+                repeats=3,
+                floor=[PY, "-c", FLOOR_YAML, str(path), str(work / "floor.json")],
+            )
+        )
     return runs
 
 
 def step_preview(work: Path) -> list[Run]:
     stack_file = ROOT / "stacks" / "Pulumi.dev.yaml"
-    return [timed("preview (mocks)", "demo stack (dev)", epfw("preview", "--stack", "dev", "--format", "json"),
-                  repeats=3, floor=[PY, "-c", FLOOR_PREVIEW, str(stack_file), str(work / "floor.json")],
-                  note="floor imports pulumi too")]
+    return [
+        timed(
+            "preview (mocks)",
+            "demo stack (dev)",
+            epfw("preview", "--stack", "dev", "--format", "json"),
+            repeats=3,
+            floor=[PY, "-c", FLOOR_PREVIEW, str(stack_file), str(work / "floor.json")],
+            note="floor imports pulumi too",
+        )
+    ]
 
 
 # --- in-process: plan and render exactly as `epfw render --catalogue` does -----------------------------------
 
+
 def dev_config():
     """The dev stack with the raised policy quota of :func:`bench_project` (what the CLI rows render with)."""
     from endpoint_firewall.config.stack_config import load_stack_file
+
     config = load_stack_file(ROOT / "stacks" / "Pulumi.dev.yaml")
     assert config.aws is not None  # the dev stack configures AWS
     limits = config.aws.limits.model_copy(update={"policy_capacity": BENCH_POLICY_CAPACITY})
@@ -331,9 +436,12 @@ def load_generated(path: Path):
     from endpoint_firewall.endpoints.models import CatalogueFile
 
     doc = CatalogueFile.model_validate(yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader))
-    catalogue = Catalogue(entries=tuple(sorted(doc.entries, key=lambda e: e.id)),
-                          service_areas={a.id: a for a in sorted(doc.service_areas, key=lambda a: a.id)},
-                          sources={s.id: s for s in sorted(doc.sources, key=lambda s: s.id)}, files=(str(path),))
+    catalogue = Catalogue(
+        entries=tuple(sorted(doc.entries, key=lambda e: e.id)),
+        service_areas={a.id: a for a in sorted(doc.service_areas, key=lambda a: a.id)},
+        sources={s.id: s for s in sorted(doc.sources, key=lambda s: s.id)},
+        files=(str(path),),
+    )
     if len(catalogue.entries) <= 2_000:
         assert catalogue == load_catalogue([path]), "load_generated differs from load_catalogue"
     return catalogue
@@ -355,6 +463,7 @@ def render_in_process(catalogue, config, stack: str = "dev"):
 
 # --- compactness ------------------------------------------------------------------------------------------
 
+
 def compactness(catalogue, render, config) -> dict[str, Any]:
     """Rules, groups and capacity against one rule per entry (naive) and a lower bound."""
     from endpoint_firewall.endpoints.models import DestinationKind, Protocol
@@ -365,8 +474,7 @@ def compactness(catalogue, render, config) -> dict[str, Any]:
     selected = set(plan.selected_entries)
     entries = [e for e in catalogue.entries if e.id in selected]
     written = sum(len(e.destinations) for e in entries)
-    out: dict[str, Any] = {"entries": len(entries), "destinations_written": written,
-                           "plan_rules": len(plan.rules)}
+    out: dict[str, Any] = {"entries": len(entries), "destinations_written": written, "plan_rules": len(plan.rules)}
     # One rule per entry and kind of rule (names on HTTP(S)/TLS, names on plain TCP/UDP, addresses).
     naive_azure = sum(len(r.entries) for r in plan.rules)
     # One Suricata rule per destination host and service, as a line-by-line translation would write.
@@ -381,15 +489,22 @@ def compactness(catalogue, render, config) -> dict[str, Any]:
         total_bytes = sum(json_size(g.body) for g in az.groups)
         max_bytes = config.azure.limits.group_max_bytes
         per_ipg = config.azure.limits.ip_group_max_addresses
-        v4_sets = [[d for d in r.destinations if ":" not in d] for r in plan.rules
-                   if r.kind in (RuleKind.ADDRESS, RuleKind.PEER)]  # Azure renders IPv4 only
+        v4_sets = [
+            [d for d in r.destinations if ":" not in d]
+            for r in plan.rules
+            if r.kind in (RuleKind.ADDRESS, RuleKind.PEER)
+        ]  # Azure renders IPv4 only
         ipg_lower = sum(math.ceil(len(v) / per_ipg) for v in v4_sets if len(v) > config.azure.ip_group_threshold)
         out["azure"] = {
-            "groups": len(az.groups), "groups_lower_bound": max(len(areas), math.ceil(total_bytes / max_bytes)),
-            "rules": az.rule_count, "rules_naive_one_per_entry": naive_azure,
+            "groups": len(az.groups),
+            "groups_lower_bound": max(len(areas), math.ceil(total_bytes / max_bytes)),
+            "rules": az.rule_count,
+            "rules_naive_one_per_entry": naive_azure,
             "rules_lower_bound": len(plan.rules),
-            "ip_groups": len(az.ip_groups), "ip_groups_lower_bound": ipg_lower,
-            "group_bytes_total": total_bytes, "network_pairs": az.network_pairs,
+            "ip_groups": len(az.ip_groups),
+            "ip_groups_lower_bound": ipg_lower,
+            "group_bytes_total": total_bytes,
+            "network_pairs": az.network_pairs,
         }
     if render.aws is not None:
         aw = render.aws
@@ -401,15 +516,20 @@ def compactness(catalogue, render, config) -> dict[str, Any]:
                 name_pairs.update((b, d) for b in buffers for d in r.destinations)
             elif r.kind in (RuleKind.ADDRESS, RuleKind.PEER):
                 for transport in {s.protocol.transport for s in r.services}:
-                    ports = tuple(sorted((s.port.first, s.port.last) for s in r.services
-                                         if s.protocol.transport == transport))
+                    ports = tuple(
+                        sorted((s.port.first, s.port.last) for s in r.services if s.protocol.transport == transport)
+                    )
                     address_sets.add((transport, ports))
         lower = len(name_pairs) + len(address_sets) + 1
         out["aws"] = {
-            "groups": len(aw.groups), "groups_lower_bound": math.ceil(lower / config.aws.limits.capacity_max),
-            "rules": sum(g.rule_count for g in aw.groups), "rules_naive_one_per_destination": naive_aws,
-            "capacity_used": sum(g.used for g in aw.groups), "capacity_reserved": sum(g.capacity for g in aw.groups),
-            "capacity_lower_bound": lower, "widened_findings": len(aw.widened),
+            "groups": len(aw.groups),
+            "groups_lower_bound": math.ceil(lower / config.aws.limits.capacity_max),
+            "rules": sum(g.rule_count for g in aw.groups),
+            "rules_naive_one_per_destination": naive_aws,
+            "capacity_used": sum(g.used for g in aw.groups),
+            "capacity_reserved": sum(g.capacity for g in aw.groups),
+            "capacity_lower_bound": lower,
+            "widened_findings": len(aw.widened),
         }
     return out
 
@@ -470,8 +590,12 @@ def cidr_never_widens(catalogue, render) -> dict[str, Any]:
         if _collapse(source) != got:
             problems.append(f"plan rule {rule.name}: covers other addresses than the catalogue wrote")
         if render.azure is not None:
-            az = [v for name, vs in azure_by_rule.items() if name == rule.name or name.startswith(rule.name + "-")
-                  for v in vs]
+            az = [
+                v
+                for name, vs in azure_by_rule.items()
+                if name == rule.name or name.startswith(rule.name + "-")
+                for v in vs
+            ]
             if not _within(az, rule.destinations):
                 problems.append(f"azure rule {rule.name}: allows addresses the plan does not")
             missing = [d for d in rule.destinations if d in azure_noted]
@@ -480,18 +604,30 @@ def cidr_never_widens(catalogue, render) -> dict[str, Any]:
                 problems.append(f"azure rule {rule.name}: loses addresses without a note")
     if render.aws is not None:
         # HOME_NET (the sources) and EXTERNAL_NET (its complement, which AWS needs defined) are not destinations
-        aws_values = [v for g in render.aws.groups for name, vs in g.variables
-                      if name not in ("HOME_NET", "EXTERNAL_NET") for v in vs]
+        aws_values = [
+            v
+            for g in render.aws.groups
+            for name, vs in g.variables
+            if name not in ("HOME_NET", "EXTERNAL_NET")
+            for v in vs
+        ]
         plan_values = [d for r in plan.rules if r.kind in (RuleKind.ADDRESS, RuleKind.PEER) for d in r.destinations]
         if not _within(aws_values, plan_values):
             problems.append("aws: the IP sets allow addresses the plan's address and peer rules do not")
         if _collapse(aws_values) != _collapse(plan_values):
             problems.append("aws: the IP sets lose addresses of the plan")
-    return {"pass": not problems, "rules_checked": checked, "cidrs_written": merged_from,
-            "cidrs_after_merge": merged_to, "azure_left_out_noted": left_out, "problems": problems[:20]}
+    return {
+        "pass": not problems,
+        "rules_checked": checked,
+        "cidrs_written": merged_from,
+        "cidrs_after_merge": merged_to,
+        "azure_left_out_noted": left_out,
+        "problems": problems[:20],
+    }
 
 
 # --- blast radius -------------------------------------------------------------------------------------------
+
 
 @dataclass
 class Change:
@@ -522,8 +658,9 @@ def pick_changes(catalogue, plan) -> list[Change]:
             if rule.kind is RuleKind.HOSTNAME and kinds == {DestinationKind.FQDN} and "rm-fqdn" not in changes:
                 if sum(dest in r.destinations for r in plan.rules) == 1:
                     changes["rm-fqdn"] = Change("remove one FQDN", entry.id, remove=dest)
-                    changes["add-fqdn"] = Change("add one FQDN", entry.id,
-                                                 add=_fresh_name(names, "bench-added-host.example-blast.net"))
+                    changes["add-fqdn"] = Change(
+                        "add one FQDN", entry.id, add=_fresh_name(names, "bench-added-host.example-blast.net")
+                    )
             if rule.kind is RuleKind.ADDRESS and kinds == {DestinationKind.NETWORK} and "rm-cidr" not in changes:
                 net = ipaddress.ip_network(dest)
                 if sum(1 for n in all_nets if n.version == net.version and (n.subnet_of(net) or net.subnet_of(n))) == 1:  # type: ignore[arg-type, misc]  # same version
@@ -564,8 +701,9 @@ def apply_change(catalogue, change: Change):
             data["destinations"] = dests
             e = Entry.model_validate(data)
         out.append(e)
-    return Catalogue(entries=tuple(out), service_areas=catalogue.service_areas, sources=catalogue.sources,
-                     files=catalogue.files)
+    return Catalogue(
+        entries=tuple(out), service_areas=catalogue.service_areas, sources=catalogue.sources, files=catalogue.files
+    )
 
 
 def edit_text(text: str, entry_id: str, change: Change) -> str:
@@ -599,18 +737,32 @@ def diff_counts(old: Path, new: Path) -> dict[str, Any]:
     for ch in data.get("changes", []):
         cloud = "aws" if ch["type"].startswith("aws:") else "azure"
         per[cloud][ch["status"]] += 1
-        names[cloud].append(f"{ch['status']} {ch['name']}" + (f" ({', '.join(ch.get('replaceReasons') or [])})"
-                                                               if ch.get("replaceReasons") else ""))
-    return {cloud: {"updated": per[cloud]["updated"], "replaced": per[cloud]["replaced"],
-                    "added": per[cloud]["added"], "removed": per[cloud]["removed"], "resources": names[cloud]}
-            for cloud in per}
+        names[cloud].append(
+            f"{ch['status']} {ch['name']}"
+            + (f" ({', '.join(ch.get('replaceReasons') or [])})" if ch.get("replaceReasons") else "")
+        )
+    return {
+        cloud: {
+            "updated": per[cloud]["updated"],
+            "replaced": per[cloud]["replaced"],
+            "added": per[cloud]["added"],
+            "removed": per[cloud]["removed"],
+            "resources": names[cloud],
+        }
+        for cloud in per
+    }
 
 
 def blast_ok(result: dict[str, Any]) -> bool:
     if "error" in result:
         return False
-    return all(result[c]["updated"] == 1 and result[c]["replaced"] == 0 and result[c]["added"] == 0
-               and result[c]["removed"] == 0 for c in ("azure", "aws"))
+    return all(
+        result[c]["updated"] == 1
+        and result[c]["replaced"] == 0
+        and result[c]["added"] == 0
+        and result[c]["removed"] == 0
+        for c in ("azure", "aws")
+    )
 
 
 def blast_intune(work: Path) -> list[dict[str, Any]]:
@@ -627,20 +779,36 @@ def blast_intune(work: Path) -> list[dict[str, Any]]:
     config = dev_config()
     catalogue = load_catalogue([base])
     plan = build_plan(catalogue, Selection(), config.source_ranges, config.peer_ranges)
-    code = subprocess.run(epfw("render", "--stack", "dev", "--catalogue", str(base), "--out", str(folder / "r-base"),
-                               "--quiet"), capture_output=True).returncode
+    code = subprocess.run(
+        epfw("render", "--stack", "dev", "--catalogue", str(base), "--out", str(folder / "r-base"), "--quiet"),
+        capture_output=True,
+    ).returncode
     out = []
     for k, change in enumerate(pick_changes(catalogue, plan)):
         variant = folder / f"v{k}" / "intune.yaml"
         variant.parent.mkdir(exist_ok=True)
         variant.write_text(edit_text(base.read_text(encoding="utf-8"), change.entry, change), encoding="utf-8")
-        proc = subprocess.run(epfw("render", "--stack", "dev", "--catalogue", str(variant), "--out",
-                                   str(folder / f"r-v{k}"), "--quiet"), capture_output=True, text=True)
-        result = diff_counts(folder / "r-base", folder / f"r-v{k}") if proc.returncode == 0 and code == 0 else \
-            {"error": proc.stderr.strip()[-500:]}
-        out.append({"catalogue": "intune (shipped)", "change": change.label, "entry": change.entry,
-                    "value": change.add or change.remove, "method": "epfw render (CLI) x2 + epfw diff",
-                    **result, "pass": blast_ok(result)})
+        proc = subprocess.run(
+            epfw("render", "--stack", "dev", "--catalogue", str(variant), "--out", str(folder / f"r-v{k}"), "--quiet"),
+            capture_output=True,
+            text=True,
+        )
+        result = (
+            diff_counts(folder / "r-base", folder / f"r-v{k}")
+            if proc.returncode == 0 and code == 0
+            else {"error": proc.stderr.strip()[-500:]}
+        )
+        out.append(
+            {
+                "catalogue": "intune (shipped)",
+                "change": change.label,
+                "entry": change.entry,
+                "value": change.add or change.remove,
+                "method": "epfw render (CLI) x2 + epfw diff",
+                **result,
+                "pass": blast_ok(result),
+            }
+        )
     return out
 
 
@@ -659,10 +827,17 @@ def blast_big(catalogue, render, config, work: Path, label: str) -> list[dict[st
         write_atomically(changed.files(), folder / f"r-v{k}")
         seconds = time.perf_counter() - start
         result = diff_counts(folder / "r-base", folder / f"r-v{k}")
-        out.append({"catalogue": label, "change": change.label, "entry": change.entry,
-                    "value": change.add or change.remove,
-                    "method": f"plan+render in-process ({seconds:.1f} s) + epfw diff", **result,
-                    "pass": blast_ok(result)})
+        out.append(
+            {
+                "catalogue": label,
+                "change": change.label,
+                "entry": change.entry,
+                "value": change.add or change.remove,
+                "method": f"plan+render in-process ({seconds:.1f} s) + epfw diff",
+                **result,
+                "pass": blast_ok(result),
+            }
+        )
     return out
 
 
@@ -679,24 +854,35 @@ def blast_split_rule(catalogue, render, config) -> dict[str, Any] | None:
     from endpoint_firewall.renderers.azure import render_azure
 
     az = config.azure
-    small = AzureConfig.model_validate({**az.model_dump(), "limits": {**az.limits.model_dump(),
-                                                                     "group_max_bytes": SPLIT_GROUP_BYTES}})
+    small = AzureConfig.model_validate(
+        {**az.model_dump(), "limits": {**az.limits.model_dump(), "group_max_bytes": SPLIT_GROUP_BYTES}}
+    )
     base = render_azure(render.plan, small)
     split = sorted({r["name"][:-2] for g in base.groups for r in g.rules if r["name"].endswith("-2")})
     rule = next((r for r in render.plan.rules if r.name in split and r.kind.value == "fqdn"), None)
     if rule is None:
         return None
     entry = rule.origins[0][1][0]
-    change = Change("add one FQDN (sorts first in a rule split over groups)", entry,
-                    add="aaa-first-host-of-the-rule-with-a-long-enough-name.example-blast.net")
+    change = Change(
+        "add one FQDN (sorts first in a rule split over groups)",
+        entry,
+        add="aaa-first-host-of-the-rule-with-a-long-enough-name.example-blast.net",
+    )
     plan = build_plan(apply_change(catalogue, change), Selection(), config.source_ranges, config.peer_ranges)
     after = render_azure(plan, small)
     before = {g.name: json.dumps(g.body, sort_keys=True) for g in base.groups}
     now = {g.name: json.dumps(g.body, sort_keys=True) for g in after.groups}
     updated = sorted(n for n in before.keys() & now.keys() if before[n] != now[n])
-    return {"rule": rule.name, "groups": len(base.groups), "group_max_bytes": SPLIT_GROUP_BYTES,
-            "entry": entry, "value": change.add, "updated": updated,
-            "added": sorted(now.keys() - before.keys()), "removed": sorted(before.keys() - now.keys())}
+    return {
+        "rule": rule.name,
+        "groups": len(base.groups),
+        "group_max_bytes": SPLIT_GROUP_BYTES,
+        "entry": entry,
+        "value": change.add,
+        "updated": updated,
+        "added": sorted(now.keys() - before.keys()),
+        "removed": sorted(before.keys() - now.keys()),
+    }
 
 
 def blast_hints(row: dict[str, Any]) -> list[str]:
@@ -705,32 +891,53 @@ def blast_hints(row: dict[str, Any]) -> list[str]:
     aws = [r.split()[1] for r in row.get("aws", {}).get("resources", []) if r.startswith("updated ")]
     stems = Counter(re.sub(r"(-\d+)?-[0-9a-f]{6}$", "", name) for name in aws)
     if any(n > 1 for n in stems.values()):
-        hints.append("several shards of one AWS domain list changed: shards are buckets of a stable hash "
-                     "(renderers/sharding.py stable_shards), so names move between shards only when the bucket "
-                     "count doubles (the list outgrew its headroom); more headroom keeps such a change to one shard")
+        hints.append(
+            "several shards of one AWS domain list changed: shards are buckets of a stable hash "
+            "(renderers/sharding.py stable_shards), so names move between shards only when the bucket "
+            "count doubles (the list outgrew its headroom); more headroom keeps such a change to one shard"
+        )
     if row.get("aws", {}).get("replaced") or row.get("azure", {}).get("replaced"):
-        hints.append("a replacement: see replaceReasons (AWS capacity is part of the group name; pin it with "
-                     "aws.capacity)")
+        hints.append(
+            "a replacement: see replaceReasons (AWS capacity is part of the group name; pin it with aws.capacity)"
+        )
     return hints
 
 
 # --- probes -------------------------------------------------------------------------------------------------
 
+
 def probes(data: dict[str, Path], work: Path) -> list[dict[str, Any]]:
     out = []
     validate = subprocess.run(epfw("validate", str(data["nested"])), capture_output=True, text=True)
-    render = subprocess.run(epfw("render", "--stack", "dev", "--catalogue", str(data["nested"]), "--out",
-                                 str(work / "render-nested"), "--quiet"), capture_output=True, text=True)
+    render = subprocess.run(
+        epfw(
+            "render",
+            "--stack",
+            "dev",
+            "--catalogue",
+            str(data["nested"]),
+            "--out",
+            str(work / "render-nested"),
+            "--quiet",
+        ),
+        capture_output=True,
+        text=True,
+    )
     traceback = "Traceback" in render.stderr
     last = render.stderr.strip().splitlines()[-1] if render.stderr.strip() else ""
-    out.append({"probe": "nested wildcards (*.example.com, *.b.c.example.com, x.b.c.example.com) validate and render",
-                "pass": validate.returncode == 0 and render.returncode == 0,
-                "detail": f"validate exit {validate.returncode}; render exit {render.returncode}"
-                          + (f", traceback: {last}" if traceback else "")})
+    out.append(
+        {
+            "probe": "nested wildcards (*.example.com, *.b.c.example.com, x.b.c.example.com) validate and render",
+            "pass": validate.returncode == 0 and render.returncode == 0,
+            "detail": f"validate exit {validate.returncode}; render exit {render.returncode}"
+            + (f", traceback: {last}" if traceback else ""),
+        }
+    )
     return out
 
 
 # --- targets ------------------------------------------------------------------------------------------------
+
 
 def find(runs: list[Run], step: str, data: str) -> Run | None:
     return next((r for r in runs if r.step == step and r.data == data), None)
@@ -747,54 +954,88 @@ def targets(runs: list[Run], blast: list[dict], cidr: dict, probe: list[dict]) -
     out: list[dict[str, Any]] = []
 
     def add(name: str, ok: bool | None, measured: str, profile: list[tuple[str, str]] | None = None) -> None:
-        out.append({"target": name, "status": "n/a" if ok is None else ("PASS" if ok else "FAIL"),
-                    "measured": measured, "profile": profile or []})
+        out.append(
+            {
+                "target": name,
+                "status": "n/a" if ok is None else ("PASS" if ok else "FAIL"),
+                "measured": measured,
+                "profile": profile or [],
+            }
+        )
 
     demo = find(runs, "render (both clouds)", "demo stack (dev)")
-    add(f"demo stack renders both clouds < {DEMO_RENDER_MAX_S} s incl. interpreter start",
+    add(
+        f"demo stack renders both clouds < {DEMO_RENDER_MAX_S} s incl. interpreter start",
         None if demo is None else demo.exit == 0 and demo.wall_s < DEMO_RENDER_MAX_S,
         "not run" if demo is None else f"{demo.wall_s:.2f} s (median of {demo.repeats}), exit {demo.exit}",
-        [("render (both clouds)", "demo stack (dev)")])
+        [("render (both clouds)", "demo stack (dev)")],
+    )
     imp, ren = find(runs, "import m365", f"m365 {BIG}"), find(runs, "render (both clouds)", f"imported {BIG}")
     if imp and ren:
         total = imp.wall_s + ren.wall_s
         peak = max(imp.peak_mb, ren.peak_mb)
         ok = imp.exit == 0 and ren.exit == 0
-        add(f"{BIG}: import + render < {BIG_IMPORT_RENDER_MAX_S:.0f} s", ok and total < BIG_IMPORT_RENDER_MAX_S,
+        add(
+            f"{BIG}: import + render < {BIG_IMPORT_RENDER_MAX_S:.0f} s",
+            ok and total < BIG_IMPORT_RENDER_MAX_S,
             f"import {imp.wall_s:.1f} s + render {ren.wall_s:.1f} s = {total:.1f} s (medians of {imp.repeats})",
-            [("import m365", f"m365 {BIG}"), ("render (both clouds)", f"imported {BIG}")])
-        add(f"{BIG}: peak RSS < {BIG_PEAK_MAX_MB:.0f} MB (each process)", ok and peak < BIG_PEAK_MAX_MB,
-            f"import {imp.peak_mb:.0f} MB, render {ren.peak_mb:.0f} MB")
+            [("import m365", f"m365 {BIG}"), ("render (both clouds)", f"imported {BIG}")],
+        )
+        add(
+            f"{BIG}: peak RSS < {BIG_PEAK_MAX_MB:.0f} MB (each process)",
+            ok and peak < BIG_PEAK_MAX_MB,
+            f"import {imp.peak_mb:.0f} MB, render {ren.peak_mb:.0f} MB",
+        )
     else:
         add(f"{BIG}: import + render < {BIG_IMPORT_RENDER_MAX_S:.0f} s", None, "not run (--quick)")
     for step, prefix in (("validate", "native"), ("import m365", "m365"), ("render (both clouds)", "native")):
         e = exponent(runs, step, prefix)
-        add(f"{step}: cost grows linearly (exponent log(t100k/t10k)/log 10 <= {LINEAR_EXPONENT_MAX})",
+        add(
+            f"{step}: cost grows linearly (exponent log(t100k/t10k)/log 10 <= {LINEAR_EXPONENT_MAX})",
             None if e is None else e <= LINEAR_EXPONENT_MAX,
-            "not run" if e is None else f"exponent {e}", [(step, f"{prefix} 100k")])
+            "not run" if e is None else f"exponent {e}",
+            [(step, f"{prefix} 100k")],
+        )
     prev = find(runs, "preview (mocks)", "demo stack (dev)")
-    add(f"preview under mocks of the demo stack < {PREVIEW_MAX_S:.0f} s",
+    add(
+        f"preview under mocks of the demo stack < {PREVIEW_MAX_S:.0f} s",
         None if prev is None else prev.exit == 0 and prev.wall_s < PREVIEW_MAX_S,
         "not run" if prev is None else f"{prev.wall_s:.2f} s (median of {prev.repeats})",
-        [("preview (mocks)", "demo stack (dev)")])
+        [("preview (mocks)", "demo stack (dev)")],
+    )
     for catalogue in sorted({b["catalogue"] for b in blast}):
         rows = [b for b in blast if b["catalogue"] == catalogue]
-        bad = [f"{b['change']}: " + ("error" if "error" in b else
-               f"azure {b['azure']['updated']} updated/{b['azure']['replaced']} replaced, "
-               f"aws {b['aws']['updated']} updated/{b['aws']['replaced']} replaced") for b in rows if not b["pass"]]
-        add(f"blast radius, {catalogue}: one-entry change updates 1 resource per cloud, replaces 0",
-            not bad, f"{len(rows) - len(bad)}/{len(rows)} changes as targeted" + (f"; {'; '.join(bad)}" if bad else ""))
+        bad = [
+            f"{b['change']}: "
+            + (
+                "error"
+                if "error" in b
+                else f"azure {b['azure']['updated']} updated/{b['azure']['replaced']} replaced, "
+                f"aws {b['aws']['updated']} updated/{b['aws']['replaced']} replaced"
+            )
+            for b in rows
+            if not b["pass"]
+        ]
+        add(
+            f"blast radius, {catalogue}: one-entry change updates 1 resource per cloud, replaces 0",
+            not bad,
+            f"{len(rows) - len(bad)}/{len(rows)} changes as targeted" + (f"; {'; '.join(bad)}" if bad else ""),
+        )
     for name, c in cidr.items():
-        add(f"CIDR merging never widens ({name})", c["pass"],
+        add(
+            f"CIDR merging never widens ({name})",
+            c["pass"],
             f"{c['rules_checked']} address rules; {c['cidrs_written']} CIDRs written -> {c['cidrs_after_merge']} "
             f"after merging; Azure leaves out {c['azure_left_out_noted']} (IPv6, noted)"
-            + (f"; {c['problems'][0]}" if c["problems"] else ""))
+            + (f"; {c['problems'][0]}" if c["problems"] else ""),
+        )
     for p in probe:
         add(f"probe: {p['probe']}", p["pass"], p["detail"])
     return out
 
 
 # --- profiles -------------------------------------------------------------------------------------------------
+
 
 def _share(rows: list[dict], *needles: str) -> float:
     """Summed share of the profile rows whose function label contains every needle."""
@@ -820,20 +1061,35 @@ class Advice:
 # function's name, so that a fixed hot spot stops being reported. Fixed ones are removed from the list (the
 # loader's line maps, write_catalogue's single parse, Rule.origin_of's dict: see git history).
 ADVICE: tuple[Advice, ...] = (
-    Advice("endpoints/yaml_lines.py", "_compose",
-           lambda p: _share(p["self"], "yaml/scanner.py") + _share(p["self"], "yaml/reader.py")
-           + _share(p["self"], "yaml/emitter.py") + _share(p["self"], "yaml/serializer.py") >= 0.10,
-           "YAML goes through PyYAML's pure-Python scanner or emitter: this PyYAML has no libyaml "
-           "(yaml.__with_libyaml__ is False), which endpoints/yaml_lines.py and endpoints/dump.py use when present: "
-           "install a PyYAML built with libyaml."),
-    Advice("endpoints/models.py", "_classify", lambda p: _inclusive(p, "endpoints/models.py", "(_parse)") >= 0.15,
-           "Destination validation (endpoints/models.py _classify -> names.normalise_network/ipaddress) runs per "
-           "destination, and the importer validates each one again when it reads back what it wrote: a fast path "
-           "for text already in canonical form, or validating once, would halve it."),
-    Advice("endpoints/importers/m365.py", "_decode",
-           lambda p: _share(p["self"], "json/scanner.py") + _share(p["self"], "json/decoder.py") >= 0.05,
-           "the M365 importer decodes JSON with the pure-Python scanner to get offsets: decode with the C json "
-           "first and compute positions only for records with problems."),
+    Advice(
+        "endpoints/yaml_lines.py",
+        "_compose",
+        lambda p: (
+            _share(p["self"], "yaml/scanner.py")
+            + _share(p["self"], "yaml/reader.py")
+            + _share(p["self"], "yaml/emitter.py")
+            + _share(p["self"], "yaml/serializer.py")
+            >= 0.10
+        ),
+        "YAML goes through PyYAML's pure-Python scanner or emitter: this PyYAML has no libyaml "
+        "(yaml.__with_libyaml__ is False), which endpoints/yaml_lines.py and endpoints/dump.py use when present: "
+        "install a PyYAML built with libyaml.",
+    ),
+    Advice(
+        "endpoints/models.py",
+        "_classify",
+        lambda p: _inclusive(p, "endpoints/models.py", "(_parse)") >= 0.15,
+        "Destination validation (endpoints/models.py _classify -> names.normalise_network/ipaddress) runs per "
+        "destination, and the importer validates each one again when it reads back what it wrote: a fast path "
+        "for text already in canonical form, or validating once, would halve it.",
+    ),
+    Advice(
+        "endpoints/importers/m365.py",
+        "_decode",
+        lambda p: _share(p["self"], "json/scanner.py") + _share(p["self"], "json/decoder.py") >= 0.05,
+        "the M365 importer decodes JSON with the pure-Python scanner to get offsets: decode with the C json "
+        "first and compute positions only for records with problems.",
+    ),
 )
 
 
@@ -850,10 +1106,13 @@ def run_profiles(failed: list[tuple[str, str]], runs: list[Run], start: float, w
         if elapsed + run.wall_s > BUDGET_S:
             out[key] = {"skipped": f"time budget ({elapsed:.0f} s used of {BUDGET_S} s)"}
             continue
-        argv = run.command[1:] if run.command[0] == EPFW else run.command[3:]  # drop `epfw` or `python -m endpoint_firewall.cli.main`
+        argv = (
+            run.command[1:] if run.command[0] == EPFW else run.command[3:]
+        )  # drop `epfw` or `python -m endpoint_firewall.cli.main`
         print(f"  profiling {key} ...", flush=True)
-        proc = subprocess.run([PY, str(BENCH / "sample_profile.py"), "--top", "14", "--", *argv],
-                              cwd=ROOT, capture_output=True, text=True)
+        proc = subprocess.run(
+            [PY, str(BENCH / "sample_profile.py"), "--top", "14", "--", *argv], cwd=ROOT, capture_output=True, text=True
+        )
         try:
             prof = json.loads(proc.stdout)
         except json.JSONDecodeError:
@@ -866,17 +1125,21 @@ def run_profiles(failed: list[tuple[str, str]], runs: list[Run], start: float, w
 
 # --- report ---------------------------------------------------------------------------------------------------
 
+
 def markdown(result: dict[str, Any]) -> str:
     m = result["machine"]
     lines = [
-        "# epfw benchmark", "",
+        "# epfw benchmark",
+        "",
         f"Machine: {m['nproc']} CPUs ({m['usable_cpus']} usable), {m['cpu']}, {m['mem_mb']} MB RAM; "
         f"{m['implementation']} {m['python']}; PyYAML {m['pyyaml']} (libyaml {'available' if m['libyaml'] else 'missing'}); "
         f"commit {m['commit']}; {m['date']}; whole run {result['elapsed_s']:.0f} s; load average (1, 5, 15 min) "
         f"{m['load_average']} at the start, {m.get('load_average_end')} at the end (other work on the machine "
-        "shows up as noise in the small rows).", "",
+        "shows up as noise in the small rows).",
+        "",
         "Each row is a whole process (interpreter start included): wall time and peak RSS from `os.wait4`. "
-        "The floor is a Python process that parses the same input (libyaml / json) and writes it as JSON.", "",
+        "The floor is a Python process that parses the same input (libyaml / json) and writes it as JSON.",
+        "",
         "| step | input | wall s | peak MB | floor s | floor MB | x floor | exit |",
         "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
@@ -885,76 +1148,117 @@ def markdown(result: dict[str, Any]) -> str:
         floor_mb = f"{r['floor_mb']:.0f}" if r["floor_mb"] is not None else ""
         x = f"{r['wall_s'] / r['floor_s']:.1f}" if r["floor_s"] else ""
         rep = f" (median of {r['repeats']})" if r["repeats"] > 1 else ""
-        lines.append(f"| {r['step']} | {r['data']}{rep} | {r['wall_s']:.2f} | {r['peak_mb']:.0f} | {floor_s} | "
-                     f"{floor_mb} | {x} | {r['exit']} |")
+        lines.append(
+            f"| {r['step']} | {r['data']}{rep} | {r['wall_s']:.2f} | {r['peak_mb']:.0f} | {floor_s} | "
+            f"{floor_mb} | {x} | {r['exit']} |"
+        )
     lines += ["", "## Targets", "", "| target | status | measured |", "| --- | --- | --- |"]
     for t in result["targets"]:
         lines.append(f"| {t['target']} | **{t['status']}** | {t['measured']} |")
     for name, c in result["compactness"].items():
-        lines += ["", f"## Compactness: {name}", "",
-                  f"{c['entries']} entries, {c['destinations_written']} destinations written, {c['plan_rules']} plan "
-                  "rules (one per service area, kind and set of services).", "",
-                  "| cloud | measure | rendered | naive | lower bound |", "| --- | --- | ---: | ---: | ---: |"]
+        lines += [
+            "",
+            f"## Compactness: {name}",
+            "",
+            f"{c['entries']} entries, {c['destinations_written']} destinations written, {c['plan_rules']} plan "
+            "rules (one per service area, kind and set of services).",
+            "",
+            "| cloud | measure | rendered | naive | lower bound |",
+            "| --- | --- | ---: | ---: | ---: |",
+        ]
         if "azure" in c:
             a = c["azure"]
-            lines += [f"| Azure | rule collection groups | {a['groups']} | | {a['groups_lower_bound']} |",
-                      f"| Azure | rules | {a['rules']} | {a['rules_naive_one_per_entry']} (one per entry and kind) | "
-                      f"{a['rules_lower_bound']} (distinct area x kind x services) |",
-                      f"| Azure | IP Groups | {a['ip_groups']} | | {a['ip_groups_lower_bound']} |",
-                      f"| Azure | network pairs (max 20,000) | {a['network_pairs']} | | |",
-                      f"| Azure | group JSON bytes, total | {a['group_bytes_total']:,} | | |"]
+            lines += [
+                f"| Azure | rule collection groups | {a['groups']} | | {a['groups_lower_bound']} |",
+                f"| Azure | rules | {a['rules']} | {a['rules_naive_one_per_entry']} (one per entry and kind) | "
+                f"{a['rules_lower_bound']} (distinct area x kind x services) |",
+                f"| Azure | IP Groups | {a['ip_groups']} | | {a['ip_groups_lower_bound']} |",
+                f"| Azure | network pairs (max 20,000) | {a['network_pairs']} | | |",
+                f"| Azure | group JSON bytes, total | {a['group_bytes_total']:,} | | |",
+            ]
         if "aws" in c:
             a = c["aws"]
-            lines += [f"| AWS | stateful rule groups | {a['groups']} | | {a['groups_lower_bound']} |",
-                      f"| AWS | rules (Suricata, incl. generated) | {a['rules']} | {a['rules_naive_one_per_destination']} "
-                      "(one per destination and service) | |",
-                      f"| AWS | capacity used / reserved | {a['capacity_used']} / {a['capacity_reserved']} | "
-                      f"{a['rules_naive_one_per_destination']} | {a['capacity_lower_bound']} (distinct buffer x name, "
-                      "address service sets, default deny) |"]
+            lines += [
+                f"| AWS | stateful rule groups | {a['groups']} | | {a['groups_lower_bound']} |",
+                f"| AWS | rules (Suricata, incl. generated) | {a['rules']} | {a['rules_naive_one_per_destination']} "
+                "(one per destination and service) | |",
+                f"| AWS | capacity used / reserved | {a['capacity_used']} / {a['capacity_reserved']} | "
+                f"{a['rules_naive_one_per_destination']} | {a['capacity_lower_bound']} (distinct buffer x name, "
+                "address service sets, default deny) |",
+            ]
     if result["cidr"]:
         lines += ["", "## CIDR merging", ""]
         for name, c in result["cidr"].items():
-            lines.append(f"- {name}: {'never widens' if c['pass'] else 'PROBLEM'}; {c['rules_checked']} address rules, "
-                         f"{c['cidrs_written']} CIDRs written, {c['cidrs_after_merge']} after merging; Azure leaves "
-                         f"out {c['azure_left_out_noted']} IPv6 destinations, each named in its notes"
-                         + ("".join(f"\n  - {p}" for p in c["problems"])))
+            lines.append(
+                f"- {name}: {'never widens' if c['pass'] else 'PROBLEM'}; {c['rules_checked']} address rules, "
+                f"{c['cidrs_written']} CIDRs written, {c['cidrs_after_merge']} after merging; Azure leaves "
+                f"out {c['azure_left_out_noted']} IPv6 destinations, each named in its notes"
+                + ("".join(f"\n  - {p}" for p in c["problems"]))
+            )
     if result["blast"]:
-        lines += ["", "## Blast radius (one-entry change, `epfw diff --format json`)", "",
-                  "| catalogue | change | value | Azure updated / replaced / added / removed | AWS updated / replaced / "
-                  "added / removed | ok | method |", "| --- | --- | --- | --- | --- | --- | --- |"]
+        lines += [
+            "",
+            "## Blast radius (one-entry change, `epfw diff --format json`)",
+            "",
+            "| catalogue | change | value | Azure updated / replaced / added / removed | AWS updated / replaced / "
+            "added / removed | ok | method |",
+            "| --- | --- | --- | --- | --- | --- | --- |",
+        ]
         for b in result["blast"]:
             if "error" in b:
-                lines.append(f"| {b['catalogue']} | {b['change']} | `{b['value']}` | error | {b['error'][:80]} | FAIL | |")
+                lines.append(
+                    f"| {b['catalogue']} | {b['change']} | `{b['value']}` | error | {b['error'][:80]} | FAIL | |"
+                )
                 continue
-            cells = [f"{b[c]['updated']} / {b[c]['replaced']} / {b[c]['added']} / {b[c]['removed']}"
-                     for c in ("azure", "aws")]
-            lines.append(f"| {b['catalogue']} | {b['change']} | `{b['value']}` | {cells[0]} | {cells[1]} | "
-                         f"{'yes' if b['pass'] else '**no**'} | {b['method']} |")
+            cells = [
+                f"{b[c]['updated']} / {b[c]['replaced']} / {b[c]['added']} / {b[c]['removed']}"
+                for c in ("azure", "aws")
+            ]
+            lines.append(
+                f"| {b['catalogue']} | {b['change']} | `{b['value']}` | {cells[0]} | {cells[1]} | "
+                f"{'yes' if b['pass'] else '**no**'} | {b['method']} |"
+            )
         lines.append("")
         for b in result["blast"]:
             if not b.get("pass") and "error" not in b:
-                lines.append(f"- {b['catalogue']}, {b['change']}: azure: {', '.join(b['azure']['resources']) or '-'}; "
-                             f"aws: {', '.join(b['aws']['resources']) or '-'}")
+                lines.append(
+                    f"- {b['catalogue']}, {b['change']}: azure: {', '.join(b['azure']['resources']) or '-'}; "
+                    f"aws: {', '.join(b['aws']['resources']) or '-'}"
+                )
                 lines += [f"  - proposed fix: {h}" for h in b.get("hints", [])]
         split = result.get("blast_split_rule")
         if split:
-            lines += ["", f"Stress variant (informational): Azure `groupMaxBytes` {split['group_max_bytes']:,} so that rule "
-                      f"`{split['rule']}` is split over several of the {split['groups']} groups; adding "
-                      f"`{split['value']}` to `{split['entry']}` updates {len(split['updated'])} group(s): "
-                      f"{', '.join(split['updated']) or '-'}" + (f"; adds {', '.join(split['added'])}" if split["added"] else "")
-                      + (f"; removes {', '.join(split['removed'])}" if split["removed"] else "")
-                      + (". Parts are buckets of a stable hash (renderers/azure_layout.py split_rule, "
-                         "renderers/sharding.py stable_shards): several parts change only when the bucket count "
-                         "doubles (the rule outgrew its headroom)." if len(split["updated"]) > 1 else ".")]
+            lines += [
+                "",
+                f"Stress variant (informational): Azure `groupMaxBytes` {split['group_max_bytes']:,} so that rule "
+                f"`{split['rule']}` is split over several of the {split['groups']} groups; adding "
+                f"`{split['value']}` to `{split['entry']}` updates {len(split['updated'])} group(s): "
+                f"{', '.join(split['updated']) or '-'}"
+                + (f"; adds {', '.join(split['added'])}" if split["added"] else "")
+                + (f"; removes {', '.join(split['removed'])}" if split["removed"] else "")
+                + (
+                    ". Parts are buckets of a stable hash (renderers/azure_layout.py split_rule, "
+                    "renderers/sharding.py stable_shards): several parts change only when the bucket count "
+                    "doubles (the rule outgrew its headroom)."
+                    if len(split["updated"]) > 1
+                    else "."
+                ),
+            ]
     if result["profiles"]:
         lines += ["", "## Where the time goes (failed timing targets; sampling profile)", ""]
         for key, p in result["profiles"].items():
             if "skipped" in p or "error" in p:
                 lines.append(f"- {key}: {p.get('skipped') or p.get('error')}")
                 continue
-            lines += [f"### {key} ({p['wall_s']} s in-process, {p['samples']} samples)", "",
-                      "| function (repo, inclusive) | share | s |", "| --- | ---: | ---: |"]
-            lines += [f"| `{row['function']}` | {row['share']:.0%} | {row['seconds']} |" for row in p["inclusive_repo"][:12]]
+            lines += [
+                f"### {key} ({p['wall_s']} s in-process, {p['samples']} samples)",
+                "",
+                "| function (repo, inclusive) | share | s |",
+                "| --- | ---: | ---: |",
+            ]
+            lines += [
+                f"| `{row['function']}` | {row['share']:.0%} | {row['seconds']} |" for row in p["inclusive_repo"][:12]
+            ]
             lines += ["", "| function (self time, any) | share | s |", "| --- | ---: | ---: |"]
             lines += [f"| `{row['function']}` | {row['share']:.0%} | {row['seconds']} |" for row in p["self"][:8]]
             if p.get("advice"):
@@ -980,20 +1284,33 @@ def in_process_checks(largest: Path, label: str, work: Path) -> InProcess:
     """Compactness, CIDR merging and blast radius of the demo stack and of the largest generated catalogue."""
     print("compactness, CIDR merging and blast radius ...", flush=True)
     from endpoint_firewall.endpoints.loader import load_catalogue
+
     config = dev_config()
     demo_catalogue = load_catalogue()
     demo = render_in_process(demo_catalogue, config)
-    checked = InProcess(compactness={"demo stack (Intune)": compactness(demo_catalogue, demo, config)},
-                        cidr={"demo stack (Intune)": cidr_never_widens(demo_catalogue, demo)},
-                        blast=blast_intune(work), split=None)
+    checked = InProcess(
+        compactness={"demo stack (Intune)": compactness(demo_catalogue, demo, config)},
+        cidr={"demo stack (Intune)": cidr_never_widens(demo_catalogue, demo)},
+        blast=blast_intune(work),
+        split=None,
+    )
     t0 = time.perf_counter()
     try:
         big_catalogue = load_generated(largest)
         big_render = render_in_process(big_catalogue, config)
     except Exception as err:  # reported, not hidden
         print(f"  {label}: in-process render failed: {err!r}", flush=True)
-        checked.blast.append({"catalogue": label, "change": "(base render)", "value": "", "entry": "",
-                              "error": repr(err), "pass": False, "method": "in-process"})
+        checked.blast.append(
+            {
+                "catalogue": label,
+                "change": "(base render)",
+                "value": "",
+                "entry": "",
+                "error": repr(err),
+                "pass": False,
+                "method": "in-process",
+            }
+        )
         return checked
     print(f"  {label} loaded and rendered in-process in {time.perf_counter() - t0:.1f} s", flush=True)
     checked.compactness[label] = compactness(big_catalogue, big_render, config)
@@ -1014,21 +1331,36 @@ def main(argv: list[str] | None = None) -> int:
     sizes = ["1k", "10k"] if args.quick else ["1k", "10k", "100k"]
     big = not args.quick
     info = machine()
-    print(f"machine: nproc {info['nproc']}, {info['cpu']}, Python {info['python']}, libyaml {info['libyaml']}, "
-          f"commit {info['commit']}", flush=True)
+    print(
+        f"machine: nproc {info['nproc']}, {info['cpu']}, Python {info['python']}, libyaml {info['libyaml']}, "
+        f"commit {info['commit']}",
+        flush=True,
+    )
     work = Path(tempfile.mkdtemp(prefix="epfw-bench-"))
     try:
         t0 = time.perf_counter()
         data = make_data(work, sizes, big)
         print(f"data generated in {time.perf_counter() - t0:.1f} s ({', '.join(sorted(data))})", flush=True)
-        runs = (step_startup() + step_validate(data, sizes, work) + step_import(data, sizes, work, big)
-                + step_render(data, sizes, work, big) + step_preview(work))
+        runs = (
+            step_startup()
+            + step_validate(data, sizes, work)
+            + step_import(data, sizes, work, big)
+            + step_render(data, sizes, work, big)
+            + step_preview(work)
+        )
         checked = in_process_checks(data[f"native-{sizes[-1]}"], f"native {sizes[-1]}", work)
         comp, cidr, blast = checked.compactness, checked.cidr, checked.blast
         probe = probes(data, work)
         result: dict[str, Any] = {
-            "machine": info, "runs": [], "targets": [], "compactness": comp, "cidr": cidr, "blast": blast,
-            "blast_split_rule": checked.split, "probes": probe, "profiles": {},
+            "machine": info,
+            "runs": [],
+            "targets": [],
+            "compactness": comp,
+            "cidr": cidr,
+            "blast": blast,
+            "blast_split_rule": checked.split,
+            "probes": probe,
+            "profiles": {},
         }
         for row in blast:
             row["hints"] = blast_hints(row) if not row.get("pass") else []
@@ -1046,8 +1378,10 @@ def main(argv: list[str] | None = None) -> int:
         print()
         print(text)
         failed = [t["target"] for t in result["targets"] if t["status"] == "FAIL"]
-        print(f"{len(failed)} target(s) failed; results in {args.out}/latest.md and latest.json "
-              f"({result['elapsed_s']:.0f} s)")
+        print(
+            f"{len(failed)} target(s) failed; results in {args.out}/latest.md and latest.json "
+            f"({result['elapsed_s']:.0f} s)"
+        )
         return 0
     finally:
         if args.keep:

@@ -76,12 +76,19 @@ def profile(argv: list[str], interval: float = 0.005, top: int = 25) -> dict:
 
     def share(counter: Counter[str], n: int, repo_only: bool = False) -> list[dict]:
         rows = [(k, v) for k, v in counter.most_common() if not repo_only or not _external(k)]
-        return [{"function": k, "share": round(v / total, 3), "seconds": round(wall * v / total, 2)}
-                for k, v in rows[:n]]
+        return [
+            {"function": k, "share": round(v / total, 3), "seconds": round(wall * v / total, 2)} for k, v in rows[:n]
+        ]
 
-    return {"argv": argv, "exit": code, "wall_s": round(wall, 2), "samples": samples,
-            "inclusive_repo": share(inclusive, top, repo_only=True),
-            "inclusive_all": share(inclusive, top), "self": share(own, top)}
+    return {
+        "argv": argv,
+        "exit": code,
+        "wall_s": round(wall, 2),
+        "samples": samples,
+        "inclusive_repo": share(inclusive, top, repo_only=True),
+        "inclusive_all": share(inclusive, top),
+        "self": share(own, top),
+    }
 
 
 def _external(label: str) -> bool:

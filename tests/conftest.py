@@ -45,8 +45,13 @@ PulumiRun = Callable[..., Any]
 def pulumi_run() -> PulumiRun:
     from endpoint_firewall.preview.mock_runner import RecordingMocks, echo_inputs, run_under_mocks
 
-    def run(body: Callable[[], Any], answer=echo_inputs, project: str = "endpoint-firewall", stack: str = "test",
-            mocks: RecordingMocks | None = None) -> RecordingMocks:
+    def run(
+        body: Callable[[], Any],
+        answer=echo_inputs,
+        project: str = "endpoint-firewall",
+        stack: str = "test",
+        mocks: RecordingMocks | None = None,
+    ) -> RecordingMocks:
         return run_under_mocks(body, mocks or RecordingMocks(answer), project, stack)
 
     return run

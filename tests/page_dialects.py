@@ -13,8 +13,13 @@ import re
 
 def to_memdocs(learn: str) -> str:
     """The shared (Learn) page rewritten the way memdocs writes the same content."""
-    text = re.sub(r'^ms\.date: "(\d{4})-(\d\d)-(\d\d)T00:00:00Z"$', lambda m: f"ms.date: {m[2]}/{m[3]}/{m[1]}",
-                  learn, count=1, flags=re.M)
+    text = re.sub(
+        r'^ms\.date: "(\d{4})-(\d\d)-(\d\d)T00:00:00Z"$',
+        lambda m: f"ms.date: {m[2]}/{m[3]}/{m[1]}",
+        learn,
+        count=1,
+        flags=re.M,
+    )
     assert text != learn
     out: list[str] = []
     in_remote_help = tabs_open = False
@@ -33,7 +38,9 @@ def to_memdocs(learn: str) -> str:
             tabs_open = True
             continue
         if re.match(r"^\| (\d+|N/A) \|", line):
-            line = line.replace("Default Required", "Default<BR>Required").replace("Allow Required", "Allow<BR>Required")
+            line = line.replace("Default Required", "Default<BR>Required").replace(
+                "Allow Required", "Allow<BR>Required"
+            )
             line = re.sub(r"`\s+`", "`<BR>`", line)
             if in_remote_help:  # memdocs: no leading pipe, no empty trailing Notes cell
                 line = line[2:]

@@ -24,8 +24,8 @@ WILDCARD_LABEL = "epfw-test"
 @dataclass(frozen=True)
 class Case:
     flow: Flow
-    why: str                                   # the entry id, or what the look-alike imitates
-    expect_allowed: bool                       # in exact mode (and for catalogue flows, always)
+    why: str  # the entry id, or what the look-alike imitates
+    expect_allowed: bool  # in exact mode (and for catalogue flows, always)
     widened_by: tuple[str, str] | None = None  # (entry, destination) whose domain-list widening allows it
 
     def expected(self, domain_list: bool, widened: set[tuple[str, str]]) -> bool:
@@ -88,18 +88,31 @@ def split_cases(cases: Sequence[Case]) -> list[Case]:
     out = [Case(replace(c.flow, split=True), c.why, c.expect_allowed, c.widened_by) for c in named]
     for protocol in (("http",), ("https", "tls")):
         of_protocol = [c for c in named if c.flow.proto in protocol]
-        out += [Case(replace(c.flow, split=True, split_at=SPLIT_OFFSETS[n % len(SPLIT_OFFSETS)]), c.why,
-                     c.expect_allowed, c.widened_by) for n, c in enumerate(of_protocol)]
+        out += [
+            Case(
+                replace(c.flow, split=True, split_at=SPLIT_OFFSETS[n % len(SPLIT_OFFSETS)]),
+                c.why,
+                c.expect_allowed,
+                c.widened_by,
+            )
+            for n, c in enumerate(of_protocol)
+        ]
     return out
 
 
 def short_split_look_alikes() -> list[Case]:
     """Unlisted and look-alike hosts with the first message split after each of :data:`SPLIT_OFFSETS` bytes."""
     hosts: tuple[tuple[str, int, FlowProtocol], ...] = (
-        ("www.example.com", 443, "https"), ("www.example.com", 80, "http"),
-        ("evilmanage.microsoft.com", 443, "https"), ("manage.microsoft.com.evil.example", 80, "http"))
-    return [Case(Flow(host, port, proto, split=True, split_at=at), f"unlisted or look-alike, split after {at} bytes",
-                 False) for at in SPLIT_OFFSETS for host, port, proto in hosts]
+        ("www.example.com", 443, "https"),
+        ("www.example.com", 80, "http"),
+        ("evilmanage.microsoft.com", 443, "https"),
+        ("manage.microsoft.com.evil.example", 80, "http"),
+    )
+    return [
+        Case(Flow(host, port, proto, split=True, split_at=at), f"unlisted or look-alike, split after {at} bytes", False)
+        for at in SPLIT_OFFSETS
+        for host, port, proto in hosts
+    ]
 
 
 def look_alike_cases(peer: str) -> list[Case]:
@@ -131,31 +144,47 @@ def look_alike_cases(peer: str) -> list[Case]:
         Case(Flow("q7x2storage.blob.core.windows.net", 443, "https"), "a storage account ID 182 does not list", False),
         Case(Flow("amsua0103lmsas.blob.core.windows.net", 443, "https"), "an unlisted scale-unit account", False),
         Case(Flow("evildm.microsoft.com", 443, "https"), "prefix glued to *.dm.microsoft.com's base", False),
-        Case(Flow("imeswda-afd-primary.manage.microsoft.com.evil.example", 443, "https"),
-             "suffix appended to a Win32 CDN host", False),
+        Case(
+            Flow("imeswda-afd-primary.manage.microsoft.com.evil.example", 443, "https"),
+            "suffix appended to a Win32 CDN host",
+            False,
+        ),
         Case(Flow("intunemaape99.eus.attest.azure.net", 443, "https"), "an unlisted attestation instance", False),
-        Case(Flow("gcc.remotehelp.microsoft.com", 443, "https"), "a GCC host: commercial stacks leave it out",
-             False),
+        Case(Flow("gcc.remotehelp.microsoft.com", 443, "https"), "a GCC host: commercial stacks leave it out", False),
         Case(Flow(None, 443, "tcp", ip="13.107.226.10"), "just below the AFD range 13.107.227.0/24", False),
         Case(Flow(None, 443, "tcp", ip="198.51.100.21"), "plain TCP (no TLS, no HTTP) to an unlisted address", False),
         Case(Flow(None, 22, "tcp", ip="198.51.100.22"), "TCP 22 to an unlisted address", False),
         Case(Flow("www.example.com", 443, "https", split=True), "unlisted host, ClientHello split in two", False),
-        Case(Flow("evilmanage.microsoft.com", 443, "https", split=True), "look-alike, ClientHello split in two",
-             False),
+        Case(Flow("evilmanage.microsoft.com", 443, "https", split=True), "look-alike, ClientHello split in two", False),
         Case(Flow("www.example.com", 80, "http", split=True), "unlisted host, HTTP request split in two", False),
         *short_split_look_alikes(),
         # allowed only where a domain list widens, and then listed in the summary:
-        Case(Flow("mzstatic.com", 443, "https"), "apex of *.mzstatic.com", False, ("apple-app-store", "*.mzstatic.com")),
-        Case(Flow("notify.windows.com", 443, "https"), "apex of *.notify.windows.com", False,
-             ("intune-171", "*.notify.windows.com")),
-        Case(Flow("itunes.apple.com", 8080, "http"), "listed http:80 name on another port", False,
-             ("apple-app-store-web", "itunes.apple.com")),
-        Case(Flow("login.microsoftonline.com", 8443, "https"), "listed https:443 name on another port", False,
-             ("intune-56", "login.microsoftonline.com")),
+        Case(
+            Flow("mzstatic.com", 443, "https"), "apex of *.mzstatic.com", False, ("apple-app-store", "*.mzstatic.com")
+        ),
+        Case(
+            Flow("notify.windows.com", 443, "https"),
+            "apex of *.notify.windows.com",
+            False,
+            ("intune-171", "*.notify.windows.com"),
+        ),
+        Case(
+            Flow("itunes.apple.com", 8080, "http"),
+            "listed http:80 name on another port",
+            False,
+            ("apple-app-store-web", "itunes.apple.com"),
+        ),
+        Case(
+            Flow("login.microsoftonline.com", 8443, "https"),
+            "listed https:443 name on another port",
+            False,
+            ("intune-56", "login.microsoftonline.com"),
+        ),
     ]
 
 
 # --- independent decoding with scapy ---------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Decoded:
@@ -186,10 +215,18 @@ def scapy_read(path: Path) -> list[Decoded]:
         recomputed = [getattr(rebuilt[transport], field)] + ([rebuilt[IP].chksum] if ip_class is IP else [])
         layer = packet[transport]
         icmp = transport in (ICMP, ICMPv6EchoRequest)
-        out.append(Decoded(packet[ip_class].src, packet[ip_class].dst, 0 if icmp else layer.sport,
-                           0 if icmp else layer.dport, "icmp" if icmp else transport.__name__.lower(),
-                           str(layer.flags) if transport is TCP else "", stored == recomputed,
-                           bytes(layer.data) if transport is ICMPv6EchoRequest else bytes(layer.payload)))
+        out.append(
+            Decoded(
+                packet[ip_class].src,
+                packet[ip_class].dst,
+                0 if icmp else layer.sport,
+                0 if icmp else layer.dport,
+                "icmp" if icmp else transport.__name__.lower(),
+                str(layer.flags) if transport is TCP else "",
+                stored == recomputed,
+                bytes(layer.data) if transport is ICMPv6EchoRequest else bytes(layer.payload),
+            )
+        )
     return out
 
 
@@ -199,20 +236,19 @@ def sni_of(client_hello: bytes) -> str | None:
         return None
     i = 9 + 2 + 32
     i += 1 + client_hello[i]
-    (n,) = struct.unpack("!H", client_hello[i:i + 2])
+    (n,) = struct.unpack("!H", client_hello[i : i + 2])
     i += 2 + n
     i += 1 + client_hello[i]
-    (total,) = struct.unpack("!H", client_hello[i:i + 2])
+    (total,) = struct.unpack("!H", client_hello[i : i + 2])
     i += 2
     end = i + total
     while i + 4 <= end:
-        kind, size = struct.unpack("!HH", client_hello[i:i + 4])
+        kind, size = struct.unpack("!HH", client_hello[i : i + 4])
         if kind == 0:
-            (name_len,) = struct.unpack("!H", client_hello[i + 7:i + 9])
-            return client_hello[i + 9:i + 9 + name_len].decode()
+            (name_len,) = struct.unpack("!H", client_hello[i + 7 : i + 9])
+            return client_hello[i + 9 : i + 9 + name_len].decode()
         i += 4 + size
     return None
-
 
 
 # --- probes of the deny: every way a flow can carry data to an unlisted address ---------------------------
@@ -221,8 +257,14 @@ PROBE_DEST = "198.51.100.77"  # TEST-NET-2, listed by no catalogue
 _JUNK = b"exfiltrated-data-" * 64  # ~1 KB a segment
 
 
-def _probe(port: int, *messages: tuple[bool, bytes], proto: str = "tcp", syn: bytes = b"",
-           ip: str = PROBE_DEST, source: str | None = None) -> Flow:
+def _probe(
+    port: int,
+    *messages: tuple[bool, bytes],
+    proto: str = "tcp",
+    syn: bytes = b"",
+    ip: str = PROBE_DEST,
+    source: str | None = None,
+) -> Flow:
     return Flow(None, port, proto, ip=ip, source=source, messages=tuple(messages), syn_data=syn)  # type: ignore[arg-type]
 
 
@@ -251,24 +293,28 @@ def deny_probes(ipv6_source: str) -> dict[str, Flow]:
         "short: 7 bytes, the beginning of nothing allowed": _probe(443, (c, b"GET/abc"), (c, _JUNK)),
         "prefix: 'GET' (no space yet), then arbitrary bytes": _probe(80, (c, b"GET"), (c, _JUNK)),
         "prefix: a TLS record header cut after 5 bytes, then no ClientHello": _probe(
-            443, (c, b"\x16\x03\x01\x00\x10"), (c, b"\x02" + _JUNK)),
+            443, (c, b"\x16\x03\x01\x00\x10"), (c, b"\x02" + _JUNK)
+        ),
         "pending: ClientHello header whose body never ends": _probe(
-            443, (c, b"\x16\x03\x01\x40\x00\x01\x00\x3f\xfc"), *many),
+            443, (c, b"\x16\x03\x01\x40\x00\x01\x00\x3f\xfc"), *many
+        ),
         "other protocol: ssh on 22": _probe(22, (c, b"SSH-2.0-OpenSSH_9.6\r\n"), (c, _JUNK)),
         "other protocol: ssh on 443": _probe(443, (c, b"SSH-2.0-OpenSSH_9.6\r\n"), (c, _JUNK)),
-        "other protocol: smtp, server speaks first": _probe(25, (s, b"220 mx ESMTP\r\n"), (c, b"EHLO x\r\n"),
-                                                            (c, _JUNK)),
+        "other protocol: smtp, server speaks first": _probe(
+            25, (s, b"220 mx ESMTP\r\n"), (c, b"EHLO x\r\n"), (c, _JUNK)
+        ),
         "other protocol: ftp, server speaks first": _probe(21, (s, b"220 ftp\r\n"), (c, b"USER x\r\n")),
-        "other protocol: dns over tcp": _probe(53, (c, b"\x00\x1d\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00"
-                                                       b"\x07example\x03com\x00\x00\x01\x00\x01")),
+        "other protocol: dns over tcp": _probe(
+            53, (c, b"\x00\x1d\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x07example\x03com\x00\x00\x01\x00\x01")
+        ),
         "other protocol: smb": _probe(445, (c, b"\x00\x00\x00\x2f\xffSMBr" + bytes(39))),
         "unknown protocol: arbitrary bytes on 443": _probe(443, (c, _JUNK), (c, _JUNK)),
         "server first: data pushed before the client speaks": _probe(443, (s, _JUNK), (s, _JUNK)),
         "before the handshake: data in the SYN (TCP Fast Open)": _probe(443, syn=no_headers),
         "before the handshake: arbitrary SYN data": _probe(443, syn=_JUNK[:512]),
         "udp: two-way datagrams": _probe(53, (c, _JUNK[:512]), (s, _JUNK[:512]), (c, _JUNK[:512]), proto="udp"),
-        "ipv6: a device's IPv6 outside HOME_NET (tcp)": _probe(443, (c, _JUNK), ip="2001:db8::77",
-                                                               source=ipv6_source),
-        "ipv6: a device's IPv6 outside HOME_NET (udp)": _probe(443, (c, _JUNK[:512]), proto="udp",
-                                                               ip="2001:db8::77", source=ipv6_source),
+        "ipv6: a device's IPv6 outside HOME_NET (tcp)": _probe(443, (c, _JUNK), ip="2001:db8::77", source=ipv6_source),
+        "ipv6: a device's IPv6 outside HOME_NET (udp)": _probe(
+            443, (c, _JUNK[:512]), proto="udp", ip="2001:db8::77", source=ipv6_source
+        ),
     }

@@ -22,8 +22,9 @@ def require_shared(path: Path) -> Path:
     """``path`` if it exists; else skip the test (fail it where ``EPFW_REQUIRE_SHARED`` is set)."""
     if path.is_file():
         return path
-    message = (f"{path} is absent: it lives in ../shared beside the repository, which only the project's "
-               f"own machines have")
+    message = (
+        f"{path} is absent: it lives in ../shared beside the repository, which only the project's own machines have"
+    )
     if os.environ.get(REQUIRE_ENV):
         pytest.fail(f"{message}; {REQUIRE_ENV} is set, so its tests must run", pytrace=False)
     pytest.skip(message)

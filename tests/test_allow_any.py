@@ -69,8 +69,12 @@ def test_it_renders_with_the_pack_config_for_crossguard(project, tmp_path):
     assert exceptions and all(v == f"entry lab-anything: {WHY}" for v in exceptions.values())
     assert json.loads((out / "summary.json").read_text())["allowAnyExceptions"] == exceptions
     azure = json.loads(next(p for p in sorted((out / "azure").glob("*.json")) if p.name != "template.json").read_text())
-    wide = [r["name"] for c in azure["properties"]["ruleCollections"] for r in c["rules"]
-            if "0.0.0.0/0" in r.get("destinationAddresses", []) or "*" in r.get("targetFqdns", [])]
+    wide = [
+        r["name"]
+        for c in azure["properties"]["ruleCollections"]
+        for r in c["rules"]
+        if "0.0.0.0/0" in r.get("destinationAddresses", []) or "*" in r.get("targetFqdns", [])
+    ]
     assert wide and set(wide) <= set(exceptions)  # every rule that reaches everything is declared
     assert not any("8443" in name for name in exceptions)  # the ordinary entry's rule is not
 
@@ -120,11 +124,28 @@ def test_the_crossguard_pack_reads_the_same_config():
     pytest.importorskip("pulumi_policy", reason="pulumi-policy is not installed")
     from test_policy import run_resource_policy  # the pack's own policies over CrossGuard's argument objects
 
-    props = {"firewallPolicyName": "fwpol", "priority": 3000, "ruleCollections": [{
-        "ruleCollectionType": "FirewallPolicyFilterRuleCollection", "name": "network", "priority": 100,
-        "action": {"type": "Allow"}, "rules": [{"ruleType": "NetworkRule", "name": "lab-ip-tcp443",
-                                                "ipProtocols": ["TCP"], "sourceAddresses": ["10.30.0.0/16"],
-                                                "destinationAddresses": ["0.0.0.0/0"], "destinationPorts": ["443"]}]}]}
+    props = {
+        "firewallPolicyName": "fwpol",
+        "priority": 3000,
+        "ruleCollections": [
+            {
+                "ruleCollectionType": "FirewallPolicyFilterRuleCollection",
+                "name": "network",
+                "priority": 100,
+                "action": {"type": "Allow"},
+                "rules": [
+                    {
+                        "ruleType": "NetworkRule",
+                        "name": "lab-ip-tcp443",
+                        "ipProtocols": ["TCP"],
+                        "sourceAddresses": ["10.30.0.0/16"],
+                        "destinationAddresses": ["0.0.0.0/0"],
+                        "destinationPorts": ["443"],
+                    }
+                ],
+            }
+        ],
+    }
     config = {"allowAnyExceptions": {"lab-ip-tcp443": f"entry lab-anything: {WHY}"}}
     assert run_resource_policy("no-allow-any", guard.AZURE_GROUP, props)  # undeclared: the mandatory policy
     assert run_resource_policy("no-allow-any", guard.AZURE_GROUP, props, config) == []

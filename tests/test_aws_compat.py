@@ -18,21 +18,33 @@ OK = 'pass tls $HOME_NET any -> any 443 (flow:to_server,established; tls.sni; co
 
 # (AWS rule broken, the rule that breaks it, STRICT_ORDER?)
 BREAKERS = [
-    ("dataset", 'alert dns $HOME_NET any -> any any (dns.query; dataset:isset,bad; sid:2;)', False),
-    ("dataset", 'alert dns $HOME_NET any -> any any (dns.query; datarep:bad,>,5; sid:2;)', False),
+    ("dataset", "alert dns $HOME_NET any -> any any (dns.query; dataset:isset,bad; sid:2;)", False),
+    ("dataset", "alert dns $HOME_NET any -> any any (dns.query; datarep:bad,>,5; sid:2;)", False),
     ("iprep", "drop ip $HOME_NET any -> any any (iprep:dst,BadHosts,>,50; sid:2;)", False),
-    ("lua", 'alert http $HOME_NET any -> any any (lua:check.lua; sid:2;)', False),
-    ("lua", 'alert http $HOME_NET any -> any any (luajit:check.lua; sid:2;)', False),
-    ("threshold", "alert tcp $HOME_NET any -> any any (flow:to_server; threshold:type limit, track by_src, count 1, "
-                  "seconds 60; sid:2;)", False),
-    ("threshold", "alert tcp $HOME_NET any -> any any (flow:to_server; detection_filter:track by_src, count 5, "
-                  "seconds 60; sid:2;)", False),
+    ("lua", "alert http $HOME_NET any -> any any (lua:check.lua; sid:2;)", False),
+    ("lua", "alert http $HOME_NET any -> any any (luajit:check.lua; sid:2;)", False),
+    (
+        "threshold",
+        "alert tcp $HOME_NET any -> any any (flow:to_server; threshold:type limit, track by_src, count 1, "
+        "seconds 60; sid:2;)",
+        False,
+    ),
+    (
+        "threshold",
+        "alert tcp $HOME_NET any -> any any (flow:to_server; detection_filter:track by_src, count 5, "
+        "seconds 60; sid:2;)",
+        False,
+    ),
     ("geoip", "drop ip $HOME_NET any -> any any (geoip:dst,RU; sid:2;)", False),
     ("file", 'alert http $HOME_NET any -> any any (filemagic:"PE32"; sid:2;)', False),
     ("file", "alert http $HOME_NET any -> any any (filestore; sid:2;)", False),
     ("file", 'alert http $HOME_NET any -> any any (file.data; content:"MZ"; sid:2;)', False),
-    ("file", 'alert http $HOME_NET any -> any any (filesize:>100MB; sid:2;)', False),
-    ("bits-tracking", "alert tcp $HOME_NET any -> any any (flow:to_server; xbits:set,seen,track ip_src; sid:2;)", False),
+    ("file", "alert http $HOME_NET any -> any any (filesize:>100MB; sid:2;)", False),
+    (
+        "bits-tracking",
+        "alert tcp $HOME_NET any -> any any (flow:to_server; xbits:set,seen,track ip_src; sid:2;)",
+        False,
+    ),
     ("bits-tracking", "alert tcp $HOME_NET any -> any any (flow:to_server; hostbits:set,seen; sid:2;)", False),
     ("tag-host", "alert tcp $HOME_NET any -> any any (flow:to_server; tag:host,10,packets,src; sid:2;)", False),
     ("protocol", "drop sctp $HOME_NET any -> any any (sid:2;)", False),
@@ -42,8 +54,11 @@ BREAKERS = [
     ("ip-in-ip", "drop ip $HOME_NET any -> any any (flow:to_server; ip_proto:4; sid:2;)", False),
     ("ip-in-ip", "alert ip $HOME_NET any -> any any (flow:to_server; ip_proto:IPIP; sid:2;)", False),
     ("http2", "alert http2 $HOME_NET any -> any any (flow:to_server,established; sid:2;)", False),
-    ("http2", 'alert http $HOME_NET any -> any any (flow:to_server,established; http2.header_name; content:"x"; '
-              'sid:2;)', False),
+    (
+        "http2",
+        'alert http $HOME_NET any -> any any (flow:to_server,established; http2.header_name; content:"x"; sid:2;)',
+        False,
+    ),
     ("action", "rejectsrc tcp $HOME_NET any -> any any (flow:to_server; sid:2;)", False),
     ("action", "config tcp $HOME_NET any -> any any (flow:to_server; sid:2;)", False),
     ("priority", "pass tcp $HOME_NET any -> $SET 443 (priority:1; sid:2;)", True),
@@ -78,16 +93,23 @@ def test_group_level_rules_home_net_without_external_net_duplicate_sids_and_rule
     assert [(p.rule.key, p.group, p.sid) for p in twice] == [("sid", "b", "1")] and "also in group a" in str(twice[0])
     # a domain list's rules are AWS's own (it picks their sids): never a duplicate
     assert problems([_group(OK, name="a"), _group(OK, name="list", rules_string=None)], strict=False) == []
-    big = problems([_group(*[OK.replace("sid:1", f"sid:{i}") for i in range(1, 30)])], strict=False,
-                   rules_string_max=1_000)
+    big = problems(
+        [_group(*[OK.replace("sid:1", f"sid:{i}") for i in range(1, 30)])], strict=False, rules_string_max=1_000
+    )
     assert [p.rule.key for p in big] == ["rules-string-size"] and "bytes (limit 1000)" in str(big[0])
-    assert "priority" not in {p.rule.key for p in problems([_group("pass tcp $HOME_NET any -> $SET 443 (priority:1; "
-                                                                   "sid:2;)")], strict=False)}
+    assert "priority" not in {
+        p.rule.key for p in problems([_group("pass tcp $HOME_NET any -> $SET 443 (priority:1; sid:2;)")], strict=False)
+    }
 
 
 def test_every_aws_rule_in_the_table_is_broken_by_a_test():
-    covered = {key for key, _, _ in BREAKERS} | {"home-external", "sid", "rules-string-size", "groups-per-policy",
-                                                 "app-layer-session-holding"}
+    covered = {key for key, _, _ in BREAKERS} | {
+        "home-external",
+        "sid",
+        "rules-string-size",
+        "groups-per-policy",
+        "app-layer-session-holding",
+    }
     assert covered == set(AWS_RULES)
 
 
@@ -107,8 +129,10 @@ def test_every_group_of_the_shipped_stacks_passes_aws_rules(variant):
     if variant == "dev-exact":
         aws = aws.model_copy(update={"fqdn_mode": FqdnMode.EXACT})
     render = render_aws(plan, aws)  # runs the check: a problem would raise
-    texts = [GroupText(g.name, g.rules, dict(g.variables), g.request["RuleGroup"]["RulesSource"].get("RulesString"))
-             for g in render.groups]
+    texts = [
+        GroupText(g.name, g.rules, dict(g.variables), g.request["RuleGroup"]["RulesSource"].get("RulesString"))
+        for g in render.groups
+    ]
     assert problems(texts, strict=aws.rule_order is RuleOrder.STRICT_ORDER) == []
     assert all(not any("pcre" in line for line in g.rules) for g in render.groups)
     if variant == "dev-strict-domain-list":
@@ -121,15 +145,26 @@ def test_a_render_that_aws_would_refuse_fails_naming_group_rule_and_aws_rule(mon
 
     def with_pcre(*args, **kwargs):
         rules = real(*args, **kwargs)
-        bad = suricata_rules.SuricataRule(key="default-deny|bad", action="drop", proto="tcp", src="$HOME_NET",
-                                          src_port="any", dst="any", dst_port="any",
-                                          options=("flow:to_server,established", 'pcre:"/^x/"'), msg="bad")
+        bad = suricata_rules.SuricataRule(
+            key="default-deny|bad",
+            action="drop",
+            proto="tcp",
+            src="$HOME_NET",
+            src_port="any",
+            dst="any",
+            dst_port="any",
+            options=("flow:to_server,established", 'pcre:"/^x/"'),
+            msg="bad",
+        )
         return [*rules, bad]
 
     monkeypatch.setattr(aws_layout, "default_deny_rules", with_pcre)
-    with pytest.raises(AwsRenderError, match=r"AWS would refuse 1 rule\(s\) of these groups:\n  group epfw-dev-rules-"
-                                             r"\w+, rule sid \d+: pcre without content.*AWS: \"In payload keywords, "
-                                             r"the pcre keyword is only allowed with content"):
+    with pytest.raises(
+        AwsRenderError,
+        match=r"AWS would refuse 1 rule\(s\) of these groups:\n  group epfw-dev-rules-"
+        r"\w+, rule sid \d+: pcre without content.*AWS: \"In payload keywords, "
+        r"the pcre keyword is only allowed with content",
+    ):
         render_aws(plan, aws)
 
 
@@ -147,19 +182,25 @@ def test_more_stateful_groups_than_a_policy_takes_fail_the_render():
     plan, aws = _stack("dev")
     count = len(render_aws(plan, aws).groups)  # under the default limit (20)
     limits = aws.limits.model_copy(update={"stateful_groups_per_policy": count - 1})
-    with pytest.raises(AwsRenderError, match=rf"{count} stateful rule groups in one firewall policy \(limit "
-                                             rf"{count - 1}: aws.limits.statefulGroupsPerPolicy\)"):
+    with pytest.raises(
+        AwsRenderError,
+        match=rf"{count} stateful rule groups in one firewall policy \(limit "
+        rf"{count - 1}: aws.limits.statefulGroupsPerPolicy\)",
+    ):
         render_aws(plan, aws.model_copy(update={"limits": limits}))
 
 
 def test_app_layer_drop_defaults_warn_about_session_holding():
     from endpoint_firewall.config.stack_config import AwsPolicyConfig
+
     plan, aws = _stack("prod")
     assert aws.rule_order is RuleOrder.STRICT_ORDER
     caveat = AWS_RULES["app-layer-session-holding"].says
-    for actions, warned in ((("aws:drop_established_app_layer",), True),
-                            (("aws:drop_established_app_layer_to_server",), True),
-                            (("aws:drop_established",), False)):
+    for actions, warned in (
+        (("aws:drop_established_app_layer",), True),
+        (("aws:drop_established_app_layer_to_server",), True),
+        (("aws:drop_established",), False),
+    ):
         policy = AwsPolicyConfig(name="p", stateful_default_actions=actions)
         render = render_aws(plan, aws.model_copy(update={"firewall_policy": policy}))
         assert any("session holding" in w and caveat in w for w in render.warnings) is warned, actions

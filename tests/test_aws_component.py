@@ -38,8 +38,9 @@ def answer(args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
 
 def stack_plan(name: str):
     config = load_stack_file(ROOT / "stacks" / f"Pulumi.{name}.yaml")
-    return config, build_plan(load_catalogue(), config.selection.to_selection(), config.source_ranges,
-                              config.peer_ranges)
+    return config, build_plan(
+        load_catalogue(), config.selection.to_selection(), config.source_ranges, config.peer_ranges
+    )
 
 
 def expected_inputs(request: dict) -> dict:
@@ -48,16 +49,27 @@ def expected_inputs(request: dict) -> dict:
     source = group["RulesSource"]
     if "RulesSourceList" in source:
         listed = source["RulesSourceList"]
-        rules_source = {"rulesSourceList": {"generatedRulesType": listed["GeneratedRulesType"],
-                                            "targetTypes": listed["TargetTypes"], "targets": listed["Targets"]}}
+        rules_source = {
+            "rulesSourceList": {
+                "generatedRulesType": listed["GeneratedRulesType"],
+                "targetTypes": listed["TargetTypes"],
+                "targets": listed["Targets"],
+            }
+        }
     else:
         rules_source = {"rulesString": source["RulesString"]}
     return {
-        "name": request["RuleGroupName"], "type": request["Type"], "capacity": request["Capacity"],
+        "name": request["RuleGroupName"],
+        "type": request["Type"],
+        "capacity": request["Capacity"],
         "description": request["Description"],
         "ruleGroup": {
-            "ruleVariables": {"ipSets": [{"key": k, "ipSet": {"definitions": v["Definition"]}}
-                                         for k, v in group["RuleVariables"]["IPSets"].items()]},
+            "ruleVariables": {
+                "ipSets": [
+                    {"key": k, "ipSet": {"definitions": v["Definition"]}}
+                    for k, v in group["RuleVariables"]["IPSets"].items()
+                ]
+            },
             "rulesSource": rules_source,
             "statefulRuleOptions": {"ruleOrder": group["StatefulRuleOptions"]["RuleOrder"]},
         },
@@ -73,19 +85,27 @@ def deploy(pulumi_run) -> Callable[..., RecordingMocks]:
     def run(plan, config: AwsConfig, seen: dict | None = None) -> RecordingMocks:
         def record(args: pulumi.ResourceTransformationArgs):
             if seen is not None:
-                seen[args.name] = {"type": args.type_, "parent": args.opts.parent,
-                                   "delete_before_replace": args.opts.delete_before_replace}
+                seen[args.name] = {
+                    "type": args.type_,
+                    "parent": args.opts.parent,
+                    "delete_before_replace": args.opts.delete_before_replace,
+                }
             return None
 
         def body():
-            component = AwsNetworkFirewallRules("aws", AwsNetworkFirewallRulesArgs(plan=plan, config=config),
-                                                opts=pulumi.ResourceOptions(transformations=[record]))
+            component = AwsNetworkFirewallRules(
+                "aws",
+                AwsNetworkFirewallRulesArgs(plan=plan, config=config),
+                opts=pulumi.ResourceOptions(transformations=[record]),
+            )
             if seen is not None:
                 seen["__component__"] = component
-                return pulumi.Output.all(names=component.outputs["ruleGroupNames"],
-                                         arns=component.outputs["ruleGroupArns"]).apply(
-                    lambda v: seen.__setitem__("__outputs__", v))
+                return pulumi.Output.all(
+                    names=component.outputs["ruleGroupNames"], arns=component.outputs["ruleGroupArns"]
+                ).apply(lambda v: seen.__setitem__("__outputs__", v))
+
         return pulumi_run(body, answer)
+
     return run
 
 
@@ -108,7 +128,9 @@ def test_dev_registers_each_rendered_group_with_the_rendered_inputs(deploy):
         recorded = by_name[f"aws-{group.role}"]
         assert recorded["inputs"] == expected_inputs(group.request)
         assert recorded["inputs"]["capacity"] == group.capacity >= group.used
-        ip_sets = {s["key"]: s["ipSet"]["definitions"] for s in recorded["inputs"]["ruleGroup"]["ruleVariables"]["ipSets"]}
+        ip_sets = {
+            s["key"]: s["ipSet"]["definitions"] for s in recorded["inputs"]["ruleGroup"]["ruleVariables"]["ipSets"]
+        }
         assert ip_sets["HOME_NET"] == ["10.10.0.0/16"]
         assert recorded["inputs"]["ruleGroup"]["statefulRuleOptions"]["ruleOrder"] == "DEFAULT_ACTION_ORDER"
     rules = next(g for g in groups if g["name"] == "aws-rules")
@@ -133,8 +155,9 @@ def test_dev_policy_references_every_group_without_priorities(deploy):
     body = policy["inputs"]["firewallPolicy"]
     assert policy["inputs"]["name"] == "epfw-dev-egress"
     arns = [r["resourceArn"] for r in body["statefulRuleGroupReferences"]]
-    assert sorted(arns) == sorted(f"arn:aws:network-firewall:eu-west-1:123456789012:stateful-rulegroup/{g['inputs']['name']}"
-                                  for g in groups)
+    assert sorted(arns) == sorted(
+        f"arn:aws:network-firewall:eu-west-1:123456789012:stateful-rulegroup/{g['inputs']['name']}" for g in groups
+    )
     assert all("priority" not in r for r in body["statefulRuleGroupReferences"])
     assert body["statefulEngineOptions"]["ruleOrder"] == "DEFAULT_ACTION_ORDER"
     assert "statefulDefaultActions" not in body  # only valid in STRICT_ORDER
@@ -144,8 +167,14 @@ def test_dev_policy_references_every_group_without_priorities(deploy):
 
 def test_strict_order_policy_priorities_and_default_actions(deploy):
     stack, plan = stack_plan("dev")
-    config = stack.aws.model_copy(update={"rule_order": RuleOrder.STRICT_ORDER, "firewall_policy": AwsPolicyConfig(
-        name="epfw-strict", stateful_default_actions=("aws:drop_established", "aws:alert_established"))})
+    config = stack.aws.model_copy(
+        update={
+            "rule_order": RuleOrder.STRICT_ORDER,
+            "firewall_policy": AwsPolicyConfig(
+                name="epfw-strict", stateful_default_actions=("aws:drop_established", "aws:alert_established")
+            ),
+        }
+    )
     render = render_aws(plan, config)
     mocks = deploy(plan, config)
     [policy] = of_type(mocks, POLICY)
@@ -167,7 +196,9 @@ def test_prod_without_policy_registers_only_rule_groups(deploy):
     mocks = deploy(plan, stack.aws)
     assert not of_type(mocks, POLICY)
     groups = of_type(mocks, RULE_GROUP)
-    assert {g["name"]: g["inputs"] for g in groups} == {f"aws-{g.role}": expected_inputs(g.request) for g in render.groups}
+    assert {g["name"]: g["inputs"] for g in groups} == {
+        f"aws-{g.role}": expected_inputs(g.request) for g in render.groups
+    }
     assert {g["inputs"]["ruleGroup"]["statefulRuleOptions"]["ruleOrder"] for g in groups} == {"STRICT_ORDER"}
     ip_sets = {s["key"]: s["ipSet"]["definitions"] for s in groups[0]["inputs"]["ruleGroup"]["ruleVariables"]["ipSets"]}
     assert ip_sets["HOME_NET"] == ["10.20.0.0/15"]  # 10.20.0.0/16 + 10.21.0.0/16, merged by the plan
@@ -191,9 +222,11 @@ def test_a_render_error_registers_nothing(pulumi_run):
         render_aws(plan, bad)
     mocks = RecordingMocks(answer)
     from endpoint_firewall.components.aws_network_firewall import AwsNetworkFirewallRules, AwsNetworkFirewallRulesArgs
+
     with pytest.raises(Exception, match="ruleMaxChars"):
-        pulumi_run(lambda: AwsNetworkFirewallRules("aws", AwsNetworkFirewallRulesArgs(plan=plan, config=bad)),
-                   mocks=mocks)
+        pulumi_run(
+            lambda: AwsNetworkFirewallRules("aws", AwsNetworkFirewallRulesArgs(plan=plan, config=bad)), mocks=mocks
+        )
     assert mocks.resources == []
 
 
@@ -223,7 +256,9 @@ def test_changing_the_rule_order_replaces_the_policy_under_another_physical_name
     assert b["inputs"]["name"] == render_aws(plan, strict).policy_name
     assert b["inputs"]["firewallPolicy"]["statefulEngineOptions"]["ruleOrder"] == "STRICT_ORDER"
     assert b["inputs"]["firewallPolicy"]["statefulDefaultActions"] == [
-        "aws:drop_established_app_layer", "aws:alert_established_app_layer"]
+        "aws:drop_established_app_layer",
+        "aws:alert_established_app_layer",
+    ]
     for seen in (seen_default, seen_strict):
         assert seen["aws-policy"]["delete_before_replace"] is False
     # every rule group is renamed too (rule order is in their names): nothing collides on the way back either

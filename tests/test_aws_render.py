@@ -54,14 +54,16 @@ NAME_RE = re.compile(r"^[a-zA-Z0-9-]+$")
 
 # --- fixtures -----------------------------------------------------------------------------------------------
 
+
 def stack(name: str):
     return load_stack_file(ROOT / "stacks" / f"Pulumi.{name}.yaml")
 
 
 def stack_plan(name: str, catalogue: Catalogue | None = None) -> Plan:
     config = stack(name)
-    return build_plan(catalogue or load_catalogue(), config.selection.to_selection(), config.source_ranges,
-                      config.peer_ranges)
+    return build_plan(
+        catalogue or load_catalogue(), config.selection.to_selection(), config.source_ranges, config.peer_ranges
+    )
 
 
 DEV = stack("dev").aws
@@ -96,22 +98,38 @@ def svc(text: str) -> Service:
 
 
 def make_plan(*rules: Rule, sources=("10.10.0.0/16",), skipped=()) -> Plan:
-    return Plan(areas=(AreaPlan(area="synthetic", title="Synthetic", priority=1000, rules=tuple(rules)),),
-                source_ranges=tuple(sources), skipped=tuple(skipped), selected_entries=("synthetic",), digest="0" * 64)
+    return Plan(
+        areas=(AreaPlan(area="synthetic", title="Synthetic", priority=1000, rules=tuple(rules)),),
+        source_ranges=tuple(sources),
+        skipped=tuple(skipped),
+        selected_entries=("synthetic",),
+        digest="0" * 64,
+    )
 
 
-def make_rule(kind: RuleKind, services: list[str], destinations: list[str], name: str | None = None,
-              entry: str = "synthetic-entry") -> Rule:
+def make_rule(
+    kind: RuleKind,
+    services: list[str],
+    destinations: list[str],
+    name: str | None = None,
+    entry: str = "synthetic-entry",
+) -> Rule:
     services_t = tuple(svc(s) for s in services)
-    return Rule(name=name or f"synthetic-{kind.value}-{'-'.join(s.replace(':', '') for s in services)}",
-                area="synthetic", kind=kind, services=services_t, destinations=tuple(destinations),
-                origins=tuple((d, (entry,)) for d in destinations))
+    return Rule(
+        name=name or f"synthetic-{kind.value}-{'-'.join(s.replace(':', '') for s in services)}",
+        area="synthetic",
+        kind=kind,
+        services=services_t,
+        destinations=tuple(destinations),
+        origins=tuple((d, (entry,)) for d in destinations),
+    )
 
 
 # --- AWS's service model ----------------------------------------------------------------------------------
 
-INPUT_SHAPE = botocore.session.get_session().get_service_model("network-firewall") \
-    .operation_model("CreateRuleGroup").input_shape
+INPUT_SHAPE = (
+    botocore.session.get_session().get_service_model("network-firewall").operation_model("CreateRuleGroup").input_shape
+)
 
 
 def constraint_problems(shape: Shape, value, path: str = "CreateRuleGroup") -> list[str]:
@@ -155,9 +173,20 @@ def validate(request: dict) -> list[str]:
 
 
 def test_the_constraint_walk_catches_what_param_validator_misses():
-    good = {"RuleGroupName": "ok-name", "Type": "STATEFUL", "Capacity": 100,
-            "RuleGroup": {"RulesSource": {"RulesSourceList": {"Targets": [".x.com"], "TargetTypes": ["TLS_SNI"],
-                                                              "GeneratedRulesType": "ALLOWLIST"}}}}
+    good = {
+        "RuleGroupName": "ok-name",
+        "Type": "STATEFUL",
+        "Capacity": 100,
+        "RuleGroup": {
+            "RulesSource": {
+                "RulesSourceList": {
+                    "Targets": [".x.com"],
+                    "TargetTypes": ["TLS_SNI"],
+                    "GeneratedRulesType": "ALLOWLIST",
+                }
+            }
+        },
+    }
     assert validate(good) == []
     bad = json.loads(json.dumps(good))
     bad["RuleGroupName"] = "has space"
@@ -181,9 +210,13 @@ def test_every_rendered_request_passes_aws_service_model(dev_plan, prod_plan):
 
 # --- mapping on the real catalogue -----------------------------------------------------------------------
 
+
 def domain_lists(render) -> dict[str, dict]:
-    return {g.role: g.request["RuleGroup"]["RulesSource"]["RulesSourceList"] for g in render.groups
-            if g.kind == "domain-list"}
+    return {
+        g.role: g.request["RuleGroup"]["RulesSource"]["RulesSourceList"]
+        for g in render.groups
+        if g.kind == "domain-list"
+    }
 
 
 def test_dev_layout_one_domain_list_per_target_types_and_one_rules_group(dev_plan):
@@ -192,7 +225,10 @@ def test_dev_layout_one_domain_list_per_target_types_and_one_rules_group(dev_pla
     lists = domain_lists(render)
     http, tls, both = lists["http-host"], lists["tls-sni"], lists["http-tls"]
     assert (http["TargetTypes"], tls["TargetTypes"], both["TargetTypes"]) == (
-        ["HTTP_HOST"], ["TLS_SNI"], ["HTTP_HOST", "TLS_SNI"])
+        ["HTTP_HOST"],
+        ["TLS_SNI"],
+        ["HTTP_HOST", "TLS_SNI"],
+    )
     assert {x["GeneratedRulesType"] for x in lists.values()} == {"ALLOWLIST"}
     # *.x.com -> .x.com, lowercase, sorted; each name in the one list of its protocols
     assert ".manage.microsoft.com" in both["Targets"] and "login.microsoftonline.com" in both["Targets"]
@@ -205,9 +241,14 @@ def test_dev_layout_one_domain_list_per_target_types_and_one_rules_group(dev_pla
     assert not any("courier" in t or "mtalk" in t for x in lists.values() for t in x["Targets"])
     by_role = {g.role: g for g in render.groups}
     rules = by_role["rules"].rules_text
-    assert ('pass tls $HOME_NET any -> any [443,5223] (flow:to_server,established; ssl_state:client_hello; '
-            'tls.sni; content:"1-courier.push.apple.com"; startswith; nocase; endswith;') in rules
-    assert 'any [443,5228:5230] (flow:to_server,established; ssl_state:client_hello; tls.sni; content:"mtalk.google.com"' in rules
+    assert (
+        "pass tls $HOME_NET any -> any [443,5223] (flow:to_server,established; ssl_state:client_hello; "
+        'tls.sni; content:"1-courier.push.apple.com"; startswith; nocase; endswith;'
+    ) in rules
+    assert (
+        'any [443,5228:5230] (flow:to_server,established; ssl_state:client_hello; tls.sni; content:"mtalk.google.com"'
+        in rules
+    )
     # addresses and peers: IP set variables, flow keywords, exact ports
     # (IP-only, no flow keyword: the pass applies to the whole flow, replies included)
     assert re.search(r"pass tcp \$HOME_NET any -> \$INTUNE_CORE_IP_TCP80_TCP443 \[80,443\] \(msg:", rules)
@@ -218,13 +259,24 @@ def test_dev_layout_one_domain_list_per_target_types_and_one_rules_group(dev_pla
     assert "40.82.248.224/28" in variables["INTUNE_CORE_IP_TCP80_TCP443"]
     # DEFAULT_ACTION_ORDER: the policy has no default action, so the rules group ends with the deny, per protocol
     deny = [line for line in render.groups[0].rules if "default deny" in line]
-    assert render.groups[0].rules[-len(deny):] == deny and len(deny) == len(default_deny_rules())
+    assert render.groups[0].rules[-len(deny) :] == deny and len(deny) == len(default_deny_rules())
     marks = 1 + len(HTTP_METHODS)
     short = START_JUDGED_AT - 1  # one drop per length of a first segment too short to judge whole
     assert [line.split("(")[0].split()[:2] for line in deny] == [
-        ["drop", "tls"], ["drop", "http"], *[["drop", "tcp"]] * (2 + short), *[["alert", "tcp"]] * marks,
-        ["drop", "tcp"], ["drop", "tcp"], ["drop", "tcp"], ["drop", "tcp"], ["drop", "udp"], ["drop", "udp"],
-        ["drop", "icmp"], ["drop", "ip"], ["drop", "ip"]]
+        ["drop", "tls"],
+        ["drop", "http"],
+        *[["drop", "tcp"]] * (2 + short),
+        *[["alert", "tcp"]] * marks,
+        ["drop", "tcp"],
+        ["drop", "tcp"],
+        ["drop", "tcp"],
+        ["drop", "tcp"],
+        ["drop", "udp"],
+        ["drop", "udp"],
+        ["drop", "icmp"],
+        ["drop", "ip"],
+        ["drop", "ip"],
+    ]
     assert "(flow:to_server,established; ssl_state:client_hello; msg:" in deny[0]
     assert '(flow:to_server,established; http.start; content:"|0d 0a|"; endswith; msg:' in deny[1]
     assert not any("pcre" in line for line in render.groups[0].rules)  # AWS: pcre only with content/sni/host
@@ -232,10 +284,12 @@ def test_dev_layout_one_domain_list_per_target_types_and_one_rules_group(dev_pla
         assert "(flow:to_server; " in line and "established" not in line
     assert "ip_proto:!6; ip_proto:!17; ip_proto:!1; ip_proto:!58;" in deny[-2]
     # HOME_NET is IPv4 only: every IPv6 source is outside it (dropIpv6OutsideHomeNet, on by default)
-    assert deny[-1].startswith("drop ip ::/0 any -> any any (flow:to_server; msg:\"default deny: IPv6 from outside")
-    assert 'drop tcp any any -> $HOME_NET any (flow:to_client; dsize:>0; msg:' in deny[-6]
-    assert 'drop udp any any -> $HOME_NET any (flow:to_client; msg:' in deny[-4]
-    assert not any("drop ip $HOME_NET any -> any any (flow:to_server,established" in line for line in render.groups[0].rules)
+    assert deny[-1].startswith('drop ip ::/0 any -> any any (flow:to_server; msg:"default deny: IPv6 from outside')
+    assert "drop tcp any any -> $HOME_NET any (flow:to_client; dsize:>0; msg:" in deny[-6]
+    assert "drop udp any any -> $HOME_NET any (flow:to_client; msg:" in deny[-4]
+    assert not any(
+        "drop ip $HOME_NET any -> any any (flow:to_server,established" in line for line in render.groups[0].rules
+    )
     assert all(g.priority is None for g in render.groups)
 
 
@@ -243,14 +297,19 @@ def test_strict_order_uses_one_domain_list_per_protocol(dev_plan):
     render = render_aws(dev_plan, VARIANTS["dev-strict"])
     assert [(g.role, g.priority) for g in render.groups] == [("rules", 100), ("http-host", 200), ("tls-sni", 300)]
     lists = domain_lists(render)
-    assert ".manage.microsoft.com" in lists["http-host"]["Targets"] and ".manage.microsoft.com" in lists["tls-sni"]["Targets"]
+    assert (
+        ".manage.microsoft.com" in lists["http-host"]["Targets"]
+        and ".manage.microsoft.com" in lists["tls-sni"]["Targets"]
+    )
     assert "updates-http.cdn-apple.com" not in lists["tls-sni"]["Targets"]
     assert ".notify.windows.com" not in lists["http-host"]["Targets"]
     # the rules group ends with the deny minus TLS and HTTP, which the domain-list groups after it drop themselves
     drops = [line.split()[1] for line in render.groups[0].rules if line.startswith("drop")]
     assert drops == ["http", *["tcp"] * (5 + START_JUDGED_AT), "udp", "udp", "icmp", "ip", "ip"]
-    assert 'http.start; content:!"|0d 0a 0d 0a|"; msg:"default deny: HTTP request without header lines' in \
-        render.groups[0].rules_text  # AWS's generated HTTP drop misses requests without headers
+    assert (
+        'http.start; content:!"|0d 0a 0d 0a|"; msg:"default deny: HTTP request without header lines'
+        in render.groups[0].rules_text
+    )  # AWS's generated HTTP drop misses requests without headers
 
 
 def test_every_rule_has_flow_keywords_and_no_priority(dev_plan, prod_plan):
@@ -270,11 +329,15 @@ def test_exact_mode_matches_names_exactly_and_widens_nothing(dev_plan):
     assert [g.role for g in render.groups] == ["rules"] and render.widened == ()
     text = render.groups[0].rules_text
     assert "dotprefix" not in text
-    assert ('pass http $HOME_NET any -> any 80 (flow:to_server,established; http.host; content:".windowsupdate.com"; '
-            'endswith;') in text
+    assert (
+        'pass http $HOME_NET any -> any 80 (flow:to_server,established; http.host; content:".windowsupdate.com"; '
+        "endswith;"
+    ) in text
     assert 'tls.sni; content:"updates-http.cdn-apple.com"' not in text  # apple-software-updates-http is http:80 only
-    assert ('pass tls $HOME_NET any -> any 443 (flow:to_server,established; ssl_state:client_hello; tls.sni; '
-            'content:"login.microsoftonline.com"; startswith; nocase; endswith;') in text
+    assert (
+        "pass tls $HOME_NET any -> any 443 (flow:to_server,established; ssl_state:client_hello; tls.sni; "
+        'content:"login.microsoftonline.com"; startswith; nocase; endswith;'
+    ) in text
     for line in render.groups[0].rules:
         if "default deny" in line:
             continue
@@ -291,7 +354,15 @@ def test_strict_order_prod_priorities_and_default_actions(prod_plan):
     assert [(g.role, g.priority) for g in render.groups] == [("rules", 100)]
     # no domain lists follow: the rules group holds the whole deny, TLS and HTTP included
     assert [line.split()[1] for line in render.groups[0].rules if line.startswith("drop")] == [
-        "tls", "http", *["tcp"] * (5 + START_JUDGED_AT), "udp", "udp", "icmp", "ip", "ip"]
+        "tls",
+        "http",
+        *["tcp"] * (5 + START_JUDGED_AT),
+        "udp",
+        "udp",
+        "icmp",
+        "ip",
+        "ip",
+    ]
     assert render.stateful_default_actions == ("aws:drop_established_app_layer", "aws:alert_established_app_layer")
     assert any("managed elsewhere" in w and "aws:drop_established_app_layer" in w for w in render.warnings)
     mixed = render_aws(prod_plan, VARIANTS["prod-domain-list"])
@@ -299,13 +370,18 @@ def test_strict_order_prod_priorities_and_default_actions(prod_plan):
     alert_only = {"name": "p", "statefulDefaultActions": ["aws:alert_established"]}
     with pytest.raises(ValueError, match="drop nothing.*allowAlertOnly"):
         AwsConfig.model_validate({**PROD.model_dump(by_alias=True), "firewallPolicy": alert_only})
-    warn = render_aws(prod_plan, AwsConfig.model_validate(
-        {**PROD.model_dump(by_alias=True), "firewallPolicy": {**alert_only, "allowAlertOnly": True}}))
+    warn = render_aws(
+        prod_plan,
+        AwsConfig.model_validate(
+            {**PROD.model_dump(by_alias=True), "firewallPolicy": {**alert_only, "allowAlertOnly": True}}
+        ),
+    )
     assert any("without a drop default action" in w for w in warn.warnings)
 
 
 def test_strict_order_guard_refuses_a_pass_after_a_drop_of_the_same_traffic(prod_plan):
     from endpoint_firewall.renderers import aws as aws_renderer
+
     render = render_aws(prod_plan, VARIANTS["prod-domain-list"])
     reordered = sorted(render.groups, key=lambda g: -(g.priority or 0))
     for i, g in enumerate(reordered):
@@ -319,32 +395,43 @@ def test_domain_list_rules_text_is_aws_generated_form():
     sids = {r.key: i + 1 for i, r in enumerate(rules)}
     text = [r.text(sids[r.key]) for r in rules]
     assert text == [
-        'pass tls $HOME_NET any -> $EXTERNAL_NET any (ssl_state:client_hello; tls.sni; dotprefix; '
+        "pass tls $HOME_NET any -> $EXTERNAL_NET any (ssl_state:client_hello; tls.sni; dotprefix; "
         'content:".example.com"; nocase; endswith; msg:"matching TLS allowlisted FQDNs"; '
-        'flow:to_server, established; sid:1; rev:1;)',
+        "flow:to_server, established; sid:1; rev:1;)",
         'pass tls $HOME_NET any -> $EXTERNAL_NET any (ssl_state:client_hello; tls.sni; content:"www.example.com"; '
         'startswith; nocase; endswith; msg:"matching TLS allowlisted FQDNs"; flow:to_server, established; '
-        'sid:2; rev:1;)',
+        "sid:2; rev:1;)",
         'drop tls $HOME_NET any -> $EXTERNAL_NET any (ssl_state:client_hello; msg:"not matching any TLS '
         'allowlisted FQDNs"; flow:to_server, established; sid:3; rev:1;)',
     ]
     http = [r.text(9) for r in domain_list_rules([".example.com"], ["HTTP_HOST"])]
-    assert http[0].startswith('pass http $HOME_NET any -> $EXTERNAL_NET any (http.host; dotprefix; '
-                              'content:".example.com"; endswith; msg:"matching HTTP allowlisted FQDNs";')
-    assert http[1].startswith('drop http $HOME_NET any -> $EXTERNAL_NET any (http.header_names; '
-                              'content:"|0d 0a|"; startswith; msg:"not matching any HTTP allowlisted FQDNs";')
+    assert http[0].startswith(
+        "pass http $HOME_NET any -> $EXTERNAL_NET any (http.host; dotprefix; "
+        'content:".example.com"; endswith; msg:"matching HTTP allowlisted FQDNs";'
+    )
+    assert http[1].startswith(
+        "drop http $HOME_NET any -> $EXTERNAL_NET any (http.header_names; "
+        'content:"|0d 0a|"; startswith; msg:"not matching any HTTP allowlisted FQDNs";'
+    )
 
 
 # --- findings ---------------------------------------------------------------------------------------------
 
+
 def test_widened_entries_are_listed_per_entry_and_destination(dev_plan):
     summary = render_aws(dev_plan, DEV).summary()
     widened = {(w["entry"], w["destination"], w["reason"]) for w in summary["widened"]}
-    assert ("intune-171", "*.notify.windows.com",
-            "domain list target .notify.windows.com also matches notify.windows.com itself (TLS_SNI); "
-            "the catalogue allows only its subdomains") in widened
-    assert ("intune-56", "login.microsoftonline.com",
-            "AWS domain lists (HTTP_HOST, TLS_SNI) match on any port: allowed beyond http:80, https:443") in widened
+    assert (
+        "intune-171",
+        "*.notify.windows.com",
+        "domain list target .notify.windows.com also matches notify.windows.com itself (TLS_SNI); "
+        "the catalogue allows only its subdomains",
+    ) in widened
+    assert (
+        "intune-56",
+        "login.microsoftonline.com",
+        "AWS domain lists (HTTP_HOST, TLS_SNI) match on any port: allowed beyond http:80, https:443",
+    ) in widened
     # manage.microsoft.com is listed exactly as well: its wildcard does not widen to the apex
     assert not any(d == "*.manage.microsoft.com" and "itself" in r for _, d, r in widened)
     # every entry behind a wildcard is named
@@ -356,16 +443,19 @@ def test_widened_entries_are_listed_per_entry_and_destination(dev_plan):
 
 def test_host_network_rules_are_not_expressible_and_never_rendered():
     plan = make_plan(
-        make_rule(RuleKind.HOST_NETWORK, ["tcp:8080", "udp:3478"], ["turn.example.com", "stun.example.com"],
-                  entry="rtc"),
+        make_rule(
+            RuleKind.HOST_NETWORK, ["tcp:8080", "udp:3478"], ["turn.example.com", "stun.example.com"], entry="rtc"
+        ),
         make_rule(RuleKind.HOSTNAME, ["https:443"], ["app.example.com"], entry="app"),
-        skipped=[Skipped("ref-only", None, "reference only: https://example.com/list")])
+        skipped=[Skipped("ref-only", None, "reference only: https://example.com/list")],
+    )
     for config in (DEV, VARIANTS["dev-exact"], PROD):
         render = render_aws(plan, config)
         found = {(f["entry"], f["destination"]) for f in render.summary()["notExpressible"]}
         assert {("rtc", "turn.example.com"), ("rtc", "stun.example.com")} <= found
         assert [(f["entry"], f["reason"]) for f in render.summary()["skipped"]] == [
-            ("ref-only", "reference only: https://example.com/list")]
+            ("ref-only", "reference only: https://example.com/list")
+        ]
         reasons = [f["reason"] for f in render.summary()["notExpressible"] if f["entry"] == "rtc"]
         assert all("plain tcp:8080, udp:3478" in r and "HTTP Host or TLS SNI" in r for r in reasons)
         files = "".join(render.files().values())
@@ -382,35 +472,56 @@ def test_plan_skipped_items_appear_in_the_summary(dev_plan):
 
 # --- capacity, names, headroom ----------------------------------------------------------------------------
 
+
 def test_reserved_capacity_formula():
     config = AwsConfig(capacity_headroom=0.5, capacity_minimum=100, limits=AwsLimits(capacity_max=1000))
     assert reserved_capacity(1, config) == 100
-    assert reserved_capacity(67, config) == 200     # ceil(100.5) -> 101 -> 200
+    assert reserved_capacity(67, config) == 200  # ceil(100.5) -> 101 -> 200
     assert reserved_capacity(200, config) == 300
-    assert reserved_capacity(900, config) == 1000   # capped at capacity_max
+    assert reserved_capacity(900, config) == 1000  # capped at capacity_max
     assert units_per_group(config) == 666
     assert domain_list_capacity(1, "HTTP_HOST") == 2 and domain_list_capacity(1, "TLS_SNI") == 2
     assert domain_list_capacity(10, "HTTP_HOST") == 11 and domain_list_capacity(10, "TLS_SNI") == 11
-    assert domain_list_capacity(1, ["HTTP_HOST", "TLS_SNI"]) == 4   # guidance 3; AWS generates 4 rules
+    assert domain_list_capacity(1, ["HTTP_HOST", "TLS_SNI"]) == 4  # guidance 3; AWS generates 4 rules
     assert domain_list_capacity(10, ["HTTP_HOST", "TLS_SNI"]) == 22
 
 
 def with_entry(catalogue: Catalogue, **fields) -> Catalogue:
-    entry = Entry.model_validate({"provenance": {"source": "intune-2020-ja", "section": "test"},
-                                  "description": "added in a test", **fields})
-    return Catalogue(entries=tuple(sorted(catalogue.entries + (entry,), key=lambda e: e.id)),
-                     service_areas=catalogue.service_areas, sources=catalogue.sources)
+    entry = Entry.model_validate(
+        {"provenance": {"source": "intune-2020-ja", "section": "test"}, "description": "added in a test", **fields}
+    )
+    return Catalogue(
+        entries=tuple(sorted(catalogue.entries + (entry,), key=lambda e: e.id)),
+        service_areas=catalogue.service_areas,
+        sources=catalogue.sources,
+    )
 
 
 @pytest.mark.parametrize("variant", ["dev", "dev-exact", "prod"])
-@pytest.mark.parametrize("added", [
-    {"id": "test-new-web", "service_area": "intune-core", "destinations": ["new.manage-test.example.com"],
-     "services": [{"protocol": "http", "port": 80}, {"protocol": "https", "port": 443}]},
-    {"id": "test-new-push", "service_area": "apple", "destinations": ["51-courier.push.apple.com"],
-     "services": [{"protocol": "tls", "port": 5223}, {"protocol": "tls", "port": 443}]},
-    {"id": "test-new-address", "service_area": "intune-core", "destinations": ["52.0.0.1"],
-     "services": [{"protocol": "https", "port": 443}]},
-], ids=["web-name", "push-name", "address"])
+@pytest.mark.parametrize(
+    "added",
+    [
+        {
+            "id": "test-new-web",
+            "service_area": "intune-core",
+            "destinations": ["new.manage-test.example.com"],
+            "services": [{"protocol": "http", "port": 80}, {"protocol": "https", "port": 443}],
+        },
+        {
+            "id": "test-new-push",
+            "service_area": "apple",
+            "destinations": ["51-courier.push.apple.com"],
+            "services": [{"protocol": "tls", "port": 5223}, {"protocol": "tls", "port": 443}],
+        },
+        {
+            "id": "test-new-address",
+            "service_area": "intune-core",
+            "destinations": ["52.0.0.1"],
+            "services": [{"protocol": "https", "port": 443}],
+        },
+    ],
+    ids=["web-name", "push-name", "address"],
+)
 def test_adding_one_entry_keeps_every_group_name_capacity_and_sid(variant, added):
     """The shipped stacks: one more entry keeps every group (name, capacity) and every existing sid.
 
@@ -467,6 +578,7 @@ def test_a_replacement_forcing_change_renames_the_group(dev_plan):
 
 # --- sharding ---------------------------------------------------------------------------------------------
 
+
 def hosts(n: int) -> list[str]:
     return sorted(f"h{i:04d}.shard-test.example.com" for i in range(n))
 
@@ -522,13 +634,15 @@ def test_one_rule_chars_sharding_splits_the_ip_set():
 
 
 def test_impossible_limits_fail_clearly():
-    plan = make_plan(make_rule(RuleKind.ADDRESS, ["tcp:443"], ["52.0.0.0/24"]),
-                     sources=[f"10.{i}.0.0/16" for i in range(200)])
+    plan = make_plan(
+        make_rule(RuleKind.ADDRESS, ["tcp:443"], ["52.0.0.0/24"]), sources=[f"10.{i}.0.0/16" for i in range(200)]
+    )
     with pytest.raises(AwsRenderError, match="ruleMaxChars"):
         render_aws(plan, AwsConfig(limits=AwsLimits(rule_max_chars=500)))
 
 
 # --- sids, variables, determinism, purity -------------------------------------------------------------------
+
 
 def test_sids_are_unique_stable_and_inside_the_span(dev_plan):
     for config in (DEV, VARIANTS["dev-exact"], DEV.model_copy(update={"base_sid": 3_999_000_000})):
@@ -536,7 +650,7 @@ def test_sids_are_unique_stable_and_inside_the_span(dev_plan):
         sids = [int(s) for g in render.groups for s in re.findall(r"sid:(\d+);", g.rules_text)]
         assert len(sids) == len(set(sids))
         assert all(config.base_sid <= s < config.base_sid + SID_SPAN for s in sids)
-        assert max(sids) < 2 ** 32
+        assert max(sids) < 2**32
 
 
 def test_sid_collisions_resolve_deterministically():
@@ -549,16 +663,20 @@ def test_sid_collisions_resolve_deterministically():
 
 
 def test_variable_names_fit_aws():
-    for text, head in [("delivery-optimization-p2p-tcp7680", "delivery-optimization"), ("1x-ip-tcp1", "1x"),
-                       ("a" * 90 + "-ip-tcp80", "a" * 90)]:
+    for text, head in [
+        ("delivery-optimization-p2p-tcp7680", "delivery-optimization"),
+        ("1x-ip-tcp1", "1x"),
+        ("a" * 90 + "-ip-tcp80", "a" * 90),
+    ]:
         name = variable_name(text, "_12", head=head)
         assert re.match(r"^[A-Za-z][A-Za-z0-9_]*$", name) and len(name) <= 32
 
 
 def test_render_is_deterministic_and_files_are_loadable(dev_plan):
     catalogue = load_catalogue()
-    shuffled = Catalogue(entries=tuple(reversed(catalogue.entries)), service_areas=catalogue.service_areas,
-                         sources=catalogue.sources)
+    shuffled = Catalogue(
+        entries=tuple(reversed(catalogue.entries)), service_areas=catalogue.service_areas, sources=catalogue.sources
+    )
     a = render_aws(dev_plan, DEV).files()
     b = render_aws(stack_plan("dev", shuffled), DEV).files()
     assert a == b
@@ -574,23 +692,27 @@ def test_render_is_deterministic_and_files_are_loadable(dev_plan):
 
 def test_summary_shape(dev_plan):
     summary = render_aws(dev_plan, DEV).summary()
-    assert {"groups", "rules", "capacityUsed", "capacityReserved", "widened", "notExpressible",
-            "warnings"} <= set(summary)
+    assert {"groups", "rules", "capacityUsed", "capacityReserved", "widened", "notExpressible", "warnings"} <= set(
+        summary
+    )
     assert summary["rules"] == sum(g["rules"] for g in summary["groups"])
     assert summary["capacityUsed"] <= summary["capacityReserved"]
     json.dumps(summary)
 
 
 def test_rendering_imports_no_pulumi():
-    code = ("import sys; import endpoint_firewall.renderers.aws, endpoint_firewall.checks.aws; "
-            "bad = [m for m in sys.modules if m.split('.')[0] in ('pulumi', 'pulumi_aws')]; "
-            "assert not bad, bad")
+    code = (
+        "import sys; import endpoint_firewall.renderers.aws, endpoint_firewall.checks.aws; "
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('pulumi', 'pulumi_aws')]; "
+        "assert not bad, bad"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_a_name_rule_too_long_with_home_net_expanded_fails_clearly():
-    plan = make_plan(make_rule(RuleKind.HOSTNAME, ["tls:5223"], ["push.example.com"]),
-                     sources=[f"10.{i}.0.0/16" for i in range(100)])
+    plan = make_plan(
+        make_rule(RuleKind.HOSTNAME, ["tls:5223"], ["push.example.com"]), sources=[f"10.{i}.0.0/16" for i in range(100)]
+    )
     with pytest.raises(AwsRenderError, match="ruleMaxChars"):
         render_aws(plan, AwsConfig(limits=AwsLimits(rule_max_chars=1000)))
     assert render_aws(plan, AwsConfig()).groups  # fits the default 8,192
@@ -598,25 +720,34 @@ def test_a_name_rule_too_long_with_home_net_expanded_fails_clearly():
 
 # --- policy default actions, policy name, IPv6, pinned capacity -----------------------------------------------
 
+
 def test_stateful_default_actions_are_the_ones_aws_service_model_lists():
     shape = botocore.session.get_session().get_service_model("network-firewall").shape_for("FirewallPolicy")
     documented = re.findall(r"<p>(aws:[a-z_]+)</p>", shape.members["StatefulDefaultActions"].documentation)
     assert sorted(documented) == sorted(STATEFUL_DEFAULT_ACTIONS)
     assert AwsPolicyConfig(name="p").stateful_default_actions == (
-        "aws:drop_established_app_layer", "aws:alert_established_app_layer")
+        "aws:drop_established_app_layer",
+        "aws:alert_established_app_layer",
+    )
 
 
-@pytest.mark.parametrize("actions, message", [
-    (["aws:drop_establishd"], "unknown stateful default action 'aws:drop_establishd'"),
-    (["aws:drop_established", "aws:drop_established"], "listed twice"),
-    (["aws:drop_strict", "aws:drop_established_app_layer"], "at most one drop action"),
-    (["aws:drop_established", "aws:alert_established_app_layer"], "refuses to mix"),
-    (["aws:drop_established_app_layer_to_server", "aws:alert_established_app_layer"], "refuses to mix"),
-])
+@pytest.mark.parametrize(
+    "actions, message",
+    [
+        (["aws:drop_establishd"], "unknown stateful default action 'aws:drop_establishd'"),
+        (["aws:drop_established", "aws:drop_established"], "listed twice"),
+        (["aws:drop_strict", "aws:drop_established_app_layer"], "at most one drop action"),
+        (["aws:drop_established", "aws:alert_established_app_layer"], "refuses to mix"),
+        (["aws:drop_established_app_layer_to_server", "aws:alert_established_app_layer"], "refuses to mix"),
+    ],
+)
 def test_bad_default_actions_are_refused_with_the_key_named(actions, message):
     from endpoint_firewall.config.stack_config import ConfigError, parse
-    values = {"sourceRanges": ["10.0.0.0/16"], "aws": {"ruleOrder": "STRICT_ORDER",
-                                                       "firewallPolicy": {"name": "p", "statefulDefaultActions": actions}}}
+
+    values = {
+        "sourceRanges": ["10.0.0.0/16"],
+        "aws": {"ruleOrder": "STRICT_ORDER", "firewallPolicy": {"name": "p", "statefulDefaultActions": actions}},
+    }
     with pytest.raises(ConfigError) as err:
         parse(values, "Pulumi.x.yaml")
     [problem] = err.value.problems
@@ -629,15 +760,23 @@ def test_alert_only_defaults_need_the_opt_in_and_only_matter_in_strict_order():
     alert = {"name": "p", "statefulDefaultActions": ["aws:alert_established_app_layer"]}
     with pytest.raises(ValueError, match="drop nothing"):
         StackConfig.model_validate({**base, "aws": {"ruleOrder": "STRICT_ORDER", "firewallPolicy": alert}})
-    StackConfig.model_validate({**base, "aws": {"ruleOrder": "STRICT_ORDER", "firewallPolicy": {**alert, "allowAlertOnly": True}}})
+    StackConfig.model_validate(
+        {**base, "aws": {"ruleOrder": "STRICT_ORDER", "firewallPolicy": {**alert, "allowAlertOnly": True}}}
+    )
     StackConfig.model_validate({**base, "aws": {"firewallPolicy": alert}})  # DEFAULT_ACTION_ORDER: not used
     for strict_ok in (["aws:drop_strict", "aws:alert_established_app_layer"], ["aws:drop_established"]):
         AwsPolicyConfig.model_validate({"name": "p", "statefulDefaultActions": strict_ok})
 
 
 def test_drop_strict_is_refused_when_name_rules_need_the_handshake(dev_plan):
-    strict = DEV.model_copy(update={"rule_order": RuleOrder.STRICT_ORDER, "firewall_policy": AwsPolicyConfig(
-        name="p", stateful_default_actions=("aws:drop_strict", "aws:alert_strict"))})
+    strict = DEV.model_copy(
+        update={
+            "rule_order": RuleOrder.STRICT_ORDER,
+            "firewall_policy": AwsPolicyConfig(
+                name="p", stateful_default_actions=("aws:drop_strict", "aws:alert_strict")
+            ),
+        }
+    )
     with pytest.raises(AwsRenderError, match="aws:drop_strict.*handshakes.*aws:drop_established_app_layer"):
         render_aws(dev_plan, strict)
     addresses_only = make_plan(make_rule(RuleKind.ADDRESS, ["tcp:443"], ["52.0.0.0/24"]))
@@ -656,7 +795,8 @@ def test_the_policy_name_carries_the_rule_order_in_strict_order():
     with pytest.raises(ValueError):
         AwsPolicyConfig(name="a" * 122)
     assert render_aws(make_plan(make_rule(RuleKind.ADDRESS, ["tcp:443"], ["52.0.0.0/24"])), strict).summary()[
-        "firewallPolicyName"] == policy_name(strict)
+        "firewallPolicyName"
+    ] == policy_name(strict)
 
 
 def test_ipv6_destinations_without_an_ipv6_source_range_are_named_in_the_warnings():
@@ -687,8 +827,11 @@ def test_a_pinned_capacity_keeps_name_and_capacity_across_a_step_and_fails_clear
     tight = render_aws(_tls_hosts(118 - deny), pinned)  # 118 used: it fits, with less than the configured headroom
     assert tight.groups[0].name == a.groups[0].name
     assert any("group rules uses 118 of its pinned capacity 150: less headroom" in w for w in tight.warnings)
-    with pytest.raises(AwsRenderError, match=r"group rules now needs capacity 158, more than its pinned capacity 150 "
-                                             r"\(aws.capacity.rules\)\. Raise the pin"):
+    with pytest.raises(
+        AwsRenderError,
+        match=r"group rules now needs capacity 158, more than its pinned capacity 150 "
+        r"\(aws.capacity.rules\)\. Raise the pin",
+    ):
         render_aws(_tls_hosts(158 - deny), pinned)
     raised = render_aws(_tls_hosts(158 - deny), pinned.model_copy(update={"capacity": {"rules": 300}}))
     assert raised.groups[0].capacity == 300 and raised.groups[0].name != a.groups[0].name  # the deliberate replacement
@@ -713,8 +856,10 @@ def test_one_more_name_changes_one_domain_list_shard():
     after = render_aws(make_plan(make_rule(RuleKind.HOSTNAME, ["https:443", "http:80"], grown)), config)
 
     def targets(render):
-        return {g.role: g.request["RuleGroup"]["RulesSource"].get("RulesSourceList", {}).get("Targets")
-                for g in render.groups}
+        return {
+            g.role: g.request["RuleGroup"]["RulesSource"].get("RulesSourceList", {}).get("Targets")
+            for g in render.groups
+        }
 
     old, new = targets(before), targets(after)
     assert old.keys() == new.keys()
@@ -725,17 +870,19 @@ def test_one_more_name_changes_one_domain_list_shard():
 def test_every_group_sets_external_net_to_the_complement_of_home_net():
     """AWS: a group that sets HOME_NET must set EXTERNAL_NET too (else it stays the negation of the policy's
     HOME_NET); IP sets hold CIDRs, so the complement is spelled out, both families."""
-    plan = make_plan(make_rule(RuleKind.HOSTNAME, ["https:443"], ["a.example.com"]),
-                     sources=("10.10.0.0/16", "10.30.0.0/16", "2001:db8:10::/56"))
+    plan = make_plan(
+        make_rule(RuleKind.HOSTNAME, ["https:443"], ["a.example.com"]),
+        sources=("10.10.0.0/16", "10.30.0.0/16", "2001:db8:10::/56"),
+    )
     render = render_aws(plan, AwsConfig())
     for group in render.groups:
         variables = dict(group.variables)
         inside, outside = variables["HOME_NET"], variables["EXTERNAL_NET"]
         assert group.request["RuleGroup"]["RuleVariables"]["IPSets"]["EXTERNAL_NET"]["Definition"] == list(outside)
-        for version, everything in ((4, 2 ** 32), (6, 2 ** 128)):
+        for version, everything in ((4, 2**32), (6, 2**128)):
             nets = [ipaddress.ip_network(n) for n in inside + outside if ipaddress.ip_network(n).version == version]
             assert sum(n.num_addresses for n in nets) == everything  # together: every address, once
-            assert not any(a.overlaps(b) for i, a in enumerate(nets) for b in nets[i + 1:])
+            assert not any(a.overlaps(b) for i, a in enumerate(nets) for b in nets[i + 1 :])
 
 
 def test_ipv6_outside_home_net_is_dropped_by_default_and_the_stack_can_opt_out():
@@ -744,12 +891,16 @@ def test_ipv6_outside_home_net_is_dropped_by_default_and_the_stack_can_opt_out()
     [v6] = [line for line in render.groups[0].rules if "IPv6 from outside HOME_NET" in line]
     assert v6.startswith("drop ip ::/0 any -> any any (flow:to_server;")
     assert any("the deny drops it (dropIpv6OutsideHomeNet)" in w for w in render.warnings)
-    dual = render_aws(make_plan(make_rule(RuleKind.ADDRESS, ["tcp:443"], ["2001:db8:5::/48"]),
-                                sources=("10.10.0.0/16", "2001:db8:10::/56")), AwsConfig())
+    dual = render_aws(
+        make_plan(
+            make_rule(RuleKind.ADDRESS, ["tcp:443"], ["2001:db8:5::/48"]), sources=("10.10.0.0/16", "2001:db8:10::/56")
+        ),
+        AwsConfig(),
+    )
     [v6] = [line for line in dual.groups[0].rules if "IPv6 from outside HOME_NET" in line]
     sources = [ipaddress.ip_network(n) for n in v6.split()[2].strip("[]").split(",")]
     assert not any(n.overlaps(ipaddress.ip_network("2001:db8:10::/56")) for n in sources)
-    assert sum(n.num_addresses for n in sources) == 2 ** 128 - 2 ** 72
+    assert sum(n.num_addresses for n in sources) == 2**128 - 2**72
     opted_out = render_aws(plan, AwsConfig(drop_ipv6_outside_home_net=False))
     assert not any("IPv6 from outside" in line for line in opted_out.groups[0].rules)
     assert any("neither pass nor drop it" in w for w in opted_out.warnings)
@@ -757,11 +908,15 @@ def test_ipv6_outside_home_net_is_dropped_by_default_and_the_stack_can_opt_out()
 
 
 def test_pinned_capacities_over_the_policy_quota_fail_naming_the_pins():
-    config = AwsConfig.model_validate({"fqdnMode": "exact", "capacity": {"rules": 300},
-                                       "limits": {"policyCapacity": 250}})
+    config = AwsConfig.model_validate(
+        {"fqdnMode": "exact", "capacity": {"rules": 300}, "limits": {"policyCapacity": 250}}
+    )
     assert config.limits.policy_capacity == 250
-    with pytest.raises(AwsRenderError, match=r"pinned capacities \(rules 300\) and the other groups' use need 300, "
-                                             r"more than aws.limits.policyCapacity \(250\)"):
+    with pytest.raises(
+        AwsRenderError,
+        match=r"pinned capacities \(rules 300\) and the other groups' use need 300, "
+        r"more than aws.limits.policyCapacity \(250\)",
+    ):
         render_aws(_tls_hosts(10), config)
     fits = render_aws(_tls_hosts(10), config.model_copy(update={"capacity": {}}))  # unpinned: its step fits
     assert fits.groups[0].capacity == 100 and not any("trimmed" in w for w in fits.warnings)  # 31 used
@@ -770,8 +925,11 @@ def test_pinned_capacities_over_the_policy_quota_fail_naming_the_pins():
 def readme_anchors() -> set[str]:
     """GitHub's anchors of the README's headings (lowercase, punctuation dropped, spaces as dashes)."""
     text = (ROOT / "README.md").read_text(encoding="utf-8")
-    return {re.sub(r"[^a-z0-9 -]", "", line.lstrip("#").strip().lower()).replace(" ", "-")
-            for line in text.splitlines() if line.startswith("#")}
+    return {
+        re.sub(r"[^a-z0-9 -]", "", line.lstrip("#").strip().lower()).replace(" ", "-")
+        for line in text.splitlines()
+        if line.startswith("#")
+    }
 
 
 def test_the_summary_names_the_deny_s_residual_risks_with_the_rendered_bounds(dev_plan):
@@ -799,8 +957,11 @@ def test_the_summary_always_says_how_devices_ipv6_is_handled(order, drop):
     for sources, families in ((("10.10.0.0/16",), [4]), (("10.10.0.0/16", "2001:db8:10::/56"), [4, 6])):
         render = render_aws(make_plan(rule, sources=sources), config)
         assert not any("IPv6" in w for w in render.warnings)
-        assert render.summary()["ipv6"] == {"homeNetFamilies": families, "outsideHomeNet": expected,
-                                            "dropIpv6OutsideHomeNet": drop}
+        assert render.summary()["ipv6"] == {
+            "homeNetFamilies": families,
+            "outsideHomeNet": expected,
+            "dropIpv6OutsideHomeNet": drop,
+        }
         rendered = any("default deny: IPv6 from outside HOME_NET" in line for g in render.groups for line in g.rules)
         assert rendered is drop
 
@@ -815,8 +976,10 @@ def test_trimmed_headroom_is_shared_fairly_and_the_quota_not_wasted(dev_plan):
     reserved = sum(g.capacity for g in roomy.groups)
 
     def with_quota(quota: int):
-        return render_aws(dev_plan, config.model_copy(update={"limits": config.limits.model_copy(
-            update={"policy_capacity": quota})}))
+        return render_aws(
+            dev_plan, config.model_copy(update={"limits": config.limits.model_copy(update={"policy_capacity": quota})})
+        )
+
     for quota in range(used, reserved, 13):
         tight = with_quota(quota)
         assert sum(g.capacity for g in tight.groups) == quota, quota
@@ -831,8 +994,11 @@ def test_trimmed_headroom_is_shared_fairly_and_the_quota_not_wasted(dev_plan):
     from types import SimpleNamespace
 
     from endpoint_firewall.renderers.aws_capacity import share_headroom
-    groups = [SimpleNamespace(role=r, used=u, capacity=c)
-              for r, u, c in (("rules", 99, 200), ("http-host", 3, 100), ("tls-sni", 156, 300), ("http-tls", 96, 200))]
+
+    groups = [
+        SimpleNamespace(role=r, used=u, capacity=c)
+        for r, u, c in (("rules", 99, 200), ("http-host", 3, 100), ("tls-sni", 156, 300), ("http-tls", 96, 200))
+    ]
     assert share_headroom(groups, 500 - 354) == {"rules": 100, "http-host": 100, "tls-sni": 200, "http-tls": 100}
     # less room: whole steps where they fit (tls-sni 156 -> 200), the rest unit by unit up to each fair share
     shared = share_headroom(groups, 450 - 354)

@@ -47,8 +47,10 @@ from endpoint_firewall.renderers.suricata_rules import HTTP_METHODS, PENDING_MAX
 def suricata():
     binary = find_suricata()
     if binary is None:
-        message = ("Suricata is not installed: the AWS engine tests need it (scripts/install-suricata.sh, or "
-                   "apt-get install -t bookworm-backports suricata on Debian 12)")
+        message = (
+            "Suricata is not installed: the AWS engine tests need it (scripts/install-suricata.sh, or "
+            "apt-get install -t bookworm-backports suricata on Debian 12)"
+        )
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(message)
         pytest.skip(message)
@@ -66,10 +68,10 @@ def stack(name: str, **aws_changes):
 
 VARIANTS = {
     # name: (stack, changes to its aws config)
-    "dev": ("dev", {}),                                                     # domain lists, DEFAULT_ACTION_ORDER
-    "dev-exact": ("dev", {"fqdn_mode": FqdnMode.EXACT}),                    # exact names, DEFAULT_ACTION_ORDER
-    "dev-strict": ("dev", {"rule_order": RuleOrder.STRICT_ORDER}),          # domain lists, STRICT_ORDER
-    "prod": ("prod", {}),                                                   # exact names, STRICT_ORDER
+    "dev": ("dev", {}),  # domain lists, DEFAULT_ACTION_ORDER
+    "dev-exact": ("dev", {"fqdn_mode": FqdnMode.EXACT}),  # exact names, DEFAULT_ACTION_ORDER
+    "dev-strict": ("dev", {"rule_order": RuleOrder.STRICT_ORDER}),  # domain lists, STRICT_ORDER
+    "prod": ("prod", {}),  # exact names, STRICT_ORDER
 }
 RESULTS: dict[str, dict] = {}
 
@@ -101,21 +103,26 @@ def test_catalogue_flows_pass_and_look_alikes_drop(variant, capsys):
     for case, verdict in zip(cases, result.verdicts, strict=False):
         expected = case.expected(domain_list, widened)
         if verdict.allowed != expected:
-            wrong.append(f"{case.flow} ({case.why}): expected {'allow' if expected else 'drop'}, got "
-                         f"{'allow' if verdict.allowed else 'drop by ' + str(verdict.dropped_by)}")
+            wrong.append(
+                f"{case.flow} ({case.why}): expected {'allow' if expected else 'drop'}, got "
+                f"{'allow' if verdict.allowed else 'drop by ' + str(verdict.dropped_by)}"
+            )
     assert not wrong, "\n".join(wrong)
     # a denied flow gets nothing through, except the first segment of a split first message (no engine can
     # judge a ClientHello or request before its rest arrives; AWS's own generated drops wait for it too)
-    leaks = [f"{c.flow}: {v.delivered_before_drop}" for c, v in zip(cases, result.verdicts, strict=False)
-             if not v.allowed and v.delivered_before_drop > (1 if c.flow.split else 0)]
+    leaks = [
+        f"{c.flow}: {v.delivered_before_drop}"
+        for c, v in zip(cases, result.verdicts, strict=False)
+        if not v.allowed and v.delivered_before_drop > (1 if c.flow.split else 0)
+    ]
     assert not leaks, leaks
 
     # every allowed catalogue flow is passed by a rendered rule, not merely "not dropped"
     unexplained = [str(c.flow) for c, v in zip(cases, result.verdicts, strict=False) if v.allowed and not v.passed_by]
     assert not unexplained, unexplained
-    passed_catalogue = sum(v.allowed for v in result.verdicts[:len(allowed_cases)])
-    dropped_lookalikes = sum(not v.allowed for v in result.verdicts[len(allowed_cases):])
-    widened_allowed = sum(v.allowed for v in result.verdicts[len(allowed_cases):])
+    passed_catalogue = sum(v.allowed for v in result.verdicts[: len(allowed_cases)])
+    dropped_lookalikes = sum(not v.allowed for v in result.verdicts[len(allowed_cases) :])
+    widened_allowed = sum(v.allowed for v in result.verdicts[len(allowed_cases) :])
     # in exact mode nothing is widened; in domain-list mode each widened look-alike is in the summary
     if not domain_list:
         assert widened_allowed == 0
@@ -132,28 +139,49 @@ def test_catalogue_flows_pass_and_look_alikes_drop(variant, capsys):
     assert not any(sid >= HARNESS_SID for sid in droppers)
     kinds = {"udp": "UDP", "icmp": "ICMP"}
     pairs = list(zip(cases, result.verdicts, strict=True))
-    offset_cases = [(c, v) for c, v in pairs[:len(allowed_cases)] if c.flow.split_at]
-    offset_lookalikes = [(c, v) for c, v in pairs[len(allowed_cases):] if c.flow.split_at]
-    assert {c.flow.split_at for c, _ in offset_cases} == set(SPLIT_OFFSETS) == {
-        c.flow.split_at for c, _ in offset_lookalikes}
+    offset_cases = [(c, v) for c, v in pairs[: len(allowed_cases)] if c.flow.split_at]
+    offset_lookalikes = [(c, v) for c, v in pairs[len(allowed_cases) :] if c.flow.split_at]
+    assert (
+        {c.flow.split_at for c, _ in offset_cases}
+        == set(SPLIT_OFFSETS)
+        == {c.flow.split_at for c, _ in offset_lookalikes}
+    )
     RESULTS[variant] = {
-        "mode": f"{aws.fqdn_mode.value}, {aws.rule_order.value}", "rulesLoaded": result.rules_loaded,
-        "catalogueFlows": len(allowed_cases), "catalogueFlowsPassed": passed_catalogue,
-        "ofWhichSplitFirstMessage": len(split), "ipv6FlowsNotReplayed": len(ipv6),
-        "splitPassed": sum(v.allowed for v in result.verdicts[len(plain):len(allowed_cases)]),
-        "lookAlikes": len(lookalikes), "lookAlikesDropped": dropped_lookalikes,
+        "mode": f"{aws.fqdn_mode.value}, {aws.rule_order.value}",
+        "rulesLoaded": result.rules_loaded,
+        "catalogueFlows": len(allowed_cases),
+        "catalogueFlowsPassed": passed_catalogue,
+        "ofWhichSplitFirstMessage": len(split),
+        "ipv6FlowsNotReplayed": len(ipv6),
+        "splitPassed": sum(v.allowed for v in result.verdicts[len(plain) : len(allowed_cases)]),
+        "lookAlikes": len(lookalikes),
+        "lookAlikesDropped": dropped_lookalikes,
         "lookAlikesAllowedAsListedWidening": widened_allowed,
-        **{f"lookAlikes{name}Dropped": sum(not v.allowed for c, v in zip(lookalikes, result.verdicts[len(allowed_cases):], strict=False)
-                                           if c.flow.proto == proto) for proto, name in kinds.items()},
-        "splitAfterBytesPassed": {at: f"{sum(v.allowed for c, v in offset_cases if c.flow.split_at == at)}/"
-                                      f"{sum(1 for c, _ in offset_cases if c.flow.split_at == at)}"
-                                  for at in SPLIT_OFFSETS},
+        **{
+            f"lookAlikes{name}Dropped": sum(
+                not v.allowed
+                for c, v in zip(lookalikes, result.verdicts[len(allowed_cases) :], strict=False)
+                if c.flow.proto == proto
+            )
+            for proto, name in kinds.items()
+        },
+        "splitAfterBytesPassed": {
+            at: f"{sum(v.allowed for c, v in offset_cases if c.flow.split_at == at)}/"
+            f"{sum(1 for c, _ in offset_cases if c.flow.split_at == at)}"
+            for at in SPLIT_OFFSETS
+        },
         "lookAlikesSplitAfterBytesDropped": {
             at: f"{sum(not v.allowed for c, v in offset_lookalikes if c.flow.split_at == at)}/"
-                f"{sum(1 for c, _ in offset_lookalikes if c.flow.split_at == at)}" for at in SPLIT_OFFSETS},
-        "lookAlikesSplitDropped": sum(not v.allowed for c, v in zip(lookalikes, result.verdicts[len(allowed_cases):], strict=False)
-                                      if c.flow.split),
-        **result.counts(), "suricata": result.version,
+            f"{sum(1 for c, _ in offset_lookalikes if c.flow.split_at == at)}"
+            for at in SPLIT_OFFSETS
+        },
+        "lookAlikesSplitDropped": sum(
+            not v.allowed
+            for c, v in zip(lookalikes, result.verdicts[len(allowed_cases) :], strict=False)
+            if c.flow.split
+        ),
+        **result.counts(),
+        "suricata": result.version,
     }
     with capsys.disabled():
         print(f"\n[suricata {result.version}] {variant}: {json.dumps(RESULTS[variant])}")
@@ -212,6 +240,7 @@ def test_every_group_loads_in_suricata_T(tmp_path):
 @pytest.mark.usefixtures("suricata")
 def test_a_broken_rule_is_refused():
     import dataclasses
+
     _, _, _, plan, aws = stack("dev")
     render = render_aws(plan, aws)
     group = render.groups[0]
@@ -221,10 +250,15 @@ def test_a_broken_rule_is_refused():
 
 
 def test_capture_frames_decode_with_scapy(tmp_path):
-    flows = [Flow("a.example.com", 443, "https"), Flow("x.example.com", 8080, "http"),
-             Flow(None, 3544, "udp", ip="10.10.3.3"), Flow(None, 443, "tcp", ip="2001:db8::1", source="2001:db8:1::5"),
-             Flow("b.example.com", 443, "https", split=True), Flow(None, 0, "icmp", ip="8.8.8.8"),
-             Flow(None, 0, "icmp", ip="2001:db8::53", source="2001:db8:1::5")]
+    flows = [
+        Flow("a.example.com", 443, "https"),
+        Flow("x.example.com", 8080, "http"),
+        Flow(None, 3544, "udp", ip="10.10.3.3"),
+        Flow(None, 443, "tcp", ip="2001:db8::1", source="2001:db8:1::5"),
+        Flow("b.example.com", 443, "https", split=True),
+        Flow(None, 0, "icmp", ip="8.8.8.8"),
+        Flow(None, 0, "icmp", ip="2001:db8::53", source="2001:db8:1::5"),
+    ]
     path = tmp_path / "flows.pcap"
     sessions = build_capture(flows, "10.10.0.0/16", path)
     decoded = scapy_read(path)
@@ -232,6 +266,7 @@ def test_capture_frames_decode_with_scapy(tmp_path):
 
     def of(session):
         return [d for d in decoded if d.proto != "icmp" and session.client_port in (d.sport, d.dport)]
+
     # the handshake, the client's message, the server's answer, the client's next message
     assert [d.flags for d in of(sessions[0])] == ["S", "SA", "A", "PA", "A", "PA", "PA", "A"]
     assert [d.flags for d in of(sessions[4])] == ["S", "SA", "A", "PA", "A", "PA", "A", "PA", "PA", "A"]
@@ -245,8 +280,10 @@ def test_capture_frames_decode_with_scapy(tmp_path):
     client_side = {(d.src, d.sport, d.dst, d.dport, d.proto) for d in decoded if d.sport >= 20_000}
     assert len(client_side) == len(flows) - 2  # one 5-tuple per TCP/UDP flow
     assert [d.proto for d in decoded if d.dport == 3544 or d.sport == 3544] == ["udp"]  # one datagram, no more
-    assert [(d.src, d.dst) for d in decoded if d.proto == "icmp"] == [("10.10.0.1", "8.8.8.8"),
-                                                                     ("2001:db8:1::5", "2001:db8::53")]
+    assert [(d.src, d.dst) for d in decoded if d.proto == "icmp"] == [
+        ("10.10.0.1", "8.8.8.8"),
+        ("2001:db8:1::5", "2001:db8::53"),
+    ]
     corrupt = bytearray(path.read_bytes())
     corrupt[-1] ^= 0xFF  # last frame: the payload-less ACK's last header byte
     broken = tmp_path / "broken.pcap"
@@ -267,16 +304,24 @@ def test_evaluate_handles_the_other_address_family_and_an_empty_render():
     assert not strict_v6.allowed and "default deny: IPv6 from outside HOME_NET" in strict_v6.rule
     # opted out (dropIpv6OutsideHomeNet: false): DEFAULT_ACTION_ORDER has no policy default, so nothing filters
     # it, and the check says so instead of claiming a deny; in STRICT_ORDER only the policy's default action does
-    open_v6 = evaluate(render_aws(plan, aws.model_copy(update={"drop_ipv6_outside_home_net": False})),
-                       Flow(None, 443, "tcp", ip="2001:db8::10"), "10.10.0.5")
+    open_v6 = evaluate(
+        render_aws(plan, aws.model_copy(update={"drop_ipv6_outside_home_net": False})),
+        Flow(None, 443, "tcp", ip="2001:db8::10"),
+        "10.10.0.5",
+    )
     assert open_v6.allowed and open_v6.rule is None and "not in HOME_NET" in open_v6.detail
     assert str(open_v6).startswith("allow (no rule dropped it): ") and "not filtered by these rules" in str(open_v6)
-    strict_open = evaluate(render_aws(prod_plan, prod_aws.model_copy(update={"drop_ipv6_outside_home_net": False})),
-                           Flow(None, 443, "tcp", ip="2001:db8::10"), "10.20.0.5")
+    strict_open = evaluate(
+        render_aws(prod_plan, prod_aws.model_copy(update={"drop_ipv6_outside_home_net": False})),
+        Flow(None, 443, "tcp", ip="2001:db8::10"),
+        "10.20.0.5",
+    )
     assert not strict_open.allowed and strict_open.rule is None and "not in HOME_NET" in strict_open.detail
     assert "aws:drop_established_app_layer dropped it" in strict_open.detail
-    empty = render_aws(plan.__class__(areas=(), source_ranges=plan.source_ranges, skipped=(), selected_entries=(),
-                                      digest=plan.digest), aws.model_copy(update={"rule_order": RuleOrder.STRICT_ORDER}))
+    empty = render_aws(
+        plan.__class__(areas=(), source_ranges=plan.source_ranges, skipped=(), selected_entries=(), digest=plan.digest),
+        aws.model_copy(update={"rule_order": RuleOrder.STRICT_ORDER}),
+    )
     [deny] = empty.groups  # nothing allowed: only the deny (the policy's default action drops no first datagram)
     assert all(line.split()[0] in ("drop", "alert") for line in deny.rules)
     verdict = evaluate(empty, Flow("portal.manage.microsoft.com", 443, "https"), "10.10.0.5")
@@ -285,12 +330,14 @@ def test_evaluate_handles_the_other_address_family_and_an_empty_render():
 
 # --- the deny, per protocol --------------------------------------------------------------------------------
 
+
 def _old_deny(render):
     """The render with its deny replaced by the one this project had before: one generic established drop."""
     rules = render.groups[0]
     kept = [line for line in rules.rules if "default deny" not in line]
-    kept.append('drop ip $HOME_NET any -> any any (flow:to_server,established; msg:"default deny (old)"; '
-                'sid:1999999; rev:1;)')
+    kept.append(
+        'drop ip $HOME_NET any -> any any (flow:to_server,established; msg:"default deny (old)"; sid:1999999; rev:1;)'
+    )
     group = dataclasses.replace(rules, rules_text="\n".join(kept) + "\n")
     return dataclasses.replace(render, groups=(group, *render.groups[1:]))
 
@@ -302,8 +349,11 @@ def test_the_old_generic_deny_leaked_udp_and_icmp_and_dropped_split_hellos_and_t
     listed host's split ClientHello is dropped at its first segment."""
     _, _, _, plan, aws = stack("dev")
     render = render_aws(plan, aws)
-    flows = [Flow(None, 53, "udp", ip="8.8.8.8"), Flow(None, 0, "icmp", ip="8.8.8.8"),
-             Flow("portal.manage.microsoft.com", 443, "https", split=True)]
+    flows = [
+        Flow(None, 53, "udp", ip="8.8.8.8"),
+        Flow(None, 0, "icmp", ip="8.8.8.8"),
+        Flow("portal.manage.microsoft.com", 443, "https", split=True),
+    ]
     old = replay(_old_deny(render), flows, "10.10.0.5").verdicts
     assert [v.allowed for v in old] == [True, True, False]
     assert old[2].dropped_by.msg == "default deny (old)" and old[2].delivered_before_drop == 0
@@ -320,8 +370,11 @@ def test_udp_icmp_and_other_ip_protocols_are_dropped_at_their_first_packet_and_l
     config, _, _, plan, aws = stack(stack_name, **changes)
     render = render_aws(plan, aws)
     source = str(next(ipaddress.ip_network(config.source_ranges[0]).hosts()))
-    flows = [Flow(None, 53, "udp", ip="8.8.8.8"), Flow(None, 123, "udp", ip="198.51.100.40"),
-             Flow(None, 0, "icmp", ip="8.8.8.8")]
+    flows = [
+        Flow(None, 53, "udp", ip="8.8.8.8"),
+        Flow(None, 123, "udp", ip="198.51.100.40"),
+        Flow(None, 0, "icmp", ip="8.8.8.8"),
+    ]
     if config.peer_ranges:  # Teredo to the peers: listed UDP
         flows.append(Flow(None, 3544, "udp", ip=str(next(ipaddress.ip_network(config.peer_ranges[0]).hosts()))))
     result = replay(render, flows, source).verdicts
@@ -349,11 +402,15 @@ def test_strict_order_with_aws_drop_established_drops_split_hellos_of_listed_hos
     stack_name, changes = VARIANTS[variant]
     config, _, _, plan, aws = stack(stack_name, **changes)
     source = str(next(ipaddress.ip_network(config.source_ranges[0]).hosts()))
-    flows = [Flow("portal.manage.microsoft.com", 443, "https", split=True),
-             Flow("portal.manage.microsoft.com", 443, "https")]
+    flows = [
+        Flow("portal.manage.microsoft.com", 443, "https", split=True),
+        Flow("portal.manage.microsoft.com", 443, "https"),
+    ]
     verdicts = {}
-    for actions in (("aws:drop_established", "aws:alert_established"),
-                    ("aws:drop_established_app_layer", "aws:alert_established_app_layer")):
+    for actions in (
+        ("aws:drop_established", "aws:alert_established"),
+        ("aws:drop_established_app_layer", "aws:alert_established_app_layer"),
+    ):
         policy = AwsPolicyConfig(name="p", stateful_default_actions=actions)
         render = render_aws(plan, aws.model_copy(update={"firewall_policy": policy}))
         result = replay(render, flows, source)
@@ -381,8 +438,10 @@ def test_a_tcp_protocol_that_starts_as_neither_tls_nor_http_is_dropped_at_its_fi
     helper = [line for line in render.groups[0].rules if line.startswith("alert ")]
     # one flow-bit helper per allowed start (a TLS ClientHello record, each HTTP method); none ever alerts
     assert len(helper) == 1 + len(HTTP_METHODS) and all("flowbits:noalert" in line for line in helper)
-    without_start_rule = dataclasses.replace(render.groups[0], rules_text="\n".join(
-        line for line in render.groups[0].rules if "starts as neither" not in line) + "\n")
+    without_start_rule = dataclasses.replace(
+        render.groups[0],
+        rules_text="\n".join(line for line in render.groups[0].rules if "starts as neither" not in line) + "\n",
+    )
     weaker = dataclasses.replace(render, groups=(without_start_rule, *render.groups[1:]))
     leaked = replay(weaker, flows[:1], "10.10.0.5").verdicts[0]
     # app-layer-protocol:!tls;!http alone waits for detection to fail: the first message and the server's
@@ -395,22 +454,40 @@ def test_ipv6_flows_are_matched_and_judged_like_ipv4():
     """eve.json writes IPv6 fully expanded; the harness compares addresses, so IPv6 verdicts are read."""
     from endpoint_firewall.endpoints.models import Service
     from endpoint_firewall.planning.rules import AreaPlan, Plan, Rule, RuleKind
-    rule = Rule(name="v6-ip-tcp443", area="v6", kind=RuleKind.ADDRESS, services=(Service(protocol="tcp", port="443"),),
-                destinations=("2001:db8:5::/48",), origins=(("2001:db8:5::/48", ("v6-entry",)),))
-    plan = Plan(areas=(AreaPlan(area="v6", title="V6", priority=1000, rules=(rule,)),),
-                source_ranges=("10.10.0.0/16", "2001:db8:10::/56"), skipped=(), selected_entries=("v6-entry",),
-                digest="0" * 64)
+
+    rule = Rule(
+        name="v6-ip-tcp443",
+        area="v6",
+        kind=RuleKind.ADDRESS,
+        services=(Service(protocol="tcp", port="443"),),
+        destinations=("2001:db8:5::/48",),
+        origins=(("2001:db8:5::/48", ("v6-entry",)),),
+    )
+    plan = Plan(
+        areas=(AreaPlan(area="v6", title="V6", priority=1000, rules=(rule,)),),
+        source_ranges=("10.10.0.0/16", "2001:db8:10::/56"),
+        skipped=(),
+        selected_entries=("v6-entry",),
+        digest="0" * 64,
+    )
     _, _, _, _, aws = stack("dev")
     render = render_aws(plan, aws)
     assert not any("IPv6" in w for w in render.warnings)
     source = "2001:db8:10::5"
-    flows = [Flow(None, 443, "tcp", ip="2001:db8:5::7"), Flow(None, 8443, "tcp", ip="2001:db8:5::7"),
-             Flow(None, 53, "udp", ip="2001:4860:4860::8888"), Flow(None, 0, "icmp", ip="2001:4860:4860::8888")]
+    flows = [
+        Flow(None, 443, "tcp", ip="2001:db8:5::7"),
+        Flow(None, 8443, "tcp", ip="2001:db8:5::7"),
+        Flow(None, 53, "udp", ip="2001:4860:4860::8888"),
+        Flow(None, 0, "icmp", ip="2001:4860:4860::8888"),
+    ]
     verdicts = replay(render, flows, source).verdicts
     assert [v.allowed for v in verdicts] == [True, False, False, False]
     assert "V6_IP_TCP443" in str(verdicts[0].passed_by[0])
     assert [v.dropped_by.msg for v in verdicts[1:]] == [
-        "default deny: TCP data that starts as neither TLS nor HTTP", "default deny: UDP", "default deny: ICMP"]
+        "default deny: TCP data that starts as neither TLS nor HTTP",
+        "default deny: UDP",
+        "default deny: ICMP",
+    ]
 
 
 # --- probes: a default deny without holes -----------------------------------------------------------------
@@ -437,14 +514,22 @@ def test_every_probe_of_the_deny_is_dropped_by_a_rendered_rule_and_nothing_gets_
     wrong = []
     for name, verdict in zip(probes, result.verdicts, strict=True):
         bound = {"pending": PENDING_MAX_BYTES // segment + 1, "prefix": 1}.get(name.split(":")[0], 0)
-        if (verdict.allowed or verdict.dropped_by.group in (None, "engine") or verdict.delivered_after_drop
-                or verdict.delivered_before_drop > bound):
-            wrong.append(f"{name}: allowed={verdict.allowed} by={verdict.dropped_by} "
-                         f"before={verdict.delivered_before_drop} after={verdict.delivered_after_drop}")
+        if (
+            verdict.allowed
+            or verdict.dropped_by.group in (None, "engine")
+            or verdict.delivered_after_drop
+            or verdict.delivered_before_drop > bound
+        ):
+            wrong.append(
+                f"{name}: allowed={verdict.allowed} by={verdict.dropped_by} "
+                f"before={verdict.delivered_before_drop} after={verdict.delivered_after_drop}"
+            )
     assert not wrong, "\n".join(wrong)
-    PROBE_RESULTS[variant] = {name: f"drop by {v.dropped_by.msg}" + (
-        f" after {v.delivered_before_drop} segments" if v.delivered_before_drop else "")
-        for name, v in zip(probes, result.verdicts, strict=True)}
+    PROBE_RESULTS[variant] = {
+        name: f"drop by {v.dropped_by.msg}"
+        + (f" after {v.delivered_before_drop} segments" if v.delivered_before_drop else "")
+        for name, v in zip(probes, result.verdicts, strict=True)
+    }
     with capsys.disabled():
         print(f"\n[probes] {variant}: {json.dumps(PROBE_RESULTS[variant], indent=1)}")
 
@@ -458,16 +543,31 @@ def test_replies_of_an_address_rule_pass_under_every_drop_default_action(action)
     rules rendered now pass the whole flow."""
     from endpoint_firewall.endpoints.models import Service
     from endpoint_firewall.planning.rules import AreaPlan, Plan, Rule, RuleKind
-    rule = Rule(name="core-ip-tcp443", area="core", kind=RuleKind.ADDRESS, services=(Service(protocol="tcp", port="443"),),
-                destinations=("40.82.248.224/28",), origins=(("40.82.248.224/28", ("core",)),))
-    plan = Plan(areas=(AreaPlan(area="core", title="Core", priority=1000, rules=(rule,)),),
-                source_ranges=("10.20.0.0/16",), skipped=(), selected_entries=("core",), digest="0" * 64)
+
+    rule = Rule(
+        name="core-ip-tcp443",
+        area="core",
+        kind=RuleKind.ADDRESS,
+        services=(Service(protocol="tcp", port="443"),),
+        destinations=("40.82.248.224/28",),
+        origins=(("40.82.248.224/28", ("core",)),),
+    )
+    plan = Plan(
+        areas=(AreaPlan(area="core", title="Core", priority=1000, rules=(rule,)),),
+        source_ranges=("10.20.0.0/16",),
+        skipped=(),
+        selected_entries=("core",),
+        digest="0" * 64,
+    )
     _, _, _, _, aws = stack("prod")
     policy = AwsPolicyConfig(name="p", stateful_default_actions=(action,))
     render = render_aws(plan, aws.model_copy(update={"firewall_policy": policy, "capacity": {}}))
     address = [g for g in render.groups if g.role == "rules"][0]
-    only = dataclasses.replace(address, rules_text="\n".join(
-        line for line in address.rules if re.match(r"pass (tcp|udp) \$HOME_NET any -> \$", line)) + "\n")
+    only = dataclasses.replace(
+        address,
+        rules_text="\n".join(line for line in address.rules if re.match(r"pass (tcp|udp) \$HOME_NET any -> \$", line))
+        + "\n",
+    )
     render = dataclasses.replace(render, groups=(only,))  # the address rule alone: the deny would drop replies too
     flows = [Flow(None, 443, "https", ip="40.82.248.230")]  # TLS to a listed address: its protocol is known
     new = replay(render, flows, "10.20.0.5").verdicts[0]
@@ -487,6 +587,7 @@ def test_a_passed_flow_carries_any_amount_both_ways(variant):
     listed host's TLS session and a listed address's TCP session move 60 KB each way after their pass. A listed
     host's ClientHello or request whose first 10 bytes come one byte a segment is not judged before it is whole."""
     from endpoint_firewall.checks.suricata import client_hello, http_request, server_hello
+
     stack_name, changes = VARIANTS[variant]
     config, _, _, plan, aws = stack(stack_name, **changes)
     render = render_aws(plan, aws)
@@ -496,12 +597,23 @@ def test_a_passed_flow_carries_any_amount_both_ways(variant):
     record = b"\x17\x03\x03\x03\xe8" + bytes(1_000)
     hello = client_hello("portal.manage.microsoft.com")
     request = http_request("login.microsoftonline.com", 80)
-    dribbled = [(c, hello[i:i + 1]) for i in range(10)]  # the first 10 bytes one segment each
-    flows = [Flow(None, 443, "https", messages=((c, hello), (s, server_hello()), *[(d, record) for d, _ in bulk])),
-             Flow(None, 443, "tcp", ip="40.82.248.230", messages=tuple(bulk)),
-             Flow(None, 443, "https", messages=(*dribbled, (c, hello[10:]), (s, server_hello()), (c, record))),
-             Flow(None, 80, "http", messages=(*[(c, request[i:i + 1]) for i in range(10)], (c, request[10:]),
-                                              (s, b"HTTP/1.1 204 No Content\r\n\r\n"), (c, request)))]
+    dribbled = [(c, hello[i : i + 1]) for i in range(10)]  # the first 10 bytes one segment each
+    flows = [
+        Flow(None, 443, "https", messages=((c, hello), (s, server_hello()), *[(d, record) for d, _ in bulk])),
+        Flow(None, 443, "tcp", ip="40.82.248.230", messages=tuple(bulk)),
+        Flow(None, 443, "https", messages=(*dribbled, (c, hello[10:]), (s, server_hello()), (c, record))),
+        Flow(
+            None,
+            80,
+            "http",
+            messages=(
+                *[(c, request[i : i + 1]) for i in range(10)],
+                (c, request[10:]),
+                (s, b"HTTP/1.1 204 No Content\r\n\r\n"),
+                (c, request),
+            ),
+        ),
+    ]
     for flow, verdict in zip(flows, replay(render, flows, source).verdicts, strict=True):
         assert verdict.allowed and verdict.passed_by, (variant, str(flow), verdict.dropped_by)
 
@@ -515,16 +627,23 @@ def test_data_on_the_handshake_s_last_ack_and_a_flow_without_handshake_are_dropp
     rules = ruleset(render_aws(plan, aws))
     c = str(next(ipaddress.ip_network(config.source_ranges[0]).hosts()))
     s, junk = "198.51.100.99", b"exfil" * 100
-    packets = [(engine.tcp_segment(c, s, 20000, 443, 1000, 0, engine.SYN, ident=1), True),
-               (engine.tcp_segment(s, c, 443, 20000, 5000, 1001, engine.SYN | engine.ACK, ident=2), False),
-               (engine.tcp_segment(c, s, 20000, 443, 1001, 5001, engine.ACK | engine.PSH, junk, ident=3), True),
-               (engine.tcp_segment(c, s, 20001, 443, 9000, 7000, engine.ACK | engine.PSH, junk, ident=4), True)]
+    packets = [
+        (engine.tcp_segment(c, s, 20000, 443, 1000, 0, engine.SYN, ident=1), True),
+        (engine.tcp_segment(s, c, 443, 20000, 5000, 1001, engine.SYN | engine.ACK, ident=2), False),
+        (engine.tcp_segment(c, s, 20000, 443, 1001, 5001, engine.ACK | engine.PSH, junk, ident=3), True),
+        (engine.tcp_segment(c, s, 20001, 443, 9000, 7000, engine.ACK | engine.PSH, junk, ident=4), True),
+    ]
     pcap = tmp_path / "x.pcap"
-    engine.write_pcap(pcap, [(1_700_000_000 + i * 0.001, engine._ether(p, t, to_server))
-                             for i, ((p, t), to_server) in enumerate(packets)])
+    engine.write_pcap(
+        pcap,
+        [(1_700_000_000 + i * 0.001, engine._ether(p, t, to_server)) for i, ((p, t), to_server) in enumerate(packets)],
+    )
     events, _ = engine._engine(engine.require_suricata(), rules, rules.rules, pcap, tmp_path / "run")
-    dropped = {e["pcap_cnt"]: e["alert"]["signature"] for e in events if e["event_type"] == "alert"
-               and e["alert"]["action"] == "blocked"}
+    dropped = {
+        e["pcap_cnt"]: e["alert"]["signature"]
+        for e in events
+        if e["event_type"] == "alert" and e["alert"]["action"] == "blocked"
+    }
     assert dropped.get(3) == "default deny: TCP data that starts as neither TLS nor HTTP"
     assert dropped.get(4) == "default deny: TCP data before the handshake completes (SYN data, TCP Fast Open)"
 
@@ -535,12 +654,12 @@ OLD_DENY = (
     'drop tls $HOME_NET any -> any any (flow:to_server,established; ssl_state:client_hello; msg:"old tls"; sid:1999001;)',
     'drop http $HOME_NET any -> any any (flow:to_server,established; http.header_names; content:"|0d 0a|"; '
     'startswith; msg:"old http"; sid:1999002;)',
-    'drop tcp $HOME_NET any -> any any (flow:to_server,established; dsize:>0; flowbits:isnotset,old.start; '
+    "drop tcp $HOME_NET any -> any any (flow:to_server,established; dsize:>0; flowbits:isnotset,old.start; "
     'pcre:!"/^(?:\\x16\\x03|(?:GET|POST|HEAD|PUT|DELETE|OPTIONS|PATCH|CONNECT|TRACE) )/"; msg:"old start"; sid:1999003;)',
-    'alert tcp $HOME_NET any -> any any (flow:to_server,established; dsize:>0; '
+    "alert tcp $HOME_NET any -> any any (flow:to_server,established; dsize:>0; "
     'pcre:"/^(?:\\x16\\x03|(?:GET|POST|HEAD|PUT|DELETE|OPTIONS|PATCH|CONNECT|TRACE) )/"; flowbits:set,old.start; '
     'flowbits:noalert; msg:"old mark"; sid:1999004;)',
-    'drop tcp $HOME_NET any -> any any (flow:to_server,established; app-layer-protocol:!tls; app-layer-protocol:!http; '
+    "drop tcp $HOME_NET any -> any any (flow:to_server,established; app-layer-protocol:!tls; app-layer-protocol:!http; "
     'msg:"old app"; sid:1999005;)',
 )
 
@@ -554,9 +673,12 @@ def test_the_issue_s_probes_passed_the_old_deny_and_the_rendered_one_drops_them(
     old_group = dataclasses.replace(rules, rules_text="\n".join([*kept, *OLD_DENY]) + "\n")
     old = dataclasses.replace(render, groups=(old_group, *render.groups[1:]))
     probes = deny_probes("2001:db8:ff::5")
-    names = ["http: request without header lines, port 80", "http: request without header lines, port 8080",
-             "tls: handshake record that is not a ClientHello, port 443",
-             "tls: handshake record that is not a ClientHello, port 8443"]
+    names = [
+        "http: request without header lines, port 80",
+        "http: request without header lines, port 8080",
+        "tls: handshake record that is not a ClientHello, port 443",
+        "tls: handshake record that is not a ClientHello, port 8443",
+    ]
     flows = [probes[n] for n in names]
     assert [v.allowed for v in replay(old, flows, "10.10.0.5").verdicts] == [True] * 4
     assert [v.allowed for v in replay(render, flows, "10.10.0.5").verdicts] == [False] * 4
@@ -569,6 +691,7 @@ def test_the_largest_client_hello_passes_and_the_pending_bound_is_its_size(varia
     1,400-byte segments, pass for a listed host; the pending rule never fires on the ClientHello (in STRICT_ORDER
     it comes before the domain lists' passes), and one byte less of bound would."""
     from endpoint_firewall.checks.suricata import client_hello, http_request, server_hello
+
     stack_name, changes = VARIANTS[variant]
     config, _, _, plan, aws = stack(stack_name, **changes)
     render = render_aws(plan, aws)
@@ -576,14 +699,22 @@ def test_the_largest_client_hello_passes_and_the_pending_bound_is_its_size(varia
     c, s = True, False
     hello = client_hello("portal.manage.microsoft.com", record_size=PENDING_MAX_BYTES)
     assert len(hello) == 16_389 and sni_of(hello) == "portal.manage.microsoft.com"
-    request = http_request("login.microsoftonline.com", 80).replace(b"\r\n\r\n", b"\r\nCookie: " + b"c" * 12_000
-                                                                     + b"\r\n\r\n")
+    request = http_request("login.microsoftonline.com", 80).replace(
+        b"\r\n\r\n", b"\r\nCookie: " + b"c" * 12_000 + b"\r\n\r\n"
+    )
 
     def segments(data: bytes) -> list[tuple[bool, bytes]]:
-        return [(c, data[i:i + 1_400]) for i in range(0, len(data), 1_400)]
-    flows = [Flow(None, 443, "https", messages=(*segments(hello), (s, server_hello()),
-                                                (c, b"\x17\x03\x03\x00\x20" + bytes(32)))),
-             Flow(None, 80, "http", messages=(*segments(request), (s, b"HTTP/1.1 204 No Content\r\n\r\n")))]
+        return [(c, data[i : i + 1_400]) for i in range(0, len(data), 1_400)]
+
+    flows = [
+        Flow(
+            None,
+            443,
+            "https",
+            messages=(*segments(hello), (s, server_hello()), (c, b"\x17\x03\x03\x00\x20" + bytes(32))),
+        ),
+        Flow(None, 80, "http", messages=(*segments(request), (s, b"HTTP/1.1 204 No Content\r\n\r\n"))),
+    ]
     for flow, verdict in zip(flows, replay(render, flows, source).verdicts, strict=True):
         assert verdict.allowed and verdict.passed_by, (variant, str(flow), verdict.dropped_by)
     rules = ruleset(render)
@@ -591,8 +722,9 @@ def test_the_largest_client_hello_passes_and_the_pending_bound_is_its_size(varia
     pcap = tmp_path / "hello.pcap"
     engine.write_capture([Flow(None, 443, "https", messages=tuple(segments(hello)))], source, pcap)  # the hello alone
     for bound, fires in ((PENDING_MAX_BYTES, False), (PENDING_MAX_BYTES - 1, True)):
-        line = "alert" + re.sub(r"stream_size:client,>,\d+", f"stream_size:client,>,{bound + 1}",
-                                pending)[len("drop"):]
+        line = (
+            "alert" + re.sub(r"stream_size:client,>,\d+", f"stream_size:client,>,{bound + 1}", pending)[len("drop") :]
+        )
         events, _ = engine._engine(engine.require_suricata(), rules, [line], pcap, tmp_path / str(bound))
         assert any(e["event_type"] == "alert" for e in events) is fires, (bound, line)
 
@@ -605,6 +737,7 @@ def test_a_name_rule_passes_the_listed_name_at_any_address_as_the_readme_says(va
     keep-alive request for an unlisted Host pass; the absolute URI's host is what is judged (an unlisted one is
     dropped even with a listed Host header)."""
     from endpoint_firewall.checks.suricata import client_hello, http_request, server_hello
+
     stack_name, changes = VARIANTS[variant]
     config, _, _, plan, aws = stack(stack_name, **changes)
     render = render_aws(plan, aws)
@@ -614,13 +747,45 @@ def test_a_name_rule_passes_the_listed_name_at_any_address_as_the_readme_says(va
 
     def absolute(uri_host: str, host: str) -> bytes:
         return f"GET http://{uri_host}/x HTTP/1.1\r\nHost: {host}\r\n\r\n".encode()
-    flows = [Flow(None, 443, "https", ip=anywhere, messages=((c, client_hello("portal.manage.microsoft.com")),
-                                                             (s, server_hello()), (c, b"\x17\x03\x03\x00\x20" + bytes(32)))),
-             Flow(None, 80, "http", ip=anywhere, messages=((c, absolute("login.microsoftonline.com", "evil.example")),
-                                                           (s, ok))),
-             Flow(None, 80, "http", ip=anywhere, messages=((c, http_request("login.microsoftonline.com", 80)), (s, ok),
-                                                           (c, http_request("evil.example", 80, "/exfil")), (s, ok))),
-             Flow(None, 80, "http", ip=anywhere, messages=((c, absolute("evil.example", "login.microsoftonline.com")),
-                                                           (s, ok)))]
+
+    flows = [
+        Flow(
+            None,
+            443,
+            "https",
+            ip=anywhere,
+            messages=(
+                (c, client_hello("portal.manage.microsoft.com")),
+                (s, server_hello()),
+                (c, b"\x17\x03\x03\x00\x20" + bytes(32)),
+            ),
+        ),
+        Flow(
+            None,
+            80,
+            "http",
+            ip=anywhere,
+            messages=((c, absolute("login.microsoftonline.com", "evil.example")), (s, ok)),
+        ),
+        Flow(
+            None,
+            80,
+            "http",
+            ip=anywhere,
+            messages=(
+                (c, http_request("login.microsoftonline.com", 80)),
+                (s, ok),
+                (c, http_request("evil.example", 80, "/exfil")),
+                (s, ok),
+            ),
+        ),
+        Flow(
+            None,
+            80,
+            "http",
+            ip=anywhere,
+            messages=((c, absolute("evil.example", "login.microsoftonline.com")), (s, ok)),
+        ),
+    ]
     verdicts = replay(render, flows, source).verdicts
     assert [v.allowed for v in verdicts] == [True, True, True, False], [str(v.dropped_by) for v in verdicts]

@@ -90,14 +90,22 @@ def test_every_seed_flow_is_allowed_by_the_classic_rendering_too(classic):
 
 
 def test_verdicts_name_group_collection_and_rule(dev):
-    assert evaluate(dev, Flow("portal.manage.microsoft.com", 443, "https")).rule == \
-        "epfw-dev-intune-core/application/intune-core-fqdn-http80-https443"
-    assert evaluate(dev, Flow("mtalk.google.com", 5229, "tls")).rule == \
-        "epfw-dev-android/application/android-fqdn-tls443-tls5228-5230"
-    assert evaluate(dev, Flow(None, 443, "tcp", ip="40.82.248.239")).rule == \
-        "epfw-dev-intune-core/network/intune-core-ip-tcp80-tcp443"  # via the IP Group's contents
-    assert evaluate(dev, Flow(None, 7680, "tcp", ip="10.10.3.4")).rule == \
-        "epfw-dev-delivery-optimization/network/delivery-optimization-p2p-tcp7680"
+    assert (
+        evaluate(dev, Flow("portal.manage.microsoft.com", 443, "https")).rule
+        == "epfw-dev-intune-core/application/intune-core-fqdn-http80-https443"
+    )
+    assert (
+        evaluate(dev, Flow("mtalk.google.com", 5229, "tls")).rule
+        == "epfw-dev-android/application/android-fqdn-tls443-tls5228-5230"
+    )
+    assert (
+        evaluate(dev, Flow(None, 443, "tcp", ip="40.82.248.239")).rule
+        == "epfw-dev-intune-core/network/intune-core-ip-tcp80-tcp443"
+    )  # via the IP Group's contents
+    assert (
+        evaluate(dev, Flow(None, 7680, "tcp", ip="10.10.3.4")).rule
+        == "epfw-dev-delivery-optimization/network/delivery-optimization-p2p-tcp7680"
+    )
 
 
 def test_network_rules_are_processed_before_application_rules(dev):
@@ -106,66 +114,94 @@ def test_network_rules_are_processed_before_application_rules(dev):
     assert verdict.allowed and verdict.rule == "epfw-dev-intune-core/network/intune-core-ip-tcp80-tcp443"
 
 
-@pytest.mark.parametrize("flow", [
-    Flow("manage.microsoft.com.evil.example", 443, "https"),
-    Flow("evilmanage.microsoft.com", 443, "https"),
-    Flow("unlisted.example.com", 443, "https"),
-    Flow("portal.manage.microsoft.com", 8443, "https"),
-    Flow(None, 443, "tcp", ip="40.82.248.240"),   # just past 40.82.248.224/28
-    Flow(None, 443, "https", ip="40.82.248.240"),
-    Flow("mzstatic.com", 443, "https"),           # apex of *.mzstatic.com, not listed
-    Flow("a.mzstatic.com", 80, "http"),           # *.mzstatic.com is https only
-    Flow("q7x2storage.blob.core.windows.net", 443, "https"),  # ID 182 lists single accounts, never a wildcard
-    Flow("amsua0103lmsas.blob.core.windows.net", 443, "https"),  # an unlisted scale-unit account
-    Flow("evildm.microsoft.com", 443, "https"),   # glued to *.dm.microsoft.com's base
-    Flow("imeswda-afd-primary.manage.microsoft.com.evil.example", 443, "https"),
-    Flow("intunemaape99.eus.attest.azure.net", 443, "https"),  # an unlisted attestation instance
-    Flow("gcc.remotehelp.microsoft.com", 443, "https"),  # us-gov: the demo stack does not name it
-    Flow(None, 443, "tcp", ip="13.107.226.10"),   # just below Azure Front Door's 13.107.227.0/24
-    Flow("x.wns.windows.com", 80, "http"),        # WNS is https only
-    Flow("wns.windows.com", 443, "https"),
-    Flow("1-courier.push.apple.com", 5228, "tls"),  # APNs on an FCM port
-    Flow("51-courier.push.apple.com", 5223, "tls"),  # past the numbered range 0..50
-    Flow(None, 443, "udp", ip="40.82.248.230"),   # listed for TCP only
-    Flow(None, 7680, "tcp", ip="10.11.0.1"),      # outside the peer range
-    Flow("portal.manage.microsoft.com", 443, "https", source="192.168.1.1"),  # not a managed device
-    Flow("mtalk.google.com", 5228, "tcp"),        # plain TCP carries no name: no application rule
-    Flow(None, 443, "https"),                     # neither host nor address
-], ids=str)
+@pytest.mark.parametrize(
+    "flow",
+    [
+        Flow("manage.microsoft.com.evil.example", 443, "https"),
+        Flow("evilmanage.microsoft.com", 443, "https"),
+        Flow("unlisted.example.com", 443, "https"),
+        Flow("portal.manage.microsoft.com", 8443, "https"),
+        Flow(None, 443, "tcp", ip="40.82.248.240"),  # just past 40.82.248.224/28
+        Flow(None, 443, "https", ip="40.82.248.240"),
+        Flow("mzstatic.com", 443, "https"),  # apex of *.mzstatic.com, not listed
+        Flow("a.mzstatic.com", 80, "http"),  # *.mzstatic.com is https only
+        Flow("q7x2storage.blob.core.windows.net", 443, "https"),  # ID 182 lists single accounts, never a wildcard
+        Flow("amsua0103lmsas.blob.core.windows.net", 443, "https"),  # an unlisted scale-unit account
+        Flow("evildm.microsoft.com", 443, "https"),  # glued to *.dm.microsoft.com's base
+        Flow("imeswda-afd-primary.manage.microsoft.com.evil.example", 443, "https"),
+        Flow("intunemaape99.eus.attest.azure.net", 443, "https"),  # an unlisted attestation instance
+        Flow("gcc.remotehelp.microsoft.com", 443, "https"),  # us-gov: the demo stack does not name it
+        Flow(None, 443, "tcp", ip="13.107.226.10"),  # just below Azure Front Door's 13.107.227.0/24
+        Flow("x.wns.windows.com", 80, "http"),  # WNS is https only
+        Flow("wns.windows.com", 443, "https"),
+        Flow("1-courier.push.apple.com", 5228, "tls"),  # APNs on an FCM port
+        Flow("51-courier.push.apple.com", 5223, "tls"),  # past the numbered range 0..50
+        Flow(None, 443, "udp", ip="40.82.248.230"),  # listed for TCP only
+        Flow(None, 7680, "tcp", ip="10.11.0.1"),  # outside the peer range
+        Flow("portal.manage.microsoft.com", 443, "https", source="192.168.1.1"),  # not a managed device
+        Flow("mtalk.google.com", 5228, "tcp"),  # plain TCP carries no name: no application rule
+        Flow(None, 443, "https"),  # neither host nor address
+    ],
+    ids=str,
+)
 def test_look_alikes_and_unlisted_flows_are_denied(dev, flow):
     verdict = evaluate(dev, flow)
     assert not verdict.allowed and verdict.rule is None, str(verdict)
 
 
 def test_the_allowed_neighbours_of_the_denied_flows_are_allowed(dev):
-    for flow in (Flow("portal.manage.microsoft.com", 443, "https", source="10.10.1.1"),
-                 Flow(None, 443, "https", ip="40.82.248.224"),
-                 Flow("manage.microsoft.com", 443, "https"),
-                 Flow("a.mzstatic.com", 443, "https"),
-                 Flow("amsua0101lmsas.blob.core.windows.net", 443, "https"),
-                 Flow(None, 443, "tcp", ip="13.107.227.10"),
-                 Flow("x.wns.windows.com", 443, "https"),
-                 Flow("50-courier.push.apple.com", 5223, "tls")):
+    for flow in (
+        Flow("portal.manage.microsoft.com", 443, "https", source="10.10.1.1"),
+        Flow(None, 443, "https", ip="40.82.248.224"),
+        Flow("manage.microsoft.com", 443, "https"),
+        Flow("a.mzstatic.com", 443, "https"),
+        Flow("amsua0101lmsas.blob.core.windows.net", 443, "https"),
+        Flow(None, 443, "tcp", ip="13.107.227.10"),
+        Flow("x.wns.windows.com", 443, "https"),
+        Flow("50-courier.push.apple.com", 5223, "tls"),
+    ):
         assert evaluate(dev, flow).allowed, str(flow)
 
 
 def _plan(*areas):
-    return Plan(areas=tuple(AreaPlan(a, a, p, tuple(rs)) for a, p, rs in areas), source_ranges=tuple(SOURCES),
-                skipped=(), selected_entries=(), digest="x")
+    return Plan(
+        areas=tuple(AreaPlan(a, a, p, tuple(rs)) for a, p, rs in areas),
+        source_ranges=tuple(SOURCES),
+        skipped=(),
+        selected_entries=(),
+        digest="x",
+    )
 
 
 def _rule(area, kind, service, destinations):
     s = Service(protocol=service.split(":")[0], port=service.split(":")[1])
-    return Rule(name=f"{area}-{kind.value}-{s.protocol.value}{s.port}", area=area, kind=kind, services=(s,),
-                destinations=tuple(destinations), origins=tuple((d, ("e",)) for d in destinations))
+    return Rule(
+        name=f"{area}-{kind.value}-{s.protocol.value}{s.port}",
+        area=area,
+        kind=kind,
+        services=(s,),
+        destinations=tuple(destinations),
+        origins=tuple((d, ("e",)) for d in destinations),
+    )
 
 
 def test_group_priority_orders_network_rules_and_fqdn_network_rules_match_by_name():
     cfg = AzureConfig(resource_group_name="rg", policy_name="pol", name_prefix="t", dns_proxy=True)
-    r = render_azure(_plan(("late", 2000, [_rule("late", RuleKind.ADDRESS, "tcp:5228", ["20.0.0.0/24"])]),
-                           ("early", 1000, [_rule("early", RuleKind.HOST_NETWORK, "tcp:5228", ["mtalk.google.com"]),
-                                            _rule("early", RuleKind.ADDRESS, "tcp:5228", ["20.0.0.0/16"])]),
-                           ("apps", 500, [_rule("apps", RuleKind.HOSTNAME, "tls:5228", ["mtalk.google.com"])])), cfg)
+    r = render_azure(
+        _plan(
+            ("late", 2000, [_rule("late", RuleKind.ADDRESS, "tcp:5228", ["20.0.0.0/24"])]),
+            (
+                "early",
+                1000,
+                [
+                    _rule("early", RuleKind.HOST_NETWORK, "tcp:5228", ["mtalk.google.com"]),
+                    _rule("early", RuleKind.ADDRESS, "tcp:5228", ["20.0.0.0/16"]),
+                ],
+            ),
+            ("apps", 500, [_rule("apps", RuleKind.HOSTNAME, "tls:5228", ["mtalk.google.com"])]),
+        ),
+        cfg,
+    )
     assert evaluate(r, Flow(None, 5228, "tcp", ip="20.0.0.9")).rule == "t-early/network/early-ip-tcp5228"
     # network before application, whatever the group priorities
     assert evaluate(r, Flow("mtalk.google.com", 5228, "tls")).rule == "t-early/network/early-dnsfqdn-tcp5228"
@@ -174,10 +210,18 @@ def test_group_priority_orders_network_rules_and_fqdn_network_rules_match_by_nam
     assert not evaluate(r, Flow("mtalk.google.com", 5229, "tcp")).allowed
 
 
-@pytest.mark.parametrize("target, host, match", [
-    ("*.x.com", "a.x.com", True), ("*.x.com", "a.b.x.com", True), ("*.x.com", "x.com", False),
-    ("*.x.com", "evilx.com", False), ("*x.com", "evilx.com", True), ("x.com", "X.COM", True),
-    ("x.com", "a.x.com", False), ("*", "anything.example", True),
-])
+@pytest.mark.parametrize(
+    "target, host, match",
+    [
+        ("*.x.com", "a.x.com", True),
+        ("*.x.com", "a.b.x.com", True),
+        ("*.x.com", "x.com", False),
+        ("*.x.com", "evilx.com", False),
+        ("*x.com", "evilx.com", True),
+        ("x.com", "X.COM", True),
+        ("x.com", "a.x.com", False),
+        ("*", "anything.example", True),
+    ],
+)
 def test_target_fqdn_matching(target, host, match):
     assert fqdn_matches(target, host) is match

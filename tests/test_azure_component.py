@@ -86,7 +86,9 @@ def component(pulumi_run, args: AzureFirewallRulesArgs) -> Run:
         c = AzureFirewallRules("azure", args)
         run.values["component"] = c
         return pulumi.Output.all(c.group_names, c.group_ids, c.ip_group_ids, c.rule_count, c.not_expressible).apply(
-            lambda v: run.values.update(attributes=v))
+            lambda v: run.values.update(attributes=v)
+        )
+
     return Run(pulumi_run, program)
 
 
@@ -98,25 +100,34 @@ def dev_run(pulumi_run) -> Run:
 def test_the_dev_stack_registers_its_policy_ip_groups_and_one_group_per_rendered_group(dev_run):
     render = render_azure(dev_plan(), dev_config())
     [policy] = dev_run.of_type(POLICY)
-    assert plain(policy["inputs"]) == {"resourceGroupName": "rg-egress-dev", "firewallPolicyName": "fwpol-egress-dev",
-                                    "location": "westeurope", "sku": {"tier": "Standard"},
-                                    "dnsSettings": {"enableProxy": True}}
+    assert plain(policy["inputs"]) == {
+        "resourceGroupName": "rg-egress-dev",
+        "firewallPolicyName": "fwpol-egress-dev",
+        "location": "westeurope",
+        "sku": {"tier": "Standard"},
+        "dnsSettings": {"enableProxy": True},
+    }
     ip_groups = dev_run.of_type(IP_GROUP)
     assert [(a["name"], a["inputs"]["ipGroupsName"], tuple(a["inputs"]["ipAddresses"])) for a in ip_groups] == [
-        (f"azure-ipg-{g.name}", g.name, g.addresses) for g in render.ip_groups]
-    assert all(a["inputs"]["location"] == "westeurope" and a["inputs"]["resourceGroupName"] == "rg-egress-dev"
-               for a in ip_groups)
+        (f"azure-ipg-{g.name}", g.name, g.addresses) for g in render.ip_groups
+    ]
+    assert all(
+        a["inputs"]["location"] == "westeurope" and a["inputs"]["resourceGroupName"] == "rg-egress-dev"
+        for a in ip_groups
+    )
     groups = dev_run.of_type(GROUP)
     assert [(a["name"], a["inputs"]["ruleCollectionGroupName"], plain(a["inputs"]["priority"])) for a in groups] == [
-        (f"azure-{g.name}", g.name, g.priority) for g in render.groups]
+        (f"azure-{g.name}", g.name, g.priority) for g in render.groups
+    ]
     assert {a["inputs"]["firewallPolicyName"] for a in groups} == {"fwpol-egress-dev"}
     assert dev_run.of_type(FIREWALL) == []
 
 
 def test_recorded_rule_collections_are_the_rendered_bodies(dev_run):
     render = render_azure(dev_plan(), dev_config())
-    recorded = {a["inputs"]["ruleCollectionGroupName"]: plain(a["inputs"]["ruleCollections"])
-                for a in dev_run.of_type(GROUP)}
+    recorded = {
+        a["inputs"]["ruleCollectionGroupName"]: plain(a["inputs"]["ruleCollections"]) for a in dev_run.of_type(GROUP)
+    }
     assert recorded == {g.name: with_sub(g.body["properties"]["ruleCollections"]) for g in render.groups}
     # the IP Group reference is the IpGroup's real id, not the placeholder
     ids = [r for c in recorded["epfw-dev-intune-core"] for r in c["rules"] if "destinationIpGroups" in r]
@@ -150,11 +161,14 @@ def test_outputs_are_registered_and_exposed(dev_run):
     outputs = dev_run.outputs(comp["urn"])
     render = render_azure(dev_plan(), dev_config())
     assert outputs["groupNames"] == [g.name for g in render.groups]
-    assert outputs["groupIds"] == [f"/subscriptions/{SUB}/resourceGroups/rg-egress-dev/providers/mock/azure-{g.name}"
-                                   for g in render.groups]
+    assert outputs["groupIds"] == [
+        f"/subscriptions/{SUB}/resourceGroups/rg-egress-dev/providers/mock/azure-{g.name}" for g in render.groups
+    ]
     assert outputs["ipGroupIds"] == {g.name: ip_group_id("rg-egress-dev", g.name, SUB) for g in render.ip_groups}
     # Azure Front Door's IPv6 ranges (ID 163) are named as not expressible, never dropped silently
-    ipv6 = [{"entry": "intune-163", "destination": d} for d in ("2620:1ec:40::/48", "2620:1ec:49::/48", "2620:1ec:4a::/47")]
+    ipv6 = [
+        {"entry": "intune-163", "destination": d} for d in ("2620:1ec:40::/48", "2620:1ec:49::/48", "2620:1ec:4a::/47")
+    ]
     assert outputs["ruleCount"] == render.rule_count > 14
     assert [{k: n[k] for k in ("entry", "destination")} for n in outputs["notExpressible"]] == ipv6
     references = {e.id for e in load_catalogue().entries if e.kind is EntryKind.REFERENCE}
@@ -162,7 +176,12 @@ def test_outputs_are_registered_and_exposed(dev_run):
     assert outputs["policyId"].endswith("/azure-policy")
     names, ids, ip_ids, count, not_expressible = dev_run.values["attributes"]
     assert (names, ids, ip_ids, plain(count), plain(not_expressible)) == (
-        outputs["groupNames"], outputs["groupIds"], outputs["ipGroupIds"], render.rule_count, outputs["notExpressible"])
+        outputs["groupNames"],
+        outputs["groupIds"],
+        outputs["ipGroupIds"],
+        render.rule_count,
+        outputs["notExpressible"],
+    )
     assert dev_run.registrations[-1]["type"] == GROUP  # register_outputs came after the last child
 
 
@@ -182,10 +201,21 @@ def test_an_existing_policy_without_dns_proxy_gets_groups_only(pulumi_run):
 
 def test_classic_target_manages_the_firewall_with_the_rendered_collections(pulumi_run):
     data = dev_config().model_dump(by_alias=True)
-    config = AzureConfig.model_validate({**data, "target": "classic", "firewallName": "fw-egress",
-                                         "createPolicy": None, "policyName": None, "location": "westeurope"})
-    fw_args = {"location": "westeurope", "sku": {"name": "AZFW_VNet", "tier": "Standard"},
-               "additional_properties": {"Network.SNAT.PrivateRanges": "IANAPrivateRanges"}}
+    config = AzureConfig.model_validate(
+        {
+            **data,
+            "target": "classic",
+            "firewallName": "fw-egress",
+            "createPolicy": None,
+            "policyName": None,
+            "location": "westeurope",
+        }
+    )
+    fw_args = {
+        "location": "westeurope",
+        "sku": {"name": "AZFW_VNet", "tier": "Standard"},
+        "additional_properties": {"Network.SNAT.PrivateRanges": "IANAPrivateRanges"},
+    }
     run = component(pulumi_run, AzureFirewallRulesArgs(plan=dev_plan(), config=config, firewall_args=fw_args))
     render = render_azure(dev_plan(), config)
     assert run.of_type(GROUP) == [] and run.of_type(POLICY) == []
@@ -193,8 +223,10 @@ def test_classic_target_manages_the_firewall_with_the_rendered_collections(pulum
     inputs = plain(fw["inputs"])
     assert inputs["azureFirewallName"] == "fw-egress" and inputs["resourceGroupName"] == "rg-egress-dev"
     assert inputs["sku"] == {"name": "AZFW_VNet", "tier": "Standard"} and inputs["location"] == "westeurope"
-    assert inputs["additionalProperties"] == {"Network.SNAT.PrivateRanges": "IANAPrivateRanges",
-                                              "Network.DNS.EnableProxy": "true"}
+    assert inputs["additionalProperties"] == {
+        "Network.SNAT.PrivateRanges": "IANAPrivateRanges",
+        "Network.DNS.EnableProxy": "true",
+    }
     for key in ("applicationRuleCollections", "networkRuleCollections"):
         assert inputs[key] == with_sub(classic_flat(render.classic[key]))
     children = [r for r in run.registrations if r["type"].startswith("azure-native:")]
@@ -208,39 +240,62 @@ def test_classic_without_the_firewall_definition_or_with_clashing_args_registers
     data = dev_config().model_dump(by_alias=True)
     config = AzureConfig.model_validate({**data, "target": "classic", "firewallName": "fw-egress"})
     for fw_args, message in ((None, "firewall_args"), ({"network_rule_collections": []}, "must not set")):
+
         def program(run, fw_args=fw_args, message=message):
             with pytest.raises(ValueError, match=message):
-                AzureFirewallRules("azure", AzureFirewallRulesArgs(plan=dev_plan(), config=config,
-                                                                   firewall_args=fw_args))
+                AzureFirewallRules(
+                    "azure", AzureFirewallRulesArgs(plan=dev_plan(), config=config, firewall_args=fw_args)
+                )
+
         run = Run(pulumi_run, program)
         assert [r["type"] for r in run.registrations if r["type"] != "pulumi:pulumi:Stack"] == []
 
 
 def test_a_render_error_registers_nothing(pulumi_run):
     s = Service(protocol="tcp", port=5228)
-    rule = Rule(name="a-dnsfqdn-tcp5228", area="a", kind=RuleKind.HOST_NETWORK, services=(s,),
-                destinations=("mtalk.google.com",), origins=(("mtalk.google.com", ("fcm",)),))
-    plan = Plan(areas=(AreaPlan("a", "a", 1000, (rule,)),), source_ranges=("10.0.0.0/8",), skipped=(),
-                selected_entries=("fcm",), digest="x")
+    rule = Rule(
+        name="a-dnsfqdn-tcp5228",
+        area="a",
+        kind=RuleKind.HOST_NETWORK,
+        services=(s,),
+        destinations=("mtalk.google.com",),
+        origins=(("mtalk.google.com", ("fcm",)),),
+    )
+    plan = Plan(
+        areas=(AreaPlan("a", "a", 1000, (rule,)),),
+        source_ranges=("10.0.0.0/8",),
+        skipped=(),
+        selected_entries=("fcm",),
+        digest="x",
+    )
     config = AzureConfig(resource_group_name="rg", policy_name="pol", dns_proxy=False)
 
     def program(run):
         with pytest.raises(RenderError, match="fcm"):
             AzureFirewallRules("azure", AzureFirewallRulesArgs(plan=plan, config=config))
+
     run = Run(pulumi_run, program)
     assert [r["type"] for r in run.registrations if r["type"] != "pulumi:pulumi:Stack"] == []
 
 
-@pytest.mark.parametrize("key, expected", [
-    ("ruleCollectionType", "rule_collection_type"), ("sourceIpGroups", "source_ip_groups"),
-    ("destinationFqdns", "destination_fqdns"), ("terminateTLS", "terminate_tls"), ("name", "name"),
-    ("ipProtocols", "ip_protocols"), ("protocolType", "protocol_type"),
-])
+@pytest.mark.parametrize(
+    "key, expected",
+    [
+        ("ruleCollectionType", "rule_collection_type"),
+        ("sourceIpGroups", "source_ip_groups"),
+        ("destinationFqdns", "destination_fqdns"),
+        ("terminateTLS", "terminate_tls"),
+        ("name", "name"),
+        ("ipProtocols", "ip_protocols"),
+        ("protocolType", "protocol_type"),
+    ],
+)
 def test_snake_case_keys(key, expected):
     assert snake(key) == expected
 
 
 def test_an_unknown_field_fails_in_the_sdk_args_constructor():
     import pulumi_azure_native.network as network
+
     with pytest.raises(TypeError):
         _args(network.NetworkRuleArgs, {"ruleType": "NetworkRule", "destinationFQDNs": ["x.example"]})

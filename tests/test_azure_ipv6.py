@@ -66,9 +66,14 @@ def test_ipv6_preview_renders_the_ipv6_ranges_into_their_own_network_rule(afd_pl
     net = rules_of(r.groups[0], "network")
     assert set(net) == {"intune-core-ip-tcp80-tcp443", "intune-core-ip-tcp80-tcp443-v6"}
     v6 = net["intune-core-ip-tcp80-tcp443-v6"]
-    assert v6 == {"ruleType": "NetworkRule", "name": "intune-core-ip-tcp80-tcp443-v6", "ipProtocols": ["TCP"],
-                  "sourceAddresses": ["fd00:10::/48"], "destinationAddresses": AFD_V6,
-                  "destinationPorts": ["80", "443"]}
+    assert v6 == {
+        "ruleType": "NetworkRule",
+        "name": "intune-core-ip-tcp80-tcp443-v6",
+        "ipProtocols": ["TCP"],
+        "sourceAddresses": ["fd00:10::/48"],
+        "destinationAddresses": AFD_V6,
+        "destinationPorts": ["80", "443"],
+    }
     assert net["intune-core-ip-tcp80-tcp443"]["sourceAddresses"] == ["10.10.0.0/16"]
     assert r.network_pairs == microsoft_pairs(r) == 1 * 4 + 1 * 3
     assert any("dual stack mode" in w for w in r.warnings)
@@ -77,8 +82,10 @@ def test_ipv6_preview_renders_the_ipv6_ranges_into_their_own_network_rule(afd_pl
     assert allowed.allowed and allowed.rule.endswith("intune-core-ip-tcp80-tcp443-v6")
     outside = evaluate(r, Flow(host=None, port=443, proto="tcp", ip="2620:1ec:4c::1", source="fd00:10::5"))
     assert not outside.allowed  # just past 2620:1ec:4a::/47
-    assert not evaluate(render_azure(afd_plan, config()),
-                        Flow(host=None, port=443, proto="tcp", ip="2620:1ec:4b::1", source="fd00:10::5")).allowed
+    assert not evaluate(
+        render_azure(afd_plan, config()),
+        Flow(host=None, port=443, proto="tcp", ip="2620:1ec:4b::1", source="fd00:10::5"),
+    ).allowed
 
 
 def test_ipv6_sets_never_go_into_ip_groups(afd_plan):

@@ -25,10 +25,18 @@ def test_network_pairs_follow_microsofts_formula_per_rule_summed():
     another port (6 again: summed per rule, not deduplicated across rules), rule 3 120 addresses in one IP Group
     (2 x 1 = 2). Total 14; counting unique pairs over the whole policy would say 2 x (3 + 1) = 8."""
     three = ["20.0.0.1/32", "20.0.0.2/32", "20.0.0.3/32"]
-    p = plan(("a", 1000, [rule("a", RuleKind.ADDRESS, ["tcp:443"], three),
-                          rule("a", RuleKind.ADDRESS, ["tcp:8443"], three),
-                          rule("a", RuleKind.ADDRESS, ["tcp:444"], addresses(120, "30.0.0.0"))]),
-             sources=["10.1.0.0/16", "10.2.0.0/16"])
+    p = plan(
+        (
+            "a",
+            1000,
+            [
+                rule("a", RuleKind.ADDRESS, ["tcp:443"], three),
+                rule("a", RuleKind.ADDRESS, ["tcp:8443"], three),
+                rule("a", RuleKind.ADDRESS, ["tcp:444"], addresses(120, "30.0.0.0")),
+            ],
+        ),
+        sources=["10.1.0.0/16", "10.2.0.0/16"],
+    )
     r = render_azure(p, config(ip_group_threshold=50))
     assert len(r.ip_groups) == 1 and len(r.ip_groups[0].addresses) == 120
     assert r.network_pairs == 2 * 3 + 2 * 3 + 2 * 1 == 14
@@ -38,8 +46,10 @@ def test_network_pairs_follow_microsofts_formula_per_rule_summed():
 
 def test_the_pair_limit_uses_the_same_count():
     three = ["20.0.0.1/32", "20.0.0.2/32", "20.0.0.3/32"]
-    p = plan(("a", 1000, [rule("a", RuleKind.ADDRESS, [f"tcp:{port}"], three) for port in (443, 8443)]),
-             sources=["10.1.0.0/16", "10.2.0.0/16"])
+    p = plan(
+        ("a", 1000, [rule("a", RuleKind.ADDRESS, [f"tcp:{port}"], three) for port in (443, 8443)]),
+        sources=["10.1.0.0/16", "10.2.0.0/16"],
+    )
     assert render_azure(p, config(limits={"network_pairs_max": 12})).ip_groups == ()
     tight = render_azure(p, config(limits={"network_pairs_max": 11}))  # 12 > 11: a set moves into an IP Group
     assert tight.ip_groups and tight.network_pairs == microsoft_pairs(tight) <= 11
@@ -54,13 +64,17 @@ def test_limits_profile_pre_2022_07_and_explicit_limits_win():
     assert (mixed.limits.group_max_bytes, mixed.limits.groups_per_policy_max) == (1_000_000, 40)
     current = AzureConfig.model_validate(base)
     assert (current.limits.group_max_bytes, current.limits.groups_per_policy_max) == (2_000_000, 60)
-    areas = [(f"area{i}", 1000 + 100 * i, [rule(f"area{i}", RuleKind.HOSTNAME, ["https:443"], ["a.example.com"])])
-             for i in range(51)]
+    areas = [
+        (f"area{i}", 1000 + 100 * i, [rule(f"area{i}", RuleKind.HOSTNAME, ["https:443"], ["a.example.com"])])
+        for i in range(51)
+    ]
     assert len(render_azure(plan(*areas), config()).groups) == 51
     with pytest.raises(RenderError, match=r"51 rule collection groups needed, more than groupsPerPolicyMax \(50\)"):
         render_azure(plan(*areas), config(limits_profile="pre-2022-07"))
-    assert render_azure(plan(*areas[:2]), config(limits_profile="pre-2022-07")).summary()["limits"]["profile"] \
+    assert (
+        render_azure(plan(*areas[:2]), config(limits_profile="pre-2022-07")).summary()["limits"]["profile"]
         == "pre-2022-07"
+    )
 
 
 def test_an_unknown_limits_profile_is_refused_naming_the_key():
@@ -88,6 +102,7 @@ def test_ip_groups_get_the_configured_location_and_an_existing_policy_must_name_
 
 def test_the_shipped_stacks_give_their_ip_groups_a_location():
     from endpoint_firewall.program.render import render_stack
+
     for stack, location in (("dev", "westeurope"), ("prod", "eastus")):
         r = render_stack(stack, ROOT).azure
         assert r.ip_groups and {g.body["location"] for g in r.ip_groups} == {location}
@@ -96,17 +111,22 @@ def test_the_shipped_stacks_give_their_ip_groups_a_location():
 
 def test_groups_keep_the_size_margin_and_the_summary_says_how_it_is_measured():
     rules = [rule("big", RuleKind.HOSTNAME, [f"https:{443 + i}"], hosts(40, f"s{i}.example.com")) for i in range(6)]
-    no_margin = render_azure(plan(("big", 2000, rules)), config(limits={"group_max_bytes": 10_000,
-                                                                        "group_size_margin": 0}))
-    margin = render_azure(plan(("big", 2000, rules)), config(limits={"group_max_bytes": 10_000,
-                                                                     "group_size_margin": 0.4}))
+    no_margin = render_azure(
+        plan(("big", 2000, rules)), config(limits={"group_max_bytes": 10_000, "group_size_margin": 0})
+    )
+    margin = render_azure(
+        plan(("big", 2000, rules)), config(limits={"group_max_bytes": 10_000, "group_size_margin": 0.4})
+    )
     assert max(json_size(g.body) for g in no_margin.groups) > 6_000
     assert all(json_size(g.body) <= 6_000 for g in margin.groups) and len(margin.groups) > len(no_margin.groups)
     used = margin.summary()["limits"]["groupBytes"]
     assert used["max"] == 6_000 and used["groupMaxBytes"] == 10_000 and used["groupSizeMargin"] == 0.4
     assert used["used"] == max(json_size(g.body) for g in margin.groups)
     assert "no exact measure" in used["measure"]
-    assert margin.summary()["limits"]["groups"] == {"used": len(margin.groups), "max": 60,
-                                                    "share": round(len(margin.groups) / 60, 4)}
+    assert margin.summary()["limits"]["groups"] == {
+        "used": len(margin.groups),
+        "max": 60,
+        "share": round(len(margin.groups) / 60, 4),
+    }
     json.dumps(margin.summary())  # the summary stays JSON
     assert AzureConfig(resource_group_name="rg", policy_name="p").limits.group_size_margin == 0.05

@@ -29,6 +29,7 @@ SPEC_NAME_PATTERN = re.compile(r"^[^_\W][\w\-._]{0,79}(?<![-.])$", re.ASCII)
 
 # --- Microsoft's REST spec as JSON Schema ----------------------------------------------------------------
 
+
 class SpecSchemas:
     """Swagger 2.0 definitions of the fixture -> closed JSON Schemas (see tests/fixtures/azure/README.md)."""
 
@@ -59,13 +60,25 @@ class SpecSchemas:
             return {"not": {}, "description": f"{file}#{name} is not kept in the fixture: must not be used"}
         if "discriminator" in d:
             disc = d["discriminator"]
-            subs = [(f, n, s["x-ms-discriminator-value"]) for f, defs in self.files.items() for n, s in defs.items()
-                    if "x-ms-discriminator-value" in s
-                    and any(self._resolve(f, p.get("$ref", "")) == (file, name) for p in s.get("allOf", []))]
-            return {"type": "object", "required": [disc],
-                    "properties": {disc: {"enum": sorted(v for _, _, v in subs)}},
-                    "allOf": [{"if": {"properties": {disc: {"const": v}}, "required": [disc]},
-                               "then": self._closed(f, n, {disc: {"const": v}})} for f, n, v in subs]}
+            subs = [
+                (f, n, s["x-ms-discriminator-value"])
+                for f, defs in self.files.items()
+                for n, s in defs.items()
+                if "x-ms-discriminator-value" in s
+                and any(self._resolve(f, p.get("$ref", "")) == (file, name) for p in s.get("allOf", []))
+            ]
+            return {
+                "type": "object",
+                "required": [disc],
+                "properties": {disc: {"enum": sorted(v for _, _, v in subs)}},
+                "allOf": [
+                    {
+                        "if": {"properties": {disc: {"const": v}}, "required": [disc]},
+                        "then": self._closed(f, n, {disc: {"const": v}}),
+                    }
+                    for f, n, v in subs
+                ],
+            }
         if d.get("type", "object") != "object" or ("properties" not in d and "allOf" not in d):
             return self._property(file, d)
         return self._closed(file, name)
@@ -86,8 +99,7 @@ class SpecSchemas:
         props, required = self._collect(file, name)
         out = {k: self._property(f, v) for k, (f, v) in props.items() if not v.get("readOnly")}
         out.update(override or {})
-        return {"type": "object", "properties": out, "required": sorted(required),
-                "additionalProperties": False}
+        return {"type": "object", "properties": out, "required": sorted(required), "additionalProperties": False}
 
     def _property(self, file: str, p: dict) -> dict:
         if "$ref" in p:
@@ -133,6 +145,7 @@ def assert_valid(render) -> None:
 
 # --- helpers -------------------------------------------------------------------------------------------
 
+
 def dev_plan(catalogue=None):
     return build_plan(catalogue or load_catalogue(), Selection(), SOURCES, SOURCES)
 
@@ -143,8 +156,13 @@ def dev_render():
 
 def config(**kw) -> AzureConfig:
     limits = kw.pop("limits", {})
-    base = {"resource_group_name": "rg", "policy_name": "pol", "name_prefix": "t", "dns_proxy": True,
-            "location": "westeurope"}
+    base = {
+        "resource_group_name": "rg",
+        "policy_name": "pol",
+        "name_prefix": "t",
+        "dns_proxy": True,
+        "location": "westeurope",
+    }
     return AzureConfig(**{**base, **kw}, limits=AzureLimits(**limits))
 
 
@@ -156,14 +174,26 @@ def svc(text: str) -> Service:
 def rule(area, kind, services, destinations, entry="e1", name=None) -> Rule:
     services = tuple(svc(s) for s in services)
     sig = "-".join(f"{s.protocol.value}{s.port}" for s in services)
-    return Rule(name=name or f"{area}-{kind.value}-{sig}", area=area, kind=kind, services=services,
-                destinations=tuple(destinations), origins=tuple((d, (entry,)) for d in destinations))
+    return Rule(
+        name=name or f"{area}-{kind.value}-{sig}",
+        area=area,
+        kind=kind,
+        services=services,
+        destinations=tuple(destinations),
+        origins=tuple((d, (entry,)) for d in destinations),
+    )
 
 
 def plan(*areas: tuple[str, int, list[Rule]], sources=SOURCES, skipped=()) -> Plan:
-    return Plan(areas=tuple(AreaPlan(area=a, title=a, priority=p, rules=tuple(sorted(rs, key=lambda r: r.name)))
-                            for a, p, rs in areas),
-                source_ranges=tuple(sources), skipped=tuple(skipped), selected_entries=(), digest="x")
+    return Plan(
+        areas=tuple(
+            AreaPlan(area=a, title=a, priority=p, rules=tuple(sorted(rs, key=lambda r: r.name))) for a, p, rs in areas
+        ),
+        source_ranges=tuple(sources),
+        skipped=tuple(skipped),
+        selected_entries=(),
+        digest="x",
+    )
 
 
 def hosts(n, base="example.com", prefix="h"):
@@ -172,6 +202,7 @@ def hosts(n, base="example.com", prefix="h"):
 
 def addresses(n, first="20.0.0.0"):
     import ipaddress
+
     start = int(ipaddress.ip_address(first))
     return [f"{ipaddress.ip_address(start + 4 * i)}/32" for i in range(n)]
 
@@ -184,8 +215,9 @@ def microsoft_pairs(render) -> int:
         for r in g.rules:
             if r["ruleType"] == "NetworkRule":
                 sources = set(r.get("sourceAddresses", []) + r.get("sourceIpGroups", []))
-                destinations = set(r.get("destinationAddresses", []) + r.get("destinationIpGroups", [])
-                                   + r.get("destinationFqdns", []))
+                destinations = set(
+                    r.get("destinationAddresses", []) + r.get("destinationIpGroups", []) + r.get("destinationFqdns", [])
+                )
                 total += len(sources) * len(destinations)
     return total
 
@@ -195,21 +227,27 @@ def group(render, name):
 
 
 def rules_of(g, collection):
-    return {r["name"]: r for c in g.body["properties"]["ruleCollections"] if c["name"] == collection
-            for r in c["rules"]}
+    return {
+        r["name"]: r for c in g.body["properties"]["ruleCollections"] if c["name"] == collection for r in c["rules"]
+    }
 
 
 # --- mapping on the real catalogue ---------------------------------------------------------------------
+
 
 def test_one_group_per_area_at_the_area_priority_with_network_then_application_collection():
     r = dev_render()
     catalogue = load_catalogue()
     assert [(g.name, g.priority) for g in r.groups] == [
-        (f"epfw-dev-{a.area}", catalogue.service_areas[a.area].priority) for a in dev_plan().areas]
+        (f"epfw-dev-{a.area}", catalogue.service_areas[a.area].priority) for a in dev_plan().areas
+    ]
     for g in r.groups:
         collections = g.body["properties"]["ruleCollections"]
         assert [(c["name"], c["priority"]) for c in collections] in (
-            [("network", 100), ("application", 200)], [("network", 100)], [("application", 200)])
+            [("network", 100), ("application", 200)],
+            [("network", 100)],
+            [("application", 200)],
+        )
         for c in collections:
             assert c["ruleCollectionType"] == "FirewallPolicyFilterRuleCollection"
             assert c["action"] == {"type": "Allow"}
@@ -242,8 +280,8 @@ def test_wildcards_are_written_as_listed_and_the_apex_only_when_listed():
     assert "*.mzstatic.com" in apple["targetFqdns"] and "mzstatic.com" not in apple["targetFqdns"]
     # no wildcard is widened; only the NTP names on UDP 123 (FQDN network rules allow what the name resolves to)
     assert {(w.entry, w.destination) for w in r.widened} == {
-        ("apple-time", h) for h in ("time.apple.com", "time-ios.apple.com", "time-macos.apple.com")} | {
-        ("intune-165", "time.windows.com")}
+        ("apple-time", h) for h in ("time.apple.com", "time-ios.apple.com", "time-macos.apple.com")
+    } | {("intune-165", "time.windows.com")}
     assert all(w.reason.startswith("network rule on a name (udp:123)") for w in r.widened)
 
 
@@ -257,8 +295,10 @@ def test_addresses_become_network_rules_and_large_sets_go_into_ip_groups():
     assert "destinationAddresses" not in big and big["destinationPorts"] == ["80", "443"]
     [ipg] = r.ip_groups
     assert big["destinationIpGroups"] == [ipg.id]
-    assert ipg.id == ("/subscriptions/{subscriptionId}/resourceGroups/rg-egress-dev/providers/Microsoft.Network/"
-                      "ipGroups/epfw-dev-intune-core-ip-tcp80-tcp443-1")
+    assert ipg.id == (
+        "/subscriptions/{subscriptionId}/resourceGroups/rg-egress-dev/providers/Microsoft.Network/"
+        "ipGroups/epfw-dev-intune-core-ip-tcp80-tcp443-1"
+    )
     planned = next(x for x in dev_plan().rules if x.name == "intune-core-ip-tcp80-tcp443")
     ipv4 = tuple(d for d in planned.destinations if ":" not in d)  # IPv6: named as not expressible
     assert ipg.addresses == ipv4 and len(ipg.addresses) > 50
@@ -266,17 +306,32 @@ def test_addresses_become_network_rules_and_large_sets_go_into_ip_groups():
     peers = rules_of(group(r, "epfw-dev-delivery-optimization"), "network")
     assert peers["delivery-optimization-p2p-tcp7680"]["ipProtocols"] == ["TCP"]
     assert peers["delivery-optimization-p2p-udp3544"] == {
-        "ruleType": "NetworkRule", "name": "delivery-optimization-p2p-udp3544", "ipProtocols": ["UDP"],
-        "sourceAddresses": SOURCES, "destinationAddresses": ["10.10.0.0/16"], "destinationPorts": ["3544"]}
+        "ruleType": "NetworkRule",
+        "name": "delivery-optimization-p2p-udp3544",
+        "ipProtocols": ["UDP"],
+        "sourceAddresses": SOURCES,
+        "destinationAddresses": ["10.10.0.0/16"],
+        "destinationPorts": ["3544"],
+    }
     # Per rule, summed, one source range: 1 IP Group + 1 address + the peer range in two rules (TCP 7680,
     # UDP 3544) + 4 NTP names (time.windows.com, Apple's three) in two rules
     assert r.network_pairs == microsoft_pairs(r) == 1 + 1 + 2 + 4
 
 
 def test_tcp_and_udp_on_different_ports_are_separate_rules_and_on_the_same_ports_one():
-    r = render_azure(plan(("a", 1000, [
-        rule("a", RuleKind.ADDRESS, ["tcp:80", "udp:3478-3481"], ["20.0.0.0/24"]),
-        rule("a", RuleKind.ADDRESS, ["tcp:443", "udp:443"], ["20.0.1.0/24"])])), config())
+    r = render_azure(
+        plan(
+            (
+                "a",
+                1000,
+                [
+                    rule("a", RuleKind.ADDRESS, ["tcp:80", "udp:3478-3481"], ["20.0.0.0/24"]),
+                    rule("a", RuleKind.ADDRESS, ["tcp:443", "udp:443"], ["20.0.1.0/24"]),
+                ],
+            )
+        ),
+        config(),
+    )
     net = rules_of(r.groups[0], "network")
     assert net["a-ip-tcp80-udp3478-3481-tcp"]["ipProtocols"] == ["TCP"]
     assert net["a-ip-tcp80-udp3478-3481-tcp"]["destinationPorts"] == ["80"]
@@ -293,12 +348,17 @@ def test_plan_skipped_entries_are_in_the_summary_not_dropped():
     json.dumps(s)  # JSON-able
     assert s["rules"] == sum(g["rules"] for g in s["groups"]) == dev_render().rule_count
     planned = next(x for x in dev_plan().rules if x.name == "intune-core-ip-tcp80-tcp443")
-    assert s["ipGroups"] == [{"name": "epfw-dev-intune-core-ip-tcp80-tcp443-1",
-                              "addresses": sum(":" not in d for d in planned.destinations),
-                              "serves": "intune-core-ip-tcp80-tcp443"}]
+    assert s["ipGroups"] == [
+        {
+            "name": "epfw-dev-intune-core-ip-tcp80-tcp443-1",
+            "addresses": sum(":" not in d for d in planned.destinations),
+            "serves": "intune-core-ip-tcp80-tcp443",
+        }
+    ]
 
 
 # --- Microsoft's schema ----------------------------------------------------------------------------------
+
 
 def test_every_dev_group_and_ip_group_validates_against_the_rest_spec():
     assert_valid(dev_render())
@@ -306,8 +366,16 @@ def test_every_dev_group_and_ip_group_validates_against_the_rest_spec():
 
 def test_classic_target_validates_against_the_rest_spec_and_mirrors_the_groups():
     policy = dev_render()
-    classic = render_azure(dev_plan(), config(target="classic", firewall_name="fw-egress", policy_name=None,
-                                              name_prefix="epfw-dev", resource_group_name="rg-egress-dev"))
+    classic = render_azure(
+        dev_plan(),
+        config(
+            target="classic",
+            firewall_name="fw-egress",
+            policy_name=None,
+            name_prefix="epfw-dev",
+            resource_group_name="rg-egress-dev",
+        ),
+    )
     assert classic.groups == () and classic.classic is not None
     assert_valid(classic)
     net = classic.classic["networkRuleCollections"]
@@ -316,41 +384,58 @@ def test_classic_target_validates_against_the_rest_spec_and_mirrors_the_groups()
     first = net[0]["properties"]["rules"][0]
     assert "ruleType" not in first and first["protocols"] == ["TCP"]
     assert classic.rule_count == policy.rule_count
-    assert list(classic.files()) == ["azure/classic/fw-egress.json",
-                                     "azure/ip-groups/epfw-dev-intune-core-ip-tcp80-tcp443-1.json"]
+    assert list(classic.files()) == [
+        "azure/classic/fw-egress.json",
+        "azure/ip-groups/epfw-dev-intune-core-ip-tcp80-tcp443-1.json",
+    ]
 
 
 def test_synthetic_render_with_every_field_validates():
-    p = plan(("a", 1000, [rule("a", RuleKind.HOST_NETWORK, ["tcp:5228-5230"], ["mtalk.google.com"]),
-                          rule("a", RuleKind.ADDRESS, ["udp:3478"], addresses(60)),
-                          rule("a", RuleKind.HOSTNAME, ["https:8443"], ["*.x.example.com"])]),
-             sources=addresses(60, "10.0.0.0"))
+    p = plan(
+        (
+            "a",
+            1000,
+            [
+                rule("a", RuleKind.HOST_NETWORK, ["tcp:5228-5230"], ["mtalk.google.com"]),
+                rule("a", RuleKind.ADDRESS, ["udp:3478"], addresses(60)),
+                rule("a", RuleKind.HOSTNAME, ["https:8443"], ["*.x.example.com"]),
+            ],
+        ),
+        sources=addresses(60, "10.0.0.0"),
+    )
     r = render_azure(p, config())
     assert_valid(r)
     first = r.groups[0].rules[0]
     assert "sourceIpGroups" in first and "sourceAddresses" not in first
 
 
-@pytest.mark.parametrize("mutate, expected", [
-    (lambda b: b["properties"].update(priority=99), "99 is less than the minimum of 100"),
-    (lambda b: b["properties"].update(priority=65001), "65001 is greater than the maximum of 65000"),
-    (lambda b: b["properties"]["ruleCollections"][0].update(priority=70000), "greater than the maximum"),
-    (lambda b: b["properties"]["ruleCollections"][0].update(ruleCollectionType="FilterRuleCollection"),
-     "is not one of"),
-    (lambda b: b["properties"]["ruleCollections"][0]["action"].update(type="Pass"), "'Pass' is not one of"),
-    (lambda b: app(b)["protocols"][0].update(protocolType="Tls"), "'Tls' is not one of"),
-    (lambda b: app(b)["protocols"][0].update(port=64001), "64001 is greater than the maximum of 64000"),
-    (lambda b: app(b)["protocols"][0].update(port="443"), "'443' is not of type 'integer'"),
-    (lambda b: app(b).update(targetFQDNs=["x.example"]), "Additional properties are not allowed"),
-    (lambda b: app(b).update(destinationPorts=["443"]), "Additional properties are not allowed"),
-    (lambda b: app(b).update(ruleType="FqdnRule"), "is not one of"),
-    (lambda b: net(b).update(ipProtocols=["tcp"]), "'tcp' is not one of"),
-    (lambda b: net(b).update(destinationPorts=[443]), "443 is not of type 'string'"),
-    (lambda b: b["properties"].update(provisioningState="Succeeded"), "Additional properties are not allowed"),
-    (lambda b: app(b).pop("ruleType"), "'ruleType' is a required property"),
-    (lambda b: b["properties"]["ruleCollections"][0].pop("ruleCollectionType"),
-     "'ruleCollectionType' is a required property"),
-])
+@pytest.mark.parametrize(
+    "mutate, expected",
+    [
+        (lambda b: b["properties"].update(priority=99), "99 is less than the minimum of 100"),
+        (lambda b: b["properties"].update(priority=65001), "65001 is greater than the maximum of 65000"),
+        (lambda b: b["properties"]["ruleCollections"][0].update(priority=70000), "greater than the maximum"),
+        (
+            lambda b: b["properties"]["ruleCollections"][0].update(ruleCollectionType="FilterRuleCollection"),
+            "is not one of",
+        ),
+        (lambda b: b["properties"]["ruleCollections"][0]["action"].update(type="Pass"), "'Pass' is not one of"),
+        (lambda b: app(b)["protocols"][0].update(protocolType="Tls"), "'Tls' is not one of"),
+        (lambda b: app(b)["protocols"][0].update(port=64001), "64001 is greater than the maximum of 64000"),
+        (lambda b: app(b)["protocols"][0].update(port="443"), "'443' is not of type 'integer'"),
+        (lambda b: app(b).update(targetFQDNs=["x.example"]), "Additional properties are not allowed"),
+        (lambda b: app(b).update(destinationPorts=["443"]), "Additional properties are not allowed"),
+        (lambda b: app(b).update(ruleType="FqdnRule"), "is not one of"),
+        (lambda b: net(b).update(ipProtocols=["tcp"]), "'tcp' is not one of"),
+        (lambda b: net(b).update(destinationPorts=[443]), "443 is not of type 'string'"),
+        (lambda b: b["properties"].update(provisioningState="Succeeded"), "Additional properties are not allowed"),
+        (lambda b: app(b).pop("ruleType"), "'ruleType' is a required property"),
+        (
+            lambda b: b["properties"]["ruleCollections"][0].pop("ruleCollectionType"),
+            "'ruleCollectionType' is a required property",
+        ),
+    ],
+)
 def test_the_schema_has_teeth(mutate, expected):
     body = copy.deepcopy(group(dev_render(), "epfw-dev-intune-core").body)
     mutate(body)
@@ -360,8 +445,19 @@ def test_the_schema_has_teeth(mutate, expected):
 
 def test_the_classic_schema_has_teeth():
     cfg = config(target="classic", firewall_name="fw", policy_name=None)
-    r = render_azure(plan(("a", 1000, [rule("a", RuleKind.ADDRESS, ["tcp:443"], ["20.0.0.0/24"]),
-                                       rule("a", RuleKind.HOSTNAME, ["https:443"], ["a.example.com"])])), cfg)
+    r = render_azure(
+        plan(
+            (
+                "a",
+                1000,
+                [
+                    rule("a", RuleKind.ADDRESS, ["tcp:443"], ["20.0.0.0/24"]),
+                    rule("a", RuleKind.HOSTNAME, ["https:443"], ["a.example.com"]),
+                ],
+            )
+        ),
+        cfg,
+    )
     assert errors(FIREWALL, {"properties": r.classic}) == []
     bad = copy.deepcopy(r.classic)
     bad["networkRuleCollections"][0]["properties"]["rules"][0]["ipProtocols"] = ["TCP"]  # the policy's field name
@@ -382,6 +478,7 @@ def net(body):
 
 # --- names, files, determinism -----------------------------------------------------------------------------
 
+
 def all_names(r):
     names = [g.name for g in r.groups] + [g.name for g in r.ip_groups]
     for g in r.groups:
@@ -397,10 +494,21 @@ def all_names(r):
 def test_every_name_matches_azures_rules_even_for_long_prefixes_and_areas():
     area = "a" * 60 + "-"  # a valid catalogue id that ends with '-'
     long_name = "r" * 79 + "-"
-    p = plan((area, 1000, [rule(area, RuleKind.ADDRESS, ["tcp:443"], addresses(70)),
-                           rule(area, RuleKind.HOSTNAME, ["https:443"], ["a.example.com"], name=long_name)]))
-    for r in (dev_render(), render_azure(p, config(name_prefix="p" * 31)),
-              render_azure(p, config(name_prefix="p" * 31, target="classic", firewall_name="fw"))):
+    p = plan(
+        (
+            area,
+            1000,
+            [
+                rule(area, RuleKind.ADDRESS, ["tcp:443"], addresses(70)),
+                rule(area, RuleKind.HOSTNAME, ["https:443"], ["a.example.com"], name=long_name),
+            ],
+        )
+    )
+    for r in (
+        dev_render(),
+        render_azure(p, config(name_prefix="p" * 31)),
+        render_azure(p, config(name_prefix="p" * 31, target="classic", firewall_name="fw")),
+    ):
         names = all_names(r)
         assert names
         for name in names:
@@ -422,8 +530,12 @@ def test_files_are_deterministic_json_with_a_trailing_newline():
 
 def with_destination(catalogue, entry_id, value):
     assert entry_id in {e.id for e in catalogue.entries}, entry_id
-    entries = tuple(e.model_copy(update={"destinations": e.destinations + (Destination.model_validate(value),)})
-                    if e.id == entry_id else e for e in catalogue.entries)
+    entries = tuple(
+        e.model_copy(update={"destinations": e.destinations + (Destination.model_validate(value),)})
+        if e.id == entry_id
+        else e
+        for e in catalogue.entries
+    )
     return dataclasses.replace(catalogue, entries=entries)
 
 
@@ -434,14 +546,16 @@ def changed(before: dict[str, str], after: dict[str, str]) -> list[str]:
 def test_adding_one_fqdn_changes_one_rule_in_one_group_and_nothing_else():
     catalogue = load_catalogue()
     before = render_azure(dev_plan(catalogue), dev_config())
-    after = render_azure(dev_plan(with_destination(catalogue, "intune-190", "new.example.com")),
-                         dev_config())
+    after = render_azure(dev_plan(with_destination(catalogue, "intune-190", "new.example.com")), dev_config())
     # template.json holds every body: it changes with the one group it holds
     assert changed(before.files(), after.files()) == ["azure/epfw-dev-intune-core.json", "azure/template.json"]
     old, new = group(before, "epfw-dev-intune-core"), group(after, "epfw-dev-intune-core")
-    diff = [n for n in {**rules_of(old, "application"), **rules_of(old, "network")}
-            if {**rules_of(old, "application"), **rules_of(old, "network")}[n]
-            != {**rules_of(new, "application"), **rules_of(new, "network")}.get(n)]
+    diff = [
+        n
+        for n in {**rules_of(old, "application"), **rules_of(old, "network")}
+        if {**rules_of(old, "application"), **rules_of(old, "network")}[n]
+        != {**rules_of(new, "application"), **rules_of(new, "network")}.get(n)
+    ]
     assert diff == ["intune-core-fqdn-http80-https443"]
     a = rules_of(old, "application")[diff[0]]
     b = rules_of(new, "application")[diff[0]]
@@ -453,15 +567,31 @@ def test_adding_one_address_to_a_grouped_set_changes_only_its_ip_group():
     catalogue = load_catalogue()
     before = render_azure(dev_plan(catalogue), dev_config()).files()
     after = render_azure(dev_plan(with_destination(catalogue, "intune-163", "52.1.2.3")), dev_config()).files()
-    assert changed(before, after) == ["azure/ip-groups/epfw-dev-intune-core-ip-tcp80-tcp443-1.json",
-                                      "azure/template.json"]
+    assert changed(before, after) == [
+        "azure/ip-groups/epfw-dev-intune-core-ip-tcp80-tcp443-1.json",
+        "azure/template.json",
+    ]
 
 
 # --- findings: widened, not expressible, refused ---------------------------------------------------------------
 
+
 def test_host_network_without_dns_proxy_fails_naming_the_entries_and_hosts():
-    p = plan(("a", 1000, [rule("a", RuleKind.HOST_NETWORK, ["tcp:5228"], ["mtalk.google.com", "x.example.com"],
-                               entry="android-fcm-plain")]))
+    p = plan(
+        (
+            "a",
+            1000,
+            [
+                rule(
+                    "a",
+                    RuleKind.HOST_NETWORK,
+                    ["tcp:5228"],
+                    ["mtalk.google.com", "x.example.com"],
+                    entry="android-fcm-plain",
+                )
+            ],
+        )
+    )
     with pytest.raises(RenderError) as err:
         render_azure(p, config(dns_proxy=False))
     assert "android-fcm-plain (mtalk.google.com, x.example.com)" in str(err.value)
@@ -488,16 +618,27 @@ def test_many_network_fqdns_warn():
 
 
 def test_ports_azure_application_rules_cannot_take_are_not_expressible_with_reasons():
-    p = plan(("a", 1000, [
-        rule("a", RuleKind.HOSTNAME, ["tls:443", "tls:64500"], ["high.example.com"], entry="high"),
-        rule("a", RuleKind.HOSTNAME, ["https:8000-8100"], ["wide.example.com"], entry="wide"),
-        rule("a", RuleKind.HOSTNAME, ["tls:64100"], ["only.example.com"], entry="only"),
-        rule("a", RuleKind.ADDRESS, ["tcp:443"], ["2001:db8::/32", "20.0.0.0/24"], entry="v6")]),
-        skipped=[Skipped("ref", None, "reference only: https://example.com")])
+    p = plan(
+        (
+            "a",
+            1000,
+            [
+                rule("a", RuleKind.HOSTNAME, ["tls:443", "tls:64500"], ["high.example.com"], entry="high"),
+                rule("a", RuleKind.HOSTNAME, ["https:8000-8100"], ["wide.example.com"], entry="wide"),
+                rule("a", RuleKind.HOSTNAME, ["tls:64100"], ["only.example.com"], entry="only"),
+                rule("a", RuleKind.ADDRESS, ["tcp:443"], ["2001:db8::/32", "20.0.0.0/24"], entry="v6"),
+            ],
+        ),
+        skipped=[Skipped("ref", None, "reference only: https://example.com")],
+    )
     r = render_azure(p, config())
     found = {(n.entry, n.destination): n.reason for n in r.not_expressible}
-    assert set(found) == {("high", "high.example.com"), ("wide", "wide.example.com"), ("only", "only.example.com"),
-                          ("v6", "2001:db8::/32")}
+    assert set(found) == {
+        ("high", "high.example.com"),
+        ("wide", "wide.example.com"),
+        ("only", "only.example.com"),
+        ("v6", "2001:db8::/32"),
+    }
     assert "1-64000" in found[("high", "high.example.com")]
     assert "range of 101 ports" in found[("wide", "wide.example.com")]
     app_rules = rules_of(r.groups[0], "application")
@@ -511,6 +652,7 @@ def test_ports_azure_application_rules_cannot_take_are_not_expressible_with_reas
 
 
 # --- limits and sharding ---------------------------------------------------------------------------------------
+
 
 def test_groups_over_the_byte_limit_shard_into_numbered_groups_at_the_next_priorities():
     rules = [rule("big", RuleKind.HOSTNAME, [f"https:{443 + i}"], hosts(40, f"s{i}.example.com")) for i in range(6)]
@@ -528,8 +670,10 @@ def test_groups_over_the_byte_limit_shard_into_numbered_groups_at_the_next_prior
 
 
 def test_one_rule_bigger_than_a_group_is_split_into_parts():
-    r = render_azure(plan(("big", 2000, [rule("big", RuleKind.HOSTNAME, ["https:443"], hosts(1000))])),
-                     config(limits={"group_max_bytes": 6000}))
+    r = render_azure(
+        plan(("big", 2000, [rule("big", RuleKind.HOSTNAME, ["https:443"], hosts(1000))])),
+        config(limits={"group_max_bytes": 6000}),
+    )
     parts = [x["name"] for g in r.groups for x in g.rules]
     assert parts == [f"big-fqdn-https443-{i}" for i in range(1, len(parts) + 1)] and len(parts) > 2
     assert sorted(t for g in r.groups for x in g.rules for t in x["targetFqdns"]) == hosts(1000)
@@ -538,10 +682,21 @@ def test_one_rule_bigger_than_a_group_is_split_into_parts():
 
 def test_sharding_is_stable_growth_of_one_area_does_not_move_another():
     def render(n):
-        return render_azure(plan(("a", 1000, [rule("a", RuleKind.HOSTNAME, ["https:443"], hosts(n, "a.example.com"))]),
-                                 ("b", 1100, [rule("b", RuleKind.HOSTNAME, [f"https:{p}"], hosts(30, f"b{p}.example.com"))
-                                              for p in (443, 444, 445)])),
-                            config(limits={"group_max_bytes": 3000}))
+        return render_azure(
+            plan(
+                ("a", 1000, [rule("a", RuleKind.HOSTNAME, ["https:443"], hosts(n, "a.example.com"))]),
+                (
+                    "b",
+                    1100,
+                    [
+                        rule("b", RuleKind.HOSTNAME, [f"https:{p}"], hosts(30, f"b{p}.example.com"))
+                        for p in (443, 444, 445)
+                    ],
+                ),
+            ),
+            config(limits={"group_max_bytes": 3000}),
+        )
+
     small, grown = render(20), render(200)
     assert len([g for g in grown.groups if g.area == "a"]) > len([g for g in small.groups if g.area == "a"])
     assert [g.body for g in small.groups if g.area == "b"] == [g.body for g in grown.groups if g.area == "b"]
@@ -575,8 +730,10 @@ def test_ip_groups_hold_at_most_the_configured_number_of_addresses():
 
 
 def test_more_groups_than_a_policy_takes_is_an_error_naming_the_limit():
-    areas = [(f"area{i}", 1000 + 100 * i, [rule(f"area{i}", RuleKind.HOSTNAME, ["https:443"], ["a.example.com"])])
-             for i in range(4)]
+    areas = [
+        (f"area{i}", 1000 + 100 * i, [rule(f"area{i}", RuleKind.HOSTNAME, ["https:443"], ["a.example.com"])])
+        for i in range(4)
+    ]
     assert len(render_azure(plan(*areas), config(limits={"groups_per_policy_max": 4})).groups) == 4
     with pytest.raises(RenderError, match=r"4 rule collection groups needed, more than groupsPerPolicyMax \(3\)"):
         render_azure(plan(*areas), config(limits={"groups_per_policy_max": 3}))
@@ -602,8 +759,7 @@ def test_one_more_address_changes_one_ip_group():
     old = {g.name: g.addresses for g in before.ip_groups}
     new = {g.name: g.addresses for g in after.ip_groups}
     assert old.keys() == new.keys()
-    assert [name for name in old if old[name] != new[name]] == [
-        next(name for name in new if "1.0.0.1/32" in new[name])]
+    assert [name for name in old if old[name] != new[name]] == [next(name for name in new if "1.0.0.1/32" in new[name])]
 
 
 def test_one_more_name_in_a_rule_split_over_groups_changes_one_group():

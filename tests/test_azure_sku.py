@@ -18,8 +18,10 @@ from endpoint_firewall.renderers.azure import RenderError, render_azure
 def refused(azure: dict) -> str:
     """The one problem the stack config reports for ``azure``, as ``key: message``."""
     with pytest.raises(ConfigError) as err:
-        parse({"sourceRanges": ["10.0.0.0/16"], "azure": {"resourceGroupName": "rg", "policyName": "pol", **azure}},
-              "stack.yaml")
+        parse(
+            {"sourceRanges": ["10.0.0.0/16"], "azure": {"resourceGroupName": "rg", "policyName": "pol", **azure}},
+            "stack.yaml",
+        )
     [problem] = err.value.problems
     return f"{problem.field}: {problem.message}"
 
@@ -27,11 +29,13 @@ def refused(azure: dict) -> str:
 def test_the_tier_defaults_to_standard_and_follows_create_policy():
     assert AzureConfig(resource_group_name="rg", policy_name="pol").tier == "Standard"
     assert AzureConfig(resource_group_name="rg", policy_name="pol", sku_tier="Premium").tier == "Premium"
-    created = AzureConfig(resource_group_name="rg", policy_name="pol",
-                          create_policy={"location": "westeurope", "skuTier": "Basic"})
+    created = AzureConfig(
+        resource_group_name="rg", policy_name="pol", create_policy={"location": "westeurope", "skuTier": "Basic"}
+    )
     assert created.tier == "Basic"
-    both = AzureConfig(resource_group_name="rg", policy_name="pol", sku_tier="Premium",
-                       create_policy={"location": "westeurope"})  # createPolicy.skuTier unset: it takes skuTier
+    both = AzureConfig(
+        resource_group_name="rg", policy_name="pol", sku_tier="Premium", create_policy={"location": "westeurope"}
+    )  # createPolicy.skuTier unset: it takes skuTier
     assert both.tier == "Premium"
 
 
@@ -41,10 +45,13 @@ def test_sku_tier_and_create_policy_sku_tier_must_agree():
     assert "skuTier (Basic) and createPolicy.skuTier (Standard) disagree" in message
 
 
-@pytest.mark.parametrize("azure", [
-    {"skuTier": "Basic", "dnsProxy": True},
-    {"createPolicy": {"location": "westeurope", "skuTier": "Basic"}, "dnsProxy": True},
-])
+@pytest.mark.parametrize(
+    "azure",
+    [
+        {"skuTier": "Basic", "dnsProxy": True},
+        {"createPolicy": {"location": "westeurope", "skuTier": "Basic"}, "dnsProxy": True},
+    ],
+)
 def test_dns_proxy_on_basic_is_refused_naming_the_key(azure):
     message = refused(azure)
     assert "dnsProxy: true is refused with skuTier Basic" in message
@@ -59,16 +66,29 @@ def test_classic_rules_only_on_standard(tier):
 
 
 def test_a_classic_firewall_declares_the_same_tier():
-    message = refused({"target": "classic", "firewallName": "fw", "policyName": None,
-                       "firewallArgs": {"sku": {"name": "AZFW_VNet", "tier": "Premium"}}})
+    message = refused(
+        {
+            "target": "classic",
+            "firewallName": "fw",
+            "policyName": None,
+            "firewallArgs": {"sku": {"name": "AZFW_VNet", "tier": "Premium"}},
+        }
+    )
     assert "firewallArgs.sku.tier (Premium) and skuTier (Standard) disagree" in message
 
 
 def names_plan():
-    return plan(("a", 1000, [
-        rule("a", RuleKind.HOST_NETWORK, ["tcp:5228-5230"], ["mtalk.google.com"], entry="fcm"),
-        rule("a", RuleKind.HOSTNAME, ["https:443"], ["login.microsoftonline.com"], entry="login"),
-        rule("a", RuleKind.ADDRESS, ["tcp:443"], ["20.0.0.0/24"], entry="addr")]))
+    return plan(
+        (
+            "a",
+            1000,
+            [
+                rule("a", RuleKind.HOST_NETWORK, ["tcp:5228-5230"], ["mtalk.google.com"], entry="fcm"),
+                rule("a", RuleKind.HOSTNAME, ["https:443"], ["login.microsoftonline.com"], entry="login"),
+                rule("a", RuleKind.ADDRESS, ["tcp:443"], ["20.0.0.0/24"], entry="addr"),
+            ],
+        )
+    )
 
 
 def test_basic_lists_names_on_plain_tcp_as_not_expressible_with_what_to_do_instead():

@@ -37,7 +37,15 @@ def test_advice_fires_on_its_symptom_only(bench):
 
 
 def test_a_runs_results_row_leaves_out_the_command_as_run(bench):
-    run = bench.Run("validate", "native 1k", 1.0, 50.0, 0, ["epfw", "validate", "WORK/c.yaml"], floor_s=0.5,
-                    command=["/tmp/venv/bin/epfw", "validate", "/tmp/x/c.yaml"])
+    run = bench.Run(
+        "validate",
+        "native 1k",
+        1.0,
+        50.0,
+        0,
+        ["epfw", "validate", "WORK/c.yaml"],
+        floor_s=0.5,
+        command=["/tmp/venv/bin/epfw", "validate", "/tmp/x/c.yaml"],
+    )
     row = run.to_json()
     assert "command" not in row and row["argv"] == ["epfw", "validate", "WORK/c.yaml"] and row["x_floor"] == 2.0

@@ -46,17 +46,20 @@ def test_identical_catalogues(capsys):
 
 
 def test_one_entry_change_shows_exactly_that_entry(tmp_path, capsys):
-    new = edited(tmp_path, "new.yaml",
-                 "      - portal.manage.microsoft.com\n      - m.manage.microsoft.com\n      - 52.175.12.209\n",
-                 "      - portal.manage.microsoft.com\n      - M.manage.microsoft.com\n      - 52.175.12.210\n"
-                 "      - extra.manage.microsoft.com\n")
+    new = edited(
+        tmp_path,
+        "new.yaml",
+        "      - portal.manage.microsoft.com\n      - m.manage.microsoft.com\n      - 52.175.12.209\n",
+        "      - portal.manage.microsoft.com\n      - M.manage.microsoft.com\n      - 52.175.12.210\n"
+        "      - extra.manage.microsoft.com\n",
+    )
     rc, out, _ = diff(capsys, INTUNE, new)
     assert rc == 0
     total = len(load_catalogue([INTUNE]).entries)
     lines = out.splitlines()
     assert lines[0] == f"entries: 0 added, 0 removed, 1 changed, {total - 1} unchanged"
     assert lines[1] == "service areas: 0 added, 0 removed, 0 changed, 7 unchanged"
-    changed = lines[lines.index("entries:") + 1:]
+    changed = lines[lines.index("entries:") + 1 :]
     # the case change of m.manage.microsoft.com is not a change: values are compared normalised
     assert changed == [
         "~ intune-core-portal",
@@ -68,16 +71,19 @@ def test_one_entry_change_shows_exactly_that_entry(tmp_path, capsys):
 
 
 def test_service_and_scalar_changes(tmp_path, capsys):
-    new = edited(tmp_path, "new.yaml",
-                 "    description: Endpoint analytics data upload\n    required: false\n"
-                 "    destinations: [\"*.events.data.microsoft.com\"]\n    services: [{protocol: https, port: 443}]\n",
-                 "    description: Endpoint analytics uploads\n"
-                 "    destinations: [\"*.events.data.microsoft.com\"]\n"
-                 "    services: [{protocol: https, port: 443}, {protocol: tcp, port: 8443}]\n")
+    new = edited(
+        tmp_path,
+        "new.yaml",
+        "    description: Endpoint analytics data upload\n    required: false\n"
+        '    destinations: ["*.events.data.microsoft.com"]\n    services: [{protocol: https, port: 443}]\n',
+        "    description: Endpoint analytics uploads\n"
+        '    destinations: ["*.events.data.microsoft.com"]\n'
+        "    services: [{protocol: https, port: 443}, {protocol: tcp, port: 8443}]\n",
+    )
     rc, out, _ = diff(capsys, INTUNE, new)
     assert rc == 0
     lines = out.splitlines()
-    changed = lines[lines.index("entries:") + 1:]
+    changed = lines[lines.index("entries:") + 1 :]
     assert changed == [
         "~ endpoint-analytics",
         '    description: "Endpoint analytics data upload" -> "Endpoint analytics uploads"',
@@ -88,19 +94,26 @@ def test_service_and_scalar_changes(tmp_path, capsys):
     rc, out, _ = diff(capsys, INTUNE, new, "--format", "json")
     data = json.loads(out)
     assert data["entries"]["added"] == [] and data["entries"]["removed"] == []
-    assert data["entries"]["changed"] == [{
-        "id": "endpoint-analytics",
-        "changes": {
-            "description": {"old": "Endpoint analytics data upload", "new": "Endpoint analytics uploads"},
-            "required": {"old": False, "new": True},
-            "services": {"added": [{"protocol": "tcp", "port": 8443}], "removed": []},
-        },
-    }]
+    assert data["entries"]["changed"] == [
+        {
+            "id": "endpoint-analytics",
+            "changes": {
+                "description": {"old": "Endpoint analytics data upload", "new": "Endpoint analytics uploads"},
+                "required": {"old": False, "new": True},
+                "services": {"added": [{"protocol": "tcp", "port": 8443}], "removed": []},
+            },
+        }
+    ]
 
 
 def test_reordering_is_not_a_change(tmp_path, capsys):
-    new = edited(tmp_path, "new.yaml", "services: [{protocol: http, port: 80}, {protocol: https, port: 443}]",
-                 "services: [{protocol: https, port: 443}, {protocol: http, port: 80}]", count=3)
+    new = edited(
+        tmp_path,
+        "new.yaml",
+        "services: [{protocol: http, port: 80}, {protocol: https, port: 443}]",
+        "services: [{protocol: https, port: 443}, {protocol: http, port: 80}]",
+        count=3,
+    )
     rc, out, _ = diff(capsys, INTUNE, new)
     assert rc == 0 and out.splitlines()[-1] == "no differences"
 
@@ -110,21 +123,26 @@ def test_added_and_removed_entries_and_a_renamed_one_paired_by_its_destinations(
     wns = next(e for e in old_doc.entries if e.id == "wns")
     renamed = wns.model_copy(update={"id": "wns-renamed", "destinations": wns.destinations[:2]})  # 2 of 3 kept
     moved = wns.model_copy(update={"id": "wns-moved", "service_area": "intune-core"})  # other area: not paired
-    new_doc = old_doc.model_copy(update={"entries": tuple(e for e in old_doc.entries if e.id != "wns") +
-                                         (renamed, moved)})
+    new_doc = old_doc.model_copy(
+        update={"entries": tuple(e for e in old_doc.entries if e.id != "wns") + (renamed, moved)}
+    )
     new = tmp_path / "new.yaml"
     write_catalogue(new_doc, new)
     rc, out, _ = diff(capsys, INTUNE, new)
     assert rc == 0
     lines = out.splitlines()
     assert lines[0].startswith("entries: 1 added, 0 removed, 1 changed (1 of them renamed), ")
-    body = lines[lines.index("entries:") + 1:]
+    body = lines[lines.index("entries:") + 1 :]
     assert body[0] == "+ wns-moved [intune-core] " + wns.description
     assert "    destinations: *.notify.windows.com, *.wns.windows.com, *.notify.live.net" in body
     assert "    services: https:443" in body
     at = body.index("~ wns-renamed")
-    assert body[at + 1:at + 5] == ["    renamed from wns (67% of destinations shared)",
-                                   '    id: "wns" -> "wns-renamed"', "    destinations:", "      - *.notify.live.net"]
+    assert body[at + 1 : at + 5] == [
+        "    renamed from wns (67% of destinations shared)",
+        '    id: "wns" -> "wns-renamed"',
+        "    destinations:",
+        "      - *.notify.live.net",
+    ]
     rc, out, _ = diff(capsys, INTUNE, new, "--format", "json")
     data = json.loads(out)
     assert [e["id"] for e in data["entries"]["added"]] == ["wns-moved"]
@@ -155,8 +173,22 @@ def test_folders_and_service_area_changes(tmp_path, capsys):
     (old_dir / "intune.yaml").write_text(INTUNE.read_text(encoding="utf-8"), encoding="utf-8")
     (old_dir / "README.txt").write_text("not a catalogue file")
     edited(new_dir, "intune.yaml", "priority: 1600", "priority: 1650")
-    assert main(["import", "m365", str(FIXTURE), "--out", str(new_dir / "m365.yaml"),
-                 "--source-date", "2024-06-28", "--service-area", "MEM"]) == 0
+    assert (
+        main(
+            [
+                "import",
+                "m365",
+                str(FIXTURE),
+                "--out",
+                str(new_dir / "m365.yaml"),
+                "--source-date",
+                "2024-06-28",
+                "--service-area",
+                "MEM",
+            ]
+        )
+        == 0
+    )
     capsys.readouterr()
     rc, out, _ = diff(capsys, old_dir, new_dir)
     assert rc == 0
@@ -165,9 +197,12 @@ def test_folders_and_service_area_changes(tmp_path, capsys):
     assert lines[1] == "service areas: 1 added, 0 removed, 1 changed, 6 unchanged"
     assert lines[2] == "sources: 1 added, 0 removed, 0 changed, 1 unchanged"
     assert "+ m365-163 [mem] Microsoft Intune, endpoint set 163 (Allow)" in lines
-    areas = lines[lines.index("service areas:") + 1:]
-    assert areas[:3] == ['+ mem: title "Microsoft Intune", priority 2400',
-                         "~ endpoint-analytics", "    priority: 1600 -> 1650"]
+    areas = lines[lines.index("service areas:") + 1 :]
+    assert areas[:3] == [
+        '+ mem: title "Microsoft Intune", priority 2400',
+        "~ endpoint-analytics",
+        "    priority: 1600 -> 1650",
+    ]
 
 
 def test_two_imports_of_changed_data(tmp_path, capsys):
@@ -186,7 +221,7 @@ def test_two_imports_of_changed_data(tmp_path, capsys):
     assert rc == 0
     lines = out.splitlines()
     assert lines[0] == "entries: 0 added, 0 removed, 1 changed, 7 unchanged"
-    assert lines[lines.index("entries:") + 1:] == [
+    assert lines[lines.index("entries:") + 1 :] == [
         "~ m365-163",
         "    destinations:",
         "      + enterpriseregistration.windows.net",
@@ -235,14 +270,16 @@ def test_the_2020_to_2026_migration_reads_counts_first_then_entries_then_what_cl
     assert f"({len(renamed)} of them renamed)" in lines[0]
     before = {item_text(d) for e in old.entries for d in e.destinations}
     after = {item_text(d) for e in new.entries for d in e.destinations}
-    assert lines[3] == (f"destinations (by value, over all entries): {len(after - before)} added, "
-                        f"{len(before - after)} removed, {len(before & after)} unchanged")
+    assert lines[3] == (
+        f"destinations (by value, over all entries): {len(after - before)} added, "
+        f"{len(before - after)} removed, {len(before & after)} unchanged"
+    )
     assert "+ intune-163 [intune-core] Intune client and host service" in lines
     assert "- intune-core-portal [intune-core] Company Portal and mobile device front ends" in lines
     start = lines.index("destinations no entry holds any more and nothing new covers (the firewall closes them):")
     end = lines.index("destinations no entry lists any more, still covered by a wildcard or range:")
-    closed = set(" ".join(line.strip() for line in lines[start + 1:end - 1]).split(", "))
-    covered = " ".join(line.strip() for line in lines[end + 1:]).split(", ")
+    closed = set(" ".join(line.strip() for line in lines[start + 1 : end - 1]).split(", "))
+    covered = " ".join(line.strip() for line in lines[end + 1 :]).split(", ")
     assert closed | {c.split(" (by ")[0] for c in covered} == before - after
     assert {"naprodimedatapri.azureedge.net", "52.175.12.209/32", "*.phobos.apple.com"} <= closed
     # a name the 2020 list named that today's *.manage.microsoft.com still allows is not "closed"
@@ -251,6 +288,9 @@ def test_the_2020_to_2026_migration_reads_counts_first_then_entries_then_what_cl
     vendor = {item_text(d) for e in new.entries if e.service_area in ("apple", "android") for d in e.destinations}
     assert before & vendor and not (before & vendor) & (closed | set(covered))  # the vendor files count
     # wrapped: no line is longer than the width but a single value (one per line, or one that cannot be broken)
-    long = [line for line in lines if len(line) > 110 and not line.startswith(("      + ", "      - "))
-            and len(line.split()) > 2]
+    long = [
+        line
+        for line in lines
+        if len(line) > 110 and not line.startswith(("      + ", "      - ")) and len(line.split()) > 2
+    ]
     assert long == [] and max(len(line) for line in lines) < 200

@@ -43,8 +43,13 @@ def clone(tmp_path) -> Path:
 
 
 def refresh(repo: Path, page: Path, out: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(["bash", str(repo / "scripts" / "catalogue-refresh.sh"), str(page), str(out)],
-                          env=dict(os.environ, EPFW=EPFW), capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        ["bash", str(repo / "scripts" / "catalogue-refresh.sh"), str(page), str(out)],
+        env=dict(os.environ, EPFW=EPFW),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 def test_the_shared_page_changes_nothing(clone, tmp_path):
@@ -69,35 +74,55 @@ def test_a_changed_page_gives_the_catalogue_diff_and_every_stacks_rule_diff(clon
     text = require_shared(INTUNE_PAGE).read_text(encoding="utf-8")
     row = "`intunecdnpeasd.manage.microsoft.com` |"
     assert text.count(row) == 1
-    page.write_text(to_memdocs(text.replace(row, "`intunecdnpeasd.manage.microsoft.com` `aosp2.manage.microsoft.com` |")),
-                    encoding="utf-8")
+    page.write_text(
+        to_memdocs(text.replace(row, "`intunecdnpeasd.manage.microsoft.com` `aosp2.manage.microsoft.com` |")),
+        encoding="utf-8",
+    )
     out = tmp_path / "out"
     result = refresh(clone, page, out)
     assert result.returncode == 0, result.stderr
     assert result.stdout == "changed=true\n"
-    assert git(clone, "status", "--porcelain").split() == ["M", "endpoint_firewall/endpoints/catalogue/intune.yaml",
-                                                           "M", "endpoint_firewall/endpoints/catalogue/sources/intune-endpoints.md"]
-    assert (clone / "endpoint_firewall/endpoints/catalogue/sources/intune-endpoints.md").read_bytes() == page.read_bytes()
+    assert git(clone, "status", "--porcelain").split() == [
+        "M",
+        "endpoint_firewall/endpoints/catalogue/intune.yaml",
+        "M",
+        "endpoint_firewall/endpoints/catalogue/sources/intune-endpoints.md",
+    ]
+    assert (
+        clone / "endpoint_firewall/endpoints/catalogue/sources/intune-endpoints.md"
+    ).read_bytes() == page.read_bytes()
     body = (out / "pr-body.md").read_text(encoding="utf-8")
     title = (out / "pr-title.txt").read_text(encoding="utf-8").strip()
     assert title == "Intune endpoints: refresh from Microsoft's page (ms.date 2026-08-21)"
     assert body.startswith(f"## {title}\n")
     assert "wrote endpoint_firewall/endpoints/catalogue/intune.yaml: " in body
     assert "page:" in body and "aosp2.manage.microsoft.com (ID 179) is not in the consolidated list" in body
-    diff = body[body.index("### Catalogue diff"):]
+    diff = body[body.index("### Catalogue diff") :]
     assert "entries: 0 added, 0 removed, 1 changed, " in diff
     assert "~ intune-179\n    destinations:\n      + aosp2.manage.microsoft.com\n" in diff
-    stacks = sorted(p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in (clone / "stacks").glob("Pulumi.*.yaml"))
+    stacks = sorted(
+        p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in (clone / "stacks").glob("Pulumi.*.yaml")
+    )
     for stack in stacks:
         assert f"Rule changes of stack {stack} against HEAD" in body
-    dev = body[body.index("Rule changes of stack dev"):body.index("Rule changes of stack prod")]
-    prod = body[body.index("Rule changes of stack prod"):]
+    dev = body[body.index("Rule changes of stack dev") : body.index("Rule changes of stack prod")]
+    prod = body[body.index("Rule changes of stack prod") :]
     assert "aosp2.manage.microsoft.com" in dev
     assert "aosp2.manage.microsoft.com" not in prod and "No rule changes." in prod  # prod deploys no android-aosp
     # the refreshed clone passes the byte-for-byte test: its catalogue is the import of its page copy
     again = tmp_path / "again.yaml"
-    subprocess.run([EPFW, "import", "intune-page", str(clone / "endpoint_firewall/endpoints/catalogue/sources/intune-endpoints.md"),
-                    "--out", str(again)], check=True, capture_output=True)
+    subprocess.run(
+        [
+            EPFW,
+            "import",
+            "intune-page",
+            str(clone / "endpoint_firewall/endpoints/catalogue/sources/intune-endpoints.md"),
+            "--out",
+            str(again),
+        ],
+        check=True,
+        capture_output=True,
+    )
     assert again.read_bytes() == (clone / "endpoint_firewall/endpoints/catalogue/intune.yaml").read_bytes()
 
 
@@ -110,7 +135,8 @@ def test_the_pull_request_step_pushes_one_branch_and_creates_then_edits_its_pull
     (bin_dir / "gh").write_text(
         "#!/usr/bin/env bash\n"
         f'echo "$*" >> {log}\n'
-        'if [ "$1 $2" = "pr view" ]; then [ -f "$GH_STATE" ] && cat "$GH_STATE" && exit 0; exit 1; fi\n')
+        'if [ "$1 $2" = "pr view" ]; then [ -f "$GH_STATE" ] && cat "$GH_STATE" && exit 0; exit 1; fi\n'
+    )
     (bin_dir / "gh").chmod(0o755)
     env = dict(os.environ, PATH=f"{bin_dir}:{os.environ['PATH']}", GH_STATE=str(tmp_path / "state"))
     out = tmp_path / "out"
@@ -124,16 +150,30 @@ def test_the_pull_request_step_pushes_one_branch_and_creates_then_edits_its_pull
         catalogue.write_text(catalogue.read_text(encoding="utf-8") + f"# round {round_}\n", encoding="utf-8")
         if state:
             (tmp_path / "state").write_text(state + "\n")
-        result = subprocess.run(["bash", script, "catalogue-refresh/intune-page", str(out)], env=env,
-                                capture_output=True, text=True, timeout=120)
+        result = subprocess.run(
+            ["bash", script, "catalogue-refresh/intune-page", str(out)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert result.returncode == 0, result.stderr
     calls = log.read_text().splitlines()
     base = git(clone, "rev-parse", "--abbrev-ref", "HEAD").strip()
-    assert calls[1] == (f"pr create --head catalogue-refresh/intune-page --base {base} --title Intune endpoints: "
-                        f"refresh --body-file {out}/pr-body.md")
-    assert calls[3] == f"pr edit catalogue-refresh/intune-page --title Intune endpoints: refresh --body-file {out}/pr-body.md"
-    pushed = subprocess.run(["git", "-C", str(remote), "log", "--format=%s", "catalogue-refresh/intune-page"],
-                            check=True, capture_output=True, text=True).stdout.splitlines()
+    assert calls[1] == (
+        f"pr create --head catalogue-refresh/intune-page --base {base} --title Intune endpoints: "
+        f"refresh --body-file {out}/pr-body.md"
+    )
+    assert (
+        calls[3]
+        == f"pr edit catalogue-refresh/intune-page --title Intune endpoints: refresh --body-file {out}/pr-body.md"
+    )
+    pushed = subprocess.run(
+        ["git", "-C", str(remote), "log", "--format=%s", "catalogue-refresh/intune-page"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.splitlines()
     assert pushed[:2] == ["Intune endpoints: refresh", "Intune endpoints: refresh"]
     body = (out / "pr-body.md").read_text(encoding="utf-8")
     assert body.count("the checks of this pull request must be started by hand") == 1  # said once, on both rounds
@@ -145,7 +185,7 @@ def test_without_checks_by_hand_the_body_is_left_as_written(clone, tmp_path):
     git(clone, "remote", "set-url", "origin", str(remote))
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    (bin_dir / "gh").write_text("#!/usr/bin/env bash\n[ \"$1 $2\" = \"pr view\" ] && exit 1; exit 0\n")
+    (bin_dir / "gh").write_text('#!/usr/bin/env bash\n[ "$1 $2" = "pr view" ] && exit 1; exit 0\n')
     (bin_dir / "gh").chmod(0o755)
     out = tmp_path / "out"
     out.mkdir()
@@ -155,8 +195,13 @@ def test_without_checks_by_hand_the_body_is_left_as_written(clone, tmp_path):
     catalogue.write_text(catalogue.read_text(encoding="utf-8") + "# changed\n", encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if k != "CHECKS_BY_HAND"}
     env["PATH"] = f"{bin_dir}:{env['PATH']}"
-    subprocess.run(["bash", str(clone / "scripts" / "catalogue-refresh-pr.sh"), "b", str(out)], env=env, check=True,
-                   capture_output=True, timeout=120)
+    subprocess.run(
+        ["bash", str(clone / "scripts" / "catalogue-refresh-pr.sh"), "b", str(out)],
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     assert (out / "pr-body.md").read_text() == "body\n"
 
 

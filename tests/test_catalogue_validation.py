@@ -26,16 +26,25 @@ entries:
 """  # lines 1-6; the first entry starts on line 7
 
 
-def entry(eid: str = "e1", *, area: str = "core", dests: str = "[a.example.com]",
-          services: str = "[{protocol: https, port: 443}]", source: str = "seed", extra: str = "") -> str:
+def entry(
+    eid: str = "e1",
+    *,
+    area: str = "core",
+    dests: str = "[a.example.com]",
+    services: str = "[{protocol: https, port: 443}]",
+    source: str = "seed",
+    extra: str = "",
+) -> str:
     """One entry of six lines: id +0, service_area +1, description +2, destinations +3, services +4,
     provenance +5; ``extra`` lines follow."""
-    return (f"  - id: {eid}\n"
-            f"    service_area: {area}\n"
-            f"    description: Test entry\n"
-            f"    destinations: {dests}\n"
-            f"    services: {services}\n"
-            f"    provenance: {{source: {source}, section: s}}\n" + extra)
+    return (
+        f"  - id: {eid}\n"
+        f"    service_area: {area}\n"
+        f"    description: Test entry\n"
+        f"    destinations: {dests}\n"
+        f"    services: {services}\n"
+        f"    provenance: {{source: {source}, section: s}}\n" + extra
+    )
 
 
 def write(tmp_path: Path, text: str | bytes, name: str = "bad.yaml") -> Path:
@@ -60,10 +69,11 @@ def assert_refused(capsys, path: Path, line: int, field: str, fragment: str, *mo
     assert len(errors) == 1, errors
     prefix = f"{path}:{line}: {field}: "
     assert errors[0].startswith(prefix), errors[0]
-    assert fragment in errors[0][len(prefix):], errors[0]
+    assert fragment in errors[0][len(prefix) :], errors[0]
 
 
 # --- the file as a whole -------------------------------------------------------------------------------
+
 
 def test_yaml_syntax_error(tmp_path, capsys):
     path = write(tmp_path, HEADER + "  - id: e1\n    service_area: core\n   description: bad indent\n")
@@ -90,13 +100,22 @@ def test_not_a_mapping(tmp_path, capsys):
 
 
 def test_a_fixup_file_is_named_as_such_not_as_a_catalogue_with_an_unknown_key(tmp_path, capsys):
-    fixups = Path(__file__).resolve().parents[1] / "endpoint_firewall" / "endpoints" / "catalogue" / "fixups" / "intune-page.yaml"
+    fixups = (
+        Path(__file__).resolve().parents[1]
+        / "endpoint_firewall"
+        / "endpoints"
+        / "catalogue"
+        / "fixups"
+        / "intune-page.yaml"
+    )
     line = fixups.read_text(encoding="utf-8").split("\n").index("fixups:") + 1
     for path in (fixups, fixups.parent):  # the file, or its folder
         code, out, errors = validate(capsys, path)
         assert (code, out) == (1, "")
-        assert errors == [f"{fixups}:{line}: fixups: this is a fix-up file of `epfw import intune-page`, not a "
-                          "catalogue: the import checks it when it reads it (--fixups FILE)"]
+        assert errors == [
+            f"{fixups}:{line}: fixups: this is a fix-up file of `epfw import intune-page`, not a "
+            "catalogue: the import checks it when it reads it (--fixups FILE)"
+        ]
     small = write(tmp_path, "schema_version: 1\nfixups: []\n")
     assert_refused(capsys, small, 2, "fixups", "this is a fix-up file of `epfw import intune-page`")
 
@@ -110,6 +129,7 @@ def test_missing_file(tmp_path, capsys):
 
 
 # --- keys and ids ----------------------------------------------------------------------------------------
+
 
 def test_unknown_key(tmp_path, capsys):
     text = HEADER + entry().replace("destinations:", "destination:")
@@ -248,8 +268,10 @@ def test_every_problem_of_a_file_is_reported(tmp_path, capsys):
     path = write(tmp_path, TWO_BAD)
     code, out, errors = validate(capsys, path)
     assert (code, out) == (1, "")
-    assert errors == [f"{path}:10: entries[0].destinations[0]: 'a..b.com': empty label",
-                      f"{path}:17: entries[1].services[0].port: port 0 is outside 1-65535"]
+    assert errors == [
+        f"{path}:10: entries[0].destinations[0]: 'a..b.com': empty label",
+        f"{path}:17: entries[1].services[0].port: port 0 is outside 1-65535",
+    ]
 
 
 def test_every_file_is_reported(tmp_path, capsys):
@@ -276,13 +298,17 @@ def test_refusal_in_a_real_process(tmp_path, command):
     assert done.returncode == 1
     assert done.stdout == ""
     assert "Traceback" not in done.stderr
-    assert done.stderr.splitlines() == [f"{path}:10: entries[0].destinations[0]: 'a..b.com': empty label",
-                                        f"{path}:17: entries[1].services[0].port: port 0 is outside 1-65535"]
+    assert done.stderr.splitlines() == [
+        f"{path}:10: entries[0].destinations[0]: 'a..b.com': empty label",
+        f"{path}:17: entries[1].services[0].port: port 0 is outside 1-65535",
+    ]
 
 
 # --- accepted ----------------------------------------------------------------------------------------------------
 
-GOOD = HEADER + """\
+GOOD = (
+    HEADER
+    + """\
   - id: web
     service_area: core
     description: Web front ends
@@ -304,6 +330,7 @@ GOOD = HEADER + """\
     services: [{protocol: tcp, port: 7680}]
     provenance: {source: seed, section: s}
 """
+)
 
 
 def test_valid_file_summary(tmp_path, capsys):
@@ -311,8 +338,7 @@ def test_valid_file_summary(tmp_path, capsys):
     # FQDNs: a.example.com (twice, once in capitals with a dot), 1-n, 2-n, 3-n.example.net -> 4.
     # Services: https:443, http:80, tls:5228-5230, tcp:7680 -> 4.
     assert (code, errors) == (0, [])
-    assert out == ("ok: 3 entries in 1 file: 4 FQDNs, 1 wildcard, 2 addresses/CIDRs, "
-                   "4 protocol/port pairs\n")
+    assert out == ("ok: 3 entries in 1 file: 4 FQDNs, 1 wildcard, 2 addresses/CIDRs, 4 protocol/port pairs\n")
 
 
 def test_valid_files_summary(tmp_path, capsys):
@@ -320,8 +346,7 @@ def test_valid_files_summary(tmp_path, capsys):
     second = write(tmp_path, HEADER + entry("more", dests="[b.example.com, 192.0.2.10]"), "b.yaml")
     code, out, errors = validate(capsys, first, second)
     assert (code, errors) == (0, [])
-    assert out == ("ok: 4 entries in 2 files: 5 FQDNs, 1 wildcard, 2 addresses/CIDRs, "
-                   "4 protocol/port pairs\n")
+    assert out == ("ok: 4 entries in 2 files: 5 FQDNs, 1 wildcard, 2 addresses/CIDRs, 4 protocol/port pairs\n")
 
 
 def test_shipped_catalogue_validates(capsys):
@@ -333,6 +358,7 @@ def test_shipped_catalogue_validates(capsys):
 
 def test_validate_without_files_also_refuses_a_bad_archive(tmp_path, capsys, monkeypatch):
     from endpoint_firewall.cli import cmd_validate
+
     bad = write(tmp_path, HEADER + entry(dests="[not_a host]"), "old.yaml")
     monkeypatch.setattr(cmd_validate, "archived_catalogue_files", lambda: [bad])
     code, out, errors = validate(capsys)
@@ -340,6 +366,7 @@ def test_validate_without_files_also_refuses_a_bad_archive(tmp_path, capsys, mon
 
 
 # --- YAML that parses but must not load: aliases, bad scalars, foreign tags, lax numbers ---------------
+
 
 def test_aliases_are_refused_not_expanded(tmp_path, capsys):
     bomb = HEADER.replace("entries:\n", "x: &a [1, 1, 1]\ny: &b [*a, *a, *a]\nz: [*b, *b, *b]\nentries:\n")
@@ -349,14 +376,36 @@ def test_aliases_are_refused_not_expanded(tmp_path, capsys):
     assert errors[0].startswith(f"{path}:7: y[0]: ") and "anchors and aliases" in errors[0]
 
 
-@pytest.mark.parametrize("text, line, field, fragment", [
-    (HEADER.replace("date: 2020-09-08", "date: 2020-02-30"), 3, "sources[0].date",
-     "'2020-02-30' is not a valid timestamp (day is out of range for month)"),
-    (HEADER + "  - !!python/name:os.system x\n", 7, "entries[0]", "unsupported YAML tag"),
-    (HEADER.replace("schema_version: 1", "schema_version: !!int one") + entry(), 1, "schema_version", "'one' is not a valid int"),
-    (HEADER.replace("schema_version: 1", "schema_version: 1.0") + entry(), 1, "schema_version", "the whole number 1, not 1.0"),
-    (HEADER + entry(dests='[{numbered: "#-n.example.com", first: 0, last: true}]'), 10,
-     "entries[0].destinations[0]", "whole numbers"),
-], ids=["impossible-date", "python-tag", "bad-int", "float-version", "bool-last"])
+@pytest.mark.parametrize(
+    "text, line, field, fragment",
+    [
+        (
+            HEADER.replace("date: 2020-09-08", "date: 2020-02-30"),
+            3,
+            "sources[0].date",
+            "'2020-02-30' is not a valid timestamp (day is out of range for month)",
+        ),
+        (HEADER + "  - !!python/name:os.system x\n", 7, "entries[0]", "unsupported YAML tag"),
+        (
+            HEADER.replace("schema_version: 1", "schema_version: !!int one") + entry(),
+            1,
+            "schema_version",
+            "'one' is not a valid int",
+        ),
+        (
+            HEADER.replace("schema_version: 1", "schema_version: 1.0") + entry(),
+            1,
+            "schema_version",
+            "the whole number 1, not 1.0",
+        ),
+        (
+            HEADER + entry(dests='[{numbered: "#-n.example.com", first: 0, last: true}]'),
+            10,
+            "entries[0].destinations[0]",
+            "whole numbers",
+        ),
+    ],
+    ids=["impossible-date", "python-tag", "bad-int", "float-version", "bool-last"],
+)
 def test_bad_scalars_are_located(tmp_path, capsys, text, line, field, fragment):
     assert_refused(capsys, write(tmp_path, text), line, field, fragment)

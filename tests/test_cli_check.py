@@ -15,26 +15,32 @@ def check(capsys, *args: str) -> tuple[int, str]:
     return code, captured.out + captured.err
 
 
-@pytest.mark.parametrize("target, extra, rule", [
-    ("portal.manage.microsoft.com:443", (), "epfw-dev-intune-core/application/intune-core-fqdn-http80-https443"),
-    ("1-courier.push.apple.com:5223", ("--proto", "tls"), "epfw-dev-apple/application/apple-fqdn-tls443-tls5223"),
-    ("40.82.248.230:443", ("--proto", "tcp"), "epfw-dev-intune-core/network/"),
-    ("amsub0101lmsas.blob.core.windows.net:443", (), "epfw-dev-autopilot/application/autopilot-fqdn-https443"),
-])
+@pytest.mark.parametrize(
+    "target, extra, rule",
+    [
+        ("portal.manage.microsoft.com:443", (), "epfw-dev-intune-core/application/intune-core-fqdn-http80-https443"),
+        ("1-courier.push.apple.com:5223", ("--proto", "tls"), "epfw-dev-apple/application/apple-fqdn-tls443-tls5223"),
+        ("40.82.248.230:443", ("--proto", "tcp"), "epfw-dev-intune-core/network/"),
+        ("amsub0101lmsas.blob.core.windows.net:443", (), "epfw-dev-autopilot/application/autopilot-fqdn-https443"),
+    ],
+)
 def test_azure_allows_catalogue_flows_and_names_the_rule(capsys, target, extra, rule):
     code, out = check(capsys, "--cloud", "azure", target, *extra)
     assert code == 0, out
     assert out.startswith("azure: ") and f": allow by {rule}" in out
 
 
-@pytest.mark.parametrize("target, extra", [
-    ("evilmanage.microsoft.com:443", ()),
-    ("manage.microsoft.com.evil.example:443", ()),
-    ("portal.manage.microsoft.com:8443", ("--proto", "https")),
-    ("40.82.248.240:443", ("--proto", "tcp")),
-    ("q7x2storage.blob.core.windows.net:443", ()),  # ID 182 lists single storage accounts, never a wildcard
-    ("gcc.remotehelp.microsoft.com:443", ()),       # us-gov: the demo stack does not name it
-])
+@pytest.mark.parametrize(
+    "target, extra",
+    [
+        ("evilmanage.microsoft.com:443", ()),
+        ("manage.microsoft.com.evil.example:443", ()),
+        ("portal.manage.microsoft.com:8443", ("--proto", "https")),
+        ("40.82.248.240:443", ("--proto", "tcp")),
+        ("q7x2storage.blob.core.windows.net:443", ()),  # ID 182 lists single storage accounts, never a wildcard
+        ("gcc.remotehelp.microsoft.com:443", ()),  # us-gov: the demo stack does not name it
+    ],
+)
 def test_azure_denies_look_alikes_with_exit_3(capsys, target, extra):
     code, out = check(capsys, "--cloud", "azure", target, *extra)
     assert code == 3, out

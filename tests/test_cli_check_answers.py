@@ -88,8 +88,10 @@ def test_another_proto_than_the_listed_one_is_pointed_out(capsys, project):
 
 def test_the_shipped_apns_host_on_5223_is_checked_as_tls(capsys):
     capsys.readouterr()
-    assert main(["check", "--project", str(ROOT), "--stack", "dev", "--cloud", "aws",
-                 "5-courier.push.apple.com:5223"]) == 0
+    assert (
+        main(["check", "--project", str(ROOT), "--stack", "dev", "--cloud", "aws", "5-courier.push.apple.com:5223"])
+        == 0
+    )
     assert "aws: tls 5-courier.push.apple.com:5223: allow by " in capsys.readouterr().out
 
 
@@ -113,13 +115,16 @@ def test_a_listed_flow_is_not_called_widened(capsys, project):
     assert code == 0 and "widened" not in out, out
 
 
-@pytest.mark.parametrize("target, fragment", [
-    ("https://login.microsoftonline.com/", "is a URL; write HOST[:PORT], such as login.microsoftonline.com"),
-    ("http://login.microsoftonline.com", "is a URL; write HOST[:PORT], such as login.microsoftonline.com:80"),
-    ("login.microsoftonline.com/common", "is a host and path; write HOST[:PORT]"),
-    ("bad_host!!", "is not a host name or address"),
-    ("*.manage.microsoft.com", "check one host name, not a wildcard"),
-])
+@pytest.mark.parametrize(
+    "target, fragment",
+    [
+        ("https://login.microsoftonline.com/", "is a URL; write HOST[:PORT], such as login.microsoftonline.com"),
+        ("http://login.microsoftonline.com", "is a URL; write HOST[:PORT], such as login.microsoftonline.com:80"),
+        ("login.microsoftonline.com/common", "is a host and path; write HOST[:PORT]"),
+        ("bad_host!!", "is not a host name or address"),
+        ("*.manage.microsoft.com", "check one host name, not a wildcard"),
+    ],
+)
 def test_pasted_or_malformed_targets_are_one_line_errors(capsys, project, target, fragment):
     code, out, err = check(capsys, project, "--cloud", "azure", target)
     assert code == 1 and not out

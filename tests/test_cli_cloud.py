@@ -21,15 +21,17 @@ def _files(out: Path) -> dict[str, str]:
 @pytest.mark.parametrize(("cloud", "other"), [("aws", "azure"), ("azure", "aws")])
 def test_render_one_cloud_writes_only_its_files_and_the_summary_names_it(tmp_path, cloud, other):
     out = tmp_path / cloud
-    assert main(["render", "--project", str(ROOT), "--stack", "dev", "--cloud", cloud, "--out", str(out),
-                 "--quiet"]) == 0
+    assert (
+        main(["render", "--project", str(ROOT), "--stack", "dev", "--cloud", cloud, "--out", str(out), "--quiet"]) == 0
+    )
     files = _files(out)
     assert any(k.startswith(f"{cloud}/") for k in files) and not any(k.startswith(f"{other}/") for k in files)
     summary = json.loads(files["summary.json"])
     assert summary["clouds"] == [cloud] and summary[cloud] and summary[other] is None
     both = render_stack("dev", ROOT).files()
     assert {k: v for k, v in both.items() if k.startswith(f"{cloud}/")} == {
-        k: v for k, v in files.items() if k.startswith(f"{cloud}/")}  # the same files as a render of both
+        k: v for k, v in files.items() if k.startswith(f"{cloud}/")
+    }  # the same files as a render of both
     assert json.loads(both["summary.json"])["clouds"] == ["azure", "aws"]
 
 
@@ -39,9 +41,11 @@ def test_render_of_a_cloud_the_stack_does_not_configure_fails_in_one_line(tmp_pa
     shutil.copy(ROOT / "Pulumi.yaml", project / "Pulumi.yaml")
     (project / "stacks" / "Pulumi.awsonly.yaml").write_text(
         "config:\n  endpoint-firewall:sourceRanges: [10.10.0.0/16]\n  endpoint-firewall:aws:\n    namePrefix: x\n",
-        encoding="utf-8")
-    code = main(["render", "--project", str(project), "--stack", "awsonly", "--cloud", "azure",
-                 "--out", str(tmp_path / "out")])
+        encoding="utf-8",
+    )
+    code = main(
+        ["render", "--project", str(project), "--stack", "awsonly", "--cloud", "azure", "--out", str(tmp_path / "out")]
+    )
     err = capsys.readouterr().err
     assert code == 1 and "stack awsonly has no enabled azure configuration" in err and not (tmp_path / "out").exists()
 

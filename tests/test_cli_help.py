@@ -42,8 +42,9 @@ def test_the_top_help_has_no_literal_markup(capsys):
 
 
 def test_version_comes_from_the_package_metadata():
-    result = subprocess.run([sys.executable, "-m", "endpoint_firewall.cli.main", "--version"], capture_output=True,
-                            text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "endpoint_firewall.cli.main", "--version"], capture_output=True, text=True, check=True
+    )
     assert result.stdout == f"epfw {importlib.metadata.version('endpoint-firewall')}\n"
 
 

@@ -76,8 +76,9 @@ def test_catalogue_option_renders_every_entry_of_those_files(tmp_path):
 
 def test_diff_of_a_one_fqdn_change_shows_exactly_that_fqdn_in_one_group_per_cloud(tmp_path, capsys):
     old = catalogue_with(tmp_path, "old.yaml", lambda d: None)
-    new = catalogue_with(tmp_path, "new.yaml",
-                         lambda d: entry(d, "intune-173")["destinations"].append("extra.example.com"))
+    new = catalogue_with(
+        tmp_path, "new.yaml", lambda d: entry(d, "intune-173")["destinations"].append("extra.example.com")
+    )
     a = render(tmp_path, "a", "--catalogue", str(old))
     b = render(tmp_path, "b", "--catalogue", str(new))
     capsys.readouterr()
@@ -126,8 +127,9 @@ def clone(tmp_path):
     subprocess.run([*git, "commit", "-qm", "base", "--allow-empty"], check=True)
     catalogue = repo / "endpoint_firewall" / "endpoints" / "catalogue" / "apple.yaml"
     text = catalogue.read_text(encoding="utf-8")
-    catalogue.write_text(text.replace("      - ocsp.apple.com\n", "      - ocsp.apple.com\n      - extra.apple.com\n"),
-                         encoding="utf-8")
+    catalogue.write_text(
+        text.replace("      - ocsp.apple.com\n", "      - ocsp.apple.com\n      - extra.apple.com\n"), encoding="utf-8"
+    )
     subprocess.run([*git, "commit", "-qam", "add extra.apple.com"], check=True)
     return repo
 
@@ -145,10 +147,14 @@ def test_preview_against_an_unknown_ref_is_a_one_line_error(clone, capsys):
     assert "cannot read git ref 'no-such-ref'" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("destinations, services, fragment", [
-    ("[tcp-only.example.org]", "[{protocol: tcp, port: 5000}]", "dnsProxy"),
-    ("[0.0.0.0/1, 128.0.0.0/1]", "[{protocol: tcp, port: 443}]", "together cover every address"),
-], ids=["fqdn-network-rule-without-dns-proxy", "merged-into-any"])
+@pytest.mark.parametrize(
+    "destinations, services, fragment",
+    [
+        ("[tcp-only.example.org]", "[{protocol: tcp, port: 5000}]", "dnsProxy"),
+        ("[0.0.0.0/1, 128.0.0.0/1]", "[{protocol: tcp, port: 443}]", "together cover every address"),
+    ],
+    ids=["fqdn-network-rule-without-dns-proxy", "merged-into-any"],
+)
 def test_plan_and_render_errors_are_one_line_and_write_nothing(tmp_path, capsys, destinations, services, fragment):
     catalogue = tmp_path / "c.yaml"
     catalogue.write_text(f"""schema_version: 1
@@ -163,8 +169,10 @@ entries:
     provenance: {{source: s, section: x}}
 """)
     out = tmp_path / "out"
-    assert main(["render", "--project", str(ROOT), "--stack", "prod", "--catalogue", str(catalogue),
-                 "--out", str(out)]) == 1
+    assert (
+        main(["render", "--project", str(ROOT), "--stack", "prod", "--catalogue", str(catalogue), "--out", str(out)])
+        == 1
+    )
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 1 and err[0].startswith("epfw: ") and fragment in err[0], err
     assert not out.exists()

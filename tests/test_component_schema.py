@@ -97,8 +97,11 @@ def test_analyzer_directly_sees_the_typed_dicts():
     azure = definitions["AzureEgressRules"]
     assert azure.inputs_mapping["sourceRanges"] == "source_ranges"
     assert azure.inputs_mapping["firewallArgs"] == "firewall_args"
-    assert azure.outputs_mapping == {"catalogueDigest": "catalogue_digest", "selectedEntries": "selected_entries",
-                                     "rules": "rules"}
+    assert azure.outputs_mapping == {
+        "catalogueDigest": "catalogue_digest",
+        "selectedEntries": "selected_entries",
+        "rules": "rules",
+    }
     assert azure.inputs["peerRanges"].optional and not azure.inputs["sourceRanges"].optional
     assert set(AzureEgressRulesArgs.__required_keys__) == {"source_ranges", "azure"}
     assert set(AwsEgressRulesArgs.__required_keys__) == {"source_ranges", "aws"}
@@ -153,8 +156,9 @@ print(json.dumps({"records": records, "results": results}, default=str))
 def constructed(tmp_path_factory) -> dict:
     script = tmp_path_factory.mktemp("construct") / "construct.py"
     script.write_text(textwrap.dedent(CONSTRUCT), encoding="utf-8")
-    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=240,
-                            cwd=script.parent)
+    result = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=240, cwd=script.parent
+    )
     assert result.returncode == 0, result.stderr[-4000:]
     return json.loads(result.stdout.strip().splitlines()[-1])
 
@@ -174,7 +178,10 @@ def test_construct_maps_camel_case_inputs_and_builds_the_plan(constructed):
 
 def test_children_are_parented_and_inherit_the_consumers_options(constructed):
     by_type = {r["type"]: r for r in constructed["records"]}
-    wrapper, inner = by_type["endpoint-firewall:index:AwsEgressRules"], by_type["endpoint-firewall:aws:NetworkFirewallRules"]
+    wrapper, inner = (
+        by_type["endpoint-firewall:index:AwsEgressRules"],
+        by_type["endpoint-firewall:aws:NetworkFirewallRules"],
+    )
     assert wrapper["name"] == inner["name"] == "app-aws"  # the consumer's name, on the wrapper and its child
     assert inner["parent"] == wrapper["urn"]
     aws_custom = [r for r in constructed["records"] if r["type"].startswith("aws:networkfirewall")]
@@ -191,14 +198,21 @@ def test_children_are_parented_and_inherit_the_consumers_options(constructed):
 def test_bad_args_fail_before_anything_is_registered():
     from endpoint_firewall.components.consumer_args import plan_from_args
     from endpoint_firewall.endpoints.errors import CatalogueError
+
     with pytest.raises(CatalogueError, match="sourceRanges"):
         plan_from_args({"source_ranges": ["0.0.0.0/0"], "aws": {}}, "aws", "AwsEgressRules x")
     with pytest.raises(CatalogueError, match="unknown service area 'nope'"):
-        plan_from_args({"source_ranges": ["10.0.0.0/8"], "aws": {}, "selection": {"service_areas": ["nope"]}},
-                       "aws", "AwsEgressRules x")
+        plan_from_args(
+            {"source_ranges": ["10.0.0.0/8"], "aws": {}, "selection": {"service_areas": ["nope"]}},
+            "aws",
+            "AwsEgressRules x",
+        )
     with pytest.raises(CatalogueError, match="catalogueYaml\\[0\\]"):
-        plan_from_args({"source_ranges": ["10.0.0.0/8"], "aws": {}, "catalogue_yaml": ["schema_version: 2\n"]},
-                       "aws", "AwsEgressRules x")
+        plan_from_args(
+            {"source_ranges": ["10.0.0.0/8"], "aws": {}, "catalogue_yaml": ["schema_version: 2\n"]},
+            "aws",
+            "AwsEgressRules x",
+        )
 
 
 def test_plugin_files():
@@ -211,15 +225,15 @@ def _serve_schema(cmd: list[str]) -> dict:
     import grpc
     from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
-    proc = subprocess.Popen(cmd + ["127.0.0.1:1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            cwd=ROOT)
+    proc = subprocess.Popen(cmd + ["127.0.0.1:1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
     assert proc.stdout is not None and proc.stderr is not None  # both piped
     try:
         port = proc.stdout.readline().strip()
         assert port.isdigit(), proc.stderr.read()[-3000:] if proc.poll() is not None else port
         channel = grpc.insecure_channel(f"127.0.0.1:{port}")
         response = provider_pb2_grpc.ResourceProviderStub(channel).GetSchema(
-            provider_pb2.GetSchemaRequest(version=0), timeout=60)
+            provider_pb2.GetSchemaRequest(version=0), timeout=60
+        )
         channel.close()
         return json.loads(response.schema)
     finally:

@@ -15,9 +15,14 @@ FIXTURE = Path(__file__).parent / "fixtures" / "m365" / "endpoints.json"
 
 
 def python_emitter(doc) -> str:
-    return yaml.dump(dump.catalogue_data(doc), Dumper=dump._Dumper, sort_keys=False, default_flow_style=False,
-                     allow_unicode=True, width=dump.WIDTH)
-
+    return yaml.dump(
+        dump.catalogue_data(doc),
+        Dumper=dump._Dumper,
+        sort_keys=False,
+        default_flow_style=False,
+        allow_unicode=True,
+        width=dump.WIDTH,
+    )
 
 
 @pytest.mark.skipif(not yaml.__with_libyaml__, reason="PyYAML built without libyaml: only one emitter exists")
@@ -41,11 +46,15 @@ def test_a_written_catalogue_reads_back_as_the_same_document():
     assert parse_file(dump.dump_catalogue(doc), "again") == doc
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("a:\n- 1\n- b:\n  - 2\n  c: 3\nd: 4\n", "a:\n  - 1\n  - b:\n      - 2\n    c: 3\nd: 4\n"),
-    ("x:\n  y:\n  - {p: 1}\n  z: >-\n    long\n", "x:\n  y:\n    - {p: 1}\n  z: >-\n    long\n"),
-    ("k: [a, b]\nl:\n- '- not a key:'\n", "k: [a, b]\nl:\n  - '- not a key:'\n"),
-], ids=["nested", "under-a-mapping", "quoted-dash"])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("a:\n- 1\n- b:\n  - 2\n  c: 3\nd: 4\n", "a:\n  - 1\n  - b:\n      - 2\n    c: 3\nd: 4\n"),
+        ("x:\n  y:\n  - {p: 1}\n  z: >-\n    long\n", "x:\n  y:\n    - {p: 1}\n  z: >-\n    long\n"),
+        ("k: [a, b]\nl:\n- '- not a key:'\n", "k: [a, b]\nl:\n  - '- not a key:'\n"),
+    ],
+    ids=["nested", "under-a-mapping", "quoted-dash"],
+)
 def test_indent_sequences(text, expected):
     assert dump._indent_sequences(text) == expected
     assert yaml.safe_load(dump._indent_sequences(text)) == yaml.safe_load(text)

@@ -46,28 +46,146 @@ M365_TEXT = M365_FIXTURE.read_text(encoding="utf-8")
 SOURCE_DATE = "2024-06-28"
 MAX_RENDERED_HOSTS = 5_000  # a valid mutant with more expanded names is not rendered (see test_huge_numbered_range)
 
-FUZZ = settings(max_examples=150, deadline=None, derandomize=True, database=None, print_blob=True,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large])
+FUZZ = settings(
+    max_examples=150,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
+)
 
 # A located problem as printed: FILE:LINE: field: message
 LOCATED = re.compile(r"^(?P<file>.+?):(?P<line>[1-9][0-9]*): (?P<field>[^ ].*?): (?P<message>\S.*)$")
 
-YAML_SCALARS = ["", "~", "null", "true", "yes", "no", "0", "-1", "1.5", "65536", "1e9", "0x1F", "[]", "{}", "[a, b]",
-                "'unterminated", "\"unterminated", "*alias", "&anchor x", "!!binary AAAA", "!custom x", "2024-13-45",
-                "12:30", "0.0.0.0/0", "'*'", "::/0", "999.1.1.1", "10.0.0.1/33", "a..b.com", "'*.com'", "x" * 300,
-                "'*.co.uk'", "'a*.example.com'", "-", "? key", ": value", "|", ">", "%YAML 1.2", "---", "...",
-                "{numbered: 'x#.example.com', first: 5, last: 1}", "{protocol: https, port: '443-80'}",
-                "{protocol: gopher, port: 70}", "'\u00e9xample.com'", "'\u2028'", "\"\\x00\"", "<<: {a: 1}"]
-TRICKY_CHARS = [":", "-", "*", "#", "&", "!", "[", "]", "{", "}", "'", '"', "\t", "%", "@", "|", ">", "\x00", "\u00e9",
-                "\u2028", "\ufeff", "\r", " ", "\\", ",", "?", "0", "9", "/", "\x85", "\U0001f600"]
-JSON_STRINGS = ["", " ", "80", "443", "80,443", "443, 5223", "3478-3481", "80,,443", "0", "65536", "1-", "-5", "a",
-                " 443 ", "443-80", "1-65535", "*", "*.com", "*.example.com", "autodiscover.*.example.com", "a..b.com",
-                "x" * 300, "10.0.0.1/33", "::/0", "0.0.0.0/0", "1.2.3.4/24", "300.1.1.1", "2603:1006::/40",
-                "fe80::1%eth0", "Optimize", "Allow", "Default", "MEM", "Exchange", "\u00e9xample.com", "\x00",
-                "Skype for Business", "!!", "a" * 70]
+YAML_SCALARS = [
+    "",
+    "~",
+    "null",
+    "true",
+    "yes",
+    "no",
+    "0",
+    "-1",
+    "1.5",
+    "65536",
+    "1e9",
+    "0x1F",
+    "[]",
+    "{}",
+    "[a, b]",
+    "'unterminated",
+    '"unterminated',
+    "*alias",
+    "&anchor x",
+    "!!binary AAAA",
+    "!custom x",
+    "2024-13-45",
+    "12:30",
+    "0.0.0.0/0",
+    "'*'",
+    "::/0",
+    "999.1.1.1",
+    "10.0.0.1/33",
+    "a..b.com",
+    "'*.com'",
+    "x" * 300,
+    "'*.co.uk'",
+    "'a*.example.com'",
+    "-",
+    "? key",
+    ": value",
+    "|",
+    ">",
+    "%YAML 1.2",
+    "---",
+    "...",
+    "{numbered: 'x#.example.com', first: 5, last: 1}",
+    "{protocol: https, port: '443-80'}",
+    "{protocol: gopher, port: 70}",
+    "'\u00e9xample.com'",
+    "'\u2028'",
+    '"\\x00"',
+    "<<: {a: 1}",
+]
+TRICKY_CHARS = [
+    ":",
+    "-",
+    "*",
+    "#",
+    "&",
+    "!",
+    "[",
+    "]",
+    "{",
+    "}",
+    "'",
+    '"',
+    "\t",
+    "%",
+    "@",
+    "|",
+    ">",
+    "\x00",
+    "\u00e9",
+    "\u2028",
+    "\ufeff",
+    "\r",
+    " ",
+    "\\",
+    ",",
+    "?",
+    "0",
+    "9",
+    "/",
+    "\x85",
+    "\U0001f600",
+]
+JSON_STRINGS = [
+    "",
+    " ",
+    "80",
+    "443",
+    "80,443",
+    "443, 5223",
+    "3478-3481",
+    "80,,443",
+    "0",
+    "65536",
+    "1-",
+    "-5",
+    "a",
+    " 443 ",
+    "443-80",
+    "1-65535",
+    "*",
+    "*.com",
+    "*.example.com",
+    "autodiscover.*.example.com",
+    "a..b.com",
+    "x" * 300,
+    "10.0.0.1/33",
+    "::/0",
+    "0.0.0.0/0",
+    "1.2.3.4/24",
+    "300.1.1.1",
+    "2603:1006::/40",
+    "fe80::1%eth0",
+    "Optimize",
+    "Allow",
+    "Default",
+    "MEM",
+    "Exchange",
+    "\u00e9xample.com",
+    "\x00",
+    "Skype for Business",
+    "!!",
+    "a" * 70,
+]
 
 
 # --- helpers ----------------------------------------------------------------------------------------------
+
 
 def cli(*argv: str) -> tuple[int, str, str]:
     """``epfw ARGV`` in this process; an exception escaping ``main`` fails the test (a traceback)."""
@@ -118,12 +236,32 @@ def expanded_hosts(path: Path) -> int:
 
 # --- strategies -------------------------------------------------------------------------------------------
 
+
 @st.composite
 def text_mutants(draw: st.DrawFn, text: str) -> str:
     """``text`` with one to three line- or character-level edits."""
     lines = text.split("\n")
-    for op in draw(st.lists(st.sampled_from(["delete", "duplicate", "swap", "indent", "dedent", "insert", "char",
-                                             "truncate", "value", "value", "value"]), min_size=1, max_size=3)):
+    for op in draw(
+        st.lists(
+            st.sampled_from(
+                [
+                    "delete",
+                    "duplicate",
+                    "swap",
+                    "indent",
+                    "dedent",
+                    "insert",
+                    "char",
+                    "truncate",
+                    "value",
+                    "value",
+                    "value",
+                ]
+            ),
+            min_size=1,
+            max_size=3,
+        )
+    ):
         if not lines:
             lines = [""]
         i = draw(st.integers(0, len(lines) - 1))
@@ -137,14 +275,32 @@ def text_mutants(draw: st.DrawFn, text: str) -> str:
         elif op == "indent":
             lines[i] = " " * draw(st.integers(1, 4)) + lines[i]
         elif op == "dedent":
-            lines[i] = lines[i][draw(st.integers(1, 4)):]
+            lines[i] = lines[i][draw(st.integers(1, 4)) :]
         elif op == "insert":
-            lines.insert(i, draw(st.sampled_from(["- x", "  - x", "key: value", "entries:", "  ", "\t- a",
-                                                  "schema_version: 2", "# comment", "- id: e", "{", "]"])))
+            lines.insert(
+                i,
+                draw(
+                    st.sampled_from(
+                        [
+                            "- x",
+                            "  - x",
+                            "key: value",
+                            "entries:",
+                            "  ",
+                            "\t- a",
+                            "schema_version: 2",
+                            "# comment",
+                            "- id: e",
+                            "{",
+                            "]",
+                        ]
+                    )
+                ),
+            )
         elif op == "char":
             line = lines[i]
             k = draw(st.integers(0, len(line)))
-            lines[i] = line[:k] + draw(st.sampled_from(TRICKY_CHARS)) + line[k + draw(st.integers(0, 1)):]
+            lines[i] = line[:k] + draw(st.sampled_from(TRICKY_CHARS)) + line[k + draw(st.integers(0, 1)) :]
         elif op == "truncate":
             whole = "\n".join(lines)
             return whole[: draw(st.integers(0, len(whole)))]
@@ -173,11 +329,18 @@ def _get(data: object, path: tuple) -> object:
 
 
 VALUES = st.one_of(
-    st.none(), st.booleans(), st.sampled_from([-1, 0, 1, 80, 99, 100, 443, 5223, 65000, 65001, 65535, 65536, 2**31, 2**70]),
-    st.floats(allow_nan=True, allow_infinity=True), st.sampled_from(JSON_STRINGS + YAML_SCALARS),
-    st.text(max_size=20), st.lists(st.sampled_from(JSON_STRINGS), max_size=3),
-    st.dictionaries(st.sampled_from(["id", "kind", "value", "protocol", "port", "numbered", "first", "last", "x"]),
-                    st.sampled_from([1, "a", None, "443"]), max_size=3),
+    st.none(),
+    st.booleans(),
+    st.sampled_from([-1, 0, 1, 80, 99, 100, 443, 5223, 65000, 65001, 65535, 65536, 2**31, 2**70]),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.sampled_from(JSON_STRINGS + YAML_SCALARS),
+    st.text(max_size=20),
+    st.lists(st.sampled_from(JSON_STRINGS), max_size=3),
+    st.dictionaries(
+        st.sampled_from(["id", "kind", "value", "protocol", "port", "numbered", "first", "last", "x"]),
+        st.sampled_from([1, "a", None, "443"]),
+        max_size=3,
+    ),
 )
 
 
@@ -220,6 +383,7 @@ M365_DATA = json.loads(M365_TEXT)
 
 # --- the loader and `epfw validate` --------------------------------------------------------------------------
 
+
 def check_catalogue_file(path: Path) -> bool:
     """Load ``path`` directly and through ``epfw validate``; both agree; True if it is valid."""
     try:
@@ -259,10 +423,13 @@ def test_mutated_catalogue_data_is_loaded_or_refused_and_valid_mutants_render(da
         out = folder / "out"
         out.mkdir()
         (out / "stale.txt").write_text("from an earlier render\n")
-        code, _, err = cli("render", "--stack", "dev", "--catalogue", str(path), "--out", str(out), "--quiet",
-                           "--project", str(ROOT))
+        code, _, err = cli(
+            "render", "--stack", "dev", "--catalogue", str(path), "--out", str(out), "--quiet", "--project", str(ROOT)
+        )
         if code == 0:
-            assert (out / "summary.json").exists() and not (out / "stale.txt").exists(), "the folder is not replaced whole"
+            assert (out / "summary.json").exists() and not (out / "stale.txt").exists(), (
+                "the folder is not replaced whole"
+            )
         else:  # a valid catalogue the plan or a renderer refuses (a limit): one line, no traceback
             assert code == 1 and len(err.strip().splitlines()) == 1 and err.startswith("epfw: "), err
             assert snapshot(out) == {"stale.txt": b"from an earlier render\n"}, "a refused render changed the folder"
@@ -340,7 +507,7 @@ def check_m365_file(path: Path, out: Path) -> bool:
         assert code == 0, err_text
         load_catalogue([out])  # what was written loads
         for line in err_text.splitlines():
-            assert line.startswith("warning: ") and LOCATED.match(line[len("warning: "):]), line
+            assert line.startswith("warning: ") and LOCATED.match(line[len("warning: ") :]), line
     else:
         assert code == 1
         assert out.read_text(encoding="utf-8") == SENTINEL, "a refused import changed --out"
@@ -353,8 +520,11 @@ def check_m365_file(path: Path, out: Path) -> bool:
 def test_mutated_m365_records_are_imported_or_refused_with_located_problems(data, indent, bom):
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "endpoints.json"
-        path.write_text(("\ufeff" if bom else "") + json.dumps(data, indent=indent, ensure_ascii=False),
-                        encoding="utf-8", errors="surrogatepass")
+        path.write_text(
+            ("\ufeff" if bom else "") + json.dumps(data, indent=indent, ensure_ascii=False),
+            encoding="utf-8",
+            errors="surrogatepass",
+        )
         check_m365_file(path, Path(tmp) / "m365.yaml")
 
 
@@ -369,12 +539,14 @@ def test_mutated_m365_text_is_imported_or_refused_with_located_problems(text):
 
 # --- never a partial render -----------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def rendered_intune(tmp_path_factory) -> Path:
     """A good render of the shipped catalogue with the dev stack, to be overwritten (or not)."""
     out = tmp_path_factory.mktemp("good") / "out"
-    code, _, err = cli("render", "--stack", "dev", "--catalogue", str(INTUNE), "--out", str(out), "--quiet",
-                       "--project", str(ROOT))
+    code, _, err = cli(
+        "render", "--stack", "dev", "--catalogue", str(INTUNE), "--out", str(out), "--quiet", "--project", str(ROOT)
+    )
     assert code == 0, err
     return out
 
@@ -394,8 +566,9 @@ def test_bad_catalogue_leaves_an_existing_render_untouched(rendered_intune, text
         out = folder / "out"
         shutil.copytree(rendered_intune, out)
         before = snapshot(out)
-        code, stdout, err = cli("render", "--stack", "dev", "--catalogue", str(bad), "--out", str(out), "--quiet",
-                                "--project", str(ROOT))
+        code, stdout, err = cli(
+            "render", "--stack", "dev", "--catalogue", str(bad), "--out", str(out), "--quiet", "--project", str(ROOT)
+        )
         assert code == 1 and not stdout
         assert_located(err, [bad])
         assert snapshot(out) == before, "a refused render changed the output folder"
@@ -432,19 +605,34 @@ sources:
 
 
 def _entry(eid: str, area: str, dests: str, services: str = "[{protocol: https, port: 443}]") -> str:
-    return (f"  - id: {eid}\n    service_area: {area}\n    description: d\n    destinations: {dests}\n"
-            f"    services: {services}\n    provenance: {{source: s, section: x}}\n")
+    return (
+        f"  - id: {eid}\n    service_area: {area}\n    description: d\n    destinations: {dests}\n"
+        f"    services: {services}\n    provenance: {{source: s, section: x}}\n"
+    )
 
 
 def test_nested_wildcards_render(tmp_path):
     """Found by the benchmark's data (fixed in 8b48c04): a host under a wildcard that is itself under another
     wildcard made the planner raise KeyError."""
     path = tmp_path / "nested.yaml"
-    path.write_text(HEADER + "service_areas:\n  - {id: a, title: A, priority: 3000}\nentries:\n"
-                    + _entry("e1", "a", '["*.example.com", "*.b.c.example.com", "x.b.c.example.com"]'))
+    path.write_text(
+        HEADER
+        + "service_areas:\n  - {id: a, title: A, priority: 3000}\nentries:\n"
+        + _entry("e1", "a", '["*.example.com", "*.b.c.example.com", "x.b.c.example.com"]')
+    )
     assert cli("validate", str(path))[0] == 0
-    code, _, err = cli("render", "--stack", "dev", "--catalogue", str(path), "--out", str(tmp_path / "out"), "--quiet",
-                       "--project", str(ROOT))
+    code, _, err = cli(
+        "render",
+        "--stack",
+        "dev",
+        "--catalogue",
+        str(path),
+        "--out",
+        str(tmp_path / "out"),
+        "--quiet",
+        "--project",
+        str(ROOT),
+    )
     assert code == 0, err
 
 
@@ -465,8 +653,18 @@ def test_render_limits_are_reported_not_raised(tmp_path):
     entries = "".join(_entry(f"e{i}", f"a{i}", f"[h{i}.example.com]") for i in range(61))
     path = tmp_path / "many-areas.yaml"
     path.write_text(HEADER + "service_areas:\n" + areas + "entries:\n" + entries)
-    code, _, err = cli("render", "--stack", "dev", "--catalogue", str(path), "--out", str(tmp_path / "out"), "--quiet",
-                       "--project", str(ROOT))
+    code, _, err = cli(
+        "render",
+        "--stack",
+        "dev",
+        "--catalogue",
+        str(path),
+        "--out",
+        str(tmp_path / "out"),
+        "--quiet",
+        "--project",
+        str(ROOT),
+    )
     assert code == 1 and "groupsPerPolicyMax" in err and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1 and not (tmp_path / "out").exists()
 
@@ -474,15 +672,24 @@ def test_render_limits_are_reported_not_raised(tmp_path):
 def _limited(argv: list[str], seconds: int, memory_mb: int) -> subprocess.CompletedProcess:
     def limit() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (memory_mb * 2**20, memory_mb * 2**20))
-    return subprocess.run([sys.executable, "-m", "endpoint_firewall.cli.main", *argv], capture_output=True, text=True,
-                          timeout=seconds, preexec_fn=limit, cwd=ROOT)
+
+    return subprocess.run(
+        [sys.executable, "-m", "endpoint_firewall.cli.main", *argv],
+        capture_output=True,
+        text=True,
+        timeout=seconds,
+        preexec_fn=limit,
+        cwd=ROOT,
+    )
 
 
 def test_yaml_alias_bomb_is_refused_quickly(tmp_path):
     """A 400-byte file of nested anchors expanded to a million nodes (25 s, 2.5 GB) before 111539f; aliases
     are now refused. Run in a process capped at 768 MB and 20 s."""
-    levels = ['a0: &a0 ["x.example.com", "y.example.com", "z.example.com", "w.example.com", "v.example.com", '
-              '"u.example.com", "t.example.com", "s.example.com", "r.example.com", "q.example.com"]']
+    levels = [
+        'a0: &a0 ["x.example.com", "y.example.com", "z.example.com", "w.example.com", "v.example.com", '
+        '"u.example.com", "t.example.com", "s.example.com", "r.example.com", "q.example.com"]'
+    ]
     levels += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 7)]
     path = tmp_path / "bomb.yaml"
     path.write_text("schema_version: 1\nanchors:\n" + "".join(f"  {line}\n" for line in levels))
@@ -497,13 +704,18 @@ def test_huge_numbered_range_is_refused_or_rendered_in_bounded_time(tmp_path):
     """A numbered range was unbounded and the render quadratic in one rule's names; ranges are now capped
     (endpoints/names.py MAX_NUMBERED_HOSTS) and Rule.origin_of is a dict look-up."""
     path = tmp_path / "numbered.yaml"
-    path.write_text(HEADER + "service_areas:\n  - {id: a, title: A, priority: 3000}\nentries:\n"
-                    + _entry("e1", "a", "[{numbered: '#-courier.example.com', first: 0, last: 1000000}]"))
-    done = _limited(["render", "--stack", "dev", "--catalogue", str(path), "--out", str(tmp_path / "out"), "--quiet"],
-                    seconds=10, memory_mb=2048)
+    path.write_text(
+        HEADER
+        + "service_areas:\n  - {id: a, title: A, priority: 3000}\nentries:\n"
+        + _entry("e1", "a", "[{numbered: '#-courier.example.com', first: 0, last: 1000000}]")
+    )
+    done = _limited(
+        ["render", "--stack", "dev", "--catalogue", str(path), "--out", str(tmp_path / "out"), "--quiet"],
+        seconds=10,
+        memory_mb=2048,
+    )
     assert "Traceback" not in done.stderr, done.stderr[-500:]
     if done.returncode == 1:
         assert_located(done.stderr, [path])
     else:
         assert done.returncode == 0
-

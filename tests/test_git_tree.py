@@ -11,8 +11,14 @@ from endpoint_firewall.preview.git_tree import package_root
 
 def _imports(root: Path, module: str) -> str:
     code = f"import {module} as m; print(m.WHERE)"
-    return subprocess.run([sys.executable, "-c", code], env={"PYTHONPATH": str(root)}, capture_output=True,
-                          text=True, check=True, cwd=root).stdout.strip()
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        env={"PYTHONPATH": str(root)},
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=root,
+    ).stdout.strip()
 
 
 def _write(path: Path, text: str) -> None:
@@ -33,8 +39,11 @@ def test_one_package_folder(tmp_path):
 
 def test_a_ref_with_the_folder_mapping_of_before(tmp_path):
     tree = tmp_path / "tree"
-    _write(tree / "pyproject.toml", '[tool.setuptools]\npackage-dir = {"endpoint_firewall" = "endpoint_firewall", '
-                                    '"endpoint_firewall.planning" = "planning"}\n')
+    _write(
+        tree / "pyproject.toml",
+        '[tool.setuptools]\npackage-dir = {"endpoint_firewall" = "endpoint_firewall", '
+        '"endpoint_firewall.planning" = "planning"}\n',
+    )
     _write(tree / "endpoint_firewall" / "__init__.py", "")
     _write(tree / "planning" / "__init__.py", "WHERE = 'mapped planning'\n")
     root = package_root(tree, tmp_path / "work")

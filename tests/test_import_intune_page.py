@@ -53,17 +53,27 @@ def line_of(text: str, fragment: str) -> int:
 
 # --- endpoint sets ---------------------------------------------------------------------------------------
 
+
 def test_an_endpoint_set_row_is_one_entry_with_its_ports_and_every_value():
-    text = page(core("""\
+    text = page(
+        core("""\
         | 163 | Intune client | Allow Required | False | `a.manage.example.com` `*.dm.example.com` `192.0.2.0/24, 198.51.100.0/25,203.0.113.0/26` `Front Door:` `2001:db8::/48` | **TCP:** 80, 443 |
         | 165 | NTP | Default | False | `time.example.com` | **UDP:** 123 |
         | 166 | Other | Default Required | True | `x.example.com` | **TCP:** 443, 8443 |
-        """), names="a.manage.example.com\n*.dm.example.com\ntime.example.com\nx.example.com",
-        ips="192.0.2.0/24\n198.51.100.0/25\n203.0.113.0/26\n2001:db8::/48")
+        """),
+        names="a.manage.example.com\n*.dm.example.com\ntime.example.com\nx.example.com",
+        ips="192.0.2.0/24\n198.51.100.0/25\n203.0.113.0/26\n2001:db8::/48",
+    )
     doc = run(text).catalogue
     e163, e165, e166 = (next(e for e in doc.entries if e.id == f"intune-{n}") for n in (163, 165, 166))
-    assert [d.value for d in e163.destinations] == ["a.manage.example.com", "*.dm.example.com", "192.0.2.0/24",
-                                                    "198.51.100.0/25", "203.0.113.0/26", "2001:db8::/48"]
+    assert [d.value for d in e163.destinations] == [
+        "a.manage.example.com",
+        "*.dm.example.com",
+        "192.0.2.0/24",
+        "198.51.100.0/25",
+        "203.0.113.0/26",
+        "2001:db8::/48",
+    ]
     assert [str(s) for s in e163.services] == ["http:80", "https:443"]
     assert [str(s) for s in e165.services] == ["udp:123"]
     assert [str(s) for s in e166.services] == ["https:443", "tcp:8443"]
@@ -72,41 +82,59 @@ def test_an_endpoint_set_row_is_one_entry_with_its_ports_and_every_value():
     assert e163.provenance.section == "intune-core-service" and e163.provenance.source == "intune-page"
     assert "Listed under 'Front Door': 2001:db8::/48" in e163.notes
     source = doc.sources[0]
-    assert (source.title, str(source.date), source.url) == ("Network endpoints for Microsoft Intune", "2026-08-21",
-                                                            intune_page.SOURCE_URL)
+    assert (source.title, str(source.date), source.url) == (
+        "Network endpoints for Microsoft Intune",
+        "2026-08-21",
+        intune_page.SOURCE_URL,
+    )
 
 
 def test_mixed_case_duplicates_and_a_stray_backtick_are_reported_at_their_lines():
-    text = page(core("""\
+    text = page(
+        core("""\
         | 163 | Core | Allow Required | False | `Enroll.Manage.Example.com` `192.0.2.0/24, 192.0.2.0/24` | **TCP:** 443 |
         | 192 | Messages | Default Required | False | `a.manage.example.com` ` | **TCP:** 443 |
-        """), names="enroll.manage.example.com\na.manage.example.com")
+        """),
+        names="enroll.manage.example.com\na.manage.example.com",
+    )
     result = run(text)
     row163, row192 = line_of(text, "| 163 |"), line_of(text, "| 192 |")
     got = reports(result)
-    assert (row163, "Enroll.Manage.Example.com is written in mixed case; host names are case-insensitive, imported "
-                    "as enroll.manage.example.com") in got
+    assert (
+        row163,
+        "Enroll.Manage.Example.com is written in mixed case; host names are case-insensitive, imported "
+        "as enroll.manage.example.com",
+    ) in got
     assert (row163, f"192.0.2.0/24 is listed twice in ID 163 (also line {row163}); kept once") in got
     assert (row192, "a stray backtick at the end of the addresses of ID 192; nothing follows it, ignored") in got
     assert [d.value for d in result.catalogue.entries[0].destinations] == ["enroll.manage.example.com", "192.0.2.0/24"]
 
 
 def test_a_value_that_is_no_host_fails_at_its_line_until_a_fixup_corrects_it(tmp_path):
-    text = page(core("""\
+    text = page(
+        core("""\
         | 170 | Win32 | Default Required | False | `swda01.manage.example.com` `swdc02.manage.example<.com` | **TCP:** 443 |
-        """), names="swda01.manage.example.com\nswdc02.manage.example.com")
+        """),
+        names="swda01.manage.example.com\nswdc02.manage.example.com",
+    )
     row = line_of(text, "| 170 |")
     with pytest.raises(CatalogueError) as err:
         run(text)
     assert str(err.value).startswith(f"page.md:{row}: page: 'swdc02.manage.example<.com' is not a host name")
-    fixed = run(text, fixups(tmp_path, """\
+    fixed = run(
+        text,
+        fixups(
+            tmp_path,
+            """\
           - value: "swdc02.manage.example<.com"
             replace: swdc02.manage.example.com
             reason: stray '<' in the host name
           - value: gone.example.com
             drop: true
             reason: a fix-up the page no longer needs
-        """))
+        """,
+        ),
+    )
     assert [d.value for d in fixed.catalogue.entries[0].destinations][-1] == "swdc02.manage.example.com"
     got = reports(fixed)
     assert any(line == row and "read as swdc02.manage.example.com by the fix-up at" in m for line, m in got)
@@ -120,11 +148,15 @@ def test_a_fixup_file_with_neither_action_is_refused_with_its_line(tmp_path):
 
 
 def test_an_id_in_two_tables_is_one_entry_in_the_deeper_section():
-    text = page(core("""\
+    text = page(
+        core("""\
         | 172 | DO | Default Required | False | `*.do.example.com` | **TCP:** 80, 443 |
-        """) + "\n#### Delivery optimization dependencies\n\n" + SET_HEADER +
-        "| 172 | DO | Default Required | False | `*.do.example.com` `*.dl.example.com` | **TCP:** 80, 443 |\n",
-        names="*.do.example.com\n*.dl.example.com")
+        """)
+        + "\n#### Delivery optimization dependencies\n\n"
+        + SET_HEADER
+        + "| 172 | DO | Default Required | False | `*.do.example.com` `*.dl.example.com` | **TCP:** 80, 443 |\n",
+        names="*.do.example.com\n*.dl.example.com",
+    )
     result = run(text)
     (entry,) = [e for e in result.catalogue.entries if e.id == "intune-172"]
     assert entry.service_area == "delivery-optimization"
@@ -133,12 +165,16 @@ def test_an_id_in_two_tables_is_one_entry_in_the_deeper_section():
 
 
 def test_gcc_rows_are_tagged_us_gov_and_left_out_unless_a_stack_names_it():
-    text = page("### Remote Help\n\n" + SET_HEADER.replace("Ports |\n", "Ports | Notes |\n").replace(
-        "--- |\n", "--- | --- |\n", 1) + textwrap.dedent("""\
+    text = page(
+        "### Remote Help\n\n"
+        + SET_HEADER.replace("Ports |\n", "Ports | Notes |\n").replace("--- |\n", "--- | --- |\n", 1)
+        + textwrap.dedent("""\
         | 181 | Remote Help | Default Required | False | `rh.example.com` | **TCP:** 443 |  |
         | 188 | Remote Help for GCC customers | Default Required | False | `rh.gov.example.us` | **TCP:** 443 |  |
         | N/A | Unattended access | Default Required | N/A | See Notes | See Notes | Needs the [AVD hosts](https://learn.microsoft.com/avd). |
-        """), names="rh.example.com\nrh.gov.example.us")
+        """),
+        names="rh.example.com\nrh.gov.example.us",
+    )
     doc = run(text).catalogue
     gcc = next(e for e in doc.entries if e.id == "intune-188")
     ref = next(e for e in doc.entries if e.kind is EntryKind.REFERENCE)
@@ -214,18 +250,27 @@ def test_region_rows_tab_panels_scale_units_and_lists():
     got = reports(result)
     row182, panel_line = line_of(text, "| 182 |"), line_of(text, "'https://maa1")
     assert any(line == row182 and "family 'd' (AMSUD0101) is placed in no region" in m for line, m in got)
-    assert (panel_line, f"2 items of the list at lines {panel_line}-{panel_line + 1} are quoted URLs "
-                        "('https://…'); their host names are imported") in got
+    assert (
+        panel_line,
+        f"2 items of the list at lines {panel_line}-{panel_line + 1} are quoted URLs "
+        "('https://…'); their host names are imported",
+    ) in got
     na_row = line_of(text, "| North America |")
-    assert any(line == na_row and "rh.example.com in the region row of intune-win32-cdn-north-america is also in "
-               "ID 181" in m for line, m in got)
+    assert any(
+        line == na_row and "rh.example.com in the region row of intune-win32-cdn-north-america is also in ID 181" in m
+        for line, m in got
+    )
     assert any("'`winget show [PackageId]`'" in m and "names no host" in m for _, m in got)
 
 
 def test_consolidated_list_disagreements_are_reported_both_ways_and_its_own_values_imported():
-    text = page(core("""\
+    text = page(
+        core("""\
         | 163 | Core | Allow Required | False | `a.manage.example.com` `b.manage.example.com` | **TCP:** 443 |
-        """), names="a.manage.example.com\naka.example.com\nweb.gov.example.us", ips="203.0.113.0/27")
+        """),
+        names="a.manage.example.com\naka.example.com\nweb.gov.example.us",
+        ips="203.0.113.0/27",
+    )
     result = run(text)
     by_id = {e.id: e for e in result.catalogue.entries}
     assert [d.value for d in by_id["intune-consolidated-names"].destinations] == ["aka.example.com"]
@@ -233,20 +278,28 @@ def test_consolidated_list_disagreements_are_reported_both_ways_and_its_own_valu
     assert by_id["intune-consolidated-us-gov"].regions == ("us-gov",)
     got = reports(result)
     assert (line_of(text, "| 163 |"), "b.manage.example.com (ID 163) is not in the consolidated list") in got
-    assert any(line == line_of(text, "aka.example.com") and m.startswith("aka.example.com is in the consolidated "
-               "list only") for line, m in got)
+    assert any(
+        line == line_of(text, "aka.example.com") and m.startswith("aka.example.com is in the consolidated list only")
+        for line, m in got
+    )
 
 
 # --- a page whose structure changed -----------------------------------------------------------------------
 
+
 def test_a_renamed_column_fails_naming_the_table_and_its_line():
-    text = page(core("| 163 | Core | Allow Required | False | `a.manage.example.com` | **TCP:** 443 |\n")
-                .replace("| Addresses |", "| Address |"))
+    text = page(
+        core("| 163 | Core | Allow Required | False | `a.manage.example.com` | **TCP:** 443 |\n").replace(
+            "| Addresses |", "| Address |"
+        )
+    )
     with pytest.raises(CatalogueError) as err:
         run(text)
     table = line_of(text, "| ID |")
-    assert str(err.value).startswith(f"page.md:{table}: page: the table at line {table} in section "
-                                     "'Intune core service' has the columns ID | Desc | Category | ER | Address")
+    assert str(err.value).startswith(
+        f"page.md:{table}: page: the table at line {table} in section "
+        "'Intune core service' has the columns ID | Desc | Category | ER | Address"
+    )
 
 
 def test_a_row_with_a_missing_cell_fails_at_the_row():
@@ -266,13 +319,18 @@ def test_an_unknown_port_notation_or_region_fails_at_its_row():
 
 
 def test_a_new_section_with_endpoints_fails_and_one_without_is_reported():
-    new = page("## Microsoft Teams rooms\n\n" + SET_HEADER +
-               "| 200 | Rooms | Default Required | False | `rooms.example.com` | **TCP:** 443 |\n")
+    new = page(
+        "## Microsoft Teams rooms\n\n"
+        + SET_HEADER
+        + "| 200 | Rooms | Default Required | False | `rooms.example.com` | **TCP:** 443 |\n"
+    )
     with pytest.raises(CatalogueError, match="its section 'Microsoft Teams rooms' .* has no service area"):
         run(new)
     prose = page("## Something new\n\nA paragraph.\n")
-    assert any(m == "unrecognised section 'Something new' (#something-new): nothing imported from it; review it"
-               for _, m in reports(run(prose)))
+    assert any(
+        m == "unrecognised section 'Something new' (#something-new): nothing imported from it; review it"
+        for _, m in reports(run(prose))
+    )
 
 
 def test_a_page_without_its_consolidated_list_fails():
@@ -281,6 +339,7 @@ def test_a_page_without_its_consolidated_list_fails():
 
 
 # --- the real page ----------------------------------------------------------------------------------------
+
 
 def real(fix: page_fixups.Fixups | None = None) -> intune_page.PageImport:
     path = require_shared(INTUNE_PAGE)
@@ -291,26 +350,47 @@ def test_the_real_page_reports_each_known_defect_at_its_line():
     text = require_shared(INTUNE_PAGE).read_text(encoding="utf-8")
     got = reports(real())
     row163, row170, row187 = (line_of(text, f"| {n} |") for n in (163, 170, 187))
-    assert (row163, "EnterpriseEnrollment.manage.microsoft.com is written in mixed case; host names are "
-                    "case-insensitive, imported as enterpriseenrollment.manage.microsoft.com") in got
-    assert any(line == row187 and m.startswith("AMSUA0101-RemoteAssistService-pubsub.webpubsub.azure.com is "
-               "written in mixed case") for line, m in got)
+    assert (
+        row163,
+        "EnterpriseEnrollment.manage.microsoft.com is written in mixed case; host names are "
+        "case-insensitive, imported as enterpriseenrollment.manage.microsoft.com",
+    ) in got
+    assert any(
+        line == row187
+        and m.startswith("AMSUA0101-RemoteAssistService-pubsub.webpubsub.azure.com is written in mixed case")
+        for line, m in got
+    )
     assert (row163, f"20.43.129.0/24 is listed twice in ID 163 (also line {row163}); kept once") in got
-    assert any(line == row170 and m.startswith("swdc02-mscdn.manage.microsoft<.com read as "
-               "swdc02-mscdn.manage.microsoft.com by the fix-up") for line, m in got)
-    assert (line_of(text, "| 192 |"), "a stray backtick at the end of the addresses of ID 192; nothing follows it, "
-                                      "ignored") in got
+    assert any(
+        line == row170
+        and m.startswith("swdc02-mscdn.manage.microsoft<.com read as swdc02-mscdn.manage.microsoft.com by the fix-up")
+        for line, m in got
+    )
+    assert (
+        line_of(text, "| 192 |"),
+        "a stray backtick at the end of the addresses of ID 192; nothing follows it, ignored",
+    ) in got
     quoted = [line for line, m in got if "are quoted URLs ('https://…')" in m]
     assert quoted == [line_of(text, "intunemaape1."), line_of(text, "intunemaape7."), line_of(text, "intunemaape13.")]
-    repeated = [(line, m.split()[0]) for line, m in got
-                if f"is also in ID 181 (line {line_of(text, '| 181 |')}), area remote-help; kept in both" in m]
-    assert repeated == [(line_of(text, "| North America | `imeswda"), "go-amer.trouter.communications.svc.cloud.microsoft"),
-                        (line_of(text, "| Europe | `imeswdb"), "go-eu.trouter.communications.svc.cloud.microsoft"),
-                        (line_of(text, "| Asia Pacific | `imeswdc"), "go-apac.trouter.communications.svc.cloud.microsoft")]
+    repeated = [
+        (line, m.split()[0])
+        for line, m in got
+        if f"is also in ID 181 (line {line_of(text, '| 181 |')}), area remote-help; kept in both" in m
+    ]
+    assert repeated == [
+        (line_of(text, "| North America | `imeswda"), "go-amer.trouter.communications.svc.cloud.microsoft"),
+        (line_of(text, "| Europe | `imeswdb"), "go-eu.trouter.communications.svc.cloud.microsoft"),
+        (line_of(text, "| Asia Pacific | `imeswdc"), "go-apac.trouter.communications.svc.cloud.microsoft"),
+    ]
     assert not [m for _, m in got if "left out of section" in m]
     only = {m.split()[0] for _, m in got if "is in the consolidated list only" in m}
-    assert {"aka.ms", "cdn.oneget.org", "*.powershellgallery.com", "20.189.172.160/27",
-            "remoteassistanceweb.usgov.communication.azure.us"} <= only
+    assert {
+        "aka.ms",
+        "cdn.oneget.org",
+        "*.powershellgallery.com",
+        "20.189.172.160/27",
+        "remoteassistanceweb.usgov.communication.azure.us",
+    } <= only
     missing = {m.split()[0] for _, m in got if m.endswith("is not in the consolidated list")}
     assert {"intunemaape6.ncus.attest.azure.net", "macsidecar.manage.microsoft.com", "172.208.170.0/25"} <= missing
 
@@ -353,9 +433,11 @@ def test_the_cli_writes_a_loadable_deterministic_file_and_a_summary(tmp_path, ca
     assert outs[0].read_bytes() == outs[1].read_bytes()
     catalogue = load_catalogue([outs[0]])
     summary = captured.out.strip().splitlines()[0]
-    n = re.fullmatch(r"wrote \S+: (\d+) entries \((\d+) endpoints, (\d+) peer-to-peer, (\d+) reference\) in (\d+) "
-                     r"service areas: (\d+) FQDNs, (\d+) wildcards, (\d+) addresses/CIDRs; (\d+) reports \(stderr\)",
-                     summary)
+    n = re.fullmatch(
+        r"wrote \S+: (\d+) entries \((\d+) endpoints, (\d+) peer-to-peer, (\d+) reference\) in (\d+) "
+        r"service areas: (\d+) FQDNs, (\d+) wildcards, (\d+) addresses/CIDRs; (\d+) reports \(stderr\)",
+        summary,
+    )
     assert n, summary
     assert int(n.group(1)) == len(catalogue.entries)
     stderr = captured.err.strip().splitlines()
@@ -363,7 +445,14 @@ def test_the_cli_writes_a_loadable_deterministic_file_and_a_summary(tmp_path, ca
     assert all(re.match(rf"{re.escape(str(path))}:\d+: ", line) for line in stderr)
 
 
-COMMITTED_PAGE = Path(__file__).resolve().parents[1] / "endpoint_firewall" / "endpoints" / "catalogue" / "sources" / "intune-endpoints.md"
+COMMITTED_PAGE = (
+    Path(__file__).resolve().parents[1]
+    / "endpoint_firewall"
+    / "endpoints"
+    / "catalogue"
+    / "sources"
+    / "intune-endpoints.md"
+)
 
 
 def test_the_shipped_catalogue_is_the_import_of_the_committed_page_byte_for_byte():
@@ -371,11 +460,13 @@ def test_the_shipped_catalogue_is_the_import_of_the_committed_page_byte_for_byte
     regenerated from the page copy the repository keeps (no ../shared needed), which a refresh replaces with it."""
     from endpoint_firewall.endpoints.dump import dump_catalogue
     from endpoint_firewall.endpoints.loader import shipped_catalogue_files
+
     result = intune_page.import_file(COMMITTED_PAGE, page_fixups.load_fixups(page_fixups.shipped_fixups_path()))
     (shipped,) = [p for p in shipped_catalogue_files() if p.name == "intune.yaml"]
     assert dump_catalogue(result.catalogue, result.header()) == shipped.read_text(encoding="utf-8"), (
         "regenerate: epfw import intune-page endpoint_firewall/endpoints/catalogue/sources/intune-endpoints.md "
-        "--out endpoint_firewall/endpoints/catalogue/intune.yaml")
+        "--out endpoint_firewall/endpoints/catalogue/intune.yaml"
+    )
 
 
 def test_the_committed_page_is_the_shared_2026_08_page_or_a_newer_one(tmp_path):

@@ -40,18 +40,25 @@ def values(entry) -> list[str]:
 
 # --- the fixture --------------------------------------------------------------------------------------------
 
+
 def test_import_writes_a_catalogue_that_loads(tmp_path, capsys):
     rc, out, stdout, _ = import_fixture(tmp_path, capsys)
     assert rc == 0
     assert f"wrote {out}: 8 entries in 5 service areas" in stdout
     catalogue = load_catalogue([out])
     assert [e.id for e in catalogue.entries] == sorted(
-        ["m365-1", "m365-2", "m365-8", "m365-11", "m365-12", "m365-31", "m365-46", "m365-163"])
+        ["m365-1", "m365-2", "m365-8", "m365-11", "m365-12", "m365-31", "m365-46", "m365-163"]
+    )
     source = catalogue.sources["m365-web-service"]
     assert source.date == dt.date(2024, 6, 28)
     assert source.url == m365.WEB_SERVICE_URL
     assert {a.id: a.priority for a in catalogue.service_areas.values()} == {
-        "common": 2000, "exchange": 2100, "sharepoint": 2200, "skype": 2300, "mem": 2400}
+        "common": 2000,
+        "exchange": 2100,
+        "sharepoint": 2200,
+        "skype": 2300,
+        "mem": 2400,
+    }
     assert catalogue.service_areas["mem"].title == "Microsoft Intune"
 
 
@@ -72,7 +79,12 @@ def test_ports_become_services(tmp_path, capsys):
     assert services(catalogue.entry("m365-2")) == ["udp:443"]
     # " 443, 5223 ,80" and "3478 - 3481, 50000-50059": stray spaces and ranges; 5223 (APNs) carries TLS
     assert services(catalogue.entry("m365-12")) == [
-        "http:80", "https:443", "tls:5223", "udp:3478-3481", "udp:50000-50059"]
+        "http:80",
+        "https:443",
+        "tls:5223",
+        "udp:3478-3481",
+        "udp:50000-50059",
+    ]
     assert services(catalogue.entry("m365-11")) == ["udp:3478-3481"]
     # "443,80" in the other order gives the same services
     assert services(catalogue.entry("m365-31")) == ["http:80", "https:443"]
@@ -84,16 +96,26 @@ def test_destinations_and_fields(tmp_path, capsys):
     exchange = catalogue.entry("m365-2")
     assert exchange.service_area == "exchange"
     assert exchange.required is False
-    assert values(exchange) == ["outlook.office.com", "outlook.office365.com", "13.107.6.152/31",
-                                "52.96.0.0/14", "2603:1063::/38"]  # names, then IPv4, then IPv6, sorted
+    assert values(exchange) == [
+        "outlook.office.com",
+        "outlook.office365.com",
+        "13.107.6.152/31",
+        "52.96.0.0/14",
+        "2603:1063::/38",
+    ]  # names, then IPv4, then IPv6, sorted
     assert exchange.notes == "Outlook Web Access over QUIC, for clients that support it."
     assert exchange.provenance.source == "m365-web-service"
     assert "Optimize" in exchange.description
     assert exchange.provenance.note == "category Optimize; expressRoute false"
     mem = catalogue.entry("m365-163")
     assert mem.service_area == "mem"
-    assert values(mem) == ["*.manage.microsoft.com", "manage.microsoft.com", "13.67.13.176/28",
-                           "52.175.12.209/32", "104.46.162.96/27"]
+    assert values(mem) == [
+        "*.manage.microsoft.com",
+        "manage.microsoft.com",
+        "13.67.13.176/28",
+        "52.175.12.209/32",
+        "104.46.162.96/27",
+    ]
     # upper case in the input is normalised, not duplicated
     assert "login.microsoft.com" in values(catalogue.entry("m365-46"))
 
@@ -129,7 +151,8 @@ def test_service_area_filter_is_case_insensitive(tmp_path, capsys):
         assert catalogue.service_areas["mem"].priority == 2400  # the same priority as in a full import
         # other areas' omissions are not reported; the one warning is MEM's
         assert [line for line in stderr.splitlines() if "warning" in line] == [
-            line for line in stderr.splitlines() if "intune-page" in line], stderr
+            line for line in stderr.splitlines() if "intune-page" in line
+        ], stderr
 
 
 def test_several_service_areas(tmp_path, capsys):
@@ -211,10 +234,12 @@ def test_counts_are_singular_for_one(tmp_path, capsys):
     two = write_records(tmp_path, [RECORD, dict(RECORD, id=2, urls=["*", "b.example.com"])], name="two.json")
     assert run(str(two), "--out", str(out), "--source-date", DATE) == 0
     assert capsys.readouterr().out.strip() == (
-        f"wrote {out}: 2 entries in 1 service area from 2 records; 1 item left out (see warnings)")
+        f"wrote {out}: 2 entries in 1 service area from 2 records; 1 item left out (see warnings)"
+    )
 
 
 # --- MEM: Microsoft no longer keeps the web service's Intune data accurate ----------------------------------
+
 
 def test_mem_records_warn_once_and_point_to_the_intune_page_importer(tmp_path, capsys):
     mem = dict(RECORD, serviceArea="MEM", serviceAreaDisplayName="Microsoft Intune")
@@ -242,6 +267,7 @@ def test_mem_records_warn_once_and_point_to_the_intune_page_importer(tmp_path, c
 
 # --- TLS ports: names on ports that carry TLS from the first byte are matched by SNI ------------------------
 
+
 def test_tls_ports_import_as_tls_and_other_tcp_stays_tcp(tmp_path, capsys):
     # IMAPS, POP3S, FCM's range (whole and one port of it), HTTPS alt; SMTP and STARTTLS submission; a range
     # that reaches beyond FCM's
@@ -251,10 +277,19 @@ def test_tls_ports_import_as_tls_and_other_tcp_stays_tcp(tmp_path, capsys):
     assert run(str(source), "--out", str(out), "--source-date", DATE) == 0
     capsys.readouterr()
     assert services(load_catalogue([out]).entry("m365-1")) == [
-        "tcp:25", "tcp:587", "tcp:5220-5230",
-        "tls:993", "tls:995", "tls:5228-5230", "tls:5229", "tls:8443"]
-    assert ("# TCP ports imported as tls (TLS from the first byte, matched by SNI): 465, 636, 853, 993, 995, "
-            "5061, 5223, 5228-5230, 8443.") in out.read_text()
+        "tcp:25",
+        "tcp:587",
+        "tcp:5220-5230",
+        "tls:993",
+        "tls:995",
+        "tls:5228-5230",
+        "tls:5229",
+        "tls:8443",
+    ]
+    assert (
+        "# TCP ports imported as tls (TLS from the first byte, matched by SNI): 465, 636, 853, 993, 995, "
+        "5061, 5223, 5228-5230, 8443."
+    ) in out.read_text()
 
 
 def test_tls_ports_flag_replaces_the_list(tmp_path, capsys):
@@ -263,12 +298,22 @@ def test_tls_ports_flag_replaces_the_list(tmp_path, capsys):
     assert run(str(source), "--out", str(out), "--source-date", DATE, "--tls-ports", "5223, 7000-7010") == 0
     capsys.readouterr()
     assert services(load_catalogue([out]).entry("m365-1")) == [
-        "http:80", "https:443", "tcp:993", "tls:5223", "tls:7000-7002"]
+        "http:80",
+        "https:443",
+        "tcp:993",
+        "tls:5223",
+        "tls:7000-7002",
+    ]
     assert "matched by SNI): 5223, 7000-7010." in out.read_text()
     assert run(str(source), "--out", str(out), "--source-date", DATE, "--tls-ports", "") == 0
     capsys.readouterr()
     assert services(load_catalogue([out]).entry("m365-1")) == [
-        "http:80", "https:443", "tcp:993", "tcp:5223", "tcp:7000-7002"]
+        "http:80",
+        "https:443",
+        "tcp:993",
+        "tcp:5223",
+        "tcp:7000-7002",
+    ]
     assert "matched by SNI): none." in out.read_text()
 
 
@@ -282,17 +327,34 @@ def test_bad_tls_ports_flag_is_refused(tmp_path, capsys):
 
 def test_the_default_tls_ports_are_one_documented_list():
     assert [str(p) for p in m365.default_tls_ports()] == [
-        "465", "636", "853", "993", "995", "5061", "5223", "5228-5230", "8443"]
+        "465",
+        "636",
+        "853",
+        "993",
+        "995",
+        "5061",
+        "5223",
+        "5228-5230",
+        "8443",
+    ]
     assert all(source.strip() for _, source in m365.TLS_PORTS)  # each with where it is documented
     assert not {80, 443, 25, 587, 143, 110, 389} & {
-        port for r in m365.default_tls_ports() for port in range(r.first, r.last + 1)}
+        port for r in m365.default_tls_ports() for port in range(r.first, r.last + 1)
+    }
 
 
 # --- bad input ----------------------------------------------------------------------------------------------
 
-RECORD = {"id": 1, "serviceArea": "Exchange", "serviceAreaDisplayName": "Exchange Online",
-          "urls": ["outlook.office.com"], "tcpPorts": "80,443", "expressRoute": True,
-          "category": "Optimize", "required": True}
+RECORD = {
+    "id": 1,
+    "serviceArea": "Exchange",
+    "serviceAreaDisplayName": "Exchange Online",
+    "urls": ["outlook.office.com"],
+    "tcpPorts": "80,443",
+    "expressRoute": True,
+    "category": "Optimize",
+    "required": True,
+}
 
 
 def write_records(tmp_path: Path, records: list, name: str = "in.json") -> Path:
@@ -325,16 +387,21 @@ def test_bad_port_string_is_located(tmp_path, capsys):
     good = dict(RECORD, id=2)
     source = write_records(tmp_path, [good, dict(RECORD, id=3, tcpPorts="80,4x3")])
     lines = refused(tmp_path, capsys, source)
-    assert lines == [f"{source}:{line_of(source, '4x3')}: [1].tcpPorts: "
-                     "'80,4x3': '4x3' is not a port or a port range like '3478-3481'"]
+    assert lines == [
+        f"{source}:{line_of(source, '4x3')}: [1].tcpPorts: "
+        "'80,4x3': '4x3' is not a port or a port range like '3478-3481'"
+    ]
 
 
-@pytest.mark.parametrize("ports, message", [
-    ("80,,443", "empty port between commas"),
-    ("70000", "port 70000 is outside 1-65535"),
-    ("3481-3478", "reversed port range 3481-3478"),
-    ("443;80", "is not a port or a port range"),
-])
+@pytest.mark.parametrize(
+    "ports, message",
+    [
+        ("80,,443", "empty port between commas"),
+        ("70000", "port 70000 is outside 1-65535"),
+        ("3481-3478", "reversed port range 3481-3478"),
+        ("443;80", "is not a port or a port range"),
+    ],
+)
 def test_bad_port_strings(tmp_path, capsys, ports, message):
     source = write_records(tmp_path, [dict(RECORD, udpPorts=ports)])
     (line,) = refused(tmp_path, capsys, source)
@@ -348,8 +415,11 @@ def test_wrong_types_are_located(tmp_path, capsys):
     text = source.read_text().splitlines()
     id_line = next(i for i, t in enumerate(text, 1) if '"id": "2"' in t)
     assert f"{source}:{id_line}: [1].id: expected a whole number, 0 or more, found the string '2'" in lines
-    assert any(line.startswith(f"{source}:") and "[1].urls: expected a list of strings, found the string "
-               "'a.example.com'" in line for line in lines), lines
+    assert any(
+        line.startswith(f"{source}:")
+        and "[1].urls: expected a list of strings, found the string 'a.example.com'" in line
+        for line in lines
+    ), lines
     assert any("[1].required: expected true or false, found the string 'yes'" in line for line in lines), lines
 
 
@@ -364,8 +434,9 @@ def test_missing_and_duplicate(tmp_path, capsys):
 
 
 def test_unknown_keys_warn_once_per_key_and_the_import_goes_on(tmp_path, capsys):
-    source = write_records(tmp_path, [dict(RECORD, id=7, colour="blue"), dict(RECORD, id=3, colour="red"),
-                                      dict(RECORD, id=9, size=2)])
+    source = write_records(
+        tmp_path, [dict(RECORD, id=7, colour="blue"), dict(RECORD, id=3, colour="red"), dict(RECORD, id=9, size=2)]
+    )
     out = tmp_path / "out.yaml"
     assert run(str(source), "--out", str(out), "--source-date", DATE) == 0
     captured = capsys.readouterr()
@@ -412,8 +483,9 @@ def test_not_a_list_and_not_records(tmp_path, capsys):
 
 
 def test_invalid_addresses_and_names_are_errors_not_warnings(tmp_path, capsys):
-    source = write_records(tmp_path, [dict(RECORD, ips=["10.1.2.3/8", "not-an-address.example.com"],
-                                           urls=["bad name.example.com"])])
+    source = write_records(
+        tmp_path, [dict(RECORD, ips=["10.1.2.3/8", "not-an-address.example.com"], urls=["bad name.example.com"])]
+    )
     lines = refused(tmp_path, capsys, source)
     assert any("[0].ips[0]: '10.1.2.3/8': host bits are set" in line for line in lines), lines
     assert any("[0].ips[1]: 'not-an-address.example.com' is not an IP address or CIDR" in line for line in lines)
@@ -455,6 +527,7 @@ def test_not_utf8_and_empty(tmp_path, capsys):
 
 # --- units --------------------------------------------------------------------------------------------------
 
+
 def test_parse_ports():
     assert m365.parse_ports("80,443") == (PortRange(first=80, last=80), PortRange(first=443, last=443))
     assert m365.parse_ports(" 443, 5223 ") == (PortRange(first=443, last=443), PortRange(first=5223, last=5223))
@@ -468,12 +541,16 @@ def test_parse_ports():
 def test_services_for_ranges_containing_web_ports_stay_tcp():
     tcp = m365.parse_ports("1-1024,443,80,8080")
     assert [str(s) for s in m365.services_for(tcp, m365.parse_ports("443"))] == [
-        "http:80", "https:443", "tcp:1-1024", "tcp:8080", "udp:443"]
+        "http:80",
+        "https:443",
+        "tcp:1-1024",
+        "tcp:8080",
+        "udp:443",
+    ]
 
 
 def test_unknown_areas_get_priorities_after_the_table():
-    assert m365.area_priorities(["zeta", "exchange", "alpha"]) == {
-        **m365.AREA_PRIORITIES, "alpha": 2500, "zeta": 2600}
+    assert m365.area_priorities(["zeta", "exchange", "alpha"]) == {**m365.AREA_PRIORITIES, "alpha": 2500, "zeta": 2600}
 
 
 def test_convert_raises_located_errors_without_the_cli(tmp_path):

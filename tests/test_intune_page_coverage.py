@@ -94,8 +94,14 @@ def test_the_page_is_read_whole_in_both_dialects():
     networks = [v for v in values if "/" in v]
     # the page's own figures: ID 163 lists 87 IPv4 CIDRs (one twice) + 7 Azure Front Door ranges
     assert len(networks) >= 90 and any(":" in v for v in networks)
-    assert {"*.manage.microsoft.com", "imeswda-afd-primary.manage.microsoft.com", "intunemaape19.jpe.attest.azure.net",
-            "amsuin01lmsas.blob.core.windows.net", "aka.ms", "cdn.storeedgefd.dsx.mp.microsoft.com"} <= set(names)
+    assert {
+        "*.manage.microsoft.com",
+        "imeswda-afd-primary.manage.microsoft.com",
+        "intunemaape19.jpe.attest.azure.net",
+        "amsuin01lmsas.blob.core.windows.net",
+        "aka.ms",
+        "cdn.storeedgefd.dsx.mp.microsoft.com",
+    } <= set(names)
 
 
 def test_every_page_value_is_in_the_catalogue():
@@ -114,14 +120,18 @@ def test_the_correction_is_the_reviewed_fixup_and_the_typo_is_on_the_page():
 
 def test_gcc_values_are_kept_and_tagged_and_only_they_are():
     gov = {v for v in page_values() if any(GOV in e.regions for e in holders(v))}
-    assert {"gcc.remotehelp.microsoft.com", "*.gov.teams.microsoft.us",
-            "remoteassistanceweb.usgov.communication.azure.us"} <= gov
+    assert {
+        "gcc.remotehelp.microsoft.com",
+        "*.gov.teams.microsoft.us",
+        "remoteassistanceweb.usgov.communication.azure.us",
+    } <= gov
     assert all("gcc" in v or v.endswith(".us") for v in gov)
     for v in gov:  # a GCC value is in no commercial entry
         assert all(GOV in e.regions for e in holders(v)), v
 
 
 # --- flows of the demo stack ---------------------------------------------------------------------------------
+
 
 @cache
 def demo():
@@ -142,8 +152,17 @@ def demo_flows() -> list[tuple[str, Flow]]:
                 port, proto = service.port.first, service.protocol.value
                 if "/" in value:
                     net = ipaddress.ip_network(value)
-                    flows.append((value, Flow(None, port, "tcp" if service.protocol.transport == "tcp" else "udp",
-                                              ip=str(net.network_address + net.num_addresses // 2))))
+                    flows.append(
+                        (
+                            value,
+                            Flow(
+                                None,
+                                port,
+                                "tcp" if service.protocol.transport == "tcp" else "udp",
+                                ip=str(net.network_address + net.num_addresses // 2),
+                            ),
+                        )
+                    )
                 else:
                     host = f"probe.{value[2:]}" if value.startswith("*.") else value
                     flows.append((value, Flow(host, port, proto)))
@@ -197,8 +216,10 @@ def test_aws_passes_every_listed_value_in_suricata_but_names_on_udp_which_it_nam
     denied = [(v, str(f)) for (v, f), verdict in zip(flows, result.verdicts, strict=True) if not verdict.allowed]
     assert denied == []
     assert skipped == {"time.windows.com", "2620:1ec:40::/48", "2620:1ec:49::/48", "2620:1ec:4a::/47"}
-    print(f"\n[suricata {result.version}] page values x services, demo stack: {len(flows)} flows, "
-          f"{sum(v.allowed for v in result.verdicts)} passed; not replayed: {sorted(skipped)}")
+    print(
+        f"\n[suricata {result.version}] page values x services, demo stack: {len(flows)} flows, "
+        f"{sum(v.allowed for v in result.verdicts)} passed; not replayed: {sorted(skipped)}"
+    )
 
 
 def test_reference_rows_and_link_only_sections_are_reference_entries():
@@ -213,7 +234,9 @@ def test_reference_rows_and_link_only_sections_are_reference_entries():
 def test_peer_to_peer_ports_of_the_prose_are_entries():
     text = require_shared(INTUNE_PAGE).read_text(encoding="utf-8")
     assert "7680 for TCP/IP" in text and "Teredo on port 3544" in text
-    p2p = {(s.protocol, s.port.first) for e in catalogue().entries if e.kind is EntryKind.PEER_TO_PEER for s in e.services}
+    p2p = {
+        (s.protocol, s.port.first) for e in catalogue().entries if e.kind is EntryKind.PEER_TO_PEER for s in e.services
+    }
     assert p2p == {(Protocol.TCP, 7680), (Protocol.UDP, 3544)}
     assert not any(d.kind is DestinationKind.ANY for e in catalogue().entries for d in e.destinations)
 
@@ -222,11 +245,16 @@ def test_peer_to_peer_ports_of_the_prose_are_entries():
 
 # The page's sections, by heading, in the service area names of the catalogue (this file's own mapping).
 AREA_OF_SECTION = {
-    "intune core service": "intune-core", "authentication dependencies": "authentication",
-    "android aosp dependencies": "android-aosp", "delivery optimization dependencies": "delivery-optimization",
-    "windows push notification services (wns) dependencies": "wns", "remote help": "remote-help",
-    "windows autopilot dependencies": "autopilot", "microsoft defender for endpoint": "defender",
-    "microsoft intune endpoint privilege management": "epm", "microsoft store": "microsoft-store",
+    "intune core service": "intune-core",
+    "authentication dependencies": "authentication",
+    "android aosp dependencies": "android-aosp",
+    "delivery optimization dependencies": "delivery-optimization",
+    "windows push notification services (wns) dependencies": "wns",
+    "remote help": "remote-help",
+    "windows autopilot dependencies": "autopilot",
+    "microsoft defender for endpoint": "defender",
+    "microsoft intune endpoint privilege management": "epm",
+    "microsoft store": "microsoft-store",
     "migrating device health attestation compliance policies to microsoft azure attestation": "attestation",
     "network requirements for macos app and script deployments": "macos-cdn",
     "network requirements for powershell scripts and win32 apps": "win32-cdn",
@@ -282,9 +310,15 @@ def test_prod_allows_every_host_of_the_tables_and_lists_its_selection_includes()
     selection = config.selection
     plan = build_plan(load_catalogue(), selection.to_selection(), config.source_ranges, config.peer_ranges)
     render = render_azure(plan, config.azure)
-    in_scope = [(v, line) for v, area, region, required, line in scoped_values(PAGE.read_text(encoding="utf-8"))
-                if area in selection.service_areas and (region is None or region in selection.regions) and required
-                and "/" not in v and not v.endswith(".us")]
+    in_scope = [
+        (v, line)
+        for v, area, region, required, line in scoped_values(PAGE.read_text(encoding="utf-8"))
+        if area in selection.service_areas
+        and (region is None or region in selection.regions)
+        and required
+        and "/" not in v
+        and not v.endswith(".us")
+    ]
     assert len(in_scope) > 50
     denied = []
     for value, line in in_scope:

@@ -61,18 +61,25 @@ def prose_reports(result: intune_page.PageImport) -> list[tuple[int, str]]:
 
 def test_prose_hosts_the_catalogue_lacks_are_reported_at_their_line_and_not_imported():
     result = run()
-    line = (FRONT + BODY).split("\n").index("  and graph.example.com. See [docs.example.com](https://docs.example.com/x) "
-                                            "and run Test-Thing.ps1.") + 1
+    line = (FRONT + BODY).split("\n").index(
+        "  and graph.example.com. See [docs.example.com](https://docs.example.com/x) and run Test-Thing.ps1."
+    ) + 1
     got = prose_reports(result)
     assert [(n, m.split()[0]) for n, m in got] == [(line - 1, "*.azureedge.net"), (line, "graph.example.com")]
     assert "the catalogue cannot hold it: '*.azureedge.net': wildcard directly on the public suffix" in got[0][1]
     assert got[1][1].endswith("not imported: decide with a fix-up (add: AREA or drop: true) in <none>")
     values = {d.value for e in result.catalogue.entries for d in e.destinations}
-    assert values == {"manage.example.com", "192.0.2.0/24"}  # manage.example.com (in ID 163) is not reported; links and files ignored
+    assert values == {
+        "manage.example.com",
+        "192.0.2.0/24",
+    }  # manage.example.com (in ID 163) is not reported; links and files ignored
 
 
 def test_a_fixup_adds_a_prose_host_to_an_area_on_its_ports_and_one_records_a_refusal(tmp_path):
-    result = run(fixups(tmp_path, """\
+    result = run(
+        fixups(
+            tmp_path,
+            """\
           - value: graph.example.com
             section: access-for-managed-devices
             add: intune-core
@@ -80,25 +87,34 @@ def test_a_fixup_adds_a_prose_host_to_an_area_on_its_ports_and_one_records_a_ref
           - value: "*.azureedge.net"
             drop: true
             reason: a public suffix the loader refuses
-        """))
+        """,
+        )
+    )
     (entry,) = [e for e in result.catalogue.entries if e.id == "intune-core-prose"]
     assert entry.service_area == "intune-core" and entry.required
     assert [d.value for d in entry.destinations] == ["graph.example.com"]
     assert [str(s) for s in entry.services] == ["https:443"]
     assert entry.provenance.section == "access-for-managed-devices"
     got = [m for _, m in prose_reports(result)]
-    assert got[0].startswith("*.azureedge.net is named in the prose") and "(a public suffix the loader refuses)" in got[0]
+    assert (
+        got[0].startswith("*.azureedge.net is named in the prose") and "(a public suffix the loader refuses)" in got[0]
+    )
     assert "imported as intune-core-prose on https:443 by the fix-up at" in got[1]
     assert not [r for r in result.reports if "matches nothing on the page" in r.message]
 
 
 def test_an_added_host_takes_the_ports_the_fixup_states(tmp_path):
-    result = run(fixups(tmp_path, """\
+    result = run(
+        fixups(
+            tmp_path,
+            """\
           - value: graph.example.com
             add: intune-core
             ports: [80, 443]
             reason: the sentence says http and https
-        """))
+        """,
+        )
+    )
     (entry,) = [e for e in result.catalogue.entries if e.id == "intune-core-prose"]
     assert [str(s) for s in entry.services] == ["http:80", "https:443"]
 

@@ -19,17 +19,29 @@ entries:
 """
 
 
-@pytest.mark.parametrize("value, expected", [
-    ("https://config.office.com", "is a URL, not a destination: write the host name 'config.office.com' and port "
-                                  "443 under services"),
-    ("https://login.microsoftonline.com/", "is a URL, not a destination: write the host name "
-                                           "'login.microsoftonline.com' and port 443 under services"),
-    ("http://user@example.org:8080/x?y", "is a URL, not a destination: write the host name 'example.org' and port "
-                                         "8080 under services"),
-    ("login.microsoftonline.com:443", "is a host and port, not a destination: write the host name "
-                                      "'login.microsoftonline.com' and port 443 under services"),
-    ("config.office.com/path", "is a host and path, not a destination: write the host name 'config.office.com' ("),
-])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        (
+            "https://config.office.com",
+            "is a URL, not a destination: write the host name 'config.office.com' and port 443 under services",
+        ),
+        (
+            "https://login.microsoftonline.com/",
+            "is a URL, not a destination: write the host name 'login.microsoftonline.com' and port 443 under services",
+        ),
+        (
+            "http://user@example.org:8080/x?y",
+            "is a URL, not a destination: write the host name 'example.org' and port 8080 under services",
+        ),
+        (
+            "login.microsoftonline.com:443",
+            "is a host and port, not a destination: write the host name "
+            "'login.microsoftonline.com' and port 443 under services",
+        ),
+        ("config.office.com/path", "is a host and path, not a destination: write the host name 'config.office.com' ("),
+    ],
+)
 def test_pasted_destinations_say_what_to_write(tmp_path, capsys, value, expected):
     path = tmp_path / "c.yaml"
     path.write_text(CATALOGUE.format(value=value))

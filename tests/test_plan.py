@@ -68,9 +68,12 @@ def test_numbered_pattern_expands_to_exactly_51_hosts_and_never_a_wildcard():
 def test_region_selection_keeps_only_that_regions_cdn_and_all_global_entries():
     plan = plan_all(regions=frozenset({"north-america"}))
     cdn = rule(plan, "win32-cdn-fqdn-https443")
-    assert set(cdn.destinations) == {f"imeswda-afd-{s}.manage.microsoft.com" for s in ("primary", "secondary", "hotfix")
-                                     } | {"*.events.data.microsoft.com",  # the section's list is global
-                                          "go-amer.trouter.communications.svc.cloud.microsoft"}  # the page's NA row
+    assert set(cdn.destinations) == {
+        f"imeswda-afd-{s}.manage.microsoft.com" for s in ("primary", "secondary", "hotfix")
+    } | {
+        "*.events.data.microsoft.com",  # the section's list is global
+        "go-amer.trouter.communications.svc.cloud.microsoft",
+    }  # the page's NA row
     assert "intune-163" in plan.selected_entries and "intune-182-north-america" in plan.selected_entries
     assert not {"intune-182-europe", "intune-182-amsud", "intune-188"} & set(plan.selected_entries)
 
@@ -100,8 +103,12 @@ def test_plan_is_the_same_whatever_the_order_of_files_and_entries():
     entries = [e for doc in docs for e in doc.entries]
     random.Random(7).shuffle(entries)
     half = len(entries) // 2
-    every = docs[0].model_copy(update={"sources": tuple(s for d in docs for s in d.sources),
-                                       "service_areas": tuple(a for d in docs for a in d.service_areas)})
+    every = docs[0].model_copy(
+        update={
+            "sources": tuple(s for d in docs for s in d.sources),
+            "service_areas": tuple(a for d in docs for a in d.service_areas),
+        }
+    )
     first = every.model_copy(update={"entries": tuple(entries[:half])})
     second = every.model_copy(update={"entries": tuple(entries[half:])})
     shuffled = merge([("b.yaml", "", second), ("a.yaml", "", first)])
@@ -113,13 +120,16 @@ def test_plan_is_the_same_whatever_the_order_of_files_and_entries():
 
 def test_wildcard_on_plain_tcp_is_skipped_with_a_reason(tmp_path):
     f = tmp_path / "c.yaml"
-    f.write_text(HEADER + """  - id: e
+    f.write_text(
+        HEADER
+        + """  - id: e
     service_area: a
     description: d
     destinations: ["*.example.org", host.example.org]
     services: [{protocol: tcp, port: 5000}]
     provenance: {source: s, section: x}
-""")
+"""
+    )
     plan = build_plan(load_catalogue([f]), Selection(), SOURCES)
     assert [r.kind for r in plan.rules] == [RuleKind.HOST_NETWORK]
     assert plan.rules[0].destinations == ("host.example.org",)
@@ -129,7 +139,9 @@ def test_wildcard_on_plain_tcp_is_skipped_with_a_reason(tmp_path):
 
 def test_adjacent_cidrs_merge_and_contained_ones_disappear():
     assert addresses.merge(["10.0.0.0/25", "10.0.0.128/25", "10.0.0.7/32", "2001:db8::/33", "2001:db8:8000::/33"]) == [
-        "10.0.0.0/24", "2001:db8::/32"]
+        "10.0.0.0/24",
+        "2001:db8::/32",
+    ]
 
 
 def _addresses(nets):
@@ -142,8 +154,12 @@ def _addresses(nets):
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.tuples(st.integers(0, 255), st.integers(24, 32)), min_size=1, max_size=12))
 def test_merge_never_widens_or_narrows(items):
-    nets = [str(ipaddress.ip_network(f"10.0.{third}.0/{prefix}", strict=False)) if prefix == 24 else
-            str(ipaddress.ip_network(f"10.0.0.{third}/{prefix}", strict=False)) for third, prefix in items]
+    nets = [
+        str(ipaddress.ip_network(f"10.0.{third}.0/{prefix}", strict=False))
+        if prefix == 24
+        else str(ipaddress.ip_network(f"10.0.0.{third}/{prefix}", strict=False))
+        for third, prefix in items
+    ]
     merged = addresses.merge(nets)
     assert _addresses(merged) == _addresses(nets)
     parsed = [ipaddress.ip_network(n) for n in nets]
@@ -158,13 +174,16 @@ def test_merge_never_widens_or_narrows(items):
 
 def test_nested_wildcards_are_covered_by_the_outermost(tmp_path):
     f = tmp_path / "c.yaml"
-    f.write_text(HEADER + """  - id: e
+    f.write_text(
+        HEADER
+        + """  - id: e
     service_area: a
     description: d
     destinations: ["*.example.com", "*.b.c.example.com", x.b.c.example.com, example.com]
     services: [{protocol: https, port: 443}]
     provenance: {source: s, section: x}
-""")
+"""
+    )
     [only] = build_plan(load_catalogue([f]), Selection(), SOURCES).rules
     assert only.destinations == ("*.example.com", "example.com")
     assert dict(only.covered) == {"*.b.c.example.com": "*.example.com", "x.b.c.example.com": "*.example.com"}
@@ -172,7 +191,9 @@ def test_nested_wildcards_are_covered_by_the_outermost(tmp_path):
 
 def test_entries_whose_addresses_together_cover_everything_need_allow_any(tmp_path):
     f = tmp_path / "c.yaml"
-    body = HEADER + """  - id: low-half
+    body = (
+        HEADER
+        + """  - id: low-half
     service_area: a
     description: d
     destinations: [0.0.0.0/1]
@@ -185,6 +206,7 @@ def test_entries_whose_addresses_together_cover_everything_need_allow_any(tmp_pa
     services: [{protocol: tcp, port: 443}]
     provenance: {source: s, section: x}
 """
+    )
     f.write_text(body)
     with pytest.raises(PlanError, match=r"high-half, low-half together cover every address \(0\.0\.0\.0/0\)"):
         build_plan(load_catalogue([f]), Selection(), SOURCES)
@@ -195,12 +217,15 @@ def test_entries_whose_addresses_together_cover_everything_need_allow_any(tmp_pa
 
 def test_an_entry_named_explicitly_but_filtered_out_is_a_problem_not_a_silent_drop():
     catalogue = load_catalogue()
-    selection = Selection(regions=frozenset({"north-america"}), include_optional=False,
-                          entry_ids=frozenset({"intune-150", "intune-win32-cdn-europe", "apple-apns"}))
+    selection = Selection(
+        regions=frozenset({"north-america"}),
+        include_optional=False,
+        entry_ids=frozenset({"intune-150", "intune-win32-cdn-europe", "apple-apns"}),
+    )
     assert unknown_names(catalogue, selection) == [
-        "entry 'intune-150' is named in entries but left out by includeOptional: false "
-        "(it is marked required: false)",
-        "entry 'intune-win32-cdn-europe' is named in entries but left out by regions (its regions are europe)"]
+        "entry 'intune-150' is named in entries but left out by includeOptional: false (it is marked required: false)",
+        "entry 'intune-win32-cdn-europe' is named in entries but left out by regions (its regions are europe)",
+    ]
 
 
 def test_gcc_entries_are_deployed_only_where_a_stack_names_us_gov():
@@ -212,16 +237,19 @@ def test_gcc_entries_are_deployed_only_where_a_stack_names_us_gov():
     assert gcc <= set(named.selected_entries)
     assert unknown_names(catalogue, Selection(entry_ids=frozenset({"intune-188"}))) == [
         "entry 'intune-188' is named in entries but left out by regions (its regions are us-gov, deployed only "
-        "where a stack names them)"]
+        "where a stack names them)"
+    ]
 
 
 def test_digest_ignores_the_order_of_lines_inside_an_entry():
     catalogue = load_catalogue()
     entries = list(catalogue.entries)
     portal = next(e for e in entries if e.id == "intune-163")
-    reordered = portal.model_copy(update={"destinations": tuple(reversed(portal.destinations)),
-                                          "services": tuple(reversed(portal.services))})
+    reordered = portal.model_copy(
+        update={"destinations": tuple(reversed(portal.destinations)), "services": tuple(reversed(portal.services))}
+    )
     from endpoint_firewall.planning.planner import selection_digest
+
     assert selection_digest(entries) == selection_digest([reordered if e is portal else e for e in entries])
     fewer = portal.model_copy(update={"destinations": portal.destinations[1:]})
     assert selection_digest(entries) != selection_digest([fewer if e is portal else e for e in entries])
@@ -231,6 +259,7 @@ def test_digest_ignores_the_order_of_lines_inside_an_entry():
 @given(st.integers(0, 2**32 - 1), st.integers(0, 32))
 def test_fast_ipv4_path_agrees_with_ipaddress(address, prefix):
     from endpoint_firewall.endpoints import names
+
     text = f"{ipaddress.IPv4Address(address)}/{prefix}"
     try:
         expected = str(ipaddress.ip_network(text, strict=True))

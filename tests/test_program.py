@@ -89,9 +89,12 @@ def test_dev_aws_groups_set_home_net_and_default_action_order(dev):
 def test_prod_is_the_subset_it_names(prod):
     assert not of_type(prod, AZ_POLICY)  # an existing policy
     names = {g["inputs"]["ruleCollectionGroupName"] for g in of_type(prod, RCG)}
-    assert {n.removeprefix("epfw-prod-").rsplit("-", 1)[0] if n[-1].isdigit() and n[-2] == "-" else
-            n.removeprefix("epfw-prod-") for n in names} == set(
-        load_stack_file(ROOT / "stacks" / "Pulumi.prod.yaml").selection.service_areas)
+    assert {
+        n.removeprefix("epfw-prod-").rsplit("-", 1)[0]
+        if n[-1].isdigit() and n[-2] == "-"
+        else n.removeprefix("epfw-prod-")
+        for n in names
+    } == set(load_stack_file(ROOT / "stacks" / "Pulumi.prod.yaml").selection.service_areas)
     azure = all_text(prod, RCG) + all_text(prod, IP_GROUP)
     assert "imeswda-afd-primary.manage.microsoft.com" in azure and "intunemaape1.eus.attest.azure.net" in azure
     assert "imeswdb-afd-primary" not in azure and "imeswdc-afd-primary" not in azure
@@ -107,7 +110,8 @@ def test_bad_config_fails_before_any_resource_is_registered(tmp_path):
     (tmp_path / "__main__.py").write_text((ROOT / "__main__.py").read_text())
     (tmp_path / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text())
     (tmp_path / "stacks" / "Pulumi.bad.yaml").write_text(
-        "config:\n  endpoint-firewall:sourceRanges: [10.0.0.0/16]\n  endpoint-firewall:aws:\n    ruleOrdr: STRICT_ORDER\n")
+        "config:\n  endpoint-firewall:sourceRanges: [10.0.0.0/16]\n  endpoint-firewall:aws:\n    ruleOrdr: STRICT_ORDER\n"
+    )
     mocks = RecordingMocks()
     with pytest.raises(CatalogueError) as err:
         run_program(tmp_path, "bad", mocks=mocks)
@@ -121,7 +125,8 @@ def test_classic_target_without_the_firewall_definition_fails_naming_the_key(tmp
         (tmp_path / f).write_text((ROOT / f).read_text())
     (tmp_path / "stacks" / "Pulumi.c.yaml").write_text(
         "config:\n  endpoint-firewall:sourceRanges: [10.0.0.0/16]\n  endpoint-firewall:azure:\n"
-        "    target: classic\n    resourceGroupName: rg\n    firewallName: fw\n")
+        "    target: classic\n    resourceGroupName: rg\n    firewallName: fw\n"
+    )
     mocks = RecordingMocks()
     with pytest.raises(CatalogueError) as err:
         run_program(tmp_path, "c", mocks=mocks)

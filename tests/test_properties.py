@@ -52,8 +52,14 @@ SOURCES = ("10.10.0.0/16", "fd00:10::/48")
 SOURCE_V4, SOURCE_V6 = "10.10.0.1", "fd00:10::1"
 NEUTRAL_V4, NEUTRAL_V6 = "198.51.100.10", "2001:db8::10"  # never in a generated catalogue
 
-PROPS = settings(max_examples=200, deadline=None, derandomize=True, database=None, print_blob=True,
-                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+PROPS = settings(
+    max_examples=200,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 # --- generated catalogues ------------------------------------------------------------------------------------
 
@@ -62,8 +68,17 @@ LABELS = ("a", "b", "www", "api", "login", "cdn", "x1", "n")
 SUBZONES = ("cdn", "api")
 V4_POOLS = (ipaddress.ip_network("203.0.113.0/24"), ipaddress.ip_network("192.0.2.0/24"))
 V6_POOL = ipaddress.ip_network("2001:db8:100::/48")
-SERVICES = (("http", 80), ("https", 443), ("tls", 443), ("tls", 5223), ("tcp", "5228-5230"), ("udp", "3478-3481"),
-            ("tcp", 25), ("https", 8443), ("http", 8080))
+SERVICES = (
+    ("http", 80),
+    ("https", 443),
+    ("tls", 443),
+    ("tls", 5223),
+    ("tcp", "5228-5230"),
+    ("udp", "3478-3481"),
+    ("tcp", 25),
+    ("https", 8443),
+    ("http", 8080),
+)
 
 
 def make_catalogue(rng: random.Random) -> dict:
@@ -77,8 +92,11 @@ def make_catalogue(rng: random.Random) -> dict:
             kind = rng.choice(("fqdn", "fqdn", "wildcard", "numbered", "v4", "v4", "v6"))
             zone = rng.choice(ZONES)
             if kind == "fqdn":
-                dests.append(rng.choice((zone, f"{rng.choice(LABELS)}.{zone}",
-                                         f"{rng.choice(LABELS)}.{rng.choice(SUBZONES)}.{zone}")))
+                dests.append(
+                    rng.choice(
+                        (zone, f"{rng.choice(LABELS)}.{zone}", f"{rng.choice(LABELS)}.{rng.choice(SUBZONES)}.{zone}")
+                    )
+                )
             elif kind == "wildcard":
                 dests.append(rng.choice((f"*.{zone}", f"*.{rng.choice(SUBZONES)}.{zone}")))
             elif kind == "numbered":
@@ -94,12 +112,22 @@ def make_catalogue(rng: random.Random) -> dict:
                 net = ipaddress.ip_network((int(V6_POOL.network_address) + rng.getrandbits(80), prefix), strict=False)
                 dests.append(str(net))
         services = rng.sample(SERVICES, rng.randint(1, 3))
-        entries.append({"id": f"e{k}", "service_area": rng.choice(areas)["id"], "description": "generated",
-                        "destinations": dests, "services": [{"protocol": p, "port": port} for p, port in services],
-                        "provenance": {"source": "gen", "section": "s"}})
-    return {"schema_version": 1,
-            "sources": [{"id": "gen", "title": "Generated", "url": "https://example.com/gen", "date": "2024-06-28"}],
-            "service_areas": areas, "entries": entries}
+        entries.append(
+            {
+                "id": f"e{k}",
+                "service_area": rng.choice(areas)["id"],
+                "description": "generated",
+                "destinations": dests,
+                "services": [{"protocol": p, "port": port} for p, port in services],
+                "provenance": {"source": "gen", "section": "s"},
+            }
+        )
+    return {
+        "schema_version": 1,
+        "sources": [{"id": "gen", "title": "Generated", "url": "https://example.com/gen", "date": "2024-06-28"}],
+        "service_areas": areas,
+        "entries": entries,
+    }
 
 
 catalogues = st.randoms(use_true_random=False).map(make_catalogue)
@@ -107,8 +135,11 @@ catalogues = st.randoms(use_true_random=False).map(make_catalogue)
 
 def catalogue_of(data: dict) -> Catalogue:
     doc = CatalogueFile.model_validate(data)
-    return Catalogue(entries=tuple(sorted(doc.entries, key=lambda e: e.id)),
-                     service_areas={a.id: a for a in doc.service_areas}, sources={s.id: s for s in doc.sources})
+    return Catalogue(
+        entries=tuple(sorted(doc.entries, key=lambda e: e.id)),
+        service_areas={a.id: a for a in doc.service_areas},
+        sources={s.id: s for s in doc.sources},
+    )
 
 
 def plan_of(catalogue: Catalogue):
@@ -127,6 +158,7 @@ def azure(dev: StackConfig) -> AzureConfig:
     assert dev.azure is not None  # the dev stack configures Azure
     return AzureConfig.model_validate({**dev.azure.model_dump(by_alias=True), "ipGroupThreshold": 2})
 
+
 # --- the oracle ------------------------------------------------------------------------------------------------
 
 
@@ -134,7 +166,7 @@ def azure(dev: StackConfig) -> AzureConfig:
 class Grant:
     """One destination x service of the catalogue."""
 
-    kind: str   # name | wildcard | network
+    kind: str  # name | wildcard | network
     value: str  # host, wildcard base (x.com for *.x.com), or CIDR
     protocol: str
     first: int
@@ -213,8 +245,10 @@ def positive_flows(grants: list[Grant]) -> list[Flow]:
                     flows.append(Flow(None, port, g.transport, ip=str(ip), source=source))
             elif g.kind == "wildcard":
                 if not g.plain:
-                    flows += [Flow(f"x.{g.value}", port, _flow_proto(g), ip=NEUTRAL_V4),
-                              Flow(f"deep.er.{g.value}", port, _flow_proto(g), ip=NEUTRAL_V4)]
+                    flows += [
+                        Flow(f"x.{g.value}", port, _flow_proto(g), ip=NEUTRAL_V4),
+                        Flow(f"deep.er.{g.value}", port, _flow_proto(g), ip=NEUTRAL_V4),
+                    ]
             else:
                 flows.append(Flow(g.value, port, _flow_proto(g), ip=NEUTRAL_V4))
     return sorted(set(flows), key=str)
@@ -235,8 +269,11 @@ def candidate_negatives(grants: list[Grant]) -> list[Flow]:
             inside = str(net.network_address)
             other_transport: FlowProtocol = "tcp" if g.transport == "udp" else "udp"
             flows.append(Flow(None, port, other_transport, ip=inside, source=source))
-            flows += [Flow(None, p, g.transport, ip=inside, source=source) for p in (g.first - 1, g.last + 1, 8081)
-                      if 1 <= p <= 65535]
+            flows += [
+                Flow(None, p, g.transport, ip=inside, source=source)
+                for p in (g.first - 1, g.last + 1, 8081)
+                if 1 <= p <= 65535
+            ]
             continue
         proto = _flow_proto(g)
         host = g.value if g.kind == "name" else f"x.{g.value}"
@@ -263,6 +300,7 @@ def negative_flows(grants: list[Grant]) -> list[Flow]:
 
 # --- Azure -------------------------------------------------------------------------------------------------------
 
+
 @PROPS
 @given(data=catalogues)
 def test_azure_allows_exactly_what_the_catalogue_permits(azure, data):
@@ -285,10 +323,15 @@ def test_azure_allows_exactly_what_the_catalogue_permits(azure, data):
     for g in grants:  # each IPv6 destination is named (itself, or the merged block that holds it) for its entry
         if _is_v6(g):
             net = ipaddress.ip_network(g.value)
-            assert any(entry == g.entry and dest and ":" in dest and net.subnet_of(ipaddress.ip_network(dest))
-                       for entry, dest in noted), f"IPv6 {g.value} of {g.entry} left out without a note"
-    wrongly = [f"{flow} allowed by {verdict.rule}" for flow in negative_flows(grants)
-               if (verdict := azure_evaluate(render, flow)).allowed]
+            assert any(
+                entry == g.entry and dest and ":" in dest and net.subnet_of(ipaddress.ip_network(dest))
+                for entry, dest in noted
+            ), f"IPv6 {g.value} of {g.entry} left out without a note"
+    wrongly = [
+        f"{flow} allowed by {verdict.rule}"
+        for flow in negative_flows(grants)
+        if (verdict := azure_evaluate(render, flow)).allowed
+    ]
     assert not wrongly, f"flows outside the catalogue allowed by Azure: {wrongly}"
 
 
@@ -301,8 +344,11 @@ def _written(g: Grant) -> str:
 
 
 def test_oracle_knows_wildcards_apexes_and_ports():
-    grants = [Grant("wildcard", "example.com", "https", 443, 443, "e"), Grant("name", "a.example.net", "http", 80, 80, "e"),
-              Grant("network", "203.0.113.0/30", "udp", 3478, 3481, "e")]
+    grants = [
+        Grant("wildcard", "example.com", "https", 443, 443, "e"),
+        Grant("name", "a.example.net", "http", 80, 80, "e"),
+        Grant("network", "203.0.113.0/30", "udp", 3478, 3481, "e"),
+    ]
     assert permitted_by(Flow("x.example.com", 443, "tls"), grants)
     assert not permitted_by(Flow("example.com", 443, "https"), grants)
     assert not permitted_by(Flow("evilexample.com", 443, "https"), grants)
@@ -319,6 +365,7 @@ AWS_SEEDS = (11, 23, 37, 41)
 
 def _suricata_available() -> bool:
     from endpoint_firewall.checks.suricata import find_suricata
+
     return find_suricata() is not None
 
 
@@ -351,9 +398,21 @@ def test_suricata_harness_matches_ipv6_flows(dev):
     _need_suricata()
     from endpoint_firewall.checks.suricata import replay
 
-    catalogue = catalogue_of({**make_catalogue(random.Random(1)), "entries": [
-        {"id": "v6", "service_area": "area0", "description": "d", "destinations": ["2001:db8:100::/64"],
-         "services": [{"protocol": "https", "port": 443}], "provenance": {"source": "gen", "section": "s"}}]})
+    catalogue = catalogue_of(
+        {
+            **make_catalogue(random.Random(1)),
+            "entries": [
+                {
+                    "id": "v6",
+                    "service_area": "area0",
+                    "description": "d",
+                    "destinations": ["2001:db8:100::/64"],
+                    "services": [{"protocol": "https", "port": 443}],
+                    "provenance": {"source": "gen", "section": "s"},
+                }
+            ],
+        }
+    )
     render = render_aws(plan_of(catalogue), dev.aws)
     result = replay(render, [Flow(None, 443, "tcp", ip="2001:db8:100::5", source=SOURCE_V6)], SOURCE_V4)
     assert result.verdicts[0].allowed
@@ -373,9 +432,12 @@ def test_aws_in_suricata_allows_exactly_what_the_catalogue_permits(dev, seed):
     plan = plan_of(catalogue)
     grants = grants_of(catalogue)
     skipped = {(s.entry, s.destination) for s in plan.skipped}
-    positives = [f for f in positive_flows(grants)
-                 if any(not g.plain or g.kind == "network" for g in permitted_by(f, grants))
-                 and not all((g.entry, _written(g)) in skipped for g in permitted_by(f, grants))]
+    positives = [
+        f
+        for f in positive_flows(grants)
+        if any(not g.plain or g.kind == "network" for g in permitted_by(f, grants))
+        and not all((g.entry, _written(g)) in skipped for g in permitted_by(f, grants))
+    ]
     negatives = negative_flows(grants)
     flows = positives + negatives
     for mode in (FqdnMode.EXACT, FqdnMode.DOMAIN_LIST):
@@ -394,8 +456,9 @@ def test_aws_in_suricata_allows_exactly_what_the_catalogue_permits(dev, seed):
             wrongly.append(f"{f} passed by {verdicts[f].rule}")
         assert not wrongly, f"{mode.value}: flows outside the catalogue passed: {wrongly}"
         if mode is FqdnMode.DOMAIN_LIST:
-            listed = {g.value if g.kind == "name" else "*." + g.value for g in grants
-                      if g.kind != "network" and not g.plain}
+            listed = {
+                g.value if g.kind == "name" else "*." + g.value for g in grants if g.kind != "network" and not g.plain
+            }
             in_lists = {t for grp in render.groups if grp.kind == "domain-list" for t in grp.targets}
             for name in listed:
                 target = "." + name[2:] if name.startswith("*.") else name
@@ -404,6 +467,7 @@ def test_aws_in_suricata_allows_exactly_what_the_catalogue_permits(dev, seed):
 
 
 # --- determinism -------------------------------------------------------------------------------------------------
+
 
 def _render_files(paths: list[Path], dev: StackConfig, azure: AzureConfig) -> dict[str, str]:
     catalogue = load_catalogue(paths)
@@ -426,13 +490,22 @@ def test_render_is_byte_identical_whatever_the_order(dev, azure, data, shuffle, 
     cut = len(entries) // 2
     first = {"schema_version": 1, "service_areas": data["service_areas"], "entries": entries[:cut]}
     second = {"schema_version": 1, "sources": data["sources"], "entries": entries[cut:]}
-    mixed_first = {**first, "service_areas": shuffle.sample(first["service_areas"], len(first["service_areas"])),
-                   "entries": shuffle.sample(first["entries"], len(first["entries"]))}
+    mixed_first = {
+        **first,
+        "service_areas": shuffle.sample(first["service_areas"], len(first["service_areas"])),
+        "entries": shuffle.sample(first["entries"], len(first["entries"])),
+    }
     mixed_second = {**second, "entries": shuffle.sample(second["entries"], len(second["entries"]))}
     if inner:
         for doc in (mixed_first, mixed_second):
-            doc["entries"] = [{**e, "destinations": shuffle.sample(e["destinations"], len(e["destinations"])),
-                               "services": shuffle.sample(e["services"], len(e["services"]))} for e in doc["entries"]]
+            doc["entries"] = [
+                {
+                    **e,
+                    "destinations": shuffle.sample(e["destinations"], len(e["destinations"])),
+                    "services": shuffle.sample(e["services"], len(e["services"])),
+                }
+                for e in doc["entries"]
+            ]
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         a = _render_files([_write(folder, "a.yaml", first), _write(folder, "b.yaml", second)], dev, azure)
@@ -460,9 +533,26 @@ def test_render_is_identical_across_processes_and_hash_seeds(tmp_path):
     outs = []
     for seed in ("1", "2"):
         out = tmp_path / f"out{seed}"
-        done = subprocess.run([sys.executable, "-m", "endpoint_firewall.cli.main", "render", "--stack", "dev",
-                               "--catalogue", str(path), "--out", str(out), "--quiet"], cwd=ROOT,
-                              env={**os.environ, "PYTHONHASHSEED": seed}, capture_output=True, text=True, timeout=120)
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "endpoint_firewall.cli.main",
+                "render",
+                "--stack",
+                "dev",
+                "--catalogue",
+                str(path),
+                "--out",
+                str(out),
+                "--quiet",
+            ],
+            cwd=ROOT,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert done.returncode == 0, done.stderr[-800:]
         outs.append({str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()})
     assert outs[0] == outs[1]

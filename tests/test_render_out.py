@@ -133,8 +133,12 @@ def test_out_dot_in_a_clone_refuses_and_deletes_nothing(tmp_path):
     clone = tmp_path / "repo"
     subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
     before = tree(clone)
-    result = subprocess.run([sys.executable, "-m", "endpoint_firewall.cli.main", "render", "--stack", "dev",
-                             "--out", "."], cwd=clone, capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "endpoint_firewall.cli.main", "render", "--stack", "dev", "--out", "."],
+        cwd=clone,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 1, result
     assert result.stderr.startswith("epfw: ") and len(result.stderr.splitlines()) == 1, result.stderr
     assert tree(clone) == before

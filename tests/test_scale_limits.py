@@ -68,9 +68,12 @@ def _with_quota(aws, quota: int):
 def _generated(destinations: int) -> Catalogue:
     data = yaml.load(generate.native_catalogue(destinations), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     doc = CatalogueFile.model_validate(data)
-    return Catalogue(entries=tuple(sorted(doc.entries, key=lambda e: e.id)),
-                     service_areas={a.id: a for a in doc.service_areas},
-                     sources={s.id: s for s in doc.sources}, files=("generated",))
+    return Catalogue(
+        entries=tuple(sorted(doc.entries, key=lambda e: e.id)),
+        service_areas={a.id: a for a in doc.service_areas},
+        sources={s.id: s for s in doc.sources},
+        files=("generated",),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -83,8 +86,10 @@ def scale():
     # 100k destinations use far more than AWS's default 30,000 per policy: as if the quota had been raised
     aws = render_aws(plan, _with_quota(config.aws, 120_000))
     written = sum(len(e.destinations) for e in catalogue.entries)
-    print(f"\n100k scale: {written} destinations, {len(plan.rules)} plan rules, {len(azure.groups)} Azure groups, "
-          f"{len(azure.ip_groups)} IP Groups, {len(aws.groups)} AWS groups in {time.perf_counter() - started:.1f} s")
+    print(
+        f"\n100k scale: {written} destinations, {len(plan.rules)} plan rules, {len(azure.groups)} Azure groups, "
+        f"{len(azure.ip_groups)} IP Groups, {len(aws.groups)} AWS groups in {time.perf_counter() - started:.1f} s"
+    )
     return {"catalogue": catalogue, "plan": plan, "azure": azure, "aws": aws, "written": written}
 
 
@@ -96,6 +101,7 @@ def test_the_catalogue_has_100k_destinations_of_every_kind(scale):
 
 
 # --- Azure -----------------------------------------------------------------------------------------------------
+
 
 def _azure_bytes(body: dict) -> int:
     text = json.dumps(body, separators=(",", ":"), ensure_ascii=False).replace("{subscriptionId}", GUID)
@@ -133,10 +139,15 @@ def test_azure_names_are_names_azure_accepts(scale):
 def test_azure_ip_groups_within_limits_and_referenced(scale):
     az = scale["azure"]
     assert len(az.ip_groups) <= AZURE_IP_GROUPS_MAX
-    assert all(0 < len(g.addresses) <= AZURE_IP_GROUP_MAX for g in az.ip_groups), \
-        max(len(g.addresses) for g in az.ip_groups)
-    referenced = {gid for g in az.groups for r in g.rules
-                  for gid in r.get("destinationIpGroups", []) + r.get("sourceIpGroups", [])}
+    assert all(0 < len(g.addresses) <= AZURE_IP_GROUP_MAX for g in az.ip_groups), max(
+        len(g.addresses) for g in az.ip_groups
+    )
+    referenced = {
+        gid
+        for g in az.groups
+        for r in g.rules
+        for gid in r.get("destinationIpGroups", []) + r.get("sourceIpGroups", [])
+    }
     assert referenced == {g.id for g in az.ip_groups}, "IP Groups referenced but not rendered, or rendered unused"
 
 
@@ -148,8 +159,11 @@ def test_azure_network_pairs_within_limit(scale):
             if rule.get("ruleType") != "NetworkRule":
                 continue
             sources = set(rule.get("sourceAddresses", []) + rule.get("sourceIpGroups", []))
-            destinations = set(rule.get("destinationAddresses", []) + rule.get("destinationIpGroups", [])
-                               + rule.get("destinationFqdns", []))
+            destinations = set(
+                rule.get("destinationAddresses", [])
+                + rule.get("destinationIpGroups", [])
+                + rule.get("destinationFqdns", [])
+            )
             pairs += len(sources) * len(destinations)
     assert pairs <= AZURE_PAIRS_MAX, pairs
     assert pairs == scale["azure"].network_pairs, "the render's own count disagrees"
@@ -165,10 +179,12 @@ def test_azure_application_ports_in_range(scale):
 
 # --- AWS -------------------------------------------------------------------------------------------------------
 
+
 def _expanded(rule: str, variables: dict[str, list[str]]) -> int:
     def sub(match: re.Match) -> str:
         values = variables.get(match.group(1))
         return "[" + ",".join(values) + "]" if values else match.group(0)
+
     return len(re.sub(r"\$([A-Za-z_][A-Za-z0-9_]*)", sub, rule))
 
 
@@ -221,7 +237,9 @@ def test_azure_sharding_at_scale_keeps_every_rule_within_a_smaller_group_limit(s
 
     config = load_stack_file(ROOT / "stacks" / "Pulumi.dev.yaml").azure
     limits = config.limits.model_copy(update={"group_max_bytes": 200_000})
-    small = render_azure(scale["plan"], AzureConfig.model_validate({**config.model_dump(), "limits": limits.model_dump()}))
+    small = render_azure(
+        scale["plan"], AzureConfig.model_validate({**config.model_dump(), "limits": limits.model_dump()})
+    )
     assert len(small.groups) > len(scale["azure"].groups), "nothing was sharded"
     assert len(small.groups) <= AZURE_GROUPS_MAX
     assert max(_azure_bytes(g.body) for g in small.groups) <= 200_000
@@ -235,8 +253,11 @@ def test_azure_sharding_at_scale_keeps_every_rule_within_a_smaller_group_limit(s
         for g in render.groups:
             for rule in g.rules:
                 base = re.sub(r"-\d+$", "", rule["name"])
-                values = set(rule.get("targetFqdns", []) + rule.get("destinationFqdns", [])
-                             + rule.get("destinationAddresses", []))
+                values = set(
+                    rule.get("targetFqdns", [])
+                    + rule.get("destinationFqdns", [])
+                    + rule.get("destinationAddresses", [])
+                )
                 values.update(a for gid in rule.get("destinationIpGroups", []) for a in members[gid])
                 out.setdefault((g.area, base), set()).update(values)
         return out

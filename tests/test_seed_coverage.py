@@ -19,11 +19,11 @@ from shared_sources import SEED, require_shared
 from endpoint_firewall.endpoints.loader import archived_catalogue_files, load_catalogue
 from endpoint_firewall.endpoints.models import DestinationKind, EntryKind, Protocol
 
-LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")                 # [text](url) -> text
+LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")  # [text](url) -> text
 BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
 ADDRESS = re.compile(r"(?<![\w.])\d{1,3}(?:\.\d{1,3}){3}(?:/\d{1,2})?(?![\w.])", re.ASCII)
 NAME = re.compile(r"(?<![a-z0-9.*#-])(?:\*\.|#-)?[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}(?![a-z0-9-])")
-RANGE = re.compile(r"(\d+)\s*から\s*(\d+)")                    # "0 から 50": from 0 to 50
+RANGE = re.compile(r"(\d+)\s*から\s*(\d+)")  # "0 から 50": from 0 to 50
 
 
 @cache
@@ -112,12 +112,16 @@ def catalogue_destinations() -> tuple[set[str], set[str], set[str]]:
 
 
 def win32_table() -> list[list[list[str]]]:
-    (table,) = [t for t in parse_seed().tables
-                if any(item.lower().endswith(".azureedge.net") for row in t for cell in row for item in cell)]
+    (table,) = [
+        t
+        for t in parse_seed().tables
+        if any(item.lower().endswith(".azureedge.net") for row in t for cell in row for item in cell)
+    ]
     return table
 
 
 # --- the parser found what the page holds -----------------------------------------------------------
+
 
 def test_parser_is_not_vacuous():
     seed = parse_seed()
@@ -128,13 +132,21 @@ def test_parser_is_not_vacuous():
     cidrs = {n for n in seed.networks if not n.endswith("/32")}
     assert len(cidrs) == 15  # the ranges of *.manage.microsoft.com
     assert "40.82.248.224/28" in cidrs and "52.150.137.0/25" in cidrs
-    assert seed.wildcards >= {"*.manage.microsoft.com", "*.officeconfig.msocdn.com", "*.do.dsp.mp.microsoft.com",
-                              "*.phobos.itunes-apple.com.akadns.net"}
+    assert seed.wildcards >= {
+        "*.manage.microsoft.com",
+        "*.officeconfig.msocdn.com",
+        "*.do.dsp.mp.microsoft.com",
+        "*.phobos.itunes-apple.com.akadns.net",
+    }
     assert len(seed.wildcards) == 9
     assert seed.numbered == {"#-courier.push.apple.com": (0, 50)}
     assert len(seed.numbered_hosts) == 51
-    assert {"manage.microsoft.com", "enterpriseenrollment-s.manage.microsoft.com",  # lowercased
-            "ax.itunes.apple.com.edgesuite.net", "approdimedatahotfix.azureedge.net"} <= seed.fqdns
+    assert {
+        "manage.microsoft.com",
+        "enterpriseenrollment-s.manage.microsoft.com",  # lowercased
+        "ax.itunes.apple.com.edgesuite.net",
+        "approdimedatahotfix.azureedge.net",
+    } <= seed.fqdns
 
 
 def test_links_and_storage_names_are_not_destinations():
@@ -147,6 +159,7 @@ def test_links_and_storage_names_are_not_destinations():
 
 
 # --- every one of them is in the catalogue ------------------------------------------------------------
+
 
 def test_every_seed_fqdn_is_in_the_catalogue():
     names, _, _ = catalogue_destinations()
@@ -174,8 +187,14 @@ def test_catalogue_adds_only_documented_destinations():
     """An entry without ``added_from`` holds only destinations the seed names."""
     seed = parse_seed()
     known = seed.fqdns | seed.wildcards | seed.networks | seed.numbered_hosts
-    extra = sorted((e.id, host) for e in archive().entries if e.added_from is None
-                   for d in e.destinations for host in d.hosts() if host not in known)
+    extra = sorted(
+        (e.id, host)
+        for e in archive().entries
+        if e.added_from is None
+        for d in e.destinations
+        for host in d.hosts()
+        if host not in known
+    )
     assert extra == []
 
 
@@ -204,8 +223,11 @@ def test_win32_scale_unit_families_by_region():
 @pytest.mark.parametrize("protocol, port", [(Protocol.TCP, 7680), (Protocol.UDP, 3544)])
 def test_peer_to_peer_ports(protocol, port):
     assert re.search(rf"\b{port}\b", SEED.read_text(encoding="utf-8"))
-    entries = [e for e in archive().entries
-               if any(s.protocol is protocol and s.port.first == s.port.last == port for s in e.services)]
+    entries = [
+        e
+        for e in archive().entries
+        if any(s.protocol is protocol and s.port.first == s.port.last == port for s in e.services)
+    ]
     assert len(entries) == 1
     assert entries[0].kind is EntryKind.PEER_TO_PEER
     assert entries[0].destinations == ()

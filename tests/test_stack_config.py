@@ -37,17 +37,23 @@ GOOD = """config:
 """
 
 
-@pytest.mark.parametrize("body, line, key, message", [
-    (GOOD.replace("namePrefix: t", "namePrefx: t"), 4, "endpoint-firewall:aws.namePrefx", "unknown key"),
-    (GOOD + "  endpoint-firewall:sourceRange: [10.0.0.0/8]\n", 5, "endpoint-firewall:sourceRange", "unknown key"),
-    (GOOD.replace("  endpoint-firewall:sourceRanges: [10.0.0.0/16]\n", ""), 1, "endpoint-firewall:sourceRanges",
-     "missing required key"),
-    (GOOD.replace("10.0.0.0/16", "10.0.0.0/33"), 2, "endpoint-firewall:sourceRanges", "prefix length /33"),
-    (GOOD.replace("10.0.0.0/16", "0.0.0.0/0"), 2, "endpoint-firewall:sourceRanges", "every address"),
-    (GOOD + "    ruleOrder: STRICT\n", 5, "endpoint-firewall:aws.ruleOrder", "DEFAULT_ACTION_ORDER"),
-    (GOOD + "  endpoint-firewall:azure:\n    resourceGroupName: rg\n", 5, "endpoint-firewall:azure",
-     "policyName"),
-])
+@pytest.mark.parametrize(
+    "body, line, key, message",
+    [
+        (GOOD.replace("namePrefix: t", "namePrefx: t"), 4, "endpoint-firewall:aws.namePrefx", "unknown key"),
+        (GOOD + "  endpoint-firewall:sourceRange: [10.0.0.0/8]\n", 5, "endpoint-firewall:sourceRange", "unknown key"),
+        (
+            GOOD.replace("  endpoint-firewall:sourceRanges: [10.0.0.0/16]\n", ""),
+            1,
+            "endpoint-firewall:sourceRanges",
+            "missing required key",
+        ),
+        (GOOD.replace("10.0.0.0/16", "10.0.0.0/33"), 2, "endpoint-firewall:sourceRanges", "prefix length /33"),
+        (GOOD.replace("10.0.0.0/16", "0.0.0.0/0"), 2, "endpoint-firewall:sourceRanges", "every address"),
+        (GOOD + "    ruleOrder: STRICT\n", 5, "endpoint-firewall:aws.ruleOrder", "DEFAULT_ACTION_ORDER"),
+        (GOOD + "  endpoint-firewall:azure:\n    resourceGroupName: rg\n", 5, "endpoint-firewall:azure", "policyName"),
+    ],
+)
 def test_bad_stack_config_is_refused_with_file_line_and_key(tmp_path, capsys, body, line, key, message):
     path = write_stack(tmp_path, body)
     with pytest.raises(ConfigError) as err:
@@ -71,11 +77,13 @@ def test_unknown_service_area_in_the_selection_is_refused_before_rendering(tmp_p
 def test_pulumi_runtime_config_is_read_and_decoded(monkeypatch):
     import pulumi
 
-    pulumi.runtime.set_all_config({
-        "endpoint-firewall:sourceRanges": '["10.1.0.0/16"]',
-        "endpoint-firewall:aws": '{"namePrefix": "x", "ruleOrderr": "STRICT_ORDER"}',
-        "aws:region": "eu-west-1",
-    })
+    pulumi.runtime.set_all_config(
+        {
+            "endpoint-firewall:sourceRanges": '["10.1.0.0/16"]',
+            "endpoint-firewall:aws": '{"namePrefix": "x", "ruleOrderr": "STRICT_ORDER"}',
+            "aws:region": "eu-west-1",
+        }
+    )
     values = namespace_values()
     assert values == {"sourceRanges": ["10.1.0.0/16"], "aws": {"namePrefix": "x", "ruleOrderr": "STRICT_ORDER"}}
     with pytest.raises(ConfigError) as err:

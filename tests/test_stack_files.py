@@ -55,8 +55,9 @@ def test_the_shipped_project_keeps_its_stacks_in_stacks():
     assert stack_file(ROOT, "dev") == ROOT / "stacks" / "Pulumi.dev.yaml"
 
 
-@pytest.mark.parametrize("command", [["render", "--out", "OUT", "--quiet"], ["check", "--cloud", "azure", "a.example.org"],
-                                     ["preview"]])
+@pytest.mark.parametrize(
+    "command", [["render", "--out", "OUT", "--quiet"], ["check", "--cloud", "azure", "a.example.org"], ["preview"]]
+)
 def test_a_missing_stack_names_the_stacks_there_are(tmp_path, capsys, command):
     root = project(tmp_path, "stacks", {"dev": STACK, "prod": STACK})
     argv = [str(tmp_path / "out") if a == "OUT" else a for a in command]
@@ -67,12 +68,15 @@ def test_a_missing_stack_names_the_stacks_there_are(tmp_path, capsys, command):
     assert not (tmp_path / "out").exists()
 
 
-@pytest.mark.parametrize("key, guess", [
-    ("endpoint-firewal:selection", "did you mean 'endpoint-firewall:selection'?"),
-    ("endpointfirewall:sourceRanges", "did you mean 'endpoint-firewall:sourceRanges'?"),
-    ("azure-nativ:location", "did you mean 'azure-native:location'?"),
-    ("someone-else:key", ""),
-])
+@pytest.mark.parametrize(
+    "key, guess",
+    [
+        ("endpoint-firewal:selection", "did you mean 'endpoint-firewall:selection'?"),
+        ("endpointfirewall:sourceRanges", "did you mean 'endpoint-firewall:sourceRanges'?"),
+        ("azure-nativ:location", "did you mean 'azure-native:location'?"),
+        ("someone-else:key", ""),
+    ],
+)
 def test_a_key_of_an_unknown_namespace_is_refused_with_its_line(tmp_path, capsys, key, guess):
     root = project(tmp_path, "stacks", {"t": STACK + f"  {key}: {{includeOptional: true}}\n"})
     with pytest.raises(ConfigError) as err:
@@ -91,9 +95,14 @@ def test_the_pulumi_program_refuses_unknown_namespaces_too(monkeypatch):
 
     from endpoint_firewall.program.pulumi_config import read_stack_config
 
-    pulumi.runtime.set_all_config({"endpoint-firewall:sourceRanges": '["10.1.0.0/16"]',
-                                   "endpoint-firewall:aws": '{"namePrefix": "x"}', "aws:region": "eu-west-1",
-                                   "endpoint-firewal:selection": '{"includeOptional": true}'})
+    pulumi.runtime.set_all_config(
+        {
+            "endpoint-firewall:sourceRanges": '["10.1.0.0/16"]',
+            "endpoint-firewall:aws": '{"namePrefix": "x"}',
+            "aws:region": "eu-west-1",
+            "endpoint-firewal:selection": '{"includeOptional": true}',
+        }
+    )
     try:
         with pytest.raises(ConfigError) as err:
             read_stack_config("t")

@@ -81,18 +81,29 @@ def test_markdown_diff_has_one_value_per_line(renders, capsys):
     assert main([*args, "--format", "markdown"]) == 0
     markdown = capsys.readouterr().out
     blocks = re.findall(r"```diff\n(.*?)```", markdown, flags=re.S)
-    lines = [line for block in blocks for line in block.splitlines()
-             if not re.search(r": \(\+\d+ more\)$", line)]  # the count of what is past the first 50
-    expected = [f"{sign} {label}: {value}" for change in changes
-                for sign, part in (("+", change["added"]), ("-", change["removed"]))
-                for label, values in sorted(part.items()) for value in values[:50]]
+    lines = [
+        line for block in blocks for line in block.splitlines() if not re.search(r": \(\+\d+ more\)$", line)
+    ]  # the count of what is past the first 50
+    expected = [
+        f"{sign} {label}: {value}"
+        for change in changes
+        for sign, part in (("+", change["added"]), ("-", change["removed"]))
+        for label, values in sorted(part.items())
+        for value in values[:50]
+    ]
     assert lines and sorted(lines) == sorted(expected)
 
 
 def test_preview_order_does_not_depend_on_registration_order():
-    records = [{"type": t, "name": n, "custom": c} for t, n, c in [
-        (AZURE_GROUP, "b", True), (AZURE_GROUP, "a", True), (AWS_RULE_GROUP, "r", True),
-        ("endpoint-firewall:aws:NetworkFirewallRules", "aws", False)]]
+    records = [
+        {"type": t, "name": n, "custom": c}
+        for t, n, c in [
+            (AZURE_GROUP, "b", True),
+            (AZURE_GROUP, "a", True),
+            (AWS_RULE_GROUP, "r", True),
+            ("endpoint-firewall:aws:NetworkFirewallRules", "aws", False),
+        ]
+    ]
     first = display_order(records)
     for seed in range(5):
         shuffled = records[:]
@@ -118,17 +129,20 @@ def test_whole_entries_and_shared_destinations_are_rows_of_their_own():
 
     from endpoint_firewall.cli.tables import findings_tables
 
-    summary = {"skipped": [{"entry": "ref-a", "destination": None, "reason": "reference only: A"},
-                           {"entry": "ref-b", "destination": None, "reason": "reference only: B"}],
-               "aws": {"widened": [{"entry": f"e{i}", "destination": "*.x.example", "reason": "any port"}
-                                   for i in range(5)]}}
+    summary = {
+        "skipped": [
+            {"entry": "ref-a", "destination": None, "reason": "reference only: A"},
+            {"entry": "ref-b", "destination": None, "reason": "reference only: B"},
+        ],
+        "aws": {"widened": [{"entry": f"e{i}", "destination": "*.x.example", "reason": "any port"} for i in range(5)]},
+    }
     out = io.StringIO()
     console = Console(file=out, width=80)
     for table in findings_tables(summary):
         console.print(table)
     lines = out.getvalue().splitlines()
     assert sum(line.startswith("*.x.example") for line in lines) == 1
-    entries = " ".join(lines[lines.index(next(x for x in lines if x.startswith("*.x.example"))) + 1:]).split()
+    entries = " ".join(lines[lines.index(next(x for x in lines if x.startswith("*.x.example"))) + 1 :]).split()
     assert entries[:5] == ["e0", "e1", "e2", "(+2", "more)"]
     a = next(i for i, line in enumerate(lines) if line.startswith("  ref-a"))
     b = next(i for i, line in enumerate(lines) if line.startswith("  ref-b"))

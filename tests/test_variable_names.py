@@ -10,23 +10,36 @@ import pytest
 
 from endpoint_firewall.renderers.suricata_rules import variable_name
 
-KEY = botocore.session.get_session().get_service_model("network-firewall").shape_for("RuleVariables") \
-    .members["IPSets"].key.metadata
+KEY = (
+    botocore.session.get_session()
+    .get_service_model("network-firewall")
+    .shape_for("RuleVariables")
+    .members["IPSets"]
+    .key.metadata
+)
 
 
-@pytest.mark.parametrize("text, head, expected", [
-    ("delivery-optimization-p2p-tcp7680", "delivery-optimization", "DELIVERY_OPTIMIZ_P2P_TCP7680"),
-    ("intune-core-ip-tcp80-tcp443", "intune-core", "INTUNE_CORE_IP_TCP80_TCP443"),
-    ("wns-ip-tcp443", "wns", "WNS_IP_TCP443"),
-])
+@pytest.mark.parametrize(
+    "text, head, expected",
+    [
+        ("delivery-optimization-p2p-tcp7680", "delivery-optimization", "DELIVERY_OPTIMIZ_P2P_TCP7680"),
+        ("intune-core-ip-tcp80-tcp443", "intune-core", "INTUNE_CORE_IP_TCP80_TCP443"),
+        ("wns-ip-tcp443", "wns", "WNS_IP_TCP443"),
+    ],
+)
 def test_names_keep_the_first_words_whole(text, head, expected):
     assert variable_name(text, head=head) == expected
 
 
-@pytest.mark.parametrize("text, head", [
-    ("delivery-optimization-p2p-tcp7680", "delivery-optimization"), ("1x-ip-tcp1", "1x"),
-    ("a" * 90 + "-ip-tcp80", "a" * 90), ("area-ip-" + "-".join(f"tcp{p}" for p in range(1000, 1010)), "area"),
-])
+@pytest.mark.parametrize(
+    "text, head",
+    [
+        ("delivery-optimization-p2p-tcp7680", "delivery-optimization"),
+        ("1x-ip-tcp1", "1x"),
+        ("a" * 90 + "-ip-tcp80", "a" * 90),
+        ("area-ip-" + "-".join(f"tcp{p}" for p in range(1000, 1010)), "area"),
+    ],
+)
 def test_names_fit_aws_with_a_shard_suffix_and_are_deterministic(text, head):
     for suffix in ("", "_2", "_999"):
         name = variable_name(text, suffix, head=head)

@@ -24,8 +24,18 @@ from conftest import ROOT
 
 pytestmark = pytest.mark.slow  # builds a wheel and a virtual environment
 CONSUMER = ROOT / "examples" / "consumer"
-SKIP_DIRS = {".git", ".venv", "venv", "build", "dist", "bench", "__pycache__", ".pytest_cache", ".hypothesis",
-             "node_modules"}
+SKIP_DIRS = {
+    ".git",
+    ".venv",
+    "venv",
+    "build",
+    "dist",
+    "bench",
+    "__pycache__",
+    ".pytest_cache",
+    ".hypothesis",
+    "node_modules",
+}
 
 
 def _ignore(folder: str, names: list[str]) -> set[str]:
@@ -57,10 +67,29 @@ def fresh_env(tmp_path_factory) -> dict[str, Path]:
     dependencies = Path(sysconfig.get_paths()["purelib"])  # this .venv's site-packages: pulumi, providers, ...
     assert any(dependencies.glob("__editable__*endpoint_firewall*.pth")), "expected the dev editable install"
     (purelib / "zz_dependencies.pth").write_text(f"{dependencies}\n", encoding="utf-8")
-    run([sys.executable, "-m", "pip", "install", "--no-deps", "--no-index", "--quiet", "--target", str(purelib),
-         str(wheel)])
-    return {"venv": venv, "python": python, "purelib": purelib, "work": work, "wheel": wheel, "src": src,
-            "build_output": build.stdout + build.stderr}
+    run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--no-deps",
+            "--no-index",
+            "--quiet",
+            "--target",
+            str(purelib),
+            str(wheel),
+        ]
+    )
+    return {
+        "venv": venv,
+        "python": python,
+        "purelib": purelib,
+        "work": work,
+        "wheel": wheel,
+        "src": src,
+        "build_output": build.stdout + build.stderr,
+    }
 
 
 def in_env(env: dict[str, Path], code: str) -> str:
@@ -71,6 +100,7 @@ def in_env(env: dict[str, Path], code: str) -> str:
 
 def test_the_wheel_has_one_top_level_package(fresh_env):
     import zipfile
+
     names = zipfile.ZipFile(fresh_env["wheel"]).namelist()
     assert {n.split("/")[0] for n in names if not n.split("/")[0].endswith(".dist-info")} == {"endpoint_firewall"}
     assert "endpoint_firewall/endpoints/catalogue/intune.yaml" in names
@@ -79,10 +109,13 @@ def test_the_wheel_has_one_top_level_package(fresh_env):
 
 def test_the_catalogue_and_its_archive_ship_as_data_without_a_build_warning(fresh_env):
     import zipfile
+
     names = set(zipfile.ZipFile(fresh_env["wheel"]).namelist())
     catalogue = fresh_env["src"] / "endpoint_firewall" / "endpoints" / "catalogue"
-    shipped = {f"endpoint_firewall/endpoints/{p.relative_to(catalogue.parent)}"
-               for p in [*catalogue.glob("*.yaml"), *catalogue.glob("archive/*.yaml")]}
+    shipped = {
+        f"endpoint_firewall/endpoints/{p.relative_to(catalogue.parent)}"
+        for p in [*catalogue.glob("*.yaml"), *catalogue.glob("archive/*.yaml")]
+    }
     assert "endpoint_firewall/endpoints/catalogue/archive/zz-probe.yaml" in shipped
     assert shipped <= names, shipped - names
     assert "absent from the `packages` configuration" not in fresh_env["build_output"]
@@ -90,7 +123,9 @@ def test_the_catalogue_and_its_archive_ship_as_data_without_a_build_warning(fres
 
 
 def test_components_catalogue_and_no_generic_modules_from_the_wheel(fresh_env):
-    out = in_env(fresh_env, """
+    out = in_env(
+        fresh_env,
+        """
         import importlib, json, sys
         import endpoint_firewall
         import endpoint_firewall.components.azure_firewall
@@ -109,7 +144,8 @@ def test_components_catalogue_and_no_generic_modules_from_the_wheel(fresh_env):
                           "files": [str(p) for p in shipped_catalogue_files()],
                           "entries": len(catalogue.entries), "areas": sorted(catalogue.service_areas),
                           "generic_missing": failed, "editable": [m for m in sys.modules if "__editable__" in m]}))
-    """)
+    """,
+    )
     facts = json.loads(out.strip().splitlines()[-1])
     venv = str(fresh_env["venv"].resolve())
     assert facts["package"].startswith(venv), facts["package"]
@@ -121,8 +157,20 @@ def test_components_catalogue_and_no_generic_modules_from_the_wheel(fresh_env):
 
 def test_example_consumer_under_mocks_from_the_wheel(fresh_env):
     out_file = fresh_env["work"] / "consumer.json"
-    run([str(fresh_env["python"]), "-m", "endpoint_firewall.preview.mock_runner", "--project", str(CONSUMER),
-         "--stack", "dev", "--out", str(out_file)], cwd=fresh_env["work"])
+    run(
+        [
+            str(fresh_env["python"]),
+            "-m",
+            "endpoint_firewall.preview.mock_runner",
+            "--project",
+            str(CONSUMER),
+            "--stack",
+            "dev",
+            "--out",
+            str(out_file),
+        ],
+        cwd=fresh_env["work"],
+    )
     resources = json.loads(out_file.read_text(encoding="utf-8"))
     by_type: dict[str, list[dict]] = {}
     for r in resources:
@@ -154,10 +202,13 @@ def test_example_consumer_under_mocks_from_the_wheel(fresh_env):
     component_urns = {azure["urn"], aws["urn"]}
     assert all(r["parent"] in component_urns for r in resources if r["custom"])
     # and the guardrails (from the wheel too) pass, the ordering check included
-    check = in_env(fresh_env, f"""
+    check = in_env(
+        fresh_env,
+        f"""
         import json
         from endpoint_firewall.guardrails import validate_resources
         records = json.load(open({str(out_file)!r}))
         print(json.dumps([v.to_json() for v in validate_resources(records)]))
-    """)
+    """,
+    )
     assert json.loads(check.strip().splitlines()[-1]) == []

@@ -28,7 +28,9 @@ def test_workflows_pass_actionlint():
 
 def test_actionlint_does_find_a_broken_workflow(tmp_path):
     bad = tmp_path / "bad.yml"
-    bad.write_text("on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ github.nope }}\n")
+    bad.write_text(
+        "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ github.nope }}\n"
+    )
     result = run_lint(bad)
     assert result.returncode == 1
     assert 'property "nope" is not defined' in result.stdout

@@ -41,8 +41,10 @@ def evaluate(render: AwsRender, flow: Flow, source: str) -> Verdict:
         else:
             family = _family(flow.ip)  # type: ignore[arg-type]  # set: this branch starts with `if flow.ip`
             source, flow = STAND_IN_SOURCE[family], replace(flow, source=None)
-            outside = (f"the stack's source ranges have no IPv{family} range, so a device's IPv{family} traffic "
-                       f"(replayed from {source}) is not in HOME_NET")
+            outside = (
+                f"the stack's source ranges have no IPv{family} range, so a device's IPv{family} traffic "
+                f"(replayed from {source}) is not in HOME_NET"
+            )
     elif not _in_home(origin, render.source_ranges):
         outside = f"source {origin} is not in HOME_NET ({', '.join(render.source_ranges)})"
     result = replay(render, [flow], source)
@@ -56,8 +58,9 @@ def evaluate(render: AwsRender, flow: Flow, source: str) -> Verdict:
     if outside:
         outside += " and no rule of these groups passes or drops it"
         if verdict.allowed:
-            return Verdict(True, None, f"{engine}: {outside}; not filtered by these rules (no policy default action "
-                                       "drops it)")
+            return Verdict(
+                True, None, f"{engine}: {outside}; not filtered by these rules (no policy default action drops it)"
+            )
         action = result.policy_default or "policy default action"
         return Verdict(False, None, f"{engine}: {outside}; the policy's {action} dropped it")
     if verdict.allowed:
@@ -67,8 +70,12 @@ def evaluate(render: AwsRender, flow: Flow, source: str) -> Verdict:
         return Verdict(True, None, f"{engine}: no rule passed or dropped it; nothing in the policy denies it")
     ref = verdict.dropped_by
     if ref is ENGINE_DROP:
-        return Verdict(False, None, f"{engine}: no rule decided; the engine dropped the flow itself (an exception "
-                                    "policy, e.g. a malformed stream or application-layer error)")
+        return Verdict(
+            False,
+            None,
+            f"{engine}: no rule decided; the engine dropped the flow itself (an exception "
+            "policy, e.g. a malformed stream or application-layer error)",
+        )
     if ref is None or ref.group is None:
         action = result.policy_default or "policy default"
         return Verdict(False, None, f"{engine}: no rule passed it; the policy's {action} dropped it")

@@ -22,11 +22,11 @@ BACKOFF_SECONDS = 0.5
 class GroupVerdict:
     name: str
     valid: bool
-    capacity: int                 # ours: reserved
-    used: int                     # ours: what the rules need
-    aws_capacity: int | None = None    # AWS's answer: RuleGroupResponse.Capacity
-    aws_consumed: int | None = None    # RuleGroupResponse.ConsumedCapacity (what AWS computes the rules use)
-    error: str | None = None      # "Code: message" when AWS (or botocore's model) refused it
+    capacity: int  # ours: reserved
+    used: int  # ours: what the rules need
+    aws_capacity: int | None = None  # AWS's answer: RuleGroupResponse.Capacity
+    aws_consumed: int | None = None  # RuleGroupResponse.ConsumedCapacity (what AWS computes the rules use)
+    error: str | None = None  # "Code: message" when AWS (or botocore's model) refused it
     attempts: int = 1
 
     def line(self) -> str:
@@ -46,8 +46,9 @@ def _error_text(err: Exception) -> tuple[str, str]:
     return type(err).__name__, " ".join(str(err).split())
 
 
-def verify_group(client: Any, request: dict, used: int, *, attempts: int = ATTEMPTS,
-                 sleep: Callable[[float], None] = time.sleep) -> GroupVerdict:
+def verify_group(
+    client: Any, request: dict, used: int, *, attempts: int = ATTEMPTS, sleep: Callable[[float], None] = time.sleep
+) -> GroupVerdict:
     """One group's dry run; throttling retried up to ``attempts`` times (exponential backoff)."""
     name, capacity = request["RuleGroupName"], request["Capacity"]
     for attempt in range(1, attempts + 1):
@@ -60,8 +61,9 @@ def verify_group(client: Any, request: dict, used: int, *, attempts: int = ATTEM
                 continue
             return GroupVerdict(name, False, capacity, used, error=f"{code}: {message}", attempts=attempt)
         response = answer.get("RuleGroupResponse", {})
-        return GroupVerdict(name, True, capacity, used, response.get("Capacity"), response.get("ConsumedCapacity"),
-                            attempts=attempt)
+        return GroupVerdict(
+            name, True, capacity, used, response.get("Capacity"), response.get("ConsumedCapacity"), attempts=attempt
+        )
     raise AssertionError("unreachable")  # pragma: no cover
 
 

@@ -43,8 +43,9 @@ def _collections(render: AzureRender) -> tuple[list[Collection], list[Collection
     if render.classic is not None:
         for key, out in (("networkRuleCollections", network), ("applicationRuleCollections", application)):
             for c in render.classic[key]:
-                out.append(((c["properties"]["priority"], 0), f"{render.firewall_name}/{c['name']}",
-                            c["properties"]["rules"]))
+                out.append(
+                    ((c["properties"]["priority"], 0), f"{render.firewall_name}/{c['name']}", c["properties"]["rules"])
+                )
     else:
         for g in render.groups:
             for c in g.body["properties"]["ruleCollections"]:
@@ -53,8 +54,7 @@ def _collections(render: AzureRender) -> tuple[list[Collection], list[Collection
                 assert kinds <= {"NetworkRule"} or kinds <= {"ApplicationRule"}, kinds
                 out.append(((g.priority, c["priority"]), f"{g.name}/{c['name']}", c["rules"]))
     order = lambda item: item[0]  # noqa: E731
-    return ([(p, r) for _, p, r in sorted(network, key=order)],
-            [(p, r) for _, p, r in sorted(application, key=order)])
+    return ([(p, r) for _, p, r in sorted(network, key=order)], [(p, r) for _, p, r in sorted(application, key=order)])
 
 
 def _in(ip: str, values: Iterator[str] | list[str]) -> bool:
@@ -83,7 +83,9 @@ def _network(rule: dict[str, Any], flow: Flow, members: dict[str, tuple[str, ...
         return False
     if flow.ip and _in(flow.ip, _addresses(rule, "destination", members)):
         return True
-    return bool(flow.host) and (flow.host or "").lower().rstrip(".") in {f.lower() for f in rule.get("destinationFqdns", [])}
+    return bool(flow.host) and (flow.host or "").lower().rstrip(".") in {
+        f.lower() for f in rule.get("destinationFqdns", [])
+    }
 
 
 def _port_in(port: int, spec: str) -> bool:

@@ -20,9 +20,9 @@ from pathlib import Path
 
 from .flow import Flow
 
-DEFAULT_DEST_V4 = "198.51.100.10"    # TEST-NET-2: a destination no catalogue lists
+DEFAULT_DEST_V4 = "198.51.100.10"  # TEST-NET-2: a destination no catalogue lists
 DEFAULT_DEST_V6 = "2001:db8::10"
-SPLIT_AT = 1_400                     # a split ClientHello's first segment (a typical MSS, less options)
+SPLIT_AT = 1_400  # a split ClientHello's first segment (a typical MSS, less options)
 FIRST_CLIENT_PORT = 20_000
 FIN, SYN, RST, PSH, ACK = 0x01, 0x02, 0x04, 0x08, 0x10
 
@@ -41,8 +41,9 @@ def _ip(src: str, dst: str, proto: int, payload: bytes, ident: int) -> tuple[byt
     if s.version != d.version:
         raise ValueError(f"source {src} and destination {dst} are of different address families")
     if s.version == 4:
-        header = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), ident & 0xFFFF, 0x4000, 64, proto, 0,
-                             s.packed, d.packed)
+        header = struct.pack(
+            "!BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), ident & 0xFFFF, 0x4000, 64, proto, 0, s.packed, d.packed
+        )
         header = header[:10] + struct.pack("!H", _checksum(header)) + header[12:]
         return header + payload, 0x0800
     header = struct.pack("!IHBB16s16s", 6 << 28, len(payload), proto, 64, s.packed, d.packed)
@@ -62,8 +63,9 @@ def _ether(payload: bytes, ethertype: int, to_server: bool) -> bytes:
     return dst + src + struct.pack("!H", ethertype) + payload
 
 
-def tcp_segment(src: str, dst: str, sport: int, dport: int, seq: int, ack: int, flags: int,
-                payload: bytes = b"", ident: int = 1) -> tuple[bytes, int]:
+def tcp_segment(
+    src: str, dst: str, sport: int, dport: int, seq: int, ack: int, flags: int, payload: bytes = b"", ident: int = 1
+) -> tuple[bytes, int]:
     header = struct.pack("!HHIIBBHHH", sport, dport, seq & 0xFFFFFFFF, ack & 0xFFFFFFFF, 5 << 4, flags, 65535, 0, 0)
     segment = header + payload
     csum = _checksum(_pseudo(src, dst, 6, len(segment)) + segment)
@@ -105,8 +107,16 @@ def _client_hello(sni: str | None, post_quantum: bool, padding: int) -> bytes:
         server_name = struct.pack("!HBH", len(name) + 3, 0, len(name)) + name
         extensions += struct.pack("!HH", 0, len(server_name)) + server_name
     suites = b"\x13\x01\x13\x02\xc0\x2f\xc0\x30"
-    body = (b"\x03\x03" + bytes(range(32)) + b"\x00" + struct.pack("!H", len(suites)) + suites + b"\x01\x00"
-            + struct.pack("!H", len(extensions)) + extensions)
+    body = (
+        b"\x03\x03"
+        + bytes(range(32))
+        + b"\x00"
+        + struct.pack("!H", len(suites))
+        + suites
+        + b"\x01\x00"
+        + struct.pack("!H", len(extensions))
+        + extensions
+    )
     handshake = b"\x01" + struct.pack("!I", len(body))[1:] + body
     return b"\x16\x03\x01" + struct.pack("!H", len(handshake)) + handshake
 
@@ -242,8 +252,10 @@ def _raw_frames(session: Session) -> list[tuple[bytes, int, bool, bool]]:
 
 def session_packets(session: Session, start: float) -> list[tuple[float, bytes]]:
     """The timestamped Ethernet frames of one session (:func:`session_frames`)."""
-    return [(start + i * 0.001, _ether(packet, ethertype, to_server))
-            for i, (packet, ethertype, to_server, _) in enumerate(session_frames(session))]
+    return [
+        (start + i * 0.001, _ether(packet, ethertype, to_server))
+        for i, (packet, ethertype, to_server, _) in enumerate(session_frames(session))
+    ]
 
 
 def write_pcap(path: Path, frames: Sequence[tuple[float, bytes]]) -> None:

@@ -26,8 +26,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # the renderer is pure; imported for types only
     from ..renderers.aws import AwsRender
 
-SURICATA_ENV = "EPFW_SURICATA"       # path to the suricata binary, if not on PATH
-HARNESS_SID = 4_200_000_001          # above every sid the renderer can allocate (base_sid + span <= 4e9)
+SURICATA_ENV = "EPFW_SURICATA"  # path to the suricata binary, if not on PATH
+HARNESS_SID = 4_200_000_001  # above every sid the renderer can allocate (base_sid + span <= 4e9)
 TIMEOUT_SECONDS = 300
 
 
@@ -56,10 +56,14 @@ _APP_LAYER_TO_CLIENT = (
     "drop ip any any -> any any (flow:to_client,established; ip_proto:!6; {opts})",
 )
 POLICY_DEFAULT_MODELS: dict[str, tuple[str, ...]] = {
-    "aws:drop_strict": ("drop ip any any -> any any (flow:to_server; {opts})",
-                        "drop ip any any -> any any (flow:to_client; {opts})"),
-    "aws:drop_established": ("drop ip any any -> any any (flow:to_server,established; {opts})",
-                             "drop ip any any -> any any (flow:to_client,established; {opts})"),
+    "aws:drop_strict": (
+        "drop ip any any -> any any (flow:to_server; {opts})",
+        "drop ip any any -> any any (flow:to_client; {opts})",
+    ),
+    "aws:drop_established": (
+        "drop ip any any -> any any (flow:to_server,established; {opts})",
+        "drop ip any any -> any any (flow:to_client,established; {opts})",
+    ),
     "aws:drop_established_app_layer": _APP_LAYER_TO_SERVER + _APP_LAYER_TO_CLIENT,
     "aws:drop_established_app_layer_to_server": _APP_LAYER_TO_SERVER,
 }
@@ -86,7 +90,8 @@ def require_suricata() -> str:
         raise SuricataUnavailable(
             "Suricata is not installed: AWS verdicts come from the real engine. Install it (Debian 12: "
             "`apt-get install -t bookworm-backports suricata`; see scripts/install-suricata.sh) or set "
-            f"{SURICATA_ENV} to the binary")
+            f"{SURICATA_ENV} to the binary"
+        )
     return binary
 
 
@@ -130,15 +135,16 @@ def ruleset(render: AwsRender, policy_default_deny: bool | None = None) -> Rules
     """Every group's rules (in policy order) with their variables, plus the modelled policy default."""
     from ..config.stack_config import RuleOrder
 
-    groups = sorted(render.groups, key=lambda g: (g.priority or 0))
+    groups = sorted(render.groups, key=lambda g: g.priority or 0)
     rules: list[str] = []
     refs: dict[int, RuleRef] = {}
     variables: dict[str, tuple[str, ...]] = {}
     for group in groups:
         for name, values in group.variables:
             if variables.setdefault(name, values) != values:
-                raise SuricataError(f"variable {name} has different values in two groups; one Suricata "
-                                    "instance cannot hold both")
+                raise SuricataError(
+                    f"variable {name} has different values in two groups; one Suricata instance cannot hold both"
+                )
         for line in group.rules:
             ref = _ref(line, group.name)
             if ref.sid in refs:
@@ -238,6 +244,8 @@ def check_rules(render: AwsRender) -> RulesCheck:
     match = re.search(r"(\d+) rules successfully loaded, (\d+) rules failed", text)
     loaded, failed = (int(match.group(1)), int(match.group(2))) if match else (0, len(rules.rules))
     if proc.returncode != 0 or failed or loaded != len(rules.rules):
-        raise SuricataError(f"suricata -T refused the rules (loaded {loaded} of {len(rules.rules)}, "
-                            f"failed {failed}, exit {proc.returncode}):\n{text}")
+        raise SuricataError(
+            f"suricata -T refused the rules (loaded {loaded} of {len(rules.rules)}, "
+            f"failed {failed}, exit {proc.returncode}):\n{text}"
+        )
     return RulesCheck(loaded, failed, text)

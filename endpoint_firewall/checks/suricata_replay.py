@@ -42,10 +42,10 @@ class FlowVerdict:
     flow: Flow
     session: Session
     allowed: bool
-    passed_by: tuple[RuleRef, ...] = ()   # pass rules that match the flow (from the explain run)
-    dropped_by: RuleRef | None = None     # the first rule whose drop hit the flow
-    delivered_before_drop: int = 0        # client data packets that got through before the first drop
-    delivered_after_drop: int = 0         # data packets (either side) that got through after it (should be 0)
+    passed_by: tuple[RuleRef, ...] = ()  # pass rules that match the flow (from the explain run)
+    dropped_by: RuleRef | None = None  # the first rule whose drop hit the flow
+    delivered_before_drop: int = 0  # client data packets that got through before the first drop
+    delivered_after_drop: int = 0  # data packets (either side) that got through after it (should be 0)
 
     @property
     def rule(self) -> RuleRef | None:
@@ -88,8 +88,13 @@ def _session_key(event: dict) -> tuple[str, int, str, int, str]:
     proto = str(event.get("proto", "")).upper()
     if proto in ("ICMP", "IPV6-ICMP"):
         return (_address(event.get("src_ip", "")), 0, _address(event.get("dest_ip", "")), 0, "ICMP")
-    return (_address(event.get("src_ip", "")), int(event.get("src_port", 0)), _address(event.get("dest_ip", "")),
-            int(event.get("dest_port", 0)), proto)
+    return (
+        _address(event.get("src_ip", "")),
+        int(event.get("src_port", 0)),
+        _address(event.get("dest_ip", "")),
+        int(event.get("dest_port", 0)),
+        proto,
+    )
 
 
 def _index(sessions: Sequence[Session]) -> dict[tuple[str, int, str, int, str], int]:
@@ -104,16 +109,38 @@ def _index(sessions: Sequence[Session]) -> dict[tuple[str, int, str, int, str], 
 
 def _engine(binary: str, rules: Ruleset, lines: Sequence[str], pcap: Path, folder: Path) -> tuple[list[dict], str]:
     config, rules_file, out = prepare(rules, folder, lines)
-    proc = run_engine([binary, "-c", str(config), "--simulate-ips", "-r", str(pcap), "-k", "none", "--runmode", "single",
-                 "-l", str(out), "-S", str(rules_file)])
+    proc = run_engine(
+        [
+            binary,
+            "-c",
+            str(config),
+            "--simulate-ips",
+            "-r",
+            str(pcap),
+            "-k",
+            "none",
+            "--runmode",
+            "single",
+            "-l",
+            str(out),
+            "-S",
+            str(rules_file),
+        ]
+    )
     text = proc.stdout + proc.stderr
     if proc.returncode != 0 or re.search(r"^E: ", text, re.M):
         raise SuricataError(f"suricata failed (exit {proc.returncode}):\n{text}")
     return _alerts(out / "eve.json"), text
 
 
-def replay(render: AwsRender, flows: Sequence[Flow], source: str, *,
-           policy_default_deny: bool | None = None, keep: Path | None = None) -> Replay:
+def replay(
+    render: AwsRender,
+    flows: Sequence[Flow],
+    source: str,
+    *,
+    policy_default_deny: bool | None = None,
+    keep: Path | None = None,
+) -> Replay:
     """Replay ``flows`` (each on its own 5-tuple, from ``source`` unless the flow names one) through
     the render's rules in Suricata, and say per flow whether it was allowed and by which rule.
 
@@ -124,7 +151,7 @@ def replay(render: AwsRender, flows: Sequence[Flow], source: str, *,
     binary = require_suricata()
     check = check_rules(render)
     rules = ruleset(render, policy_default_deny)
-    explain_lines = ["alert " + line[len("pass "):] for line in rules.rules if line.startswith("pass ")]
+    explain_lines = ["alert " + line[len("pass ") :] for line in rules.rules if line.startswith("pass ")]
     with tempfile.TemporaryDirectory(prefix="epfw-replay-") as tmp:
         folder = Path(tmp)
         pcap = folder / "flows.pcap"
@@ -188,9 +215,15 @@ def replay(render: AwsRender, flows: Sequence[Flow], source: str, *,
         elif capture.payload[cnt - 1] and cnt > at and cnt not in dropped_packets:
             after[i] = after.get(i, 0) + 1
     verdicts = tuple(
-        FlowVerdict(flow=s.flow, session=s, allowed=i not in dropped,
-                    passed_by=tuple(passed.get(i, ())) if i not in dropped else (),
-                    dropped_by=dropped[i][1] if i in dropped else None,
-                    delivered_before_drop=delivered.get(i, 0), delivered_after_drop=after.get(i, 0))
-        for i, s in enumerate(sessions))
+        FlowVerdict(
+            flow=s.flow,
+            session=s,
+            allowed=i not in dropped,
+            passed_by=tuple(passed.get(i, ())) if i not in dropped else (),
+            dropped_by=dropped[i][1] if i in dropped else None,
+            delivered_before_drop=delivered.get(i, 0),
+            delivered_after_drop=after.get(i, 0),
+        )
+        for i, s in enumerate(sessions)
+    )
     return Replay(verdicts, check.loaded, rules.policy_default, suricata_version(binary), {"verdict": verdict_log})

@@ -18,14 +18,17 @@ from .errors import UserError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("catalogue", help="work with catalogue files (diff)",
-                            description="Work with catalogue files.")
+    parser = sub.add_parser(
+        "catalogue", help="work with catalogue files (diff)", description="Work with catalogue files."
+    )
     actions = parser.add_subparsers(dest="catalogue_action", required=True, metavar="ACTION")
     diff = actions.add_parser(
-        "diff", help="list entries added, removed and changed between two catalogues",
+        "diff",
+        help="list entries added, removed and changed between two catalogues",
         description="List the entries (and service areas and sources) added, removed and changed between "
-                    "two catalogues; for a changed entry, the fields that changed, and for destinations and "
-                    "services the values added and removed. Exit status 0 either way.")
+        "two catalogues; for a changed entry, the fields that changed, and for destinations and "
+        "services the values added and removed. Exit status 0 either way.",
+    )
     diff.add_argument("old", type=Path, metavar="OLD", help="catalogue file or folder of .yaml files")
     diff.add_argument("new", type=Path, metavar="NEW", help="catalogue file or folder of .yaml files")
     diff.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")

@@ -24,15 +24,26 @@ DENY_EXIT = 3  # 0 allow, 1 bad input, 3 deny
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("check", help="would this flow be allowed? names the deciding rule")
     add_stack_arguments(parser)
-    parser.add_argument("--cloud", choices=("azure", "aws"), required=True,
-                        help="azure: Azure Firewall's documented rule order; aws: the rules run in Suricata")
+    parser.add_argument(
+        "--cloud",
+        choices=("azure", "aws"),
+        required=True,
+        help="azure: Azure Firewall's documented rule order; aws: the rules run in Suricata",
+    )
     parser.add_argument("target", metavar="HOST[:PORT]", help="host name or address; port defaults to 443")
-    parser.add_argument("--proto", choices=("http", "https", "tls", "tcp", "udp", "icmp"),
-                        help="what is on the wire (default: what the catalogue lists for the host on that port, "
-                             "else http on 80, https on 443, tcp on others)")
+    parser.add_argument(
+        "--proto",
+        choices=("http", "https", "tls", "tcp", "udp", "icmp"),
+        help="what is on the wire (default: what the catalogue lists for the host on that port, "
+        "else http on 80, https on 443, tcp on others)",
+    )
     parser.add_argument("--ip", metavar="ADDR", help="the destination address the host resolves to")
-    parser.add_argument("--source", metavar="ADDR", help="source address, checked against the rules' sources on both clouds (default: the first "
-                             "address of the stack's sourceRanges)")
+    parser.add_argument(
+        "--source",
+        metavar="ADDR",
+        help="source address, checked against the rules' sources on both clouds (default: the first "
+        "address of the stack's sourceRanges)",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -76,8 +87,12 @@ def parse_target(text: str, proto: str | None, ip: str | None) -> Flow:
     except ValueError:
         host_is_ip = False
     resolved = host if host_is_ip else _address(ip, "--ip")
-    return Flow(host=None if host_is_ip else _host(host, text), port=port,
-                proto=proto or DEFAULT_PROTO.get(port, "tcp"), ip=resolved)  # type: ignore[arg-type]  # argparse choices
+    return Flow(
+        host=None if host_is_ip else _host(host, text),
+        port=port,
+        proto=proto or DEFAULT_PROTO.get(port, "tcp"),  # type: ignore[arg-type]  # argparse choices
+        ip=resolved,
+    )
 
 
 def _with_listed_protocol(flow: Flow, found: list[listed.Listing], given: str | None) -> tuple[Flow, str]:
@@ -86,8 +101,11 @@ def _with_listed_protocol(flow: Flow, found: list[listed.Listing], given: str | 
     offered = ", ".join(sorted({f"{i.protocol}:{i.port}" for i in found}))
     if given:
         if found and not listed.lists_flow(found, given):
-            return flow, f"note: the catalogue lists {where} as {offered}, not {given} (try --proto " \
-                         f"{listed.listed_protocol(found, given)})"
+            return (
+                flow,
+                f"note: the catalogue lists {where} as {offered}, not {given} (try --proto "
+                f"{listed.listed_protocol(found, given)})",
+            )
         return flow, ""
     proto = listed.listed_protocol(found, flow.proto)
     if proto is None:
@@ -117,16 +135,22 @@ def run(args: argparse.Namespace) -> int:
         if rendered.azure is None:
             raise UserError(f"stack {args.stack} has no Azure configuration")
         from ..checks.azure import evaluate
+
         verdict = evaluate(rendered.azure, replace(flow, source=source))
         if not verdict.allowed and given_source and not _inside(source, rendered.plan.source_ranges):
-            verdict = Verdict(False, None, f"{verdict.detail}: source {source} is outside every rule's "
-                                           f"sourceAddresses ({', '.join(rendered.plan.source_ranges)})")
+            verdict = Verdict(
+                False,
+                None,
+                f"{verdict.detail}: source {source} is outside every rule's "
+                f"sourceAddresses ({', '.join(rendered.plan.source_ranges)})",
+            )
         findings: tuple = ()
     else:
         if rendered.aws is None:
             raise UserError(f"stack {args.stack} has no AWS configuration")
         from ..checks.aws import evaluate as evaluate_aws
         from ..checks.suricata import SuricataError, SuricataUnavailable
+
         try:
             verdict = evaluate_aws(rendered.aws, flow, source)
         except (SuricataUnavailable, SuricataError) as err:

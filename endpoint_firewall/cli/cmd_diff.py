@@ -14,10 +14,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("diff", help="rule-level diff of two render folders")
     parser.add_argument("old", type=Path, metavar="OLD_DIR", help="the earlier render folder")
     parser.add_argument("new", type=Path, metavar="NEW_DIR", help="the later render folder")
-    parser.add_argument("--format", choices=("table", "markdown", "json"), default="table",
-                        help="output format (default: table; markdown for a pull-request comment)")
-    parser.add_argument("--exit-code", action="store_true",
-                        help="exit 1 when there are changes and 0 when there are none, as git diff --exit-code")
+    parser.add_argument(
+        "--format",
+        choices=("table", "markdown", "json"),
+        default="table",
+        help="output format (default: table; markdown for a pull-request comment)",
+    )
+    parser.add_argument(
+        "--exit-code",
+        action="store_true",
+        help="exit 1 when there are changes and 0 when there are none, as git diff --exit-code",
+    )
     parser.set_defaults(handler=run)
 
 

@@ -28,52 +28,84 @@ def _date(text: str) -> dt.date:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("import", help="convert a vendor endpoint list into a catalogue file",
-                            description="Convert a vendor endpoint list into a catalogue file.")
+    parser = sub.add_parser(
+        "import",
+        help="convert a vendor endpoint list into a catalogue file",
+        description="Convert a vendor endpoint list into a catalogue file.",
+    )
     kinds = parser.add_subparsers(dest="import_kind", required=True, metavar="KIND")
     p = kinds.add_parser(
-        "m365", help="the Microsoft 365 IP address and URL web service JSON",
+        "m365",
+        help="the Microsoft 365 IP address and URL web service JSON",
         description="Convert the JSON of the Microsoft 365 IP address and URL web service "
-                    f"({m365.WEB_SERVICE_URL}?clientrequestid=<GUID>) into a catalogue file: one entry "
-                    "m365-<id> per record; TCP 80 -> http, TCP 443 -> https, TCP ports that carry TLS from "
-                    "the first byte (--tls-ports) -> tls, other TCP -> tcp, UDP -> udp. URLs the catalogue "
-                    "cannot express exactly (such as autodiscover.*.onmicrosoft.com) and keys the importer "
-                    "does not know are named on stderr; the URLs are left out, the keys ignored. For Intune, "
-                    "prefer `epfw import intune-page`: Microsoft no longer keeps the web service's MEM data "
-                    "accurate.")
+        f"({m365.WEB_SERVICE_URL}?clientrequestid=<GUID>) into a catalogue file: one entry "
+        "m365-<id> per record; TCP 80 -> http, TCP 443 -> https, TCP ports that carry TLS from "
+        "the first byte (--tls-ports) -> tls, other TCP -> tcp, UDP -> udp. URLs the catalogue "
+        "cannot express exactly (such as autodiscover.*.onmicrosoft.com) and keys the importer "
+        "does not know are named on stderr; the URLs are left out, the keys ignored. For Intune, "
+        "prefer `epfw import intune-page`: Microsoft no longer keeps the web service's MEM data "
+        "accurate.",
+    )
     p.add_argument("file", type=Path, metavar="FILE.json", help="the web service's JSON answer, saved to a file")
     p.add_argument("--out", type=Path, required=True, metavar="FILE.yaml", help="catalogue file to write")
-    p.add_argument("--source-date", type=_date, default=None, metavar="YYYY-MM-DD",
-                   help="date of the data, recorded as the source's date (default: today, UTC; the JSON "
-                        "carries no date; give it to make a re-import of the same data byte-identical)")
-    p.add_argument("--service-area", dest="service_areas", action="extend", nargs="+", metavar="AREA",
-                   help="import only these service areas (case-insensitive, e.g. MEM Exchange; repeatable, "
-                        "comma-separated also works)")
-    p.add_argument("--source-url", default=m365.WEB_SERVICE_URL, metavar="URL",
-                   help=f"URL recorded for the source (default: {m365.WEB_SERVICE_URL})")
+    p.add_argument(
+        "--source-date",
+        type=_date,
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="date of the data, recorded as the source's date (default: today, UTC; the JSON "
+        "carries no date; give it to make a re-import of the same data byte-identical)",
+    )
+    p.add_argument(
+        "--service-area",
+        dest="service_areas",
+        action="extend",
+        nargs="+",
+        metavar="AREA",
+        help="import only these service areas (case-insensitive, e.g. MEM Exchange; repeatable, "
+        "comma-separated also works)",
+    )
+    p.add_argument(
+        "--source-url",
+        default=m365.WEB_SERVICE_URL,
+        metavar="URL",
+        help=f"URL recorded for the source (default: {m365.WEB_SERVICE_URL})",
+    )
     default_tls = ",".join(ports for ports, _ in m365.TLS_PORTS)
-    p.add_argument("--tls-ports", default=None, metavar="PORTS",
-                   help="TCP ports and ranges whose names import as tls (TLS from the first byte, matched by "
-                        f"SNI), replacing the default list: {default_tls} (80 and 443 stay http and https; "
-                        "'' for none)")
+    p.add_argument(
+        "--tls-ports",
+        default=None,
+        metavar="PORTS",
+        help="TCP ports and ranges whose names import as tls (TLS from the first byte, matched by "
+        f"SNI), replacing the default list: {default_tls} (80 and 443 stay http and https; "
+        "'' for none)",
+    )
     p.set_defaults(handler=run_m365)
     page = kinds.add_parser(
-        "intune-page", help="the Markdown of Microsoft's \"Network endpoints for Microsoft Intune\" page",
-        description="Convert the Markdown of Microsoft Learn's \"Network endpoints for Microsoft Intune\" "
-                    f"({intune_page.SOURCE_URL}; source: MicrosoftDocs/memdocs intune/fundamentals/endpoints.md) "
-                    "into a catalogue file: one entry intune-<ID> per endpoint set, one per region of the region "
-                    "tables, one per host list, and entries for what only the consolidated list names. Every "
-                    "defect of the page and every applied fix-up is reported on stderr as PAGE:LINE: message.")
+        "intune-page",
+        help='the Markdown of Microsoft\'s "Network endpoints for Microsoft Intune" page',
+        description='Convert the Markdown of Microsoft Learn\'s "Network endpoints for Microsoft Intune" '
+        f"({intune_page.SOURCE_URL}; source: MicrosoftDocs/memdocs intune/fundamentals/endpoints.md) "
+        "into a catalogue file: one entry intune-<ID> per endpoint set, one per region of the region "
+        "tables, one per host list, and entries for what only the consolidated list names. Every "
+        "defect of the page and every applied fix-up is reported on stderr as PAGE:LINE: message.",
+    )
     page.add_argument("file", type=Path, metavar="FILE.md", help="the page's Markdown source")
     page.add_argument("--out", type=Path, required=True, metavar="FILE.yaml", help="catalogue file to write")
     fix = page.add_mutually_exclusive_group()
-    fix.add_argument("--fixups", type=Path, metavar="FILE",
-                     help="reviewed corrections to the page (default: the shipped "
-                          "endpoints/catalogue/fixups/intune-page.yaml)")
+    fix.add_argument(
+        "--fixups",
+        type=Path,
+        metavar="FILE",
+        help="reviewed corrections to the page (default: the shipped endpoints/catalogue/fixups/intune-page.yaml)",
+    )
     fix.add_argument("--no-fixups", action="store_true", help="apply no corrections")
-    page.add_argument("--source-url", default=intune_page.SOURCE_URL, metavar="URL",
-                      help=f"URL recorded for the source and used to resolve relative links (default: "
-                           f"{intune_page.SOURCE_URL})")
+    page.add_argument(
+        "--source-url",
+        default=intune_page.SOURCE_URL,
+        metavar="URL",
+        help=f"URL recorded for the source and used to resolve relative links (default: {intune_page.SOURCE_URL})",
+    )
     page.set_defaults(handler=run_intune_page)
 
 
@@ -82,16 +114,21 @@ def run_intune_page(args: argparse.Namespace) -> int:
         raise UserError(f"--source-url {args.source_url!r} is not an https:// URL")
     if args.out.exists() and args.out.is_dir():
         raise UserError(f"--out {args.out} is a folder; name the file to write")
-    fixups = (page_fixups.NO_FIXUPS if args.no_fixups else
-              page_fixups.load_fixups(args.fixups or page_fixups.shipped_fixups_path()))
+    fixups = (
+        page_fixups.NO_FIXUPS
+        if args.no_fixups
+        else page_fixups.load_fixups(args.fixups or page_fixups.shipped_fixups_path())
+    )
     result = intune_page.import_file(args.file, fixups, args.source_url)
     for report in result.reports:
         print(f"{args.file}:{report.line}: {report.message}", file=sys.stderr)
     write_catalogue(result.catalogue, args.out, header=result.header())
     n = result.counts()
-    print(f"wrote {args.out}: {n['entries']} entries ({n['endpoints']} endpoints, {n['peer-to-peer']} peer-to-peer, "
-          f"{n['reference']} reference) in {n['areas']} service areas: {n['fqdns']} FQDNs, {n['wildcards']} "
-          f"wildcards, {n['addresses']} addresses/CIDRs; {n['reports']} reports (stderr)")
+    print(
+        f"wrote {args.out}: {n['entries']} entries ({n['endpoints']} endpoints, {n['peer-to-peer']} peer-to-peer, "
+        f"{n['reference']} reference) in {n['areas']} service areas: {n['fqdns']} FQDNs, {n['wildcards']} "
+        f"wildcards, {n['addresses']} addresses/CIDRs; {n['reports']} reports (stderr)"
+    )
     return 0
 
 
@@ -116,16 +153,23 @@ def run_m365(args: argparse.Namespace) -> int:
     if args.out.exists() and args.out.is_dir():
         raise UserError(f"--out {args.out} is a folder; name the file to write")
     try:
-        result = m365.import_file(args.file, source_date=args.source_date or _today_utc(),
-                                  source_url=args.source_url, service_areas=areas, tls_ports=tls_ports)
+        result = m365.import_file(
+            args.file,
+            source_date=args.source_date or _today_utc(),
+            source_url=args.source_url,
+            service_areas=areas,
+            tls_ports=tls_ports,
+        )
     except m365.UnknownServiceArea as err:
         raise UserError(f"--service-area: {err}") from None
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     write_catalogue(result.catalogue, args.out, header=result.header())
     doc = result.catalogue
-    left_out = (f"; {counted(len(result.omissions), 'item')} left out (see warnings)" if result.omissions else "")
-    print(f"wrote {args.out}: {counted(len(doc.entries), 'entry', 'entries')} in "
-          f"{counted(len(doc.service_areas), 'service area')} from {counted(result.record_count, 'record')}"
-          f"{left_out}")
+    left_out = f"; {counted(len(result.omissions), 'item')} left out (see warnings)" if result.omissions else ""
+    print(
+        f"wrote {args.out}: {counted(len(doc.entries), 'entry', 'entries')} in "
+        f"{counted(len(doc.service_areas), 'service area')} from {counted(result.record_count, 'record')}"
+        f"{left_out}"
+    )
     return 0

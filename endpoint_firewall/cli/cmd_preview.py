@@ -38,10 +38,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("preview", help="run the Pulumi program under mocks; diff against a git ref")
     add_stack_arguments(parser)
     parser.add_argument("--base", metavar="GIT_REF", help="diff against the program and catalogue at this ref")
-    parser.add_argument("--format", choices=("table", "markdown", "json"), default="table",
-                        help="output format (default: table; markdown for a pull-request comment)")
-    parser.add_argument("--cloud", choices=("azure", "aws"), default=None,
-                        help="this cloud's resources only (guardrails and diff included)")
+    parser.add_argument(
+        "--format",
+        choices=("table", "markdown", "json"),
+        default="table",
+        help="output format (default: table; markdown for a pull-request comment)",
+    )
+    parser.add_argument(
+        "--cloud",
+        choices=("azure", "aws"),
+        default=None,
+        help="this cloud's resources only (guardrails and diff included)",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -52,8 +60,13 @@ def run_tree(tree: Path, stack: str, workdir: Path, label: str) -> list[dict]:
     env = dict(os.environ, PYTHONPATH=str(root))
     from ..preview import mock_runner  # imports pulumi: only when a preview runs
 
-    result = subprocess.run([sys.executable, mock_runner.__file__, "--project", str(tree), "--stack", stack,
-                             "--out", str(out)], env=env, capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, mock_runner.__file__, "--project", str(tree), "--stack", stack, "--out", str(out)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if result.returncode != 0:
         tail = "\n".join(result.stderr.strip().splitlines()[-5:])
         raise UserError(f"the program at {label} failed under mocks:\n{tail}")
@@ -84,8 +97,10 @@ def run_head(project: Path, stack: str) -> list[dict]:
         return run_tree(project, stack, Path(tmp), str(project))
 
 
-RULE_FACTS = ("rule facts: how many values the resource's rules carry (names, addresses, ports, protocols, "
-              "priorities, settings), the values a rule-level diff (--base) compares")
+RULE_FACTS = (
+    "rule facts: how many values the resource's rules carry (names, addresses, ports, protocols, "
+    "priorities, settings), the values a rule-level diff (--base) compares"
+)
 
 
 def display_order(resources: list[dict]) -> list[dict]:
@@ -94,8 +109,10 @@ def display_order(resources: list[dict]) -> list[dict]:
 
 
 def resources_table(resources: list[dict], stack: str) -> Table:
-    table = new_table(f"stack {stack}: resources the program registers (Pulumi mocks)",
-                      f"under each name: its resource type. {RULE_FACTS}")
+    table = new_table(
+        f"stack {stack}: resources the program registers (Pulumi mocks)",
+        f"under each name: its resource type. {RULE_FACTS}",
+    )
     name_column(table, "resource")
     table.add_column("rule\nfacts", justify="right")
     ordered = display_order(resources)
@@ -111,8 +128,7 @@ def guardrails_summary(violations: list, resources: list[dict], policies: int) -
     mandatory = sum(1 for v in violations if v.mandatory)
     advisory = len(violations) - mandatory
     notes = f" ({advisory} advisory finding{'s' if advisory != 1 else ''} above)" if advisory else ""
-    verdict = (f"failed: {mandatory} mandatory violation{'s' if mandatory != 1 else ''} above" if mandatory
-               else "passed")
+    verdict = f"failed: {mandatory} mandatory violation{'s' if mandatory != 1 else ''} above" if mandatory else "passed"
     return f"guardrails: {policies} policies over {checked} resources: {verdict}{notes}"
 
 
@@ -145,8 +161,11 @@ def run(args: argparse.Namespace) -> int:
         return status
     if args.format == "json":
         clouds = [args.cloud] if args.cloud else ["azure", "aws"]
-        print(json.dumps({"stack": args.stack, "clouds": clouds, "resources": display_order(head)}, indent=1,
-                         sort_keys=True))
+        print(
+            json.dumps(
+                {"stack": args.stack, "clouds": clouds, "resources": display_order(head)}, indent=1, sort_keys=True
+            )
+        )
     elif args.format == "markdown":
         kinds = Counter(short_type(r["type"]) for r in head)
         print(f"### Stack `{args.stack}` registers {len(head)} resources\n")
@@ -157,5 +176,3 @@ def run(args: argparse.Namespace) -> int:
         Console().print(resources_table(head, args.stack))
         print(guardrails)
     return status
-
-

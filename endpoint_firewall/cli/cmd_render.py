@@ -14,12 +14,22 @@ from .tables import print_render
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("render", help="render a stack's rules to files (no cloud account needed)")
     add_stack_arguments(parser)
-    parser.add_argument("--catalogue", nargs="+", type=Path, metavar="FILE",
-                        help="render these catalogue files in full, with the stack's other settings")
-    parser.add_argument("--out", type=Path, required=True,
-                        help="output folder: new, empty, or an earlier render (replaced as a whole)")
-    parser.add_argument("--cloud", choices=("azure", "aws"), default=None,
-                        help="render this cloud only (default: every cloud the stack configures)")
+    parser.add_argument(
+        "--catalogue",
+        nargs="+",
+        type=Path,
+        metavar="FILE",
+        help="render these catalogue files in full, with the stack's other settings",
+    )
+    parser.add_argument(
+        "--out", type=Path, required=True, help="output folder: new, empty, or an earlier render (replaced as a whole)"
+    )
+    parser.add_argument(
+        "--cloud",
+        choices=("azure", "aws"),
+        default=None,
+        help="render this cloud only (default: every cloud the stack configures)",
+    )
     parser.add_argument("--quiet", action="store_true", help="print no table")
     parser.set_defaults(handler=run)
 

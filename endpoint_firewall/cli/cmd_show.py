@@ -14,8 +14,11 @@ from .tables import print_render
 def read_render_dir(folder: Path) -> dict[str, str]:
     if not (folder / "summary.json").exists():
         raise UserError(f"{folder}: not a render folder (no summary.json); run epfw render first")
-    files = {str(p.relative_to(folder)): p.read_text(encoding="utf-8", errors="replace")
-             for p in sorted(folder.rglob("*")) if p.is_file() and p.name != RENDER_MARKER}
+    files = {
+        str(p.relative_to(folder)): p.read_text(encoding="utf-8", errors="replace")
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.name != RENDER_MARKER
+    }
     try:
         json.loads(files["summary.json"])
     except json.JSONDecodeError as err:

@@ -16,9 +16,14 @@ from .cmd_catalogue import catalogue_files
 
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("validate", help="validate catalogue files (default: the shipped catalogue)")
-    parser.add_argument("files", nargs="*", type=Path, metavar="FILE",
-                        help="catalogue files, or folders whose .yaml/.yml files (not those of sub-folders) are "
-                             "loaded (default: the shipped catalogue)")
+    parser.add_argument(
+        "files",
+        nargs="*",
+        type=Path,
+        metavar="FILE",
+        help="catalogue files, or folders whose .yaml/.yml files (not those of sub-folders) are "
+        "loaded (default: the shipped catalogue)",
+    )
     parser.set_defaults(handler=run)
 
 

@@ -22,8 +22,10 @@ from ..program.render import find_project_dir, render_stack
 from .stack_option import add_stack_arguments
 
 NO_BOTO3 = "epfw verify aws needs boto3: pip install 'endpoint-firewall[aws]'"
-NO_CREDENTIALS = ("epfw: no AWS credentials found (boto3's standard chain: AWS_* variables, ~/.aws profiles, SSO, "
-                  "instance or task role); nothing was sent")
+NO_CREDENTIALS = (
+    "epfw: no AWS credentials found (boto3's standard chain: AWS_* variables, ~/.aws profiles, SSO, "
+    "instance or task role); nothing was sent"
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -75,6 +77,8 @@ def run(args: argparse.Namespace, client: Any = None) -> int:
     for verdict in verdicts:
         print(verdict.line())
     refused = sum(not v.valid for v in verdicts)
-    print(f"{len(verdicts) - refused} of {len(verdicts)} groups valid (CreateRuleGroup DryRun"
-          f"{', region ' + region if region else ''}); nothing was created")
+    print(
+        f"{len(verdicts) - refused} of {len(verdicts)} groups valid (CreateRuleGroup DryRun"
+        f"{', region ' + region if region else ''}); nothing was created"
+    )
     return 1 if refused else 0

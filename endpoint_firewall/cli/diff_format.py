@@ -57,9 +57,13 @@ def _lines(change: Change, limit: int = 50, one_per_line: bool = False) -> list[
 
 def as_markdown(changes: list[Change], title: str) -> str:
     c = counts(changes)
-    out = [f"### {title}", "",
-           f"{c['added']} to add, {c['updated']} to update in place, {c['replaced']} to replace, "
-           f"{c['removed']} to delete.", ""]
+    out = [
+        f"### {title}",
+        "",
+        f"{c['added']} to add, {c['updated']} to update in place, {c['replaced']} to replace, "
+        f"{c['removed']} to delete.",
+        "",
+    ]
     if not changes:
         out.append("No rule changes.")
         return "\n".join(out) + "\n"
@@ -72,8 +76,15 @@ def as_markdown(changes: list[Change], title: str) -> str:
         lines = _lines(ch, one_per_line=True)
         if not lines:
             continue
-        out += [f"<details><summary>{short_type(ch.type)} <code>{ch.name}</code>: {ch.status}</summary>", "",
-                "```diff", *lines, "```", "</details>", ""]
+        out += [
+            f"<details><summary>{short_type(ch.type)} <code>{ch.name}</code>: {ch.status}</summary>",
+            "",
+            "```diff",
+            *lines,
+            "```",
+            "</details>",
+            "",
+        ]
     return "\n".join(out) + "\n"
 
 
@@ -84,8 +95,10 @@ def as_json(changes: list[Change]) -> str:
 def print_table(changes: list[Change], title: str, console: Console | None = None) -> None:
     console = console or Console()
     c = counts(changes)
-    console.print(f"[bold]{title}[/bold]: {c['added']} to add, {c['updated']} to update in place, "
-                  f"{c['replaced']} to replace, {c['removed']} to delete")
+    console.print(
+        f"[bold]{title}[/bold]: {c['added']} to add, {c['updated']} to update in place, "
+        f"{c['replaced']} to replace, {c['removed']} to delete"
+    )
     if not changes:
         console.print("No rule changes.")
         return
@@ -96,8 +109,11 @@ def print_table(changes: list[Change], title: str, console: Console | None = Non
     width = max(len(ch.name) for ch in changes)
     for ch in changes:
         why = f" ({', '.join(ch.replace_reasons)})" if ch.replace_reasons else ""
-        table.add_row(name_cell(ch.name, [short_type(ch.type)], width), ch.status + why,
-                      "\n".join(_lines(ch, limit=10, one_per_line=True)))
+        table.add_row(
+            name_cell(ch.name, [short_type(ch.type)], width),
+            ch.status + why,
+            "\n".join(_lines(ch, limit=10, one_per_line=True)),
+        )
     console.print(table)
 
 

@@ -20,8 +20,10 @@ from ..endpoints.errors import EpfwError
 COMMANDS = ("validate", "render", "show", "preview", "diff", "check", "import", "catalogue", "verify")
 
 
-DESCRIPTION = ("epfw: the endpoint-firewall command line. Turns a catalogue of network endpoints into Azure "
-               "Firewall and AWS Network Firewall egress rules; works with no cloud account and no Pulumi CLI.")
+DESCRIPTION = (
+    "epfw: the endpoint-firewall command line. Turns a catalogue of network endpoints into Azure "
+    "Firewall and AWS Network Firewall egress rules; works with no cloud account and no Pulumi CLI."
+)
 
 
 def _version() -> str:
@@ -33,8 +35,12 @@ def _version() -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="epfw", description=DESCRIPTION)
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}",
-                        help="print the installed version of endpoint-firewall and exit")
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"%(prog)s {_version()}",
+        help="print the installed version of endpoint-firewall and exit",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", help="one of:")
     for name in COMMANDS:
         importlib.import_module(f"{__package__}.cmd_{name}").register(sub)
@@ -50,7 +56,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         for line in err.report():
             print(line, file=sys.stderr)
         return 1
-
 
 
 if __name__ == "__main__":  # pragma: no cover

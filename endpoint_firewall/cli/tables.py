@@ -20,8 +20,17 @@ MIN_DETAIL_WIDTH = 24
 
 
 def new_table(title: str, caption: str | None = None) -> Table:
-    return Table(title=title, title_justify="left", caption=caption, caption_justify="left", box=box.SIMPLE_HEAD,
-                 show_edge=False, pad_edge=False, title_style="bold", min_width=len(title))
+    return Table(
+        title=title,
+        title_justify="left",
+        caption=caption,
+        caption_justify="left",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+        title_style="bold",
+        min_width=len(title),
+    )
 
 
 def name_column(table: Table, header: str, **kwargs) -> None:
@@ -49,18 +58,25 @@ def name_cell(name: str, details: Iterable[str], width: int) -> Text:
 
 
 def _json_files(files: dict[str, str], prefix: str) -> list[tuple[str, dict]]:
-    return [(path, json.loads(text)) for path, text in sorted(files.items())
-            if path.startswith(prefix) and path.endswith(".json") and path.count("/") == prefix.count("/")]
+    return [
+        (path, json.loads(text))
+        for path, text in sorted(files.items())
+        if path.startswith(prefix) and path.endswith(".json") and path.count("/") == prefix.count("/")
+    ]
 
 
 def azure_table(files: dict[str, str]) -> Table:
-    table = new_table("Azure Firewall Policy: rule collection groups",
-                      "under each group: the protocol:port pairs of its rules, and the IP groups they use")
+    table = new_table(
+        "Azure Firewall Policy: rule collection groups",
+        "under each group: the protocol:port pairs of its rules, and the IP groups they use",
+    )
     name_column(table, "group")
     for col in ("priority", "network\nrules", "app\nrules", "FQDNs", "addresses"):
         table.add_column(col, justify="right")
-    bodies = sorted(((path, body) for path, body in _json_files(files, "azure/") if path != "azure/template.json"),
-                    key=lambda item: item[1].get("properties", {}).get("priority", 0))
+    bodies = sorted(
+        ((path, body) for path, body in _json_files(files, "azure/") if path != "azure/template.json"),
+        key=lambda item: item[1].get("properties", {}).get("priority", 0),
+    )
     width = max((len(body.get("name", "?")) for _, body in bodies), default=0)
     for _, body in bodies:
         props = body.get("properties", {})
@@ -70,12 +86,19 @@ def azure_table(files: dict[str, str]) -> Table:
         fqdns = sum(len(r.get("targetFqdns", [])) + len(r.get("destinationFqdns", [])) for _, r in rules)
         addrs = sum(len(r.get("destinationAddresses", [])) for r in net)
         groups = len({g for r in net for g in r.get("destinationIpGroups", [])})
-        ports = sorted({f"{p['protocolType']}:{p['port']}" for r in app for p in r.get("protocols", [])}
-                       | {f"{'/'.join(r.get('ipProtocols', []))}:{port}" for r in net
-                          for port in r.get("destinationPorts", [])})
+        ports = sorted(
+            {f"{p['protocolType']}:{p['port']}" for r in app for p in r.get("protocols", [])}
+            | {f"{'/'.join(r.get('ipProtocols', []))}:{port}" for r in net for port in r.get("destinationPorts", [])}
+        )
         details = ports + ([f"+{groups} IP group{'s' if groups > 1 else ''}"] if groups else [])
-        table.add_row(name_cell(body.get("name", "?"), details, width), str(props.get("priority", "")),
-                      str(len(net)), str(len(app)), str(fqdns), str(addrs))
+        table.add_row(
+            name_cell(body.get("name", "?"), details, width),
+            str(props.get("priority", "")),
+            str(len(net)),
+            str(len(app)),
+            str(fqdns),
+            str(addrs),
+        )
     return table
 
 
@@ -119,8 +142,10 @@ def _used_capacity(rules_text: str) -> str:
 
 
 WHOLE_ENTRY = "(whole entry)"
-_FINDING_KINDS = (("widened", "widened", "what the cloud's rule syntax allows beyond the catalogue"),
-                  ("notExpressible", "not expressible", "what the cloud cannot express, left out"))
+_FINDING_KINDS = (
+    ("widened", "widened", "what the cloud's rule syntax allows beyond the catalogue"),
+    ("notExpressible", "not expressible", "what the cloud cannot express, left out"),
+)
 
 
 def findings_tables(summary: dict) -> list[Table]:
@@ -140,8 +165,10 @@ def findings_tables(summary: dict) -> list[Table]:
         rows: dict[str, list[dict]] = {}
         for item in items:  # a whole entry (no destination) is a row of its own
             rows.setdefault(item.get("destination") or f"{WHOLE_ENTRY} {item.get('entry', '')}", []).append(item)
-        table = new_table(f"Not deployed as written, {title} ({meaning}; details in summary.json)",
-                          "under each destination: the catalogue entries that list it")
+        table = new_table(
+            f"Not deployed as written, {title} ({meaning}; details in summary.json)",
+            "under each destination: the catalogue entries that list it",
+        )
         name_column(table, "destination")
         table.add_column("why", ratio=1, overflow="fold")
         width = max(len(d) for d in rows)
@@ -158,8 +185,10 @@ def findings_tables(summary: dict) -> list[Table]:
 def print_render(files: dict[str, str], console: Console | None = None) -> None:
     console = console or Console()
     summary = json.loads(files["summary.json"])
-    console.print(f"[bold]stack {summary['stack']}[/bold]: {summary['entries']} catalogue entries selected, "
-                  f"sources {', '.join(summary['sourceRanges'])}, digest {summary['catalogueDigest'][:12]}")
+    console.print(
+        f"[bold]stack {summary['stack']}[/bold]: {summary['entries']} catalogue entries selected, "
+        f"sources {', '.join(summary['sourceRanges'])}, digest {summary['catalogueDigest'][:12]}"
+    )
     tables: list[Table | None] = []
     if summary.get("azure"):
         tables += [azure_table(files), azure_ip_groups_table(files)]

@@ -65,16 +65,23 @@ class AwsNetworkFirewallRulesArgs:
 def rule_group_args(request: dict[str, Any]) -> dict[str, Any]:
     """A ``CreateRuleGroup`` request as ``networkfirewall.RuleGroup`` keyword arguments."""
     group = request["RuleGroup"]
-    ip_sets = [networkfirewall.RuleGroupRuleGroupRuleVariablesIpSetArgs(
-        key=key, ip_set=networkfirewall.RuleGroupRuleGroupRuleVariablesIpSetIpSetArgs(definitions=list(value["Definition"])))
-        for key, value in group.get("RuleVariables", {}).get("IPSets", {}).items()]
+    ip_sets = [
+        networkfirewall.RuleGroupRuleGroupRuleVariablesIpSetArgs(
+            key=key,
+            ip_set=networkfirewall.RuleGroupRuleGroupRuleVariablesIpSetIpSetArgs(definitions=list(value["Definition"])),
+        )
+        for key, value in group.get("RuleVariables", {}).get("IPSets", {}).items()
+    ]
     source = group["RulesSource"]
     if "RulesSourceList" in source:
         listed = source["RulesSourceList"]
         rules_source = networkfirewall.RuleGroupRuleGroupRulesSourceArgs(
             rules_source_list=networkfirewall.RuleGroupRuleGroupRulesSourceRulesSourceListArgs(
-                generated_rules_type=listed["GeneratedRulesType"], target_types=list(listed["TargetTypes"]),
-                targets=list(listed["Targets"])))
+                generated_rules_type=listed["GeneratedRulesType"],
+                target_types=list(listed["TargetTypes"]),
+                targets=list(listed["Targets"]),
+            )
+        )
     else:
         rules_source = networkfirewall.RuleGroupRuleGroupRulesSourceArgs(rules_string=source["RulesString"])
     return {
@@ -86,7 +93,9 @@ def rule_group_args(request: dict[str, Any]) -> dict[str, Any]:
             rule_variables=networkfirewall.RuleGroupRuleGroupRuleVariablesArgs(ip_sets=ip_sets) if ip_sets else None,
             rules_source=rules_source,
             stateful_rule_options=networkfirewall.RuleGroupRuleGroupStatefulRuleOptionsArgs(
-                rule_order=group["StatefulRuleOptions"]["RuleOrder"])),
+                rule_order=group["StatefulRuleOptions"]["RuleOrder"]
+            ),
+        ),
     }
 
 
@@ -105,8 +114,10 @@ class AwsNetworkFirewallRules(pulumi.ComponentResource):
         self.rule_groups: dict[str, networkfirewall.RuleGroup] = {}
         for group in self.render.groups:
             self.rule_groups[group.role] = networkfirewall.RuleGroup(
-                f"{name}-{group.role}", **rule_group_args(group.request),
-                opts=pulumi.ResourceOptions(parent=self, delete_before_replace=False))
+                f"{name}-{group.role}",
+                **rule_group_args(group.request),
+                opts=pulumi.ResourceOptions(parent=self, delete_before_replace=False),
+            )
         self.policy = self._policy(name, args.config) if args.config.firewall_policy else None
         report: dict[str, Any] = {
             "ruleGroupArns": {role: rg.arn for role, rg in self.rule_groups.items()},
@@ -123,16 +134,20 @@ class AwsNetworkFirewallRules(pulumi.ComponentResource):
             report["firewallPolicyArn"] = self.policy.arn
             report["firewallPolicyName"] = self.render.policy_name
         # Outputs, as the Azure component's: a consumer combines them the same way whichever cloud
-        self.outputs: dict[str, pulumi.Output[Any]] = {key: pulumi.Output.from_input(value)
-                                                       for key, value in report.items()}
+        self.outputs: dict[str, pulumi.Output[Any]] = {
+            key: pulumi.Output.from_input(value) for key, value in report.items()
+        }
         self.register_outputs(self.outputs)
 
     def _policy(self, name: str, config: AwsConfig) -> networkfirewall.FirewallPolicy:
         assert config.firewall_policy is not None
         strict = config.rule_order is RuleOrder.STRICT_ORDER
-        references = [networkfirewall.FirewallPolicyFirewallPolicyStatefulRuleGroupReferenceArgs(
-            resource_arn=self.rule_groups[group.role].arn, priority=group.priority if strict else None)
-            for group in _policy_order(self.render.groups)]
+        references = [
+            networkfirewall.FirewallPolicyFirewallPolicyStatefulRuleGroupReferenceArgs(
+                resource_arn=self.rule_groups[group.role].arn, priority=group.priority if strict else None
+            )
+            for group in _policy_order(self.render.groups)
+        ]
         return networkfirewall.FirewallPolicy(
             f"{name}-policy",
             name=self.render.policy_name,
@@ -142,14 +157,22 @@ class AwsNetworkFirewallRules(pulumi.ComponentResource):
                 stateless_fragment_default_actions=["aws:forward_to_sfe"],
                 stateful_rule_group_references=references,
                 stateful_engine_options=networkfirewall.FirewallPolicyFirewallPolicyStatefulEngineOptionsArgs(
-                    rule_order=config.rule_order.value),
+                    rule_order=config.rule_order.value
+                ),
                 stateful_default_actions=list(config.firewall_policy.stateful_default_actions) if strict else None,
                 policy_variables=networkfirewall.FirewallPolicyFirewallPolicyPolicyVariablesArgs(
-                    rule_variables=[networkfirewall.FirewallPolicyFirewallPolicyPolicyVariablesRuleVariableArgs(
-                        key="HOME_NET",
-                        ip_set=networkfirewall.FirewallPolicyFirewallPolicyPolicyVariablesRuleVariableIpSetArgs(
-                            definitions=list(self.render.source_ranges)))])),
-            opts=pulumi.ResourceOptions(parent=self, delete_before_replace=False))
+                    rule_variables=[
+                        networkfirewall.FirewallPolicyFirewallPolicyPolicyVariablesRuleVariableArgs(
+                            key="HOME_NET",
+                            ip_set=networkfirewall.FirewallPolicyFirewallPolicyPolicyVariablesRuleVariableIpSetArgs(
+                                definitions=list(self.render.source_ranges)
+                            ),
+                        )
+                    ]
+                ),
+            ),
+            opts=pulumi.ResourceOptions(parent=self, delete_before_replace=False),
+        )
 
 
 def _policy_order(groups: tuple[AwsRuleGroup, ...]) -> list[AwsRuleGroup]:

@@ -43,8 +43,13 @@ from ..renderers.azure_model import replace_ids
 
 COMPONENT_TYPE = "endpoint-firewall:azure:FirewallRules"
 DNS_PROXY_PROPERTY = "Network.DNS.EnableProxy"  # classic firewalls: DNS proxy is an additional property
-MANAGED_FIREWALL_ARGS = {"azure_firewall_name", "resource_group_name", "application_rule_collections",
-                         "network_rule_collections", "firewall_policy"}
+MANAGED_FIREWALL_ARGS = {
+    "azure_firewall_name",
+    "resource_group_name",
+    "application_rule_collections",
+    "network_rule_collections",
+    "firewall_policy",
+}
 
 
 @dataclass(frozen=True)
@@ -83,17 +88,28 @@ class AzureFirewallRules(pulumi.ComponentResource):
         policy_id: pulumi.Output[str] | None = None
         if target is AzureTarget.POLICY and config.create_policy:
             policy = network.FirewallPolicy(
-                f"{name}-policy", resource_group_name=rg, firewall_policy_name=config.policy_name,
-                location=config.create_policy.location, sku={"tier": config.tier},
-                dns_settings={"enable_proxy": True} if config.dns_proxy else None, opts=child())
+                f"{name}-policy",
+                resource_group_name=rg,
+                firewall_policy_name=config.policy_name,
+                location=config.create_policy.location,
+                sku={"tier": config.tier},
+                dns_settings={"enable_proxy": True} if config.dns_proxy else None,
+                opts=child(),
+            )
             chain.append(policy)
             policy_id = policy.id
 
         ip_ids: dict[str, pulumi.Output[str]] = {}
         ip_by_name: dict[str, pulumi.Output[str]] = {}
         for ipg in render.ip_groups:
-            resource = network.IpGroup(f"{name}-ipg-{ipg.name}", resource_group_name=rg, ip_groups_name=ipg.name,
-                                       ip_addresses=list(ipg.addresses), location=ipg.body["location"], opts=child())
+            resource = network.IpGroup(
+                f"{name}-ipg-{ipg.name}",
+                resource_group_name=rg,
+                ip_groups_name=ipg.name,
+                ip_addresses=list(ipg.addresses),
+                location=ipg.body["location"],
+                opts=child(),
+            )
             chain.append(resource)
             ip_ids[ipg.id] = ip_by_name[ipg.name] = resource.id
 
@@ -102,25 +118,37 @@ class AzureFirewallRules(pulumi.ComponentResource):
         if target is AzureTarget.POLICY:
             for g in render.groups:
                 resource = network.FirewallPolicyRuleCollectionGroup(
-                    f"{name}-{g.name}", resource_group_name=rg, firewall_policy_name=config.policy_name,
-                    rule_collection_group_name=g.name, priority=g.priority,
+                    f"{name}-{g.name}",
+                    resource_group_name=rg,
+                    firewall_policy_name=config.policy_name,
+                    rule_collection_group_name=g.name,
+                    priority=g.priority,
                     rule_collections=policy_collections(g.body["properties"]["ruleCollections"], ip_ids),
-                    opts=child())
+                    opts=child(),
+                )
                 chain.append(resource)
                 groups.append(resource)
         else:
             assert render.classic is not None
             fw_args = dict(args.firewall_args or {})
             if config.dns_proxy:
-                fw_args["additional_properties"] = {**(fw_args.get("additional_properties") or {}),
-                                                    DNS_PROXY_PROPERTY: "true"}
+                fw_args["additional_properties"] = {
+                    **(fw_args.get("additional_properties") or {}),
+                    DNS_PROXY_PROPERTY: "true",
+                }
             firewall = network.AzureFirewall(
-                f"{name}-firewall", **fw_args, resource_group_name=rg, azure_firewall_name=config.firewall_name,
-                application_rule_collections=classic_collections(render.classic["applicationRuleCollections"],
-                                                                 "application", ip_ids),
-                network_rule_collections=classic_collections(render.classic["networkRuleCollections"], "network",
-                                                             ip_ids),
-                opts=child())
+                f"{name}-firewall",
+                **fw_args,
+                resource_group_name=rg,
+                azure_firewall_name=config.firewall_name,
+                application_rule_collections=classic_collections(
+                    render.classic["applicationRuleCollections"], "application", ip_ids
+                ),
+                network_rule_collections=classic_collections(
+                    render.classic["networkRuleCollections"], "network", ip_ids
+                ),
+                opts=child(),
+            )
             chain.append(firewall)
             firewall_id = firewall.id
 
@@ -130,10 +158,15 @@ class AzureFirewallRules(pulumi.ComponentResource):
         self.ip_group_ids = pulumi.Output.all(**ip_by_name) if ip_by_name else pulumi.Output.from_input({})
         self.rule_count = pulumi.Output.from_input(render.rule_count)
         self.not_expressible = pulumi.Output.from_input(summary["notExpressible"])
-        self.outputs = {"groupNames": self.group_names, "groupIds": self.group_ids, "ipGroupIds": self.ip_group_ids,
-                        "ruleCount": self.rule_count, "notExpressible": self.not_expressible,
-                        "widened": pulumi.Output.from_input(summary["widened"]),
-                        "skipped": pulumi.Output.from_input(summary["skipped"])}
+        self.outputs = {
+            "groupNames": self.group_names,
+            "groupIds": self.group_ids,
+            "ipGroupIds": self.ip_group_ids,
+            "ruleCount": self.rule_count,
+            "notExpressible": self.not_expressible,
+            "widened": pulumi.Output.from_input(summary["widened"]),
+            "skipped": pulumi.Output.from_input(summary["skipped"]),
+        }
         if policy_id is not None:
             self.outputs["policyId"] = policy_id
         if firewall_id is not None:
@@ -143,13 +176,17 @@ class AzureFirewallRules(pulumi.ComponentResource):
 
 def _check_firewall_args(firewall_args: Mapping[str, Any] | None) -> None:
     if firewall_args is None:
-        raise ValueError("target classic: the component manages the AzureFirewall resource itself (classic rule "
-                         "collections are its properties); pass the rest of its definition as firewall_args "
-                         "(location, sku, ip_configurations, ...)")
+        raise ValueError(
+            "target classic: the component manages the AzureFirewall resource itself (classic rule "
+            "collections are its properties); pass the rest of its definition as firewall_args "
+            "(location, sku, ip_configurations, ...)"
+        )
     clash = sorted(MANAGED_FIREWALL_ARGS & set(firewall_args))
     if clash:
-        raise ValueError(f"firewall_args must not set {clash}: the component sets the name, resource group and "
-                         "rule collections, and a firewall with a policy takes no classic rules")
+        raise ValueError(
+            f"firewall_args must not set {clash}: the component sets the name, resource group and "
+            "rule collections, and a firewall with a policy takes no classic rules"
+        )
 
 
 _FIRST_CAP = re.compile(r"(.)([A-Z][a-z]+)")
@@ -181,8 +218,11 @@ def _each(convert: Converter) -> Converter:
 
 def _policy_rule(rule: Mapping[str, Any]) -> Any:
     if rule["ruleType"] == "ApplicationRule":
-        return _args(network.ApplicationRuleArgs, rule,
-                     {"protocols": _each(lambda p: _args(network.FirewallPolicyRuleApplicationProtocolArgs, p))})
+        return _args(
+            network.ApplicationRuleArgs,
+            rule,
+            {"protocols": _each(lambda p: _args(network.FirewallPolicyRuleApplicationProtocolArgs, p))},
+        )
     if rule["ruleType"] == "NetworkRule":
         return _args(network.NetworkRuleArgs, rule)
     raise ValueError(f"rule type {rule['ruleType']!r} is not rendered here")
@@ -198,9 +238,16 @@ def policy_collections(collections: list[dict[str, Any]], ip_ids: Mapping[str, p
     for c in with_ip_group_ids(collections, ip_ids):
         if c["ruleCollectionType"] != "FirewallPolicyFilterRuleCollection":
             raise ValueError(f"rule collection type {c['ruleCollectionType']!r} is not rendered here")
-        out.append(_args(network.FirewallPolicyFilterRuleCollectionArgs, c, {
-            "action": lambda a: _args(network.FirewallPolicyFilterRuleCollectionActionArgs, a),
-            "rules": _each(_policy_rule)}))
+        out.append(
+            _args(
+                network.FirewallPolicyFilterRuleCollectionArgs,
+                c,
+                {
+                    "action": lambda a: _args(network.FirewallPolicyFilterRuleCollectionActionArgs, a),
+                    "rules": _each(_policy_rule),
+                },
+            )
+        )
     return out
 
 
@@ -209,16 +256,25 @@ def classic_flat(collections: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{"name": c["name"], **c["properties"]} for c in collections]
 
 
-def classic_collections(collections: list[dict[str, Any]], kind: str,
-                        ip_ids: Mapping[str, pulumi.Output[str]]) -> list[Any]:
+def classic_collections(
+    collections: list[dict[str, Any]], kind: str, ip_ids: Mapping[str, pulumi.Output[str]]
+) -> list[Any]:
     """Classic ``applicationRuleCollections`` or ``networkRuleCollections`` (ARM) as SDK Args objects."""
     if kind == "application":
-        collection, rule = network.AzureFirewallApplicationRuleCollectionArgs, lambda r: _args(
-            network.AzureFirewallApplicationRuleArgs, r,
-            {"protocols": _each(lambda p: _args(network.AzureFirewallApplicationRuleProtocolArgs, p))})
+        collection, rule = (
+            network.AzureFirewallApplicationRuleCollectionArgs,
+            lambda r: _args(
+                network.AzureFirewallApplicationRuleArgs,
+                r,
+                {"protocols": _each(lambda p: _args(network.AzureFirewallApplicationRuleProtocolArgs, p))},
+            ),
+        )
     else:
-        collection, rule = network.AzureFirewallNetworkRuleCollectionArgs, lambda r: _args(
-            network.AzureFirewallNetworkRuleArgs, r)
-    return [_args(collection, c, {"action": lambda a: _args(network.AzureFirewallRCActionArgs, a),
-                                  "rules": _each(rule)})
-            for c in with_ip_group_ids(classic_flat(collections), ip_ids)]
+        collection, rule = (
+            network.AzureFirewallNetworkRuleCollectionArgs,
+            lambda r: _args(network.AzureFirewallNetworkRuleArgs, r),
+        )
+    return [
+        _args(collection, c, {"action": lambda a: _args(network.AzureFirewallRCActionArgs, a), "rules": _each(rule)})
+        for c in with_ip_group_ids(classic_flat(collections), ip_ids)
+    ]

@@ -84,8 +84,7 @@ def _plain(value: Any) -> Any:
 
 def stack_config(args: Mapping[str, Any], cloud: str, origin: str) -> StackConfig:
     """The args validated exactly as a stack file's ``endpoint-firewall:`` namespace (camel or snake keys)."""
-    values: dict[str, Any] = {"sourceRanges": _plain(args.get("source_ranges")),
-                              cloud: _plain(args.get(cloud))}
+    values: dict[str, Any] = {"sourceRanges": _plain(args.get("source_ranges")), cloud: _plain(args.get(cloud))}
     if args.get("peer_ranges") is not None:
         values["peerRanges"] = _plain(args["peer_ranges"])
     if args.get("selection") is not None:

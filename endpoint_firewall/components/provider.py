@@ -33,8 +33,10 @@ def _known(args: Any, name: str) -> dict[str, Any]:
     values = dict(args or {})
     pending = sorted(k for k, v in values.items() if isinstance(v, pulumi.Output))
     if pending:
-        raise ValueError(f"{name}: {', '.join(pending)} must be plain values known at construction "
-                         "(the rules are computed from them before anything is registered)")
+        raise ValueError(
+            f"{name}: {', '.join(pending)} must be plain values known at construction "
+            "(the rules are computed from them before anything is registered)"
+        )
     return values
 
 
@@ -43,8 +45,13 @@ def _publish(component: Any, plan: Any, rules: Any) -> None:
     component.catalogue_digest = pulumi.Output.from_input(plan.digest)
     component.selected_entries = pulumi.Output.from_input(len(plan.selected_entries))
     component.rules = pulumi.Output.from_input(rules)
-    component.register_outputs({"catalogueDigest": component.catalogue_digest,
-                                "selectedEntries": component.selected_entries, "rules": component.rules})
+    component.register_outputs(
+        {
+            "catalogueDigest": component.catalogue_digest,
+            "selectedEntries": component.selected_entries,
+            "rules": component.rules,
+        }
+    )
 
 
 class AzureEgressRules(pulumi.ComponentResource):
@@ -64,9 +71,11 @@ class AzureEgressRules(pulumi.ComponentResource):
         firewall_args = values.get("firewall_args")
         firewall_args = {snake(k): v for k, v in dict(firewall_args).items()} if firewall_args is not None else None
         super().__init__(f"{PACKAGE}:index:AzureEgressRules", name, None, opts)
-        inner = AzureFirewallRules(name, AzureFirewallRulesArgs(plan=plan, config=config.azure,
-                                                                firewall_args=firewall_args),
-                                   opts=pulumi.ResourceOptions(parent=self))
+        inner = AzureFirewallRules(
+            name,
+            AzureFirewallRulesArgs(plan=plan, config=config.azure, firewall_args=firewall_args),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
         _publish(self, plan, inner.outputs)
 
 
@@ -85,8 +94,9 @@ class AwsEgressRules(pulumi.ComponentResource):
         plan, config = plan_from_args(values, "aws", f"AwsEgressRules {name}")
         assert config.aws is not None
         super().__init__(f"{PACKAGE}:index:AwsEgressRules", name, None, opts)
-        inner = AwsNetworkFirewallRules(name, AwsNetworkFirewallRulesArgs(plan=plan, config=config.aws),
-                                        opts=pulumi.ResourceOptions(parent=self))
+        inner = AwsNetworkFirewallRules(
+            name, AwsNetworkFirewallRulesArgs(plan=plan, config=config.aws), opts=pulumi.ResourceOptions(parent=self)
+        )
         _publish(self, plan, inner.outputs)
 
 

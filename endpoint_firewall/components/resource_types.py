@@ -16,8 +16,10 @@ AWS_FIREWALL_POLICY = "aws:networkfirewall/firewallPolicy:FirewallPolicy"
 
 def cloud_of(type_token: str) -> str | None:
     """``azure`` or ``aws`` for a resource or component type token of ours (None: neither, e.g. the stack)."""
-    for cloud, heads in (("azure", ("azure-native:", "endpoint-firewall:azure:")),
-                         ("aws", ("aws:", "endpoint-firewall:aws:"))):
+    for cloud, heads in (
+        ("azure", ("azure-native:", "endpoint-firewall:azure:")),
+        ("aws", ("aws:", "endpoint-firewall:aws:")),
+    ):
         if type_token.startswith(heads):
             return cloud
     return None

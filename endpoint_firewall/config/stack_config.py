@@ -51,12 +51,16 @@ class SelectionConfig(ConfigModel):
 
     def to_selection(self) -> Selection:
         as_set = lambda v: None if v is None else frozenset(v)  # noqa: E731
-        return Selection(service_areas=as_set(self.service_areas), regions=as_set(self.regions),
-                         include_optional=self.include_optional, entry_ids=as_set(self.entries))
+        return Selection(
+            service_areas=as_set(self.service_areas),
+            regions=as_set(self.regions),
+            include_optional=self.include_optional,
+            entry_ids=as_set(self.entries),
+        )
 
 
 class AzureTarget(StrEnum):
-    POLICY = "policy"    # FirewallPolicyRuleCollectionGroups on a Firewall Policy
+    POLICY = "policy"  # FirewallPolicyRuleCollectionGroups on a Firewall Policy
     CLASSIC = "classic"  # rule collections on an AzureFirewall resource
 
 
@@ -69,9 +73,15 @@ class AzureLimits(ConfigModel):
     priority_min: int = 100
     priority_max: int = 65000
     group_max_bytes: int = 2_000_000
-    group_size_margin: float = Field(0.05, ge=0, lt=1, description=(
-        "fraction of groupMaxBytes kept free: a group's size is measured on our compact JSON, and Microsoft "
-        "publishes no exact measure of how it counts a group's size"))
+    group_size_margin: float = Field(
+        0.05,
+        ge=0,
+        lt=1,
+        description=(
+            "fraction of groupMaxBytes kept free: a group's size is measured on our compact JSON, and Microsoft "
+            "publishes no exact measure of how it counts a group's size"
+        ),
+    )
     network_pairs_max: int = 20_000
     network_fqdns_warn: int = 1_000
     groups_per_policy_max: int = 60
@@ -100,25 +110,43 @@ class AzureConfig(ConfigModel):
     resource_group_name: str = Field(min_length=1)
     policy_name: str | None = Field(None, description="existing Firewall Policy (target policy)")
     create_policy: NewPolicy | None = Field(None, description="create the policy instead of using an existing one")
-    sku_tier: SkuTier | None = Field(None, description=(
-        "the firewall's and policy's tier (default Standard, or createPolicy.skuTier): decides DNS proxy, FQDNs in "
-        "network rules and the classic target"))
-    firewall_name: str | None = Field(None, description="the AzureFirewall whose classic rules are managed (target classic)")
+    sku_tier: SkuTier | None = Field(
+        None,
+        description=(
+            "the firewall's and policy's tier (default Standard, or createPolicy.skuTier): decides DNS proxy, FQDNs in "
+            "network rules and the classic target"
+        ),
+    )
+    firewall_name: str | None = Field(
+        None, description="the AzureFirewall whose classic rules are managed (target classic)"
+    )
     firewall_args: dict[str, Any] | None = Field(
-        None, description="target classic: the rest of the AzureFirewall's definition (location, sku, "
-                          "ip_configurations, ...) as the SDK's snake_case arguments; the component manages the "
-                          "firewall resource itself, since classic rule collections are its properties")
-    location: str | None = Field(None, description=(
-        "Azure region of the IP Groups (default createPolicy.location, or firewallArgs.location for target "
-        "classic); required when IP Groups are rendered on an existing policy"))
+        None,
+        description="target classic: the rest of the AzureFirewall's definition (location, sku, "
+        "ip_configurations, ...) as the SDK's snake_case arguments; the component manages the "
+        "firewall resource itself, since classic rule collections are its properties",
+    )
+    location: str | None = Field(
+        None,
+        description=(
+            "Azure region of the IP Groups (default createPolicy.location, or firewallArgs.location for target "
+            "classic); required when IP Groups are rendered on an existing policy"
+        ),
+    )
     dns_proxy: bool = Field(False, description="DNS proxy is on: FQDNs may be used in network rules")
-    ipv6: Literal["preview"] | None = Field(None, description=(
-        "preview: render IPv6 destinations into network rules (Azure Firewall dual stack, preview: Firewall Policy "
-        "only, network rules only, no IP Groups); omitted: IPv4 only"))
+    ipv6: Literal["preview"] | None = Field(
+        None,
+        description=(
+            "preview: render IPv6 destinations into network rules (Azure Firewall dual stack, preview: Firewall Policy "
+            "only, network rules only, no IP Groups); omitted: IPv4 only"
+        ),
+    )
     ip_group_threshold: int = Field(50, ge=1, description="address sets larger than this go into IP Groups")
     name_prefix: str = Field("epfw", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,30}$")
-    limits_profile: Literal["current", "pre-2022-07"] = Field("current", description=(
-        "pre-2022-07: the limits of policies created before July 2022 (1 MB per group, 50 groups)"))
+    limits_profile: Literal["current", "pre-2022-07"] = Field(
+        "current",
+        description=("pre-2022-07: the limits of policies created before July 2022 (1 MB per group, 50 groups)"),
+    )
     limits: AzureLimits = AzureLimits()
 
     @model_validator(mode="before")
@@ -127,7 +155,9 @@ class AzureConfig(ConfigModel):
         """Profile defaults under the keys ``limits`` sets explicitly."""
         if not isinstance(data, dict):
             return data
-        name: Any = data.get("limitsProfile", data.get("limits_profile", "current"))  # unknown: the Literal field says so
+        name: Any = data.get(
+            "limitsProfile", data.get("limits_profile", "current")
+        )  # unknown: the Literal field says so
         profile = LIMITS_PROFILES.get(name, {})
         if not profile:
             return data
@@ -161,8 +191,10 @@ class AzureConfig(ConfigModel):
         if self.target is AzureTarget.CLASSIC and not self.firewall_name:
             raise ValueError("target classic needs firewallName")
         if self.firewall_name and len(self.firewall_name) > FIREWALL_NAME_MAX:
-            raise ValueError(f"firewallName {self.firewall_name!r} is {len(self.firewall_name)} characters; Azure "
-                             f"Firewall names are at most {FIREWALL_NAME_MAX}")
+            raise ValueError(
+                f"firewallName {self.firewall_name!r} is {len(self.firewall_name)} characters; Azure "
+                f"Firewall names are at most {FIREWALL_NAME_MAX}"
+            )
         problems = tier_problems(self)
         if problems:
             raise ValueError(problems[0])
@@ -176,7 +208,7 @@ class RuleOrder(StrEnum):
 
 class FqdnMode(StrEnum):
     DOMAIN_LIST = "domain-list"  # AWS generated domain-list rules (.x.com also matches x.com, any port)
-    EXACT = "exact"              # Suricata rules: exact ports, *.x.com never matches x.com
+    EXACT = "exact"  # Suricata rules: exact ports, *.x.com never matches x.com
 
 
 class AwsLimits(ConfigModel):
@@ -185,12 +217,22 @@ class AwsLimits(ConfigModel):
     capacity_max: int = 30_000
     rules_string_max_bytes: int = 2_000_000
     rule_max_chars: int = 8_192
-    policy_capacity: int = Field(30_000, ge=1, description=(
-        "stateful capacity of all groups of one firewall policy (AWS quota 'Maximum number of stateful rules per "
-        "firewall policy', 30,000 by default, adjustable in Service Quotas): set it to the granted value"))
-    stateful_groups_per_policy: int = Field(20, ge=1, description=(
-        "stateful rule groups one firewall policy references (AWS quota, 20, not adjustable): a render that needs "
-        "more fails"))
+    policy_capacity: int = Field(
+        30_000,
+        ge=1,
+        description=(
+            "stateful capacity of all groups of one firewall policy (AWS quota 'Maximum number of stateful rules per "
+            "firewall policy', 30,000 by default, adjustable in Service Quotas): set it to the granted value"
+        ),
+    )
+    stateful_groups_per_policy: int = Field(
+        20,
+        ge=1,
+        description=(
+            "stateful rule groups one firewall policy references (AWS quota, 20, not adjustable): a render that needs "
+            "more fails"
+        ),
+    )
 
 
 # AWS's stateful default actions, as AWS's own service model (botocore, FirewallPolicy.StatefulDefaultActions)
@@ -198,9 +240,13 @@ class AwsLimits(ConfigModel):
 # (established, established_app_layer, established_app_layer_to_server) cannot be mixed (CreateFirewallPolicy
 # answers "StatefulDefaultActions cannot exist together"); the strict ones sit next to any family.
 STATEFUL_DEFAULT_ACTIONS = (
-    "aws:drop_strict", "aws:drop_established", "aws:drop_established_app_layer",
+    "aws:drop_strict",
+    "aws:drop_established",
+    "aws:drop_established_app_layer",
     "aws:drop_established_app_layer_to_server",
-    "aws:alert_strict", "aws:alert_established", "aws:alert_established_app_layer",
+    "aws:alert_strict",
+    "aws:alert_established",
+    "aws:alert_established_app_layer",
     "aws:alert_established_app_layer_to_server",
 )
 # What a policy created here uses, and what a STRICT_ORDER stack assumes of a policy managed elsewhere:
@@ -217,20 +263,29 @@ def stateful_action_family(action: str) -> str:
 
 
 class AwsPolicyConfig(ConfigModel):
-    name: str = Field(pattern=r"^[a-zA-Z0-9-]{1,121}$", description=(
-        "the policy's name; in STRICT_ORDER its physical name gets a short hash of the rule order appended, "
-        "so changing ruleOrder (which AWS can only do by replacing the policy) never collides"))
+    name: str = Field(
+        pattern=r"^[a-zA-Z0-9-]{1,121}$",
+        description=(
+            "the policy's name; in STRICT_ORDER its physical name gets a short hash of the rule order appended, "
+            "so changing ruleOrder (which AWS can only do by replacing the policy) never collides"
+        ),
+    )
     stateful_default_actions: tuple[str, ...] = DEFAULT_STATEFUL_ACTIONS
-    allow_alert_only: bool = Field(False, description=(
-        "accept STRICT_ORDER default actions that drop nothing (monitoring only): traffic no rule drops passes"))
+    allow_alert_only: bool = Field(
+        False,
+        description=(
+            "accept STRICT_ORDER default actions that drop nothing (monitoring only): traffic no rule drops passes"
+        ),
+    )
 
     @field_validator("stateful_default_actions")
     @classmethod
     def _actions(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         unknown = [a for a in value if a not in STATEFUL_DEFAULT_ACTIONS]
         if unknown:
-            raise ValueError(f"unknown stateful default action {unknown[0]!r}; AWS accepts "
-                             f"{', '.join(STATEFUL_DEFAULT_ACTIONS)}")
+            raise ValueError(
+                f"unknown stateful default action {unknown[0]!r}; AWS accepts {', '.join(STATEFUL_DEFAULT_ACTIONS)}"
+            )
         if len(set(value)) != len(value):
             raise ValueError("an action is listed twice")
         for kind in ("drop", "alert"):
@@ -239,8 +294,10 @@ class AwsPolicyConfig(ConfigModel):
                 raise ValueError(f"at most one {kind} action, not {', '.join(chosen)}")
         families = sorted({stateful_action_family(a) for a in value} - {"strict"})
         if len(families) > 1:
-            raise ValueError(f"AWS refuses to mix the {' and '.join(families)} default actions "
-                             f"({', '.join(value)}): choose one family")
+            raise ValueError(
+                f"AWS refuses to mix the {' and '.join(families)} default actions "
+                f"({', '.join(value)}): choose one family"
+            )
         return value
 
     @property
@@ -255,32 +312,48 @@ class AwsConfig(ConfigModel):
     fqdn_mode: FqdnMode = FqdnMode.DOMAIN_LIST
     capacity_headroom: float = Field(0.5, ge=0, le=10, description="extra capacity as a fraction of what is used")
     capacity_minimum: int = Field(100, ge=1)
-    capacity: dict[str, int] = Field(default_factory=dict, description=(
-        "pinned capacity per group role (rules, http-tls, tls-sni-2, ...): a pinned group keeps its capacity and "
-        "name while what it uses fits; the render fails when it no longer fits (raise the pin: a replacement)"))
+    capacity: dict[str, int] = Field(
+        default_factory=dict,
+        description=(
+            "pinned capacity per group role (rules, http-tls, tls-sni-2, ...): a pinned group keeps its capacity and "
+            "name while what it uses fits; the render fails when it no longer fits (raise the pin: a replacement)"
+        ),
+    )
     base_sid: int = Field(1_000_000, ge=1, le=3_999_000_000)
     firewall_policy: AwsPolicyConfig | None = None
-    drop_ipv6_outside_home_net: bool = Field(True, description=(
-        "drop IPv6 flows whose source is outside HOME_NET (devices' IPv6 when sourceRanges are IPv4 only, which no "
-        "rule here would otherwise judge); false: leave such traffic to other rule groups of the policy"))
+    drop_ipv6_outside_home_net: bool = Field(
+        True,
+        description=(
+            "drop IPv6 flows whose source is outside HOME_NET (devices' IPv6 when sourceRanges are IPv4 only, which no "
+            "rule here would otherwise judge); false: leave such traffic to other rule groups of the policy"
+        ),
+    )
     limits: AwsLimits = AwsLimits()
 
     @model_validator(mode="after")
     def _aws(self) -> AwsConfig:
         for role, pinned in self.capacity.items():
             if not re.match(AWS_GROUP_ROLE, role):
-                raise ValueError(f"capacity: {role!r} is not a group role (rules, http-host, tls-sni, http-tls, "
-                                 "optionally with a shard suffix such as -2)")
+                raise ValueError(
+                    f"capacity: {role!r} is not a group role (rules, http-host, tls-sni, http-tls, "
+                    "optionally with a shard suffix such as -2)"
+                )
             if not 1 <= pinned <= self.limits.capacity_max:
-                raise ValueError(f"capacity: {role} {pinned} is outside 1..limits.capacityMax "
-                                 f"({self.limits.capacity_max})")
+                raise ValueError(
+                    f"capacity: {role} {pinned} is outside 1..limits.capacityMax ({self.limits.capacity_max})"
+                )
         policy = self.firewall_policy
-        if (policy and self.rule_order is RuleOrder.STRICT_ORDER and policy.drop_action is None
-                and not policy.allow_alert_only):
+        if (
+            policy
+            and self.rule_order is RuleOrder.STRICT_ORDER
+            and policy.drop_action is None
+            and not policy.allow_alert_only
+        ):
             raise ValueError(
                 f"firewallPolicy.statefulDefaultActions {list(policy.stateful_default_actions)} drop nothing: in "
                 "STRICT_ORDER the policy would pass everything no rule drops. Use aws:drop_established_app_layer, "
-                "or set firewallPolicy.allowAlertOnly: true for a monitoring-only policy")
+                "or set firewallPolicy.allowAlertOnly: true for a monitoring-only policy"
+            )
         return self
 
 
@@ -322,16 +395,20 @@ class ConfigError(CatalogueError):
     """Located problems in a stack's configuration."""
 
 
-def parse(values: dict[str, Any], filename: str, lines: dict | None = None,
-          line_prefix: tuple = ()) -> StackConfig:
+def parse(values: dict[str, Any], filename: str, lines: dict | None = None, line_prefix: tuple = ()) -> StackConfig:
     """Validate the namespace's values (keys without the ``endpoint-firewall:`` prefix)."""
     try:
         return StackConfig.model_validate(values)
     except ValidationError as err:
-        raise ConfigError(located_problems(
-            err, filename, line=lambda loc: yaml_lines.line_of(lines, line_prefix + _yaml_path(loc)) if lines else 1,
-            field=lambda loc: f"{NAMESPACE}:{yaml_lines.dotted(loc)}" if loc else NAMESPACE,
-            message=_message)) from None
+        raise ConfigError(
+            located_problems(
+                err,
+                filename,
+                line=lambda loc: yaml_lines.line_of(lines, line_prefix + _yaml_path(loc)) if lines else 1,
+                field=lambda loc: f"{NAMESPACE}:{yaml_lines.dotted(loc)}" if loc else NAMESPACE,
+                message=_message,
+            )
+        ) from None
 
 
 def _message(item: ErrorDetails, loc: tuple) -> str:
@@ -377,7 +454,7 @@ def stack_file(project_dir: Path, stack: str) -> Path:
 
 
 def stack_names(folder: Path) -> list[str]:
-    return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in folder.glob("Pulumi.*.yaml"))
+    return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in folder.glob("Pulumi.*.yaml"))
 
 
 def _no_such_stack(path: Path) -> NoSuchStack:
@@ -399,8 +476,15 @@ def namespace_problems(keys: Any, filename: str, lines: dict | None = None) -> l
         hint = f"did you mean '{guess[0]}:{name}'? " if guess and colon else ""
         what = f"unknown namespace {namespace!r}" if colon else "a config key is written namespace:key"
         line = yaml_lines.line_of(lines, ("config", key)) if lines else 1
-        problems.append(Problem(filename, line, str(key), f"{what}; {hint}this project reads {NAMESPACE}: keys, and "
-                                f"passes the providers' own ({', '.join(n + ':' for n in PROVIDER_NAMESPACES)})"))
+        problems.append(
+            Problem(
+                filename,
+                line,
+                str(key),
+                f"{what}; {hint}this project reads {NAMESPACE}: keys, and "
+                f"passes the providers' own ({', '.join(n + ':' for n in PROVIDER_NAMESPACES)})",
+            )
+        )
     return problems
 
 

@@ -53,7 +53,7 @@ class Changed:
     id: str
     changes: tuple[FieldChange, ...]
     renamed_from: str | None = None  # an entry paired as renamed: its old id
-    shared: float = 1.0              # ... and the Jaccard index of the two destination sets
+    shared: float = 1.0  # ... and the Jaccard index of the two destination sets
 
 
 @dataclass(frozen=True)
@@ -72,16 +72,27 @@ class SectionDiff:
     def summary(self, name: str) -> str:
         renamed = sum(c.renamed_from is not None for c in self.changed)
         paired = f" ({renamed} of them renamed)" if renamed else ""
-        return (f"{name}: {len(self.added)} added, {len(self.removed)} removed, {len(self.changed)} changed{paired}, "
-                f"{self.unchanged} unchanged")
+        return (
+            f"{name}: {len(self.added)} added, {len(self.removed)} removed, {len(self.changed)} changed{paired}, "
+            f"{self.unchanged} unchanged"
+        )
 
     def to_json(self) -> dict[str, Any]:
         return {
             "added": [_model_json(m) for m in self.added],
             "removed": [_model_json(m) for m in self.removed],
-            "changed": [{"id": c.id, **({"renamed_from": c.renamed_from, "destinations_shared": round(c.shared, 3)}
-                                        if c.renamed_from else {}),
-                         "changes": {f.field: f.to_json() for f in c.changes}} for c in self.changed],
+            "changed": [
+                {
+                    "id": c.id,
+                    **(
+                        {"renamed_from": c.renamed_from, "destinations_shared": round(c.shared, 3)}
+                        if c.renamed_from
+                        else {}
+                    ),
+                    "changes": {f.field: f.to_json() for f in c.changes},
+                }
+                for c in self.changed
+            ],
             "unchanged": self.unchanged,
         }
 
@@ -96,8 +107,10 @@ class ValueDiff:
     covered: tuple[tuple[str, str], ...] = ()  # (removed value, the wildcard or range of NEW that still covers it)
 
     def summary(self) -> str:
-        return (f"destinations (by value, over all entries): {len(self.added)} added, {len(self.removed)} removed, "
-                f"{self.unchanged} unchanged")
+        return (
+            f"destinations (by value, over all entries): {len(self.added)} added, {len(self.removed)} removed, "
+            f"{self.unchanged} unchanged"
+        )
 
     @property
     def closed(self) -> tuple[str, ...]:
@@ -105,8 +118,12 @@ class ValueDiff:
         return tuple(v for v in self.removed if v not in still)
 
     def to_json(self) -> dict[str, Any]:
-        return {"added": list(self.added), "removed": list(self.removed), "unchanged": self.unchanged,
-                "still_covered": {value: by for value, by in self.covered}}
+        return {
+            "added": list(self.added),
+            "removed": list(self.removed),
+            "unchanged": self.unchanged,
+            "still_covered": {value: by for value, by in self.covered},
+        }
 
 
 @dataclass(frozen=True)
@@ -121,8 +138,12 @@ class CatalogueDiff:
         return self.entries.empty and self.service_areas.empty and self.sources.empty
 
     def to_json(self) -> dict[str, Any]:
-        return {"entries": self.entries.to_json(), "service_areas": self.service_areas.to_json(),
-                "sources": self.sources.to_json(), "destinations": self.destinations.to_json()}
+        return {
+            "entries": self.entries.to_json(),
+            "service_areas": self.service_areas.to_json(),
+            "sources": self.sources.to_json(),
+            "destinations": self.destinations.to_json(),
+        }
 
     def to_text(self) -> str:
         return format_text(self)
@@ -143,8 +164,9 @@ def _values(old: Catalogue, new: Catalogue) -> ValueDiff:
     kept = set(before) & set(after)
     removed = tuple(sorted(set(before) - kept))
     wildcards = [d.value for e in new.entries for d in e.destinations if d.kind is DestinationKind.WILDCARD]
-    networks = [ipaddress.ip_network(d.value) for e in new.entries for d in e.destinations
-                if d.kind is DestinationKind.NETWORK]
+    networks = [
+        ipaddress.ip_network(d.value) for e in new.entries for d in e.destinations if d.kind is DestinationKind.NETWORK
+    ]
     covered = []
     for value in removed:
         by = _covering(value, wildcards, networks)
@@ -177,6 +199,7 @@ def _section(old: Mapping[str, BaseModel], new: Mapping[str, BaseModel]) -> Sect
 
 def _renamed(section: SectionDiff) -> SectionDiff:
     """Pair removed and added entries of one service area whose destinations mostly match (see the module doc)."""
+
     def values(entry: Entry) -> set[str]:
         return {item_text(d) for d in entry.destinations}
 
@@ -197,9 +220,12 @@ def _renamed(section: SectionDiff) -> SectionDiff:
         paired.append(Changed(new_id, tuple(model_changes(old, new)), renamed_from=old_id, shared=-shared))
     if not paired:
         return section
-    return SectionDiff(tuple(e for e in section.added if e.id not in taken),
-                       tuple(e for e in section.removed if e.id not in taken),
-                       section.changed + tuple(sorted(paired, key=lambda c: c.id)), section.unchanged)
+    return SectionDiff(
+        tuple(e for e in section.added if e.id not in taken),
+        tuple(e for e in section.removed if e.id not in taken),
+        section.changed + tuple(sorted(paired, key=lambda c: c.id)),
+        section.unchanged,
+    )
 
 
 def model_changes(old: BaseModel, new: BaseModel) -> list[FieldChange]:
@@ -239,6 +265,7 @@ def _unique(values: Sequence[Any]) -> list[Any]:
 
 # --- presentation ---------------------------------------------------------------------------------------------
 
+
 def _item_json(value: Any) -> Any:
     if isinstance(value, Destination):
         return value.to_data()
@@ -274,8 +301,9 @@ def _value_text(value: Any) -> str:
 
 
 def _wrap(text: str, first: str, rest: str) -> list[str]:
-    return textwrap.wrap(text, width=WIDTH, initial_indent=first, subsequent_indent=rest, break_on_hyphens=False,
-                         break_long_words=False) or [first.rstrip()]
+    return textwrap.wrap(
+        text, width=WIDTH, initial_indent=first, subsequent_indent=rest, break_on_hyphens=False, break_long_words=False
+    ) or [first.rstrip()]
 
 
 def _entry_lines(sign: str, entry: Entry) -> list[str]:
@@ -315,8 +343,12 @@ def _wrapped(values: Sequence[str]) -> list[str]:
 
 def format_text(diff: CatalogueDiff) -> str:
     """Readable report: a summary line per section, then the added, removed and changed items."""
-    lines = [diff.entries.summary("entries"), diff.service_areas.summary("service areas"),
-             diff.sources.summary("sources"), diff.destinations.summary()]
+    lines = [
+        diff.entries.summary("entries"),
+        diff.service_areas.summary("service areas"),
+        diff.sources.summary("sources"),
+        diff.destinations.summary(),
+    ]
     if diff.empty:
         lines.append("no differences")
         return "\n".join(lines) + "\n"

@@ -79,8 +79,11 @@ def entry_data(entry: Entry) -> dict[str, Any]:
         if key == "destinations":
             value = [_FlowMap(d) if isinstance(d, dict) else d for d in (x.to_data() for x in entry.destinations)]
         elif key == "services":
-            value = _flow_if_short(key, _Flow(_FlowMap(service_data(s)) for s in entry.services),
-                                   [_FlowMap(service_data(s)) for s in entry.services])
+            value = _flow_if_short(
+                key,
+                _Flow(_FlowMap(service_data(s)) for s in entry.services),
+                [_FlowMap(service_data(s)) for s in entry.services],
+            )
         elif key in ("regions", "scale_units"):
             value = _flow_if_short(key, _Flow(value), list(value))
         elif key == "provenance":
@@ -99,8 +102,9 @@ def catalogue_data(doc: CatalogueFile) -> dict[str, Any]:
     """The whole file as YAML data (dates stay dates so they are written unquoted)."""
     data: dict[str, Any] = {"schema_version": doc.schema_version}
     if doc.sources:
-        data["sources"] = [{k: v for k, v in s.model_dump(mode="python", exclude_none=True).items()}
-                           for s in doc.sources]
+        data["sources"] = [
+            {k: v for k, v in s.model_dump(mode="python", exclude_none=True).items()} for s in doc.sources
+        ]
     if doc.service_areas:
         data["service_areas"] = [_FlowMap(a.model_dump(mode="json")) for a in doc.service_areas]
     if doc.entries:
@@ -135,11 +139,15 @@ def _indent_sequences(text: str) -> str:
 
 def _emit(data: Any) -> str:
     if _FastDumper.__mro__[1] is yaml.SafeDumper:  # no libyaml here
-        return yaml.dump(data, Dumper=_Dumper, sort_keys=False, default_flow_style=False, allow_unicode=True,
-                         width=WIDTH)
+        return yaml.dump(
+            data, Dumper=_Dumper, sort_keys=False, default_flow_style=False, allow_unicode=True, width=WIDTH
+        )
     # Two columns narrower: most long scalars sit two columns deeper once their sequence is indented.
-    return _indent_sequences(yaml.dump(data, Dumper=_FastDumper, sort_keys=False, default_flow_style=False,
-                                       allow_unicode=True, width=WIDTH - 2))
+    return _indent_sequences(
+        yaml.dump(
+            data, Dumper=_FastDumper, sort_keys=False, default_flow_style=False, allow_unicode=True, width=WIDTH - 2
+        )
+    )
 
 
 def dump_catalogue(doc: CatalogueFile, header: str | None = None) -> str:
@@ -188,8 +196,17 @@ def write_catalogue(doc: CatalogueFile, out: Path, header: str | None = None) ->
         except CatalogueError as err:
             raise CatalogueError([Problem(shown, p.line, p.field, p.message) for p in err.problems]) from None
         if reread != doc:
-            raise CatalogueError([Problem(shown, 1, "file", "internal error: the written YAML does not read "
-                                          "back as the data it was made from; nothing written")])
+            raise CatalogueError(
+                [
+                    Problem(
+                        shown,
+                        1,
+                        "file",
+                        "internal error: the written YAML does not read "
+                        "back as the data it was made from; nothing written",
+                    )
+                ]
+            )
         os.replace(tmp, out)
     except OSError as err:
         raise CatalogueError([Problem(str(out), 1, "file", f"cannot write: {err.strerror or err}")]) from None

@@ -62,8 +62,16 @@ def read_text(path: Path) -> str:
         return raw.decode("utf-8")
     except UnicodeDecodeError as err:
         line = raw[: err.start].count(b"\n") + 1
-        raise CatalogueError([Problem(name, line, "file", f"not UTF-8: byte 0x{raw[err.start]:02x} cannot be "
-                                      "decoded; save the file as UTF-8")]) from None
+        raise CatalogueError(
+            [
+                Problem(
+                    name,
+                    line,
+                    "file",
+                    f"not UTF-8: byte 0x{raw[err.start]:02x} cannot be decoded; save the file as UTF-8",
+                )
+            ]
+        ) from None
 
 
 def parse_file(text: str, filename: str) -> CatalogueFile:
@@ -73,12 +81,28 @@ def parse_file(text: str, filename: str) -> CatalogueFile:
     except yaml_lines.YamlProblem as err:
         raise CatalogueError([err.problem]) from None
     if not isinstance(data, dict):
-        raise CatalogueError([Problem(filename, 1, "file", "a catalogue file is a mapping with "
-                                      "schema_version, sources, service_areas and entries")])
+        raise CatalogueError(
+            [
+                Problem(
+                    filename,
+                    1,
+                    "file",
+                    "a catalogue file is a mapping with schema_version, sources, service_areas and entries",
+                )
+            ]
+        )
     if "fixups" in data and "entries" not in data:  # endpoints/catalogue/fixups/*.yaml, passed here by mistake
-        raise CatalogueError([Problem(filename, yaml_lines.line_of(lines, ("fixups",)), "fixups",
-                                      "this is a fix-up file of `epfw import intune-page`, not a catalogue: the "
-                                      "import checks it when it reads it (--fixups FILE)")])
+        raise CatalogueError(
+            [
+                Problem(
+                    filename,
+                    yaml_lines.line_of(lines, ("fixups",)),
+                    "fixups",
+                    "this is a fix-up file of `epfw import intune-page`, not a catalogue: the "
+                    "import checks it when it reads it (--fixups FILE)",
+                )
+            ]
+        )
     try:
         return CatalogueFile.model_validate(data)
     except ValidationError as err:
@@ -86,8 +110,14 @@ def parse_file(text: str, filename: str) -> CatalogueFile:
 
 
 def _located(err: ValidationError, lines: dict, filename: str) -> list[Problem]:
-    return located_problems(err, filename, line=partial(yaml_lines.line_of, lines),
-                            field=lambda loc: yaml_lines.dotted(loc) or "file", message=_message, first_per_place=True)
+    return located_problems(
+        err,
+        filename,
+        line=partial(yaml_lines.line_of, lines),
+        field=lambda loc: yaml_lines.dotted(loc) or "file",
+        message=_message,
+        first_per_place=True,
+    )
 
 
 def _message(item: ErrorDetails, loc: tuple) -> str:
@@ -108,7 +138,7 @@ def _message(item: ErrorDetails, loc: tuple) -> str:
 
 PATTERN_HELP = {
     ID_PATTERN: "is not an id: lowercase letters, digits and '-', starting with a letter or digit, "
-                "at most 63 characters",
+    "at most 63 characters",
     URL_PATTERN: "is not an https:// URL",
 }
 
@@ -156,39 +186,73 @@ def merge(parsed: Sequence[tuple[str, str, CatalogueFile]]) -> Catalogue:
     for name, _, doc in parsed:
         for i, source in enumerate(doc.sources):
             if source.id in sources and sources[source.id][1] != source:
-                problems.append(Problem(name, where(name, ("sources", i, "id")), f"sources[{i}].id",
-                                        f"source {source.id!r} is defined differently in {sources[source.id][0]}"))
+                problems.append(
+                    Problem(
+                        name,
+                        where(name, ("sources", i, "id")),
+                        f"sources[{i}].id",
+                        f"source {source.id!r} is defined differently in {sources[source.id][0]}",
+                    )
+                )
             sources.setdefault(source.id, (name, source))
         for i, area in enumerate(doc.service_areas):
             if area.id in areas:
                 if areas[area.id][1] != area:
-                    problems.append(Problem(name, where(name, ("service_areas", i, "id")), f"service_areas[{i}].id",
-                                            f"service area {area.id!r} is defined differently in {areas[area.id][0]}"))
+                    problems.append(
+                        Problem(
+                            name,
+                            where(name, ("service_areas", i, "id")),
+                            f"service_areas[{i}].id",
+                            f"service area {area.id!r} is defined differently in {areas[area.id][0]}",
+                        )
+                    )
                 continue
             areas[area.id] = (name, area)
             if area.priority in by_priority:
-                problems.append(Problem(name, where(name, ("service_areas", i, "priority")),
-                                        f"service_areas[{i}].priority",
-                                        f"priority {area.priority} of {area.id!r} is also the priority of "
-                                        f"{by_priority[area.priority]!r}"))
+                problems.append(
+                    Problem(
+                        name,
+                        where(name, ("service_areas", i, "priority")),
+                        f"service_areas[{i}].priority",
+                        f"priority {area.priority} of {area.id!r} is also the priority of "
+                        f"{by_priority[area.priority]!r}",
+                    )
+                )
             by_priority.setdefault(area.priority, area.id)
     for name, _, doc in parsed:
         for i, entry in enumerate(doc.entries):
             here = ("entries", i)
             if entry.id in entries:
-                problems.append(Problem(name, where(name, here + ("id",)), f"entries[{i}].id",
-                                        f"duplicate id {entry.id!r} (first at {first_at[entry.id][0]}:"
-                                        f"{where(first_at[entry.id][0], ('entries', first_at[entry.id][1], 'id'))})"))
+                problems.append(
+                    Problem(
+                        name,
+                        where(name, here + ("id",)),
+                        f"entries[{i}].id",
+                        f"duplicate id {entry.id!r} (first at {first_at[entry.id][0]}:"
+                        f"{where(first_at[entry.id][0], ('entries', first_at[entry.id][1], 'id'))})",
+                    )
+                )
                 continue
             entries[entry.id] = (name, entry)
             first_at[entry.id] = (name, i)
             if entry.service_area not in areas:
-                problems.append(Problem(name, where(name, here + ("service_area",)), f"entries[{i}].service_area",
-                                        f"unknown service area {entry.service_area!r}; define it under service_areas"))
+                problems.append(
+                    Problem(
+                        name,
+                        where(name, here + ("service_area",)),
+                        f"entries[{i}].service_area",
+                        f"unknown service area {entry.service_area!r}; define it under service_areas",
+                    )
+                )
             if entry.provenance.source not in sources:
-                problems.append(Problem(name, where(name, here + ("provenance", "source")),
-                                        f"entries[{i}].provenance.source",
-                                        f"unknown source {entry.provenance.source!r}; define it under sources"))
+                problems.append(
+                    Problem(
+                        name,
+                        where(name, here + ("provenance", "source")),
+                        f"entries[{i}].provenance.source",
+                        f"unknown source {entry.provenance.source!r}; define it under sources",
+                    )
+                )
     if problems:
         raise CatalogueError(problems)
     return Catalogue(

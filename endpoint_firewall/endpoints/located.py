@@ -15,9 +15,15 @@ from .errors import Problem
 Where = tuple[Any, ...]  # a pydantic error location: keys and list indexes from the validated document's root
 
 
-def located_problems(err: ValidationError, filename: str, *, line: Callable[[Where], int],
-                     field: Callable[[Where], str], message: Callable[[ErrorDetails, Where], str],
-                     first_per_place: bool = False) -> list[Problem]:
+def located_problems(
+    err: ValidationError,
+    filename: str,
+    *,
+    line: Callable[[Where], int],
+    field: Callable[[Where], str],
+    message: Callable[[ErrorDetails, Where], str],
+    first_per_place: bool = False,
+) -> list[Problem]:
     """One problem per error of ``err``, in pydantic's order. An error of type ``located`` (raised by a model's
     validator about a part of its value, ``models.located``) is placed at that part (its ``ctx["at"]``).
     ``first_per_place``: keep only the first problem per line and field (one bad value can fail several union

@@ -37,11 +37,11 @@ class Strict(BaseModel):
 class Protocol(StrEnum):
     """What is spoken on the port: the application protocol where known, else the transport."""
 
-    HTTP = "http"    # plain HTTP: Host header is inspectable
+    HTTP = "http"  # plain HTTP: Host header is inspectable
     HTTPS = "https"  # HTTP over TLS: SNI is inspectable
-    TLS = "tls"      # another protocol over TLS (APNs, FCM): SNI is inspectable
-    TCP = "tcp"      # plain TCP, nothing inspectable
-    UDP = "udp"      # plain UDP, nothing inspectable
+    TLS = "tls"  # another protocol over TLS (APNs, FCM): SNI is inspectable
+    TCP = "tcp"  # plain TCP, nothing inspectable
+    UDP = "udp"  # plain UDP, nothing inspectable
 
     @property
     def transport(self) -> str:
@@ -111,11 +111,11 @@ class Service(Strict):
 
 
 class DestinationKind(StrEnum):
-    FQDN = "fqdn"          # exact host name
+    FQDN = "fqdn"  # exact host name
     WILDCARD = "wildcard"  # *.example.com: subdomains only, never the apex
     NUMBERED = "numbered"  # #-courier.push.apple.com with # in first..last: exactly those hosts
-    NETWORK = "network"    # IPv4/IPv6 address or CIDR
-    ANY = "any"            # '*', 0.0.0.0/0, ::/0 (only with allow_any)
+    NETWORK = "network"  # IPv4/IPv6 address or CIDR
+    ANY = "any"  # '*', 0.0.0.0/0, ::/0 (only with allow_any)
 
 
 class Destination(Strict):
@@ -134,8 +134,9 @@ class Destination(Strict):
         if isinstance(data, dict) and "kind" not in data:
             unknown = set(data) - {"numbered", "first", "last"}
             if unknown:
-                raise ValueError(f"unknown key(s) {sorted(unknown)} in a numbered destination "
-                                 "(expected numbered, first, last)")
+                raise ValueError(
+                    f"unknown key(s) {sorted(unknown)} in a numbered destination (expected numbered, first, last)"
+                )
             if not {"numbered", "first", "last"} <= set(data):
                 raise ValueError("a numbered destination needs numbered, first and last")
             first, last = data["first"], data["last"]
@@ -145,8 +146,9 @@ class Destination(Strict):
             return {"kind": DestinationKind.NUMBERED, "value": value, "first": first, "last": last}
         if isinstance(data, dict):
             return _checked(data)
-        raise ValueError(f"{data!r} is not a destination (a host name, wildcard, address, CIDR "
-                         "or {numbered, first, last})")
+        raise ValueError(
+            f"{data!r} is not a destination (a host name, wildcard, address, CIDR or {{numbered, first, last}})"
+        )
 
     def hosts(self) -> list[str]:
         """The names this destination stands for (a numbered pattern expands; others are themselves)."""
@@ -216,9 +218,9 @@ class AllowAny(Strict):
 
 
 class EntryKind(StrEnum):
-    ENDPOINTS = "endpoints"          # fixed destinations
-    PEER_TO_PEER = "peer-to-peer"    # no fixed destination: a stack opts in by naming its peer ranges
-    REFERENCE = "reference"          # points at an external list; nothing to render by itself
+    ENDPOINTS = "endpoints"  # fixed destinations
+    PEER_TO_PEER = "peer-to-peer"  # no fixed destination: a stack opts in by naming its peer ranges
+    REFERENCE = "reference"  # points at an external list; nothing to render by itself
 
 
 class Entry(Strict):
@@ -233,7 +235,8 @@ class Entry(Strict):
     scale_units: tuple[str, ...] = ()
     provenance: Provenance
     added_from: Reference | None = Field(
-        default=None, description="vendor document the destinations come from when the seed names none")
+        default=None, description="vendor document the destinations come from when the seed names none"
+    )
     references: tuple[Reference, ...] = ()
     allow_any: AllowAny | None = None
     notes: str | None = None
@@ -247,28 +250,35 @@ class Entry(Strict):
                 raise ValueError("an endpoints entry needs at least one service")
         elif self.kind is EntryKind.PEER_TO_PEER:
             if self.destinations:
-                raise located(("destinations",), "a peer-to-peer entry has no destinations: "
-                                                 "a stack names its peer ranges")
+                raise located(
+                    ("destinations",), "a peer-to-peer entry has no destinations: a stack names its peer ranges"
+                )
             if not self.services:
                 raise ValueError("a peer-to-peer entry needs at least one service")
         elif self.kind is EntryKind.REFERENCE:
             if self.destinations or self.services:
-                raise located(("destinations" if self.destinations else "services",),
-                              "a reference entry has no destinations or services")
+                raise located(
+                    ("destinations" if self.destinations else "services",),
+                    "a reference entry has no destinations or services",
+                )
             if not self.references:
                 raise ValueError("a reference entry needs at least one reference")
         for i, dest in enumerate(self.destinations):
             if dest.kind is DestinationKind.ANY and self.allow_any is None:
-                raise located(("destinations", i), f"{dest.value!r} allows every destination; it needs "
-                                                   "allow_any: {justification: ...} on the entry")
+                raise located(
+                    ("destinations", i),
+                    f"{dest.value!r} allows every destination; it needs allow_any: {{justification: ...}} on the entry",
+                )
         return self
 
     def to_data(self) -> dict[str, Any]:
         """The entry as catalogue YAML data (inverse of validation)."""
         data = self.model_dump(mode="json", exclude_defaults=True)
         data["destinations"] = [d.to_data() for d in self.destinations]
-        data["services"] = [{"protocol": s.protocol.value, "port": s.port.first if s.port.first == s.port.last
-                             else str(s.port)} for s in self.services]
+        data["services"] = [
+            {"protocol": s.protocol.value, "port": s.port.first if s.port.first == s.port.last else str(s.port)}
+            for s in self.services
+        ]
         for key in ("destinations", "services"):
             if not data[key]:
                 del data[key]

@@ -50,8 +50,10 @@ def normalise_fqdn(value: str) -> str:
         if len(label) > MAX_LABEL:
             raise ValueError(f"{value!r}: label {label[:20]!r}... is {len(label)} characters, more than {MAX_LABEL}")
         if not _LABEL.match(label):
-            raise ValueError(f"{value!r}: label {label!r} has a character that is not a letter, digit, '-' or '_', "
-                             "or starts or ends with '-'")
+            raise ValueError(
+                f"{value!r}: label {label!r} has a character that is not a letter, digit, '-' or '_', "
+                "or starts or ends with '-'"
+            )
     if "." not in name:
         raise ValueError(f"{value!r}: not a fully qualified name (no dot)")
     if name.split(".")[-1].isdigit():
@@ -87,8 +89,10 @@ def normalise_numbered(pattern: str, first: int, last: int) -> str:
     if not 0 <= first <= last:
         raise ValueError(f"numbered range {first}..{last} is empty or negative")
     if last - first + 1 > MAX_NUMBERED_HOSTS:
-        raise ValueError(f"numbered range {first}..{last} stands for {last - first + 1} hosts, more than "
-                         f"{MAX_NUMBERED_HOSTS}; list fewer, or a wildcard if every name under it is meant")
+        raise ValueError(
+            f"numbered range {first}..{last} stands for {last - first + 1} hosts, more than "
+            f"{MAX_NUMBERED_HOSTS}; list fewer, or a wildcard if every name under it is meant"
+        )
     # Both ends must give valid names.
     normalise_fqdn(text.replace(NUMBER_MARK, str(first)))
     normalise_fqdn(text.replace(NUMBER_MARK, str(last)))
@@ -99,8 +103,10 @@ def expand_numbered(pattern: str, first: int, last: int) -> list[str]:
     return [pattern.replace(NUMBER_MARK, str(n)) for n in range(first, last + 1)]
 
 
-_CANONICAL_IPV4 = re.compile(r"^(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})"
-                             r"(?:/(0|[1-9]\d?))?$")
+_CANONICAL_IPV4 = re.compile(
+    r"^(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})"
+    r"(?:/(0|[1-9]\d?))?$"
+)
 
 
 def _canonical_ipv4(text: str) -> str | None:
@@ -136,8 +142,9 @@ def normalise_network(value: str) -> str:
         address = ipaddress.IPv6Address(head) if v6 else ipaddress.IPv4Address(head)
     except ValueError as err:
         raise ValueError(f"{value!r}: not a valid {family} address ({err})") from None
-    net = (ipaddress.IPv6Network if v6 else ipaddress.IPv4Network)((address, int(prefix) if slash else bits),
-                                                                    strict=False)
+    net = (ipaddress.IPv6Network if v6 else ipaddress.IPv4Network)(
+        (address, int(prefix) if slash else bits), strict=False
+    )
     if net.network_address != address:
         raise ValueError(f"{value!r}: host bits are set; the network is {net}")
     return str(net)
@@ -184,5 +191,7 @@ def refuse_pasted(value: str) -> None:
         return
     what, host, port = pasted
     where = f" and port {port} under services" if port else ""
-    raise ValueError(f"{value!r} is a {what}, not a destination: write the host name {host!r}{where} "
-                     "(rules match host names and ports, never URLs or paths)")
+    raise ValueError(
+        f"{value!r} is a {what}, not a destination: write the host name {host!r}{where} "
+        "(rules match host names and ports, never URLs or paths)"
+    )

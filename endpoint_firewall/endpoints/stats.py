@@ -20,12 +20,13 @@ def summarise(catalogue: Catalogue) -> str:
             elif dest.is_name:
                 fqdns.update(dest.hosts())
         services.update(str(s) for s in entry.services)
-    return (f"ok: {counted(len(catalogue.entries), 'entry', 'entries')} in {counted(len(catalogue.files), 'file')}: "
-            f"{counted(len(fqdns), 'FQDN')}, {counted(len(wildcards), 'wildcard')}, {len(networks)} addresses/CIDRs, "
-            f"{counted(len(services), 'protocol/port pair')}")
+    return (
+        f"ok: {counted(len(catalogue.entries), 'entry', 'entries')} in {counted(len(catalogue.files), 'file')}: "
+        f"{counted(len(fqdns), 'FQDN')}, {counted(len(wildcards), 'wildcard')}, {len(networks)} addresses/CIDRs, "
+        f"{counted(len(services), 'protocol/port pair')}"
+    )
 
 
 def counted(count: int, one: str, many: str | None = None) -> str:
     """'1 entry', '2 entries': a count with its noun, singular or plural."""
     return f"{count} {one if count == 1 else many or one + 's'}"
-

@@ -45,8 +45,9 @@ def load(text: str, filename: str) -> tuple[Any, dict[Path, int]]:
     except yaml.reader.ReaderError as err:  # a character YAML does not allow, e.g. a control character
         line = text[: err.position].count("\n") + 1
         code = err.character if isinstance(err.character, int) else ord(err.character)
-        raise YamlProblem(Problem(filename, line, "yaml", f"character {chr(code)!r} (code {code:#x}) is not allowed "
-                                  "in YAML")) from None
+        raise YamlProblem(
+            Problem(filename, line, "yaml", f"character {chr(code)!r} (code {code:#x}) is not allowed in YAML")
+        ) from None
     except yaml.YAMLError as err:
         raise YamlProblem(Problem(filename, 1, "yaml", " ".join(str(err).split()))) from None
     if node is None:
@@ -85,8 +86,14 @@ class _Builder:
     def build(self, node: yaml.Node, path: Path, record: bool = True) -> Any:
         if id(node) in self.seen:  # an alias: refuse rather than expand (no billion laughs)
             line = self.lines.get(path) or self.lines.get(path[:-1]) or node.start_mark.line + 1
-            raise YamlProblem(Problem(self.filename, line, _dotted(path) or "yaml",
-                                      "YAML anchors and aliases ('&', '*') are not supported"))
+            raise YamlProblem(
+                Problem(
+                    self.filename,
+                    line,
+                    _dotted(path) or "yaml",
+                    "YAML anchors and aliases ('&', '*') are not supported",
+                )
+            )
         self.seen.add(id(node))
         if record:
             self.lines[path] = node.start_mark.line + 1
@@ -100,7 +107,9 @@ class _Builder:
             return self.constructor.construct_object(node, deep=True)
         except (yaml.YAMLError, ValueError, TypeError, OverflowError) as err:
             reason = getattr(err, "problem", None) or str(err)
-            raise self.problem(node, path, f"{node.value!r} is not a valid {node.tag.rsplit(':', 1)[-1]} ({reason})") from err
+            raise self.problem(
+                node, path, f"{node.value!r} is not a valid {node.tag.rsplit(':', 1)[-1]} ({reason})"
+            ) from err
 
     def _mapping(self, node: yaml.MappingNode, path: Path) -> dict[Any, Any]:
         out: dict[Any, Any] = {}

@@ -87,8 +87,10 @@ def show_values(values: Sequence[str], limit: int = 6) -> str:
 
 # --- Suricata address specs: literals, [lists], !negations, $VARIABLES ---------------------------------------
 
-def _suricata_cover(spec: str, ip_sets: Mapping[str, Sequence[str]],
-                   seen: frozenset[str]) -> tuple[bool, list[Network]]:
+
+def _suricata_cover(
+    spec: str, ip_sets: Mapping[str, Sequence[str]], seen: frozenset[str]
+) -> tuple[bool, list[Network]]:
     """(every address on its own, networks) of a Suricata address spec."""
     text = spec.strip()
     if text.startswith("[") and text.endswith("]"):

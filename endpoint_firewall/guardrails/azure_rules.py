@@ -32,22 +32,32 @@ def _azure_rules(resource_type: str, props: Any) -> list[_AzureRule]:
             for rule in _items(coll, "rules"):
                 rtype = _lower(_get(rule, "ruleType"))
                 kind = "nat" if nat or "nat" in rtype else "application" if "application" in rtype else "network"
-                rules.append(_AzureRule(cname, str(_get(rule, "name") or "?"), kind, action == "allow" and not nat, rule))
+                rules.append(
+                    _AzureRule(cname, str(_get(rule, "name") or "?"), kind, action == "allow" and not nat, rule)
+                )
     elif resource_type == AZURE_FIREWALL:
-        for key, kind in (("applicationRuleCollections", "application"), ("networkRuleCollections", "network"),
-                          ("natRuleCollections", "nat")):
+        for key, kind in (
+            ("applicationRuleCollections", "application"),
+            ("networkRuleCollections", "network"),
+            ("natRuleCollections", "nat"),
+        ):
             for coll in _items(props, key):
                 body = _get(coll, "properties") if _is_map(_get(coll, "properties")) else coll
                 cname = str(_get(coll, "name") or "?")
                 action = _lower(_get(_get(body, "action"), "type"))
                 for rule in _items(body, "rules"):
-                    rules.append(_AzureRule(cname, str(_get(rule, "name") or "?"), kind,
-                                            kind != "nat" and action == "allow", rule))
+                    rules.append(
+                        _AzureRule(
+                            cname, str(_get(rule, "name") or "?"), kind, kind != "nat" and action == "allow", rule
+                        )
+                    )
     return rules
 
 
 def _network_fqdn_rules(resource_type: str, props: Any) -> list[str]:
     """``collection/rule`` of every network rule (any action) with ``destinationFqdns``."""
-    return [f"{r.collection}/{r.name}" for r in _azure_rules(resource_type, props)
-            if r.kind == "network" and _strings(r.body, "destinationFqdns")]
-
+    return [
+        f"{r.collection}/{r.name}"
+        for r in _azure_rules(resource_type, props)
+        if r.kind == "network" and _strings(r.body, "destinationFqdns")
+    ]

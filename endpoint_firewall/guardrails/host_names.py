@@ -71,8 +71,10 @@ def _suricata_host_problems(hosts: Sequence[tuple[str, set[str]]], where: str) -
         return any_problems, suffix_problems
     for content, ends in loose:
         name = content.strip().lower()
-        fix = (f"match the exact name (content:\"{name.lstrip('*.')}\"; startswith; endswith) or a suffix "
-               f"starting with a dot (content:\".{name.lstrip('*.')}\"; endswith)")
+        fix = (
+            f'match the exact name (content:"{name.lstrip("*.")}"; startswith; endswith) or a suffix '
+            f'starting with a dot (content:".{name.lstrip("*.")}"; endswith)'
+        )
         if "*" in name:
             why = "'*' is a literal character in Suricata, not a wildcard"
         elif ends:

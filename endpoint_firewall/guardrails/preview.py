@@ -26,15 +26,26 @@ class Violation:
         return self.enforcement == MANDATORY
 
     def __str__(self) -> str:
-        where = f"{self.resource_type.rsplit(':', 1)[-1]} {self.resource_name}: " if self.resource_name and self.resource_type else ""
+        where = (
+            f"{self.resource_type.rsplit(':', 1)[-1]} {self.resource_name}: "
+            if self.resource_name and self.resource_type
+            else ""
+        )
         return f"[{self.enforcement}] {self.policy}: {where}{self.message}"
 
     def to_json(self) -> dict[str, Any]:
-        return {"policy": self.policy, "enforcement": self.enforcement, "type": self.resource_type,
-                "name": self.resource_name, "message": self.message}
+        return {
+            "policy": self.policy,
+            "enforcement": self.enforcement,
+            "type": self.resource_type,
+            "name": self.resource_name,
+            "message": self.message,
+        }
 
 
-def validate_resources(resources: Sequence[Mapping[str, Any]], config: Mapping[str, Any] | None = None) -> list[Violation]:
+def validate_resources(
+    resources: Sequence[Mapping[str, Any]], config: Mapping[str, Any] | None = None
+) -> list[Violation]:
     """Every policy over resource records ``{type, name, inputs (camelCase), custom[, urn, dependencies]}``.
 
     ``config`` is keyed by policy name like a CrossGuard pack config (``{"aws-capacity-headroom":
@@ -70,10 +81,18 @@ def validate_resources(resources: Sequence[Mapping[str, Any]], config: Mapping[s
             continue
         if name == "rule-groups-serialized" and any(r.dependencies is None for r in stack):
             if any(len(m) > 1 for m in policy_members(stack).values()):
-                violations.append(Violation(name, "not checked: the resource records carry no dependencies "
-                                                  "(the mock runner does not record them)", enforcement=ADVISORY))
+                violations.append(
+                    Violation(
+                        name,
+                        "not checked: the resource records carry no dependencies "
+                        "(the mock runner does not record them)",
+                        enforcement=ADVISORY,
+                    )
+                )
             continue
         for urn, message in stack_check(stack, options(name)):
             res = by_urn.get(urn) if urn else None
-            violations.append(Violation(name, message, res.type if res else None, res.name if res else None, level(name)))
+            violations.append(
+                Violation(name, message, res.type if res else None, res.name if res else None, level(name))
+            )
     return violations

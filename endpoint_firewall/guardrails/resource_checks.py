@@ -56,8 +56,10 @@ def _azure_problems(resource_type: str, props: Any, exceptions: dict[str, str]) 
                 if is_any_address(value):
                     any_problems.append(f"{where}: {fld} {value!r} allows every {side}")
             for family in union_only_families(values):
-                any_problems.append(f"{where}: {fld} {show_values(values)} together cover every {family} address, "
-                                    f"so the rule allows every {side}")
+                any_problems.append(
+                    f"{where}: {fld} {show_values(values)} together cover every {family} address, "
+                    f"so the rule allows every {side}"
+                )
         for fld in _AZURE_NAME_FIELDS:
             for value in _strings(rule.body, fld):
                 a, s = _name_problems(value, f"{where}: {fld}")
@@ -82,8 +84,9 @@ def _rule_key(rule: ParsedRule) -> str:
     return (rule.option("msg") or "").strip('"').split(" ", 1)[0]
 
 
-def _suricata_problems(rules: Iterable[ParsedRule], ip_sets: Mapping[str, Sequence[str]],
-                       exceptions: dict[str, str], out: Problems) -> None:
+def _suricata_problems(
+    rules: Iterable[ParsedRule], ip_sets: Mapping[str, Sequence[str]], exceptions: dict[str, str], out: Problems
+) -> None:
     for rule in rules:
         if rule.action != "pass":
             continue
@@ -126,10 +129,12 @@ def _aws_problems(props: Any, exceptions: dict[str, str]) -> Problems:
     suricata = [r for t in texts for r in parse_suricata(t)]
     for var, definitions in sorted(ip_sets.items()):
         if var == "EXTERNAL_NET":  # the complement of HOME_NET (AWS wants both set): "outside", not an allow
-            continue               # list; a rule that passes to it without a host match is still caught below
+            continue  # list; a rule that passes to it without a host match is still caught below
         wide = [f"IP set variable ${var} is defined as {d!r} (every address)" for d in definitions if is_any_address(d)]
-        wide += [f"IP set variable ${var}: its definitions {show_values(definitions)} together cover every {family} "
-                 "address" for family in union_only_families(definitions)]
+        wide += [
+            f"IP set variable ${var}: its definitions {show_values(definitions)} together cover every {family} address"
+            for family in union_only_families(definitions)
+        ]
         _excepted(wide, _set_exception(var, suricata, exceptions) if wide else None, out)
     domain_list = _get(source, "rulesSourceList")
     if _is_map(domain_list) and _lower(_get(domain_list, "generatedRulesType")) == "allowlist":
@@ -167,15 +172,24 @@ def _problems(resource_type: str, props: Any, config: Config = None) -> Problems
         return _azure_problems(resource_type, props, exceptions)
     if resource_type == AZURE_IP_GROUP:
         addresses = _strings(props, "ipAddresses")
-        return ([f"ipAddresses {v!r} is every address" for v in addresses if is_any_address(v)]
-                + [f"ipAddresses {show_values(addresses)} together cover every {family} address"
-                   for family in union_only_families(addresses)]), [], []
+        return (
+            (
+                [f"ipAddresses {v!r} is every address" for v in addresses if is_any_address(v)]
+                + [
+                    f"ipAddresses {show_values(addresses)} together cover every {family} address"
+                    for family in union_only_families(addresses)
+                ]
+            ),
+            [],
+            [],
+        )
     if resource_type == AWS_RULE_GROUP:
         return _aws_problems(props, exceptions)
     return [], [], []
 
 
 # --- resource checks: (resource_type, props, config) -> messages ------------------------------------------
+
 
 def check_no_allow_any(resource_type: str, props: Mapping[str, Any], config: Config = None) -> list[str]:
     """Allow rules to or from every address/name (policy ``no-allow-any``), but the declared allow_any exceptions."""
@@ -204,14 +218,21 @@ def check_network_fqdn_dns_proxy(resource_type: str, props: Mapping[str, Any], c
     if resource_type == AZURE_FIREWALL:
         extra = _get(props, "additionalProperties")
         enabled = _true(_get(extra, "Network.DNS.EnableProxy"))
-        return [] if enabled else [
-            f"network rules {', '.join(rules)} use destinationFqdns but the firewall's DNS proxy is off "
-            "(additionalProperties['Network.DNS.EnableProxy'] is not 'true')"]
+        return (
+            []
+            if enabled
+            else [
+                f"network rules {', '.join(rules)} use destinationFqdns but the firewall's DNS proxy is off "
+                "(additionalProperties['Network.DNS.EnableProxy'] is not 'true')"
+            ]
+        )
     policy = _get(props, "firewallPolicyName")
     declared = _external_policies(config)
     if isinstance(policy, str) and policy.lower() in declared and not declared[policy.lower()]:
-        return [f"network rules {', '.join(rules)} use destinationFqdns but policy {policy!r} is declared "
-                "without DNS proxy (externalPolicies)"]
+        return [
+            f"network rules {', '.join(rules)} use destinationFqdns but policy {policy!r} is declared "
+            "without DNS proxy (externalPolicies)"
+        ]
     return []
 
 
@@ -251,8 +272,10 @@ def check_aws_capacity(resource_type: str, props: Mapping[str, Any], config: Con
     needed = max(used + 1, math.ceil(used * (1 + headroom)))
     if capacity < needed:
         extra = f" with {headroom:.0%} headroom" if headroom else " with room to grow"
-        return [f"capacity {int(capacity)} leaves no headroom: the rules use {used}, "
-                f"so the capacity (fixed at creation) must be at least {needed}{extra}"]
+        return [
+            f"capacity {int(capacity)} leaves no headroom: the rules use {used}, "
+            f"so the capacity (fixed at creation) must be at least {needed}{extra}"
+        ]
     return []
 
 

@@ -31,18 +31,34 @@ class StackResource:
     @classmethod
     def from_policy_resource(cls, resource: Any) -> StackResource:
         deps = tuple(d.urn for d in (getattr(resource, "dependencies", None) or []))
-        prop_deps = {k: tuple(d.urn for d in v) for k, v in (getattr(resource, "property_dependencies", None) or {}).items()}
+        prop_deps = {
+            k: tuple(d.urn for d in v) for k, v in (getattr(resource, "property_dependencies", None) or {}).items()
+        }
         parent = getattr(resource, "parent", None)
-        return cls(resource.resource_type, resource.name, resource.urn, resource.props, deps, prop_deps,
-                   parent.urn if parent is not None else None)
+        return cls(
+            resource.resource_type,
+            resource.name,
+            resource.urn,
+            resource.props,
+            deps,
+            prop_deps,
+            parent.urn if parent is not None else None,
+        )
 
     @classmethod
     def from_record(cls, record: Mapping[str, Any]) -> StackResource:
         deps = record.get("dependencies")
         urn = record.get("urn") or f"{record['type']}::{record['name']}"
         prop_deps = {k: tuple(v) for k, v in (record.get("propertyDependencies") or {}).items()}
-        return cls(record["type"], record["name"], urn, record.get("inputs") or {},
-                   tuple(deps) if deps is not None else None, prop_deps, record.get("parent"))
+        return cls(
+            record["type"],
+            record["name"],
+            urn,
+            record.get("inputs") or {},
+            tuple(deps) if deps is not None else None,
+            prop_deps,
+            record.get("parent"),
+        )
 
 
 StackFinding = tuple[str | None, str]  # (urn of the resource at fault or None for the stack, message)
@@ -119,16 +135,26 @@ def check_stack_dns_proxy(resources: Sequence[StackResource], config: Config = N
         listed = ", ".join(rules)
         if policy is not None:
             if not _true(_get(_get(policy.props, "dnsSettings"), "enableProxy")):
-                findings.append((group.urn, f"{group.name}: network rules {listed} use destinationFqdns but "
-                                            f"firewall policy {policy.name} has dnsSettings.enableProxy off"))
+                findings.append(
+                    (
+                        group.urn,
+                        f"{group.name}: network rules {listed} use destinationFqdns but "
+                        f"firewall policy {policy.name} has dnsSettings.enableProxy off",
+                    )
+                )
             continue
         key = _policy_key(group)
         if key is not None and key[1] in declared:
             continue  # declared external policy: the resource policy judges it
         name = key[1] if key else "?"
-        findings.append((group.urn, f"{group.name}: network rules {listed} use destinationFqdns; policy {name!r} is "
-                                    "not in this stack and not declared in externalPolicies, so its DNS proxy "
-                                    "cannot be verified"))
+        findings.append(
+            (
+                group.urn,
+                f"{group.name}: network rules {listed} use destinationFqdns; policy {name!r} is "
+                "not in this stack and not declared in externalPolicies, so its DNS proxy "
+                "cannot be verified",
+            )
+        )
     return findings
 
 
@@ -156,7 +182,9 @@ def policy_members(resources: Sequence[StackResource]) -> dict[str, list[StackRe
             continue
         policy = _policy_of(group, policies)
         key = _policy_key(group)
-        label = policy.name if policy is not None else (f"{key[0] or '?'}/{key[1]}" if key else f"parent {group.parent}")
+        label = (
+            policy.name if policy is not None else (f"{key[0] or '?'}/{key[1]}" if key else f"parent {group.parent}")
+        )
         bucket = members.setdefault(label, set())
         bucket.add(group.urn)
         refs = _ip_group_refs(group)
@@ -189,9 +217,14 @@ def check_stack_serialized(resources: Sequence[StackResource], config: Config = 
     for label, members in policy_members(resources).items():
         for previous, current in pairwise(members):
             if not _reaches(current.urn, previous.urn, graph):
-                findings.append((current.urn, f"{current.name} does not depend on {previous.name}: both are on firewall "
-                                              f"policy {label} and Azure refuses concurrent writes to one policy; "
-                                              "chain them with depends_on"))
+                findings.append(
+                    (
+                        current.urn,
+                        f"{current.name} does not depend on {previous.name}: both are on firewall "
+                        f"policy {label} and Azure refuses concurrent writes to one policy; "
+                        "chain them with depends_on",
+                    )
+                )
     return findings
 
 

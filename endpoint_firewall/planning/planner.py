@@ -17,8 +17,9 @@ from .selection import Selection, select
 GroupKey = tuple[str, RuleKind, tuple[Service, ...]]
 
 
-def build_plan(catalogue: Catalogue, selection: Selection, source_ranges: Sequence[str],
-               peer_ranges: Sequence[str] = ()) -> Plan:
+def build_plan(
+    catalogue: Catalogue, selection: Selection, source_ranges: Sequence[str], peer_ranges: Sequence[str] = ()
+) -> Plan:
     entries = select(catalogue, selection)
     origins: dict[GroupKey, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     skipped: list[Skipped] = []
@@ -32,28 +33,38 @@ def build_plan(catalogue: Catalogue, selection: Selection, source_ranges: Sequen
         _refuse_merged_any(rule, may_reach_any)
         rules_by_area[key[0]].append(rule)
     areas = tuple(
-        AreaPlan(area=area, title=catalogue.service_areas[area].title,
-                 priority=catalogue.service_areas[area].priority,
-                 rules=tuple(sorted(rules, key=lambda r: r.name)))
+        AreaPlan(
+            area=area,
+            title=catalogue.service_areas[area].title,
+            priority=catalogue.service_areas[area].priority,
+            rules=tuple(sorted(rules, key=lambda r: r.name)),
+        )
         for area, rules in sorted(rules_by_area.items(), key=lambda kv: catalogue.service_areas[kv[0]].priority)
     )
-    return Plan(areas=areas, source_ranges=tuple(addresses.merge(source_ranges)),
-                skipped=tuple(sorted(skipped, key=lambda s: (s.entry, s.destination or ""))),
-                selected_entries=tuple(e.id for e in entries), digest=selection_digest(entries))
+    return Plan(
+        areas=areas,
+        source_ranges=tuple(addresses.merge(source_ranges)),
+        skipped=tuple(sorted(skipped, key=lambda s: (s.entry, s.destination or ""))),
+        selected_entries=tuple(e.id for e in entries),
+        digest=selection_digest(entries),
+    )
 
 
 def _refuse_merged_any(rule: Rule, may_reach_any: set[str]) -> None:
     """Merging never widens, but the union of several entries can be every address: that needs allow_any."""
     for destination, entry_ids in rule.origins:
         if destination in ANY_NETWORKS and not may_reach_any & set(entry_ids):
-            raise PlanError(f"rule {rule.name}: the addresses of {', '.join(entry_ids)} together cover every "
-                            f"address ({destination}); give one of these entries allow_any with a justification, "
-                            "or list narrower ranges")
+            raise PlanError(
+                f"rule {rule.name}: the addresses of {', '.join(entry_ids)} together cover every "
+                f"address ({destination}); give one of these entries allow_any with a justification, "
+                "or list narrower ranges"
+            )
 
 
 def selection_digest(entries: Iterable[Entry]) -> str:
     """sha256 of the selected entries as data, with every list sorted: changes exactly when what is
     deployed (or its provenance) changes, not when lines are reordered."""
+
     def canonical(value):
         if isinstance(value, dict):
             return {k: canonical(v) for k, v in value.items()}
@@ -100,9 +111,14 @@ def _flows(entry: Entry, peer_ranges: Sequence[str], skipped: list[Skipped]):
                 yield (area, RuleKind.HOSTNAME, named), host
         if plain:
             if dest.kind in (DestinationKind.WILDCARD, DestinationKind.ANY):
-                skipped.append(Skipped(entry.id, dest.value,
-                                       f"wildcard on {', '.join(str(s) for s in plain)}: plain TCP/UDP carries no "
-                                       "host name to match, and no firewall resolves a wildcard"))
+                skipped.append(
+                    Skipped(
+                        entry.id,
+                        dest.value,
+                        f"wildcard on {', '.join(str(s) for s in plain)}: plain TCP/UDP carries no "
+                        "host name to match, and no firewall resolves a wildcard",
+                    )
+                )
                 continue
             for host in hosts:
                 yield (area, RuleKind.HOST_NETWORK, plain), host
@@ -127,7 +143,10 @@ def _make_rule(key: GroupKey, origins: dict[str, set[str]]) -> Rule:
     # Addresses come in numeric order from the merge; names sort as text.
     destinations = tuple(final) if kind in (RuleKind.ADDRESS, RuleKind.PEER) else tuple(sorted(final))
     return Rule(
-        name=rule_name(area, kind, services), area=area, kind=kind, services=services,
+        name=rule_name(area, kind, services),
+        area=area,
+        kind=kind,
+        services=services,
         destinations=destinations,
         origins=tuple((d, tuple(sorted(final[d]))) for d in destinations),
         covered=tuple(sorted(covered)),

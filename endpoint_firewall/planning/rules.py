@@ -21,10 +21,10 @@ class PlanError(EpfwError, ValueError):
 
 
 class RuleKind(StrEnum):
-    HOSTNAME = "fqdn"        # hosts matched by HTTP Host / TLS SNI (inspectable protocols)
-    ADDRESS = "ip"           # addresses and CIDRs, any protocol
+    HOSTNAME = "fqdn"  # hosts matched by HTTP Host / TLS SNI (inspectable protocols)
+    ADDRESS = "ip"  # addresses and CIDRs, any protocol
     HOST_NETWORK = "dnsfqdn"  # exact hosts on plain TCP/UDP: resolved by the firewall (Azure DNS proxy)
-    PEER = "p2p"             # peer-to-peer to the stack's peer ranges
+    PEER = "p2p"  # peer-to-peer to the stack's peer ranges
 
 
 @dataclass(frozen=True)

@@ -39,15 +39,20 @@ def unknown_names(catalogue: Catalogue, selection: Selection) -> list[str]:
     explicitly that another filter leaves out (a contradiction, never a silent drop)."""
     problems = []
     if selection.service_areas is not None:
-        problems += [f"unknown service area {a!r}" for a in sorted(selection.service_areas - set(catalogue.service_areas))]
+        problems += [
+            f"unknown service area {a!r}" for a in sorted(selection.service_areas - set(catalogue.service_areas))
+        ]
     if selection.regions is not None:
         known = {r for e in catalogue.entries for r in e.regions}
         problems += [f"unknown region {r!r}" for r in sorted(selection.regions - known)]
     if selection.entry_ids is not None:
         known_ids = {e.id for e in catalogue.entries}
         problems += [f"unknown entry id {i!r}" for i in sorted(selection.entry_ids - known_ids)]
-        problems += [f"entry {e.id!r} is named in entries but left out by {_excluded_by(e, selection)}"
-                     for e in catalogue.entries if e.id in selection.entry_ids and not selection.keeps(e)]
+        problems += [
+            f"entry {e.id!r} is named in entries but left out by {_excluded_by(e, selection)}"
+            for e in catalogue.entries
+            if e.id in selection.entry_ids and not selection.keeps(e)
+        ]
     return problems
 
 

@@ -19,8 +19,9 @@ class GitRefError(EpfwError):
 
 def export_tree(project: Path, ref: str, dest: Path) -> Path:
     """Write the files of ``ref`` into ``dest/tree`` (no .git) and return that folder."""
-    result = subprocess.run(["git", "-C", str(project), "archive", "--format=tar", ref],
-                            capture_output=True, check=False)
+    result = subprocess.run(
+        ["git", "-C", str(project), "archive", "--format=tar", ref], capture_output=True, check=False
+    )
     if result.returncode != 0:
         raise GitRefError(f"cannot read git ref {ref!r}: {result.stderr.decode(errors='replace').strip()}")
     tree = dest / "tree"

@@ -89,8 +89,9 @@ class RecordingMonitor(MockMonitor):
         return super().RegisterResourceOutputs(request)
 
 
-def run_under_mocks(body: Callable[[], Any], mocks: RecordingMocks, project: str = "endpoint-firewall",
-                    stack: str = "test") -> RecordingMocks:
+def run_under_mocks(
+    body: Callable[[], Any], mocks: RecordingMocks, project: str = "endpoint-firewall", stack: str = "test"
+) -> RecordingMocks:
     """Run ``body`` as a Pulumi program under ``mocks``, on a fresh event loop of its own (the mocks bind to the
     current loop; each run gets its own, closed after it); ``body`` may return an Output, awaited before returning."""
     loop = asyncio.new_event_loop()

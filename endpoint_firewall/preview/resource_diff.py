@@ -24,8 +24,19 @@ REPLACE_ON = {
     AZURE_IP_GROUP: ("resourceGroupName", "ipGroupsName", "location"),
     AWS_RULE_GROUP: ("name", "capacity", "type", "ruleGroup.statefulRuleOptions.ruleOrder"),
 }
-LIST_FIELDS = ("targetFqdns", "destinationFqdns", "destinationAddresses", "destinationIpGroups", "destinationPorts",
-               "sourceAddresses", "sourceIpGroups", "ipProtocols", "fqdnTags", "targetUrls", "webCategories")
+LIST_FIELDS = (
+    "targetFqdns",
+    "destinationFqdns",
+    "destinationAddresses",
+    "destinationIpGroups",
+    "destinationPorts",
+    "sourceAddresses",
+    "sourceIpGroups",
+    "ipProtocols",
+    "fqdnTags",
+    "targetUrls",
+    "webCategories",
+)
 
 
 @dataclass
@@ -38,8 +49,14 @@ class Change:
     replace_reasons: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict:
-        return {"type": self.type, "name": self.name, "status": self.status, "added": self.added,
-                "removed": self.removed, "replaceReasons": self.replace_reasons}
+        return {
+            "type": self.type,
+            "name": self.name,
+            "status": self.status,
+            "added": self.added,
+            "removed": self.removed,
+            "replaceReasons": self.replace_reasons,
+        }
 
 
 def _get(data: Any, dotted: str) -> Any:
@@ -85,7 +102,9 @@ def facts(record: dict) -> dict[str, set[str]]:
             for rule in coll.get("rules") or []:
                 label = f"{cname}/{rule.get('name', '?')}"
                 protocols = rule.get("protocols") or []
-                ports = {f"{p.get('protocolType')}:{p.get('port')}" if isinstance(p, dict) else _text(p) for p in protocols}
+                ports = {
+                    f"{p.get('protocolType')}:{p.get('port')}" if isinstance(p, dict) else _text(p) for p in protocols
+                }
                 if ports:
                     out[f"{label}: protocols"] = ports
                 for name in LIST_FIELDS:
@@ -103,8 +122,11 @@ def facts(record: dict) -> dict[str, set[str]]:
             out["domain target types"] = set(domain_list.get("targetTypes") or [])
             out["domain list type"] = {_text(domain_list.get("generatedRulesType"))}
         if source.get("rulesString"):
-            out["rules"] = {line for line in source["rulesString"].splitlines() if line.strip()
-                            and not line.lstrip().startswith("#")}
+            out["rules"] = {
+                line
+                for line in source["rulesString"].splitlines()
+                if line.strip() and not line.lstrip().startswith("#")
+            }
         for ip_set in (group.get("ruleVariables") or {}).get("ipSets") or []:
             out[f"${ip_set.get('key')}"] = set((ip_set.get("ipSet") or {}).get("definitions") or [])
         out["capacity"] = {_text(inputs.get("capacity"))}
@@ -172,15 +194,35 @@ def render_dir_records(folder: Path) -> list[dict]:
             continue
         body = json.loads(path.read_text(encoding="utf-8"))
         props = body.get("properties", {})
-        records.append({"type": AZURE_GROUP, "name": body["name"],
-                        "inputs": {"ruleCollectionGroupName": body["name"], "priority": props.get("priority"),
-                                   "ruleCollections": props.get("ruleCollections", [])}})
-    for path in sorted((folder / "azure" / "ip-groups").glob("*.json")) if (folder / "azure" / "ip-groups").exists() else []:
+        records.append(
+            {
+                "type": AZURE_GROUP,
+                "name": body["name"],
+                "inputs": {
+                    "ruleCollectionGroupName": body["name"],
+                    "priority": props.get("priority"),
+                    "ruleCollections": props.get("ruleCollections", []),
+                },
+            }
+        )
+    for path in (
+        sorted((folder / "azure" / "ip-groups").glob("*.json")) if (folder / "azure" / "ip-groups").exists() else []
+    ):
         body = json.loads(path.read_text(encoding="utf-8"))
-        records.append({"type": AZURE_IP_GROUP, "name": body["name"],
-                        "inputs": {"ipGroupsName": body["name"], "location": body.get("location"),
-                                   "ipAddresses": body["properties"]["ipAddresses"]}})
-    for path in sorted((folder / "azure" / "classic").glob("*.json")) if (folder / "azure" / "classic").exists() else []:
+        records.append(
+            {
+                "type": AZURE_IP_GROUP,
+                "name": body["name"],
+                "inputs": {
+                    "ipGroupsName": body["name"],
+                    "location": body.get("location"),
+                    "ipAddresses": body["properties"]["ipAddresses"],
+                },
+            }
+        )
+    for path in (
+        sorted((folder / "azure" / "classic").glob("*.json")) if (folder / "azure" / "classic").exists() else []
+    ):
         body = json.loads(path.read_text(encoding="utf-8"))
         props = body.get("properties", body)
         records.append({"type": AZURE_FIREWALL, "name": body.get("name", path.stem), "inputs": props})
@@ -191,14 +233,31 @@ def render_dir_records(folder: Path) -> list[dict]:
         rules_source: dict[str, Any] = {}
         if "RulesSourceList" in source:
             sl = source["RulesSourceList"]
-            rules_source["rulesSourceList"] = {"targets": sl.get("Targets"), "targetTypes": sl.get("TargetTypes"),
-                                               "generatedRulesType": sl.get("GeneratedRulesType")}
+            rules_source["rulesSourceList"] = {
+                "targets": sl.get("Targets"),
+                "targetTypes": sl.get("TargetTypes"),
+                "generatedRulesType": sl.get("GeneratedRulesType"),
+            }
         if "RulesString" in source:
             rules_source["rulesString"] = source["RulesString"]
-        ip_sets = [{"key": k, "ipSet": {"definitions": v.get("Definition", [])}}
-                   for k, v in sorted(((group.get("RuleVariables") or {}).get("IPSets") or {}).items())]
-        records.append({"type": AWS_RULE_GROUP, "name": request["RuleGroupName"], "inputs": {
-            "name": request["RuleGroupName"], "capacity": request.get("Capacity"), "type": request.get("Type"),
-            "ruleGroup": {"rulesSource": rules_source, "ruleVariables": {"ipSets": ip_sets},
-                          "statefulRuleOptions": {"ruleOrder": (group.get("StatefulRuleOptions") or {}).get("RuleOrder")}}}})
+        ip_sets = [
+            {"key": k, "ipSet": {"definitions": v.get("Definition", [])}}
+            for k, v in sorted(((group.get("RuleVariables") or {}).get("IPSets") or {}).items())
+        ]
+        records.append(
+            {
+                "type": AWS_RULE_GROUP,
+                "name": request["RuleGroupName"],
+                "inputs": {
+                    "name": request["RuleGroupName"],
+                    "capacity": request.get("Capacity"),
+                    "type": request.get("Type"),
+                    "ruleGroup": {
+                        "rulesSource": rules_source,
+                        "ruleVariables": {"ipSets": ip_sets},
+                        "statefulRuleOptions": {"ruleOrder": (group.get("StatefulRuleOptions") or {}).get("RuleOrder")},
+                    },
+                },
+            }
+        )
     return records

@@ -29,8 +29,15 @@ def allow_any_exceptions(catalogue: Catalogue, plan: Plan) -> dict[str, str]:
     ids and justifications of the allow_any entries that make the rule reach every destination."""
     out: dict[str, str] = {}
     for rule in plan.rules:
-        entries = sorted({e for d in rule.destinations if d in ANY_DESTINATIONS for e in rule.origin_of(d)
-                          if catalogue.entry(e).allow_any is not None})
+        entries = sorted(
+            {
+                e
+                for d in rule.destinations
+                if d in ANY_DESTINATIONS
+                for e in rule.origin_of(d)
+                if catalogue.entry(e).allow_any is not None
+            }
+        )
         if not entries:
             continue
         why = "; ".join(f"entry {e}: {_justification(catalogue, e)}" for e in entries)

@@ -34,22 +34,37 @@ def deploy(plan: Plan, config: StackConfig) -> None:
 
     azure_config = config.enabled_cloud("azure")
     if azure_config and azure_config.target is AzureTarget.CLASSIC and not azure_config.firewall_args:
-        raise ConfigError([Problem("stack config", 1, f"{NAMESPACE}:azure.firewallArgs",
-                                   "target classic deploys the AzureFirewall resource itself (classic rule "
-                                   "collections are its properties): give the rest of its definition "
-                                   "(location, sku, ip_configurations, ...)")])
+        raise ConfigError(
+            [
+                Problem(
+                    "stack config",
+                    1,
+                    f"{NAMESPACE}:azure.firewallArgs",
+                    "target classic deploys the AzureFirewall resource itself (classic rule "
+                    "collections are its properties): give the rest of its definition "
+                    "(location, sku, ip_configurations, ...)",
+                )
+            ]
+        )
     aws_config = config.enabled_cloud("aws")
     azure_render = render_azure(plan, azure_config) if azure_config else None
     aws_render = render_aws(plan, aws_config) if aws_config else None
 
     pulumi.export("catalogueDigest", plan.digest)
     pulumi.export("selectedEntries", len(plan.selected_entries))
-    pulumi.export("skipped", [{"entry": s.entry, "destination": s.destination, "reason": s.reason}
-                              for s in plan.skipped])
+    pulumi.export(
+        "skipped", [{"entry": s.entry, "destination": s.destination, "reason": s.reason} for s in plan.skipped]
+    )
     if azure_config:
-        azure = AzureFirewallRules("azure", AzureFirewallRulesArgs(
-            plan=plan, config=azure_config, firewall_args=azure_config.firewall_args, render=azure_render))
+        azure = AzureFirewallRules(
+            "azure",
+            AzureFirewallRulesArgs(
+                plan=plan, config=azure_config, firewall_args=azure_config.firewall_args, render=azure_render
+            ),
+        )
         pulumi.export("azure", azure.outputs)
     if aws_config:
-        aws = AwsNetworkFirewallRules("aws", AwsNetworkFirewallRulesArgs(plan=plan, config=aws_config, render=aws_render))
+        aws = AwsNetworkFirewallRules(
+            "aws", AwsNetworkFirewallRulesArgs(plan=plan, config=aws_config, render=aws_render)
+        )
         pulumi.export("aws", aws.outputs)

@@ -43,8 +43,9 @@ class StackRender:
             "catalogueDigest": self.plan.digest,
             "entries": len(self.plan.selected_entries),
             "sourceRanges": list(self.plan.source_ranges),
-            "skipped": [{"entry": s.entry, "destination": s.destination, "reason": s.reason}
-                        for s in self.plan.skipped],
+            "skipped": [
+                {"entry": s.entry, "destination": s.destination, "reason": s.reason} for s in self.plan.skipped
+            ],
             "azure": self.azure.summary() if self.azure else None,
             "aws": self.aws.summary() if self.aws else None,
             "allowAnyExceptions": self.exceptions,
@@ -56,7 +57,9 @@ class StackRender:
             if cloud:
                 out.update(cloud.files())
         out["summary.json"] = json.dumps(self.summary(), indent=2, ensure_ascii=False) + "\n"
-        if self.exceptions:  # for `pulumi preview --policy-pack policy --policy-pack-config <render>/policy-config.json`
+        if (
+            self.exceptions
+        ):  # for `pulumi preview --policy-pack policy --policy-pack-config <render>/policy-config.json`
             out[POLICY_CONFIG_FILE] = policy_config_text(self.exceptions)
         return out
 
@@ -80,8 +83,13 @@ def require_cloud(stack: str, config: StackConfig, cloud: str | None) -> None:
         raise CloudNotConfigured(f"stack {stack} has no enabled {cloud} configuration (endpoint-firewall:{cloud})")
 
 
-def render_config(stack: str, config: StackConfig, project_dir: Path,
-                  catalogue_files: list[Path] | None = None, cloud: str | None = None) -> StackRender:
+def render_config(
+    stack: str,
+    config: StackConfig,
+    project_dir: Path,
+    catalogue_files: list[Path] | None = None,
+    cloud: str | None = None,
+) -> StackRender:
     """Plan and render ``config``; with ``catalogue_files``, every entry of those files is selected; with
     ``cloud`` (``azure`` or ``aws``), that cloud only."""
     clouds = (cloud,) if cloud else CLOUDS
@@ -95,16 +103,20 @@ def render_config(stack: str, config: StackConfig, project_dir: Path,
     azure = aws = None
     if "azure" in clouds and azure_config:
         from ..renderers.azure import render_azure
+
         azure = render_azure(plan, azure_config)
     if "aws" in clouds and aws_config:
         from ..renderers.aws import render_aws
+
         aws = render_aws(plan, aws_config)
-    return StackRender(stack=stack, plan=plan, azure=azure, aws=aws, exceptions=allow_any_exceptions(catalogue, plan),
-                       clouds=clouds)
+    return StackRender(
+        stack=stack, plan=plan, azure=azure, aws=aws, exceptions=allow_any_exceptions(catalogue, plan), clouds=clouds
+    )
 
 
-def render_stack(stack: str, project_dir: Path, catalogue_files: list[Path] | None = None,
-                 cloud: str | None = None) -> StackRender:
+def render_stack(
+    stack: str, project_dir: Path, catalogue_files: list[Path] | None = None, cloud: str | None = None
+) -> StackRender:
     config = load_stack_file(stack_file(project_dir, stack))
     return render_config(stack, config, project_dir, catalogue_files, cloud)
 
@@ -144,8 +156,10 @@ def refuse_unsafe_out(out: Path, protected: tuple[Path, ...] = ()) -> None:
     for folder in (Path.cwd().resolve(), *(p.resolve() for p in protected)):
         if _is_same_or_parent(out, folder):
             what = "the working folder" if folder == Path.cwd().resolve() else f"the project folder {folder}"
-            raise OutFolderError(f"--out {out} is {what} or one of its parents; a render replaces its folder "
-                                 "as a whole: name a folder of its own, such as build/dev")
+            raise OutFolderError(
+                f"--out {out} is {what} or one of its parents; a render replaces its folder "
+                "as a whole: name a folder of its own, such as build/dev"
+            )
     if not out.exists():
         return
     if not out.is_dir():
@@ -156,8 +170,10 @@ def refuse_unsafe_out(out: Path, protected: tuple[Path, ...] = ()) -> None:
     names = sorted(p.name for p in out.iterdir())
     if names and RENDER_MARKER not in names and not _is_unmarked_render(out, names):
         shown = ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
-        raise OutFolderError(f"--out {out} is not a folder epfw render wrote (it holds {shown}); a render "
-                             "replaces its folder as a whole: empty it or name another folder")
+        raise OutFolderError(
+            f"--out {out} is not a folder epfw render wrote (it holds {shown}); a render "
+            "replaces its folder as a whole: empty it or name another folder"
+        )
 
 
 def _normal_mode() -> int:

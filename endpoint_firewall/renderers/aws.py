@@ -63,8 +63,18 @@ from .findings import Finding, skipped_findings
 from .suricata_rules import RESIDUAL_RISKS_DOC, deny_residuals, domain_list_rules, drop_traffic_class
 
 __all__ = [  # the renderer's public names, wherever they live
-    "CAPACITY_STEP", "AwsRender", "AwsRenderError", "AwsRuleGroup", "domain_list_capacity", "external_net",
-    "group_capacity", "group_name", "policy_name", "render_aws", "reserved_capacity", "units_per_group",
+    "CAPACITY_STEP",
+    "AwsRender",
+    "AwsRenderError",
+    "AwsRuleGroup",
+    "domain_list_capacity",
+    "external_net",
+    "group_capacity",
+    "group_name",
+    "policy_name",
+    "render_aws",
+    "reserved_capacity",
+    "units_per_group",
 ]
 
 DEFAULT_POLICY_ACTIONS = DEFAULT_STATEFUL_ACTIONS  # STRICT_ORDER, when the policy is not configured here
@@ -72,11 +82,13 @@ DEFAULT_POLICY_ACTIONS = DEFAULT_STATEFUL_ACTIONS  # STRICT_ORDER, when the poli
 # What a name rule (a domain list, a tls.sni or http.host pass) lets through by design (the summary's
 # residualRisks; README, "Residual risks of the AWS rules")
 NAME_RESIDUALS: list[dict[str, object]] = [
-    {"risk": "name-any-address",
-     "text": "a name rule passes the listed name at any destination address: a client can send the SNI or Host of "
-             "a listed name to an arbitrary IP; an absolute-URI request (GET http://listed/...) passes whatever "
-             "its Host header says; and once a connection is passed, later requests on it (keep-alive) are not "
-             "judged"},
+    {
+        "risk": "name-any-address",
+        "text": "a name rule passes the listed name at any destination address: a client can send the SNI or Host of "
+        "a listed name to an arbitrary IP; an absolute-URI request (GET http://listed/...) passes whatever "
+        "its Host header says; and once a connection is passed, later requests on it (keep-alive) are not "
+        "judged",
+    },
 ]
 
 
@@ -116,8 +128,10 @@ class AwsRender:
             "notExpressible": [f.to_json() for f in self.not_expressible],
             "skipped": [f.to_json() for f in self.skipped],
             "warnings": list(self.warnings),
-            "residualRisks": {"explained": RESIDUAL_RISKS_DOC,
-                              "risks": (NAME_RESIDUALS if _name_based(self.groups) else []) + deny_residuals()},
+            "residualRisks": {
+                "explained": RESIDUAL_RISKS_DOC,
+                "risks": (NAME_RESIDUALS if _name_based(self.groups) else []) + deny_residuals(),
+            },
         }
 
 
@@ -132,20 +146,29 @@ def render_aws(plan: Plan, config: AwsConfig) -> AwsRender:
     generated = {key: [domain_list_rules(shard, key) for shard in shards] for key, shards in list_shards.items()}
     sids = allocate_rule_sids(collected, generated, config)
     texts = rule_texts(collected, sids, home, config)
-    groups = rules_groups(collected, texts, home, config) + domain_list_groups(list_shards, generated, sids, home,
-                                                                               config)
+    groups = rules_groups(collected, texts, home, config) + domain_list_groups(
+        list_shards, generated, sids, home, config
+    )
     groups, trimmed = fit_policy_capacity(groups, config)
     if order is RuleOrder.STRICT_ORDER:
         _check_strict_order(groups)
         _check_default_actions(groups, config)
     _check_aws_accepts(groups, config)
     return AwsRender(
-        groups=tuple(groups), widened=tuple(sorted(collected.widened)),
-        not_expressible=tuple(sorted(collected.not_expressible, key=lambda f: (f.entry, f.destination or "", f.reason))),
-        warnings=tuple(trimmed + _warnings(groups, config, plan)), rule_order=order, fqdn_mode=config.fqdn_mode,
+        groups=tuple(groups),
+        widened=tuple(sorted(collected.widened)),
+        not_expressible=tuple(
+            sorted(collected.not_expressible, key=lambda f: (f.entry, f.destination or "", f.reason))
+        ),
+        warnings=tuple(trimmed + _warnings(groups, config, plan)),
+        rule_order=order,
+        fqdn_mode=config.fqdn_mode,
         skipped=skipped_findings(plan),
-        source_ranges=tuple(home), stateful_default_actions=_default_actions(config), policy_name=policy_name(config),
-        ipv6=ipv6_handling(home, config))
+        source_ranges=tuple(home),
+        stateful_default_actions=_default_actions(config),
+        policy_name=policy_name(config),
+        ipv6=ipv6_handling(home, config),
+    )
 
 
 def ipv6_handling(home: Sequence[str], config: AwsConfig) -> dict[str, Any]:
@@ -161,16 +184,26 @@ def ipv6_handling(home: Sequence[str], config: AwsConfig) -> dict[str, Any]:
         outside = "policy-default-action"
     else:
         outside = "unfiltered"
-    return {"homeNetFamilies": families, "outsideHomeNet": outside,
-            "dropIpv6OutsideHomeNet": config.drop_ipv6_outside_home_net}
+    return {
+        "homeNetFamilies": families,
+        "outsideHomeNet": outside,
+        "dropIpv6OutsideHomeNet": config.drop_ipv6_outside_home_net,
+    }
 
 
 def _check_aws_accepts(groups: Sequence[AwsRuleGroup], config: AwsConfig) -> None:
     """AWS's own rules (:mod:`.aws_compat`): a render AWS would refuse fails here, naming group, sid and rule."""
-    texts = [GroupText(g.name, g.rules, dict(g.variables),
-                       g.request["RuleGroup"]["RulesSource"].get("RulesString")) for g in groups]
-    found = compat_problems(texts, config.rule_order is RuleOrder.STRICT_ORDER, config.limits.rule_max_chars,
-                            config.limits.rules_string_max_bytes, config.limits.stateful_groups_per_policy)
+    texts = [
+        GroupText(g.name, g.rules, dict(g.variables), g.request["RuleGroup"]["RulesSource"].get("RulesString"))
+        for g in groups
+    ]
+    found = compat_problems(
+        texts,
+        config.rule_order is RuleOrder.STRICT_ORDER,
+        config.limits.rule_max_chars,
+        config.limits.rules_string_max_bytes,
+        config.limits.stateful_groups_per_policy,
+    )
     if found:
         shown = "\n  ".join(str(p) for p in found[:10])
         more = f"\n  ... and {len(found) - 10} more" if len(found) > 10 else ""
@@ -188,6 +221,7 @@ def _check_strict_order(groups: Sequence[AwsRuleGroup]) -> None:
     application protocol, else the pass is dead. Our layout guarantees it; this keeps it guaranteed. The
     default deny's ``tcp-other`` drops (TCP that starts as, or is, neither TLS nor HTTP) and ``ip-other``
     drop (neither TCP, UDP nor ICMP) cannot take a TLS, HTTP, UDP or ICMP pass's traffic."""
+
     def overlap(a: str, b: str) -> bool:
         if b == "outside-home":  # every pass starts at $HOME_NET
             return False
@@ -214,8 +248,10 @@ def _check_strict_order(groups: Sequence[AwsRuleGroup]) -> None:
 
 def _name_based(groups: Sequence[AwsRuleGroup]) -> bool:
     """Whether any rule passes on a TLS SNI or HTTP Host (which needs the handshake to complete first)."""
-    return any(g.kind == "domain-list" or any(line.split()[:2] in (["pass", "tls"], ["pass", "http"])
-                                              for line in g.rules) for g in groups)
+    return any(
+        g.kind == "domain-list" or any(line.split()[:2] in (["pass", "tls"], ["pass", "http"]) for line in g.rules)
+        for g in groups
+    )
 
 
 def _check_default_actions(groups: Sequence[AwsRuleGroup], config: AwsConfig) -> None:
@@ -224,7 +260,8 @@ def _check_default_actions(groups: Sequence[AwsRuleGroup], config: AwsConfig) ->
         raise AwsRenderError(
             "firewallPolicy.statefulDefaultActions has aws:drop_strict, which drops every packet no rule passes, "
             "TCP handshakes included: the TLS SNI and HTTP Host rules here never see a ClientHello or request. "
-            "Use aws:drop_established_app_layer")
+            "Use aws:drop_established_app_layer"
+        )
 
 
 def _warnings(groups: Sequence[AwsRuleGroup], config: AwsConfig, plan: Plan) -> list[str]:
@@ -234,26 +271,36 @@ def _warnings(groups: Sequence[AwsRuleGroup], config: AwsConfig, plan: Plan) -> 
         drop = next((a for a in actions if a.startswith("aws:drop_")), None)
         if drop in APP_LAYER_DROP_ACTIONS:
             caveat = AWS_RULES["app-layer-session-holding"]
-            out.append(f"STRICT_ORDER with {drop}: do not turn on session holding for this firewall; AWS: "
-                       f"\"{caveat.says}\" ({caveat.source})")
+            out.append(
+                f"STRICT_ORDER with {drop}: do not turn on session holding for this firewall; AWS: "
+                f'"{caveat.says}" ({caveat.source})'
+            )
         if drop is None:
-            out.append(f"STRICT_ORDER without a drop default action ({', '.join(actions) or 'none'}): traffic "
-                       "that no rule drops is allowed (allowAlertOnly)")
+            out.append(
+                f"STRICT_ORDER without a drop default action ({', '.join(actions) or 'none'}): traffic "
+                "that no rule drops is allowed (allowAlertOnly)"
+            )
         elif drop == "aws:drop_established" and _name_based(groups):
-            out.append("STRICT_ORDER with aws:drop_established: a TLS ClientHello spanning two TCP segments (common "
-                       "with post-quantum key shares) is dropped at its first segment, before its SNI can be "
-                       "matched, so listed hosts fail; use aws:drop_established_app_layer")
+            out.append(
+                "STRICT_ORDER with aws:drop_established: a TLS ClientHello spanning two TCP segments (common "
+                "with post-quantum key shares) is dropped at its first segment, before its SNI can be "
+                "matched, so listed hosts fail; use aws:drop_established_app_layer"
+            )
         if config.firewall_policy is None:
-            out.append(f"STRICT_ORDER: the firewall policy is managed elsewhere; these groups assume its stateful "
-                       f"default actions are {', '.join(actions)} (aws:drop_established drops split TLS "
-                       "ClientHellos of listed hosts; aws:drop_strict drops the handshakes name rules need)")
+            out.append(
+                f"STRICT_ORDER: the firewall policy is managed elsewhere; these groups assume its stateful "
+                f"default actions are {', '.join(actions)} (aws:drop_established drops split TLS "
+                "ClientHellos of listed hosts; aws:drop_strict drops the handshakes name rules need)"
+            )
     by_role = {g.role for g in groups}
     for role in sorted(set(config.capacity) - by_role):
         out.append(f"capacity pins {role}, but this render has no {role} group")
     for g in groups:
         if g.role in config.capacity and g.capacity < math.ceil(g.used * (1 + Fraction(str(config.capacity_headroom)))):
-            out.append(f"group {g.role} uses {g.used} of its pinned capacity {g.capacity}: less headroom than "
-                       f"capacityHeadroom ({config.capacity_headroom}); raise the pin before it fills (a replacement)")
+            out.append(
+                f"group {g.role} uses {g.used} of its pinned capacity {g.capacity}: less headroom than "
+                f"capacityHeadroom ({config.capacity_headroom}); raise the pin before it fills (a replacement)"
+            )
     out += _ipv6_warnings(plan, config)
     return out
 
@@ -268,20 +315,33 @@ def _ipv6_warnings(plan: Plan, config: AwsConfig) -> list[str]:
     for version in (6, 4):
         if version in families:
             continue
-        listed = sorted({d for r in plan.rules if r.kind in (RuleKind.ADDRESS, RuleKind.PEER)
-                         for d in r.destinations if _family(d) == version})
+        listed = sorted(
+            {
+                d
+                for r in plan.rules
+                if r.kind in (RuleKind.ADDRESS, RuleKind.PEER)
+                for d in r.destinations
+                if _family(d) == version
+            }
+        )
         if not listed:
             continue
-        head = (f"the catalogue or peers list IPv{version} destinations ({', '.join(listed[:3])}"
-                f"{', ...' if len(listed) > 3 else ''}) but no source range is IPv{version}: devices' "
-                f"IPv{version} traffic is not in HOME_NET, ")
+        head = (
+            f"the catalogue or peers list IPv{version} destinations ({', '.join(listed[:3])}"
+            f"{', ...' if len(listed) > 3 else ''}) but no source range is IPv{version}: devices' "
+            f"IPv{version} traffic is not in HOME_NET, "
+        )
         if version == 6 and config.drop_ipv6_outside_home_net:
-            out.append(head + "so the deny drops it (dropIpv6OutsideHomeNet) and these IPv6 destinations are "
-                       "unreachable. Add the devices' IPv6 ranges to sourceRanges")
+            out.append(
+                head + "so the deny drops it (dropIpv6OutsideHomeNet) and these IPv6 destinations are "
+                "unreachable. Add the devices' IPv6 ranges to sourceRanges"
+            )
         else:
-            out.append(head + "so these rules neither pass nor drop it (in DEFAULT_ACTION_ORDER nothing filters it; "
-                       "in STRICT_ORDER only the policy's default action does). Add the devices' "
-                       f"IPv{version} ranges to sourceRanges, or keep IPv{version} away from the firewall")
+            out.append(
+                head + "so these rules neither pass nor drop it (in DEFAULT_ACTION_ORDER nothing filters it; "
+                "in STRICT_ORDER only the policy's default action does). Add the devices' "
+                f"IPv{version} ranges to sourceRanges, or keep IPv{version} away from the firewall"
+            )
     return out
 
 

@@ -20,7 +20,7 @@ from .suricata_rules import HTTP_HOST, TLS_SNI
 if TYPE_CHECKING:  # the groups carry capacities; this module only reads and replaces them
     from .aws_groups import AwsRuleGroup
 
-CAPACITY_STEP = 100            # reserved capacity is a multiple of this
+CAPACITY_STEP = 100  # reserved capacity is a multiple of this
 
 
 def reserved_capacity(used: int, config: AwsConfig) -> int:
@@ -56,7 +56,8 @@ def group_capacity(role: str, used: int, config: AwsConfig) -> int:
             f"group {role} now needs capacity {used}, more than its pinned capacity {pinned} (aws.capacity.{role}). "
             f"Raise the pin to at least {used} (e.g. {reserved_capacity(used, config)}, with capacityHeadroom): AWS "
             "fixes capacity at creation, so this replaces the group (a new name, created before the old one is "
-            "deleted)")
+            "deleted)"
+        )
     return pinned
 
 
@@ -80,13 +81,17 @@ def fit_policy_capacity(groups: list[AwsRuleGroup], config: AwsConfig) -> tuple[
     the render fails naming them."""
     quota = config.limits.policy_capacity
     used = sum(g.used for g in groups)
-    how = ("request an increase of the Network Firewall quota \"Maximum number of stateful rules per firewall "
-           "policy\" in the Service Quotas console (service-quotas request-service-quota-increase), then set "
-           "aws.limits.policyCapacity to the granted value; or select fewer entries")
+    how = (
+        'request an increase of the Network Firewall quota "Maximum number of stateful rules per firewall '
+        'policy" in the Service Quotas console (service-quotas request-service-quota-increase), then set '
+        "aws.limits.policyCapacity to the granted value; or select fewer entries"
+    )
     if used > quota:
-        raise AwsRenderError(f"these rule groups need stateful capacity {used}, more than one firewall policy holds: "
-                             f"aws.limits.policyCapacity is {quota} (AWS's default quota is 30,000). To deploy them, "
-                             f"{how}")
+        raise AwsRenderError(
+            f"these rule groups need stateful capacity {used}, more than one firewall policy holds: "
+            f"aws.limits.policyCapacity is {quota} (AWS's default quota is 30,000). To deploy them, "
+            f"{how}"
+        )
     reserved = sum(g.capacity for g in groups)
     if reserved <= quota:
         return groups, []
@@ -97,7 +102,8 @@ def fit_policy_capacity(groups: list[AwsRuleGroup], config: AwsConfig) -> tuple[
         raise AwsRenderError(
             f"pinned capacities ({', '.join(f'{g.role} {g.capacity}' for g in pinned)}) and the other groups' use "
             f"need {quota - room}, more than aws.limits.policyCapacity ({quota}): lower the pins (a replacement) or "
-            f"{how}")
+            f"{how}"
+        )
     capacities = share_headroom(free, room)
     out = []
     for g in groups:
@@ -108,8 +114,10 @@ def fit_policy_capacity(groups: list[AwsRuleGroup], config: AwsConfig) -> tuple[
             g = dataclasses.replace(g, name=name, capacity=capacity, request=request)
         out.append(g)
     total = sum(g.capacity for g in out)
-    return out, [f"headroom trimmed to fit aws.limits.policyCapacity ({quota}): the groups reserve {total} instead "
-                 f"of {reserved} for {used} used (changed capacities replace those groups)"]
+    return out, [
+        f"headroom trimmed to fit aws.limits.policyCapacity ({quota}): the groups reserve {total} instead "
+        f"of {reserved} for {used} used (changed capacities replace those groups)"
+    ]
 
 
 def share_headroom(free: Sequence[AwsRuleGroup], room: int) -> dict[str, int]:
@@ -128,21 +136,24 @@ def share_headroom(free: Sequence[AwsRuleGroup], room: int) -> dict[str, int]:
     fraction = Fraction(room, headroom) if headroom else Fraction(0)
     fair = {g.role: g.used + (g.capacity - g.used) * fraction for g in free}
     top = {g.role: g.capacity for g in free}
-    out = {g.role: min(top[g.role], max(g.used, math.floor(fair[g.role]) // CAPACITY_STEP * CAPACITY_STEP, 1))
-           for g in free}
+    out = {
+        g.role: min(top[g.role], max(g.used, math.floor(fair[g.role]) // CAPACITY_STEP * CAPACITY_STEP, 1))
+        for g in free
+    }
     left = room + sum(g.used for g in free) - sum(out.values())
-
 
     def neediest() -> list[str]:
         return sorted(out, key=lambda role: (out[role] - fair[role], role))
-
 
     raised = True
     while raised:
         raised = False
         for role in neediest():
-            step_up = min(top[role], (out[role] // CAPACITY_STEP + 1) * CAPACITY_STEP,
-                          -(-math.ceil(fair[role]) // CAPACITY_STEP) * CAPACITY_STEP)
+            step_up = min(
+                top[role],
+                (out[role] // CAPACITY_STEP + 1) * CAPACITY_STEP,
+                -(-math.ceil(fair[role]) // CAPACITY_STEP) * CAPACITY_STEP,
+            )
             if out[role] < step_up and step_up - out[role] <= left:
                 left -= step_up - out[role]
                 out[role] = step_up

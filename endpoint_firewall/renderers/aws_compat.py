@@ -27,50 +27,97 @@ SURICATA_SID = "https://docs.suricata.io/en/suricata-7.0.10/rules/meta.html#sid-
 @dataclass(frozen=True)
 class AwsRule:
     key: str
-    says: str     # AWS's words (quoted from ``source``)
+    says: str  # AWS's words (quoted from ``source``)
     source: str
 
 
 # The one list of what is checked, with AWS's words. Quotes are verbatim from the page named; parentheses are ours.
-AWS_RULES: dict[str, AwsRule] = {r.key: r for r in (
-    AwsRule("dataset", "Datasets. The keywords dataset and datarep aren't allowed.", CAVEATS),
-    AwsRule("iprep", "IP reputation. The iprep keyword is not allowed.", CAVEATS),
-    AwsRule("lua", "Lua scripting.", CAVEATS),
-    AwsRule("threshold", "Thresholding.", CAVEATS),
-    AwsRule("geoip", "GeoIP.", CAVEATS),
-    AwsRule("file", "File extraction. File keywords aren't allowed.", CAVEATS),
-    AwsRule("bits-tracking", "xbits and hostbits with host or IP-level tracking (track ip_src, track ip_dst, or "
-                             "track ip_pair).", CAVEATS),
-    AwsRule("tag-host", "tag:host.", CAVEATS),
-    AwsRule("protocol", "ENIP/CIP keywords. | FTP-data protocol detection. | SCTP protocol. | IKEv2 protocol. | "
-                        "QUIC protocol detection and QUIC related application level protocols such as HTTP3. "
-                        "(items of the not-supported list; page versions differ)", CAVEATS),
-    AwsRule("ip-in-ip", "IP-in-IP protocol. (a rule matching IP protocol 4 or 94 positively)", CAVEATS),
-    AwsRule("http2", "HTTP/2 overloading. (the http2 protocol or http2.* keywords; AWS's http keywords see "
-                     "HTTP/1 only)", CAVEATS),
-    AwsRule("app-layer-session-holding", "Application drop established (bidirectional) and Application drop "
-                                         "established (server-directed only) default rules are incompatible with "
-                                         "a session-holding configuration.", CAVEATS),
-    AwsRule("groups-per-policy", "Maximum number of stateful rule groups per firewall [policy] ... (the stored "
-                                 "copy of the quotas page cuts the row there; 20, immutable)", QUOTAS),
-    AwsRule("action", "Rules actions except for pass, drop, reject, and alert. Pass, drop, reject, and alert are "
-                      "supported.", CAVEATS),
-    AwsRule("priority", "You can't use the priority keyword if the RuleOrder option in StatefulRuleOptions is set "
-                        "to STRICT_ORDER.", RULES_SOURCE),
-    AwsRule("pcre", "In payload keywords, the pcre keyword is only allowed with content, tls.sni, http.host, and "
-                    "dns.query keywords.", CAVEATS),
-    # (the stored copy of the caveats page cuts these two sentences where the "..." stands)
-    AwsRule("variables", "To create a rule that requires a variable, you must specify the variable in the ...",
-            CAVEATS),
-    AwsRule("home-external", "If you want a rule group to use settings for HOME_NET and EXTERNAL_NET that are "
-                             "differen[t] ... (a group that sets HOME_NET sets EXTERNAL_NET too)", CAVEATS),
-    AwsRule("sid", "(Suricata, not an AWS page) every signature has its own sid; one engine runs all groups of "
-                   "a policy, so a sid appears once across them", SURICATA_SID),
-    AwsRule("rule-size", "Maximum character length of a Suricata rule. Each variable value in the rule counts "
-                         "towards this limit. | 8,192", QUOTAS),
-    AwsRule("rules-string-size", "Maximum size of a Suricata-compatible rules string for a rule group, in bytes. | "
-                                 "2,000,000", QUOTAS),
-)}
+AWS_RULES: dict[str, AwsRule] = {
+    r.key: r
+    for r in (
+        AwsRule("dataset", "Datasets. The keywords dataset and datarep aren't allowed.", CAVEATS),
+        AwsRule("iprep", "IP reputation. The iprep keyword is not allowed.", CAVEATS),
+        AwsRule("lua", "Lua scripting.", CAVEATS),
+        AwsRule("threshold", "Thresholding.", CAVEATS),
+        AwsRule("geoip", "GeoIP.", CAVEATS),
+        AwsRule("file", "File extraction. File keywords aren't allowed.", CAVEATS),
+        AwsRule(
+            "bits-tracking",
+            "xbits and hostbits with host or IP-level tracking (track ip_src, track ip_dst, or track ip_pair).",
+            CAVEATS,
+        ),
+        AwsRule("tag-host", "tag:host.", CAVEATS),
+        AwsRule(
+            "protocol",
+            "ENIP/CIP keywords. | FTP-data protocol detection. | SCTP protocol. | IKEv2 protocol. | "
+            "QUIC protocol detection and QUIC related application level protocols such as HTTP3. "
+            "(items of the not-supported list; page versions differ)",
+            CAVEATS,
+        ),
+        AwsRule("ip-in-ip", "IP-in-IP protocol. (a rule matching IP protocol 4 or 94 positively)", CAVEATS),
+        AwsRule(
+            "http2",
+            "HTTP/2 overloading. (the http2 protocol or http2.* keywords; AWS's http keywords see HTTP/1 only)",
+            CAVEATS,
+        ),
+        AwsRule(
+            "app-layer-session-holding",
+            "Application drop established (bidirectional) and Application drop "
+            "established (server-directed only) default rules are incompatible with "
+            "a session-holding configuration.",
+            CAVEATS,
+        ),
+        AwsRule(
+            "groups-per-policy",
+            "Maximum number of stateful rule groups per firewall [policy] ... (the stored "
+            "copy of the quotas page cuts the row there; 20, immutable)",
+            QUOTAS,
+        ),
+        AwsRule(
+            "action",
+            "Rules actions except for pass, drop, reject, and alert. Pass, drop, reject, and alert are supported.",
+            CAVEATS,
+        ),
+        AwsRule(
+            "priority",
+            "You can't use the priority keyword if the RuleOrder option in StatefulRuleOptions is set to STRICT_ORDER.",
+            RULES_SOURCE,
+        ),
+        AwsRule(
+            "pcre",
+            "In payload keywords, the pcre keyword is only allowed with content, tls.sni, http.host, and "
+            "dns.query keywords.",
+            CAVEATS,
+        ),
+        # (the stored copy of the caveats page cuts these two sentences where the "..." stands)
+        AwsRule(
+            "variables", "To create a rule that requires a variable, you must specify the variable in the ...", CAVEATS
+        ),
+        AwsRule(
+            "home-external",
+            "If you want a rule group to use settings for HOME_NET and EXTERNAL_NET that are "
+            "differen[t] ... (a group that sets HOME_NET sets EXTERNAL_NET too)",
+            CAVEATS,
+        ),
+        AwsRule(
+            "sid",
+            "(Suricata, not an AWS page) every signature has its own sid; one engine runs all groups of "
+            "a policy, so a sid appears once across them",
+            SURICATA_SID,
+        ),
+        AwsRule(
+            "rule-size",
+            "Maximum character length of a Suricata rule. Each variable value in the rule counts "
+            "towards this limit. | 8,192",
+            QUOTAS,
+        ),
+        AwsRule(
+            "rules-string-size",
+            "Maximum size of a Suricata-compatible rules string for a rule group, in bytes. | 2,000,000",
+            QUOTAS,
+        ),
+    )
+}
 
 # Keywords per unsupported feature (Suricata 7 names, legacy spellings included).
 FORBIDDEN_KEYWORDS: dict[str, str] = {
@@ -79,8 +126,24 @@ FORBIDDEN_KEYWORDS: dict[str, str] = {
     **dict.fromkeys(("lua", "luajit"), "lua"),
     **dict.fromkeys(("threshold", "detection_filter"), "threshold"),
     "geoip": "geoip",
-    **dict.fromkeys(("filemd5", "filesha1", "filesha256", "filestore", "filename", "fileext", "filemagic",
-                     "filesize", "file.data", "file_data", "file.name", "file.magic", "file_name"), "file"),
+    **dict.fromkeys(
+        (
+            "filemd5",
+            "filesha1",
+            "filesha256",
+            "filestore",
+            "filename",
+            "fileext",
+            "filemagic",
+            "filesize",
+            "file.data",
+            "file_data",
+            "file.name",
+            "file.magic",
+            "file_name",
+        ),
+        "file",
+    ),
     "hostbits": "bits-tracking",  # tracked by host, always
 }
 ACTIONS = frozenset({"pass", "drop", "reject", "alert"})
@@ -154,25 +217,43 @@ def _rule_problems(group: GroupText, rule: ParsedRule, strict: bool, rule_max: i
         yield _problem(group.name, sid, "variables", f"uses {', '.join('$' + m for m in missing)}, not defined here")
     length = expanded_length(rule.text, group.variables)
     if length > rule_max:
-        yield _problem(group.name, sid, "rule-size", f"{length} characters with its variables expanded "
-                                                     f"(limit {rule_max})")
+        yield _problem(
+            group.name, sid, "rule-size", f"{length} characters with its variables expanded (limit {rule_max})"
+        )
 
 
-def problems(groups: Sequence[GroupText], strict: bool, rule_max: int = RULE_MAX_CHARS,
-             rules_string_max: int = RULES_STRING_MAX_BYTES, groups_max: int = GROUPS_PER_POLICY_MAX) -> list[Problem]:
+def problems(
+    groups: Sequence[GroupText],
+    strict: bool,
+    rule_max: int = RULE_MAX_CHARS,
+    rules_string_max: int = RULES_STRING_MAX_BYTES,
+    groups_max: int = GROUPS_PER_POLICY_MAX,
+) -> list[Problem]:
     """Every way the groups of one firewall policy break :data:`AWS_RULES` (empty: AWS accepts them)."""
     out: list[Problem] = []
     if len(groups) > groups_max:
-        out.append(_problem(groups[-1].name, None, "groups-per-policy",
-                            f"{len(groups)} stateful rule groups in one firewall policy (limit {groups_max}: "
-                            "aws.limits.statefulGroupsPerPolicy)"))
+        out.append(
+            _problem(
+                groups[-1].name,
+                None,
+                "groups-per-policy",
+                f"{len(groups)} stateful rule groups in one firewall policy (limit {groups_max}: "
+                "aws.limits.statefulGroupsPerPolicy)",
+            )
+        )
     sids: dict[str, str] = {}
     for group in groups:
         if "HOME_NET" in group.variables and "EXTERNAL_NET" not in group.variables:
             out.append(_problem(group.name, None, "home-external", "sets HOME_NET but not EXTERNAL_NET"))
         if group.rules_string is not None and len(group.rules_string.encode()) > rules_string_max:
-            out.append(_problem(group.name, None, "rules-string-size",
-                                f"rules string of {len(group.rules_string.encode())} bytes (limit {rules_string_max})"))
+            out.append(
+                _problem(
+                    group.name,
+                    None,
+                    "rules-string-size",
+                    f"rules string of {len(group.rules_string.encode())} bytes (limit {rules_string_max})",
+                )
+            )
         for rule in parse_suricata("\n".join(group.rules)):
             out.extend(_rule_problems(group, rule, strict, rule_max))
             sid = rule.option("sid")

@@ -23,13 +23,13 @@ DESCRIPTION_MAX = 512
 @dataclass(frozen=True, eq=False)
 class AwsRuleGroup:
     name: str
-    role: str                 # rules, rules-2, http-host, tls-sni-2, ...
-    kind: str                 # "rules" (RulesString) or "domain-list" (RulesSourceList)
-    capacity: int             # reserved (fixed at creation)
-    used: int                 # what the rules need
-    request: dict[str, Any]   # CreateRuleGroup input
-    rules_text: str           # the Suricata rules enforced (domain lists: AWS's generated form)
-    priority: int | None      # STRICT_ORDER only
+    role: str  # rules, rules-2, http-host, tls-sni-2, ...
+    kind: str  # "rules" (RulesString) or "domain-list" (RulesSourceList)
+    capacity: int  # reserved (fixed at creation)
+    used: int  # what the rules need
+    request: dict[str, Any]  # CreateRuleGroup input
+    rules_text: str  # the Suricata rules enforced (domain lists: AWS's generated form)
+    priority: int | None  # STRICT_ORDER only
     rule_count: int
     variables: tuple[tuple[str, tuple[str, ...]], ...]  # IP sets, HOME_NET included, sorted by name
     targets: tuple[str, ...] = ()
@@ -40,9 +40,15 @@ class AwsRuleGroup:
         return [line for line in self.rules_text.splitlines() if line.strip()]
 
     def summary(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"name": self.name, "role": self.role, "kind": self.kind,
-                               "capacity": self.capacity, "capacityUsed": self.used, "rules": self.rule_count,
-                               "priority": self.priority}
+        out: dict[str, Any] = {
+            "name": self.name,
+            "role": self.role,
+            "kind": self.kind,
+            "capacity": self.capacity,
+            "capacityUsed": self.used,
+            "rules": self.rule_count,
+            "priority": self.priority,
+        }
         if self.kind == "domain-list":
             out["targetTypes"] = list(self.target_types)
             out["targets"] = len(self.targets)
@@ -52,12 +58,16 @@ class AwsRuleGroup:
 
 
 def rules_file(group: AwsRuleGroup, order: RuleOrder) -> str:
-    head = [f"# rule group: {group.name} ({group.kind}), rule order {order.value}"
-            + (f", priority {group.priority}" if group.priority is not None else "")]
+    head = [
+        f"# rule group: {group.name} ({group.kind}), rule order {order.value}"
+        + (f", priority {group.priority}" if group.priority is not None else "")
+    ]
     head.append(f"# capacity used: {group.used} of {group.capacity}")
     if group.kind == "domain-list":
-        head.append(f"# domain list {', '.join(group.target_types)} (ALLOWLIST, {len(group.targets)} targets): "
-                    "AWS generates these rules; shown in its documented form (AWS picks its own sids)")
+        head.append(
+            f"# domain list {', '.join(group.target_types)} (ALLOWLIST, {len(group.targets)} targets): "
+            "AWS generates these rules; shown in its documented form (AWS picks its own sids)"
+        )
     head.append("# variables: " + ", ".join(name for name, _ in group.variables))
     return "\n".join(head) + "\n" + group.rules_text
 
@@ -100,14 +110,17 @@ def _request(name: str, capacity: int, description: str, ip_sets: dict, source: 
     }
 
 
-def rules_groups(collected: Collected, texts: dict[str, str], home: Sequence[str],
-                 config: AwsConfig) -> list[AwsRuleGroup]:
+def rules_groups(
+    collected: Collected, texts: dict[str, str], home: Sequence[str], config: AwsConfig
+) -> list[AwsRuleGroup]:
     """The Suricata rules groups (``rules``, ``rules-2``...): the rules in shards, each with the IP sets it uses."""
     order = config.rule_order
     groups: list[AwsRuleGroup] = []
-    rules_desc = ("Suricata rules: addresses, peers and host names on ports domain lists cannot hold"
-                  if config.fqdn_mode is FqdnMode.DOMAIN_LIST else
-                  "Suricata rules: host names on exact ports, addresses and peers")
+    rules_desc = (
+        "Suricata rules: addresses, peers and host names on ports domain lists cannot hold"
+        if config.fqdn_mode is FqdnMode.DOMAIN_LIST
+        else "Suricata rules: host names on exact ports, addresses and peers"
+    )
     rules_desc += ", then the default deny per protocol"
     rule_shards = shard_items(collected.items, texts, config) if collected.items else []
     for i, shard in enumerate(rule_shards):
@@ -129,19 +142,38 @@ def rules_groups(collected: Collected, texts: dict[str, str], home: Sequence[str
         name = group_name(config.name_prefix, role, capacity, order)
         rules_string = "\n".join(lines)
         desc = rules_desc + (f" (shard {i + 1} of {len(rule_shards)})" if len(rule_shards) > 1 else "")
-        groups.append(AwsRuleGroup(
-            name=name, role=role, kind="rules", capacity=capacity, used=used,
-            request=_request(name, capacity, group_description(config.name_prefix, desc), ip_sets,
-                             {"RulesString": rules_string}, order),
-            rules_text=rules_string + "\n", priority=group_priority("rules", i, order), rule_count=used,
-            variables=tuple((k, tuple(v["Definition"])) for k, v in ip_sets.items())))
+        groups.append(
+            AwsRuleGroup(
+                name=name,
+                role=role,
+                kind="rules",
+                capacity=capacity,
+                used=used,
+                request=_request(
+                    name,
+                    capacity,
+                    group_description(config.name_prefix, desc),
+                    ip_sets,
+                    {"RulesString": rules_string},
+                    order,
+                ),
+                rules_text=rules_string + "\n",
+                priority=group_priority("rules", i, order),
+                rule_count=used,
+                variables=tuple((k, tuple(v["Definition"])) for k, v in ip_sets.items()),
+            )
+        )
 
     return groups
 
 
-def domain_list_groups(list_shards: dict[tuple[str, ...], list[list[str]]],
-                       generated: dict[tuple[str, ...], list[list[SuricataRule]]], sids: dict[str, int],
-                       home: Sequence[str], config: AwsConfig) -> list[AwsRuleGroup]:
+def domain_list_groups(
+    list_shards: dict[tuple[str, ...], list[list[str]]],
+    generated: dict[tuple[str, ...], list[list[SuricataRule]]],
+    sids: dict[str, int],
+    home: Sequence[str],
+    config: AwsConfig,
+) -> list[AwsRuleGroup]:
     """The ALLOWLIST domain-list groups, one per shard of each set of target types (rules as AWS generates them)."""
     order = config.rule_order
     groups: list[AwsRuleGroup] = []
@@ -155,20 +187,40 @@ def domain_list_groups(list_shards: dict[tuple[str, ...], list[list[str]]],
             capacity = group_capacity(shard_role, used, config)
             name = group_name(config.name_prefix, shard_role, capacity, order)
             what = {"http-host": "HTTP Host", "tls-sni": "TLS SNI", "http-tls": "HTTP Host and TLS SNI"}[role]
-            names_on = {"http-host": "http:80", "tls-sni": "https:443 and tls:443",
-                        "http-tls": "http:80 and https:443"}[role]
+            names_on = {
+                "http-host": "http:80",
+                "tls-sni": "https:443 and tls:443",
+                "http-tls": "http:80 and https:443",
+            }[role]
             desc = f"{what} allowlist (domain list) for names on {names_on}"
             if order is RuleOrder.DEFAULT_ACTION_ORDER and role != "http-tls":
                 desc += " only"
             if len(shards) > 1:
                 desc += f" (shard {i + 1} of {len(shards)})"
             ip_sets = group_ip_sets(home, {})
-            source = {"RulesSourceList": {"Targets": list(shard), "TargetTypes": list(list_key),
-                                          "GeneratedRulesType": "ALLOWLIST"}}
-            groups.append(AwsRuleGroup(
-                name=name, role=shard_role, kind="domain-list", capacity=capacity, used=used,
-                request=_request(name, capacity, group_description(config.name_prefix, desc), ip_sets, source, order),
-                rules_text="\n".join(lines) + "\n", priority=group_priority(role, i, order), rule_count=len(lines),
-                variables=tuple((k, tuple(v["Definition"])) for k, v in ip_sets.items()),
-                targets=tuple(shard), target_types=list_key))
+            source = {
+                "RulesSourceList": {
+                    "Targets": list(shard),
+                    "TargetTypes": list(list_key),
+                    "GeneratedRulesType": "ALLOWLIST",
+                }
+            }
+            groups.append(
+                AwsRuleGroup(
+                    name=name,
+                    role=shard_role,
+                    kind="domain-list",
+                    capacity=capacity,
+                    used=used,
+                    request=_request(
+                        name, capacity, group_description(config.name_prefix, desc), ip_sets, source, order
+                    ),
+                    rules_text="\n".join(lines) + "\n",
+                    priority=group_priority(role, i, order),
+                    rule_count=len(lines),
+                    variables=tuple((k, tuple(v["Definition"])) for k, v in ip_sets.items()),
+                    targets=tuple(shard),
+                    target_types=list_key,
+                )
+            )
     return groups

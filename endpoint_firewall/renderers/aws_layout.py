@@ -67,7 +67,8 @@ def _services_text(services: Iterable[Service]) -> str:
 
 def _in_domain_lists(rule: Rule, mode: FqdnMode) -> bool:
     return mode is FqdnMode.DOMAIN_LIST and all(
-        (s.protocol, s.port.first) in DOMAIN_LIST_SERVICES and s.port.first == s.port.last for s in rule.services)
+        (s.protocol, s.port.first) in DOMAIN_LIST_SERVICES and s.port.first == s.port.last for s in rule.services
+    )
 
 
 def _target_types(services: Iterable[Service]) -> tuple[str, ...]:
@@ -83,8 +84,7 @@ def _target_types(services: Iterable[Service]) -> tuple[str, ...]:
 def _name_rules(rule: Rule, destinations: Sequence[str]) -> list[RuleItem]:
     """Exact-port Suricata rules for host names: one per destination and buffer (HTTP Host, TLS SNI)."""
     http_ports = [(s.port.first, s.port.last) for s in rule.services if s.protocol is Protocol.HTTP]
-    tls_ports = [(s.port.first, s.port.last) for s in rule.services
-                 if s.protocol in (Protocol.HTTPS, Protocol.TLS)]
+    tls_ports = [(s.port.first, s.port.last) for s in rule.services if s.protocol in (Protocol.HTTPS, Protocol.TLS)]
     items = []
     for dest in destinations:
         for proto, buffer, ports in (("http", "http.host", http_ports), ("tls", "tls.sni", tls_ports)):
@@ -97,10 +97,21 @@ def _name_rules(rule: Rule, destinations: Sequence[str]) -> list[RuleItem]:
             else:
                 match = name_match(buffer, dest)
                 what = dest
-            items.append(RuleItem(SuricataRule(
-                key=f"name|{rule.name}|{proto}|{dest}", action="pass", proto=proto, src="$HOME_NET",
-                src_port="any", dst="any", dst_port=spec, options=("flow:to_server,established", *match),
-                msg=f"{rule.name} {what} {proto}:{spec}")))
+            items.append(
+                RuleItem(
+                    SuricataRule(
+                        key=f"name|{rule.name}|{proto}|{dest}",
+                        action="pass",
+                        proto=proto,
+                        src="$HOME_NET",
+                        src_port="any",
+                        dst="any",
+                        dst_port=spec,
+                        options=("flow:to_server,established", *match),
+                        msg=f"{rule.name} {what} {proto}:{spec}",
+                    )
+                )
+            )
     return items
 
 
@@ -122,9 +133,17 @@ def _address_rules(rule: Rule, home: Sequence[str], config: AwsConfig, base: str
 
     def make(var: str, transport: str) -> SuricataRule:
         spec = port_spec(by_transport[transport])
-        return SuricataRule(key=f"addr|{rule.name}|{transport}|{var}", action="pass", proto=transport,
-                            src="$HOME_NET", src_port="any", dst=f"${var}", dst_port=spec,
-                            options=(), msg=f"{rule.name} {transport}:{spec} to {var}")
+        return SuricataRule(
+            key=f"addr|{rule.name}|{transport}|{var}",
+            action="pass",
+            proto=transport,
+            src="$HOME_NET",
+            src_port="any",
+            dst=f"${var}",
+            dst_port=spec,
+            options=(),
+            msg=f"{rule.name} {transport}:{spec} to {var}",
+        )
 
     def fits(var: str, values: list[str]) -> bool:
         variables = {"HOME_NET": list(home), var: values}
@@ -138,13 +157,17 @@ def _address_rules(rule: Rule, home: Sequence[str], config: AwsConfig, base: str
             current.append(dest)
             continue
         if not current:
-            raise AwsRenderError(f"rule {rule.name}: one rule to {dest} with HOME_NET expanded passes "
-                                 f"limits.ruleMaxChars ({limit}); fewer source ranges or a higher limit")
+            raise AwsRenderError(
+                f"rule {rule.name}: one rule to {dest} with HOME_NET expanded passes "
+                f"limits.ruleMaxChars ({limit}); fewer source ranges or a higher limit"
+            )
         chunks.append(current)
         current = [dest]
         if not fits(f"{base}_{len(chunks) + 1}", current):
-            raise AwsRenderError(f"rule {rule.name}: one rule to {dest} with HOME_NET expanded passes "
-                                 f"limits.ruleMaxChars ({limit}); fewer source ranges or a higher limit")
+            raise AwsRenderError(
+                f"rule {rule.name}: one rule to {dest} with HOME_NET expanded passes "
+                f"limits.ruleMaxChars ({limit}); fewer source ranges or a higher limit"
+            )
     if current:
         chunks.append(current)
     items = []
@@ -162,11 +185,15 @@ def _variable_bases(rules: Sequence[Rule]) -> dict[str, str]:
     for base in bases.values():
         counts[base] += 1
     reserved = {"HOME_NET", "EXTERNAL_NET"}
-    return {name: variable_name(name, hashed=True) if counts[base] > 1 or base in reserved else base
-            for name, base in bases.items()}
+    return {
+        name: variable_name(name, hashed=True) if counts[base] > 1 or base in reserved else base
+        for name, base in bases.items()
+    }
 
 
-def _default_deny(config: AwsConfig, lists: dict[tuple[str, ...], dict[str, None]], home: Sequence[str]) -> list[RuleItem]:
+def _default_deny(
+    config: AwsConfig, lists: dict[tuple[str, ...], dict[str, None]], home: Sequence[str]
+) -> list[RuleItem]:
     """The rendered deny (see the module docstring): everything in ``DEFAULT_ACTION_ORDER``; in
     ``STRICT_ORDER`` without the TLS/HTTP drop when a later domain-list group holds passes for it."""
     if config.rule_order is RuleOrder.STRICT_ORDER:
@@ -185,9 +212,16 @@ def collect_rules(plan: Plan, config: AwsConfig, home: Sequence[str]) -> Collect
         if rule.kind is RuleKind.HOST_NETWORK:
             for dest in rule.destinations:
                 for entry in rule.origin_of(dest) or ("?",):
-                    out.not_expressible.add(Finding(entry, dest, (
-                        f"AWS Network Firewall cannot match a host name on plain {_services_text(rule.services)}: "
-                        "there is no HTTP Host or TLS SNI to inspect; list the host's addresses instead")))
+                    out.not_expressible.add(
+                        Finding(
+                            entry,
+                            dest,
+                            (
+                                f"AWS Network Firewall cannot match a host name on plain {_services_text(rule.services)}: "
+                                "there is no HTTP Host or TLS SNI to inspect; list the host's addresses instead"
+                            ),
+                        )
+                    )
         elif rule.kind in (RuleKind.ADDRESS, RuleKind.PEER):
             out.items.extend(_address_rules(rule, home, config, bases[rule.name]))
         elif _in_domain_lists(rule, config.fqdn_mode):
@@ -211,14 +245,17 @@ def _widen(rule: Rule, names: Sequence[str], out: Collected) -> None:
     types = _target_types(rule.services)
     for dest in names:
         entries = rule.origin_of(dest) or ("?",)
-        reasons = [f"AWS domain lists ({', '.join(types)}) match on any port: allowed beyond "
-                   f"{_services_text(rule.services)}"]
+        reasons = [
+            f"AWS domain lists ({', '.join(types)}) match on any port: allowed beyond {_services_text(rule.services)}"
+        ]
         if dest.startswith("*."):
             apex = dest[2:]
             apex_types = [t for t in types if not any(apex in listed for key, listed in out.lists.items() if t in key)]
             if apex_types:
-                reasons.append(f"domain list target .{apex} also matches {apex} itself "
-                               f"({', '.join(apex_types)}); the catalogue allows only its subdomains")
+                reasons.append(
+                    f"domain list target .{apex} also matches {apex} itself "
+                    f"({', '.join(apex_types)}); the catalogue allows only its subdomains"
+                )
         for entry in entries:
             for reason in reasons:
                 out.widened.add(Finding(entry, dest, reason))
@@ -260,12 +297,16 @@ def external_net(home: Sequence[str]) -> tuple[str, ...]:
     for everything in (ipaddress.ip_network("0.0.0.0/0"), ipaddress.ip_network("::/0")):
         # one family per pass, which the stubs cannot express: Any keeps IPv4 and IPv6 methods apart
         remaining: list[Any] = [everything]
-        family: list[Any] = [n for n in (ipaddress.ip_network(r, strict=False) for r in home)
-                             if n.version == everything.version]
+        family: list[Any] = [
+            n for n in (ipaddress.ip_network(r, strict=False) for r in home) if n.version == everything.version
+        ]
         for net in ipaddress.collapse_addresses(family):
-            remaining = [part for block in remaining
-                         for part in ((block.address_exclude(net)) if net.subnet_of(block) else (block,))
-                         if not part.subnet_of(net)]
+            remaining = [
+                part
+                for block in remaining
+                for part in ((block.address_exclude(net)) if net.subnet_of(block) else (block,))
+                if not part.subnet_of(net)
+            ]
         out += ipaddress.collapse_addresses(remaining)
     return tuple(str(n) for n in out)
 
@@ -296,19 +337,24 @@ def shard_lists(collected: Collected, config: AwsConfig) -> dict[tuple[str, ...]
         chunk = max(1, units // len(key) - 1)  # n targets cost n * types + types
         values = sorted(collected.lists[key])
         # Stable shards: one name added or removed changes one domain-list group, not every later one.
-        list_shards[key] = [shard for _, shard in stable_shards(values, chunk)] if len(values) > chunk else \
-            ([values] if values else [])
+        list_shards[key] = (
+            [shard for _, shard in stable_shards(values, chunk)]
+            if len(values) > chunk
+            else ([values] if values else [])
+        )
         if order is RuleOrder.STRICT_ORDER and len(list_shards[key]) > 1:
             raise AwsRenderError(
                 f"{len(values)} {'/'.join(key)} targets need {len(list_shards[key])} domain-list groups, but in "
                 "STRICT_ORDER each ALLOWLIST group drops what it does not list before the next group is "
-                "evaluated; use fqdnMode exact or raise limits.capacityMax")
+                "evaluated; use fqdnMode exact or raise limits.capacityMax"
+            )
 
     return list_shards
 
 
-def allocate_rule_sids(collected: Collected, generated: dict[tuple[str, ...], list[list[SuricataRule]]],
-                       config: AwsConfig) -> dict[str, int]:
+def allocate_rule_sids(
+    collected: Collected, generated: dict[tuple[str, ...], list[list[SuricataRule]]], config: AwsConfig
+) -> dict[str, int]:
     """A stable sid per rule identity: the rules group's rules and every domain list's generated rules."""
     keys = [item.rule.key for item in collected.items]
     for list_key, per_shard in generated.items():
@@ -330,7 +376,9 @@ def rule_texts(collected: Collected, sids: dict[str, int], home: Sequence[str], 
     for item in collected.items:
         length = expanded_length(texts[item.rule.key], {"HOME_NET": home, **item.variables})
         if length > config.limits.rule_max_chars:
-            raise AwsRenderError(f"a rule is {length} characters with its variables expanded, more than "
-                                 f"limits.ruleMaxChars ({config.limits.rule_max_chars}); fewer source ranges "
-                                 f"or a higher limit: {texts[item.rule.key][:120]}...")
+            raise AwsRenderError(
+                f"a rule is {length} characters with its variables expanded, more than "
+                f"limits.ruleMaxChars ({config.limits.rule_max_chars}); fewer source ranges "
+                f"or a higher limit: {texts[item.rule.key][:120]}..."
+            )
     return texts

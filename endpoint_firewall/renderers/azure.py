@@ -49,8 +49,18 @@ from .azure_template import CLASSIC_REASON, arm_template
 from .azure_template import FILE as TEMPLATE_FILE
 from .findings import Finding, skipped_findings
 
-__all__ = ["AzureGroup", "AzureIpGroup", "AzureRender", "IP_GROUP_ID_TEMPLATE", "NAME_RE", "Finding", "RenderError",
-           "SUBSCRIPTION_PLACEHOLDER", "ip_group_id", "render_azure"]
+__all__ = [
+    "AzureGroup",
+    "AzureIpGroup",
+    "AzureRender",
+    "IP_GROUP_ID_TEMPLATE",
+    "NAME_RE",
+    "Finding",
+    "RenderError",
+    "SUBSCRIPTION_PLACEHOLDER",
+    "ip_group_id",
+    "render_azure",
+]
 
 
 @dataclass(frozen=True)
@@ -64,7 +74,9 @@ class AzureRender:
     dns_proxy: bool
     groups: tuple[AzureGroup, ...]  # target policy; empty for classic
     ip_groups: tuple[AzureIpGroup, ...]
-    classic: dict[str, Any] | None  # target classic: {"applicationRuleCollections": [...], "networkRuleCollections": [...]}
+    classic: (
+        dict[str, Any] | None
+    )  # target classic: {"applicationRuleCollections": [...], "networkRuleCollections": [...]}
     widened: tuple[Finding, ...]
     not_expressible: tuple[Finding, ...]
     skipped: tuple[Finding, ...]  # the plan's skipped entries (references, P2P without peers, wildcards on plain TCP)
@@ -75,8 +87,11 @@ class AzureRender:
 
     @property
     def rule_count(self) -> int:
-        return sum(len(c["properties"]["rules"]) for c in self._classic_collections()) if self.classic \
+        return (
+            sum(len(c["properties"]["rules"]) for c in self._classic_collections())
+            if self.classic
             else sum(len(g.rules) for g in self.groups)
+        )
 
     def _classic_collections(self) -> list[dict[str, Any]]:
         assert self.classic is not None
@@ -86,22 +101,36 @@ class AzureRender:
         out = {f"azure/{g.name}.json": to_text(g.body) for g in self.groups}
         out.update({f"azure/ip-groups/{g.name}.json": to_text(g.body) for g in self.ip_groups})
         if self.classic is not None:
-            out[f"azure/classic/{self.firewall_name}.json"] = to_text({"name": self.firewall_name,
-                                                                       "properties": self.classic})
+            out[f"azure/classic/{self.firewall_name}.json"] = to_text(
+                {"name": self.firewall_name, "properties": self.classic}
+            )
         else:
             out[TEMPLATE_FILE] = to_text(arm_template(self))
         return dict(sorted(out.items()))
 
     def summary(self) -> dict[str, Any]:
         if self.classic is not None:
-            groups = [{"name": c["name"], "priority": c["properties"]["priority"], "collection": kind,
-                       "rules": len(c["properties"]["rules"])}
-                      for kind, key in (("network", "networkRuleCollections"),
-                                        ("application", "applicationRuleCollections"))
-                      for c in self.classic[key]]
+            groups = [
+                {
+                    "name": c["name"],
+                    "priority": c["properties"]["priority"],
+                    "collection": kind,
+                    "rules": len(c["properties"]["rules"]),
+                }
+                for kind, key in (("network", "networkRuleCollections"), ("application", "applicationRuleCollections"))
+                for c in self.classic[key]
+            ]
         else:
-            groups = [{"name": g.name, "priority": g.priority, "area": g.area, "rules": len(g.rules),
-                       "bytes": json_size(g.body)} for g in self.groups]
+            groups = [
+                {
+                    "name": g.name,
+                    "priority": g.priority,
+                    "area": g.area,
+                    "rules": len(g.rules),
+                    "bytes": json_size(g.body),
+                }
+                for g in self.groups
+            ]
         return {
             "target": self.target,
             "skuTier": self.sku_tier,
@@ -116,11 +145,11 @@ class AzureRender:
             "widened": [n.to_json() for n in self.widened],
             "notExpressible": [n.to_json() for n in self.not_expressible],
             "skipped": [n.to_json() for n in self.skipped],
-            "template": {"file": None, "reason": CLASSIC_REASON} if self.classic is not None
+            "template": {"file": None, "reason": CLASSIC_REASON}
+            if self.classic is not None
             else {"file": TEMPLATE_FILE, "resources": len(arm_template(self)["resources"])},
             "warnings": list(self.warnings),
         }
-
 
     def limits_used(self) -> dict[str, Any]:
         """How close the render is to each limit it is checked against: used, max and the share used."""
@@ -130,15 +159,20 @@ class AzureRender:
             return {"used": n, "max": most, "share": round(n / most, 4) if most else None}
 
         budget = group_budget(limits)
-        out = {"profile": self.limits_profile,
-               "networkPairs": used(self.network_pairs, limits.network_pairs_max),
-               "ipGroups": used(len(self.ip_groups), limits.ip_groups_max)}
+        out = {
+            "profile": self.limits_profile,
+            "networkPairs": used(self.network_pairs, limits.network_pairs_max),
+            "ipGroups": used(len(self.ip_groups), limits.ip_groups_max),
+        }
         if self.classic is None:
             out["groups"] = used(len(self.groups), limits.groups_per_policy_max)
-            out["groupBytes"] = {**used(max((json_size(g.body) for g in self.groups), default=0), budget),
-                                 "groupMaxBytes": limits.group_max_bytes, "groupSizeMargin": limits.group_size_margin,
-                                 "measure": "compact JSON of the ARM body, subscription ids at 36 characters; "
-                                            "Microsoft publishes no exact measure of a group's size, hence the margin"}
+            out["groupBytes"] = {
+                **used(max((json_size(g.body) for g in self.groups), default=0), budget),
+                "groupMaxBytes": limits.group_max_bytes,
+                "groupSizeMargin": limits.group_size_margin,
+                "measure": "compact JSON of the ARM body, subscription ids at 36 characters; "
+                "Microsoft publishes no exact measure of a group's size, hence the margin",
+            }
         return out
 
 
@@ -155,21 +189,32 @@ def render_azure(plan: Plan, config: AzureConfig) -> AzureRender:
     sources = [s for s in plan.source_ranges if ipaddress.ip_network(s).version == 4]
     sources6 = [s for s in plan.source_ranges if ipaddress.ip_network(s).version == 6]
     if sources6 and not config.ipv6:
-        warnings.append("IPv6 source ranges left out (azure.ipv6 is not set: IPv4 only): "
-                        + ", ".join(sorted(sources6)))
+        warnings.append(
+            "IPv6 source ranges left out (azure.ipv6 is not set: IPv4 only): " + ", ".join(sorted(sources6))
+        )
         sources6 = []
     if not sources:
         raise RenderError("no IPv4 source range to allow traffic from")
 
     mapped = map_plan(plan, config.dns_proxy, config.tier, _ipv6_reason(config, target, sources6))
     if any(spec.family == 6 for spec in mapped.net):
-        warnings.append("azure.ipv6: preview: the IPv6 network rules need the firewall in dual stack mode (preview; "
-                        f"Microsoft: a dual stack firewall cannot be reverted to IPv4-only), {DUAL_STACK_PAGE}")
+        warnings.append(
+            "azure.ipv6: preview: the IPv6 network rules need the firewall in dual stack mode (preview; "
+            f"Microsoft: a dual stack firewall cannot be reverted to IPv4-only), {DUAL_STACK_PAGE}"
+        )
     per_group = limits.ip_group_max_addresses
-    grouped, pairs = choose_ip_groups(mapped.net, sources, config.ip_group_threshold, per_group,
-                                      limits.network_pairs_max, len(sources6))
-    ip_groups, ids = build_ip_groups(config.name_prefix, config.resource_group_name, config.ip_group_location,
-                                     mapped.net, sources, grouped, per_group)
+    grouped, pairs = choose_ip_groups(
+        mapped.net, sources, config.ip_group_threshold, per_group, limits.network_pairs_max, len(sources6)
+    )
+    ip_groups, ids = build_ip_groups(
+        config.name_prefix,
+        config.resource_group_name,
+        config.ip_group_location,
+        mapped.net,
+        sources,
+        grouped,
+        per_group,
+    )
     if len(ip_groups) > limits.ip_groups_max:
         raise RenderError(f"{len(ip_groups)} IP Groups needed, more than ipGroupsMax ({limits.ip_groups_max})")
 
@@ -183,36 +228,52 @@ def render_azure(plan: Plan, config: AzureConfig) -> AzureRender:
     groups: list[AzureGroup] = []
     for area in plan.areas:
         if items.get(area.area):
-            groups.extend(shard_area(config.name_prefix, area.area, area.priority, items[area.area],
-                                     group_budget(limits)))
+            groups.extend(
+                shard_area(config.name_prefix, area.area, area.priority, items[area.area], group_budget(limits))
+            )
     _check(groups, ip_groups, limits, target)
 
     fqdns = {f for g in groups for r in g.rules for f in r.get("destinationFqdns", [])}
     if len(fqdns) > limits.network_fqdns_warn:
-        warnings.append(f"{len(fqdns)} FQDNs in network rules, more than networkFqdnsWarn ({limits.network_fqdns_warn}):"
-                        " the firewall resolves each through DNS proxy; expect slow updates and stale addresses")
+        warnings.append(
+            f"{len(fqdns)} FQDNs in network rules, more than networkFqdnsWarn ({limits.network_fqdns_warn}):"
+            " the firewall resolves each through DNS proxy; expect slow updates and stale addresses"
+        )
     if fqdns and target is AzureTarget.POLICY and not config.create_policy:
-        warnings.append(f"network rules use FQDNs: the existing policy {config.policy_name} must have DNS proxy "
-                        "enabled (dnsSettings.enableProxy); this stack does not manage it")
+        warnings.append(
+            f"network rules use FQDNs: the existing policy {config.policy_name} must have DNS proxy "
+            "enabled (dnsSettings.enableProxy); this stack does not manage it"
+        )
 
     basic_names = sum(1 for f in mapped.not_expressible if f.reason.startswith("name on plain TCP/UDP"))
     if basic_names:
-        warnings.append(f"skuTier {config.tier}: {basic_names} name(s) on plain TCP/UDP are not expressible (no DNS "
-                        "proxy, so no FQDNs in network rules); see notExpressible for what to list instead")
+        warnings.append(
+            f"skuTier {config.tier}: {basic_names} name(s) on plain TCP/UDP are not expressible (no DNS "
+            "proxy, so no FQDNs in network rules); see notExpressible for what to list instead"
+        )
     classic = _classic(groups) if target is AzureTarget.CLASSIC else None
     if classic is not None:
         warnings.append(CLASSIC_REASON)
     skipped = skipped_findings(plan)
     return AzureRender(
-        target=target.value, sku_tier=config.tier, resource_group=config.resource_group_name,
+        target=target.value,
+        sku_tier=config.tier,
+        resource_group=config.resource_group_name,
         policy_name=config.policy_name,
         policy_location=config.create_policy.location if config.create_policy and classic is None else None,
-        firewall_name=config.firewall_name, dns_proxy=config.dns_proxy,
-        groups=tuple(groups) if classic is None else (), ip_groups=tuple(ip_groups), classic=classic,
+        firewall_name=config.firewall_name,
+        dns_proxy=config.dns_proxy,
+        groups=tuple(groups) if classic is None else (),
+        ip_groups=tuple(ip_groups),
+        classic=classic,
         widened=tuple(sorted(set(mapped.widened), key=_finding_key)),
         not_expressible=tuple(sorted(set(mapped.not_expressible), key=_finding_key)),
-        skipped=skipped, warnings=tuple(warnings), network_pairs=pairs, limits=limits,
-        limits_profile=config.limits_profile)
+        skipped=skipped,
+        warnings=tuple(warnings),
+        network_pairs=pairs,
+        limits=limits,
+        limits_profile=config.limits_profile,
+    )
 
 
 def _ipv6_reason(config: AzureConfig, target: AzureTarget, sources6: list[str]) -> str | None:
@@ -222,8 +283,10 @@ def _ipv6_reason(config: AzureConfig, target: AzureTarget, sources6: list[str]) 
     if not config.ipv6:
         return IPV6_OFF_REASON
     if not sources6:
-        return ("IPv6 destination: azure.ipv6 is preview but sourceRanges names no IPv6 range, so no IPv6 rule "
-                "could match a device's traffic; add the devices' IPv6 prefixes to sourceRanges")
+        return (
+            "IPv6 destination: azure.ipv6 is preview but sourceRanges names no IPv6 range, so no IPv6 rule "
+            "could match a device's traffic; add the devices' IPv6 prefixes to sourceRanges"
+        )
     return None
 
 
@@ -236,21 +299,28 @@ def _check(groups: list[AzureGroup], ip_groups: list[AzureIpGroup], limits: Azur
         per_area: dict[str, int] = defaultdict(int)
         for g in groups:
             per_area[g.area] += 1
-        raise RenderError(f"{len(groups)} rule collection groups needed, more than groupsPerPolicyMax "
-                          f"({limits.groups_per_policy_max}): " + ", ".join(f"{a} {n}" for a, n in per_area.items()))
+        raise RenderError(
+            f"{len(groups)} rule collection groups needed, more than groupsPerPolicyMax "
+            f"({limits.groups_per_policy_max}): " + ", ".join(f"{a} {n}" for a, n in per_area.items())
+        )
     for coll_priority in (NETWORK_COLLECTION_PRIORITY, APPLICATION_COLLECTION_PRIORITY):
         if not limits.priority_min <= coll_priority <= limits.priority_max:
-            raise RenderError(f"rule collection priority {coll_priority} is outside "
-                              f"{limits.priority_min}..{limits.priority_max}")
+            raise RenderError(
+                f"rule collection priority {coll_priority} is outside {limits.priority_min}..{limits.priority_max}"
+            )
     by_priority: dict[int, AzureGroup] = {}
     for g in groups:
         if not limits.priority_min <= g.priority <= limits.priority_max:
-            raise RenderError(f"group {g.name}: priority {g.priority} is outside {limits.priority_min}.."
-                              f"{limits.priority_max} (area {g.area})")
+            raise RenderError(
+                f"group {g.name}: priority {g.priority} is outside {limits.priority_min}.."
+                f"{limits.priority_max} (area {g.area})"
+            )
         if g.priority in by_priority:
             other = by_priority[g.priority]
-            raise RenderError(f"groups {other.name} and {g.name} both need priority {g.priority}: space the "
-                              f"service areas' priorities further apart (area {g.area} has more shards than fit)")
+            raise RenderError(
+                f"groups {other.name} and {g.name} both need priority {g.priority}: space the "
+                f"service areas' priorities further apart (area {g.area} has more shards than fit)"
+            )
         by_priority[g.priority] = g
     names = [g.name for g in groups]
     if len(set(names)) != len(names):
@@ -276,8 +346,12 @@ def _classic(groups: list[AzureGroup]) -> dict[str, Any]:
         for coll in g.body["properties"]["ruleCollections"]:
             rules = [_classic_rule(r) for r in coll["rules"]]
             suffix, target = ("net", network) if coll["name"] == NETWORK_COLLECTION else ("app", application)
-            target.append({"name": azure_name(f"{g.name}-{suffix}"),
-                           "properties": {"priority": g.priority, "action": {"type": "Allow"}, "rules": rules}})
+            target.append(
+                {
+                    "name": azure_name(f"{g.name}-{suffix}"),
+                    "properties": {"priority": g.priority, "action": {"type": "Allow"}, "rules": rules},
+                }
+            )
     return {"applicationRuleCollections": application, "networkRuleCollections": network}
 
 

@@ -47,8 +47,9 @@ def chunk(values: Sequence[str], size: int) -> list[tuple[str, ...]]:
     return [tuple(part) for _, part in stable_shards(values, size)]
 
 
-def count_pairs(net: Sequence[NetSpec], sources: Sequence[str], grouped: set[str], per_group: int,
-                v6_sources: int = 0) -> int:
+def count_pairs(
+    net: Sequence[NetSpec], sources: Sequence[str], grouped: set[str], per_group: int, v6_sources: int = 0
+) -> int:
     """Network-rule pairs as Microsoft's limits page counts them: "sum of (unique source addresses * unique
     destination addresses for each rule)", where "An IP group counts as one address, regardless of how many IP
     addresses it contains" (an FQDN counts as one destination). IPv6 rules count their ``v6_sources``."""
@@ -68,8 +69,9 @@ def count_pairs(net: Sequence[NetSpec], sources: Sequence[str], grouped: set[str
     return total
 
 
-def choose_ip_groups(net: Sequence[NetSpec], sources: Sequence[str], threshold: int, per_group: int,
-                     pairs_max: int, v6_sources: int = 0) -> tuple[set[str], int]:
+def choose_ip_groups(
+    net: Sequence[NetSpec], sources: Sequence[str], threshold: int, per_group: int, pairs_max: int, v6_sources: int = 0
+) -> tuple[set[str], int]:
     """The keys (plan rule names, or ``sources``) whose addresses go into IP Groups, and the pair count.
 
     IPv6 sets never do: Azure's dual stack preview does not support "IP Groups based scenarios"."""
@@ -78,21 +80,31 @@ def choose_ip_groups(net: Sequence[NetSpec], sources: Sequence[str], threshold: 
     grouped = {key for key, values in sets.items() if len(values) > threshold}
     pairs = count_pairs(net, sources, grouped, per_group, v6_sources)
     while pairs > pairs_max:
-        options = sorted((count_pairs(net, sources, grouped | {key}, per_group, v6_sources), key)
-                         for key, values in sets.items() if key not in grouped and len(values) > 1)
+        options = sorted(
+            (count_pairs(net, sources, grouped | {key}, per_group, v6_sources), key)
+            for key, values in sets.items()
+            if key not in grouped and len(values) > 1
+        )
         if not options or options[0][0] >= pairs:
             raise RenderError(
                 f"network rules need {pairs} unique source x destination pairs, more than networkPairsMax "
                 f"({pairs_max}), even with every address set in IP Groups; select fewer entries or name fewer "
-                "source ranges")
+                "source ranges"
+            )
         pairs, key = options[0]
         grouped.add(key)
     return grouped, pairs
 
 
-def build_ip_groups(prefix: str, resource_group: str, location: str | None, net: Sequence[NetSpec],
-                    sources: Sequence[str], grouped: set[str],
-                    per_group: int) -> tuple[list[AzureIpGroup], dict[str, list[str]]]:
+def build_ip_groups(
+    prefix: str,
+    resource_group: str,
+    location: str | None,
+    net: Sequence[NetSpec],
+    sources: Sequence[str],
+    grouped: set[str],
+    per_group: int,
+) -> tuple[list[AzureIpGroup], dict[str, list[str]]]:
     """IP Groups in a fixed order (sources, then rules as planned) and the ids each key references."""
     keys: list[tuple[str, tuple[str, ...]]] = []
     if SOURCES_KEY in grouped:
@@ -103,16 +115,23 @@ def build_ip_groups(prefix: str, resource_group: str, location: str | None, net:
     groups: list[AzureIpGroup] = []
     ids: dict[str, list[str]] = {}
     if keys and not location:
-        raise RenderError(f"{sum(len(chunk(v, per_group)) for _, v in keys)} IP Groups are rendered and each needs a "
-                          "location: set azure.location (the existing policy's region is not known here)")
+        raise RenderError(
+            f"{sum(len(chunk(v, per_group)) for _, v in keys)} IP Groups are rendered and each needs a "
+            "location: set azure.location (the existing policy's region is not known here)"
+        )
     for key, values in keys:
         ids[key] = []
         for i, part in enumerate(chunk(values, per_group), start=1):
             name = azure_name(f"{prefix}-{key}-{i}")
             gid = ip_group_id(resource_group, name)
-            groups.append(AzureIpGroup(name=name, id=gid, serves=key,
-                                       body={"name": name, "location": location,
-                                             "properties": {"ipAddresses": list(part)}}))
+            groups.append(
+                AzureIpGroup(
+                    name=name,
+                    id=gid,
+                    serves=key,
+                    body={"name": name, "location": location, "properties": {"ipAddresses": list(part)}},
+                )
+            )
             ids[key].append(gid)
     names = [g.name for g in groups]
     if len(set(names)) != len(names):
@@ -127,8 +146,12 @@ def source_field(sources: Sequence[str], ids: dict[str, list[str]]) -> dict[str,
 
 
 def network_rule(spec: NetSpec, sources: dict[str, list[str]], ids: dict[str, list[str]]) -> dict[str, Any]:
-    rule: dict[str, Any] = {"ruleType": "NetworkRule", "name": spec.name, "ipProtocols": list(spec.ip_protocols),
-                            **sources}
+    rule: dict[str, Any] = {
+        "ruleType": "NetworkRule",
+        "name": spec.name,
+        "ipProtocols": list(spec.ip_protocols),
+        **sources,
+    }
     if spec.fqdns:
         rule["destinationFqdns"] = list(spec.fqdns)
     elif spec.key in ids:
@@ -140,9 +163,13 @@ def network_rule(spec: NetSpec, sources: dict[str, list[str]], ids: dict[str, li
 
 
 def application_rule(spec: AppSpec, sources: dict[str, list[str]]) -> dict[str, Any]:
-    return {"ruleType": "ApplicationRule", "name": spec.name,
-            "protocols": [{"protocolType": kind, "port": port} for kind, port in spec.protocols],
-            **sources, "targetFqdns": list(spec.fqdns)}
+    return {
+        "ruleType": "ApplicationRule",
+        "name": spec.name,
+        "protocols": [{"protocolType": kind, "port": port} for kind, port in spec.protocols],
+        **sources,
+        "targetFqdns": list(spec.fqdns),
+    }
 
 
 DESTINATION_FIELDS = ("targetFqdns", "destinationFqdns", "destinationAddresses", "destinationIpGroups")
@@ -150,23 +177,35 @@ DESTINATION_FIELDS = ("targetFqdns", "destinationFqdns", "destinationAddresses",
 
 def group_body(name: str, priority: int, items: Sequence[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
     collections = []
-    for kind, coll_priority in ((NETWORK_COLLECTION, NETWORK_COLLECTION_PRIORITY),
-                                (APPLICATION_COLLECTION, APPLICATION_COLLECTION_PRIORITY)):
+    for kind, coll_priority in (
+        (NETWORK_COLLECTION, NETWORK_COLLECTION_PRIORITY),
+        (APPLICATION_COLLECTION, APPLICATION_COLLECTION_PRIORITY),
+    ):
         rules = [rule for k, rule in items if k == kind]
         if rules:
-            collections.append({"ruleCollectionType": FILTER_COLLECTION, "name": kind, "priority": coll_priority,
-                                "action": {"type": "Allow"}, "rules": rules})
+            collections.append(
+                {
+                    "ruleCollectionType": FILTER_COLLECTION,
+                    "name": kind,
+                    "priority": coll_priority,
+                    "action": {"type": "Allow"},
+                    "rules": rules,
+                }
+            )
     return {"name": name, "properties": {"priority": priority, "ruleCollections": collections}}
 
 
-def shard_area(prefix: str, area: str, priority: int, items: Sequence[tuple[str, dict[str, Any]]],
-               max_bytes: int) -> list[AzureGroup]:
+def shard_area(
+    prefix: str, area: str, priority: int, items: Sequence[tuple[str, dict[str, Any]]], max_bytes: int
+) -> list[AzureGroup]:
     """Fill groups with ``items`` (``(collection, rule)``, in order) so none exceeds ``max_bytes``."""
     skeleton = group_body("x" * NAME_MAX, 65000, [(NETWORK_COLLECTION, {}), (APPLICATION_COLLECTION, {})])
     budget = max_bytes - json_size(skeleton)  # what rules may take, one comma each included
     if budget <= 0:
-        raise RenderError(f"the group size budget ({max_bytes} bytes: groupMaxBytes less groupSizeMargin) leaves no "
-                          "room for rules in an empty group")
+        raise RenderError(
+            f"the group size budget ({max_bytes} bytes: groupMaxBytes less groupSizeMargin) leaves no "
+            "room for rules in an empty group"
+        )
     fitted: list[tuple[str, dict[str, Any]]] = []
     for kind, rule in items:
         if json_size(rule) + 1 <= budget:
@@ -188,8 +227,10 @@ def shard_area(prefix: str, area: str, priority: int, items: Sequence[tuple[str,
         body = group_body(name, priority + index - 1, shard)
         size = json_size(body)
         if size > max_bytes:  # cannot happen with the budget above; never emit a group Azure refuses
-            raise RenderError(f"group {name} is {size} bytes, more than the group size budget ({max_bytes}: "
-                              "groupMaxBytes less groupSizeMargin)")
+            raise RenderError(
+                f"group {name} is {size} bytes, more than the group size budget ({max_bytes}: "
+                "groupMaxBytes less groupSizeMargin)"
+            )
         groups.append(AzureGroup(name=name, priority=priority + index - 1, area=area, body=body))
     return groups
 
@@ -201,8 +242,10 @@ def split_rule(rule: dict[str, Any], budget: int, max_bytes: int) -> list[dict[s
     room = budget - json_size(empty) - 1
     for value in rule[field]:
         if json_size(value) + 1 > room:
-            raise RenderError(f"rule {rule['name']}: one destination ({value!r}) does not fit in a group of "
-                              f"{max_bytes} bytes (groupMaxBytes less groupSizeMargin)")
+            raise RenderError(
+                f"rule {rule['name']}: one destination ({value!r}) does not fit in a group of "
+                f"{max_bytes} bytes (groupMaxBytes less groupSizeMargin)"
+            )
     # Cut by a stable hash, not by position: one destination more or less changes one part.
     parts = [part for _, part in stable_shards(rule[field], room, size=lambda v: json_size(v) + 1)]
     return [{**rule, "name": azure_name(f"{rule['name']}-{i}"), field: part} for i, part in enumerate(parts, 1)]

@@ -22,8 +22,9 @@ NAME_MAX = 80
 # Rule references to IP Groups are ARM resource ids. The render cannot know the subscription, so it
 # writes this placeholder; the Pulumi component substitutes each ``IpGroup``'s real ``id`` output.
 SUBSCRIPTION_PLACEHOLDER = "{subscriptionId}"
-IP_GROUP_ID_TEMPLATE = ("/subscriptions/{subscription}/resourceGroups/{resource_group}"
-                        "/providers/Microsoft.Network/ipGroups/{name}")
+IP_GROUP_ID_TEMPLATE = (
+    "/subscriptions/{subscription}/resourceGroups/{resource_group}/providers/Microsoft.Network/ipGroups/{name}"
+)
 SUBSCRIPTION_ID_LENGTH = 36  # a GUID: the placeholder is measured at this length for the size limit
 
 # Inside every rule collection group: network rules first (Azure processes them first anyway).
@@ -75,7 +76,8 @@ def json_size(obj: Any) -> int:
     """Bytes of ``obj`` as compact JSON, counting the subscription placeholder at a real id's length."""
     text = json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
     return len(text.encode("utf-8")) + text.count(SUBSCRIPTION_PLACEHOLDER) * (
-        SUBSCRIPTION_ID_LENGTH - len(SUBSCRIPTION_PLACEHOLDER))
+        SUBSCRIPTION_ID_LENGTH - len(SUBSCRIPTION_PLACEHOLDER)
+    )
 
 
 def to_text(obj: Any) -> str:

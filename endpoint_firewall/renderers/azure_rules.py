@@ -65,8 +65,9 @@ def map_plan(plan: Plan, dns_proxy: bool, tier: str = "Standard", ipv6_reason: s
         elif rule.kind is RuleKind.HOST_NETWORK:
             if tier not in DNS_PROXY_TIERS:
                 reason = BASIC_NAMES_REASON.format(services=", ".join(str(s) for s in rule.services))
-                out.not_expressible.extend(Finding(e, host, reason)
-                                           for host in rule.destinations for e in rule.origin_of(host))
+                out.not_expressible.extend(
+                    Finding(e, host, reason) for host in rule.destinations for e in rule.origin_of(host)
+                )
                 continue
             if not dns_proxy:
                 for host in rule.destinations:
@@ -76,10 +77,16 @@ def map_plan(plan: Plan, dns_proxy: bool, tier: str = "Standard", ipv6_reason: s
             _network(rule, rule.destinations, out, fqdns=True)
             for host in rule.destinations:
                 services = ", ".join(str(s) for s in rule.services)
-                out.widened.extend(Finding(e, host, f"network rule on a name ({services}): with DNS proxy Azure allows "
-                                        "every address the name resolves to, so any other name served at those "
-                                        "addresses is reachable on these ports too")
-                                   for e in rule.origin_of(host))
+                out.widened.extend(
+                    Finding(
+                        e,
+                        host,
+                        f"network rule on a name ({services}): with DNS proxy Azure allows "
+                        "every address the name resolves to, so any other name served at those "
+                        "addresses is reachable on these ports too",
+                    )
+                    for e in rule.origin_of(host)
+                )
         else:  # ADDRESS, PEER
             v4 = tuple(d for d in rule.destinations if ":" not in d)  # canonical CIDRs: IPv6 iff a colon
             v6 = tuple(d for d in rule.destinations if ":" in d)
@@ -93,7 +100,8 @@ def map_plan(plan: Plan, dns_proxy: bool, tier: str = "Standard", ipv6_reason: s
         listed = "; ".join(f"{entry} ({', '.join(sorted(hosts))})" for entry, hosts in sorted(refused.items()))
         raise RenderError(
             "exact host names on plain TCP/UDP need FQDNs in network rules, which Azure resolves only with DNS "
-            f"proxy; set dnsProxy: true (and enable DNS proxy on the firewall policy) or drop these entries: {listed}")
+            f"proxy; set dnsProxy: true (and enable DNS proxy on the firewall policy) or drop these entries: {listed}"
+        )
     return out
 
 
@@ -107,18 +115,28 @@ def _application(rule: Rule, out: Mapped) -> None:
         kind = APP_PROTOCOL[service.protocol]
         protocols.update((kind, port) for port in range(service.port.first, service.port.last + 1))
     if protocols:
-        out.app.append(AppSpec(area=rule.area, name=azure_name(rule.name),
-                               protocols=tuple(sorted(protocols)), fqdns=tuple(sorted(rule.destinations))))
+        out.app.append(
+            AppSpec(
+                area=rule.area,
+                name=azure_name(rule.name),
+                protocols=tuple(sorted(protocols)),
+                fqdns=tuple(sorted(rule.destinations)),
+            )
+        )
 
 
 def _app_port_problem(service: Service) -> str | None:
     first, last = service.port.first, service.port.last
     if last > APP_PORT_MAX:
-        return (f"{service}: Azure application rules take ports 1-{APP_PORT_MAX}; port {last} is outside, and a "
-                "network rule cannot match the host name")
+        return (
+            f"{service}: Azure application rules take ports 1-{APP_PORT_MAX}; port {last} is outside, and a "
+            "network rule cannot match the host name"
+        )
     if last - first + 1 > APP_PORT_RANGE_MAX:
-        return (f"{service}: Azure application rules take single ports; a range of {last - first + 1} ports is more "
-                f"than the {APP_PORT_RANGE_MAX} this renderer expands")
+        return (
+            f"{service}: Azure application rules take single ports; a range of {last - first + 1} ports is more "
+            f"than the {APP_PORT_RANGE_MAX} this renderer expands"
+        )
     return None
 
 
@@ -135,6 +153,15 @@ def _network(rule: Rule, destinations: tuple[str, ...], out: Mapped, fqdns: bool
     else:
         variants = [((NET_PROTOCOL[t],), ports[t], f"{base}-{t}") for t in sorted(ports)]
     for protocols, port_list, name in variants:
-        out.net.append(NetSpec(area=rule.area, name=azure_name(name), key=base, ip_protocols=protocols,
-                               ports=port_list, addresses=() if fqdns else destinations,
-                               fqdns=tuple(sorted(destinations)) if fqdns else (), family=family))
+        out.net.append(
+            NetSpec(
+                area=rule.area,
+                name=azure_name(name),
+                key=base,
+                ip_protocols=protocols,
+                ports=port_list,
+                addresses=() if fqdns else destinations,
+                fqdns=tuple(sorted(destinations)) if fqdns else (),
+                family=family,
+            )
+        )

@@ -34,14 +34,17 @@ DUAL_STACK_PAGE = "learn.microsoft.com/azure/firewall/deploy-dual-stack-firewall
 IPV6_OFF_REASON = (
     "IPv6 destination: Azure Firewall filters IPv6 only in dual stack mode, in preview, in network rules of a "
     "Firewall Policy (not classic rules, not IP Groups; " + DUAL_STACK_PAGE + "); set azure.ipv6: preview on a "
-    "dual-stack firewall to render it")
-IPV6_CLASSIC_REASON = ("IPv6 destination: 'Classic Azure Firewall isn't supported' in dual stack mode ("
-                       + DUAL_STACK_PAGE + ")")
+    "dual-stack firewall to render it"
+)
+IPV6_CLASSIC_REASON = (
+    "IPv6 destination: 'Classic Azure Firewall isn't supported' in dual stack mode (" + DUAL_STACK_PAGE + ")"
+)
 BASIC_NAMES_REASON = (
     "name on plain TCP/UDP ({services}): Azure Firewall Basic has no DNS proxy and so no FQDNs in network rules "
     "(features-by-sku: 'Network FQDN filtering: Not supported (application FQDN filtering only)'). On Basic, names "
     "are allowed only by application rules (HTTP/HTTPS, by Host or SNI) and other traffic only by address: list the "
-    "service's published addresses or CIDRs (or a service tag) in the catalogue, or use Standard")
+    "service's published addresses or CIDRs (or a service tag) in the catalogue, or use Standard"
+)
 
 
 def effective_tier(config: Any) -> str:
@@ -56,22 +59,31 @@ def tier_problems(config: Any) -> list[str]:
     tier = effective_tier(config)
     policy = config.create_policy
     if config.sku_tier and policy and "sku_tier" in policy.model_fields_set and policy.sku_tier != config.sku_tier:
-        problems.append(f"skuTier ({config.sku_tier}) and createPolicy.skuTier ({policy.sku_tier}) disagree: the "
-                        "policy's tier is the firewall's; set one of them")
+        problems.append(
+            f"skuTier ({config.sku_tier}) and createPolicy.skuTier ({policy.sku_tier}) disagree: the "
+            "policy's tier is the firewall's; set one of them"
+        )
     if config.dns_proxy and tier not in DNS_PROXY_TIERS:
-        problems.append(f"dnsProxy: true is refused with skuTier {tier}: Azure Firewall Basic has no DNS proxy "
-                        "(features-by-sku: 'DNS proxy: Not available (uses Azure DNS only)'; a Basic policy with "
-                        "DNS settings fails with FirewallPolicyHigherTierOnlyProperties); set dnsProxy: false")
+        problems.append(
+            f"dnsProxy: true is refused with skuTier {tier}: Azure Firewall Basic has no DNS proxy "
+            "(features-by-sku: 'DNS proxy: Not available (uses Azure DNS only)'; a Basic policy with "
+            "DNS settings fails with FirewallPolicyHigherTierOnlyProperties); set dnsProxy: false"
+        )
     if config.target == "classic" and tier not in CLASSIC_TIERS:
-        problems.append(f"target classic is refused with skuTier {tier}: Azure Firewall {tier} is managed by a "
-                        f"{tier} Firewall Policy (policy-overview: '{tier} policy ... Firewall SKU support: {tier}'); "
-                        "use target policy")
+        problems.append(
+            f"target classic is refused with skuTier {tier}: Azure Firewall {tier} is managed by a "
+            f"{tier} Firewall Policy (policy-overview: '{tier} policy ... Firewall SKU support: {tier}'); "
+            "use target policy"
+        )
     if config.target == "classic" and config.ipv6:
-        problems.append("ipv6: preview is refused for target classic: 'Classic Azure Firewall isn't supported' in "
-                        f"dual stack mode ({DUAL_STACK_PAGE}); use target policy")
+        problems.append(
+            "ipv6: preview is refused for target classic: 'Classic Azure Firewall isn't supported' in "
+            f"dual stack mode ({DUAL_STACK_PAGE}); use target policy"
+        )
     sku = (config.firewall_args or {}).get("sku")
     declared = sku.get("tier") if isinstance(sku, dict) else None
     if config.target == "classic" and declared and declared != tier:
-        problems.append(f"firewallArgs.sku.tier ({declared}) and skuTier ({tier}) disagree: set skuTier to the "
-                        "firewall's tier")
+        problems.append(
+            f"firewallArgs.sku.tier ({declared}) and skuTier ({tier}) disagree: set skuTier to the firewall's tier"
+        )
     return problems

@@ -25,9 +25,11 @@ POLICY = "Microsoft.Network/firewallPolicies"
 GROUP = "Microsoft.Network/firewallPolicies/ruleCollectionGroups"
 IP_GROUP = "Microsoft.Network/ipGroups"
 FILE = "azure/template.json"
-CLASSIC_REASON = ("target classic: no ARM template is written. Classic rule collections are properties of the "
-                  "AzureFirewall resource, which this stack manages whole (its sku, ipConfigurations, ... come from "
-                  "firewallArgs as Pulumi arguments); a template of it would redefine the whole firewall")
+CLASSIC_REASON = (
+    "target classic: no ARM template is written. Classic rule collections are properties of the "
+    "AzureFirewall resource, which this stack manages whole (its sku, ipConfigurations, ... come from "
+    "firewallArgs as Pulumi arguments); a template of it would redefine the whole firewall"
+)
 
 
 def _quoted(name: str) -> str:
@@ -55,16 +57,45 @@ def arm_template(render: AzureRender) -> dict[str, Any]:
         properties: dict[str, Any] = {"sku": {"tier": render.sku_tier}}
         if render.dns_proxy:
             properties["dnsSettings"] = {"enableProxy": True}
-        chain.append((_policy_id(), {"type": POLICY, "apiVersion": API_VERSION, "name": "[parameters('policyName')]",
-                                     "location": render.policy_location, "properties": properties}))
+        chain.append(
+            (
+                _policy_id(),
+                {
+                    "type": POLICY,
+                    "apiVersion": API_VERSION,
+                    "name": "[parameters('policyName')]",
+                    "location": render.policy_location,
+                    "properties": properties,
+                },
+            )
+        )
     ids = {g.id: _ip_group_id(g.name) for g in render.ip_groups}
     for g in render.ip_groups:
-        chain.append((ids[g.id], {"type": IP_GROUP, "apiVersion": API_VERSION, "name": g.name,
-                                  "location": g.body["location"], "properties": g.body["properties"]}))
+        chain.append(
+            (
+                ids[g.id],
+                {
+                    "type": IP_GROUP,
+                    "apiVersion": API_VERSION,
+                    "name": g.name,
+                    "location": g.body["location"],
+                    "properties": g.body["properties"],
+                },
+            )
+        )
     for group in render.groups:
         name = f"[concat(parameters('policyName'), '/', {_quoted(group.name)})]"
-        chain.append((_group_id(group.name), {"type": GROUP, "apiVersion": API_VERSION, "name": name,
-                                              "properties": replace_ids(group.body["properties"], ids)}))
+        chain.append(
+            (
+                _group_id(group.name),
+                {
+                    "type": GROUP,
+                    "apiVersion": API_VERSION,
+                    "name": name,
+                    "properties": replace_ids(group.body["properties"], ids),
+                },
+            )
+        )
     resources = []
     for index, (_, resource) in enumerate(chain):
         if index:
@@ -73,11 +104,17 @@ def arm_template(render: AzureRender) -> dict[str, Any]:
     return {
         "$schema": SCHEMA,
         "contentVersion": "1.0.0.0",
-        "metadata": {"generator": "endpoint-firewall (epfw render)",
-                     "description": "Deploy into the Firewall Policy's resource group; each resource depends on the "
-                                    "one before it (Azure takes one write per policy at a time)."},
-        "parameters": {"policyName": {"type": "string", "defaultValue": render.policy_name,
-                                      "metadata": {"description": "the Firewall Policy the rule collection groups "
-                                                                  "belong to"}}},
+        "metadata": {
+            "generator": "endpoint-firewall (epfw render)",
+            "description": "Deploy into the Firewall Policy's resource group; each resource depends on the "
+            "one before it (Azure takes one write per policy at a time).",
+        },
+        "parameters": {
+            "policyName": {
+                "type": "string",
+                "defaultValue": render.policy_name,
+                "metadata": {"description": "the Firewall Policy the rule collection groups belong to"},
+            }
+        },
         "resources": resources,
     }

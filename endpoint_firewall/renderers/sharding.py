@@ -15,8 +15,13 @@ def bucket_of(value: str, buckets: int) -> int:
     return int.from_bytes(hashlib.sha256(value.encode()).digest()[:8], "big") & (buckets - 1)
 
 
-def stable_shards(values: Sequence[T], capacity: int, size: Callable[[T], int] = lambda _: 1,
-                  name: Callable[[T], str] = str, headroom: float = 0.25) -> list[tuple[int, list[T]]]:
+def stable_shards(
+    values: Sequence[T],
+    capacity: int,
+    size: Callable[[T], int] = lambda _: 1,
+    name: Callable[[T], str] = str,
+    headroom: float = 0.25,
+) -> list[tuple[int, list[T]]]:
     """``(bucket, values)`` pairs, each bucket's total ``size`` at most ``capacity``, values in input order.
 
     The bucket count is the smallest power of two that leaves ``headroom`` in an even split and fits every
@@ -25,7 +30,7 @@ def stable_shards(values: Sequence[T], capacity: int, size: Callable[[T], int] =
     """
     total = sum(size(v) for v in values)
     buckets = 1
-    while buckets * capacity < total * (1 + headroom) and buckets < 2 ** 20:
+    while buckets * capacity < total * (1 + headroom) and buckets < 2**20:
         buckets *= 2
     while True:
         shards: dict[int, list[T]] = {}

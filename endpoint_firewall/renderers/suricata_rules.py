@@ -44,11 +44,12 @@ def variable_name(text: str, suffix: str = "", head: str = "", hashed: bool = Fa
     and a hash of the whole. ``suffix`` (e.g. ``_2`` for a second shard of one set) always fits. ``hashed``
     forces the hashed form (to part two names that shorten alike).
     """
+
     def clean(value: str) -> str:
         return re.sub(r"[^A-Za-z0-9]+", "_", value).strip("_").upper()
 
     room = VARIABLE_MAX - 4  # leave space for a shard suffix _NNN
-    tail = clean(text[len(head):]) if head and text.startswith(head) else clean(text)
+    tail = clean(text[len(head) :]) if head and text.startswith(head) else clean(text)
     words = clean(head).split("_") if head and text.startswith(head) else []
     base = ""
     full = "_".join(w for w in words if w)
@@ -73,9 +74,11 @@ def variable_name(text: str, suffix: str = "", head: str = "", hashed: bool = Fa
 
 def expanded_length(rule: str, variables: Mapping[str, Sequence[str]]) -> int:
     """Characters of ``rule`` once each ``$VAR`` is replaced by ``[a,b,...]`` (how AWS measures a rule)."""
+
     def sub(match: re.Match[str]) -> str:
         values = variables.get(match.group(1))
         return match.group(0) if values is None else "[" + ",".join(values) + "]"
+
     return len(VAR_REF.sub(sub, rule))
 
 
@@ -84,6 +87,7 @@ def referenced_variables(rule: str) -> set[str]:
 
 
 # --- stable sids -------------------------------------------------------------------------------------
+
 
 def allocate_sids(keys: Iterable[str], base_sid: int, span: int = SID_SPAN) -> dict[str, int]:
     """A sid per identity key: ``base_sid + sha256(key) mod span``, stable when other keys come and go.
@@ -112,13 +116,14 @@ def allocate_sids(keys: Iterable[str], base_sid: int, span: int = SID_SPAN) -> d
 
 # --- rules -------------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class SuricataRule:
     """One rule before its sid is known. ``key`` is its identity (the sid derives from it)."""
 
     key: str
-    action: str            # pass | drop | alert (the default deny's flow-bit helper)
-    proto: str             # tcp | udp | tls | http
+    action: str  # pass | drop | alert (the default deny's flow-bit helper)
+    proto: str  # tcp | udp | tls | http
     src: str
     src_port: str
     dst: str
@@ -167,19 +172,37 @@ def domain_list_rules(targets: Sequence[str], target_types: Sequence[str]) -> li
                 match = (*head, "dotprefix", f'content:"{target}"', *nocase, "endswith")
             else:
                 match = (*head, f'content:"{target}"', "startswith", *nocase, "endswith")
-            rules.append(SuricataRule(
-                key=f"domain-list|{target_type}|{target}", action="pass", proto="tls" if tls else "http",
-                src="$HOME_NET", src_port="any", dst="$EXTERNAL_NET", dst_port="any",
-                options=match, msg=f"matching {'TLS' if tls else 'HTTP'} allowlisted FQDNs",
-                after_msg=("flow:to_server, established",)))
+            rules.append(
+                SuricataRule(
+                    key=f"domain-list|{target_type}|{target}",
+                    action="pass",
+                    proto="tls" if tls else "http",
+                    src="$HOME_NET",
+                    src_port="any",
+                    dst="$EXTERNAL_NET",
+                    dst_port="any",
+                    options=match,
+                    msg=f"matching {'TLS' if tls else 'HTTP'} allowlisted FQDNs",
+                    after_msg=("flow:to_server, established",),
+                )
+            )
     for target_type in target_types:
         tls = target_type == TLS_SNI
         match = ("ssl_state:client_hello",) if tls else ("http.header_names", 'content:"|0d 0a|"', "startswith")
-        rules.append(SuricataRule(
-            key=f"domain-list|{target_type}|default-drop", action="drop", proto="tls" if tls else "http",
-            src="$HOME_NET", src_port="any", dst="$EXTERNAL_NET", dst_port="any",
-            options=match, msg=f"not matching any {'TLS' if tls else 'HTTP'} allowlisted FQDNs",
-            after_msg=("flow:to_server, established",)))
+        rules.append(
+            SuricataRule(
+                key=f"domain-list|{target_type}|default-drop",
+                action="drop",
+                proto="tls" if tls else "http",
+                src="$HOME_NET",
+                src_port="any",
+                dst="$EXTERNAL_NET",
+                dst_port="any",
+                options=match,
+                msg=f"not matching any {'TLS' if tls else 'HTTP'} allowlisted FQDNs",
+                after_msg=("flow:to_server, established",),
+            )
+        )
     return rules
 
 
@@ -226,8 +249,12 @@ def _first_data(*options: str, at_least: int = START_JUDGED_AT) -> tuple[str, ..
     it were the start; ``only_stream`` keeps to the stream (which starts at the flow's first byte until long
     after :data:`START_JUDGED_AT`). ``isdataat`` (not ``dsize``, which would make the rule packet-only) waits for
     the bytes a judgement needs."""
-    return ("flow:to_server,established,only_stream", f"flowbits:isnotset,{TLS_OR_HTTP_FLOWBIT}", *options,
-            f"isdataat:{at_least - 1}")
+    return (
+        "flow:to_server,established,only_stream",
+        f"flowbits:isnotset,{TLS_OR_HTTP_FLOWBIT}",
+        *options,
+        f"isdataat:{at_least - 1}",
+    )
 
 
 def _content(data: bytes) -> str:
@@ -237,8 +264,9 @@ def _content(data: bytes) -> str:
     return "|" + " ".join(f"{b:02x}" for b in data) + "|"
 
 
-def default_deny_rules(tls: bool = True, http: bool = True,
-                       ipv6_outside: Sequence[str] = ("::/0",)) -> list[SuricataRule]:
+def default_deny_rules(
+    tls: bool = True, http: bool = True, ipv6_outside: Sequence[str] = ("::/0",)
+) -> list[SuricataRule]:
     """The deny of everything from ``$HOME_NET`` that no pass rule allows, per protocol (keys ``default-deny|...``).
 
     Checked in Suricata 7 (``tests/test_aws_suricata.py``, one probe per way a flow can carry data), each for
@@ -276,65 +304,157 @@ def default_deny_rules(tls: bool = True, http: bool = True,
     """
     rules: list[SuricataRule] = []
 
-    def add(key: str, action: str, proto: str, options: tuple[str, ...], msg: str,
-            src: str = "$HOME_NET", dst: str = "any") -> None:
-        rules.append(SuricataRule(key=f"default-deny|{key}", action=action, proto=proto, src=src,
-                                  src_port="any", dst=dst, dst_port="any", options=options, msg=msg))
+    def add(
+        key: str, action: str, proto: str, options: tuple[str, ...], msg: str, src: str = "$HOME_NET", dst: str = "any"
+    ) -> None:
+        rules.append(
+            SuricataRule(
+                key=f"default-deny|{key}",
+                action=action,
+                proto=proto,
+                src=src,
+                src_port="any",
+                dst=dst,
+                dst_port="any",
+                options=options,
+                msg=msg,
+            )
+        )
 
     if tls:
-        add("tls", "drop", "tls", ("flow:to_server,established", "ssl_state:client_hello"),
-            "default deny: TLS ClientHello whose SNI no rule allows")
+        add(
+            "tls",
+            "drop",
+            "tls",
+            ("flow:to_server,established", "ssl_state:client_hello"),
+            "default deny: TLS ClientHello whose SNI no rule allows",
+        )
     if http:
-        add("http", "drop", "http", ("flow:to_server,established", "http.start", 'content:"|0d 0a|"', "endswith"),
-            "default deny: HTTP request whose Host no rule allows")
+        add(
+            "http",
+            "drop",
+            "http",
+            ("flow:to_server,established", "http.start", 'content:"|0d 0a|"', "endswith"),
+            "default deny: HTTP request whose Host no rule allows",
+        )
     else:  # no Host header can be listed in a later group's http.host pass: safe before it
-        add("http-no-headers", "drop", "http", ("flow:to_server,established", "http.start",
-                                                'content:!"|0d 0a 0d 0a|"'),
-            "default deny: HTTP request without header lines (no Host)")
+        add(
+            "http-no-headers",
+            "drop",
+            "http",
+            ("flow:to_server,established", "http.start", 'content:!"|0d 0a 0d 0a|"'),
+            "default deny: HTTP request without header lines (no Host)",
+        )
     starts = [f'content:!"{TLS_RECORD_START}"', "startswith"]
     for method in HTTP_METHODS:
         starts += [f'content:!"{method} "', "startswith"]
-    add("tcp-start", "drop", "tcp", _first_data(*starts),
-        "default deny: TCP data that starts as neither TLS nor HTTP")
+    add("tcp-start", "drop", "tcp", _first_data(*starts), "default deny: TCP data that starts as neither TLS nor HTTP")
     for size in range(1, START_JUDGED_AT):  # exactly ``size`` bytes so far: each must begin an allowed start
         prefixes = sorted({start[:size] for start in _allowed_starts()})
         short: list[str] = [f"isdataat:!{size}"]
         for prefix in prefixes:
             short += [f'content:!"{_content(prefix)}"', "startswith"]
-        add(f"tcp-start-{size}", "drop", "tcp", _first_data(*short, at_least=size),
-            f"default deny: TCP data whose first {size} bytes begin neither TLS nor HTTP")
-    add("tcp-start-tls", "drop", "tcp", _first_data(f'content:"{TLS_RECORD_START}"', "startswith",
-                                                     f'content:!"{TLS_CLIENT_HELLO_TYPE}"',
-                                                     f"offset:{TLS_HELLO_TYPE_AT}", "depth:1",
-                                                     at_least=TLS_HELLO_TYPE_AT + 1),
-        "default deny: TLS record that does not start with a ClientHello")
-    marks: list[tuple[str, tuple[str, ...]]] = [("tls", (f'content:"{TLS_RECORD_START}"', "startswith", f'content:"{TLS_CLIENT_HELLO_TYPE}"',
-                      f"offset:{TLS_HELLO_TYPE_AT}", "depth:1"))]
+        add(
+            f"tcp-start-{size}",
+            "drop",
+            "tcp",
+            _first_data(*short, at_least=size),
+            f"default deny: TCP data whose first {size} bytes begin neither TLS nor HTTP",
+        )
+    add(
+        "tcp-start-tls",
+        "drop",
+        "tcp",
+        _first_data(
+            f'content:"{TLS_RECORD_START}"',
+            "startswith",
+            f'content:!"{TLS_CLIENT_HELLO_TYPE}"',
+            f"offset:{TLS_HELLO_TYPE_AT}",
+            "depth:1",
+            at_least=TLS_HELLO_TYPE_AT + 1,
+        ),
+        "default deny: TLS record that does not start with a ClientHello",
+    )
+    marks: list[tuple[str, tuple[str, ...]]] = [
+        (
+            "tls",
+            (
+                f'content:"{TLS_RECORD_START}"',
+                "startswith",
+                f'content:"{TLS_CLIENT_HELLO_TYPE}"',
+                f"offset:{TLS_HELLO_TYPE_AT}",
+                "depth:1",
+            ),
+        )
+    ]
     marks += [(f"http-{m.lower()}", (f'content:"{m} "', "startswith")) for m in HTTP_METHODS]
     for name, match in marks:
-        add(f"tcp-start-mark-{name}", "alert", "tcp",
+        add(
+            f"tcp-start-mark-{name}",
+            "alert",
+            "tcp",
             _first_data(*match, f"flowbits:set,{TLS_OR_HTTP_FLOWBIT}", "flowbits:noalert"),
             f"default deny helper: marks a flow whose first data starts as {name.split('-')[-1].upper()} "
-            "(never alerts)")
-    add("tcp-app", "drop", "tcp", ("flow:to_server,established", "app-layer-protocol:!tls",
-                                   "app-layer-protocol:!http"),
-        "default deny: TCP application protocol other than TLS and HTTP")
-    add("tcp-pending", "drop", "tcp", ("flow:to_server,established", f"stream_size:client,>,{PENDING_MAX_BYTES + STREAM_SIZE_SYN}"),
-        f"default deny: TLS or HTTP flow past {PENDING_MAX_BYTES} bytes without a complete ClientHello or request")
-    add("tcp-syn-data", "drop", "tcp", ("flow:to_server,not_established", "dsize:>0"),
-        "default deny: TCP data before the handshake completes (SYN data, TCP Fast Open)")
-    add("tcp-server-data", "drop", "tcp", ("flow:to_client", "dsize:>0"),
-        "default deny: data from a server on a flow no rule passed", src="any", dst="$HOME_NET")
+            "(never alerts)",
+        )
+    add(
+        "tcp-app",
+        "drop",
+        "tcp",
+        ("flow:to_server,established", "app-layer-protocol:!tls", "app-layer-protocol:!http"),
+        "default deny: TCP application protocol other than TLS and HTTP",
+    )
+    add(
+        "tcp-pending",
+        "drop",
+        "tcp",
+        ("flow:to_server,established", f"stream_size:client,>,{PENDING_MAX_BYTES + STREAM_SIZE_SYN}"),
+        f"default deny: TLS or HTTP flow past {PENDING_MAX_BYTES} bytes without a complete ClientHello or request",
+    )
+    add(
+        "tcp-syn-data",
+        "drop",
+        "tcp",
+        ("flow:to_server,not_established", "dsize:>0"),
+        "default deny: TCP data before the handshake completes (SYN data, TCP Fast Open)",
+    )
+    add(
+        "tcp-server-data",
+        "drop",
+        "tcp",
+        ("flow:to_client", "dsize:>0"),
+        "default deny: data from a server on a flow no rule passed",
+        src="any",
+        dst="$HOME_NET",
+    )
     add("udp", "drop", "udp", ("flow:to_server",), "default deny: UDP")
-    add("udp-server", "drop", "udp", ("flow:to_client",), "default deny: UDP from a server on a flow no rule passed",
-        src="any", dst="$HOME_NET")
+    add(
+        "udp-server",
+        "drop",
+        "udp",
+        ("flow:to_client",),
+        "default deny: UDP from a server on a flow no rule passed",
+        src="any",
+        dst="$HOME_NET",
+    )
     add("icmp", "drop", "icmp", ("flow:to_server",), "default deny: ICMP")
-    add("ip", "drop", "ip", ("flow:to_server", "ip_proto:!6", "ip_proto:!17", "ip_proto:!1", "ip_proto:!58"),
-        "default deny: IP protocols other than TCP, UDP and ICMP")
+    add(
+        "ip",
+        "drop",
+        "ip",
+        ("flow:to_server", "ip_proto:!6", "ip_proto:!17", "ip_proto:!1", "ip_proto:!58"),
+        "default deny: IP protocols other than TCP, UDP and ICMP",
+    )
     if ipv6_outside:
         src = ipv6_outside[0] if len(ipv6_outside) == 1 else "[" + ",".join(ipv6_outside) + "]"
-        add("ipv6-outside", "drop", "ip", ("flow:to_server",),
-            "default deny: IPv6 from outside HOME_NET (devices' IPv6 not in sourceRanges)", src=src)
+        add(
+            "ipv6-outside",
+            "drop",
+            "ip",
+            ("flow:to_server",),
+            "default deny: IPv6 from outside HOME_NET (devices' IPv6 not in sourceRanges)",
+            src=src,
+        )
     return rules
 
 
@@ -344,13 +464,19 @@ RESIDUAL_RISKS_DOC = "README.md#residual-risks-of-the-aws-rules"
 def deny_residuals() -> list[dict[str, object]]:
     """What the deny lets through by design, bounded (the summary's ``residualRisks``; README explains them)."""
     return [
-        {"risk": "pending-bytes", "boundBytes": PENDING_MAX_BYTES,
-         "text": f"a connection whose ClientHello or request headers never complete carries up to "
-                 f"{PENDING_MAX_BYTES:,} client bytes (the largest TLS record) to any address before the drop"},
-        {"risk": "unjudged-prefix", "boundBytes": START_JUDGED_AT - 1,
-         "text": f"a connection that sends only the beginning of a TLS record or request line (at most "
-                 f"{START_JUDGED_AT - 1} bytes, e.g. 'GET') and nothing more is never judged; the server's answer "
-                 "is dropped"},
+        {
+            "risk": "pending-bytes",
+            "boundBytes": PENDING_MAX_BYTES,
+            "text": f"a connection whose ClientHello or request headers never complete carries up to "
+            f"{PENDING_MAX_BYTES:,} client bytes (the largest TLS record) to any address before the drop",
+        },
+        {
+            "risk": "unjudged-prefix",
+            "boundBytes": START_JUDGED_AT - 1,
+            "text": f"a connection that sends only the beginning of a TLS record or request line (at most "
+            f"{START_JUDGED_AT - 1} bytes, e.g. 'GET') and nothing more is never judged; the server's answer "
+            "is dropped",
+        },
     ]
 
 
@@ -360,8 +486,13 @@ def drop_traffic_class(line: str) -> str:
     nor ICMP), ``http-no-headers`` (HTTP without a Host header, which no Host rule can pass) and ``outside-home``
     (sources outside HOME_NET, where no pass rule starts)."""
     proto = line.split()[1]
-    tcp_other = (f"flowbits:isnotset,{TLS_OR_HTTP_FLOWBIT}", "app-layer-protocol:!tls", "stream_size:client,>",
-                 "flow:to_server,not_established", "flow:to_client")
+    tcp_other = (
+        f"flowbits:isnotset,{TLS_OR_HTTP_FLOWBIT}",
+        "app-layer-protocol:!tls",
+        "stream_size:client,>",
+        "flow:to_server,not_established",
+        "flow:to_client",
+    )
     if proto == "tcp" and any(marker in line for marker in tcp_other):
         return "tcp-other"
     if proto == "udp" and "flow:to_client" in line:

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 _RULE_RE = re.compile(
     r"^\s*(?P<action>\w+)\s+(?P<proto>\S+)\s+(?P<src>\[[^\]]*\]|\S+)\s+(?P<sport>\[[^\]]*\]|\S+)\s+"
-    r"(?P<dir>->|<>)\s+(?P<dst>\[[^\]]*\]|\S+)\s+(?P<dport>\[[^\]]*\]|\S+)\s*\((?P<opts>.*)\)\s*$")
+    r"(?P<dir>->|<>)\s+(?P<dst>\[[^\]]*\]|\S+)\s+(?P<dport>\[[^\]]*\]|\S+)\s*\((?P<opts>.*)\)\s*$"
+)
 _OPTION_RE = re.compile(r'\s*([A-Za-z0-9_.\-]+)\s*(?::\s*((?:!?\s*"(?:[^"\\]|\\.)*")|(?:[^;"\\]|\\.)*))?\s*;')
 _HOST_BUFFERS = {"tls.sni", "http.host", "http.host.raw", "dns.query", "quic.sni"}
 _LEGACY_HOST_MODIFIERS = {"tls_sni", "http_host", "http_raw_host"}
@@ -79,10 +80,21 @@ def parse_suricata(rules_string: str) -> list[ParsedRule]:
         if not match:
             out.append(ParsedRule("?", "?", "?", "?", False, (), text))
             continue
-        options = tuple((m.group(1), m.group(2).strip() if m.group(2) is not None else None)
-                        for m in _OPTION_RE.finditer(match.group("opts")))
-        out.append(ParsedRule(match.group("action").lower(), match.group("proto").lower(), match.group("src"),
-                                match.group("dst"), match.group("dir") == "<>", options, text))
+        options = tuple(
+            (m.group(1), m.group(2).strip() if m.group(2) is not None else None)
+            for m in _OPTION_RE.finditer(match.group("opts"))
+        )
+        out.append(
+            ParsedRule(
+                match.group("action").lower(),
+                match.group("proto").lower(),
+                match.group("src"),
+                match.group("dst"),
+                match.group("dir") == "<>",
+                options,
+                text,
+            )
+        )
     return out
 
 

@@ -21,10 +21,12 @@ source_ranges = config.require_object("sourceRanges")
 catalogue = load_catalogue([HERE / "catalogue.yaml"])
 plan = build_plan(catalogue, Selection(), source_ranges)
 
-azure = AzureFirewallRules("lob-azure", AzureFirewallRulesArgs(
-    plan=plan, config=AzureConfig.model_validate(config.require_object("azure"))))
-aws = AwsNetworkFirewallRules("lob-aws", AwsNetworkFirewallRulesArgs(
-    plan=plan, config=AwsConfig.model_validate(config.require_object("aws"))))
+azure = AzureFirewallRules(
+    "lob-azure", AzureFirewallRulesArgs(plan=plan, config=AzureConfig.model_validate(config.require_object("azure")))
+)
+aws = AwsNetworkFirewallRules(
+    "lob-aws", AwsNetworkFirewallRulesArgs(plan=plan, config=AwsConfig.model_validate(config.require_object("aws")))
+)
 
 pulumi.export("catalogueDigest", plan.digest)
 pulumi.export("azure", azure.outputs)

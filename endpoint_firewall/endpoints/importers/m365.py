@@ -102,18 +102,31 @@ TLS_PORTS: tuple[tuple[str, str], ...] = (
     ("995", "POP3 over implicit TLS (RFC 8314 section 3.2; IANA 'pop3s')"),
     ("5061", "SIP over TLS (RFC 3261 section 19.1.2; IANA 'sips')"),
     ("5223", "Apple Push Notification service, devices to APNs (Apple, support.apple.com/102266)"),
-    ("5228-5230", "Firebase Cloud Messaging, devices to FCM; Google's hostname filtering is by TLS SNI "
-                  "(firebase.google.com/docs/cloud-messaging/network-configuration)"),
+    (
+        "5228-5230",
+        "Firebase Cloud Messaging, devices to FCM; Google's hostname filtering is by TLS SNI "
+        "(firebase.google.com/docs/cloud-messaging/network-configuration)",
+    ),
     ("8443", "HTTPS on the alternate port (IANA 'pcsync-https'; e.g. on-premises MDM servers)"),
 )
-MEM_CAUTION = ("Microsoft's Intune endpoints page warns that endpoint lists from the Office 365 Endpoint service "
-               "\"no longer return accurate data\" and \"may lead to incorrect configurations\"")
+MEM_CAUTION = (
+    "Microsoft's Intune endpoints page warns that endpoint lists from the Office 365 Endpoint service "
+    '"no longer return accurate data" and "may lead to incorrect configurations"'
+)
 INTUNE_PAGE_URL = "https://learn.microsoft.com/intune/fundamentals/endpoints"
 
 # key -> expected JSON type
 _KEYS: dict[str, str] = {
-    "id": "int", "serviceArea": "str", "serviceAreaDisplayName": "str", "urls": "strings", "ips": "strings",
-    "tcpPorts": "str", "udpPorts": "str", "expressRoute": "bool", "category": "str", "required": "bool",
+    "id": "int",
+    "serviceArea": "str",
+    "serviceAreaDisplayName": "str",
+    "urls": "strings",
+    "ips": "strings",
+    "tcpPorts": "str",
+    "udpPorts": "str",
+    "expressRoute": "bool",
+    "category": "str",
+    "required": "bool",
     "notes": "str",
 }
 REQUIRED_KEYS = ("id", "serviceArea", "serviceAreaDisplayName", "expressRoute", "category", "required")
@@ -121,6 +134,7 @@ _EXPECTED = {"int": "a whole number", "str": "a string", "bool": "true or false"
 
 
 # --- JSON with positions -------------------------------------------------------------------------------------
+
 
 class _Object(dict):
     """A JSON object that remembers where it and each of its values start in the text."""
@@ -194,6 +208,7 @@ class _Lines:
 
 
 # --- records ------------------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Record:
@@ -296,23 +311,40 @@ def parse_records(text: str, filename: str) -> list[Record]:
         raise CatalogueError([Problem(filename, 1, "json", "nested too deeply")]) from None
     line = _Lines(text)
     if not isinstance(data, list):
-        raise CatalogueError([Problem(filename, 1, "file", "expected a JSON list of records ([{\"id\": 1, ...}, "
-                                      f"...]), found {_json_type(data)}")])
+        raise CatalogueError(
+            [
+                Problem(
+                    filename,
+                    1,
+                    "file",
+                    f'expected a JSON list of records ([{{"id": 1, ...}}, ...]), found {_json_type(data)}',
+                )
+            ]
+        )
     problems: list[Problem] = []
     records: list[Record] = []
     first_line_of_id: dict[int, int] = {}
     for index, item in enumerate(data):
         item_line = line(data.item_offsets[index]) if isinstance(data, _Array) else 1
         if not isinstance(item, _Object):
-            problems.append(Problem(filename, item_line, f"[{index}]",
-                                    f"expected a record (a JSON object), found {_json_type(item)}"))
+            problems.append(
+                Problem(
+                    filename, item_line, f"[{index}]", f"expected a record (a JSON object), found {_json_type(item)}"
+                )
+            )
             continue
         record = _record(index, item, item_line, line, filename, problems)
         if record is None:
             continue
         if record.id in first_line_of_id:
-            problems.append(Problem(filename, record.line_of("id"), f"[{index}].id",
-                                    f"duplicate record id {record.id} (first on line {first_line_of_id[record.id]})"))
+            problems.append(
+                Problem(
+                    filename,
+                    record.line_of("id"),
+                    f"[{index}].id",
+                    f"duplicate record id {record.id} (first on line {first_line_of_id[record.id]})",
+                )
+            )
             continue
         first_line_of_id[record.id] = record.line_of("id")
         records.append(record)
@@ -321,8 +353,9 @@ def parse_records(text: str, filename: str) -> list[Record]:
     return records
 
 
-def _record(index: int, obj: _Object, obj_line: int, line: _Lines, filename: str,
-            problems: list[Problem]) -> Record | None:
+def _record(
+    index: int, obj: _Object, obj_line: int, line: _Lines, filename: str, problems: list[Problem]
+) -> Record | None:
     lines: dict[Any, int] = {}
     for key, offset in obj.value_offsets.items():
         lines[(key, None)] = line(offset)
@@ -364,16 +397,28 @@ def _record(index: int, obj: _Object, obj_line: int, line: _Lines, filename: str
     if isinstance(obj.get("category"), str) and obj["category"] not in CATEGORIES:
         problem("category", f"unknown category {obj['category']!r}; expected one of {', '.join(CATEGORIES)}")
     if isinstance(obj.get("serviceArea"), str) and not re.match(ID_PATTERN, area_id(obj["serviceArea"])):
-        problem("serviceArea", f"{obj['serviceArea']!r} does not give a service area id (letters, digits and "
-                               "'-', at most 63 characters)")
+        problem(
+            "serviceArea",
+            f"{obj['serviceArea']!r} does not give a service area id (letters, digits and '-', at most 63 characters)",
+        )
     if len(problems) > before:
         return None
     return Record(
-        index=index, line=obj_line, id=obj["id"], service_area=obj["serviceArea"],
-        display_name=obj["serviceAreaDisplayName"], express_route=obj["expressRoute"], category=obj["category"],
-        required=obj["required"], urls=tuple(obj.get("urls", ())), ips=tuple(obj.get("ips", ())),
-        tcp_ports=ports.get("tcpPorts", ()), udp_ports=ports.get("udpPorts", ()),
-        notes=obj.get("notes") or None, unknown_keys=tuple(k for k in obj if k not in _KEYS), lines=lines,
+        index=index,
+        line=obj_line,
+        id=obj["id"],
+        service_area=obj["serviceArea"],
+        display_name=obj["serviceAreaDisplayName"],
+        express_route=obj["expressRoute"],
+        category=obj["category"],
+        required=obj["required"],
+        urls=tuple(obj.get("urls", ())),
+        ips=tuple(obj.get("ips", ())),
+        tcp_ports=ports.get("tcpPorts", ()),
+        udp_ports=ports.get("udpPorts", ()),
+        notes=obj.get("notes") or None,
+        unknown_keys=tuple(k for k in obj if k not in _KEYS),
+        lines=lines,
     )
 
 
@@ -384,8 +429,10 @@ def read_records(path: Path | str) -> list[Record]:
 
 # --- conversion ---------------------------------------------------------------------------------------------
 
-def services_for(tcp: Iterable[PortRange], udp: Iterable[PortRange],
-                 tls_ports: Iterable[PortRange] | None = None) -> tuple[Service, ...]:
+
+def services_for(
+    tcp: Iterable[PortRange], udp: Iterable[PortRange], tls_ports: Iterable[PortRange] | None = None
+) -> tuple[Service, ...]:
     """TCP 80 -> http, TCP 443 -> https, TCP within ``tls_ports`` (default :data:`TLS_PORTS`) -> tls, other
     TCP -> tcp, UDP -> udp; deduplicated and sorted."""
     tls = _merged(default_tls_ports() if tls_ports is None else tls_ports)
@@ -476,8 +523,10 @@ class ImportResult:
             "Re-import rather than edit by hand; review an update with `epfw catalogue diff OLD NEW`.",
         ]
         if self.unknown_keys:
-            lines.append("Keys the importer does not know, ignored: " + ", ".join(
-                f"{u.key!r} ({counted(u.records, 'record')})" for u in self.unknown_keys))
+            lines.append(
+                "Keys the importer does not know, ignored: "
+                + ", ".join(f"{u.key!r} ({counted(u.records, 'record')})" for u in self.unknown_keys)
+            )
         if self.notices:
             lines.append(f"MEM records: {MEM_CAUTION} ({INTUNE_PAGE_URL}); prefer `epfw import intune-page`.")
         if self.omissions:
@@ -491,19 +540,26 @@ class UnknownServiceArea(EpfwError, ValueError):
 
     def __init__(self, unknown: list[str], available: list[str]):
         self.unknown, self.available = unknown, available
-        super().__init__(f"no record has service area {', '.join(map(repr, unknown))}; "
-                         f"the input has {', '.join(available) or 'no records'}")
+        super().__init__(
+            f"no record has service area {', '.join(map(repr, unknown))}; "
+            f"the input has {', '.join(available) or 'no records'}"
+        )
 
 
-def convert(records: list[Record], filename: str, *, source_date: dt.date, source_url: str = WEB_SERVICE_URL,
-            service_areas: Iterable[str] | None = None,
-            tls_ports: Iterable[PortRange] | None = None) -> ImportResult:
+def convert(
+    records: list[Record],
+    filename: str,
+    *,
+    source_date: dt.date,
+    source_url: str = WEB_SERVICE_URL,
+    service_areas: Iterable[str] | None = None,
+    tls_ports: Iterable[PortRange] | None = None,
+) -> ImportResult:
     """Records -> catalogue data. Input errors of any record raise :class:`CatalogueError`; what cannot be
     expressed in the selected records is left out and listed in ``omissions``; unknown keys of the selected
     records are listed in ``unknown_keys``, selected MEM records give a notice. ``tls_ports`` replaces
     :data:`TLS_PORTS`."""
-    tls = tuple(sorted(set(default_tls_ports() if tls_ports is None else tls_ports),
-                       key=PortRange.sort_key))
+    tls = tuple(sorted(set(default_tls_ports() if tls_ports is None else tls_ports), key=PortRange.sort_key))
     by_id = sorted(records, key=lambda r: r.id)
     selected_areas: tuple[str, ...] | None = None
     if service_areas is not None:
@@ -512,8 +568,9 @@ def convert(records: list[Record], filename: str, *, source_date: dt.date, sourc
         unknown = sorted(wanted - present)
         if unknown:
             raise UnknownServiceArea(unknown, sorted({r.service_area for r in by_id}, key=str.lower))
-        selected_areas = tuple(sorted({r.area_id for r in by_id
-                                       if r.service_area.lower() in wanted or r.area_id in wanted}))
+        selected_areas = tuple(
+            sorted({r.area_id for r in by_id if r.service_area.lower() in wanted or r.area_id in wanted})
+        )
     problems: list[Problem] = []
     omissions: list[Omission] = []
     entries: list[Entry] = []
@@ -533,13 +590,21 @@ def convert(records: list[Record], filename: str, *, source_date: dt.date, sourc
     for record in by_id:
         if selected_areas is None or record.area_id in selected_areas:
             titles.setdefault(record.area_id, record.display_name.strip() or record.service_area)
-    areas = sorted((ServiceArea(id=a, title=t, priority=priorities[a]) for a, t in titles.items()),
-                   key=lambda a: (a.priority, a.id))
+    areas = sorted(
+        (ServiceArea(id=a, title=t, priority=priorities[a]) for a, t in titles.items()),
+        key=lambda a: (a.priority, a.id),
+    )
     source = Source(id=SOURCE_ID, title=SOURCE_TITLE, url=source_url, date=source_date)
     doc = CatalogueFile(schema_version=1, sources=(source,), service_areas=tuple(areas), entries=tuple(entries))
-    return ImportResult(catalogue=doc, omissions=tuple(omissions), selected_areas=selected_areas,
-                        record_count=len(records), unknown_keys=_unknown_keys(chosen, filename),
-                        notices=_mem_notice(chosen, filename), tls_ports=tls)
+    return ImportResult(
+        catalogue=doc,
+        omissions=tuple(omissions),
+        selected_areas=selected_areas,
+        record_count=len(records),
+        unknown_keys=_unknown_keys(chosen, filename),
+        notices=_mem_notice(chosen, filename),
+        tls_ports=tls,
+    )
 
 
 def _mem_notice(records: list[Record], filename: str) -> tuple[Problem, ...]:
@@ -549,9 +614,15 @@ def _mem_notice(records: list[Record], filename: str) -> tuple[Problem, ...]:
         return ()
     first = mem[0]
     which = f"MEM record {first.id}" if len(mem) == 1 else f"{len(mem)} MEM records (first: record {first.id})"
-    return (Problem(filename, first.line_of("serviceArea"), f"[{first.index}].serviceArea",
-                    f"{which}: {MEM_CAUTION}; import that page instead: epfw import intune-page FILE.md "
-                    f"--out FILE.yaml ({INTUNE_PAGE_URL})"),)
+    return (
+        Problem(
+            filename,
+            first.line_of("serviceArea"),
+            f"[{first.index}].serviceArea",
+            f"{which}: {MEM_CAUTION}; import that page instead: epfw import intune-page FILE.md "
+            f"--out FILE.yaml ({INTUNE_PAGE_URL})",
+        ),
+    )
 
 
 def _unknown_keys(records: list[Record], filename: str) -> tuple[UnknownKey, ...]:
@@ -564,14 +635,24 @@ def _unknown_keys(records: list[Record], filename: str) -> tuple[UnknownKey, ...
     for key in sorted(having):
         first, others = having[key][0], len(having[key]) - 1
         more = f" and {counted(others, 'other record')}" if others else ""
-        out.append(UnknownKey(key, len(having[key]), Problem(
-            filename, first.line_of(key), f"[{first.index}].{key}",
-            f"unknown key {key!r} ignored (record {first.id}{more}); the importer reads {', '.join(_KEYS)}")))
+        out.append(
+            UnknownKey(
+                key,
+                len(having[key]),
+                Problem(
+                    filename,
+                    first.line_of(key),
+                    f"[{first.index}].{key}",
+                    f"unknown key {key!r} ignored (record {first.id}{more}); the importer reads {', '.join(_KEYS)}",
+                ),
+            )
+        )
     return tuple(out)
 
 
-def _entry(record: Record, filename: str, problems: list[Problem],
-           tls_ports: tuple[PortRange, ...]) -> tuple[Entry | None, list[Omission]]:
+def _entry(
+    record: Record, filename: str, problems: list[Problem], tls_ports: tuple[PortRange, ...]
+) -> tuple[Entry | None, list[Omission]]:
     left_out: list[Omission] = []
     i = record.index
 
@@ -579,8 +660,9 @@ def _entry(record: Record, filename: str, problems: list[Problem],
         where = f"[{i}]" + (f".{key}[{j}]" if key is not None else "")
         line = record.line_of(key, j) if key is not None else record.line
         what = f"{value!r} left out" if value is not None else "record left out"
-        left_out.append(Omission(record.id, value, reason,
-                                 Problem(filename, line, where, f"record {record.id}: {what}: {reason}")))
+        left_out.append(
+            Omission(record.id, value, reason, Problem(filename, line, where, f"record {record.id}: {what}: {reason}"))
+        )
 
     def error(key: str, j: int, message: str) -> None:
         problems.append(Problem(filename, record.line_of(key, j), f"[{i}].{key}[{j}]", message))
@@ -618,12 +700,15 @@ def _entry(record: Record, filename: str, problems: list[Problem],
         "id": f"{ENTRY_PREFIX}{record.id}",
         "service_area": record.area_id,
         "description": f"{record.display_name.strip() or record.service_area}, endpoint set {record.id} "
-                       f"({record.category})",
+        f"({record.category})",
         "required": record.required,
         "destinations": destinations,
         "services": services,
-        "provenance": {"source": SOURCE_ID, "section": f"id-{record.id}",
-                       "note": f"category {record.category}; expressRoute {str(record.express_route).lower()}"},
+        "provenance": {
+            "source": SOURCE_ID,
+            "section": f"id-{record.id}",
+            "note": f"category {record.category}; expressRoute {str(record.express_route).lower()}",
+        },
         "notes": record.notes.strip() if record.notes and record.notes.strip() else None,
     }
     try:
@@ -633,10 +718,21 @@ def _entry(record: Record, filename: str, problems: list[Problem],
         return None, left_out
 
 
-def import_file(path: Path | str, *, source_date: dt.date, source_url: str = WEB_SERVICE_URL,
-                service_areas: Iterable[str] | None = None,
-                tls_ports: Iterable[PortRange] | None = None) -> ImportResult:
+def import_file(
+    path: Path | str,
+    *,
+    source_date: dt.date,
+    source_url: str = WEB_SERVICE_URL,
+    service_areas: Iterable[str] | None = None,
+    tls_ports: Iterable[PortRange] | None = None,
+) -> ImportResult:
     """Read, check and convert one web service JSON file."""
     records = read_records(path)
-    return convert(records, str(path), source_date=source_date, source_url=source_url, service_areas=service_areas,
-                   tls_ports=tls_ports)
+    return convert(
+        records,
+        str(path),
+        source_date=source_date,
+        source_url=source_url,
+        service_areas=service_areas,
+        tls_ports=tls_ports,
+    )

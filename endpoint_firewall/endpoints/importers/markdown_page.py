@@ -58,7 +58,7 @@ class Item:
 class BulletList:
     line: int
     items: tuple[Item, ...]
-    label: str | None = None   # the paragraph just before the list, e.g. "**Microsoft Store API:**"
+    label: str | None = None  # the paragraph just before the list, e.g. "**Microsoft Store API:**"
     anchor: str | None = None  # the <a id> just before the list (tab panels)
 
 
@@ -66,7 +66,7 @@ class BulletList:
 class CodeBlock:
     line: int
     lines: tuple[Item, ...]
-    label: str | None = None   # the paragraph just before the block, e.g. "FQDNs"
+    label: str | None = None  # the paragraph just before the block, e.g. "FQDNs"
 
 
 @dataclass(frozen=True)
@@ -163,8 +163,10 @@ def read_page(text: str) -> Page:
         stripped = raw.strip()
         if stripped.startswith("<!--"):  # an HTML comment (memdocs keeps old tables in one): not on the page
             flush()
-            end = next((k for k in range(i, len(lines)) if "-->" in lines[k][(lines[k].find("<!--") + 4) if k == i
-                                                                               else 0:]), None)
+            end = next(
+                (k for k in range(i, len(lines)) if "-->" in lines[k][(lines[k].find("<!--") + 4) if k == i else 0 :]),
+                None,
+            )
             if end is None:
                 raise PageError(number, "HTML comment opened with '<!--' is never closed")
             i = end + 1
@@ -221,12 +223,18 @@ def read_page(text: str) -> Page:
                 if _HEADING.match(lines[i]) or lines[i].lstrip().startswith(("```", ">", "- ", "<a ")):
                     break  # another block begins (GitHub Flavored Markdown ends the table there)
                 if "|" not in lines[i]:
-                    raise PageError(i + 1, f"line {i + 1} under the rows of the table at line {number} has no '|' "
-                                           "and no blank line before it: a row that lost its cell separators?")
+                    raise PageError(
+                        i + 1,
+                        f"line {i + 1} under the rows of the table at line {number} has no '|' "
+                        "and no blank line before it: a row that lost its cell separators?",
+                    )
                 cells = cells_of(lines[i])
                 if len(cells) > len(header):
-                    raise PageError(i + 1, f"row of the table at line {number} has {len(cells)} cells, its header "
-                                           f"{len(header)} ({' | '.join(header)})")
+                    raise PageError(
+                        i + 1,
+                        f"row of the table at line {number} has {len(cells)} cells, its header "
+                        f"{len(header)} ({' | '.join(header)})",
+                    )
                 given = len(cells) if len(cells) < len(header) else -1
                 rows.append(Row(i + 1, cells + ("",) * (len(header) - len(cells)), given))
                 i += 1

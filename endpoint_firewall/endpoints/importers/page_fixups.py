@@ -44,8 +44,10 @@ class Fixup(BaseModel):
     @model_validator(mode="after")
     def _one_action(self) -> Fixup:
         if (self.replace is not None) + self.drop + (self.add is not None) != 1:
-            raise ValueError("a fix-up either replaces the value (replace: ...), leaves it out (drop: true) or adds a "
-                             "host of the prose to a service area (add: AREA)")
+            raise ValueError(
+                "a fix-up either replaces the value (replace: ...), leaves it out (drop: true) or adds a "
+                "host of the prose to a service area (add: AREA)"
+            )
         if self.add is None and "ports" in self.model_fields_set:
             raise ValueError("ports are those of a host a fix-up adds (add: AREA)")
         return self
@@ -67,8 +69,11 @@ class Fixups:
     def find(self, value: str, section: str, prose: bool = False) -> int | None:
         """Index of the fix-up for ``value`` as written in ``section``, if any (a section-scoped one first);
         ``prose``: also the ``add`` fix-ups, which only hosts of the prose take."""
-        candidates = [i for i, f in enumerate(self.items) if f.value == value and f.section in (section, None)
-                      and (prose or f.add is None)]
+        candidates = [
+            i
+            for i, f in enumerate(self.items)
+            if f.value == value and f.section in (section, None) and (prose or f.add is None)
+        ]
         candidates.sort(key=lambda i: self.items[i].section is None)
         return candidates[0] if candidates else None
 
@@ -90,8 +95,15 @@ def load_fixups(path: Path) -> Fixups:
     try:
         doc = FixupFile.model_validate(data)
     except ValidationError as err:
-        raise CatalogueError([Problem(name, yaml_lines.line_of(lines, tuple(e["loc"])),
-                                      yaml_lines.dotted(tuple(e["loc"])) or "file",
-                                      e["msg"].removeprefix("Value error, "))
-                              for e in err.errors(include_url=False)]) from None
+        raise CatalogueError(
+            [
+                Problem(
+                    name,
+                    yaml_lines.line_of(lines, tuple(e["loc"])),
+                    yaml_lines.dotted(tuple(e["loc"])) or "file",
+                    e["msg"].removeprefix("Value error, "),
+                )
+                for e in err.errors(include_url=False)
+            ]
+        ) from None
     return Fixups(name, doc.fixups, tuple(yaml_lines.line_of(lines, ("fixups", i)) for i in range(len(doc.fixups))))

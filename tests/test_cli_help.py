@@ -77,3 +77,18 @@ def test_diff_exit_code(tmp_path, capsys):
     assert main([*same, "--exit-code"]) == 0
     assert main([*other, "--exit-code"]) == 1
     assert main(other) == 0  # without the option, as before
+
+
+def test_a_reader_that_leaves_early_gets_no_traceback():
+    catalogue = ROOT / "endpoint_firewall" / "endpoints" / "catalogue"
+    code = (
+        "import sys; from endpoint_firewall.cli.main import main; "
+        f"sys.exit(main(['catalogue', 'diff', '{catalogue / 'archive'}', '{catalogue}', '--format', 'json']))"
+    )
+    reader = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert reader.stdout is not None and reader.stderr is not None
+    reader.stdout.read(10)
+    reader.stdout.close()  # like `| head -c 10`
+    err = reader.stderr.read().decode()
+    assert reader.wait() == 141, err
+    assert "Traceback" not in err and "BrokenPipeError" not in err

@@ -1,4 +1,4 @@
-"""``epfw diff OLD_DIR NEW_DIR [--exit-code]``: rule-level diff of two render folders."""
+"""``epfw diff OLD_DIR NEW_DIR [--format table|markdown|json] [--exit-code]``: rule-level diff of two render folders."""
 
 from __future__ import annotations
 

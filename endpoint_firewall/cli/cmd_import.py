@@ -1,5 +1,5 @@
-"""``epfw import m365 FILE.json --out FILE.yaml [--source-date YYYY-MM-DD] [--service-area AREA...]`` and
-``epfw import intune-page FILE.md --out FILE.yaml [--fixups FILE | --no-fixups]``.
+"""``epfw import m365 FILE.json --out FILE.yaml [--source-date YYYY-MM-DD] [--service-area AREA...] [--tls-ports PORTS]
+[--source-url URL]`` and ``epfw import intune-page FILE.md --out FILE.yaml [--fixups FILE | --no-fixups] [--source-url URL]``.
 
 Converts a vendor's endpoint list into a catalogue file. Input errors print as ``FILE:LINE: field: message``
 (exit 1, nothing written); what the catalogue cannot express is named on stderr as ``warning: ...`` lines
@@ -97,7 +97,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--fixups",
         type=Path,
         metavar="FILE",
-        help="reviewed corrections to the page (default: the shipped endpoints/catalogue/fixups/intune-page.yaml)",
+        help="reviewed corrections to the page (default: the shipped endpoint_firewall/endpoints/catalogue/fixups/intune-page.yaml)",
     )
     fix.add_argument("--no-fixups", action="store_true", help="apply no corrections")
     page.add_argument(

@@ -1,4 +1,4 @@
-"""``epfw preview --stack NAME [--base GIT_REF] [--format table|markdown|json]``.
+"""``epfw preview [--stack NAME] [--project DIR] [--base GIT_REF] [--cloud azure|aws] [--format table|markdown|json]``.
 
 Runs the real ``__main__.py`` under Pulumi mocks and lists what it would register; with ``--base``,
 the rule-level diff against the program and catalogue at that git ref (run the same way, in a

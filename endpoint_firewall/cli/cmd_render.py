@@ -1,4 +1,6 @@
-"""``epfw render [--stack NAME] [--catalogue FILE...] --out DIR``: write exactly what a stack deploys."""
+"""``epfw render [--stack NAME] [--project DIR] [--catalogue FILE...] [--cloud azure|aws] [--quiet] --out DIR``.
+
+Writes exactly what a stack deploys (see :mod:`..program.render` for which folders it may replace)."""
 
 from __future__ import annotations
 

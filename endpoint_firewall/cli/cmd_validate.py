@@ -1,6 +1,6 @@
 """``epfw validate [FILE|FOLDER...]``: check catalogue files; print a one-line summary or located errors.
 
-With no FILE: the shipped catalogue, then the archived one (``endpoints/catalogue/archive/``) as a catalogue of
+With no FILE: the shipped catalogue, then the archived one (``endpoint_firewall/endpoints/catalogue/archive/``) as a catalogue of
 its own (its ids and areas overlap the current ones), one summary line each."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""``epfw verify aws --stack NAME [--region R] [--profile P]``: AWS's own verdict on every rendered rule group.
+"""``epfw verify aws [--stack NAME] [--project DIR] [--region R] [--profile P]``: AWS's own verdict on every rendered rule group.
 
 Each group goes to ``CreateRuleGroup`` with ``DryRun=True`` under the user's AWS credentials (boto3's standard
 chain: environment, profile, SSO, instance or task role): AWS validates it and computes its capacity, and creates

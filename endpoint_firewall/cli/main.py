@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import importlib.metadata
+import os
 import sys
 from collections.abc import Sequence
 
@@ -24,6 +25,9 @@ DESCRIPTION = (
     "epfw: the endpoint-firewall command line. Turns a catalogue of network endpoints into Azure "
     "Firewall and AWS Network Firewall egress rules; works with no cloud account and no Pulumi CLI."
 )
+
+
+SIGPIPE_EXIT = 141  # 128 + SIGPIPE, what a shell reports for a writer whose reader left
 
 
 def _version() -> str:
@@ -56,6 +60,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         for line in err.report():
             print(line, file=sys.stderr)
         return 1
+    except BrokenPipeError:  # `epfw ... | head`: the reader left; no traceback (Python docs, "Note on SIGPIPE")
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # the interpreter's final flush must not fail again
+        return SIGPIPE_EXIT
 
 
 if __name__ == "__main__":  # pragma: no cover

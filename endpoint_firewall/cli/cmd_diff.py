@@ -7,19 +7,14 @@ from pathlib import Path
 
 from ..preview.resource_diff import diff, render_dir_records
 from .cmd_show import read_render_dir
-from .diff_format import emit
+from .diff_format import add_format_argument, emit
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("diff", help="rule-level diff of two render folders")
     parser.add_argument("old", type=Path, metavar="OLD_DIR", help="the earlier render folder")
     parser.add_argument("new", type=Path, metavar="NEW_DIR", help="the later render folder")
-    parser.add_argument(
-        "--format",
-        choices=("table", "markdown", "json"),
-        default="table",
-        help="output format (default: table; markdown for a pull-request comment)",
-    )
+    add_format_argument(parser)
     parser.add_argument(
         "--exit-code",
         action="store_true",

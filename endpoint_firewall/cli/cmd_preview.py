@@ -28,7 +28,7 @@ from ..preview.resource_diff import diff, facts
 from ..program.allow_any import allow_any_exceptions, policy_config
 from ..program.render import find_project_dir, require_cloud
 from ..program.stack_plan import load_selected
-from .diff_format import emit, short_type
+from .diff_format import add_format_argument, emit, short_type
 from .errors import UserError
 from .stack_option import add_stack_arguments
 from .tables import name_cell, name_column, new_table
@@ -38,12 +38,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("preview", help="run the Pulumi program under mocks; diff against a git ref")
     add_stack_arguments(parser)
     parser.add_argument("--base", metavar="GIT_REF", help="diff against the program and catalogue at this ref")
-    parser.add_argument(
-        "--format",
-        choices=("table", "markdown", "json"),
-        default="table",
-        help="output format (default: table; markdown for a pull-request comment)",
-    )
+    add_format_argument(parser)
     parser.add_argument(
         "--cloud",
         choices=("azure", "aws"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 
 from rich.console import Console
@@ -27,6 +28,19 @@ SHORT_TYPES = {
     "endpoint-firewall:azure:FirewallRules": "Azure rules component",  # components/azure_firewall.py TYPE
     "endpoint-firewall:aws:NetworkFirewallRules": "AWS rules component",  # components/aws_network_firewall.py
 }
+
+
+FORMATS = ("table", "markdown", "json")
+
+
+def add_format_argument(parser: argparse.ArgumentParser) -> None:
+    """``--format``, the same on ``diff`` and ``preview`` (the formats :func:`emit` writes)."""
+    parser.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="table",
+        help="output format (default: table; markdown for a pull-request comment)",
+    )
 
 
 def short_type(typ: str) -> str:

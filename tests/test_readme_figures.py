@@ -8,7 +8,7 @@ import re
 from conftest import ROOT
 
 from endpoint_firewall.endpoints.loader import load_catalogue
-from endpoint_firewall.endpoints.models import DestinationKind
+from endpoint_firewall.endpoints.stats import destinations
 
 ROW = re.compile(r"^\| `(?P<area>[a-z0-9-]+)`[^|]*\| (?P<cells>.*)\|$")
 
@@ -29,26 +29,15 @@ def catalogue_figures() -> dict[str, list[str]]:
     out = {}
     for area in catalogue.service_areas.values():
         entries = [e for e in catalogue.entries if e.service_area == area.id]
-        fqdns: set[str] = set()
-        wildcards: set[str] = set()
-        networks: set[str] = set()
-        regions: set[str] = set()
-        for entry in entries:
-            regions.update(entry.regions)
-            for d in entry.destinations:
-                if d.kind is DestinationKind.NETWORK:
-                    networks.add(d.value)
-                elif d.kind is DestinationKind.WILDCARD:
-                    wildcards.add(d.value)
-                elif d.is_name:
-                    fqdns.update(d.hosts())
+        found = destinations(entries)
+        regions = sorted({r for e in entries for r in e.regions})
         out[area.id] = [
             str(area.priority),
             str(len(entries)),
-            str(len(fqdns)),
-            str(len(wildcards)),
-            str(len(networks)),
-            ", ".join(sorted(regions)),
+            str(len(found.fqdns)),
+            str(len(found.wildcards)),
+            str(len(found.networks)),
+            ", ".join(regions),
         ]
     return out
 

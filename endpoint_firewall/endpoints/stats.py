@@ -2,24 +2,39 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
 from .loader import Catalogue
-from .models import DestinationKind
+from .models import DestinationKind, Entry
+
+
+@dataclass
+class Destinations:
+    """The distinct values of some entries: exact host names (numbered ranges expanded), wildcards, networks."""
+
+    fqdns: set[str] = field(default_factory=set)
+    wildcards: set[str] = field(default_factory=set)
+    networks: set[str] = field(default_factory=set)
+
+
+def destinations(entries: Iterable[Entry]) -> Destinations:
+    out = Destinations()
+    for entry in entries:
+        for dest in entry.destinations:
+            if dest.kind is DestinationKind.NETWORK:
+                out.networks.add(dest.value)
+            elif dest.kind is DestinationKind.WILDCARD:
+                out.wildcards.add(dest.value)
+            elif dest.is_name:
+                out.fqdns.update(dest.hosts())
+    return out
 
 
 def summarise(catalogue: Catalogue) -> str:
-    fqdns: set[str] = set()
-    wildcards: set[str] = set()
-    networks: set[str] = set()
-    services: set[str] = set()
-    for entry in catalogue.entries:
-        for dest in entry.destinations:
-            if dest.kind is DestinationKind.NETWORK:
-                networks.add(dest.value)
-            elif dest.kind is DestinationKind.WILDCARD:
-                wildcards.add(dest.value)
-            elif dest.is_name:
-                fqdns.update(dest.hosts())
-        services.update(str(s) for s in entry.services)
+    found = destinations(catalogue.entries)
+    fqdns, wildcards, networks = found.fqdns, found.wildcards, found.networks
+    services = {str(s) for entry in catalogue.entries for s in entry.services}
     return (
         f"ok: {counted(len(catalogue.entries), 'entry', 'entries')} in {counted(len(catalogue.files), 'file')}: "
         f"{counted(len(fqdns), 'FQDN')}, {counted(len(wildcards), 'wildcard')}, {len(networks)} addresses/CIDRs, "

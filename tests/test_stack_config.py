@@ -52,6 +52,18 @@ GOOD = """config:
         (GOOD.replace("10.0.0.0/16", "0.0.0.0/0"), 2, "endpoint-firewall:sourceRanges", "every address"),
         (GOOD + "    ruleOrder: STRICT\n", 5, "endpoint-firewall:aws.ruleOrder", "DEFAULT_ACTION_ORDER"),
         (GOOD + "  endpoint-firewall:azure:\n    resourceGroupName: rg\n", 5, "endpoint-firewall:azure", "policyName"),
+        (
+            GOOD + "  endpoint-firewall:azure:\n    policyName: p\n",
+            5,
+            "endpoint-firewall:azure.resourceGroupName",
+            "missing required key",
+        ),
+        (GOOD + "  endpoint-firewall:tags: {'aws:team': net}\n", 5, "endpoint-firewall:tags", "reserved by AWS"),
+        (GOOD + "  endpoint-firewall:tags: {a/b: net}\n", 5, "endpoint-firewall:tags", "Azure refuses /"),
+        (GOOD + "  endpoint-firewall:tags: {team: " + "x" * 257 + "}\n", 5, "endpoint-firewall:tags", "at most 256"),
+        # no firewallPolicy: the policy is outside the stack, and AWS refuses to delete a group it still uses
+        (GOOD + "    onDelete: {groups: delete}\n", 5, "endpoint-firewall:aws.onDelete.groups", "half-applied"),
+        (GOOD + "    onDelete: {groups: keep}\n", 5, "endpoint-firewall:aws.onDelete.groups", "'retain'"),
     ],
 )
 def test_bad_stack_config_is_refused_with_file_line_and_key(tmp_path, capsys, body, line, key, message):
@@ -74,7 +86,8 @@ def test_unknown_service_area_in_the_selection_is_refused_before_rendering(tmp_p
     assert "unknown service area 'intune-cor'" in capsys.readouterr().err
 
 
-def test_pulumi_runtime_config_is_read_and_decoded(monkeypatch):
+def test_pulumi_config_is_read_and_decoded(monkeypatch):
+    """Through pulumi.Config (public): our namespace's keys, structured values decoded, other namespaces left out."""
     import pulumi
 
     pulumi.runtime.set_all_config(
@@ -101,3 +114,36 @@ def test_enabled_cloud_is_a_cloud_given_and_not_disabled():
     assert only_azure.enabled_cloud("azure") is only_azure.azure and only_azure.enabled_cloud("aws") is None
     with pytest.raises(ConfigError, match="at least one enabled cloud"):
         parse({"sourceRanges": ["10.0.0.0/16"], "aws": {**aws, "enabled": False}}, "f")
+
+
+def test_on_delete_defaults_follow_who_owns_the_policy():
+    """Azure: the created policy is retained, groups are deleted on the stack's own policy and protected on another;
+    AWS: groups are deleted when the stack's own (protected) policy moves first, retained when the policy is outside
+    the stack or retained itself."""
+    dev, prod = (load_stack_file(ROOT / f"stacks/Pulumi.{s}.yaml") for s in ("dev", "prod"))
+    assert dev.azure and prod.azure and dev.aws and prod.aws
+    assert (dev.azure.on_delete.policy.value, dev.azure.groups_on_delete.value) == ("retain", "delete")
+    assert prod.azure.groups_on_delete.value == "protect"
+    assert (dev.aws.on_delete.policy.value, dev.aws.groups_on_delete.value) == ("protect", "delete")
+    assert prod.aws.groups_on_delete.value == "retain"
+    retained = parse(
+        {"sourceRanges": ["10.0.0.0/16"], "aws": {"firewallPolicy": {"name": "p"}, "onDelete": {"policy": "retain"}}},
+        "f",
+    )
+    assert retained.aws and retained.aws.groups_on_delete.value == "retain"
+    with pytest.raises(ConfigError, match="onDelete.groups: delete cannot work here"):
+        parse(
+            {
+                "sourceRanges": ["10.0.0.0/16"],
+                "aws": {"firewallPolicy": {"name": "p"}, "onDelete": {"policy": "retain", "groups": "delete"}},
+            },
+            "f",
+        )
+    chosen = parse(
+        {
+            "sourceRanges": ["10.0.0.0/16"],
+            "azure": {"resourceGroupName": "rg", "policyName": "p", "onDelete": {"groups": "retain"}},
+        },
+        "f",
+    )
+    assert chosen.azure and chosen.azure.groups_on_delete.value == "retain"

@@ -15,13 +15,14 @@ from pathlib import Path
 from typing import Any, Literal, overload
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 from pydantic_core import ErrorDetails
 
 from ..endpoints import names, yaml_lines
 from ..endpoints.errors import CatalogueError, EpfwError, Problem
 from ..endpoints.located import located_problems
+from ..endpoints.models import located
 from ..planning.selection import Selection
 from ..renderers.azure_sku import effective_tier, tier_problems
 from .stack_dir import stack_config_dir
@@ -67,6 +68,105 @@ class AzureTarget(StrEnum):
 SkuTier = Literal["Standard", "Premium", "Basic"]
 
 
+# --- Deployment safety and composition (issue 18): what Pulumi does when a resource leaves the stack or is
+# replaced, the names a component may take as inputs, and tags. docs/deploying.md explains the choices.
+
+
+class OnDelete(StrEnum):
+    """What Pulumi does with a resource that leaves the stack (or the old one of a replacement)."""
+
+    DELETE = "delete"  # Pulumi deletes it
+    RETAIN = "retain"  # Pulumi forgets it and it stays in the cloud (resource option retainOnDelete)
+    PROTECT = "protect"  # preview and up refuse to delete or replace it (resource option protect), naming it
+
+
+class AzureOnDelete(ConfigModel):
+    policy: OnDelete = Field(
+        OnDelete.RETAIN,
+        description=(
+            "the Firewall Policy of createPolicy (or the AzureFirewall of target classic): retain (default) keeps it "
+            "when createPolicy is removed or the stack destroyed, so no policy, and no other team's groups on it, is "
+            "deleted by a config change; protect refuses; delete deletes it with every group on it"
+        ),
+    )
+    groups: OnDelete | None = Field(
+        None,
+        description=(
+            "the rule collection groups: default protect on a policy the stack does not create (removing a service "
+            "area or renaming fails in preview, naming the group, until it is unprotected), delete on its own policy"
+        ),
+    )
+
+
+class AwsOnDelete(ConfigModel):
+    policy: OnDelete = Field(
+        OnDelete.PROTECT,
+        description=(
+            "the firewall policy of firewallPolicy: protect (default): a change that replaces it (ruleOrder) or "
+            "removes it fails in preview, since the firewall that uses it is outside this stack; retain keeps the "
+            "old policy (and its groups) for the firewall to move off; delete"
+        ),
+    )
+    groups: OnDelete | None = Field(
+        None,
+        description=(
+            "the rule groups: default delete when this stack's policy references them (the policy moves to a "
+            "replacement before the old group is deleted), retain when the policy is outside the stack or retained "
+            "(the old group stays referenced and working until that policy is moved; the outputs say how)"
+        ),
+    )
+
+
+AZURE_NAMES = ("resourceGroupName", "policyName", "firewallName")
+
+
+def missing_azure_names(config: AzureConfig, given: frozenset[str] = frozenset()) -> list[tuple[str, str]]:
+    """``(key, message)`` for each name the Azure rules need that neither the config nor the component's inputs
+    (``given``, among :data:`AZURE_NAMES`) give."""
+    has = {
+        "resourceGroupName": config.resource_group_name is not None,
+        "policyName": config.policy_name is not None,
+        "firewallName": config.firewall_name is not None,
+    } | {name: True for name in given}
+    out = []
+    if not has["resourceGroupName"]:
+        out.append(("resourceGroupName", "missing required key (the resource group of the rules)"))
+    if config.target is AzureTarget.POLICY and not (has["policyName"] or config.create_policy):
+        out.append(("policyName", "target policy needs policyName (an existing policy) or createPolicy"))
+    if config.target is AzureTarget.POLICY and config.create_policy and not has["policyName"]:
+        out.append(("policyName", "createPolicy needs policyName (the name of the policy to create)"))
+    if config.target is AzureTarget.CLASSIC and not has["firewallName"]:
+        out.append(("firewallName", "target classic needs firewallName"))
+    return out
+
+
+# Tags go to both clouds, so they must satisfy both: AWS Network Firewall's model (botocore 1.44, shapes TagKey
+# 1..128, TagValue 0..256, TagList at most 200) and Azure's tag limitations (learn.microsoft.com/azure/
+# azure-resource-manager/management/tag-resources#limitations: tag names up to 512 and values up to 256
+# characters, names without < > % & \ ? /, at most 50 tags per resource); AWS reserves the prefix aws:
+# (docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html, "Tag naming limits and requirements").
+TAG_KEY_MAX = 128
+TAG_VALUE_MAX = 256
+TAGS_MAX = 50
+TAG_KEY_FORBIDDEN = "<>%&\\?/"
+
+
+def check_tags(tags: dict[str, str]) -> None:
+    """Raise ValueError naming the first tag that one of the two clouds would refuse."""
+    if len(tags) > TAGS_MAX:
+        raise ValueError(f"{len(tags)} tags; Azure takes at most {TAGS_MAX} per resource")
+    for key, value in tags.items():
+        if not 1 <= len(key) <= TAG_KEY_MAX:
+            raise ValueError(f"tag {key!r}: a key has 1 to {TAG_KEY_MAX} characters (AWS)")
+        if len(value) > TAG_VALUE_MAX:
+            raise ValueError(f"tag {key!r}: the value has {len(value)} characters, at most {TAG_VALUE_MAX}")
+        bad = sorted(set(key) & set(TAG_KEY_FORBIDDEN))
+        if bad:
+            raise ValueError(f"tag {key!r}: Azure refuses {' '.join(bad)} in tag names")
+        if key.lower().startswith("aws:"):
+            raise ValueError(f"tag {key!r}: the prefix aws: is reserved by AWS")
+
+
 class AzureLimits(ConfigModel):
     """Defaults from Microsoft's documentation (Azure Firewall limits); every number is configurable."""
 
@@ -107,7 +207,12 @@ class NewPolicy(ConfigModel):
 class AzureConfig(ConfigModel):
     enabled: bool = True
     target: AzureTarget = AzureTarget.POLICY
-    resource_group_name: str = Field(min_length=1)
+    resource_group_name: str | None = Field(
+        None,
+        min_length=1,
+        description="the resource group of the policy (or classic firewall) and the IP Groups; required in a stack "
+        "file, a component may take it as an input instead (AzureFirewallRulesArgs.resource_group_name)",
+    )
     policy_name: str | None = Field(None, description="existing Firewall Policy (target policy)")
     create_policy: NewPolicy | None = Field(None, description="create the policy instead of using an existing one")
     sku_tier: SkuTier | None = Field(
@@ -148,6 +253,9 @@ class AzureConfig(ConfigModel):
         description=("pre-2022-07: the limits of policies created before July 2022 (1 MB per group, 50 groups)"),
     )
     limits: AzureLimits = AzureLimits()
+    on_delete: AzureOnDelete = Field(
+        AzureOnDelete(), description="what Pulumi does when the policy or a group leaves the stack or is replaced"
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -182,14 +290,17 @@ class AzureConfig(ConfigModel):
         fw_location = (self.firewall_args or {}).get("location") if self.target is AzureTarget.CLASSIC else None
         return self.location or (self.create_policy.location if self.create_policy else None) or fw_location
 
+    @property
+    def groups_on_delete(self) -> OnDelete:
+        """``onDelete.groups``, else protect on a policy the stack does not create and delete on its own."""
+        if self.on_delete.groups is not None:
+            return self.on_delete.groups
+        return OnDelete.DELETE if self.create_policy else OnDelete.PROTECT
+
     @model_validator(mode="after")
     def _target(self) -> AzureConfig:
-        if self.target is AzureTarget.POLICY and not (self.policy_name or self.create_policy):
-            raise ValueError("target policy needs policyName (an existing policy) or createPolicy")
-        if self.target is AzureTarget.POLICY and self.create_policy and not self.policy_name:
-            raise ValueError("createPolicy needs policyName (the name of the policy to create)")
-        if self.target is AzureTarget.CLASSIC and not self.firewall_name:
-            raise ValueError("target classic needs firewallName")
+        # The names (resourceGroupName, policyName, firewallName) may come as component inputs: whether they are
+        # given is checked where that is known, by missing_azure_names (stack files, the components).
         if self.firewall_name and len(self.firewall_name) > FIREWALL_NAME_MAX:
             raise ValueError(
                 f"firewallName {self.firewall_name!r} is {len(self.firewall_name)} characters; Azure "
@@ -329,6 +440,17 @@ class AwsConfig(ConfigModel):
         ),
     )
     limits: AwsLimits = AwsLimits()
+    on_delete: AwsOnDelete = Field(
+        AwsOnDelete(), description="what Pulumi does when a rule group or the policy leaves the stack or is replaced"
+    )
+
+    @property
+    def groups_on_delete(self) -> OnDelete:
+        """``onDelete.groups``, else delete when this stack's own policy moves to a replacement first, else retain."""
+        if self.on_delete.groups is not None:
+            return self.on_delete.groups
+        owned = self.firewall_policy is not None and self.on_delete.policy is not OnDelete.RETAIN
+        return OnDelete.DELETE if owned else OnDelete.RETAIN
 
     @model_validator(mode="after")
     def _aws(self) -> AwsConfig:
@@ -354,6 +476,19 @@ class AwsConfig(ConfigModel):
                 "STRICT_ORDER the policy would pass everything no rule drops. Use aws:drop_established_app_layer, "
                 "or set firewallPolicy.allowAlertOnly: true for a monitoring-only policy"
             )
+        if self.on_delete.groups is OnDelete.DELETE and self.groups_on_delete is OnDelete.DELETE:
+            held_by = (
+                "the firewall policy outside this stack"
+                if self.firewall_policy is None
+                else "the old policy, which onDelete.policy: retain keeps"
+            )
+            if self.firewall_policy is None or self.on_delete.policy is OnDelete.RETAIN:
+                raise located(
+                    ("onDelete", "groups"),
+                    f"onDelete.groups: delete cannot work here: a replaced or removed group is still referenced by "
+                    f"{held_by}, and AWS refuses to delete a group in use, after its replacement was created (a "
+                    "half-applied update). Use retain (the default) or protect",
+                )
         return self
 
 
@@ -366,6 +501,25 @@ class StackConfig(ConfigModel):
     selection: SelectionConfig = SelectionConfig()
     azure: AzureConfig | None = None
     aws: AwsConfig | None = None
+    tags: dict[str, str] = Field(
+        default_factory=dict, description="tags on every resource that takes them, on both clouds (see check_tags)"
+    )
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, value: dict[str, str]) -> dict[str, str]:
+        check_tags(value)
+        return value
+
+    @model_validator(mode="after")
+    def _names(self, info: ValidationInfo) -> StackConfig:
+        """A stack file names what the Azure rules attach to; the cross-language component may take those names as
+        inputs instead (``parse(..., given=...)``)."""
+        given = (info.context or {}).get("given", frozenset())
+        if self.azure is not None:
+            for key, message in missing_azure_names(self.azure, given):
+                raise located(("azure",) if key != "resourceGroupName" else ("azure", key), message)
+        return self
 
     @field_validator("source_ranges", "peer_ranges", mode="before")
     @classmethod
@@ -395,10 +549,17 @@ class ConfigError(CatalogueError):
     """Located problems in a stack's configuration."""
 
 
-def parse(values: dict[str, Any], filename: str, lines: dict | None = None, line_prefix: tuple = ()) -> StackConfig:
-    """Validate the namespace's values (keys without the ``endpoint-firewall:`` prefix)."""
+def parse(
+    values: dict[str, Any],
+    filename: str,
+    lines: dict | None = None,
+    line_prefix: tuple = (),
+    given: frozenset[str] = frozenset(),
+) -> StackConfig:
+    """Validate the namespace's values (keys without the ``endpoint-firewall:`` prefix); ``given``: the Azure names
+    (``resourceGroupName``, ``policyName``, ``firewallName``) a component takes as inputs instead."""
     try:
-        return StackConfig.model_validate(values)
+        return StackConfig.model_validate(values, context={"given": given})
     except ValidationError as err:
         raise ConfigError(
             located_problems(

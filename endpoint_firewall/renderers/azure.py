@@ -185,6 +185,9 @@ def render_azure(plan: Plan, config: AzureConfig) -> AzureRender:
     """Render ``plan`` for Azure; raise :class:`RenderError` rather than emit anything Azure would refuse."""
     limits = config.limits
     target = AzureTarget(config.target)
+    resource_group = config.resource_group_name
+    if resource_group is None:  # a stack file always names it; a component renders with its input or a placeholder
+        raise RenderError("azure.resourceGroupName is not set: the IP Groups' ids name the resource group")
     warnings: list[str] = []
     sources = [s for s in plan.source_ranges if ipaddress.ip_network(s).version == 4]
     sources6 = [s for s in plan.source_ranges if ipaddress.ip_network(s).version == 6]
@@ -208,7 +211,7 @@ def render_azure(plan: Plan, config: AzureConfig) -> AzureRender:
     )
     ip_groups, ids = build_ip_groups(
         config.name_prefix,
-        config.resource_group_name,
+        resource_group,
         config.ip_group_location,
         mapped.net,
         sources,
@@ -258,7 +261,7 @@ def render_azure(plan: Plan, config: AzureConfig) -> AzureRender:
     return AzureRender(
         target=target.value,
         sku_tier=config.tier,
-        resource_group=config.resource_group_name,
+        resource_group=resource_group,
         policy_name=config.policy_name,
         policy_location=config.create_policy.location if config.create_policy and classic is None else None,
         firewall_name=config.firewall_name,

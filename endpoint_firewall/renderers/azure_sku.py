@@ -82,7 +82,7 @@ def tier_problems(config: Any) -> list[str]:
         )
     sku = (config.firewall_args or {}).get("sku")
     declared = sku.get("tier") if isinstance(sku, dict) else None
-    if config.target == "classic" and declared and declared != tier:
+    if config.target == "classic" and isinstance(declared, str) and declared != tier:  # an Output is not known here
         problems.append(
             f"firewallArgs.sku.tier ({declared}) and skuTier ({tier}) disagree: set skuTier to the firewall's tier"
         )

@@ -1,9 +1,10 @@
 """What the tests share: the repository root, Pulumi runs under recording mocks, and the markers a test gets
 from what it needs.
 
-``pulumi_run(body, answer=..., project=..., stack=...)`` runs ``body`` as a Pulumi program under the one
-recording Mocks (``endpoint_firewall/preview/mock_runner.py``, the one ``epfw preview`` uses), each run on an
-event loop of its own, and returns the mocks with their records (``resources``, ``options``, ``outputs``).
+``pulumi_run(body, answer=..., project=..., stack=..., preview=False)`` runs ``body`` as a Pulumi program under the
+one recording Mocks (``endpoint_firewall/preview/mock_runner.py``, the one ``epfw preview`` uses), each run on an
+event loop of its own, and returns the mocks with their records (``resources``, ``options``, ``outputs``);
+``preview=True`` runs it as ``pulumi preview`` does, outputs the mocks do not answer being unknown.
 
 Markers (declared in pyproject.toml): ``suricata`` for the tests that run the Suricata engine (any test using the
 ``suricata`` fixture gets it here), ``slow`` for the ones that build a wheel or 100k-destination catalogues. The
@@ -51,8 +52,9 @@ def pulumi_run() -> PulumiRun:
         project: str = "endpoint-firewall",
         stack: str = "test",
         mocks: RecordingMocks | None = None,
+        preview: bool = False,
     ) -> RecordingMocks:
-        return run_under_mocks(body, mocks or RecordingMocks(answer), project, stack)
+        return run_under_mocks(body, mocks or RecordingMocks(answer), project, stack, preview)
 
     return run
 

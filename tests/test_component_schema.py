@@ -11,6 +11,7 @@ import json
 import subprocess
 import sys
 import textwrap
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,7 @@ AZURE = "endpoint-firewall:index:AzureEgressRules"
 AWS = "endpoint-firewall:index:AwsEgressRules"
 SELECTION = "endpoint-firewall:index:EgressSelectionArgs"
 COMMON_INPUTS = {"sourceRanges", "peerRanges", "catalogueYaml", "cataloguePaths", "selection"}
+AZURE_NAMES = {"resourceGroupName", "policyName", "firewallName", "location"}  # Inputs: passed to the children
 
 
 @pytest.fixture(scope="module")
@@ -47,8 +49,8 @@ def test_package_and_resources(schema):
 
 def test_inputs_names_types_and_descriptions(schema):
     azure, aws = schema["resources"][AZURE], schema["resources"][AWS]
-    assert set(azure["inputProperties"]) == COMMON_INPUTS | {"azure", "firewallArgs"}
-    assert set(aws["inputProperties"]) == COMMON_INPUTS | {"aws"}
+    assert set(azure["inputProperties"]) == COMMON_INPUTS | {"azure", "firewallArgs", "tags"} | AZURE_NAMES
+    assert set(aws["inputProperties"]) == COMMON_INPUTS | {"aws", "tags"}
     assert sorted(azure["requiredInputs"]) == ["azure", "sourceRanges"]
     assert sorted(aws["requiredInputs"]) == ["aws", "sourceRanges"]
     for resource in (azure, aws):
@@ -56,8 +58,11 @@ def test_inputs_names_types_and_descriptions(schema):
         for name in ("sourceRanges", "peerRanges", "catalogueYaml", "cataloguePaths"):
             assert inputs[name]["type"] == "array" and inputs[name]["items"]["type"] == "string", name
         assert inputs["selection"]["$ref"] == f"#/types/{SELECTION}"
-        # every input is plain: the plan is computed at construction, before anything is registered
-        assert all(p.get("plain") for p in inputs.values())
+        # what decides the rules is plain: the plan is computed at construction, before anything is registered;
+        # the names of what the rules attach to, and the tags, are inputs (another resource's output)
+        passed_through = AZURE_NAMES | {"tags"}
+        assert {n for n, p in inputs.items() if not p.get("plain")} == passed_through & set(inputs)
+        assert inputs["tags"]["type"] == "object" and inputs["tags"]["additionalProperties"]["type"] == "string"
         assert all(p.get("description") for p in inputs.values())
         assert "HOME_NET" in inputs["sourceRanges"]["description"]
         assert "shipped catalogue" in inputs["catalogueYaml"]["description"]
@@ -66,6 +71,8 @@ def test_inputs_names_types_and_descriptions(schema):
         assert settings["type"] == "object" and settings["additionalProperties"]["$ref"] == "pulumi.json#/Any"
         assert f"endpoint-firewall:{cloud}" in settings["description"]
     assert "classic" in azure["inputProperties"]["firewallArgs"]["description"]
+    for name in AZURE_NAMES:
+        assert azure["inputProperties"][name]["type"] == "string" and name not in azure["requiredInputs"]
 
 
 def test_selection_type(schema):
@@ -190,9 +197,13 @@ def test_children_are_parented_and_inherit_the_consumers_options(constructed):
     assert all(r["protect"] for r in aws_custom)
     provider_urn = by_type["pulumi:providers:aws"]["urn"]
     assert all(r["provider"].startswith(provider_urn) for r in aws_custom)
-    # the Azure wrapper was constructed without options: nothing protected
+    # the Azure wrapper was constructed without options: its IP Groups are not protected; its rule collection groups
+    # are, by the component's own default for a policy the stack does not create (azure.onDelete.groups)
     azure_custom = [r for r in constructed["records"] if r["type"].startswith("azure-native:")]
-    assert azure_custom and not any(r["protect"] for r in azure_custom)
+    ip_groups = [r for r in azure_custom if r["type"] == "azure-native:network:IpGroup"]
+    groups = [r for r in azure_custom if r["type"] == "azure-native:network:FirewallPolicyRuleCollectionGroup"]
+    assert ip_groups and groups and len(ip_groups) + len(groups) == len(azure_custom)
+    assert not any(r["protect"] for r in ip_groups) and all(r["protect"] for r in groups)
 
 
 def test_bad_args_fail_before_anything_is_registered():
@@ -244,7 +255,9 @@ def _serve_schema(cmd: list[str]) -> dict:
 def test_provider_entry_serves_the_schema_over_grpc():
     schema = _serve_schema([sys.executable, "-m", "endpoint_firewall.components.provider"])
     assert schema["name"] == "endpoint-firewall" and set(schema["resources"]) == {AZURE, AWS}
-    assert schema["version"] == provider.version()
+    # one source of truth: pyproject.toml's version is the schema's, as it is epfw --version's
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert schema["version"] == provider.version() == pyproject["project"]["version"]
 
 
 def test_repository_root_runs_as_the_plugin():

@@ -198,9 +198,14 @@ def test_example_consumer_under_mocks_from_the_wheel(fresh_env):
     [aws_policy] = by_type["aws:networkfirewall/firewallPolicy:FirewallPolicy"]
     assert aws_policy["inputs"]["name"].startswith("lob-egress-")  # STRICT_ORDER: the rule order's hash in the name
 
-    # every cloud resource is a child of one of the two components
+    # every cloud resource is a child of one of the two components, but the consumer's own resource group, whose name
+    # (an Output) places the Azure rules: each depends on it
+    [rg] = by_type["azure-native:resources:ResourceGroup"]
     component_urns = {azure["urn"], aws["urn"]}
-    assert all(r["parent"] in component_urns for r in resources if r["custom"])
+    assert all(r["parent"] in component_urns for r in resources if r["custom"] and r is not rg)
+    azure_children = [r for r in resources if r["type"].startswith("azure-native:network:")]
+    assert azure_children and all(rg["urn"] in r["dependencies"] for r in azure_children)
+    assert all(r["inputs"]["tags"] == {"team": "lob"} for r in azure_children if "RuleCollectionGroup" not in r["type"])
     # and the guardrails (from the wheel too) pass, the ordering check included
     check = in_env(
         fresh_env,

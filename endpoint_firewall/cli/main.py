@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import importlib.metadata
 import os
 import sys
 from collections.abc import Sequence
 
+from .. import package_version
 from ..endpoints.errors import EpfwError
 
 COMMANDS = ("validate", "render", "show", "preview", "diff", "check", "import", "catalogue", "verify")
@@ -31,10 +31,7 @@ SIGPIPE_EXIT = 141  # 128 + SIGPIPE, what a shell reports for a writer whose rea
 
 
 def _version() -> str:
-    try:
-        return importlib.metadata.version("endpoint-firewall")
-    except importlib.metadata.PackageNotFoundError:  # run from a source tree that is not installed
-        return "unknown (not installed)"
+    return package_version(default="unknown (not installed)")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -14,6 +14,16 @@ references it. Anything else (rules, targets, variables, description) updates th
 same name. The Pulumi resource names are the groups' roles (``<name>-rules``, ``<name>-tls-sni``...), so a
 replacement is a replace of one resource, not a delete plus an unrelated create.
 
+When the policy is outside the stack (no ``firewallPolicy``: prod), that policy references the groups by ARN and
+Pulumi cannot move it: a replaced group's delete would fail ("in use") after its replacement was created, and the
+policy would never learn the new ARN. So the groups are kept on delete (``onDelete.groups``, default ``retain``
+then): Pulumi creates the replacement and forgets the old group, which stays in AWS, referenced and enforcing,
+until the policy's owner swaps the ARN and deletes it. The outputs say so (``outsidePolicy``: the ARNs the policy
+must reference, and the two steps); ``epfw preview --base`` names the old and the new group. With the policy in
+the stack, groups are deleted after the policy moved (``onDelete.groups`` default ``delete``), and the policy
+itself is protected (``onDelete.policy``): its replacement (``ruleOrder``) or removal fails in preview, since the
+firewall that uses it is outside the stack. docs/deploying.md walks through both.
+
 How capacity is computed and pinned (``capacityHeadroom``, ``config.capacity``), and so when a group is
 replaced: :mod:`endpoint_firewall.renderers.aws` (the module docstring), where it is computed.
 
@@ -48,9 +58,10 @@ from typing import Any
 import pulumi
 from pulumi_aws import networkfirewall
 
-from ..config.stack_config import AwsConfig, RuleOrder
+from ..config.stack_config import AwsConfig, OnDelete, RuleOrder
 from ..planning.rules import Plan
 from ..renderers.aws import AwsRender, AwsRuleGroup, render_aws
+from .lifecycle import Tags, lifecycle_options, merged_tags
 
 COMPONENT_TYPE = "endpoint-firewall:aws:NetworkFirewallRules"
 
@@ -60,6 +71,25 @@ class AwsNetworkFirewallRulesArgs:
     plan: Plan
     config: AwsConfig
     render: AwsRender | None = None  # render_aws(plan, config), when the caller rendered already
+    tags: Tags | None = None  # on the rule groups and the policy
+
+
+def outside_policy_steps(name_prefix: str, on_delete: OnDelete) -> str:
+    """What the owner of a firewall policy outside the stack does when a group is replaced, as the outputs say it."""
+    kept = {
+        OnDelete.RETAIN: "Pulumi creates the new group and keeps the old one in AWS (retainOnDelete), still "
+        "referenced by the policy and enforcing the old rules",
+        OnDelete.PROTECT: "preview and up refuse (the groups are protected): unprotect the group to replace it, "
+        "then the two steps below",
+        OnDelete.DELETE: "Pulumi would delete the old group, which AWS refuses while the policy uses it",
+    }[on_delete]
+    return (
+        f"The firewall policy outside this stack must reference exactly ruleGroupArns. When a group is replaced (its "
+        f"name {name_prefix}-<role>-<hash> changes: capacity, rule order, fqdnMode, namePrefix), {kept}. Then: 1. in "
+        "that policy, replace the old group's ARN by the new one from ruleGroupArns; 2. delete the old group: aws "
+        "network-firewall delete-rule-group --rule-group-arn <old ARN>. epfw preview --base <deployed ref> names the "
+        "old and the new group."
+    )
 
 
 def rule_group_args(request: dict[str, Any]) -> dict[str, Any]:
@@ -111,14 +141,19 @@ class AwsNetworkFirewallRules(pulumi.ComponentResource):
         render = args.render or render_aws(args.plan, args.config)
         super().__init__(COMPONENT_TYPE, name, None, opts)
         self.render: AwsRender = render
+        config = args.config
+        tags = merged_tags(args.tags)
         self.rule_groups: dict[str, networkfirewall.RuleGroup] = {}
         for group in self.render.groups:
             self.rule_groups[group.role] = networkfirewall.RuleGroup(
                 f"{name}-{group.role}",
                 **rule_group_args(group.request),
-                opts=pulumi.ResourceOptions(parent=self, delete_before_replace=False),
+                tags=tags,
+                opts=pulumi.ResourceOptions(
+                    parent=self, delete_before_replace=False, **lifecycle_options(config.groups_on_delete)
+                ),
             )
-        self.policy = self._policy(name, args.config) if args.config.firewall_policy else None
+        self.policy = self._policy(name, config, tags) if config.firewall_policy else None
         report: dict[str, Any] = {
             "ruleGroupArns": {role: rg.arn for role, rg in self.rule_groups.items()},
             "ruleGroupNames": {g.role: g.name for g in self.render.groups},
@@ -130,16 +165,23 @@ class AwsNetworkFirewallRules(pulumi.ComponentResource):
             "notExpressible": [f.to_json() for f in self.render.not_expressible],
             "warnings": list(self.render.warnings),
         }
+        report["onDelete"] = {"groups": config.groups_on_delete.value}
         if self.policy is not None:
+            report["onDelete"]["policy"] = config.on_delete.policy.value
             report["firewallPolicyArn"] = self.policy.arn
             report["firewallPolicyName"] = self.render.policy_name
+        else:
+            report["outsidePolicy"] = {
+                "ruleGroupArns": [self.rule_groups[g.role].arn for g in _policy_order(self.render.groups)],
+                "onReplace": outside_policy_steps(config.name_prefix, config.groups_on_delete),
+            }
         # Outputs, as the Azure component's: a consumer combines them the same way whichever cloud
         self.outputs: dict[str, pulumi.Output[Any]] = {
             key: pulumi.Output.from_input(value) for key, value in report.items()
         }
         self.register_outputs(self.outputs)
 
-    def _policy(self, name: str, config: AwsConfig) -> networkfirewall.FirewallPolicy:
+    def _policy(self, name: str, config: AwsConfig, tags: Any) -> networkfirewall.FirewallPolicy:
         assert config.firewall_policy is not None
         strict = config.rule_order is RuleOrder.STRICT_ORDER
         references = [
@@ -171,7 +213,10 @@ class AwsNetworkFirewallRules(pulumi.ComponentResource):
                     ]
                 ),
             ),
-            opts=pulumi.ResourceOptions(parent=self, delete_before_replace=False),
+            tags=tags,
+            opts=pulumi.ResourceOptions(
+                parent=self, delete_before_replace=False, **lifecycle_options(config.on_delete.policy)
+            ),
         )
 
 

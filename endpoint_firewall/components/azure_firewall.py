@@ -13,6 +13,19 @@ bad argument registers nothing), then creates, all as its children:
   component adds the name, resource group and rule collections, and with ``dnsProxy`` the
   ``Network.DNS.EnableProxy`` additional property. Import an existing firewall before adopting it.
 
+Names and ids of what the rules attach to may be Pulumi inputs (``rg.name``, another stack's output):
+``AzureFirewallRulesArgs.resource_group_name``, ``policy_name``, ``firewall_name`` and ``location`` (of the IP
+Groups) override the config's values and are passed through to the children as they are. The catalogue, the
+selection and the ranges stay plain: they decide what is registered. The render measures and names everything
+with placeholders where a name is not yet known (``{resourceGroupName}``...); each IP Group id placeholder is
+replaced by that ``IpGroup``'s ``id`` output anyway. ``tags`` go on every child that takes tags (the policy, the
+IP Groups, the classic firewall; rule collection groups take none).
+
+Deleting and replacing (``config.on_delete``, :mod:`.lifecycle`): the policy the stack creates (or the classic
+firewall) is retained by default, so removing ``createPolicy`` never deletes a policy and every group on it; the
+rule collection groups on a policy the stack does not create are protected by default, so removing a service area
+or renaming a group fails in preview, naming the group, instead of deleting from a shared policy.
+
 Every IP Group and group depends on the one before it (after the policy): Azure refuses concurrent writes
 to one policy (``AnotherOperationInProgress``), and since Pulumi deletes a resource before what it
 depends on, the same chain also serialises deletions.
@@ -36,10 +49,11 @@ from typing import Any
 import pulumi
 import pulumi_azure_native.network as network
 
-from ..config.stack_config import AzureConfig, AzureTarget
+from ..config.stack_config import AZURE_NAMES, AzureConfig, AzureTarget, missing_azure_names
 from ..planning.rules import Plan
 from ..renderers.azure import AzureRender, render_azure
 from ..renderers.azure_model import replace_ids
+from .lifecycle import Lifecycle, Tags, lifecycle_options, merged_tags
 
 COMPONENT_TYPE = "endpoint-firewall:azure:FirewallRules"
 DNS_PROXY_PROPERTY = "Network.DNS.EnableProxy"  # classic firewalls: DNS proxy is an additional property
@@ -58,6 +72,78 @@ class AzureFirewallRulesArgs:
     config: AzureConfig
     firewall_args: Mapping[str, Any] | None = None  # target classic: the rest of the AzureFirewall's definition
     render: AzureRender | None = None  # render_azure(plan, config), when the caller rendered already
+    # Inputs that override the config's names (e.g. ResourceGroup("rg").name): passed through to the children
+    resource_group_name: pulumi.Input[str] | None = None
+    policy_name: pulumi.Input[str] | None = None
+    firewall_name: pulumi.Input[str] | None = None  # target classic
+    location: pulumi.Input[str] | None = None  # region of the IP Groups
+    tags: Tags | None = None  # on every child that takes tags
+
+
+# Stand-ins the render names things with when the real name is an Output (not known while the program runs)
+PLACEHOLDERS = {
+    "resource_group_name": "{resourceGroupName}",
+    "policy_name": "{policyName}",
+    "firewall_name": "{firewallName}",
+    "location": "{location}",
+}
+
+
+@dataclass(frozen=True)
+class AzureNames:
+    """What the rules attach to, each the argument's input if given, else the config's value."""
+
+    resource_group_name: pulumi.Input[str]
+    policy_name: pulumi.Input[str] | None
+    firewall_name: pulumi.Input[str] | None
+    location: pulumi.Input[str] | None  # of the IP Groups
+
+    @classmethod
+    def of(cls, args: AzureFirewallRulesArgs) -> AzureNames:
+        config = args.config
+        given = frozenset(n for n, v in zip(AZURE_NAMES, _name_args(args), strict=True) if v is not None)
+        missing = missing_azure_names(config, given)
+        if missing:
+            raise ValueError(
+                "; ".join(f"{key}: {message}" for key, message in missing)
+                + " (set it in the azure config or pass it to AzureFirewallRulesArgs)"
+            )
+        firewall_args = args.firewall_args or config.firewall_args or {}
+        classic_location = firewall_args.get("location") if config.target is AzureTarget.CLASSIC else None
+        rg = args.resource_group_name if args.resource_group_name is not None else config.resource_group_name
+        assert rg is not None  # missing_azure_names said so
+        return cls(
+            resource_group_name=rg,
+            policy_name=args.policy_name if args.policy_name is not None else config.policy_name,
+            firewall_name=args.firewall_name if args.firewall_name is not None else config.firewall_name,
+            location=next(
+                (
+                    v
+                    for v in (
+                        args.location,
+                        config.location,
+                        config.create_policy.location if config.create_policy else None,
+                        classic_location,
+                    )
+                    if v is not None
+                ),
+                None,
+            ),
+        )
+
+    def render_config(self, config: AzureConfig) -> AzureConfig:
+        """``config`` with these names, a placeholder for each one that is not a plain string."""
+        update = {
+            key: value if isinstance(value, str) else PLACEHOLDERS[key]
+            for key, value in vars(self).items()
+            if value is not None
+        }
+        return config.model_copy(update=update)
+
+
+def _name_args(args: AzureFirewallRulesArgs) -> tuple[Any, Any, Any]:
+    """The arguments giving the names of ``AZURE_NAMES``, in that order."""
+    return args.resource_group_name, args.policy_name, args.firewall_name
 
 
 class AzureFirewallRules(pulumi.ComponentResource):
@@ -73,28 +159,32 @@ class AzureFirewallRules(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: AzureFirewallRulesArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         config = args.config
-        render = args.render or render_azure(args.plan, config)
+        names = AzureNames.of(args)
+        render = args.render or render_azure(args.plan, names.render_config(config))
         target = AzureTarget(config.target)
         if target is AzureTarget.CLASSIC:
             _check_firewall_args(args.firewall_args)
         super().__init__(COMPONENT_TYPE, name, None, opts)
         self.render = render
-        rg = config.resource_group_name
+        rg = names.resource_group_name
+        tags = merged_tags(args.tags)
         chain: list[pulumi.Resource] = []
 
-        def child() -> pulumi.ResourceOptions:
-            return pulumi.ResourceOptions(parent=self, depends_on=chain[-1:])
+        def child(lifecycle: Lifecycle | None = None) -> pulumi.ResourceOptions:
+            return pulumi.ResourceOptions(parent=self, depends_on=chain[-1:], **(lifecycle or {}))
 
+        container = lifecycle_options(config.on_delete.policy)  # the created policy, or the classic firewall
         policy_id: pulumi.Output[str] | None = None
         if target is AzureTarget.POLICY and config.create_policy:
             policy = network.FirewallPolicy(
                 f"{name}-policy",
                 resource_group_name=rg,
-                firewall_policy_name=config.policy_name,
+                firewall_policy_name=names.policy_name,
                 location=config.create_policy.location,
                 sku={"tier": config.tier},
                 dns_settings={"enable_proxy": True} if config.dns_proxy else None,
-                opts=child(),
+                tags=tags,
+                opts=child(container),
             )
             chain.append(policy)
             policy_id = policy.id
@@ -107,7 +197,8 @@ class AzureFirewallRules(pulumi.ComponentResource):
                 resource_group_name=rg,
                 ip_groups_name=ipg.name,
                 ip_addresses=list(ipg.addresses),
-                location=ipg.body["location"],
+                location=names.location,
+                tags=tags,
                 opts=child(),
             )
             chain.append(resource)
@@ -120,11 +211,11 @@ class AzureFirewallRules(pulumi.ComponentResource):
                 resource = network.FirewallPolicyRuleCollectionGroup(
                     f"{name}-{g.name}",
                     resource_group_name=rg,
-                    firewall_policy_name=config.policy_name,
+                    firewall_policy_name=names.policy_name,
                     rule_collection_group_name=g.name,
                     priority=g.priority,
                     rule_collections=policy_collections(g.body["properties"]["ruleCollections"], ip_ids),
-                    opts=child(),
+                    opts=child(lifecycle_options(config.groups_on_delete)),
                 )
                 chain.append(resource)
                 groups.append(resource)
@@ -136,18 +227,21 @@ class AzureFirewallRules(pulumi.ComponentResource):
                     **(fw_args.get("additional_properties") or {}),
                     DNS_PROXY_PROPERTY: "true",
                 }
+            fw_tags = merged_tags(args.tags, fw_args.pop("tags", None))
+            if fw_tags is not None:
+                fw_args["tags"] = fw_tags
             firewall = network.AzureFirewall(
                 f"{name}-firewall",
                 **fw_args,
                 resource_group_name=rg,
-                azure_firewall_name=config.firewall_name,
+                azure_firewall_name=names.firewall_name,
                 application_rule_collections=classic_collections(
                     render.classic["applicationRuleCollections"], "application", ip_ids
                 ),
                 network_rule_collections=classic_collections(
                     render.classic["networkRuleCollections"], "network", ip_ids
                 ),
-                opts=child(),
+                opts=child(container),
             )
             chain.append(firewall)
             firewall_id = firewall.id
@@ -166,6 +260,9 @@ class AzureFirewallRules(pulumi.ComponentResource):
             "notExpressible": self.not_expressible,
             "widened": pulumi.Output.from_input(summary["widened"]),
             "skipped": pulumi.Output.from_input(summary["skipped"]),
+            "onDelete": pulumi.Output.from_input(
+                {"policy": config.on_delete.policy.value, "groups": config.groups_on_delete.value}
+            ),
         }
         if policy_id is not None:
             self.outputs["policyId"] = policy_id

@@ -1,8 +1,10 @@
 """Arguments of the cross-language components, as TypedDicts of primitives, and the plan they build.
 
 Pulumi's component provider (``components/provider.py``) infers the package schema from these TypedDicts:
-each field is an input, the string under it its description. The fields are plain (not ``pulumi.Input``):
-the plan is computed when the component is constructed, so every value must be known then.
+each field is an input, the string under it its description. What decides the rules (catalogue, selection, ranges,
+the cloud's settings) is plain: the plan is computed when the component is constructed, so those values must be
+known then. The names of what the rules attach to (resource group, policy, firewall, the IP Groups' location) and
+the tags are ``pulumi.Input``: another resource's output, passed through to the children (:data:`INPUT_NAMES`).
 
 No ``from __future__ import annotations`` here: the schema analyzer reads the annotations as types.
 """
@@ -11,6 +13,8 @@ from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any, NotRequired, TypedDict
+
+import pulumi
 
 from ..config.stack_config import NAMESPACE, ConfigError, StackConfig, parse
 from ..endpoints.errors import Problem
@@ -54,6 +58,16 @@ class AzureEgressRulesArgs(TypedDict):
     """Azure settings: the keys of a stack file's endpoint-firewall:azure (target, resourceGroupName, policyName, createPolicy, dnsProxy, ...)."""
     firewall_args: NotRequired[dict[str, Any] | None]
     """Target classic only: the rest of the AzureFirewall's definition (location, sku, ipConfigurations, ...)."""
+    resource_group_name: NotRequired[pulumi.Input[str] | None]
+    """The resource group of the policy (or classic firewall) and the IP Groups; overrides azure.resourceGroupName."""
+    policy_name: NotRequired[pulumi.Input[str] | None]
+    """The Firewall Policy the rule collection groups go on (or the one createPolicy creates); overrides azure.policyName."""
+    firewall_name: NotRequired[pulumi.Input[str] | None]
+    """Target classic: the AzureFirewall's name; overrides azure.firewallName."""
+    location: NotRequired[pulumi.Input[str] | None]
+    """The Azure region of the IP Groups; overrides azure.location (default createPolicy.location or firewallArgs.location)."""
+    tags: NotRequired[pulumi.Input[dict[str, str]] | None]
+    """Tags on every resource that takes them (the policy, the IP Groups, the classic firewall)."""
 
 
 class AwsEgressRulesArgs(TypedDict):
@@ -71,6 +85,13 @@ class AwsEgressRulesArgs(TypedDict):
     """Which catalogue entries to deploy; omitted: all of them."""
     aws: dict[str, Any]
     """AWS settings: the keys of a stack file's endpoint-firewall:aws (namePrefix, ruleOrder, fqdnMode, capacityHeadroom, firewallPolicy, ...)."""
+    tags: NotRequired[pulumi.Input[dict[str, str]] | None]
+    """Tags on every resource that takes them (the rule groups and the policy)."""
+
+
+# The args that may be Outputs (passed through to the children), by their Python names; every other arg is plain.
+INPUT_NAMES = {"resource_group_name": "resourceGroupName", "policy_name": "policyName", "firewall_name": "firewallName"}
+PASSED_THROUGH = frozenset({*INPUT_NAMES, "location", "tags"})
 
 
 def _plain(value: Any) -> Any:
@@ -83,13 +104,27 @@ def _plain(value: Any) -> Any:
 
 
 def stack_config(args: Mapping[str, Any], cloud: str, origin: str) -> StackConfig:
-    """The args validated exactly as a stack file's ``endpoint-firewall:`` namespace (camel or snake keys)."""
-    values: dict[str, Any] = {"sourceRanges": _plain(args.get("source_ranges")), cloud: _plain(args.get(cloud))}
+    """The args validated exactly as a stack file's ``endpoint-firewall:`` namespace (camel or snake keys); the
+    names given as inputs (:data:`INPUT_NAMES`) need not be in the cloud's settings. Target classic: the
+    firewall's definition (``firewall_args``) is the settings' ``firewallArgs``, as in a stack file, so that its
+    ``location`` places the IP Groups."""
+    settings = _plain(args.get(cloud))
+    if cloud == "azure" and isinstance(settings, dict) and args.get("firewall_args") is not None:
+        settings = {**settings, "firewallArgs": _firewall_args(args["firewall_args"])}
+    values: dict[str, Any] = {"sourceRanges": _plain(args.get("source_ranges")), cloud: settings}
     if args.get("peer_ranges") is not None:
         values["peerRanges"] = _plain(args["peer_ranges"])
     if args.get("selection") is not None:
         values["selection"] = _plain(args["selection"])
-    return parse({k: v for k, v in values.items() if v is not None}, origin)
+    given = frozenset(camel for name, camel in INPUT_NAMES.items() if args.get(name) is not None)
+    return parse({k: v for k, v in values.items() if v is not None}, origin, given=given)
+
+
+def _firewall_args(value: Mapping[str, Any]) -> dict[str, Any]:
+    """The firewall's definition with the SDK's snake_case keys (its values may be Outputs, kept as they are)."""
+    from .azure_firewall import snake
+
+    return {snake(k): v for k, v in dict(value).items()}
 
 
 def load_args_catalogue(args: Mapping[str, Any], origin: str) -> Catalogue:

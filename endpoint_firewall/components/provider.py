@@ -16,22 +16,23 @@ TypedDicts in :mod:`.consumer_args` and the ``pulumi.Output`` annotations on the
 No ``from __future__ import annotations`` here: the analyzer reads the annotations as types.
 """
 
-from importlib import metadata
 from typing import Any
 
 import pulumi
 
+from .. import package_version
 from .aws_network_firewall import AwsNetworkFirewallRules, AwsNetworkFirewallRulesArgs
-from .azure_firewall import AzureFirewallRules, AzureFirewallRulesArgs, snake
-from .consumer_args import AwsEgressRulesArgs, AzureEgressRulesArgs, plan_from_args
+from .azure_firewall import AzureFirewallRules, AzureFirewallRulesArgs
+from .consumer_args import PASSED_THROUGH, AwsEgressRulesArgs, AzureEgressRulesArgs, plan_from_args
 
 PACKAGE = "endpoint-firewall"
 
 
 def _known(args: Any, name: str) -> dict[str, Any]:
-    """The args as a dict of plain values: the plan is built at construction, so no value may be an Output."""
+    """The args as a dict: the plan is built at construction, so no value that decides it may be an Output (the
+    names and tags of ``PASSED_THROUGH`` may: they are passed through to the children)."""
     values = dict(args or {})
-    pending = sorted(k for k, v in values.items() if isinstance(v, pulumi.Output))
+    pending = sorted(k for k, v in values.items() if isinstance(v, pulumi.Output) and k not in PASSED_THROUGH)
     if pending:
         raise ValueError(
             f"{name}: {', '.join(pending)} must be plain values known at construction "
@@ -68,12 +69,19 @@ class AzureEgressRules(pulumi.ComponentResource):
         values = _known(args, f"AzureEgressRules {name}")
         plan, config = plan_from_args(values, "azure", f"AzureEgressRules {name}")
         assert config.azure is not None
-        firewall_args = values.get("firewall_args")
-        firewall_args = {snake(k): v for k, v in dict(firewall_args).items()} if firewall_args is not None else None
         super().__init__(f"{PACKAGE}:index:AzureEgressRules", name, None, opts)
         inner = AzureFirewallRules(
             name,
-            AzureFirewallRulesArgs(plan=plan, config=config.azure, firewall_args=firewall_args),
+            AzureFirewallRulesArgs(
+                plan=plan,
+                config=config.azure,
+                firewall_args=config.azure.firewall_args,  # snake_case keys, placed in the settings by plan_from_args
+                resource_group_name=values.get("resource_group_name"),
+                policy_name=values.get("policy_name"),
+                firewall_name=values.get("firewall_name"),
+                location=values.get("location"),
+                tags=values.get("tags"),
+            ),
             opts=pulumi.ResourceOptions(parent=self),
         )
         _publish(self, plan, inner.outputs)
@@ -95,7 +103,9 @@ class AwsEgressRules(pulumi.ComponentResource):
         assert config.aws is not None
         super().__init__(f"{PACKAGE}:index:AwsEgressRules", name, None, opts)
         inner = AwsNetworkFirewallRules(
-            name, AwsNetworkFirewallRulesArgs(plan=plan, config=config.aws), opts=pulumi.ResourceOptions(parent=self)
+            name,
+            AwsNetworkFirewallRulesArgs(plan=plan, config=config.aws, tags=values.get("tags")),
+            opts=pulumi.ResourceOptions(parent=self),
         )
         _publish(self, plan, inner.outputs)
 
@@ -104,10 +114,9 @@ COMPONENTS: list[type[pulumi.ComponentResource]] = [AzureEgressRules, AwsEgressR
 
 
 def version() -> str:
-    try:
-        return metadata.version(PACKAGE)
-    except metadata.PackageNotFoundError:
-        return "0.0.0"
+    """The schema's version: the package's (pyproject.toml), so ``pulumi package add <repo>@v<version>`` generates an
+    SDK of that version."""
+    return package_version()
 
 
 def main() -> None:

@@ -22,10 +22,12 @@ from typing import Any
 
 import pulumi
 import yaml
+from pulumi.output import Unknown
 from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockMonitor
 
 FAKE_ACCOUNT = "123456789012"
+UNKNOWN = "<unknown>"  # how a record shows an input not known during a preview (another resource's output)
 
 
 Answer = Callable[[pulumi.runtime.MockResourceArgs], tuple[str, dict]]
@@ -40,6 +42,8 @@ def echo_inputs(args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
         outputs.setdefault("arn", f"arn:aws:network-firewall:eu-west-1:{FAKE_ACCOUNT}:{kind}/{args.name}")
     if args.typ.startswith("azure-native:"):
         outputs.setdefault("id", f"/subscriptions/00000000-0000-0000-0000-000000000000/mock/{args.name}")
+    if args.typ == "azure-native:resources:ResourceGroup" and "resourceGroupName" in outputs:
+        outputs.setdefault("name", outputs["resourceGroupName"])  # a consumer's group, named by its input
     return f"{args.name}-id", outputs
 
 
@@ -47,9 +51,10 @@ class RecordingMocks(pulumi.runtime.Mocks):
     """Answers registrations (``answer``) and keeps a record of each, in registration order.
 
     ``resources``: ``{type, name, inputs, custom}`` per resource, and from :class:`RecordingMonitor` its ``urn``,
-    ``parent`` and ``dependencies`` (the shape ``epfw preview`` reads and prints); ``options``: by URN, the
-    ``provider`` and ``protect`` each registration carried; ``outputs``: by URN, what each component registered
-    with ``register_outputs``.
+    ``parent``, ``dependencies`` and, when any is set, ``options``: the lifecycle options that decide how Pulumi
+    deletes and replaces it (``protect``, ``retainOnDelete``, ``deleteBeforeReplace``, ``replaceOnChanges``), the
+    shape ``epfw preview`` reads and prints; ``options``: by URN, the ``provider`` and every one of those options
+    each registration carried; ``outputs``: by URN, what each component registered with ``register_outputs``.
     """
 
     def __init__(self, answer: Answer = echo_inputs) -> None:
@@ -81,7 +86,17 @@ class RecordingMonitor(MockMonitor):
         record = self.mocks.current.record
         if record is not None:
             record.update(urn=response.urn, parent=request.parent or None, dependencies=sorted(request.dependencies))
-            self.mocks.options[response.urn] = {"provider": request.provider, "protect": request.protect}
+            lifecycle = requested_lifecycle(request)
+            if lifecycle:
+                record["options"] = lifecycle
+            self.mocks.options[response.urn] = {
+                "provider": request.provider,
+                "protect": request.protect,
+                "retainOnDelete": request.retainOnDelete,
+                "deleteBeforeReplace": request.deleteBeforeReplace if request.deleteBeforeReplaceDefined else None,
+                "replaceOnChanges": list(request.replaceOnChanges),
+                "ignoreChanges": list(request.ignoreChanges),
+            }
         return response
 
     def RegisterResourceOutputs(self, request):  # the gRPC method's name
@@ -89,15 +104,37 @@ class RecordingMonitor(MockMonitor):
         return super().RegisterResourceOutputs(request)
 
 
+def requested_lifecycle(request: Any) -> dict[str, Any]:
+    """The options of a ``RegisterResourceRequest`` that decide how Pulumi deletes and replaces the resource, those
+    that are set: ``protect`` and ``retainOnDelete`` when true, ``deleteBeforeReplace`` when the program gave it,
+    ``replaceOnChanges`` when not empty."""
+    out: dict[str, Any] = {}
+    if request.protect:
+        out["protect"] = True
+    if request.retainOnDelete:
+        out["retainOnDelete"] = True
+    if request.deleteBeforeReplaceDefined:
+        out["deleteBeforeReplace"] = request.deleteBeforeReplace
+    if request.replaceOnChanges:
+        out["replaceOnChanges"] = sorted(request.replaceOnChanges)
+    return out
+
+
 def run_under_mocks(
-    body: Callable[[], Any], mocks: RecordingMocks, project: str = "endpoint-firewall", stack: str = "test"
+    body: Callable[[], Any],
+    mocks: RecordingMocks,
+    project: str = "endpoint-firewall",
+    stack: str = "test",
+    preview: bool = False,
 ) -> RecordingMocks:
     """Run ``body`` as a Pulumi program under ``mocks``, on a fresh event loop of its own (the mocks bind to the
-    current loop; each run gets its own, closed after it); ``body`` may return an Output, awaited before returning."""
+    current loop; each run gets its own, closed after it); ``body`` may return an Output, awaited before returning.
+    ``preview``: as ``pulumi preview`` runs it, where an output the mocks do not answer is unknown (recorded as
+    :data:`UNKNOWN` where another resource's input)."""
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     try:
-        pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=RecordingMonitor(mocks))
+        pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=preview, monitor=RecordingMonitor(mocks))
         pulumi.runtime.test(body)()
     finally:
         loop.close()
@@ -106,6 +143,8 @@ def run_under_mocks(
 
 
 def _plain(value: Any) -> Any:
+    if isinstance(value, Unknown):
+        return UNKNOWN
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

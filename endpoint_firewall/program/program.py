@@ -20,7 +20,7 @@ from .stack_plan import load_selected
 def run(project_dir: Path | None = None) -> None:
     project_dir = project_dir or Path.cwd()
     stack = pulumi.get_stack()
-    config = read_stack_config(stack)
+    config = read_stack_config(stack, project_dir)
     _, plan = load_selected(config, project_dir, f"stack {stack} config")
     deploy(plan, config)
 
@@ -59,12 +59,17 @@ def deploy(plan: Plan, config: StackConfig) -> None:
         azure = AzureFirewallRules(
             "azure",
             AzureFirewallRulesArgs(
-                plan=plan, config=azure_config, firewall_args=azure_config.firewall_args, render=azure_render
+                plan=plan,
+                config=azure_config,
+                firewall_args=azure_config.firewall_args,
+                render=azure_render,
+                tags=config.tags or None,
             ),
         )
         pulumi.export("azure", azure.outputs)
     if aws_config:
         aws = AwsNetworkFirewallRules(
-            "aws", AwsNetworkFirewallRulesArgs(plan=plan, config=aws_config, render=aws_render)
+            "aws",
+            AwsNetworkFirewallRulesArgs(plan=plan, config=aws_config, render=aws_render, tags=config.tags or None),
         )
         pulumi.export("aws", aws.outputs)

@@ -86,6 +86,11 @@ def as_markdown(changes: list[Change], title: str) -> str:
         why = f" ({', '.join(ch.replace_reasons)} changed)" if ch.replace_reasons else ""
         out.append(f"| {short_type(ch.type)} | `{ch.name}` | **{ch.status}**{why} |")
     out.append("")
+    notes = [(ch, note) for ch in changes for note in ch.notes]
+    if notes:
+        out += ["**What Pulumi does with what goes** (the resources' lifecycle options):", ""]
+        out += [f"- {short_type(ch.type)} `{ch.name}`: {note}" for ch, note in notes]
+        out.append("")
     for ch in changes:
         lines = _lines(ch, one_per_line=True)
         if not lines:
@@ -126,7 +131,7 @@ def print_table(changes: list[Change], title: str, console: Console | None = Non
         table.add_row(
             name_cell(ch.name, [short_type(ch.type)], width),
             ch.status + why,
-            "\n".join(_lines(ch, limit=10, one_per_line=True)),
+            "\n".join([*(f"note: {n}" for n in ch.notes), *_lines(ch, limit=10, one_per_line=True)]),
         )
     console.print(table)
 

@@ -4,7 +4,10 @@ Both sides are lists of ``{"type", "name", "inputs"}`` records: what the program
 (``epfw preview``) or what a render folder holds, converted to the same shape (``epfw diff``). Each
 resource is reduced to *facts*: labelled sets of values (the FQDNs of one rule, its ports, an IP
 group's addresses, a rule group's Suricata rules...). The diff lists facts added and removed per
-resource, and whether the resource is updated in place or replaced.
+resource, and whether the resource is updated in place or replaced. A record may carry the lifecycle ``options``
+it was registered with (``protect``, ``retainOnDelete``, ...); the old side's decide what a delete or a
+replacement does, and a change says so in its ``notes`` (which group to swap in a policy outside the stack, how to
+remove what Pulumi refuses to delete or leaves behind).
 """
 
 from __future__ import annotations
@@ -16,13 +19,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..components.resource_types import AWS_RULE_GROUP, AZURE_FIREWALL, AZURE_GROUP, AZURE_IP_GROUP
+from ..components.resource_types import (
+    AWS_FIREWALL_POLICY,
+    AWS_RULE_GROUP,
+    AZURE_FIREWALL,
+    AZURE_GROUP,
+    AZURE_IP_GROUP,
+    AZURE_POLICY,
+)
 
 # Inputs whose change makes the provider replace the resource instead of updating it.
 REPLACE_ON = {
     AZURE_GROUP: ("resourceGroupName", "firewallPolicyName", "ruleCollectionGroupName"),
     AZURE_IP_GROUP: ("resourceGroupName", "ipGroupsName", "location"),
     AWS_RULE_GROUP: ("name", "capacity", "type", "ruleGroup.statefulRuleOptions.ruleOrder"),
+    # a policy's name and its rule order cannot change in place (components/aws_network_firewall.py)
+    AWS_FIREWALL_POLICY: ("name", "firewallPolicy.statefulEngineOptions.ruleOrder"),
+    AZURE_POLICY: ("resourceGroupName", "firewallPolicyName", "location"),
+    AZURE_FIREWALL: ("resourceGroupName", "azureFirewallName", "location"),
 }
 LIST_FIELDS = (
     "targetFqdns",
@@ -47,6 +61,7 @@ class Change:
     added: dict[str, list[str]] = field(default_factory=dict)
     removed: dict[str, list[str]] = field(default_factory=dict)
     replace_reasons: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what the lifecycle options make of a delete or replacement
 
     def to_json(self) -> dict:
         return {
@@ -56,6 +71,7 @@ class Change:
             "added": self.added,
             "removed": self.removed,
             "replaceReasons": self.replace_reasons,
+            "notes": self.notes,
         }
 
 
@@ -140,7 +156,7 @@ def facts(record: dict) -> dict[str, set[str]]:
 _HASH_SUFFIX = re.compile(r"-[0-9a-f]{6,12}$")
 
 
-def _stem(name: str) -> str:
+def stem(name: str) -> str:
     return _HASH_SUFFIX.sub("", name)
 
 
@@ -153,7 +169,7 @@ def diff(old: Iterable[dict], new: Iterable[dict]) -> list[Change]:
     added = {k for k in new_by if k not in old_by}
     pairs: dict[tuple, tuple] = {}
     for key in sorted(removed):
-        partners = [a for a in added if a[0] == key[0] and _stem(a[1]) == _stem(key[1])]
+        partners = [a for a in added if a[0] == key[0] and stem(a[1]) == stem(key[1])]
         if len(partners) == 1:
             pairs[key] = partners[0]
             added.discard(partners[0])
@@ -161,7 +177,10 @@ def diff(old: Iterable[dict], new: Iterable[dict]) -> list[Change]:
         if key in pairs.values():
             continue
         if key in old_by and key not in new_by and key not in pairs:
-            changes.append(Change(key[0], key[1], "removed", removed=_lists(facts(old_by[key]))))
+            old_record = old_by[key]
+            changes.append(
+                Change(key[0], key[1], "removed", removed=_lists(facts(old_record)), notes=lifecycle_notes(old_record))
+            )
             continue
         if key in new_by and key not in old_by:
             changes.append(Change(key[0], key[1], "added", added=_lists(facts(new_by[key]))))
@@ -178,8 +197,51 @@ def diff(old: Iterable[dict], new: Iterable[dict]) -> list[Change]:
         if not (add or rem or reasons or a.get("inputs") != b.get("inputs")):
             continue
         name = key[1] if key not in pairs else f"{key[1]} -> {pairs[key][1]}"
-        changes.append(Change(key[0], name, "replaced" if reasons else "updated", add, rem, reasons))
+        notes = lifecycle_notes(a, b) if reasons else []
+        changes.append(Change(key[0], name, "replaced" if reasons else "updated", add, rem, reasons, notes))
     return changes
+
+
+def _physical(record: dict) -> str:
+    """The name the cloud knows the resource by (the logical name when the inputs do not say)."""
+    inputs = record.get("inputs") or {}
+    for key in ("name", "ruleCollectionGroupName", "ipGroupsName", "firewallPolicyName", "azureFirewallName"):
+        if isinstance(inputs.get(key), str):
+            return inputs[key]
+    return record["name"]
+
+
+def lifecycle_notes(old: dict, new: dict | None = None) -> list[str]:
+    """What the old record's lifecycle options make of its delete (``new`` None) or its replacement by ``new``."""
+    options = old.get("options") or {}
+    gone = _physical(old)
+    if options.get("protect"):
+        verb = "replace" if new is not None else "delete"
+        return [
+            f"protected: pulumi preview and up refuse to {verb} {gone}. If that is meant, unprotect it first "
+            "(pulumi state unprotect <its URN>, from pulumi stack --show-urns), then pulumi up"
+        ]
+    if not options.get("retainOnDelete"):
+        return []
+    if new is None:
+        kept = f"retainOnDelete: Pulumi forgets {gone} and leaves it in the cloud"
+        if old["type"] == AZURE_GROUP:
+            policy = (old.get("inputs") or {}).get("firewallPolicyName")
+            return [f"{kept}, rules and all, on the policy {policy}: delete it there if its rules must go"]
+        if old["type"] == AWS_RULE_GROUP:
+            return [
+                f"{kept}: remove it from the firewall policy that references it, then "
+                f"aws network-firewall delete-rule-group --rule-group-name {gone} --type STATEFUL"
+            ]
+        return [kept]
+    if old["type"] == AWS_RULE_GROUP:
+        return [
+            f"the firewall policy is outside this stack: Pulumi creates {_physical(new)} and keeps {gone} "
+            f"(retainOnDelete), which that policy still references and enforces. Then 1. in that policy, replace "
+            f"{gone}'s ARN by {_physical(new)}'s (stack output aws.ruleGroupArns); 2. aws network-firewall "
+            f"delete-rule-group --rule-group-name {gone} --type STATEFUL"
+        ]
+    return [f"retainOnDelete: Pulumi creates {_physical(new)} and leaves {gone} in the cloud, no longer managed"]
 
 
 def _lists(f: dict[str, set[str]]) -> dict[str, list[str]]:

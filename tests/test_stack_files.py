@@ -90,23 +90,42 @@ def test_a_key_of_an_unknown_namespace_is_refused_with_its_line(tmp_path, capsys
     assert not (tmp_path / "o").exists()
 
 
-def test_the_pulumi_program_refuses_unknown_namespaces_too(monkeypatch):
+@pytest.mark.parametrize(
+    "key, field", [("endpoint-firewal:selection", "endpoint-firewal:selection"), ("endpoint-firewall:selction", None)]
+)
+def test_the_pulumi_program_refuses_unknown_keys_with_the_stack_files_line(tmp_path, key, field):
+    """The program reads values through pulumi.Config (which cannot list keys) and checks the keys in the stack
+    file, with its lines: a typo in a namespace or in one of our keys registers nothing."""
+    from endpoint_firewall.preview.mock_runner import RecordingMocks, run_program
+
+    root = project(tmp_path, "stacks", {"t": STACK + f"  {key}: {{includeOptional: true}}\n"})
+    shutil.copy(ROOT / "__main__.py", root / "__main__.py")
+    mocks = RecordingMocks()
+    with pytest.raises(ConfigError) as err:
+        run_program(root, "t", mocks=mocks)
+    [problem] = err.value.problems
+    assert (problem.file, problem.line, problem.field) == (str(stack_file(root, "t")), 9, field or key)
+    assert ("did you mean 'endpoint-firewall:selection'?" if field else "unknown key") in problem.message
+    assert mocks.resources == []
+
+
+def test_the_pulumi_program_reads_values_through_pulumi_config_without_a_stack_file(tmp_path):
+    """Config given only to Pulumi (ESC, --config: no stack file) is read and validated as values."""
     import pulumi
 
     from endpoint_firewall.program.pulumi_config import read_stack_config
 
     pulumi.runtime.set_all_config(
-        {
-            "endpoint-firewall:sourceRanges": '["10.1.0.0/16"]',
-            "endpoint-firewall:aws": '{"namePrefix": "x"}',
-            "aws:region": "eu-west-1",
-            "endpoint-firewal:selection": '{"includeOptional": true}',
-        }
+        {"endpoint-firewall:sourceRanges": '["10.1.0.0/16"]', "endpoint-firewall:aws": '{"namePrefx": "x"}'}
     )
     try:
         with pytest.raises(ConfigError) as err:
-            read_stack_config("t")
-        assert "did you mean 'endpoint-firewall:selection'?" in str(err.value)
+            read_stack_config("nofile", project(tmp_path, "stacks", {}))
+        assert [p.field for p in err.value.problems] == ["endpoint-firewall:aws.namePrefx"]
+        pulumi.runtime.set_all_config(
+            {"endpoint-firewall:sourceRanges": '["10.1.0.0/16"]', "endpoint-firewall:aws": "{}"}
+        )
+        assert read_stack_config("nofile", tmp_path).source_ranges == ("10.1.0.0/16",)
     finally:
         pulumi.runtime.set_all_config({})
 

@@ -139,6 +139,10 @@ def test_on_delete_defaults_follow_who_owns_the_policy():
             },
             "f",
         )
+    # a program of its own that holds the policy (and references the groups' ARNs) may choose delete for the component
+    from endpoint_firewall.config.stack_config import AwsConfig
+
+    assert AwsConfig.model_validate({"onDelete": {"groups": "delete"}}).groups_on_delete.value == "delete"
     chosen = parse(
         {
             "sourceRanges": ["10.0.0.0/16"],

@@ -117,6 +117,24 @@ class AwsOnDelete(ConfigModel):
     )
 
 
+def aws_groups_delete_problem(config: AwsConfig) -> str | None:
+    """Why ``onDelete.groups: delete`` would half-apply in a stack (its policy outside the stack, or retained), else
+    None. Checked for stack files only: a program that holds the policy itself and references the groups' ARNs may
+    choose ``delete`` for the component."""
+    if config.firewall_policy is not None and config.on_delete.policy is not OnDelete.RETAIN:
+        return None
+    held_by = (
+        "the firewall policy outside this stack"
+        if config.firewall_policy is None
+        else "the old policy, which onDelete.policy: retain keeps"
+    )
+    return (
+        f"onDelete.groups: delete cannot work here: a replaced or removed group is still referenced by {held_by}, and "
+        "AWS refuses to delete a group in use, after its replacement was created (a half-applied update). Use retain "
+        "(the default) or protect"
+    )
+
+
 AZURE_NAMES = ("resourceGroupName", "policyName", "firewallName")
 
 
@@ -476,19 +494,6 @@ class AwsConfig(ConfigModel):
                 "STRICT_ORDER the policy would pass everything no rule drops. Use aws:drop_established_app_layer, "
                 "or set firewallPolicy.allowAlertOnly: true for a monitoring-only policy"
             )
-        if self.on_delete.groups is OnDelete.DELETE and self.groups_on_delete is OnDelete.DELETE:
-            held_by = (
-                "the firewall policy outside this stack"
-                if self.firewall_policy is None
-                else "the old policy, which onDelete.policy: retain keeps"
-            )
-            if self.firewall_policy is None or self.on_delete.policy is OnDelete.RETAIN:
-                raise located(
-                    ("onDelete", "groups"),
-                    f"onDelete.groups: delete cannot work here: a replaced or removed group is still referenced by "
-                    f"{held_by}, and AWS refuses to delete a group in use, after its replacement was created (a "
-                    "half-applied update). Use retain (the default) or protect",
-                )
         return self
 
 
@@ -519,6 +524,10 @@ class StackConfig(ConfigModel):
         if self.azure is not None:
             for key, message in missing_azure_names(self.azure, given):
                 raise located(("azure",) if key != "resourceGroupName" else ("azure", key), message)
+        if self.aws is not None and self.aws.on_delete.groups is OnDelete.DELETE:
+            problem = aws_groups_delete_problem(self.aws)
+            if problem:
+                raise located(("aws", "onDelete", "groups"), problem)
         return self
 
     @field_validator("source_ranges", "peer_ranges", mode="before")

@@ -13,6 +13,8 @@ quick loop while editing: ``.venv/bin/python -m pytest -m "not slow and not suri
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -37,6 +39,24 @@ def dev_azure_config() -> AzureConfig:
     azure = load_stack_file(ROOT / "stacks" / "Pulumi.dev.yaml").azure
     assert azure is not None  # the dev stack configures Azure
     return azure
+
+
+def clone_with_change(tmp_path: Path, change: Callable[[Path], None], message: str) -> Path:
+    """A git clone of this repository's HEAD with the working tree's program, catalogue and stacks committed as the
+    base, and one more commit made by ``change(repo)``: what ``epfw preview --base HEAD~1`` compares."""
+    repo = tmp_path / "repo"
+    subprocess.run(["git", "clone", "-q", str(ROOT), str(repo)], check=True)
+    for f in ("endpoint_firewall", "stacks"):
+        shutil.rmtree(repo / f, ignore_errors=True)
+        shutil.copytree(ROOT / f, repo / f, ignore=shutil.ignore_patterns("__pycache__"))
+    for f in ("pyproject.toml", "__main__.py", "Pulumi.yaml"):
+        shutil.copy(ROOT / f, repo / f)
+    git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.org"]
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-qm", "base", "--allow-empty"], check=True)
+    change(repo)
+    subprocess.run([*git, "commit", "-qam", message], check=True)
+    return repo
 
 
 PulumiRun = Callable[..., Any]

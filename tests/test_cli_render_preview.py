@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT
+from conftest import ROOT, clone_with_change
 
 from endpoint_firewall.cli.main import main
 from endpoint_firewall.endpoints.loader import shipped_catalogue_files
@@ -115,23 +113,16 @@ def test_preview_runs_the_real_program_under_mocks(capsys):
 @pytest.fixture
 def clone(tmp_path):
     """A git clone of this repository's HEAD with one more commit that adds one FQDN."""
-    repo = tmp_path / "repo"
-    subprocess.run(["git", "clone", "-q", str(ROOT), str(repo)], check=True)
-    for f in ("endpoint_firewall", "stacks"):
-        shutil.rmtree(repo / f, ignore_errors=True)
-        shutil.copytree(ROOT / f, repo / f, ignore=shutil.ignore_patterns("__pycache__"))
-    for f in ("pyproject.toml", "__main__.py", "Pulumi.yaml"):
-        shutil.copy(ROOT / f, repo / f)
-    git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.org"]
-    subprocess.run([*git, "add", "-A"], check=True)
-    subprocess.run([*git, "commit", "-qm", "base", "--allow-empty"], check=True)
-    catalogue = repo / "endpoint_firewall" / "endpoints" / "catalogue" / "apple.yaml"
-    text = catalogue.read_text(encoding="utf-8")
-    catalogue.write_text(
-        text.replace("      - ocsp.apple.com\n", "      - ocsp.apple.com\n      - extra.apple.com\n"), encoding="utf-8"
-    )
-    subprocess.run([*git, "commit", "-qam", "add extra.apple.com"], check=True)
-    return repo
+
+    def add_fqdn(repo: Path) -> None:
+        catalogue = repo / "endpoint_firewall" / "endpoints" / "catalogue" / "apple.yaml"
+        text = catalogue.read_text(encoding="utf-8")
+        catalogue.write_text(
+            text.replace("      - ocsp.apple.com\n", "      - ocsp.apple.com\n      - extra.apple.com\n"),
+            encoding="utf-8",
+        )
+
+    return clone_with_change(tmp_path, add_fqdn, "add extra.apple.com")
 
 
 def test_preview_against_a_base_ref_shows_the_one_fqdn(clone, capsys):

@@ -228,3 +228,30 @@ def test_the_step_model_follows_each_option(old_options, new_options, expected):
 
     steps = update_steps([record("g-aaaaaa", old_options)], [record("g-bbbbbb", new_options)])
     assert [s.op for s in steps] == expected
+
+
+def test_epfw_preview_base_tells_the_swap_of_a_prod_replacement(tmp_path, capsys):
+    """The reviewer's view: epfw preview --base on a commit raising prod's pinned capacity, as the pull-request
+    workflow posts it."""
+    from conftest import clone_with_change
+
+    from endpoint_firewall.cli.main import main
+
+    def raise_pin(repo: Path) -> None:
+        path = repo / "stacks" / "Pulumi.prod.yaml"
+        text = path.read_text(encoding="utf-8")
+        assert "      rules: 300 " in text
+        path.write_text(text.replace("      rules: 300 ", "      rules: 400 "), encoding="utf-8")
+
+    repo = clone_with_change(tmp_path, raise_pin, "raise the rules pin")
+    assert main(["preview", "--project", str(repo), "--stack", "prod", "--base", "HEAD~1", "--format", "markdown"]) == 0
+    out = capsys.readouterr().out
+    assert "1 to replace" in out and "**What Pulumi does with what goes**" in out
+    [line] = [ln for ln in out.splitlines() if ln.startswith("- AWS rule group `aws-rules`")]
+    assert (
+        "the firewall policy is outside this stack" in line
+        and "delete-rule-group --rule-group-name epfw-prod-rules-" in line
+    )
+    capsys.readouterr()
+    assert main(["preview", "--project", str(repo), "--stack", "prod"]) == 0
+    assert "lifecycle: the AWS firewall policy is outside this stack" in capsys.readouterr().out

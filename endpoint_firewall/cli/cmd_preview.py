@@ -21,7 +21,7 @@ from rich.table import Table
 
 import endpoint_firewall
 
-from ..components.resource_types import cloud_of
+from ..components.resource_types import AWS_FIREWALL_POLICY, AWS_RULE_GROUP, cloud_of
 from ..config.stack_config import load_stack_file, stack_file
 from ..preview.git_tree import GitRefError, export_tree, package_root
 from ..preview.resource_diff import diff, facts
@@ -127,6 +127,38 @@ def guardrails_summary(violations: list, resources: list[dict], policies: int) -
     return f"guardrails: {policies} policies over {checked} resources: {verdict}{notes}"
 
 
+LIFECYCLE = (
+    ("protect", "protected (pulumi preview and up refuse to delete or replace them)"),
+    ("retainOnDelete", "kept on delete (pulumi forgets them, the cloud keeps them)"),
+)
+
+
+def lifecycle_lines(resources: list[dict]) -> list[str]:
+    """What the lifecycle options of the registered resources mean for a delete or a replacement, per kind."""
+    counts = Counter(
+        (option, short_type(r["type"]))
+        for r in resources
+        for option, _ in LIFECYCLE
+        if (r.get("options") or {}).get(option)
+    )
+    lines = []
+    for option, meaning in LIFECYCLE:
+        kinds = [f"{n} {kind}{'s' if n != 1 else ''}" for (o, kind), n in sorted(counts.items()) if o == option]
+        if kinds:
+            lines.append(f"{meaning}: {', '.join(kinds)}")
+    types = {r["type"] for r in resources}
+    retained_aws = any(
+        r["type"] == AWS_RULE_GROUP and (r.get("options") or {}).get("retainOnDelete") for r in resources
+    )
+    if retained_aws and AWS_FIREWALL_POLICY not in types:
+        lines.append(
+            "the AWS firewall policy is outside this stack: a replaced rule group is created anew and the old one kept "
+            "and still enforced until that policy references the new one; epfw preview --base <deployed ref> names "
+            "both, and the stack output aws.outsidePolicy says the two steps"
+        )
+    return lines
+
+
 def _only(resources: list[dict], cloud: str | None) -> list[dict]:
     """The resources of ``cloud`` (all of them without one); the stack itself belongs to every cloud."""
     return resources if cloud is None else [r for r in resources if cloud_of(r["type"]) in (cloud, None)]
@@ -167,7 +199,13 @@ def run(args: argparse.Namespace) -> int:
         print("| resource | count |\n| --- | --- |")
         for kind, n in sorted(kinds.items()):
             print(f"| {kind} | {n} |")
+        lifecycle = lifecycle_lines(head)
+        if lifecycle:
+            print()
+            print("\n".join(f"- {line}" for line in lifecycle))
     else:
         Console().print(resources_table(head, args.stack))
         print(guardrails)
+        for line in lifecycle_lines(head):
+            print(f"lifecycle: {line}")
     return status

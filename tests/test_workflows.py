@@ -268,7 +268,9 @@ def test_drift_checks_each_deployed_stack_daily_and_reports_in_one_issue():
         "ref": "${{ matrix.ref }}",  # the code each stack was deployed from
     }
     assert drift["concurrency"]["group"] == "pulumi-drift-${{ matrix.stack }}"
-    assert report["needs"] == "drift" and report["if"] == "always() && needs.drift.result != 'skipped'"
+    assert report["needs"] == "drift" and report["if"] == "always() && needs.drift.outputs.configured == 'true'"
+    outputs = load("pulumi-stack.yml")["on"]["workflow_call"]["outputs"]
+    assert outputs["configured"]["value"] == "${{ jobs.backend.outputs.configured }}"  # reported only when it ran
     assert report["permissions"] == {"contents": "read", "issues": "write"}
     assert any("scripts/drift-issue.py" in s.get("run", "") for s in steps(report))
 

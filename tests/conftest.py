@@ -13,6 +13,7 @@ quick loop while editing: ``.venv/bin/python -m pytest -m "not slow and not suri
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -57,6 +58,23 @@ def clone_with_change(tmp_path: Path, change: Callable[[Path], None], message: s
     change(repo)
     subprocess.run([*git, "commit", "-qam", message], check=True)
     return repo
+
+
+@pytest.fixture(scope="session")
+def suricata() -> str:
+    """The Suricata binary, for the tests that run the engine: they skip without it, and fail under ``CI=true``."""
+    from endpoint_firewall.checks.suricata import find_suricata
+
+    binary = find_suricata()
+    if binary is None:
+        message = (
+            "Suricata is not installed: the AWS engine tests need it (scripts/install-suricata.sh, or "
+            "apt-get install -t bookworm-backports suricata on Debian 12)"
+        )
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return binary
 
 
 PulumiRun = Callable[..., Any]

@@ -17,11 +17,9 @@ import re
 from functools import cache
 from pathlib import Path
 
-import pytest
-
 from endpoint_firewall.checks import azure as azure_check
 from endpoint_firewall.checks.flow import Flow
-from endpoint_firewall.checks.suricata import find_suricata, replay
+from endpoint_firewall.checks.suricata import replay
 from endpoint_firewall.cli.main import main
 from endpoint_firewall.config.stack_config import StackConfig, load_stack_file
 from endpoint_firewall.endpoints.loader import Catalogue, load_catalogue, shipped_catalogue_files
@@ -184,8 +182,6 @@ def test_azure_dev_allows_every_host_of_the_tab_and_prod_only_what_the_intune_co
 
 def replay_tab(name: str) -> tuple[AwsRender, dict[str, bool], str]:
     """The stack's AWS render, and each host of the tab on TCP -> passed in Suricata; the engine's version."""
-    if find_suricata() is None:
-        pytest.skip("Suricata is not installed (scripts/install-suricata.sh)")
     config, plan = stack(name)
     assert config.aws is not None
     render = render_aws(plan, config.aws)
@@ -198,8 +194,7 @@ def replay_tab(name: str) -> tuple[AwsRender, dict[str, bool], str]:
     )
 
 
-@pytest.mark.suricata
-def test_aws_dev_passes_every_host_of_the_tab_in_suricata_but_the_name_on_udp_which_it_names():
+def test_aws_dev_passes_every_host_of_the_tab_in_suricata_but_the_name_on_udp_which_it_names(suricata):
     render, passed, version = replay_tab("dev")
     not_expressible = {n.destination for n in render.not_expressible}
     assert {v for v, f in flows() if f.proto == "udp"} == {"time.windows.com"} <= not_expressible
@@ -210,8 +205,7 @@ def test_aws_dev_passes_every_host_of_the_tab_in_suricata_but_the_name_on_udp_wh
     )
 
 
-@pytest.mark.suricata
-def test_aws_prod_drops_autopilots_own_hosts_in_suricata():
+def test_aws_prod_drops_autopilots_own_hosts_in_suricata(suricata):
     _, passed, version = replay_tab("prod")
     allowed = {v for v, ok in passed.items() if ok}
     assert allowed == {"login.live.com"}  # the Intune page's intune-97 (intune-core), which prod selects

@@ -8,7 +8,8 @@
 # the file, PAGE.md replaces the committed copy the catalogue is imported from
 # (endpoint_firewall/endpoints/catalogue/sources/intune-endpoints.md: the tests regenerate the catalogue from it), and OUT_DIR
 # gets pr-title.txt and pr-body.md: the import's summary and reports, `epfw catalogue diff`
-# against BASE (default HEAD) and `epfw preview --base BASE --format markdown` of every stack in stacks/.
+# against BASE (default HEAD) and `epfw preview --base BASE --format markdown` of every stack in stacks/. A new
+# shared-tenant wildcard (the diff's `!! NEW SHARED-TENANT WILDCARD` lines) opens the body, as a GitHub warning.
 # Stdout is only `changed=true|false` (for $GITHUB_OUTPUT); everything else goes to stderr. Works offline.
 set -euo pipefail
 page=${1:?usage: scripts/catalogue-refresh.sh PAGE.md OUT_DIR}
@@ -34,8 +35,20 @@ fi
 cp "$page" "$copy"
 
 date=$(sed -n 's/^    date: \([0-9-]*\)$/\1/p' "$catalogue" | head -n 1)
-echo "Intune endpoints: refresh from Microsoft's page (ms.date $date)" > "$out/pr-title.txt"
+"$epfw" catalogue diff "$out/intune.base.yaml" "$catalogue" > "$out/catalogue-diff.txt"
+flag=""
+if grep -q '^!! NEW SHARED-TENANT WILDCARD' "$out/catalogue-diff.txt"; then
+  flag=" [NEW SHARED-TENANT WILDCARD]"
+fi
+echo "Intune endpoints: refresh from Microsoft's page (ms.date $date)$flag" > "$out/pr-title.txt"
 {
+  if [ -n "$flag" ]; then
+    echo "> [!WARNING]"
+    echo "> **New shared-tenant wildcard**: anyone can create an instance under it. Stacks leave it out unless they"
+    echo "> set \`selection.sharedTenantWildcards: allow\` (docs/shared-tenant-wildcards.md); review before merging."
+    grep '^!! NEW SHARED-TENANT WILDCARD' "$out/catalogue-diff.txt" | sed 's/^!! /> - /'
+    echo
+  fi
   echo "## Intune endpoints: refresh from Microsoft's page (ms.date $date)"
   echo
   echo "Made by \`scripts/catalogue-refresh.sh\` (workflow \`catalogue-refresh\`): \`epfw import intune-page\` of the"
@@ -57,7 +70,7 @@ echo "Intune endpoints: refresh from Microsoft's page (ms.date $date)" > "$out/p
   echo "### Catalogue diff (\`epfw catalogue diff\`, $base -> this change)"
   echo
   echo '```'
-  "$epfw" catalogue diff "$out/intune.base.yaml" "$catalogue"
+  cat "$out/catalogue-diff.txt"
   echo '```'
   for file in stacks/Pulumi.*.yaml; do
     stack=${file#stacks/Pulumi.}

@@ -470,3 +470,14 @@ def test_the_components_take_both_settings_and_refuse_a_stray_instance():
         problem.field == "endpoint-firewall:selection.tenantInstances[0]"
         and "under no shared-tenant" in problem.message
     )
+
+
+@pytest.mark.parametrize("extra, left_out", [("", True), ("    sharedTenantWildcards: allow\n", False)])
+def test_render_with_catalogue_files_keeps_the_stacks_shared_tenant_setting(tmp_path, extra, left_out):
+    root = project(tmp_path, extra)
+    (root / "c.yaml").write_text(TENANT_CATALOGUE)
+    plan = render_stack("t", root, catalogue_files=[root / "c.yaml"]).plan
+    assert set(plan.selected_entries) == {"hub", "other"}
+    skipped = {s.destination for s in plan.skipped if s.reason.startswith("shared-tenant wildcard, left out")}
+    assert (skipped == {"*.webpubsub.azure.com"}) is left_out
+    assert ({w.destination for w in plan.widened} == {"*.webpubsub.azure.com"}) is not left_out

@@ -24,6 +24,7 @@ from .selection import Selection, select
 
 SETTING = "selection.sharedTenantWildcards"
 INSTANCES = "selection.tenantInstances"
+LEFT_OUT = "shared-tenant wildcard, left out"  # how a skipped reason of ours begins
 
 
 def under(host: str, wildcard: str) -> bool:
@@ -54,7 +55,7 @@ def left_out_reason(entry: Entry, wildcard: str, suffix: SharedTenantSuffix, ins
     deployed = [f"{', '.join(listed)} (listed by {entry.id})"] if listed else []
     deployed += [f"{', '.join(instances)} ({INSTANCES})"] if instances else []
     text = (
-        f"shared-tenant wildcard, left out ({SETTING}: exact): {suffix.why()}, so {wildcard} would reach every "
+        f"{LEFT_OUT} ({SETTING}: exact): {suffix.why()}, so {wildcard} would reach every "
         f"tenant's instances. Deployed instead: {'; '.join(deployed) if deployed else 'no name under it'}."
     )
     if not instances:
@@ -114,11 +115,7 @@ def check_note(plan: Plan, host: str | None, allowed: bool) -> str:
             else ""
         )
     left_out = next(
-        (
-            s
-            for s in plan.skipped
-            if s.destination and is_shared_tenant_wildcard(s.destination) and under(host, s.destination)
-        ),
+        (s for s in plan.skipped if s.destination and s.reason.startswith(LEFT_OUT) and under(host, s.destination)),
         None,
     )
     return (

@@ -10,15 +10,25 @@ from ..endpoints.errors import Problem
 from ..endpoints.loader import Catalogue, load_catalogue
 from ..planning.planner import build_plan
 from ..planning.rules import Plan
-from ..planning.selection import unknown_names
+from ..planning.selection import Selection, unknown_names
 from ..planning.tenant_wildcards import instance_problems
 
 
-def load_selected(config: StackConfig, project_dir: Path, origin: str) -> tuple[Catalogue, Plan]:
-    """Load the stack's catalogue and plan its selection; selection typos are refused, naming the key."""
-    files = [project_dir / f for f in config.catalogue] if config.catalogue else None
-    catalogue = load_catalogue(files)
-    selection = config.selection.to_selection()
+def load_selected(
+    config: StackConfig, project_dir: Path, origin: str, every_entry_of: list[Path] | None = None
+) -> tuple[Catalogue, Plan]:
+    """Load the stack's catalogue and plan its selection; selection typos are refused, naming the key. With
+    ``every_entry_of`` (``epfw render --catalogue``): every entry of those files, with the stack's shared-tenant
+    settings."""
+    if every_entry_of:
+        catalogue = load_catalogue(every_entry_of)
+        chosen = config.selection.to_selection()
+        selection = Selection(
+            shared_tenant_wildcards=chosen.shared_tenant_wildcards, tenant_instances=chosen.tenant_instances
+        )
+    else:
+        catalogue = load_catalogue([project_dir / f for f in config.catalogue] if config.catalogue else None)
+        selection = config.selection.to_selection()
     problems = [Problem(origin, 1, f"{NAMESPACE}:selection", p) for p in unknown_names(catalogue, selection)]
     instances = instance_problems(catalogue, selection)
     if instances:

@@ -69,7 +69,7 @@ class SelectionConfig(ConfigModel):
     regions: tuple[str, ...] | None = Field(None, description="region tags; omitted: all")
     include_optional: bool = Field(False, description="also deploy entries marked required: false")
     entries: tuple[str, ...] | None = Field(None, description="explicit entry ids; omitted: all")
-    # Shared-tenant wildcards (*.webpubsub.azure.com: anyone can create an instance there), issue 17 section 2;
+    # Shared-tenant wildcards (*.webpubsub.azure.com: anyone can create an instance there), see
     # docs/shared-tenant-wildcards.md. Whether each instance sits under a selected wildcard needs the catalogue:
     # planning.tenant_wildcards.instance_problems, run where the catalogue is loaded (program/stack_plan.py).
     shared_tenant_wildcards: SharedTenantMode = Field(

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import os
 import re
 from functools import cache
 from pathlib import Path
@@ -20,7 +19,7 @@ from conftest import ROOT
 
 from endpoint_firewall.checks import azure as azure_check
 from endpoint_firewall.checks.flow import Flow
-from endpoint_firewall.checks.suricata import find_suricata, replay
+from endpoint_firewall.checks.suricata import replay
 from endpoint_firewall.cli.main import main
 from endpoint_firewall.cli.tables import print_render
 from endpoint_firewall.config.stack_config import ConfigError, FqdnMode, RuleOrder, load_stack_file
@@ -359,18 +358,6 @@ def expected(host: str, flow: Flow, areas: frozenset[str], changes: dict) -> boo
     if host == OURS:
         return "remote-help" in areas and (OURS in changes.get("tenant_instances", ()) or opened)
     return opened and FOREIGN[host] is not None
-
-
-@pytest.fixture(scope="module")
-def suricata():
-    """The engine (tests using this fixture get the ``suricata`` marker); required in CI as in test_aws_suricata."""
-    binary = find_suricata()
-    if binary is None:
-        message = "Suricata is not installed (scripts/install-suricata.sh)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return binary
 
 
 @pytest.mark.usefixtures("suricata")

@@ -12,17 +12,25 @@ import re
 from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Literal, overload
+from typing import Annotated, Any, Literal, overload
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 from pydantic_core import ErrorDetails
 
 from ..endpoints import names, yaml_lines
 from ..endpoints.errors import CatalogueError, EpfwError, Problem
 from ..endpoints.located import located_problems
-from ..planning.selection import Selection
+from ..planning.selection import Selection, SharedTenantMode
 from ..renderers.azure_sku import effective_tier, tier_problems
 from .stack_dir import stack_config_dir
 
@@ -43,11 +51,49 @@ def _networks(values: Sequence[str]) -> tuple[str, ...]:
     return tuple(out)
 
 
+def _tenant_instance(value: str) -> str:
+    """One instance's host name, checked as the catalogue checks names (``names.normalise_fqdn``)."""
+    if "*" in value:
+        raise ValueError(f"{value!r}: name one instance, not a wildcard (the catalogue has the wildcards)")
+    pasted = names.split_pasted(value)
+    if pasted:
+        raise ValueError(f"{value!r} is a {pasted[0]}; write the host name {pasted[1]!r}")
+    return names.normalise_fqdn(value)
+
+
+TenantInstance = Annotated[str, AfterValidator(_tenant_instance)]
+
+
 class SelectionConfig(ConfigModel):
     service_areas: tuple[str, ...] | None = Field(None, description="service area ids; omitted: all")
     regions: tuple[str, ...] | None = Field(None, description="region tags; omitted: all")
     include_optional: bool = Field(False, description="also deploy entries marked required: false")
     entries: tuple[str, ...] | None = Field(None, description="explicit entry ids; omitted: all")
+    # Shared-tenant wildcards (*.webpubsub.azure.com: anyone can create an instance there), see
+    # docs/shared-tenant-wildcards.md. Whether each instance sits under a selected wildcard needs the catalogue:
+    # planning.tenant_wildcards.instance_problems, run where the catalogue is loaded (program/stack_plan.py).
+    shared_tenant_wildcards: SharedTenantMode = Field(
+        SharedTenantMode.EXACT,
+        description=(
+            "exact: deploy the exact names an entry lists under a shared-tenant wildcard (and tenantInstances), "
+            "reporting the wildcard as left out; allow: deploy the wildcard too, reported as open to any tenant"
+        ),
+    )
+    tenant_instances: tuple[TenantInstance, ...] = Field(
+        (),
+        description=(
+            "your tenant's own instances under the selected entries' shared-tenant wildcards (e.g. your Remote Help "
+            "web pubsub), deployed with the wildcard's services and entries"
+        ),
+    )
+
+    @field_validator("tenant_instances")
+    @classmethod
+    def _instances_once(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        twice = sorted({name for name in value if value.count(name) > 1})
+        if twice:
+            raise ValueError(f"listed more than once: {', '.join(twice)}")
+        return value
 
     def to_selection(self) -> Selection:
         as_set = lambda v: None if v is None else frozenset(v)  # noqa: E731
@@ -56,6 +102,8 @@ class SelectionConfig(ConfigModel):
             regions=as_set(self.regions),
             include_optional=self.include_optional,
             entry_ids=as_set(self.entries),
+            shared_tenant_wildcards=self.shared_tenant_wildcards,
+            tenant_instances=self.tenant_instances,
         )
 
 

@@ -59,6 +59,16 @@ class Skipped:
 
 
 @dataclass(frozen=True)
+class Widened:
+    """A destination the plan deploys wider than its entry means, on every cloud, with the reason: a shared-tenant
+    wildcard deployed with ``sharedTenantWildcards: allow`` (:mod:`.tenant_wildcards`)."""
+
+    entry: str
+    destination: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class AreaPlan:
     area: str
     title: str
@@ -73,6 +83,7 @@ class Plan:
     skipped: tuple[Skipped, ...]
     selected_entries: tuple[str, ...]
     digest: str  # sha256 of the selected entries' canonical JSON
+    widened: tuple[Widened, ...] = ()  # deployed wider than the entries mean, whatever the cloud
 
     @property
     def rules(self) -> tuple[Rule, ...]:

@@ -12,10 +12,7 @@ from typing import TYPE_CHECKING
 
 from ..config.stack_config import StackConfig, load_stack_file, stack_file
 from ..endpoints.errors import EpfwError
-from ..endpoints.loader import load_catalogue
-from ..planning.planner import build_plan
 from ..planning.rules import Plan
-from ..planning.selection import Selection
 from ..planning.sources import SharedDestination, several_sources
 from .allow_any import POLICY_CONFIG_FILE, allow_any_exceptions, policy_config_text
 from .stack_plan import load_selected
@@ -95,15 +92,11 @@ def render_config(
     catalogue_files: list[Path] | None = None,
     cloud: str | None = None,
 ) -> StackRender:
-    """Plan and render ``config``; with ``catalogue_files``, every entry of those files is selected; with
-    ``cloud`` (``azure`` or ``aws``), that cloud only."""
+    """Plan and render ``config``; with ``catalogue_files``, every entry of those files is selected (the stack's
+    shared-tenant settings still apply); with ``cloud`` (``azure`` or ``aws``), that cloud only."""
     clouds = (cloud,) if cloud else CLOUDS
     require_cloud(stack, config, cloud)
-    if catalogue_files:
-        catalogue = load_catalogue(catalogue_files)
-        plan = build_plan(catalogue, Selection(), config.source_ranges, config.peer_ranges)
-    else:
-        catalogue, plan = load_selected(config, project_dir, str(stack_file(project_dir, stack)))
+    catalogue, plan = load_selected(config, project_dir, str(stack_file(project_dir, stack)), catalogue_files)
     azure_config, aws_config = config.enabled_cloud("azure"), config.enabled_cloud("aws")
     azure = aws = None
     if "azure" in clouds and azure_config:

@@ -59,7 +59,7 @@ from .aws_compat import problems as compat_problems
 from .aws_errors import AwsRenderError
 from .aws_groups import AwsRuleGroup, domain_list_groups, policy_name, rules_file, rules_groups
 from .aws_layout import allocate_rule_sids, collect_rules, external_net, rule_texts, shard_lists
-from .findings import Finding, skipped_findings
+from .findings import Finding, plan_widened_findings, skipped_findings
 from .suricata_rules import RESIDUAL_RISKS_DOC, deny_residuals, domain_list_rules, drop_traffic_class
 
 __all__ = [  # the renderer's public names, wherever they live
@@ -156,7 +156,7 @@ def render_aws(plan: Plan, config: AwsConfig) -> AwsRender:
     _check_aws_accepts(groups, config)
     return AwsRender(
         groups=tuple(groups),
-        widened=tuple(sorted(collected.widened)),
+        widened=tuple(sorted(collected.widened | set(plan_widened_findings(plan)))),
         not_expressible=tuple(
             sorted(collected.not_expressible, key=lambda f: (f.entry, f.destination or "", f.reason))
         ),

@@ -47,7 +47,7 @@ from .azure_rules import map_plan
 from .azure_sku import DUAL_STACK_PAGE, IPV6_CLASSIC_REASON, IPV6_OFF_REASON
 from .azure_template import CLASSIC_REASON, arm_template
 from .azure_template import FILE as TEMPLATE_FILE
-from .findings import Finding, skipped_findings
+from .findings import Finding, plan_widened_findings, skipped_findings
 
 __all__ = [
     "AzureGroup",
@@ -266,7 +266,7 @@ def render_azure(plan: Plan, config: AzureConfig) -> AzureRender:
         groups=tuple(groups) if classic is None else (),
         ip_groups=tuple(ip_groups),
         classic=classic,
-        widened=tuple(sorted(set(mapped.widened), key=_finding_key)),
+        widened=tuple(sorted(set(mapped.widened) | set(plan_widened_findings(plan)), key=_finding_key)),
         not_expressible=tuple(sorted(set(mapped.not_expressible), key=_finding_key)),
         skipped=skipped,
         warnings=tuple(warnings),

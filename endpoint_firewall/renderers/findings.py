@@ -23,3 +23,9 @@ class Finding:
 def skipped_findings(plan: Plan) -> tuple[Finding, ...]:
     """The plan's skipped entries (references, peer-to-peer without peers, wildcards on plain TCP/UDP)."""
     return tuple(Finding(s.entry, s.destination, s.reason) for s in plan.skipped)
+
+
+def plan_widened_findings(plan: Plan) -> tuple[Finding, ...]:
+    """What the plan deploys wider than its entries mean on every cloud (a shared-tenant wildcard under
+    ``sharedTenantWildcards: allow``: open to any tenant)."""
+    return tuple(Finding(w.entry, w.destination, w.reason) for w in plan.widened)

@@ -207,9 +207,10 @@ def addresses(n, first="20.0.0.0"):
     return [f"{ipaddress.ip_address(start + 4 * i)}/32" for i in range(n)]
 
 
-def microsoft_pairs(render) -> int:
-    """Microsoft's count, from the rendered rules: sum over network rules of unique sources x unique destinations
-    (an IP Group id is one address)."""
+def microsoft_pairs(render, formula: str = "2026-10") -> int:
+    """Microsoft's count, worked from the rendered rules alone, summed over network rules (an IP Group id or an FQDN is
+    one address). 2026-10 (includes/firewall-limits.md, ms.date 10/14/2026): IP protocols x sources x destinations x
+    ceil(destination ports / 14), every port of a range counted; 2023 (ms.date 10/10/2023): sources x destinations."""
     total = 0
     for g in render.groups:
         for r in g.rules:
@@ -218,7 +219,14 @@ def microsoft_pairs(render) -> int:
                 destinations = set(
                     r.get("destinationAddresses", []) + r.get("destinationIpGroups", []) + r.get("destinationFqdns", [])
                 )
-                total += len(sources) * len(destinations)
+                factor = 1
+                if formula == "2026-10":
+                    ports: set[int] = set()
+                    for entry in r["destinationPorts"]:
+                        low, high = (entry.split("-") + [entry])[:2]
+                        ports.update(range(int(low), int(high) + 1))
+                    factor = len(set(r["ipProtocols"])) * -(-len(ports) // 14)
+                total += len(sources) * len(destinations) * factor
     return total
 
 
@@ -713,7 +721,9 @@ def test_network_pairs_over_the_limit_move_address_sets_into_ip_groups():
     assert tight.network_pairs <= 300 and tight.ip_groups
     assert {g.serves for g in tight.ip_groups} <= {"sources", *(x.name for x in rules)}
     assert_valid(tight)
-    with pytest.raises(RenderError, match=r"unique source x destination pairs, more than networkPairsMax \(2\)"):
+    with pytest.raises(
+        RenderError, match=r"unique source-destination combinations .*, more than networkPairsMax \(2\)"
+    ):
         render_azure(p, config(limits={"network_pairs_max": 2}))
 
 

@@ -15,6 +15,7 @@ from conftest import dev_azure_config as dev_config
 from endpoint_firewall.config.stack_config import AzureConfig, AzureLimits
 from endpoint_firewall.endpoints.loader import load_catalogue
 from endpoint_firewall.endpoints.models import Destination, EntryKind, Service
+from endpoint_firewall.planning.kinds import REFERENCE_ONLY
 from endpoint_firewall.planning.planner import build_plan
 from endpoint_firewall.planning.rules import AreaPlan, Plan, Rule, RuleKind, Skipped
 from endpoint_firewall.planning.selection import Selection
@@ -637,7 +638,7 @@ def test_ports_azure_application_rules_cannot_take_are_not_expressible_with_reas
                 rule("a", RuleKind.ADDRESS, ["tcp:443"], ["2001:db8::/32", "20.0.0.0/24"], entry="v6"),
             ],
         ),
-        skipped=[Skipped("ref", None, "reference only: https://example.com")],
+        skipped=[Skipped("ref", None, "reference only: https://example.com", REFERENCE_ONLY)],
     )
     r = render_azure(p, config())
     found = {(n.entry, n.destination): n.reason for n in r.not_expressible}
@@ -655,7 +656,10 @@ def test_ports_azure_application_rules_cannot_take_are_not_expressible_with_reas
     assert rules_of(r.groups[0], "network")["a-ip-tcp443"]["destinationAddresses"] == ["20.0.0.0/24"]
     s = r.summary()
     assert {x["entry"] for x in s["notExpressible"]} == {"high", "wide", "only", "v6"}
-    assert s["skipped"] == [{"entry": "ref", "destination": None, "reason": "reference only: https://example.com"}]
+    assert s["skipped"] == [
+        {"entry": "ref", "destination": None, "reason": "reference only: https://example.com", "kind": "reference-only"}
+    ]
+    assert {x["kind"] for x in s["notExpressible"]} == {"app-port-out-of-range", "ipv6-destination"}
     assert_valid(r)
 
 

@@ -11,6 +11,7 @@ from ..endpoints.loader import Catalogue
 from ..endpoints.models import DestinationKind, Entry, EntryKind, Protocol, Service
 from ..endpoints.names import ANY_NETWORKS
 from . import addresses
+from .kinds import PEERS_NOT_NAMED, REFERENCE_ONLY, WILDCARD_ON_PLAIN
 from .rules import AreaPlan, Plan, PlanError, Rule, RuleKind, Skipped, rule_name
 from .selection import Selection, select
 
@@ -88,11 +89,14 @@ def _flows(entry: Entry, peer_ranges: Sequence[str], skipped: list[Skipped]):
     """Yield ((area, kind, services), destination) for every flow the entry asks for."""
     area = entry.service_area
     if entry.kind is EntryKind.REFERENCE:
-        skipped.append(Skipped(entry.id, None, "reference only: " + ", ".join(r.url for r in entry.references)))
+        references = ", ".join(r.url for r in entry.references)
+        skipped.append(Skipped(entry.id, None, "reference only: " + references, REFERENCE_ONLY))
         return
     if entry.kind is EntryKind.PEER_TO_PEER:
         if not peer_ranges:
-            skipped.append(Skipped(entry.id, None, "peer-to-peer entry: the stack names no peer ranges"))
+            skipped.append(
+                Skipped(entry.id, None, "peer-to-peer entry: the stack names no peer ranges", PEERS_NOT_NAMED)
+            )
             return
         key = (area, RuleKind.PEER, _services(_transport(s) for s in entry.services))
         for peer in addresses.merge(peer_ranges):
@@ -117,6 +121,7 @@ def _flows(entry: Entry, peer_ranges: Sequence[str], skipped: list[Skipped]):
                         dest.value,
                         f"wildcard on {', '.join(str(s) for s in plain)}: plain TCP/UDP carries no "
                         "host name to match, and no firewall resolves a wildcard",
+                        WILDCARD_ON_PLAIN,
                     )
                 )
                 continue

@@ -14,8 +14,9 @@ from ..config.stack_config import StackConfig, load_stack_file, stack_file
 from ..endpoints.errors import EpfwError
 from ..endpoints.loader import load_catalogue
 from ..planning.planner import build_plan
-from ..planning.rules import Plan
+from ..planning.rules import Plan, Skipped
 from ..planning.selection import Selection
+from ..renderers.findings import Finding, kind_titles
 from .allow_any import POLICY_CONFIG_FILE, allow_any_exceptions, policy_config_text
 from .stack_plan import load_selected
 
@@ -44,12 +45,22 @@ class StackRender:
             "entries": len(self.plan.selected_entries),
             "sourceRanges": list(self.plan.source_ranges),
             "skipped": [
-                {"entry": s.entry, "destination": s.destination, "reason": s.reason} for s in self.plan.skipped
+                {"entry": s.entry, "destination": s.destination, "reason": s.reason, "kind": s.kind.id}
+                for s in self.plan.skipped
             ],
             "azure": self.azure.summary() if self.azure else None,
             "aws": self.aws.summary() if self.aws else None,
             "allowAnyExceptions": self.exceptions,
+            "findingKinds": kind_titles(self.findings()),
         }
+
+    def findings(self) -> list[Finding | Skipped]:
+        """Every finding of the render: the plan's skipped, and each cloud's widened and not expressible."""
+        found: list[Finding | Skipped] = list(self.plan.skipped)
+        for cloud in (self.azure, self.aws):
+            if cloud:
+                found += [*cloud.widened, *cloud.not_expressible]
+        return found
 
     def files(self) -> dict[str, str]:
         out: dict[str, str] = {}

@@ -55,7 +55,7 @@ from .azure_rules import map_plan
 from .azure_sku import DUAL_STACK_PAGE, IPV6_CLASSIC_REASON, IPV6_OFF_REASON
 from .azure_template import CLASSIC_REASON, arm_template
 from .azure_template import FILE as TEMPLATE_FILE
-from .findings import Finding, skipped_findings
+from .findings import BASIC_TIER_NAMES, Finding, skipped_findings
 
 __all__ = [
     "AzureGroup",
@@ -268,7 +268,7 @@ def render_azure(plan: Plan, config: AzureConfig) -> AzureRender:
             "enabled (dnsSettings.enableProxy); this stack does not manage it"
         )
 
-    basic_names = sum(1 for f in mapped.not_expressible if f.reason.startswith("name on plain TCP/UDP"))
+    basic_names = sum(1 for f in mapped.not_expressible if f.kind == BASIC_TIER_NAMES)
     if basic_names:
         warnings.append(
             f"skuTier {config.tier}: {basic_names} name(s) on plain TCP/UDP are not expressible (no DNS "

@@ -152,7 +152,11 @@ def test_a_new_shared_tenant_wildcard_opens_the_pull_request_and_its_title(clone
     assert lines[3].startswith("> - NEW SHARED-TENANT WILDCARD *.queue.core.windows.net (entries intune-179): ")
     assert "https://learn.microsoft.com/azure/storage/common/storage-account-overview" in lines[3]
     assert lines[4] == "" and lines[5].startswith("## Intune endpoints: refresh")
-    diff = lines[lines.index("### Catalogue diff (`epfw catalogue diff` of `endpoint_firewall/endpoints/catalogue`, HEAD -> this change)") :]
+    diff = lines[
+        lines.index(
+            "### Catalogue diff (`epfw catalogue diff` of `endpoint_firewall/endpoints/catalogue`, HEAD -> this change)"
+        ) :
+    ]
     assert diff[3].startswith("!! NEW SHARED-TENANT WILDCARD *.queue.core.windows.net")  # first in the diff too
     # the stacks as shipped leave it out: no rule diff names it
     body = "\n".join(lines)

@@ -655,10 +655,10 @@ def test_control_character_is_one_located_line(tmp_path):
 
 
 def test_render_limits_are_reported_not_raised(tmp_path):
-    """A valid catalogue past an Azure limit (61 areas: 61 groups > 60) is one error line, not a traceback
+    """A valid catalogue past an Azure limit (91 areas: 91 groups > 90) is one error line, not a traceback
     (was a RenderError traceback; fixed in 8b48c04)."""
-    areas = "".join(f"  - {{id: a{i}, title: A{i}, priority: {1000 + 100 * i}}}\n" for i in range(61))
-    entries = "".join(_entry(f"e{i}", f"a{i}", f"[h{i}.example.com]") for i in range(61))
+    areas = "".join(f"  - {{id: a{i}, title: A{i}, priority: {1000 + 100 * i}}}\n" for i in range(91))
+    entries = "".join(_entry(f"e{i}", f"a{i}", f"[h{i}.example.com]") for i in range(91))
     path = tmp_path / "many-areas.yaml"
     path.write_text(HEADER + "service_areas:\n" + areas + "entries:\n" + entries)
     code, _, err = cli(

@@ -115,11 +115,22 @@ class AzureTarget(StrEnum):
 SkuTier = Literal["Standard", "Premium", "Basic"]
 
 
-class AzureLimits(ConfigModel):
-    """Defaults from Microsoft's documentation (Azure Firewall limits); every number is configurable."""
+# Microsoft's Azure Firewall limits page, the versions the numbers below come from (MicrosoftDocs/azure-docs
+# ``includes/firewall-limits.md``, shown at learn.microsoft.com/azure/azure-resource-manager/management/
+# azure-subscription-service-limits#azure-firewall-limits). docs/azure-limits.md quotes both and says what changed.
+LIMITS_PAGE_2026_10 = "includes/firewall-limits.md, ms.date 10/14/2026"
+LIMITS_PAGE_2023 = "includes/firewall-limits.md, ms.date 10/10/2023"
+PairsFormula = Literal["2026-10", "2023"]
 
-    priority_min: int = 100
+
+class AzureLimits(ConfigModel):
+    """Defaults from Microsoft's documentation (Azure Firewall limits); every number is configurable. Each default
+    names its source: the limits page of ms.date 10/14/2026 unless it says otherwise."""
+
+    priority_min: int = 100  # ARM REST spec firewallPolicy.json (2024-05-01): group priority 100..65000
     priority_max: int = 65000
+    # "Total size of rules within a single Rule Collection Group": "2 MB for Firewall policies created after July
+    # 2022" (1 MB before: profile pre-2022-07); the same on the pages of 2023 and 2026-10.
     group_max_bytes: int = 2_000_000
     group_size_margin: float = Field(
         0.05,
@@ -130,20 +141,45 @@ class AzureLimits(ConfigModel):
             "publishes no exact measure of how it counts a group's size"
         ),
     )
+    # "Rule limits: 20,000 unique source-destination combinations in network rules" (2026-10; the 2023 page:
+    # "20,000 unique source/destinations in network rules"), counted by networkPairsFormula.
     network_pairs_max: int = 20_000
+    network_pairs_formula: PairsFormula = Field(
+        "2026-10",
+        description=(
+            "how network-rule combinations are counted, per rule and summed. 2026-10 (limits page ms.date 10/14/2026): "
+            "IP protocols x source addresses x destination addresses x ceil(destination ports / "
+            "networkPairsPortsPerUnit); 2023 (ms.date 10/10/2023): source addresses x destination addresses. An IP "
+            "Group and an FQDN count as one address"
+        ),
+    )
+    # 2026-10: "(number of destination ports ÷ 14, rounded up to the nearest whole number)".
+    network_pairs_ports_per_unit: int = Field(14, ge=1)
+    # 2023 page, "FQDNs in network rules": "do not exceed more than 1000 FQDNs across all network rules per firewall".
     network_fqdns_warn: int = 1_000
-    groups_per_policy_max: int = 60
+    # "Number of Rule Collection Groups in a firewall policy": "90 for Firewall policies created after July 2022"
+    # (2026-10; 60 on the 2023 page: profile 2023; 50 before July 2022: profile pre-2022-07).
+    groups_per_policy_max: int = 90
+    # 2023 page, "IP addresses in IP Groups": "Maximum 5000 individual IP addresses or IP prefixes per each IP Group"
+    # and "Maximum of 200 IP Groups per firewall" (Azure Updates, 2025-10: 600 IP Groups per Firewall Policy; a
+    # firewall's 200 stays the bound here). The 2026-10 page's IP Group row could not be read here: see
+    # docs/azure-limits.md.
     ip_group_max_addresses: int = 5_000
     ip_groups_max: int = 200
 
 
-# ``limitsProfile``: limits of policies by age (Azure Firewall limits page: "1 MB for Firewall policies created
-# before July 2022, 2 MB for Firewall policies created after July 2022"; groups "50 for Firewall policies created
-# before July 2022, 60 for Firewall policies created after July 2022"). Keys set in ``limits`` still win.
+# ``limitsProfile``: which page version and which policy age the defaults follow. Keys set in ``limits`` still win.
+# current: the newest page this version knows (2026-10), for a policy created after July 2022.
+# pre-2022-07: the same page, for a policy created before July 2022 ("1 MB for Firewall policies created before
+# July 2022", "50 for Firewall policies created before July 2022": both pages).
+# 2023: the page of ms.date 10/10/2023, policy created after July 2022: 60 groups, sources x destinations per rule.
 LIMITS_PROFILES: dict[str, dict[str, Any]] = {
     "current": {},
+    "2026-10": {},
     "pre-2022-07": {"group_max_bytes": 1_000_000, "groups_per_policy_max": 50},
+    "2023": {"groups_per_policy_max": 60, "network_pairs_formula": "2023"},
 }
+LimitsProfile = Literal["current", "2026-10", "pre-2022-07", "2023"]
 FIREWALL_NAME_MAX = 50
 
 
@@ -191,9 +227,14 @@ class AzureConfig(ConfigModel):
     )
     ip_group_threshold: int = Field(50, ge=1, description="address sets larger than this go into IP Groups")
     name_prefix: str = Field("epfw", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,30}$")
-    limits_profile: Literal["current", "pre-2022-07"] = Field(
+    limits_profile: LimitsProfile = Field(
         "current",
-        description=("pre-2022-07: the limits of policies created before July 2022 (1 MB per group, 50 groups)"),
+        description=(
+            "the limits' defaults: current (= 2026-10, Microsoft's limits page of ms.date 10/14/2026, a policy created "
+            "after July 2022: 2 MB per group, 90 groups, combinations counted per protocol and per 14 ports); "
+            "pre-2022-07 (the same page, a policy created before July 2022: 1 MB per group, 50 groups); 2023 (the "
+            "page of ms.date 10/10/2023: 60 groups, sources x destinations per rule)"
+        ),
     )
     limits: AzureLimits = AzureLimits()
 

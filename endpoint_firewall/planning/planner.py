@@ -12,6 +12,7 @@ from ..endpoints.models import DestinationKind, Entry, EntryKind, Protocol, Serv
 from ..endpoints.names import ANY_NETWORKS
 from ..endpoints.shared_tenants import is_shared_tenant_wildcard, shared_tenant_suffix
 from . import addresses, tenant_wildcards
+from .kinds import PEERS_NOT_NAMED, REFERENCE_ONLY, SHARED_TENANT_LEFT_OUT, SHARED_TENANT_OPEN, WILDCARD_ON_PLAIN
 from .rules import AreaPlan, Plan, PlanError, Rule, RuleKind, Skipped, Widened, rule_name
 from .selection import Selection, SharedTenantMode, select
 
@@ -94,11 +95,14 @@ def _flows(
     as the selection says (:mod:`.tenant_wildcards`)."""
     area = entry.service_area
     if entry.kind is EntryKind.REFERENCE:
-        skipped.append(Skipped(entry.id, None, "reference only: " + ", ".join(r.url for r in entry.references)))
+        references = ", ".join(r.url for r in entry.references)
+        skipped.append(Skipped(entry.id, None, "reference only: " + references, REFERENCE_ONLY))
         return
     if entry.kind is EntryKind.PEER_TO_PEER:
         if not peer_ranges:
-            skipped.append(Skipped(entry.id, None, "peer-to-peer entry: the stack names no peer ranges"))
+            skipped.append(
+                Skipped(entry.id, None, "peer-to-peer entry: the stack names no peer ranges", PEERS_NOT_NAMED)
+            )
             return
         key = (area, RuleKind.PEER, _services(_transport(s) for s in entry.services))
         for peer in addresses.merge(peer_ranges):
@@ -122,10 +126,17 @@ def _flows(
                     yield (area, RuleKind.HOST_NETWORK, plain), instance
             if selection.shared_tenant_wildcards is SharedTenantMode.EXACT:
                 reason = tenant_wildcards.left_out_reason(entry, dest.value, suffix, instances)
-                skipped.append(Skipped(entry.id, dest.value, reason))
+                skipped.append(Skipped(entry.id, dest.value, reason, SHARED_TENANT_LEFT_OUT))
                 continue
             if named:
-                widened.append(Widened(entry.id, dest.value, tenant_wildcards.open_reason(entry, dest.value, suffix)))
+                widened.append(
+                    Widened(
+                        entry.id,
+                        dest.value,
+                        tenant_wildcards.open_reason(entry, dest.value, suffix),
+                        SHARED_TENANT_OPEN,
+                    )
+                )
         if named:
             for host in hosts:
                 yield (area, RuleKind.HOSTNAME, named), host
@@ -137,6 +148,7 @@ def _flows(
                         dest.value,
                         f"wildcard on {', '.join(str(s) for s in plain)}: plain TCP/UDP carries no "
                         "host name to match, and no firewall resolves a wildcard",
+                        WILDCARD_ON_PLAIN,
                     )
                 )
                 continue

@@ -14,6 +14,7 @@ from functools import cached_property
 
 from ..endpoints.errors import EpfwError
 from ..endpoints.models import Service
+from .kinds import UNCLASSIFIED, Kind
 
 
 class PlanError(EpfwError, ValueError):
@@ -56,6 +57,7 @@ class Skipped:
     entry: str
     destination: str | None
     reason: str
+    kind: Kind = UNCLASSIFIED
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,7 @@ class Widened:
     entry: str
     destination: str
     reason: str
+    kind: Kind = UNCLASSIFIED
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING
 
 from ..config.stack_config import StackConfig, load_stack_file, stack_file
 from ..endpoints.errors import EpfwError
-from ..planning.rules import Plan
+from ..planning.rules import Plan, Skipped
 from ..planning.sources import SharedDestination, several_sources
+from ..renderers.findings import Finding, kind_titles
 from .allow_any import POLICY_CONFIG_FILE, allow_any_exceptions, policy_config_text
 from .stack_plan import load_selected
 
@@ -43,15 +44,25 @@ class StackRender:
             "entries": len(self.plan.selected_entries),
             "sourceRanges": list(self.plan.source_ranges),
             "skipped": [
-                {"entry": s.entry, "destination": s.destination, "reason": s.reason} for s in self.plan.skipped
+                {"entry": s.entry, "destination": s.destination, "reason": s.reason, "kind": s.kind.id}
+                for s in self.plan.skipped
             ],
             "azure": self.azure.summary() if self.azure else None,
             "aws": self.aws.summary() if self.aws else None,
             "allowAnyExceptions": self.exceptions,
+            "findingKinds": kind_titles(self.findings()),
         }
         if self.shared:  # only then: a stack whose targets each come from one source renders as before
             summary["severalSources"] = [s.to_json() for s in self.shared]
         return summary
+
+    def findings(self) -> list[Finding | Skipped]:
+        """Every finding of the render: the plan's skipped, and each cloud's widened and not expressible."""
+        found: list[Finding | Skipped] = list(self.plan.skipped)
+        for cloud in (self.azure, self.aws):
+            if cloud:
+                found += [*cloud.widened, *cloud.not_expressible]
+        return found
 
     def files(self) -> dict[str, str]:
         out: dict[str, str] = {}

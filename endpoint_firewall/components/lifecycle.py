@@ -3,7 +3,7 @@
 ``onDelete`` (``config.stack_config.OnDelete``) becomes resource options: ``retain`` is ``retain_on_delete=True``
 (Pulumi forgets the resource and leaves it in the cloud), ``protect`` is ``protect=True`` (preview and up refuse to
 delete or replace it, naming it), ``delete`` sets neither, so that a consumer's own ``protect`` on the component
-still reaches the child through its parent. Why each default is what it is: docs/deploying.md, "Replacements".
+still reaches the child through its parent. Why each default is what it is: docs/deploying.md, "Replacements and deletes".
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ quick loop while editing: ``.venv/bin/python -m pytest -m "not slow and not suri
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -55,6 +56,23 @@ def pulumi_run() -> PulumiRun:
         return run_under_mocks(body, mocks or RecordingMocks(answer), project, stack)
 
     return run
+
+
+@pytest.fixture(scope="module")
+def suricata() -> str:
+    """The Suricata binary; without it, the test skips (and fails in CI: ``CI=true``)."""
+    from endpoint_firewall.checks.suricata import find_suricata
+
+    binary = find_suricata()
+    if binary is None:
+        message = (
+            "Suricata is not installed: the AWS engine tests need it (scripts/install-suricata.sh, or "
+            "apt-get install -t bookworm-backports suricata on Debian 12)"
+        )
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return binary
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 import json
-import os
 import re
 import tempfile
 from pathlib import Path
@@ -31,7 +30,6 @@ from endpoint_firewall.checks.suricata import (
     SuricataError,
     build_capture,
     check_rules,
-    find_suricata,
     replay,
     ruleset,
 )
@@ -41,20 +39,6 @@ from endpoint_firewall.planning.planner import build_plan
 from endpoint_firewall.planning.selection import select
 from endpoint_firewall.renderers.aws import render_aws
 from endpoint_firewall.renderers.suricata_rules import HTTP_METHODS, PENDING_MAX_BYTES
-
-
-@pytest.fixture(scope="module")
-def suricata():
-    binary = find_suricata()
-    if binary is None:
-        message = (
-            "Suricata is not installed: the AWS engine tests need it (scripts/install-suricata.sh, or "
-            "apt-get install -t bookworm-backports suricata on Debian 12)"
-        )
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return binary
 
 
 def stack(name: str, **aws_changes):

@@ -114,6 +114,12 @@ def test_gzip_objects_in_nested_folders_and_stdin(capsys, tmp_path, monkeypatch)
     assert destinations(report) == {"c.example": 1}
     code, report, err = explain(capsys, str(tmp_path / "missing"))
     assert code == 1 and "missing: no such file or folder" in err
+    truncated = tmp_path / "truncated.log.gz"
+    whole = gzip.compress("".join(json.dumps(nfw(f"t{i}.example")) + "\n" for i in range(2000)).encode())
+    truncated.write_bytes(whole[: len(whole) // 2])  # an S3 object still being written
+    code, report, err = explain(capsys, str(truncated))
+    assert code == 0 and 0 < len(destinations(report)) < 2000
+    assert f"{truncated}:" in err and "cannot read further" in err
 
 
 def test_cloudwatch_shapes(capsys, tmp_path):

@@ -14,6 +14,7 @@ from importlib import resources
 from pathlib import Path
 
 from ..config.stack_config import StackConfig, load_stack_file, stack_file
+from ..endpoints.importers.page_fixups import shipped_fixups_path
 from ..endpoints.loader import Catalogue
 from ..logs.on_aws import AwsSide
 from ..logs.on_azure import AzureSide
@@ -91,8 +92,11 @@ def run(args: argparse.Namespace) -> int:
     stack = _stack(args.stack, args.cloud, config, project, str(origin))
     stats = ReadStats()
     tally = Tally(since=since)
-    for record in read(log_inputs.sources(args.paths), args.cloud, stats):
+    unreadable: list[tuple[str, int, str]] = []
+    for record in read(log_inputs.sources(args.paths, unreadable), args.cloud, stats):
         tally.add(record)
+    for name, line, reason in unreadable:
+        stats.bad(name, line, reason)
     report = build_report(stack, tally)
     if args.format == "json":
         sys.stdout.write(logs_format.as_json(report))
@@ -126,7 +130,9 @@ def _stack(name: str, cloud: str, config: StackConfig, project: Path, origin: st
         full_plan=full_plan,
         peer_ranges=tuple(config.peer_ranges),
         side=side,
-        vendors=Vendors(catalogue, places, _page_hosts() if generated else frozenset()),
+        vendors=Vendors(
+            catalogue, places, _page_hosts() if generated else frozenset(), _shown_path(str(shipped_fixups_path()))
+        ),
     )
 
 

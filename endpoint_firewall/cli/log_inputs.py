@@ -17,8 +17,9 @@ from .errors import UserError
 GZIP_MAGIC = b"\x1f\x8b"
 
 
-def sources(paths: list[str]) -> list[Source]:
-    """One source per file; missing paths are refused before anything is read."""
+def sources(paths: list[str], problems: list[tuple[str, int, str]]) -> list[Source]:
+    """One source per file; missing paths are refused before anything is read. A file that cannot be read to its
+    end (a truncated gzip object, a file that went away) stops there, and ``problems`` says where."""
     files: list[Path | None] = []  # None: stdin
     for text in paths:
         if text == "-":
@@ -38,10 +39,10 @@ def sources(paths: list[str]) -> list[Source]:
             files.append(path)
         else:
             raise UserError(f"{text}: no such file or folder")
-    return [("<stdin>" if f is None else str(f), _lines(f)) for f in files]
+    return [("<stdin>" if f is None else str(f), _lines(f, problems)) for f in files]
 
 
-def _lines(path: Path | None) -> Iterator[str]:
+def _lines(path: Path | None, problems: list[tuple[str, int, str]]) -> Iterator[str]:
     raw = sys.stdin.buffer if path is None else open(path, "rb")  # closed below
     try:
         buffered = raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(cast(io.RawIOBase, raw))
@@ -49,10 +50,14 @@ def _lines(path: Path | None) -> Iterator[str]:
             stream: io.IOBase = gzip.GzipFile(fileobj=buffered)
         else:
             stream = buffered
+        number = 0  # lines read
+        text = io.TextIOWrapper(stream, encoding="utf-8", errors="replace", newline="")  # type: ignore[type-var]
         try:
-            yield from io.TextIOWrapper(stream, encoding="utf-8", errors="replace", newline="")  # type: ignore[type-var]
+            for line in text:
+                number += 1
+                yield line
         except (OSError, EOFError) as err:  # a truncated or corrupt gzip object
-            raise UserError(f"{path or '<stdin>'}: cannot read: {err}") from None
+            problems.append((str(path or "<stdin>"), number + 1, f"cannot read further ({err}); the rest is not read"))
     finally:
         if path is not None:
             raw.close()

@@ -10,24 +10,28 @@ from rich.table import Table
 
 from ..logs.report import Report
 from ..logs.verdicts import Explained
-from .tables import name_column, new_table
+from .tables import new_table
 
 VERDICT_STYLES = {"selected": "bold red", "not-selected": "yellow", "not-expressible": "magenta", "unlisted": "dim"}
 INDENT = 2
 MEANINGS = {
-    "selected": "this stack's rules should pass it: a defect, or a rule in front",
+    "selected": "listed and selected: a defect, or a rule in front",
     "not-selected": "listed; the stack's selection leaves it out",
     "not-expressible": "listed; this cloud cannot express it",
-    "unlisted": "no entry lists it (a candidate, or other traffic)",
+    "unlisted": "no entry lists it (a catalogue candidate, or other traffic)",
 }
 
 
 def headline(report: Report) -> str:
-    counts = ", ".join(f"{n} {verdict}" for verdict, n in report.counts().items())
     return (
-        f"stack {report.stack}, {report.cloud}: {report.records:,} records, {len(report.denied)} denied "
-        f"destinations ({counts})"
+        f"stack {report.stack} on {report.cloud}: {report.records:,} records read, {len(report.denied)} "
+        f"destination{'s' if len(report.denied) != 1 else ''} denied"
     )
+
+
+def legend(report: Report) -> list[tuple[int, str, str]]:
+    """(count, verdict, meaning) for every verdict."""
+    return [(n, verdict, MEANINGS[verdict]) for verdict, n in report.counts().items()]
 
 
 def _when(item: Explained) -> str:
@@ -38,14 +42,15 @@ def _when(item: Explained) -> str:
 
 
 def denied_table(report: Report) -> Table:
-    """One line per destination: what, how often, from how many sources, and its verdict."""
+    """One line per destination: what, how often, from how many sources, and its verdict. A long name folds; the
+    numbers and the verdict never do."""
     table = new_table("Denied destinations (selected first, then the most denied)")
-    table.collapse_padding = True  # five columns and a 36-character name fit 80 columns
-    name_column(table, "destination")
-    table.add_column("service", no_wrap=True)
-    table.add_column("denied", justify="right")
-    table.add_column("srcs", justify="right")
-    table.add_column("verdict", no_wrap=True)
+    table.collapse_padding = True
+    table.add_column("destination", ratio=1, overflow="fold")
+    table.add_column("service", no_wrap=True, min_width=9)
+    table.add_column("denied", justify="right", no_wrap=True)
+    table.add_column("srcs", justify="right", no_wrap=True)
+    table.add_column("verdict", no_wrap=True, min_width=len("not-expressible"))
     for item in report.denied:
         table.add_row(
             item.destination,
@@ -58,15 +63,14 @@ def denied_table(report: Report) -> Table:
 
 
 def print_why(report: Report, console: Console) -> None:
-    """Under the table, each destination's verdict with its entries, period and reasons, wrapped to the console."""
+    """Under the table, each destination's verdict with its period, entries and reasons, wrapped to the console."""
     width = max(console.width - INDENT, 40)
     for item in report.denied:
-        entries = f" ({', '.join(item.entries)})" if item.entries else ""
-        head = (
-            f"[{VERDICT_STYLES[item.verdict]}]{item.verdict}[/] {item.destination} {item.protocol}:{item.port}{entries}"
-        )
+        head = f"[{VERDICT_STYLES[item.verdict]}]{item.verdict}[/] {item.destination} {item.protocol}:{item.port}"
         console.print(head, highlight=False)
-        for line in textwrap.wrap(f"{_when(item)}: {item.why}", width, break_on_hyphens=False):
+        entries = f"; entries {', '.join(item.entries)}" if item.entries else ""
+        text = f"{_when(item)}{entries}: {item.why}"
+        for line in textwrap.wrap(text, width, break_on_hyphens=False):
             console.print(" " * INDENT + line, highlight=False, markup=False, soft_wrap=True)
 
 
@@ -75,7 +79,7 @@ def print_unused(report: Report, console: Console) -> None:
     width = max(console.width - 2 * INDENT, 40)
     for rule, entries in report.unused_rules:
         console.print(rule, highlight=False, markup=False)
-        for line in textwrap.wrap(", ".join(entries), width):
+        for line in textwrap.wrap(", ".join(entries), width, break_on_hyphens=False):
             console.print(" " * 2 * INDENT + line, style="dim", highlight=False, markup=False)
 
 
@@ -92,8 +96,8 @@ def unused_note(report: Report) -> str:
 def print_table(report: Report, console: Console | None = None) -> None:
     console = console or Console()
     console.print(headline(report), highlight=False)
-    for verdict, meaning in MEANINGS.items():
-        console.print(f"  [{VERDICT_STYLES[verdict]}]{verdict}[/]: {meaning}", highlight=False)
+    for n, verdict, meaning in legend(report):
+        console.print(f"{n:>4} [{VERDICT_STYLES[verdict]}]{verdict:<15}[/] {meaning}", highlight=False)
     if report.denied:
         console.print()
         console.print(denied_table(report))
@@ -108,12 +112,13 @@ def print_table(report: Report, console: Console | None = None) -> None:
 
 
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    """Text for a Markdown table cell: pipes and asterisks (wildcards) escaped, on one line."""
+    return text.replace("|", "\\|").replace("*", "\\*").replace("\n", " ")
 
 
 def markdown(report: Report) -> str:
     lines = [f"### Firewall denies explained: {headline(report)}", ""]
-    lines += [f"- `{verdict}`: {meaning}" for verdict, meaning in MEANINGS.items()]
+    lines += [f"- {n} `{verdict}`: {meaning}" for n, verdict, meaning in legend(report)]
     if report.denied:
         lines += [
             "",

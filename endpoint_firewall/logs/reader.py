@@ -109,18 +109,16 @@ class _FileReader:
             raise self._unknown(number)
 
     def _json_lines(self, lines: Iterable[str], first: int) -> Iterator[Record]:
-        loads = json.loads
+        loads, records = json.loads, self._records  # the hot loop: one call per line
         for number, line in enumerate(lines, start=first):
-            if not line.strip():
-                continue
             try:
                 data = loads(line)
             except ValueError as err:
-                self.stats.bad(
-                    self.name, number, f"not JSON ({err.msg if isinstance(err, json.JSONDecodeError) else err})"
-                )
+                if line.strip():
+                    reason = err.msg if isinstance(err, json.JSONDecodeError) else str(err)
+                    self.stats.bad(self.name, number, f"not JSON ({reason})")
                 continue
-            yield from self._records(data, number)
+            yield from records(data, number)
 
     def _document(self, lines: Iterable[str], first: int, top_level_array: bool) -> Iterator[Record]:
         stream = ArrayStream(iter(lines), first)
@@ -152,18 +150,18 @@ class _FileReader:
 
     # --- records -----------------------------------------------------------------------------------------
 
-    def _records(self, data: Any, number: int) -> Iterator[Record]:
+    def _records(self, data: Any, number: int) -> list[Record]:
         try:
             found = self._aws(data, number) if self.cloud == "aws" else self._azure(data, number)
         except LogFormatError:
             raise
         except (ValueError, TypeError, KeyError, AttributeError) as err:
             self.stats.bad(self.name, number, f"not a record: {err}")
-            return
+            return []
         if found is None:
-            return
+            return []
         self.known = True
-        yield from found
+        return found
 
     def _aws(self, data: Any, number: int) -> list[Record] | None:
         if isinstance(data, str):  # a message (CloudWatch)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from ..checks.azure import fqdn_matches
 from ..endpoints.loader import Catalogue
@@ -41,22 +42,27 @@ class Vendors:
     catalogue: Catalogue
     places: Mapping[str, EntryPlace] = field(default_factory=dict)
     page_hosts: frozenset[str] = frozenset()  # names the vendor page mentions anywhere (prose included)
-    fixups_file: str = "endpoint_firewall/endpoints/catalogue/fixups/intune-page.yaml"
+    fixups_file: str = "the page's fix-up file"  # where `epfw import intune-page` reads its reviewed fix-ups
 
-    def near(self, host: str, service: str = "https:443") -> Near:
-        domain = registrable_domain(host)
-        naming, siblings = [], []
+    @cached_property
+    def _by_domain(self) -> dict[str, list[tuple[Entry, str]]]:
+        """Every name the catalogue lists, by its registrable domain (a name that covers a host shares its domain)."""
+        out: dict[str, list[tuple[Entry, str]]] = {}
         for entry in self.catalogue.entries:
             if entry.kind is EntryKind.REFERENCE:
                 continue
-            for dest in entry.destinations:
-                if not dest.is_name:
-                    continue
-                for name in dest.hosts():
-                    if fqdn_matches(name, host):
-                        naming.append((entry, name))
-                    elif domain and registrable_domain(name) == domain:
-                        siblings.append((entry, name))
+            for name in (n for d in entry.destinations if d.is_name for n in d.hosts()):
+                domain = registrable_domain(name)
+                if domain:
+                    out.setdefault(domain, []).append((entry, name))
+        return out
+
+    def near(self, host: str, service: str = "https:443") -> Near:
+        domain = registrable_domain(host)
+        naming: list[tuple[Entry, str]] = []
+        siblings: list[tuple[Entry, str]] = []
+        for entry, name in self._by_domain.get(domain or "", []):
+            (naming if fqdn_matches(name, host) else siblings).append((entry, name))
         siblings.sort(key=lambda pair: (-_shared_labels(pair[1], host), not _offers(pair[0], service), pair[0].id))
         return Near(
             domain, tuple(naming), tuple(siblings[:1] + [s for s in siblings[1:] if s[0] != siblings[0][0]][:2])

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from ..checks import listed
@@ -34,7 +35,7 @@ from ..renderers.findings import Finding
 from .on_aws import AwsSide
 from .on_azure import AzureSide
 from .records import iso
-from .tally import SOURCES_COUNTED, Denied, Key, Tally
+from .tally import Denied, Key, Tally
 from .vendors import Vendors
 
 SELECTED, NOT_SELECTED, NOT_EXPRESSIBLE, UNLISTED = "selected", "not-selected", "not-expressible", "unlisted"
@@ -85,6 +86,56 @@ class Stack:
     side: AzureSide | AwsSide
     vendors: Vendors
 
+    @cached_property
+    def _listed_networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+        destinations = {d for plan in (self.plan, self.full_plan) for r in plan.rules for d in r.destinations}
+        return [ipaddress.ip_network(d) for d in destinations if looks_like_address(d)]
+
+    def may_be_listed(self, ip: str | None) -> str | None:
+        """``ip`` when some listed network holds it, else None: a name's address matters to what is listed only
+        then (the listings compare it with every network, which is the slow part of an explanation)."""
+        if ip is None:
+            return None
+        address = ipaddress.ip_address(ip)
+        return ip if any(address.version == n.version and address in n for n in self._listed_networks) else None
+
+    @cached_property
+    def _listed_names(self) -> tuple[frozenset[str], frozenset[str]]:
+        """The plans' names: exact ones, and the bases of wildcards (``*.x.com`` -> ``x.com``)."""
+        names = {d for plan in (self.plan, self.full_plan) for r in plan.rules for d in r.destinations}
+        return (
+            frozenset(n for n in names if not n.startswith("*.")),
+            frozenset(n[2:] for n in names if n.startswith("*.")),
+        )
+
+    def may_list(self, flow: Flow) -> bool:
+        """False when no plan can list ``flow`` (no network holds its address, no name covers its host): the
+        listings need not be asked."""
+        if flow.ip is not None:
+            return True
+        exact, wildcards = self._listed_names
+        host = flow.host or ""
+        labels = host.split(".")
+        return host in exact or any(".".join(labels[i:]) in wildcards for i in range(1, len(labels)))
+
+    @cached_property
+    def _source_networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+        return [ipaddress.ip_network(r) for r in self.plan.source_ranges]
+
+    @cached_property
+    def _inside_cache(self) -> dict[str, bool]:
+        return {}
+
+    def is_device(self, source: str) -> bool:
+        """Whether ``source`` is inside the stack's sourceRanges (remembered: the same devices recur)."""
+        known = self._inside_cache.get(source)
+        if known is None:
+            address = ipaddress.ip_address(source)
+            known = self._inside_cache[source] = any(
+                address.version == n.version and address in n for n in self._source_networks
+            )
+        return known
+
 
 def explain_all(stack: Stack, tally: Tally) -> list[Explained]:
     """Every denied destination: by verdict (``selected`` first), then the most denied first."""
@@ -95,8 +146,8 @@ def explain_all(stack: Stack, tally: Tally) -> list[Explained]:
 def explain(stack: Stack, key: Key, denied: Denied, tally: Tally) -> Explained:
     destination, port, protocol = key
     verdict, entries, why = _verdict(stack, key, denied)
-    extra = _sources_note(stack, denied) + _dns_note(destination, tally)
-    sources = len(denied.sources)
+    extra = _sources_note(stack, tally.sources_of(denied)) + _dns_note(destination, tally)
+    sources = tally.source_count(denied)
     return Explained(
         destination=destination,
         port=port,
@@ -121,11 +172,12 @@ def _verdict(stack: Stack, key: Key, denied: Denied) -> tuple[str, list[str], st
         host=None if is_address else destination,
         port=port,
         proto=protocol,  # type: ignore[arg-type]  # one of _FLOW_PROTOCOLS
-        ip=destination if is_address else denied.ip,
+        ip=destination if is_address else stack.may_be_listed(denied.ip),
     )
     service = f"{protocol}:{port}"
     # 1. The stack's own plan lists it on this wire protocol
-    found = listed.listings(stack.plan, flow)
+    listable = stack.may_list(flow)
+    found = listed.listings(stack.plan, flow) if listable else []
     if _on_wire(found, protocol):
         entries = _entry_ids(found)
         cannot = _findings_for(stack.side.not_expressible, entries, flow)
@@ -152,7 +204,7 @@ def _verdict(stack: Stack, key: Key, denied: Denied) -> tuple[str, list[str], st
                 f"express: {names[0].reason}. If this is one of their addresses, list the address in the catalogue.",
             )
     # 3. The whole catalogue lists it: left out by the selection, or skipped by the plan
-    everywhere = listed.listings(stack.full_plan, flow)
+    everywhere = listed.listings(stack.full_plan, flow) if listable else []
     if _on_wire(everywhere, protocol):
         entries = _entry_ids(everywhere)
         selected = [e for e in entries if e in stack.plan.selected_entries]
@@ -305,18 +357,14 @@ def _unlisted(stack: Stack, flow: Flow, service: str, denied: Denied) -> tuple[l
     return [], "no entry lists it and no catalogue name shares its domain: other traffic."
 
 
-def _sources_note(stack: Stack, denied: Denied) -> list[str]:
-    ranges = stack.plan.source_ranges
-    outside = sum(1 for s in denied.sources if not any(_in(s, r) for r in ranges))
-    notes = []
-    if outside:
-        notes.append(
-            f"{outside} of its {len(denied.sources)} sources are outside sourceRanges ({', '.join(ranges)}): not "
-            "this stack's devices, which this stack's rules never pass."
-        )
-    if len(denied.sources) >= SOURCES_COUNTED:
-        notes.append(f"(at least {SOURCES_COUNTED} sources; counted up to there)")
-    return notes
+def _sources_note(stack: Stack, sources: list[str]) -> list[str]:
+    outside = sum(1 for s in sources if not stack.is_device(s))
+    if not outside:
+        return []
+    return [
+        f"{outside} of its {len(sources)} sources are outside sourceRanges ({', '.join(stack.plan.source_ranges)}): "
+        "not this stack's devices, which this stack's rules never pass."
+    ]
 
 
 def _dns_note(destination: str, tally: Tally) -> list[str]:

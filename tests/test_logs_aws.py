@@ -209,3 +209,31 @@ def test_prod_table_fits_80_columns_and_markdown_names_every_verdict(capsys, pro
     assert {"**selected**", "**not-selected**", "**unlisted**"} <= {
         cell.strip() for row in rows for cell in row.split("|")
     }
+
+
+def test_the_rule_that_should_have_matched_in_domain_list_mode(capsys, tmp_path):
+    """The demo stack (domain lists): a wildcard's name is passed by its domain-list group; APNs on 5223 by the
+    rules group's tls.sni rule whose ports are written [443,5223]. Records from a subnet outside sourceRanges."""
+    events = [
+        {
+            "timestamp": "2026-11-28T10:00:00.000000+0000",
+            "event_type": "alert",
+            "src_ip": NEW_VLAN,
+            "src_port": 50000,
+            "dest_ip": "203.0.113.9",
+            "dest_port": port,
+            "proto": "TCP",
+            "app_proto": "tls",
+            "tls": {"sni": host},
+            "alert": {"action": "blocked", "signature_id": 1, "signature": "drop"},
+        }
+        for host, port in (("portal.manage.microsoft.com", 443), ("courier.push.apple.com", 5223))
+    ]
+    log = tmp_path / "alert.log"
+    log.write_text("".join(json.dumps(as_aws_delivers(e, "fw")) + "\n" for e in events))
+    code, report = explain(capsys, "dev", log)
+    assert isinstance(report, dict) and code == 1
+    why = {d["destination"]: d["why"] for d in report["denied"] if d["verdict"] == "selected"}
+    assert "(domain list HTTP_HOST, TLS_SNI: .manage.microsoft.com)" in why["portal.manage.microsoft.com"]
+    assert '"apple-fqdn-tls443-tls5223 courier.push.apple.com tls:[443,5223]"' in why["courier.push.apple.com"]
+    assert all("from the stack's sourceRanges only" in text and "outside sourceRanges" in text for text in why.values())

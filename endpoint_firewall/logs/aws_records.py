@@ -13,8 +13,11 @@ Logs as one log event each, to Firehose.
 
 The wrappers a CloudWatch Logs export puts around them (:func:`messages`): the event list of ``aws logs
 get-log-events`` and ``filter-log-events`` (``{"events": [{"timestamp", "message", ...}]}``, botocore's
-``OutputLogEvent`` and ``FilteredLogEvent`` shapes), the ``logEvents`` of a subscription's record, and the lines of
-an export task to S3 (``<ISO time> <message>``).
+``OutputLogEvent`` and ``FilteredLogEvent`` shapes), the ``logEvents`` of a subscription's record, a Logs Insights
+result (``@message``, botocore's ``ResultField``), and the lines of an export task to S3 (``000000.gz`` objects):
+AWS's pages do not show those; they are ``<ISO time> <message>`` lines as users report them (awsdocs/
+amazon-route53-docs#9: "the additional timestamp field is added by CloudWatch logs ... once exported to S3";
+darold/pgbadger#654), and a ``{"timestamp", "message"}`` line is read too.
 """
 
 from __future__ import annotations

@@ -43,7 +43,9 @@ class AwsSide:
             for rule in self._plan_rules(listing):
                 for ref in self._by_rule.get(rule.name, []):
                     words = ref.msg.split(" ")
-                    if rule.kind is RuleKind.ADDRESS or words[1:] == [listing.destination, _wire(flow)]:
+                    if rule.kind is RuleKind.ADDRESS or (
+                        words[1:2] == [listing.destination] and _takes(words[-1], flow)
+                    ):
                         found.append(str(ref))
                 found += self._domain_lists(listing)
         return "; ".join(dict.fromkeys(found)) or None
@@ -110,6 +112,14 @@ class AwsSide:
         ]
 
 
-def _wire(flow: Flow) -> str:
-    """How a name rule's ``msg`` ends for the flow's service: ``tls:443``, ``http:80``."""
-    return f"{'http' if flow.proto == 'http' else 'tls'}:{flow.port}"
+def _takes(service: str, flow: Flow) -> bool:
+    """Whether a name rule's ``msg`` service (``tls:443``, ``tls:[443,5223]``, ``tls:5228:5230``: Suricata's port
+    syntax) takes the flow's protocol and port."""
+    protocol, _, spec = service.partition(":")
+    if protocol != ("http" if flow.proto == "http" else "tls"):
+        return False
+    for part in spec.strip("[]").split(","):
+        first, _, last = part.partition(":")
+        if first.isdigit() and int(first) <= flow.port <= int(last if last.isdigit() else first):
+            return True
+    return False

@@ -145,8 +145,10 @@ def explain_all(stack: Stack, tally: Tally) -> list[Explained]:
 
 def explain(stack: Stack, key: Key, denied: Denied, tally: Tally) -> Explained:
     destination, port, protocol = key
-    verdict, entries, why = _verdict(stack, key, denied)
-    extra = _sources_note(stack, tally.sources_of(denied)) + _dns_note(destination, tally)
+    sources_seen = tally.sources_of(denied)
+    outside = sum(1 for s in sources_seen if not stack.is_device(s))
+    verdict, entries, why = _verdict(stack, key, denied, bool(sources_seen) and outside == len(sources_seen))
+    extra = _sources_note(stack, outside, len(sources_seen)) + _dns_note(destination, tally)
     sources = tally.source_count(denied)
     return Explained(
         destination=destination,
@@ -162,7 +164,8 @@ def explain(stack: Stack, key: Key, denied: Denied, tally: Tally) -> Explained:
     )
 
 
-def _verdict(stack: Stack, key: Key, denied: Denied) -> tuple[str, list[str], str]:
+def _verdict(stack: Stack, key: Key, denied: Denied, from_outside: bool) -> tuple[str, list[str], str]:
+    """``from_outside``: every source of the records is outside the stack's sourceRanges."""
     destination, port, protocol = key
     cloud = _CLOUD_NAMES[stack.side.cloud]
     if protocol not in _FLOW_PROTOCOLS:
@@ -190,6 +193,8 @@ def _verdict(stack: Stack, key: Key, denied: Denied) -> tuple[str, list[str], st
                 entries,
                 f"the plan lists it ({_named(entries)}) but the render has no rule that passes it.",
             )
+        if from_outside:
+            return SELECTED, entries, f"this stack's rule passes it from the stack's sourceRanges only: {rule}."
         return SELECTED, entries, f"this stack's rule should pass it: {rule}; {stack.side.denied_by(denied)}."
     # 2. An address only, on a port where the stack lists names the cloud cannot express
     if is_address:
@@ -357,13 +362,12 @@ def _unlisted(stack: Stack, flow: Flow, service: str, denied: Denied) -> tuple[l
     return [], "no entry lists it and no catalogue name shares its domain: other traffic."
 
 
-def _sources_note(stack: Stack, sources: list[str]) -> list[str]:
-    outside = sum(1 for s in sources if not stack.is_device(s))
+def _sources_note(stack: Stack, outside: int, sources: int) -> list[str]:
     if not outside:
         return []
     return [
-        f"{outside} of its {len(sources)} sources are outside sourceRanges ({', '.join(stack.plan.source_ranges)}): "
-        "not this stack's devices, which this stack's rules never pass."
+        f"{outside} of its {sources} sources are outside sourceRanges ({', '.join(stack.plan.source_ranges)}): "
+        "not this stack's devices (add their range to sourceRanges if they are managed devices)."
     ]
 
 

@@ -35,7 +35,7 @@ START = dt.datetime(2026, 11, 27, tzinfo=dt.UTC)
 def destinations(rng: random.Random) -> list[tuple[str | None, str, int, str]]:
     """(name or None, address, port, app protocol): listed and unlisted names of the vendors' domains, and addresses."""
     names = [f"host{i}.{rng.choice(('microsoft.com', 'apple.com', 'google.com', 'example.org'))}" for i in range(340)]
-    names += ["ekop.intel.com", "identity.apple.com", "play.google.com", "courier.push.apple.com"]
+    names += ["ekop.intel.com", "identity.apple.com", "play.google.com", "courier.push.apple.com.example"]
     out: list[tuple[str | None, str, int, str]] = [(n, f"203.0.113.{i % 250}", 443, "tls") for i, n in enumerate(names)]
     out += [(None, f"198.51.100.{i}", rng.choice((123, 8443, 5228)), "") for i in range(56)]
     return out

@@ -75,23 +75,6 @@ def pulumi_run() -> PulumiRun:
     return run
 
 
-@pytest.fixture(scope="module")
-def suricata() -> str:
-    """The Suricata binary; without it, the test skips (and fails in CI: ``CI=true``)."""
-    from endpoint_firewall.checks.suricata import find_suricata
-
-    binary = find_suricata()
-    if binary is None:
-        message = (
-            "Suricata is not installed: the AWS engine tests need it (scripts/install-suricata.sh, or "
-            "apt-get install -t bookworm-backports suricata on Debian 12)"
-        )
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return binary
-
-
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "suricata" in getattr(item, "fixturenames", ()):

@@ -281,7 +281,7 @@ def test_wildcards_are_written_as_listed_and_the_apex_only_when_listed():
     # no wildcard is widened; only the NTP names on UDP 123 (FQDN network rules allow what the name resolves to)
     assert {(w.entry, w.destination) for w in r.widened} == {
         ("apple-time", h) for h in ("time.apple.com", "time-ios.apple.com", "time-macos.apple.com")
-    } | {("intune-165", "time.windows.com")}
+    } | {("intune-165", "time.windows.com"), ("autopilot-ntp", "time.windows.com")}  # the Intune and Autopilot pages
     assert all(w.reason.startswith("network rule on a name (udp:123)") for w in r.widened)
 
 

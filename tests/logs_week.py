@@ -22,7 +22,7 @@ DENIES = [
     ("AZFWApplicationRule", "remotehelp.microsoft.com", 443, "HTTPS", 57, 14, None),
     ("AZFWApplicationRule", "amsua0101-remoteassistservice-pubsub.webpubsub.azure.com", 443, "HTTPS", 44, 12, None),
     ("AZFWApplicationRule", "remoteassistanceprodacs.communication.azure.com", 443, "HTTPS", 38, 12, None),
-    ("AZFWApplicationRule", "ztd.dds.microsoft.com", 443, "HTTPS", 61, 37, None),
+    ("AZFWApplicationRule", "provisioning.microsoftonline.com", 443, "HTTPS", 61, 37, None),
     (
         "AZFWApplicationRule",
         "portal.manage.microsoft.com",

@@ -10,10 +10,13 @@ from endpoint_firewall.logs.vendors import Vendors, page_hosts
 
 @pytest.fixture(scope="module")
 def vendors() -> Vendors:
-    places = {"apple-apns": ("apple.yaml", 18, False), "intune-163": ("intune.yaml", 33, True)}
-    return Vendors(
-        load_catalogue(), places, frozenset({"quoted.manage.microsoft.com", "brand-new.microsoft.com"}), "fixups.yaml"
-    )
+    places = {
+        "apple-apns": ("apple.yaml", 18, None),
+        "intune-163": ("intune.yaml", 33, "intune-page"),
+        "autopilot-deployment-service": ("autopilot.yaml", 40, "autopilot-page"),
+    }
+    pages = {"intune-page": (frozenset({"brand-new.microsoft.com"}), "fixups.yaml")}
+    return Vendors(load_catalogue(), places, pages)
 
 
 def test_a_name_under_a_listed_wildcard_is_named_not_a_sibling(vendors):
@@ -44,6 +47,9 @@ def test_the_line_that_adds_a_name(vendors):
         core, "brand-new.microsoft.com", "https:443"
     )
     assert "a catalogue file of your own" in vendors.add_line(core, "other.microsoft.com", "https:443")
+    autopilot = vendors.catalogue.entry("autopilot-deployment-service")  # its import takes no add fix-ups
+    line = vendors.add_line(autopilot, "brand-new.microsoft.com", "https:443")
+    assert line.startswith("autopilot.yaml is written by `epfw import autopilot-page`") and "of your own" in line
 
 
 def test_page_hosts_leave_out_link_targets():

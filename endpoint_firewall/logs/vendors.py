@@ -20,8 +20,12 @@ from ..endpoints.loader import Catalogue
 from ..endpoints.models import Entry, EntryKind
 from ..endpoints.names import registrable_domain
 
-# An entry's place in its file, as the command line found it: (file, line of its id, file written by an importer)
-EntryPlace = tuple[str, int, bool]
+# An entry's place in its file, as the command line found it: (file, line of its id, the `epfw import` kind that
+# writes the file, None for a file edited by hand)
+EntryPlace = tuple[str, int, str | None]
+# For an import whose fix-ups can add a host the page names in its prose (``add: AREA``): the hosts its page names,
+# and its fix-up file
+ProsePage = tuple[frozenset[str], str]
 LINK_TARGET = re.compile(r"\]\([^)]*\)")  # Markdown: [text](target)
 PAGE_HOST = re.compile(r"(?<![\w.*-])(?:[a-z0-9*](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}(?![\w-])")
 
@@ -41,8 +45,7 @@ class Vendors:
 
     catalogue: Catalogue
     places: Mapping[str, EntryPlace] = field(default_factory=dict)
-    page_hosts: frozenset[str] = frozenset()  # names the vendor page mentions anywhere (prose included)
-    fixups_file: str = "the page's fix-up file"  # where `epfw import intune-page` reads its reviewed fix-ups
+    prose_pages: Mapping[str, ProsePage] = field(default_factory=dict)  # by import kind
 
     @cached_property
     def _by_domain(self) -> dict[str, list[tuple[Entry, str]]]:
@@ -72,20 +75,21 @@ class Vendors:
         """The line that would add ``host`` on ``service`` (``https:443``) next to ``entry``: in its vendor file,
         or, for a file an importer writes, as a fix-up of the page (when the page mentions the host) or in a
         catalogue file of one's own."""
-        file, line, generated = self.places.get(entry.id, ("<catalogue>", 0, False))
+        file, line, kind = self.places.get(entry.id, ("<catalogue>", 0, None))
         protocol, _, port = service.partition(":")
-        if not generated:
+        if kind is None:
             extra = "" if _offers(entry, service) else f" and {{protocol: {protocol}, port: {port}}} under services"
             return f'{file}:{line}: entry {entry.id}: add "- {host}" under destinations{extra}'
-        if host in self.page_hosts:
+        hosts, fixups = self.prose_pages.get(kind, (frozenset(), ""))
+        if host in hosts:
             return (
-                f"the page names {host}; if only in its prose, a reviewed fix-up imports it: {self.fixups_file}: "
+                f"the page names {host}; if only in its prose, a reviewed fix-up imports it: {fixups}: "
                 f'- {{value: {host}, add: {entry.service_area}, ports: [{port}], reason: "..."}}'
             )
         return (
-            f"{file} is written by `epfw import` and the page does not name {host}: list it in a catalogue file of "
-            f"your own (service area {entry.service_area}, destination {host}, {{protocol: {protocol}, port: {port}}}) "
-            "and tell the vendor (the page's feedback)"
+            f"{file} is written by `epfw import {kind}` and the page does not name {host}: list it in a catalogue "
+            f"file of your own (service area {entry.service_area}, destination {host}, {{protocol: {protocol}, "
+            f"port: {port}}}) and tell the vendor (the page's feedback)"
         )
 
 

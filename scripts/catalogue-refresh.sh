@@ -12,6 +12,8 @@
 # OUT_DIR gets files.txt (the two changed files, for scripts/catalogue-refresh-pr.sh), pr-title.txt and pr-body.md:
 # the import's summary and reports, `epfw catalogue diff` of the whole catalogue folder against BASE (default HEAD)
 # and `epfw preview --base BASE --format markdown` of every stack in stacks/.
+# A new shared-tenant wildcard (the diff's `!! NEW SHARED-TENANT WILDCARD` lines) opens the body, as a GitHub warning,
+# and ends the title.
 # Stdout is only `changed=true|false` (for $GITHUB_OUTPUT); everything else goes to stderr. Works offline.
 set -euo pipefail
 page=${1:?usage: scripts/catalogue-refresh.sh PAGE.md OUT_DIR [SOURCE]}
@@ -52,8 +54,20 @@ cp "$page" "$copy"
 printf '%s\n' "$catalogue" "$copy" > "$out/files.txt"
 
 date=$(sed -n 's/^    date: \([0-9-]*\)$/\1/p' "$catalogue" | head -n 1)
-echo "$what: refresh from Microsoft's page (ms.date $date)" > "$out/pr-title.txt"
+"$epfw" catalogue diff "$out/base-catalogue" "$folder" > "$out/catalogue-diff.txt"
+flag=""
+if grep -q '^!! NEW SHARED-TENANT WILDCARD' "$out/catalogue-diff.txt"; then
+  flag=" [NEW SHARED-TENANT WILDCARD]"
+fi
+echo "$what: refresh from Microsoft's page (ms.date $date)$flag" > "$out/pr-title.txt"
 {
+  if [ -n "$flag" ]; then
+    echo "> [!WARNING]"
+    echo "> **New shared-tenant wildcard**: anyone can create an instance under it. Stacks leave it out unless they"
+    echo "> set \`selection.sharedTenantWildcards: allow\` (docs/shared-tenant-wildcards.md); review before merging."
+    grep '^!! NEW SHARED-TENANT WILDCARD' "$out/catalogue-diff.txt" | sed 's/^!! /> - /'
+    echo
+  fi
   echo "## $what: refresh from Microsoft's page (ms.date $date)"
   echo
   echo "Made by \`scripts/catalogue-refresh.sh\` (workflow \`catalogue-refresh\`): \`epfw import $source\` of the"
@@ -75,7 +89,7 @@ echo "$what: refresh from Microsoft's page (ms.date $date)" > "$out/pr-title.txt
   echo "### Catalogue diff (\`epfw catalogue diff\` of \`$folder\`, $base -> this change)"
   echo
   echo '```'
-  "$epfw" catalogue diff "$out/base-catalogue" "$folder"
+  cat "$out/catalogue-diff.txt"
   echo '```'
   for file in stacks/Pulumi.*.yaml; do
     stack=${file#stacks/Pulumi.}

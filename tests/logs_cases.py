@@ -34,6 +34,16 @@ PROD_CASES = [
         Flow("identity.apple.com", 443, "https"), "not-selected", "apple-mdm-server", "selection.includeOptional: true"
     ),
     Case(Flow("play.google.com", 443, "https"), "not-selected", None, "add android to selection.serviceAreas"),
+    Case(  # Remote Help's web pubsub: an instance only the shared-tenant wildcard covers
+        Flow("contoso-hub.webpubsub.azure.com", 443, "https"),
+        "not-selected",
+        "intune-187",
+        "add remote-help to selection.serviceAreas; if contoso-hub.webpubsub.azure.com is your tenant's own instance, "
+        "name it in selection.tenantInstances",
+    ),
+    Case(
+        Flow("x7q2.queue.core.windows.net", 443, "https"), "unlisted", None, "an instance under queue.core.windows.net"
+    ),
     Case(Flow("newhost.apple.com", 443, "https"), "unlisted", None, "apple.yaml:"),
     Case(Flow("courier.push.apple.com", 80, "http"), "unlisted", "apple-apns", "not on http:80"),
     Case(Flow("example.org", 443, "https"), "unlisted", None, "other traffic"),

@@ -136,6 +136,34 @@ def test_a_changed_page_gives_the_catalogue_diff_and_every_stacks_rule_diff(clon
     assert again.read_bytes() == (clone / "endpoint_firewall/endpoints/catalogue/intune.yaml").read_bytes()
 
 
+def test_a_new_shared_tenant_wildcard_opens_the_pull_request_and_its_title(clone, tmp_path):
+    page = tmp_path / "endpoints.md"
+    text = require_shared(INTUNE_PAGE).read_text(encoding="utf-8")
+    row = "`intunecdnpeasd.manage.microsoft.com` |"
+    page.write_text(text.replace(row, "`intunecdnpeasd.manage.microsoft.com` `*.queue.core.windows.net` |"))
+    out = tmp_path / "out"
+    result = refresh(clone, page, out)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "changed=true\n"
+    title = (out / "pr-title.txt").read_text(encoding="utf-8").strip()
+    assert title.endswith(" [NEW SHARED-TENANT WILDCARD]")
+    lines = (out / "pr-body.md").read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "> [!WARNING]"  # first, before the heading: a reviewer cannot miss it
+    assert lines[3].startswith("> - NEW SHARED-TENANT WILDCARD *.queue.core.windows.net (entries intune-179): ")
+    assert "https://learn.microsoft.com/azure/storage/common/storage-account-overview" in lines[3]
+    assert lines[4] == "" and lines[5].startswith("## Intune endpoints: refresh")
+    diff = lines[
+        lines.index(
+            "### Catalogue diff (`epfw catalogue diff` of `endpoint_firewall/endpoints/catalogue`, HEAD -> this change)"
+        ) :
+    ]
+    assert diff[3].startswith("!! NEW SHARED-TENANT WILDCARD *.queue.core.windows.net")  # first in the diff too
+    # the stacks as shipped leave it out: no rule diff names it
+    body = "\n".join(lines)
+    previews = body[body.index("Rule changes of stack dev") :]
+    assert "Rule changes of stack prod" in previews and "queue.core.windows.net" not in previews
+
+
 def test_the_pull_request_step_pushes_one_branch_and_creates_then_edits_its_pull_request(clone, tmp_path):
     remote = tmp_path / "remote.git"
     subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)

@@ -24,7 +24,7 @@ from ..logs.tally import Tally
 from ..logs.vendors import EntryPlace, ProsePage, Vendors, page_hosts
 from ..logs.verdicts import Stack
 from ..planning.planner import build_plan
-from ..planning.selection import Selection
+from ..planning.selection import Selection, SharedTenantMode
 from ..program.render import find_project_dir, require_cloud
 from ..program.stack_plan import load_selected
 from . import log_inputs, logs_format
@@ -113,7 +113,8 @@ def run(args: argparse.Namespace) -> int:
 def _stack(name: str, cloud: str, config: StackConfig, project: Path, origin: str) -> Stack:
     catalogue, plan = load_selected(config, project, origin)
     every_region = frozenset(r for e in catalogue.entries for r in e.regions)
-    full_plan = build_plan(catalogue, Selection(regions=every_region), config.source_ranges, config.peer_ranges)
+    everything = Selection(regions=every_region, shared_tenant_wildcards=SharedTenantMode.ALLOW)
+    full_plan = build_plan(catalogue, everything, config.source_ranges, config.peer_ranges)
     side: AzureSide | AwsSide
     if cloud == "azure":
         from ..renderers.azure import render_azure

@@ -2,7 +2,7 @@
 
 A catalogue file holds ``sources`` (documents the entries come from), ``service_areas`` (with the
 priority their firewall rules take) and ``entries``. An entry is a set of destinations times a set of
-services (protocol + port or port range), with provenance. See README "Catalogue format".
+services (protocol + port or port range), with provenance. See docs/catalogue.md, "Format".
 """
 
 from __future__ import annotations

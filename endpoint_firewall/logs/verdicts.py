@@ -29,8 +29,10 @@ from ..checks.flow import Flow
 from ..endpoints.loader import Catalogue
 from ..endpoints.models import Entry, EntryKind
 from ..endpoints.names import looks_like_address
+from ..endpoints.shared_tenants import is_shared_tenant_wildcard, shared_tenant_suffix
+from ..planning.kinds import SHARED_TENANT_LEFT_OUT
 from ..planning.rules import Plan
-from ..planning.selection import OPT_IN_REGIONS, Selection
+from ..planning.selection import OPT_IN_REGIONS, Selection, SharedTenantMode
 from ..renderers.findings import Finding
 from .on_aws import AwsSide
 from .on_azure import AzureSide
@@ -213,10 +215,10 @@ def _verdict(stack: Stack, key: Key, denied: Denied, from_outside: bool) -> tupl
     if _on_wire(everywhere, protocol):
         entries = _entry_ids(everywhere)
         selected = [e for e in entries if e in stack.plan.selected_entries]
-        skipped = _findings_for(stack.side.skipped, selected, flow)
+        skipped = [f for f in _findings_for(stack.side.skipped, selected, flow) if f.kind != SHARED_TENANT_LEFT_OUT]
         if skipped:
             return NOT_EXPRESSIBLE, entries, f"{cloud} cannot express it: {skipped[0].reason}."
-        return NOT_SELECTED, entries, _left_out(stack, [stack.catalogue.entry(e) for e in entries])
+        return NOT_SELECTED, entries, _left_out(stack, everywhere, flow.host)
     # 4. Peer-to-peer entries on this port
     if is_address:
         peers = _peer_entries(stack, protocol, port)
@@ -272,17 +274,28 @@ def _service_takes(listed_protocol: str, transport: str, first: int, last: int, 
     return same and first <= port <= last
 
 
-def _left_out(stack: Stack, entries: list[Entry]) -> str:
+def _left_out(stack: Stack, found: list[listed.Listing], host: str | None) -> str:
     """Which entries list it, and the smallest change of the stack's settings that includes one of them."""
-    changes = {entry.id: _changes_for(stack, entry) for entry in entries}
+    wildcards: dict[str, str] = {}  # entry -> the shared-tenant wildcard through which alone it lists the host
+    for item in found:
+        for entry_id in item.entries:
+            if is_shared_tenant_wildcard(item.destination):
+                wildcards.setdefault(entry_id, item.destination)
+            else:
+                wildcards[entry_id] = ""
+    entries = [stack.catalogue.entry(e) for e in sorted(wildcards)]
+    changes = {e.id: _changes_for(stack, e, wildcards[e.id], host) for e in entries}
     best = min(entries, key=lambda e: (len(changes[e.id]), e.id))
     areas = ", ".join(sorted({e.service_area for e in entries}))
     listed_by = f"listed by {_named([e.id for e in entries])} (service area {areas})"
-    return f"{listed_by}, which this stack's selection leaves out; to include it: {'; '.join(changes[best.id])}."
+    through = f" through the shared-tenant wildcard {wildcards[best.id]}" if wildcards[best.id] else ""
+    return (
+        f"{listed_by}{through}, which this stack's selection leaves out; to include it: {'; '.join(changes[best.id])}."
+    )
 
 
-def _changes_for(stack: Stack, entry: Entry) -> list[str]:
-    """Every setting that keeps ``entry`` out, as the change that lets it in."""
+def _changes_for(stack: Stack, entry: Entry, shared_wildcard: str = "", host: str | None = None) -> list[str]:
+    """Every setting that keeps ``entry`` (or its shared-tenant wildcard) out, as the change that lets it in."""
     selection, changes = stack.selection, []
     if selection.entry_ids is not None and entry.id not in selection.entry_ids:
         changes.append(f"add {entry.id} to selection.entries")
@@ -299,6 +312,14 @@ def _changes_for(stack: Stack, entry: Entry) -> list[str]:
         changes.append("set selection.includeOptional: true (the entry is marked required: false)")
     if entry.kind is EntryKind.PEER_TO_PEER and not stack.peer_ranges:
         changes.append("name the peers in peerRanges (a peer-to-peer entry)")
+    if shared_wildcard and selection.shared_tenant_wildcards is SharedTenantMode.EXACT:
+        suffix = shared_tenant_suffix(shared_wildcard)
+        why = f": {suffix.why()}" if suffix else ""
+        changes.append(
+            f"if {host} is your tenant's own instance, name it in selection.tenantInstances (a stranger's instance "
+            f"is as reachable under {shared_wildcard}{why}; selection.sharedTenantWildcards: allow opens the "
+            "wildcard to any tenant)"
+        )
     return changes or ["(selected already: the plan skips it)"]
 
 
@@ -335,6 +356,9 @@ def _peer_verdict(stack: Stack, destination: str, peers: list[Entry]) -> tuple[s
 
 
 def _unlisted(stack: Stack, flow: Flow, service: str, denied: Denied) -> tuple[list[str], str]:
+    tenant = shared_tenant_suffix(flow.host) if flow.host else None
+    if tenant is not None:
+        return [], f"no entry lists it; it is an instance under {tenant.suffix}, where {tenant.why()}: other traffic."
     if flow.host is None and flow.proto in _TLS_OR_HTTP:
         return [], (
             f"no entry lists this address on this service, and the record names no host: the {flow.proto} flow was "

@@ -1072,7 +1072,7 @@ ADVICE: tuple[Advice, ...] = (
             >= 0.10
         ),
         "YAML goes through PyYAML's pure-Python scanner or emitter: this PyYAML has no libyaml "
-        "(yaml.__with_libyaml__ is False), which endpoints/yaml_lines.py and endpoints/dump.py use when present: "
+        "(yaml.__with_libyaml__ is False), which endpoints/yaml_lines.py and catalogue_tools/dump.py use when present: "
         "install a PyYAML built with libyaml.",
     ),
     Advice(
@@ -1084,7 +1084,7 @@ ADVICE: tuple[Advice, ...] = (
         "for text already in canonical form, or validating once, would halve it.",
     ),
     Advice(
-        "endpoints/importers/m365.py",
+        "catalogue_tools/importers/m365.py",
         "_decode",
         lambda p: _share(p["self"], "json/scanner.py") + _share(p["self"], "json/decoder.py") >= 0.05,
         "the M365 importer decodes JSON with the pure-Python scanner to get offsets: decode with the C json "

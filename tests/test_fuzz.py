@@ -35,9 +35,9 @@ from conftest import ROOT
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from endpoint_firewall.catalogue_tools.importers import m365
 from endpoint_firewall.cli.main import main
 from endpoint_firewall.endpoints.errors import CatalogueError
-from endpoint_firewall.endpoints.importers import m365
 from endpoint_firewall.endpoints.loader import load_catalogue
 
 INTUNE = ROOT / "endpoint_firewall" / "endpoints" / "catalogue" / "intune.yaml"

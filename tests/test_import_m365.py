@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from endpoint_firewall.catalogue_tools.importers import m365
 from endpoint_firewall.cli.main import main
 from endpoint_firewall.endpoints.errors import CatalogueError
-from endpoint_firewall.endpoints.importers import m365
 from endpoint_firewall.endpoints.loader import load_catalogue, shipped_catalogue_files
 from endpoint_firewall.endpoints.models import PortRange
 

@@ -5,7 +5,7 @@ The page is the copy the repository keeps (endpoint_firewall/endpoints/catalogue
 refresh replaces together with the catalogue), in either dialect (Learn's rendering or memdocs' source). It is
 read here with a few regexes of this file's own, independently of the importer: backticked values of table rows
 (lines with a ``|``, comma lists split), backticked and quoted ('https://...') values of list items, and the
-lines of the consolidated list's code blocks. Nothing of ``endpoints.importers`` is used.
+lines of the consolidated list's code blocks. Nothing of ``catalogue_tools.importers`` is used.
 """
 
 from __future__ import annotations

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from endpoint_firewall.catalogue_tools.importers import intune_page, page_fixups
 from endpoint_firewall.endpoints.errors import CatalogueError
-from endpoint_firewall.endpoints.importers import intune_page, page_fixups
 from endpoint_firewall.endpoints.loader import load_catalogue
 
 ROOT = Path(__file__).resolve().parents[1]

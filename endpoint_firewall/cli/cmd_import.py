@@ -16,9 +16,9 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from ..endpoints.dump import write_catalogue
-from ..endpoints.importers import autopilot_page, intune_page, m365, page_fixups
-from ..endpoints.importers.learn_page import PageImport
+from ..catalogue_tools.dump import write_catalogue
+from ..catalogue_tools.importers import autopilot_page, intune_page, m365, page_fixups
+from ..catalogue_tools.importers.learn_page import PageImport
 from ..endpoints.stats import counted
 from .errors import UserError
 

@@ -67,9 +67,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ..errors import CatalogueError, EpfwError, Problem
-from ..loader import read_text
-from ..models import (
+from ...endpoints.errors import CatalogueError, EpfwError, Problem
+from ...endpoints.loader import read_text
+from ...endpoints.models import (
     ID_PATTERN,
     CatalogueFile,
     Destination,
@@ -81,7 +81,7 @@ from ..models import (
     ServiceArea,
     Source,
 )
-from ..stats import counted
+from ...endpoints.stats import counted
 
 SOURCE_ID = "m365-web-service"
 SOURCE_TITLE = "Microsoft 365 IP address and URL web service"

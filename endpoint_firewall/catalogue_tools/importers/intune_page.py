@@ -50,10 +50,10 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from .. import names
-from ..errors import CatalogueError, Problem
-from ..loader import read_text
-from ..models import (
+from ...endpoints import names
+from ...endpoints.errors import CatalogueError, Problem
+from ...endpoints.loader import read_text
+from ...endpoints.models import (
     CatalogueFile,
     Destination,
     DestinationKind,

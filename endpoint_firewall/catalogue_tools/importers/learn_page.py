@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urljoin
 
-from ..errors import CatalogueError, Problem
-from ..models import CatalogueFile, DestinationKind, EntryKind, Reference
+from ...endpoints.errors import CatalogueError, Problem
+from ...endpoints.models import CatalogueFile, DestinationKind, EntryKind, Reference
 from .markdown_page import Page, PageError, read_page
 from .page_fixups import NO_FIXUPS
 

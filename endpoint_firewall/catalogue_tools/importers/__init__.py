@@ -3,8 +3,8 @@
 Each importer reads one vendor format, refuses malformed input with located problems (``FILE:LINE: field:
 message``, or ``FILE: [index].key: message`` for a machine-generated JSON list), reports by name everything the
 catalogue cannot express exactly (and leaves it out rather than widen it), and returns a
-:class:`~endpoint_firewall.endpoints.models.CatalogueFile` that :func:`~endpoint_firewall.catalogue_tools.dump.write_catalogue`
-writes only once it loads.
+:class:`~endpoint_firewall.endpoints.models.CatalogueFile` that
+:func:`~endpoint_firewall.catalogue_tools.dump.write_catalogue` writes only once it loads.
 
 * :mod:`.m365`: the Microsoft 365 IP address and URL web service (``epfw import m365``).
 * :mod:`.intune_page`: Microsoft's "Network endpoints for Microsoft Intune" page (``epfw import intune-page``).

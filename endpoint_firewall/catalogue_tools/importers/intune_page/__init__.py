@@ -1,34 +1,36 @@
 """Import Microsoft's "Network endpoints for Microsoft Intune" page (its Markdown) into a catalogue file.
 
 The page is read by :mod:`..markdown_page`; this package gives its blocks a meaning, one reader per kind of block,
-each returning the drafts of its entries and its reports (:class:`.drafts.Read`). What is imported:
+each returning the drafts of its entries and its reports (:class:`.drafts.Read`); :func:`read_drafts` composes
+them. What is imported:
 
-* **Endpoint-set tables** (:mod:`.tables`) (``| ID | Desc | Category | ER | Addresses | Ports |``, optionally ``| Notes |``):
-  one entry ``intune-<ID>`` per ID. Desc is the description, ``required`` is "Required" in Category,
-  Category and ER go into the provenance note, every backticked value of Addresses is a destination
+* **Endpoint-set tables** (``| ID | Desc | Category | ER | Addresses | Ports |``, optionally ``| Notes |``;
+  :mod:`.tables`): one entry ``intune-<ID>`` per ID. Desc is the description, ``required`` is "Required" in
+  Category, Category and ER go into the provenance note, every backticked value of Addresses is a destination
   (comma lists with or without spaces; a parenthesis after a value is a note; a backticked label ending
   in ``:`` such as ``Azure Front Door Endpoints:`` is a note). Ports: ``**TCP:** 80, 443`` is http 80 and
   https 443, any other TCP port tcp, ``**UDP:** 123`` udp 123. An ID listed in two tables is one entry
   (the later row's values are merged, differences reported); its area is that of the deeper section.
-  A row whose Desc names GCC is tagged with the region ``us-gov`` (see :data:`GOV_REGION`).
+  A row whose Desc names GCC is tagged with the region ``us-gov`` (see :data:`.sections.GOV_REGION`).
   A row with no addresses (``See Notes``) is a ``reference`` entry with the row's links.
-* **Region tables** (``| Region | CDN | Port |``, :mod:`.tables`) and **tab panels** (:mod:`.lists`) (``<a id="tabpanel_…_<region>">`` lists in
-  Learn's rendering, ``# [Region](#tab/<region>)`` tabs in memdocs' source, read alike by :mod:`..markdown_page`):
-  one entry ``intune-<area>-<region>`` per region, tagged with the stack region name.
-* **Per-scale-unit hosts** (``amsu<family><nn>…``, ID 182, :mod:`.scale_units`): split by family into one entry per region the
-  family's ``imeswd<family>-…`` hosts are placed in on the same page; a family placed nowhere gets an entry
-  tagged with its own name (``amsud``) and a report.
-* **Bullet lists of hosts** under a section (:mod:`.lists`): one entry ``intune-<area>-list-<n>`` with the section's
-  stated ports (the first "port(s) N and M", "port N/M" or "HTTPS/N" of its prose; none stated: https 443,
-  reported). Lists of links only become ``reference`` entries. Peer-to-peer ports in prose (:mod:`.prose`) ("uses 7680 for
-  TCP/IP", "Teredo on port 3544") become ``peer-to-peer`` entries.
-* **Sections that only link** to other documents (:mod:`.lists`) (Apple, Android Enterprise, Endpoint analytics, ...):
-  one ``reference`` entry each.
-* **Hosts written in a sentence** (:mod:`.prose`; no backticks or quotes, not a link) that the catalogue does not hold are
-  reported with their line; a reviewed fix-up imports one (``add: AREA``: entry ``intune-<area>-prose``) or
-  records why it is left out (``drop: true``, e.g. a wildcard on a public suffix).
-* **The consolidated list** (:mod:`.consolidated`; the ``FQDNs`` and ``IP Subnets`` code blocks): every value must be in the
-  catalogue; values in no table or list go into entries of their own (``intune-consolidated-…``, ports
+* **Region tables** (``| Region | CDN | Port |``, :mod:`.tables`) and **tab panels** (:mod:`.lists`;
+  ``<a id="tabpanel_…_<region>">`` lists in Learn's rendering, ``# [Region](#tab/<region>)`` tabs in memdocs'
+  source, read alike by :mod:`..markdown_page`): one entry ``intune-<area>-<region>`` per region, tagged with the
+  stack region name.
+* **Per-scale-unit hosts** (``amsu<family><nn>…``, ID 182; :mod:`.scale_units`): split by family into one entry
+  per region the family's ``imeswd<family>-…`` hosts are placed in on the same page; a family placed nowhere gets
+  an entry tagged with its own name (``amsud``) and a report.
+* **Bullet lists of hosts** under a section (:mod:`.lists`): one entry ``intune-<area>-list-<n>`` with the
+  section's stated ports (the first "port(s) N and M", "port N/M" or "HTTPS/N" of its prose; none stated: https
+  443, reported). Lists of links only become ``reference`` entries. Peer-to-peer ports in prose ("uses 7680 for
+  TCP/IP", "Teredo on port 3544"; :mod:`.prose`) become ``peer-to-peer`` entries.
+* **Sections that only link** to other documents (Apple, Android Enterprise, Endpoint analytics, ...;
+  :mod:`.lists`): one ``reference`` entry each.
+* **Hosts written in a sentence** (no backticks or quotes, not a link; :mod:`.prose`) that the catalogue does not
+  hold are reported with their line; a reviewed fix-up imports one (``add: AREA``: entry ``intune-<area>-prose``)
+  or records why it is left out (``drop: true``, e.g. a wildcard on a public suffix).
+* **The consolidated list** (the ``FQDNs`` and ``IP Subnets`` code blocks; :mod:`.consolidated`): every value must
+  be in the catalogue; values in no table or list go into entries of their own (``intune-consolidated-…``, ports
   http 80 + https 443 as the core service, reported) and every disagreement between the tables and the list
   is reported by value, both ways.
 
@@ -37,9 +39,9 @@ a value repeated in one entry is kept once, a stray backtick with nothing after 
 ``'https://host'`` gives its host, a region-table value also listed in an endpoint set elsewhere is named.
 A value that is no host name, wildcard or address fails the import unless a reviewed fix-up
 (:mod:`..page_fixups`) replaces or drops it. A table of an unknown shape, a region the stacks do not know or
-a section with endpoints but no service area fails the import naming the line; a section the import does
-not know (:mod:`.sections`) and that holds no endpoints is reported as unrecognised. The same page and fix-ups always give the
-same bytes; entries follow the page's order.
+a section with endpoints but no service area fails the import naming the line; a section the import does not
+know (:mod:`.sections`) and that holds no endpoints is reported as unrecognised. The same page and fix-ups always
+give the same bytes; entries follow the page's order.
 """
 
 from __future__ import annotations

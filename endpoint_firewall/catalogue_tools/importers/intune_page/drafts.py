@@ -4,6 +4,7 @@ becomes a catalogue entry (:func:`to_entry`)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 
 from pydantic import ValidationError
@@ -13,6 +14,8 @@ from ....endpoints.models import Destination, DestinationKind, Entry, EntryKind,
 from ..learn_page import LINK, PageContext, Report, plain
 from ..markdown_page import Section
 from .sections import PREFIX, SOURCE_ID
+
+TICKED = re.compile(r"`([^`]*)`")  # a backticked value of the page
 
 
 @dataclass

@@ -14,11 +14,10 @@ from collections.abc import Mapping
 from ....endpoints.models import EntryKind, Reference, Service
 from ..learn_page import LINK, PageContext, Report
 from ..markdown_page import BulletList, Item, Paragraph, Section, Table
-from .drafts import Draft, Read, draft_id, list_label, new_draft, protocol, read_value
+from .drafts import TICKED, Draft, Read, draft_id, list_label, new_draft, protocol, read_value
 from .sections import HTTPS_ONLY, PREFIX
 from .tables import region
 
-_TICKED = re.compile(r"`([^`]*)`")
 _QUOTED_URL = re.compile(r"^'(https?://[^'\s/]+)/?'$")
 _PORT_STATEMENT = re.compile(r"(?:\bports?\s+|\bHTTPS/)(\d+)((?:\s*(?:/|,|and)\s*\d+)*)", re.I)
 _TAB_PANEL = re.compile(r"^tabpanel_\d+_([a-z-]+)$")
@@ -33,7 +32,7 @@ def read_bullet_list(
     links: list[Reference] = []
     quoted: list[Item] = []
     for item in block.items:
-        ticked = _TICKED.match(item.text)
+        ticked = TICKED.match(item.text)
         url = _QUOTED_URL.match(item.text)
         if url:
             quoted.append(item)

@@ -9,10 +9,9 @@ from collections.abc import Mapping
 
 from ..learn_page import Report
 from ..markdown_page import Page, Table
-from .drafts import Draft
+from .drafts import TICKED, Draft
 from .sections import REGION_TABLE, REGIONS
 
-_TICKED = re.compile(r"`([^`]*)`")
 _SCALE_UNIT = re.compile(r"^(amsu([a-z]+?)(\d+))[a-z]+\.")
 _FAMILY_HOST = re.compile(r"^imeswd([a-z]+)-")
 
@@ -25,7 +24,7 @@ def place_families(page: Page) -> dict[str, tuple[str, int]]:
             if isinstance(block, Table) and block.header == REGION_TABLE:
                 for row in block.rows:
                     region = REGIONS.get(row.cells[0].lower())
-                    for raw in _TICKED.findall(row.cells[1]):
+                    for raw in TICKED.findall(row.cells[1]):
                         match = _FAMILY_HOST.match(raw.lower())
                         if match and region:
                             placements.setdefault(match.group(1), (region, row.line))

@@ -15,10 +15,9 @@ from collections.abc import Mapping
 from ....endpoints.models import EntryKind, Service
 from ..learn_page import PageContext, Report, plain
 from ..markdown_page import Row, Section, Table
-from .drafts import Draft, Read, draft_id, new_draft, protocol, read_value
+from .drafts import TICKED, Draft, Read, draft_id, new_draft, protocol, read_value
 from .sections import ENDPOINT_SET, GOV_REGION, PREFIX, REGION_TABLE, REGIONS
 
-_TICKED = re.compile(r"`([^`]*)`")
 _PORTS = re.compile(r"\*\*(TCP|UDP):\*\*\s*([0-9][0-9,\s-]*)")
 _LISTED_UNDER = re.compile(r"(\S+) is listed under '(.+)'")
 
@@ -190,7 +189,7 @@ def _addresses(
     label: str | None = None
     last: str | None = None
     position = 0
-    for match in _TICKED.finditer(cell):
+    for match in TICKED.finditer(cell):
         between = cell[position : match.start()].strip()
         if between.startswith("(") and last:
             draft.notes.append(f"{last}: {between.strip('()')}")

@@ -439,6 +439,14 @@ def test_a_one_line_feed_is_located_by_path(tmp_path, capsys):
     ]
 
 
+def test_problems_follow_the_records_order(tmp_path, capsys):
+    """[2] before [10]: a path's indexes are compared as numbers."""
+    records = [dict(RECORD, id=i) for i in range(11)]
+    records[10]["tcpPorts"] = records[2]["tcpPorts"] = "x"
+    lines = refused(tmp_path, capsys, write_records(tmp_path, records))
+    assert [line.split(": ")[1] for line in lines] == ["[2].tcpPorts", "[10].tcpPorts"]
+
+
 def test_unknown_keys_warn_once_per_key_and_the_import_goes_on(tmp_path, capsys):
     source = write_records(
         tmp_path, [dict(RECORD, id=7, colour="blue"), dict(RECORD, id=3, colour="red"), dict(RECORD, id=9, size=2)]

@@ -79,7 +79,7 @@ def catalogue_of(entries: list[dict]) -> Catalogue:
 
 def widened_at(findings, ip: str | None) -> bool:
     return bool(ip) and any(
-        w.destination and "/" in w.destination and ipaddress.ip_address(ip) in ipaddress.ip_network(w.destination)
+        w.destination and "/" in w.destination and ipaddress.ip_address(ip or "") in ipaddress.ip_network(w.destination)
         for w in findings
     )
 
@@ -481,3 +481,15 @@ def test_the_residual_risks_page_names_every_risk_the_summaries_list():
     assert "Route53ResolvedIPValidation" in page and "pulumi-aws" in page
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "(docs/residual-risks.md)" in readme
+
+
+def test_the_tables_say_which_addresses_are_left_to_names():
+    from endpoint_firewall.cli.tables import address_notes
+    from endpoint_firewall.program.render import render_stack
+
+    summary = render_stack("prod", ROOT).summary()
+    notes = address_notes(summary)
+    assert [n.split(":")[0] for n in notes] == ["azure", "aws"]
+    assert all("of intune-163 (http:80, https:443) to its names" in n for n in notes)
+    aws_left = summary["aws"]["addressRules"]["leftToNames"][0]["addresses"]
+    assert f"leaves {len(aws_left)} addresses" in notes[1] and "13.107.219.0/24" in aws_left

@@ -6,8 +6,7 @@ from typing import Any
 
 import pulumi
 import pytest
-from conftest import ROOT
-from conftest import dev_azure_config
+from conftest import ROOT, dev_azure_config
 
 from endpoint_firewall.components.azure_firewall import (
     COMPONENT_TYPE,

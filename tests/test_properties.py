@@ -372,7 +372,7 @@ def widened_address(render, flow: Flow) -> bool:
     return bool(flow.ip) and any(
         w.destination
         and "/" in w.destination
-        and ipaddress.ip_address(flow.ip) in ipaddress.ip_network(w.destination)
+        and ipaddress.ip_address(flow.ip or "") in ipaddress.ip_network(w.destination)
         and w.reason.startswith(("network rule on addresses", "address rule"))
         for w in render.widened
     )

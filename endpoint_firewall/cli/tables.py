@@ -182,6 +182,20 @@ def findings_tables(summary: dict) -> list[Table]:
     return tables
 
 
+def address_notes(summary: dict) -> list[str]:
+    """One line per cloud and entry whose addresses the render leaves to the entry's names (``addressRules``)."""
+    out = []
+    for cloud in ("azure", "aws"):
+        part = (summary.get(cloud) or {}).get("addressRules") or {}
+        for left in part.get("leftToNames", []):
+            out.append(
+                f"{cloud}: addressRules {part.get('mode')} leaves {len(left['addresses'])} addresses of "
+                f"{left['entry']} ({left['services']}) to its names, which pass at any address (summary.json "
+                "addressRules.leftToNames)"
+            )
+    return out
+
+
 def print_render(files: dict[str, str], console: Console | None = None) -> None:
     console = console or Console()
     summary = json.loads(files["summary.json"])
@@ -198,6 +212,8 @@ def print_render(files: dict[str, str], console: Console | None = None) -> None:
         if table is not None:
             console.print()
             console.print(table)
+    for note in address_notes(summary):
+        console.print(f"[cyan]note[/cyan] {note}", markup=True, highlight=False)
     for cloud in ("azure", "aws"):
         for warning in (summary.get(cloud) or {}).get("warnings", []):
             console.print(f"[yellow]warning[/yellow] ({cloud}): {warning}", markup=True, highlight=False)

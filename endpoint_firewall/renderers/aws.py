@@ -29,8 +29,9 @@ replacement never collides with the group it replaces, and anything else keeps t
 ``used x (1 + capacityHeadroom)`` rounded up to a multiple of 100, unless ``capacity`` pins a role: a pinned
 group keeps its capacity (and name) while what it uses fits, and the render fails once it does not.
 
-What these rules let through by design (a listed name at any address, the deny's pending bytes): README,
-"Residual risks of the AWS rules", and the summary's ``residualRisks``.
+How much an address rule carries (``addressRules``) and the flows started outside HOME_NET: docs/address-rules.md.
+What these rules let through by design (a listed name at any address, the deny's pending bytes):
+docs/residual-risks.md, and the summary's ``residualRisks``.
 """
 
 from __future__ import annotations

@@ -105,6 +105,9 @@ class ValueDiff:
     removed: tuple[str, ...]
     unchanged: int
     covered: tuple[tuple[str, str], ...] = ()  # (removed value, the wildcard or range of NEW that still covers it)
+    # (value, ((source, (entry, ...)), ...)): values entries of more than one source of NEW hold, whose sources
+    # changed (a second document now names a host the catalogue had, or a new host two documents name)
+    several_sources: tuple[tuple[str, tuple[tuple[str, tuple[str, ...]], ...]], ...] = ()
 
     def summary(self) -> str:
         return (
@@ -123,6 +126,9 @@ class ValueDiff:
             "removed": list(self.removed),
             "unchanged": self.unchanged,
             "still_covered": {value: by for value, by in self.covered},
+            "several_sources": {
+                value: {source: list(entries) for source, entries in by} for value, by in self.several_sources
+            },
         }
 
 
@@ -172,7 +178,27 @@ def _values(old: Catalogue, new: Catalogue) -> ValueDiff:
         by = _covering(value, wildcards, networks)
         if by:
             covered.append((value, by))
-    return ValueDiff(tuple(sorted(set(after) - kept)), removed, len(kept), tuple(covered))
+    return ValueDiff(tuple(sorted(set(after) - kept)), removed, len(kept), tuple(covered), _several_sources(old, new))
+
+
+def _sources_of(catalogue: Catalogue) -> dict[str, dict[str, list[str]]]:
+    """value -> source id -> ids of that source's entries holding it."""
+    out: dict[str, dict[str, list[str]]] = {}
+    for entry in catalogue.entries:
+        for dest in entry.destinations:
+            held = out.setdefault(item_text(dest), {}).setdefault(entry.provenance.source, [])
+            if entry.id not in held:
+                held.append(entry.id)
+    return out
+
+
+def _several_sources(old: Catalogue, new: Catalogue) -> tuple[tuple[str, tuple[tuple[str, tuple[str, ...]], ...]], ...]:
+    before, after = _sources_of(old), _sources_of(new)
+    return tuple(
+        (value, tuple((source, tuple(sorted(ids))) for source, ids in sorted(by.items())))
+        for value, by in sorted(after.items())
+        if len(by) > 1 and set(by) != set(before.get(value, {}))
+    )
 
 
 def _covering(value: str, wildcards: list[str], networks: list[Any]) -> str | None:
@@ -373,4 +399,12 @@ def format_text(diff: CatalogueDiff) -> str:
     if diff.destinations.covered:
         lines += ["", "destinations no entry lists any more, still covered by a wildcard or range:"]
         lines += _wrapped([f"{value} (by {by})" for value, by in diff.destinations.covered])
+    if diff.destinations.several_sources:
+        lines += [
+            "",
+            "destinations now named by more than one source (one rule where service area and services agree):",
+        ]
+        for value, by in diff.destinations.several_sources:
+            named = "; ".join(f"{source} ({', '.join(entries)})" for source, entries in by)
+            lines += _wrap(f"{value}: {named}", "  ", "    ")
     return "\n".join(lines) + "\n"

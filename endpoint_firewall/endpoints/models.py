@@ -210,6 +210,7 @@ class Provenance(Strict):
     source: Identifier
     section: str = Field(min_length=1, description="anchor of the section in the source document")
     endpoint_set: int | None = Field(default=None, ge=1, description="the source's endpoint-set ID (table column ID)")
+    line: int | None = Field(default=None, ge=1, description="line of the section's heading in the source's copy")
     note: str | None = None
 
 

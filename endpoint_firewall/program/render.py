@@ -16,6 +16,7 @@ from ..endpoints.loader import load_catalogue
 from ..planning.planner import build_plan
 from ..planning.rules import Plan
 from ..planning.selection import Selection
+from ..planning.sources import SharedDestination, several_sources
 from .allow_any import POLICY_CONFIG_FILE, allow_any_exceptions, policy_config_text
 from .stack_plan import load_selected
 
@@ -35,9 +36,10 @@ class StackRender:
     aws: AwsRender | None
     exceptions: dict[str, str] = field(default_factory=dict)  # allow_any exceptions, see program/allow_any.py
     clouds: tuple[str, ...] = CLOUDS  # what was asked for (``--cloud``): a cloud left out is not rendered
+    shared: tuple[SharedDestination, ...] = ()  # targets that entries of more than one source ask for
 
     def summary(self) -> dict:
-        return {
+        summary = {
             "stack": self.stack,
             "clouds": [c for c in CLOUDS if c in self.clouds and getattr(self, c) is not None],
             "catalogueDigest": self.plan.digest,
@@ -50,6 +52,9 @@ class StackRender:
             "aws": self.aws.summary() if self.aws else None,
             "allowAnyExceptions": self.exceptions,
         }
+        if self.shared:  # only then: a stack whose targets each come from one source renders as before
+            summary["severalSources"] = [s.to_json() for s in self.shared]
+        return summary
 
     def files(self) -> dict[str, str]:
         out: dict[str, str] = {}
@@ -110,7 +115,13 @@ def render_config(
 
         aws = render_aws(plan, aws_config)
     return StackRender(
-        stack=stack, plan=plan, azure=azure, aws=aws, exceptions=allow_any_exceptions(catalogue, plan), clouds=clouds
+        stack=stack,
+        plan=plan,
+        azure=azure,
+        aws=aws,
+        exceptions=allow_any_exceptions(catalogue, plan),
+        clouds=clouds,
+        shared=several_sources(plan, catalogue),
     )
 
 

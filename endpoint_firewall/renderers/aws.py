@@ -46,7 +46,7 @@ from typing import Any
 
 from ..config.stack_config import DEFAULT_STATEFUL_ACTIONS, AwsConfig, FqdnMode, RuleOrder
 from ..planning.address_rules import AddressRules, ByName
-from ..planning.rules import Plan, RuleKind
+from ..planning.rules import Plan, Rule, RuleKind
 from .aws_capacity import (
     CAPACITY_STEP,
     domain_list_capacity,
@@ -120,6 +120,7 @@ class AwsRender:
     ipv6: dict[str, Any] = field(default_factory=dict)  # how devices' IPv6 is handled (:func:`ipv6_handling`)
     address_rules: AddressRules = AddressRules.NAMES_ONLY
     by_name: tuple[ByName, ...] = ()  # addresses left to their entries' names (addressRules names-only)
+    rules: tuple[Rule, ...] = ()  # the plan's rules as rendered here: the address rules in addressRules' view
     drop_inbound: bool = True
 
     def files(self) -> dict[str, str]:
@@ -205,6 +206,7 @@ def render_aws(plan: Plan, config: AwsConfig) -> AwsRender:
         ipv6=ipv6_handling(home, config),
         address_rules=config.address_rules,
         by_name=tuple(collected.by_name),
+        rules=tuple(collected.rules),
         drop_inbound=config.drop_inbound,
     )
 

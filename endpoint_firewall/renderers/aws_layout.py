@@ -64,6 +64,7 @@ class Collected:
     not_expressible: set[Finding] = field(default_factory=set)
     listed_rules: list[tuple[Rule, tuple[str, ...]]] = field(default_factory=list)
     by_name: list[ByName] = field(default_factory=list)  # addresses left to their entries' names (addressRules)
+    rules: list[Rule] = field(default_factory=list)  # the plan's rules as written: address rules in addressRules' view
 
 
 def _target(host: str) -> str:
@@ -263,11 +264,11 @@ def _peers_outside(rule: Rule, home: Sequence[str]) -> bool:
 def _rendered_rules(plan: Plan, config: AwsConfig, out: Collected) -> list[Rule]:
     """The plan's rules as this render writes them: the address rules in the view ``addressRules`` asks for
     (:func:`~..planning.address_rules.rendered_rules`), the addresses it leaves to names in ``out.by_name``."""
-    rules, out.by_name = rendered_rules(plan, config.address_rules, keep_protocols=True)
-    for rule in rules:
+    out.rules, out.by_name = rendered_rules(plan, config.address_rules, keep_protocols=True)
+    for rule in out.rules:
         if rule.kind is RuleKind.ADDRESS:
             _widen_address(rule, config.address_rules, out)
-    return rules
+    return out.rules
 
 
 def _widen_address(rule: Rule, mode: AddressRules, out: Collected) -> None:

@@ -26,7 +26,7 @@ from typing import Any
 
 from ..config.stack_config import AzureConfig, AzureLimits, AzureTarget
 from ..planning.address_rules import AddressRules, ByName
-from ..planning.rules import Plan
+from ..planning.rules import Plan, Rule
 from .azure_layout import (
     PairCount,
     application_rule,
@@ -113,6 +113,7 @@ class AzureRender:
     limits_profile: str
     address_rules: AddressRules = AddressRules.NAMES_ONLY
     by_name: tuple[ByName, ...] = ()  # addresses left to their entries' application rules (addressRules)
+    rules: tuple[Rule, ...] = ()  # the plan's rules as rendered here: the address rules in addressRules' view
 
     @property
     def rule_count(self) -> int:
@@ -350,6 +351,7 @@ def render_azure(plan: Plan, config: AzureConfig) -> AzureRender:
         limits_profile=config.limits_profile,
         address_rules=config.address_rules,
         by_name=tuple(mapped.by_name),
+        rules=tuple(mapped.rules),
     )
 
 

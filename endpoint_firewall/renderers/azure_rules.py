@@ -65,6 +65,7 @@ class Mapped:
     not_expressible: list[Finding] = field(default_factory=list)
     widened: list[Finding] = field(default_factory=list)
     by_name: list[ByName] = field(default_factory=list)  # addresses left to their entries' application rules
+    rules: list[Rule] = field(default_factory=list)  # the plan's rules as mapped: address rules in addressRules' view
 
 
 # Why an address of an http/https entry is wider on Azure than its entry (learn.microsoft.com/azure/firewall/
@@ -117,9 +118,9 @@ def map_plan(
 ) -> Mapped:
     out = Mapped()
     refused: dict[str, set[str]] = defaultdict(set)
-    rules, out.by_name = rendered_rules(plan, address_rules, keep_protocols=False, by_name_applies=_names_serve)
+    out.rules, out.by_name = rendered_rules(plan, address_rules, keep_protocols=False, by_name_applies=_names_serve)
     _widen_addresses(plan, ipv6_reason is None, out)
-    for rule in rules:
+    for rule in out.rules:
         _map_rule(rule, dns_proxy, tier, ipv6_reason, out, refused)
     if refused:
         listed = "; ".join(f"{entry} ({', '.join(sorted(hosts))})" for entry, hosts in sorted(refused.items()))

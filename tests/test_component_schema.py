@@ -155,7 +155,7 @@ def program():
         "sourceRanges": ["10.60.0.0/16"],
         # the shipped catalogue (no catalogue given) names NTP hosts on UDP 123: FQDN network rules, DNS proxy
         "azure": {"resourceGroupName": "rg-app", "policyName": "fwpol-app", "namePrefix": "app", "dnsProxy": True,
-                  "location": "westeurope"},
+                  "location": "westeurope", "addressRules": "tcp"},  # tcp: ID 163's ranges in an IP Group
     }, None)
     results["aws_state"] = sorted(aws.state)
     results["azure_state"] = sorted(azure.state)

@@ -69,7 +69,13 @@ def consumer(request, pulumi_run):
             AzureFirewallRulesArgs(
                 plan=shipped_plan(),
                 config=AzureConfig.model_validate(
-                    {"policyName": "unused", "createPolicy": {"location": "northeurope"}, "dnsProxy": True}
+                    # addressRules tcp: ID 163's ranges as network rules, so the plan has IP Groups to place
+                    {
+                        "policyName": "unused",
+                        "createPolicy": {"location": "northeurope"},
+                        "dnsProxy": True,
+                        "addressRules": "tcp",
+                    }
                 ),
                 resource_group_name=rg.name,
                 policy_name=pulumi.Output.from_input("fwpol-lob"),  # an Output overriding the config's name
@@ -114,7 +120,13 @@ def test_the_rules_are_the_render_whether_the_names_are_known_or_not(consumer):
 
     _, mocks = consumer
     config = AzureConfig.model_validate(
-        {"resourceGroupName": "x", "policyName": "p", "createPolicy": {"location": "northeurope"}, "dnsProxy": True}
+        {
+            "resourceGroupName": "x",
+            "policyName": "p",
+            "createPolicy": {"location": "northeurope"},
+            "dnsProxy": True,
+            "addressRules": "tcp",
+        }
     )
     render = render_azure(shipped_plan(), config)
     recorded = {
@@ -168,7 +180,12 @@ def test_the_cross_language_components_take_the_same_inputs(pulumi_run, preview)
             "endpoint-firewall:index:AzureEgressRules",
             {
                 "sourceRanges": ["10.60.0.0/16"],
-                "azure": {"namePrefix": "app", "dnsProxy": True, "createPolicy": {"location": "westeurope"}},
+                "azure": {
+                    "namePrefix": "app",
+                    "dnsProxy": True,
+                    "createPolicy": {"location": "westeurope"},
+                    "addressRules": "tcp",  # ID 163's ranges in IP Groups
+                },
                 "resourceGroupName": rg.name,
                 "policyName": "fwpol-app",
                 "location": rg.location,
@@ -181,7 +198,7 @@ def test_the_cross_language_components_take_the_same_inputs(pulumi_run, preview)
             "endpoint-firewall:index:AzureEgressRules",
             {
                 "sourceRanges": ["10.60.0.0/16"],
-                "azure": {"target": "classic", "namePrefix": "cl", "dnsProxy": True},
+                "azure": {"target": "classic", "namePrefix": "cl", "dnsProxy": True, "addressRules": "tcp"},
                 "resourceGroupName": rg.name,
                 "firewallName": "fw-app",
                 "firewallArgs": {"location": "swedencentral", "sku": {"name": "AZFW_VNet", "tier": "Standard"}},
@@ -237,8 +254,12 @@ def test_stack_tags_reach_both_clouds(tmp_path):
     (tmp_path / "stacks").mkdir()
     for f in ("__main__.py", "Pulumi.yaml"):
         shutil.copy(ROOT / f, tmp_path / f)
-    text = (ROOT / "stacks" / "Pulumi.dev.yaml").read_text(encoding="utf-8")
-    (tmp_path / "stacks" / "Pulumi.t.yaml").write_text(text + "  endpoint-firewall:tags: {team: net, env: dev}\n")
+    import yaml
+
+    stack = yaml.safe_load((ROOT / "stacks" / "Pulumi.dev.yaml").read_text(encoding="utf-8"))
+    stack["config"]["endpoint-firewall:tags"] = {"team": "net", "env": "dev"}
+    stack["config"]["endpoint-firewall:azure"]["addressRules"] = "tcp"  # ID 163's ranges in IP Groups
+    (tmp_path / "stacks" / "Pulumi.t.yaml").write_text(yaml.safe_dump(stack), encoding="utf-8")
     records = run_program(tmp_path, "t")
     taggable = [r for r in records if r["type"] in (AZURE_POLICY, AZURE_IP_GROUP, AWS_RULE_GROUP, AWS_FIREWALL_POLICY)]
     assert {r["type"] for r in taggable} == {AZURE_POLICY, AZURE_IP_GROUP, AWS_RULE_GROUP, AWS_FIREWALL_POLICY}

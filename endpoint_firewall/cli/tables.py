@@ -141,6 +141,44 @@ def _used_capacity(rules_text: str) -> str:
     return ""
 
 
+def dns_table(summary: dict) -> Table | None:
+    """One row per cloud whose DNS layer is rendered: mode, names that resolve, what it widens and leaves out (the
+    rows themselves are in summary.json, ``<cloud>.dns.widened`` and ``.notResolved``)."""
+    layers: list[tuple[str, dict]] = []
+    for cloud in ("aws", "azure"):
+        layer = (summary.get(cloud) or {}).get("dns")
+        if layer:
+            layers.append((cloud, layer))
+    if not layers:
+        return None
+    table = new_table(
+        "DNS layer: the names that resolve (docs/dns.md)",
+        "widened and not resolved: one row per name in summary.json <cloud>.dns",
+    )
+    name_column(table, "filter")
+    for col in ("mode", "names", "widened", "not\nresolved"):
+        table.add_column(col, justify="right")
+    cells = []
+    for cloud, d in layers:
+        name = f"{cloud} {d.get('ruleGroup') or d.get('policy')}"
+        lists = len(d.get("domainLists", [])) - 1
+        where = d.get("vpcs") or d.get("virtualNetworks") or []
+        kind = "VPC" if cloud == "aws" else "VNet"
+        plural = lambda n: "s" if n != 1 else ""  # noqa: E731
+        details = [f"{lists} list{plural(lists)} + catch-all, {len(where)} {kind}{plural(len(where))}"]
+        cells.append((name, details, d))
+    width = max(len(n) for n, _, _ in cells)
+    for name, details, d in cells:
+        table.add_row(
+            name_cell(name, details, width),
+            d.get("mode", ""),
+            str(d.get("names", "")),
+            str(len(d.get("widened", []))),
+            str(len(d.get("notResolved", []))),
+        )
+    return table
+
+
 WHOLE_ENTRY = "(whole entry)"
 _FINDING_KINDS = (
     ("widened", "widened", "what the cloud's rule syntax allows beyond the catalogue"),
@@ -194,6 +232,7 @@ def print_render(files: dict[str, str], console: Console | None = None) -> None:
         tables += [azure_table(files), azure_ip_groups_table(files)]
     if summary.get("aws"):
         tables.append(aws_table(files))
+    tables.append(dns_table(summary))
     for table in [*tables, *findings_tables(summary)]:
         if table is not None:
             console.print()
@@ -201,3 +240,5 @@ def print_render(files: dict[str, str], console: Console | None = None) -> None:
     for cloud in ("azure", "aws"):
         for warning in (summary.get(cloud) or {}).get("warnings", []):
             console.print(f"[yellow]warning[/yellow] ({cloud}): {warning}", markup=True, highlight=False)
+        for warning in ((summary.get(cloud) or {}).get("dns") or {}).get("warnings", []):
+            console.print(f"[yellow]warning[/yellow] ({cloud} dns): {warning}", markup=True, highlight=False)

@@ -51,7 +51,7 @@ class AzureEgressRulesArgs(TypedDict):
     selection: NotRequired[EgressSelectionArgs | None]
     """Which catalogue entries to deploy; omitted: all of them."""
     azure: dict[str, Any]
-    """Azure settings: the keys of a stack file's endpoint-firewall:azure (target, resourceGroupName, policyName, createPolicy, dnsProxy, ...)."""
+    """Azure settings: the keys of a stack file's endpoint-firewall:azure (target, resourceGroupName, policyName, createPolicy, dnsProxy, dns, ...); with dns, the DNS security policy too."""
     firewall_args: NotRequired[dict[str, Any] | None]
     """Target classic only: the rest of the AzureFirewall's definition (location, sku, ipConfigurations, ...)."""
 
@@ -70,7 +70,7 @@ class AwsEgressRulesArgs(TypedDict):
     selection: NotRequired[EgressSelectionArgs | None]
     """Which catalogue entries to deploy; omitted: all of them."""
     aws: dict[str, Any]
-    """AWS settings: the keys of a stack file's endpoint-firewall:aws (namePrefix, ruleOrder, fqdnMode, capacityHeadroom, firewallPolicy, ...)."""
+    """AWS settings: the keys of a stack file's endpoint-firewall:aws (namePrefix, ruleOrder, fqdnMode, capacityHeadroom, firewallPolicy, dns, ...); with dns, the DNS Firewall too."""
 
 
 def _plain(value: Any) -> Any:

@@ -21,7 +21,9 @@ from typing import Any
 
 import pulumi
 
+from .aws_dns_firewall import AwsDnsFirewall, AwsDnsFirewallArgs
 from .aws_network_firewall import AwsNetworkFirewallRules, AwsNetworkFirewallRulesArgs
+from .azure_dns_policy import AzureDnsPolicy, AzureDnsPolicyArgs
 from .azure_firewall import AzureFirewallRules, AzureFirewallRulesArgs, snake
 from .consumer_args import AwsEgressRulesArgs, AzureEgressRulesArgs, plan_from_args
 
@@ -62,7 +64,7 @@ class AzureEgressRules(pulumi.ComponentResource):
     selected_entries: pulumi.Output[int]
     """How many catalogue entries the selection deploys."""
     rules: pulumi.Output[dict[str, Any]]
-    """What the rules component reports: groupNames, groupIds, ipGroupIds, ruleCount, notExpressible, widened, skipped, policyId or firewallId."""
+    """What the rules component reports: groupNames, groupIds, ipGroupIds, ruleCount, notExpressible, widened, skipped, policyId or firewallId; dns with azure.dns."""
 
     def __init__(self, name: str, args: AzureEgressRulesArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         values = _known(args, f"AzureEgressRules {name}")
@@ -76,7 +78,13 @@ class AzureEgressRules(pulumi.ComponentResource):
             AzureFirewallRulesArgs(plan=plan, config=config.azure, firewall_args=firewall_args),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        _publish(self, plan, inner.outputs)
+        outputs = dict(inner.outputs)
+        if inner.render.dns is not None:  # azure.dns: the DNS security policy, a sibling of the rules
+            dns = AzureDnsPolicy(
+                f"{name}-dns", AzureDnsPolicyArgs(inner.render.dns), pulumi.ResourceOptions(parent=self)
+            )
+            outputs["dns"] = pulumi.Output.from_input(dns.outputs)
+        _publish(self, plan, outputs)
 
 
 class AwsEgressRules(pulumi.ComponentResource):
@@ -87,7 +95,7 @@ class AwsEgressRules(pulumi.ComponentResource):
     selected_entries: pulumi.Output[int]
     """How many catalogue entries the selection deploys."""
     rules: pulumi.Output[dict[str, Any]]
-    """What the rules component reports: ruleGroupArns, ruleGroupNames, capacities, capacityUsed, ruleCounts, ruleOrder, firewallPolicyArn, ..."""
+    """What the rules component reports: ruleGroupArns, ruleGroupNames, capacities, capacityUsed, ruleCounts, ruleOrder, firewallPolicyArn, ...; dns with aws.dns."""
 
     def __init__(self, name: str, args: AwsEgressRulesArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         values = _known(args, f"AwsEgressRules {name}")
@@ -97,7 +105,13 @@ class AwsEgressRules(pulumi.ComponentResource):
         inner = AwsNetworkFirewallRules(
             name, AwsNetworkFirewallRulesArgs(plan=plan, config=config.aws), opts=pulumi.ResourceOptions(parent=self)
         )
-        _publish(self, plan, inner.outputs)
+        outputs = dict(inner.outputs)
+        if inner.render.dns is not None:  # aws.dns: Route 53 Resolver DNS Firewall, a sibling of the rule groups
+            dns = AwsDnsFirewall(
+                f"{name}-dns", AwsDnsFirewallArgs(inner.render.dns), pulumi.ResourceOptions(parent=self)
+            )
+            outputs["dns"] = pulumi.Output.from_input(dns.outputs)
+        _publish(self, plan, outputs)
 
 
 COMPONENTS: list[type[pulumi.ComponentResource]] = [AzureEgressRules, AwsEgressRules]

@@ -24,6 +24,7 @@ from ..endpoints.errors import CatalogueError, EpfwError, Problem
 from ..endpoints.located import located_problems
 from ..planning.selection import Selection
 from ..renderers.azure_sku import effective_tier, tier_problems
+from .dns_config import AwsDnsConfig, AzureDnsConfig
 from .stack_dir import stack_config_dir
 
 NAMESPACE = "endpoint-firewall"
@@ -148,6 +149,7 @@ class AzureConfig(ConfigModel):
         description=("pre-2022-07: the limits of policies created before July 2022 (1 MB per group, 50 groups)"),
     )
     limits: AzureLimits = AzureLimits()
+    dns: AzureDnsConfig | None = Field(None, description="the DNS security policy (docs/dns.md)")
 
     @model_validator(mode="before")
     @classmethod
@@ -198,6 +200,8 @@ class AzureConfig(ConfigModel):
         problems = tier_problems(self)
         if problems:
             raise ValueError(problems[0])
+        if self.dns and self.dns.enabled and not (self.dns.location or self.ip_group_location):
+            raise ValueError("dns needs location (the VNets' region), or azure.location / createPolicy.location")
         return self
 
 
@@ -329,6 +333,7 @@ class AwsConfig(ConfigModel):
         ),
     )
     limits: AwsLimits = AwsLimits()
+    dns: AwsDnsConfig | None = Field(None, description="Route 53 Resolver DNS Firewall (docs/dns.md)")
 
     @model_validator(mode="after")
     def _aws(self) -> AwsConfig:

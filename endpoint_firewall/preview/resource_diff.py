@@ -17,12 +17,14 @@ from pathlib import Path
 from typing import Any
 
 from ..components.resource_types import AWS_RULE_GROUP, AZURE_FIREWALL, AZURE_GROUP, AZURE_IP_GROUP
+from .dns_records import DNS_REPLACE_ON, dns_render_records
 
 # Inputs whose change makes the provider replace the resource instead of updating it.
 REPLACE_ON = {
     AZURE_GROUP: ("resourceGroupName", "firewallPolicyName", "ruleCollectionGroupName"),
     AZURE_IP_GROUP: ("resourceGroupName", "ipGroupsName", "location"),
     AWS_RULE_GROUP: ("name", "capacity", "type", "ruleGroup.statefulRuleOptions.ruleOrder"),
+    **DNS_REPLACE_ON,
 }
 LIST_FIELDS = (
     "targetFqdns",
@@ -260,4 +262,4 @@ def render_dir_records(folder: Path) -> list[dict]:
                 },
             }
         )
-    return records
+    return records + dns_render_records(folder)

@@ -63,8 +63,16 @@ def deploy(plan: Plan, config: StackConfig) -> None:
             ),
         )
         pulumi.export("azure", azure.outputs)
+        if azure_render is not None and azure_render.dns is not None:
+            from ..components.azure_dns_policy import AzureDnsPolicy, AzureDnsPolicyArgs
+
+            pulumi.export("azureDns", AzureDnsPolicy("azure-dns", AzureDnsPolicyArgs(azure_render.dns)).outputs)
     if aws_config:
         aws = AwsNetworkFirewallRules(
             "aws", AwsNetworkFirewallRulesArgs(plan=plan, config=aws_config, render=aws_render)
         )
         pulumi.export("aws", aws.outputs)
+        if aws_render is not None and aws_render.dns is not None:
+            from ..components.aws_dns_firewall import AwsDnsFirewall, AwsDnsFirewallArgs
+
+            pulumi.export("awsDns", AwsDnsFirewall("aws-dns", AwsDnsFirewallArgs(aws_render.dns)).outputs)

@@ -59,6 +59,7 @@ from .aws_compat import problems as compat_problems
 from .aws_errors import AwsRenderError
 from .aws_groups import AwsRuleGroup, domain_list_groups, policy_name, rules_file, rules_groups
 from .aws_layout import allocate_rule_sids, collect_rules, external_net, rule_texts, shard_lists
+from .dns_aws import AwsDnsRender, render_aws_dns
 from .findings import Finding, skipped_findings
 from .suricata_rules import RESIDUAL_RISKS_DOC, deny_residuals, domain_list_rules, drop_traffic_class
 
@@ -105,12 +106,15 @@ class AwsRender:
     stateful_default_actions: tuple[str, ...] = ()  # STRICT_ORDER: what the policy does with the rest
     policy_name: str | None = None  # the firewall policy's physical name, when the policy is created here
     ipv6: dict[str, Any] = field(default_factory=dict)  # how devices' IPv6 is handled (:func:`ipv6_handling`)
+    dns: AwsDnsRender | None = None  # Route 53 Resolver DNS Firewall, when aws.dns is enabled (docs/dns.md)
 
     def files(self) -> dict[str, str]:
         out: dict[str, str] = {}
         for group in self.groups:
             out[f"aws/{group.name}.json"] = json.dumps(group.request, indent=2, ensure_ascii=False) + "\n"
             out[f"aws/{group.name}.rules"] = rules_file(group, self.rule_order)
+        if self.dns is not None:
+            out.update(self.dns.files())
         return out
 
     def summary(self) -> dict[str, Any]:
@@ -132,6 +136,7 @@ class AwsRender:
                 "explained": RESIDUAL_RISKS_DOC,
                 "risks": (NAME_RESIDUALS if _name_based(self.groups) else []) + deny_residuals(),
             },
+            **({"dns": self.dns.summary()} if self.dns is not None else {}),
         }
 
 
@@ -168,6 +173,7 @@ def render_aws(plan: Plan, config: AwsConfig) -> AwsRender:
         stateful_default_actions=_default_actions(config),
         policy_name=policy_name(config),
         ipv6=ipv6_handling(home, config),
+        dns=render_aws_dns(plan, config.dns, config.name_prefix) if config.dns and config.dns.enabled else None,
     )
 
 

@@ -47,6 +47,7 @@ from .azure_rules import map_plan
 from .azure_sku import DUAL_STACK_PAGE, IPV6_CLASSIC_REASON, IPV6_OFF_REASON
 from .azure_template import CLASSIC_REASON, arm_template
 from .azure_template import FILE as TEMPLATE_FILE
+from .dns_azure import AzureDnsRender, firewall_names, render_azure_dns
 from .findings import Finding, skipped_findings
 
 __all__ = [
@@ -84,6 +85,7 @@ class AzureRender:
     network_pairs: int
     limits: AzureLimits
     limits_profile: str
+    dns: AzureDnsRender | None = None  # the DNS security policy, when azure.dns is enabled (docs/dns.md)
 
     @property
     def rule_count(self) -> int:
@@ -106,6 +108,8 @@ class AzureRender:
             )
         else:
             out[TEMPLATE_FILE] = to_text(arm_template(self))
+        if self.dns is not None:
+            out.update(self.dns.files())
         return dict(sorted(out.items()))
 
     def summary(self) -> dict[str, Any]:
@@ -149,6 +153,7 @@ class AzureRender:
             if self.classic is not None
             else {"file": TEMPLATE_FILE, "resources": len(arm_template(self)["resources"])},
             "warnings": list(self.warnings),
+            **({"dns": self.dns.summary()} if self.dns is not None else {}),
         }
 
     def limits_used(self) -> dict[str, Any]:
@@ -254,6 +259,13 @@ def render_azure(plan: Plan, config: AzureConfig) -> AzureRender:
     classic = _classic(groups) if target is AzureTarget.CLASSIC else None
     if classic is not None:
         warnings.append(CLASSIC_REASON)
+    dns = None
+    if config.dns is not None and config.dns.enabled:
+        location = config.dns.location or config.ip_group_location
+        assert location is not None  # AzureConfig refuses dns without one
+        collections = [c for g in groups for c in g.body["properties"]["ruleCollections"]]
+        passed = firewall_names(collections)
+        dns = render_azure_dns(plan, config.dns, config.name_prefix, config.resource_group_name, location, passed)
     skipped = skipped_findings(plan)
     return AzureRender(
         target=target.value,
@@ -273,6 +285,7 @@ def render_azure(plan: Plan, config: AzureConfig) -> AzureRender:
         network_pairs=pairs,
         limits=limits,
         limits_profile=config.limits_profile,
+        dns=dns,
     )
 
 

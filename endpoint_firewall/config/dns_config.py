@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 
 from ..endpoints import names
+from ..endpoints.models import located
 
 
 class _Model(BaseModel):
@@ -31,15 +32,18 @@ def extra_names(values: Any) -> tuple[str, ...]:
     if not isinstance(values, (list, tuple)):
         return values  # the field's type says what is wrong
     out: list[str] = []
-    for value in values:
+    for index, value in enumerate(values):  # each problem is placed at its item (its line in the stack file)
         if not isinstance(value, str):
-            raise ValueError(f"{value!r} is not a name")
+            raise located((index,), f"{value!r} is not a name")
         text = value.strip()
         if names.looks_like_address(text) and "*" not in text:
-            raise ValueError(f"{value!r} is an address: the DNS layer filters names (list addresses in the catalogue)")
-        name = names.normalise_wildcard(text) if text.startswith("*") else names.normalise_fqdn(text)
+            raise located((index,), f"{value!r} is an address: the DNS layer filters names (list it in the catalogue)")
+        try:
+            name = names.normalise_wildcard(text) if text.startswith("*") else names.normalise_fqdn(text)
+        except ValueError as err:
+            raise located((index,), str(err)) from None
         if name in out:
-            raise ValueError(f"{value!r} is listed twice")
+            raise located((index,), f"{value!r} is listed twice")
         out.append(name)
     return tuple(sorted(out))
 

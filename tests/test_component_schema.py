@@ -133,14 +133,17 @@ def program():
     aws = component_provider.construct("app-aws", "endpoint-firewall:index:AwsEgressRules", {
         "sourceRanges": ["10.60.0.0/16"], "catalogueYaml": [CATALOGUE],
         "selection": {"entries": ["app-api"]},
-        "aws": {"namePrefix": "app", "fqdnMode": "domain-list", "firewallPolicy": {"name": "app-egress"}},
+        "aws": {"namePrefix": "app", "fqdnMode": "domain-list", "firewallPolicy": {"name": "app-egress"},
+                "dns": {"vpcIds": ["vpc-0a1b2c3d"]}},
     }, opts)
     azure = component_provider.construct("app-azure", "endpoint-firewall:index:AzureEgressRules", {
         "sourceRanges": ["10.60.0.0/16"],
         # the shipped catalogue (no catalogue given) names NTP hosts on UDP 123: FQDN network rules, DNS proxy
         "azure": {"resourceGroupName": "rg-app", "policyName": "fwpol-app", "namePrefix": "app", "dnsProxy": True,
-                  "location": "westeurope"},
+                  "location": "westeurope", "dns": {"virtualNetworkIds": [
+                      "/subscriptions/0/resourceGroups/rg-app/providers/Microsoft.Network/virtualNetworks/hub"]}},
     }, None)
+    aws.state["rules"].apply(lambda v: results.update(aws_dns=sorted(v.get("dns", {}))))
     results["aws_state"] = sorted(aws.state)
     results["azure_state"] = sorted(azure.state)
     return pulumi.Output.all(aws.state["catalogueDigest"], aws.state["selectedEntries"],
@@ -193,6 +196,33 @@ def test_children_are_parented_and_inherit_the_consumers_options(constructed):
     # the Azure wrapper was constructed without options: nothing protected
     azure_custom = [r for r in constructed["records"] if r["type"].startswith("azure-native:")]
     assert azure_custom and not any(r["protect"] for r in azure_custom)
+
+
+def test_dns_settings_give_the_dns_layer_under_the_wrapper_with_the_consumers_options(constructed):
+    records = constructed["records"]
+    by_type = {r["type"]: r for r in records}
+    wrapper, dns = by_type["endpoint-firewall:index:AwsEgressRules"], by_type["endpoint-firewall:aws:DnsFirewall"]
+    assert dns["name"] == "app-aws-dns" and dns["parent"] == wrapper["urn"]
+    children = [r for r in records if r["type"].startswith("aws:route53/")]
+    assert {r["type"].rsplit(":", 1)[-1] for r in children} == {
+        "ResolverFirewallDomainList",
+        "ResolverFirewallRuleGroup",
+        "ResolverFirewallRule",
+        "ResolverFirewallRuleGroupAssociation",
+        "ResolverFirewallConfig",
+    }
+    assert all(r["parent"] == dns["urn"] and r["protect"] for r in children)
+    domains = [d for r in children if r["type"].endswith("DomainList") for d in r["inputs"]["domains"]]
+    assert "api.app.example.com" in domains and "other.app.example.com" not in domains
+    assert "mode" in constructed["results"]["aws_dns"]  # the layer's outputs, in the wrapper's rules output
+    azure = by_type["endpoint-firewall:azure:DnsSecurityPolicy"]
+    assert azure["parent"] == by_type["endpoint-firewall:index:AzureEgressRules"]["urn"]
+    assert {r["type"] for r in records if r["parent"] == azure["urn"]} == {
+        "azure-native:dnsresolver:DnsResolverPolicy",
+        "azure-native:dnsresolver:DnsResolverDomainList",
+        "azure-native:dnsresolver:DnsSecurityRule",
+        "azure-native:dnsresolver:DnsResolverPolicyVirtualNetworkLink",
+    }
 
 
 def test_bad_args_fail_before_anything_is_registered():

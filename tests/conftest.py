@@ -12,6 +12,7 @@ quick loop while editing: ``.venv/bin/python -m pytest -m "not slow and not suri
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,6 +37,23 @@ def dev_azure_config() -> AzureConfig:
     azure = load_stack_file(ROOT / "stacks" / "Pulumi.dev.yaml").azure
     assert azure is not None  # the dev stack configures Azure
     return azure
+
+
+@pytest.fixture(scope="session")
+def suricata() -> str:
+    """The Suricata binary, for the tests that run the engine: they skip without it, and fail under ``CI=true``."""
+    from endpoint_firewall.checks.suricata import find_suricata
+
+    binary = find_suricata()
+    if binary is None:
+        message = (
+            "Suricata is not installed: the AWS engine tests need it (scripts/install-suricata.sh, or "
+            "apt-get install -t bookworm-backports suricata on Debian 12)"
+        )
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return binary
 
 
 PulumiRun = Callable[..., Any]

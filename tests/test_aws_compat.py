@@ -65,6 +65,26 @@ BREAKERS = [
     ("pcre", 'drop tcp $HOME_NET any -> any any (flow:to_server,established; pcre:"/^GET /"; sid:2;)', False),
     ("pcre", 'drop tcp $HOME_NET any -> any any (flow:to_server; dsize:>0; pcre:!"/^\\x16\\x03/"; sid:2;)', False),
     ("variables", "pass tcp $HOME_NET any -> $UNDEFINED 443 (sid:2;)", False),
+    (
+        "http-host-lowercase",
+        'pass http $HOME_NET any -> any 80 (flow:to_server,established; http.host; content:"1-Courier.example.com"; '
+        "startswith; endswith; sid:2;)",
+        False,
+    ),
+    # Suricata 7.0.10 loads this one (a transform, dotprefix, before the content) and it never matches
+    (
+        "http-host-lowercase",
+        'pass http $HOME_NET any -> any 80 (flow:to_server,established; http.host; dotprefix; content:".Example.com"; '
+        "endswith; sid:2;)",
+        False,
+    ),
+    ("http-host-lowercase", 'pass http $HOME_NET any -> any 80 (http.host; content:"|41|.example.com"; sid:2;)', False),
+    ("http-host-lowercase", 'pass http $HOME_NET any -> any 80 (content:"A.example.com"; http_host; sid:2;)', False),
+    (
+        "http-host-lowercase",
+        'pass http $HOME_NET any -> any 80 (http.host; content:"a.example"; nocase; sid:2;)',
+        False,
+    ),
     ("rule-size", "pass tcp $HOME_NET any -> $BIG 443 (sid:2;)", False),
 ]
 
@@ -166,6 +186,18 @@ def test_a_render_that_aws_would_refuse_fails_naming_group_rule_and_aws_rule(mon
         r"the pcre keyword is only allowed with content",
     ):
         render_aws(plan, aws)
+
+
+def test_uppercase_outside_http_host_is_no_problem():
+    """tls.sni is matched with nocase, http.host.raw is the Host header as sent, hex digits are not letters."""
+    rules = [
+        'pass tls $HOME_NET any -> any 443 (tls.sni; content:"A.Example.com"; nocase; sid:2;)',
+        'pass http $HOME_NET any -> any 80 (http.host.raw; content:"A.Example.com"; sid:3;)',
+        'pass http $HOME_NET any -> any 80 (content:"A.Example.com"; http_raw_host; sid:4;)',
+        'pass http $HOME_NET any -> any 80 (http.host; content:"a.example.com"; http.header; content:"X-A"; sid:5;)',
+        'pass http $HOME_NET any -> any 80 (http.host; content:"a.example.com|0D 0A|"; sid:6;)',
+    ]
+    assert problems([_group(OK, *rules)], strict=False) == []
 
 
 def test_negated_ip_protocols_are_not_ip_in_ip():

@@ -8,9 +8,11 @@ import re
 import subprocess
 import sys
 from fractions import Fraction
+from pathlib import Path
 
 import botocore.session
 import pytest
+import yaml
 from botocore.model import Shape
 from botocore.validate import ParamValidator
 from conftest import ROOT
@@ -25,7 +27,7 @@ from endpoint_firewall.config.stack_config import (
     StackConfig,
     load_stack_file,
 )
-from endpoint_firewall.endpoints.loader import Catalogue, load_catalogue
+from endpoint_firewall.endpoints.loader import Catalogue, load_catalogue, shipped_catalogue_files
 from endpoint_firewall.endpoints.models import Entry, Service
 from endpoint_firewall.planning.planner import build_plan
 from endpoint_firewall.planning.rules import AreaPlan, Plan, Rule, RuleKind, Skipped
@@ -85,6 +87,31 @@ def dev_plan() -> Plan:
 @pytest.fixture(scope="module")
 def prod_plan() -> Plan:
     return stack_plan("prod")
+
+
+def upper_cased_catalogue(folder: Path) -> list[Path]:
+    """The shipped catalogue with every destination written in upper case (no shipped name has an uppercase
+    letter): host names are case-insensitive, and AWS's domain lists and Suricata's http.host take lowercase."""
+    paths = []
+    for path in shipped_catalogue_files():
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        for entry in data["entries"]:
+            entry["destinations"] = [
+                {**d, "numbered": d["numbered"].upper()} if isinstance(d, dict) else d.upper()
+                for d in entry.get("destinations", [])
+            ]
+        paths.append(folder / path.name)
+        paths[-1].write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    assert "#-COURIER.PUSH.APPLE.COM" in paths[0].parent.joinpath("apple.yaml").read_text(encoding="utf-8")
+    return paths
+
+
+@pytest.fixture(scope="module", params=["shipped", "upper-cased"])
+def dev_plan_any_case(request, dev_plan: Plan, tmp_path_factory) -> Plan:
+    """The dev plan from the shipped catalogue, and from the same catalogue written in upper case."""
+    if request.param == "shipped":
+        return dev_plan
+    return stack_plan("dev", load_catalogue(upper_cased_catalogue(tmp_path_factory.mktemp("upper"))))
 
 
 def renders(dev_plan: Plan, prod_plan: Plan):
@@ -219,8 +246,8 @@ def domain_lists(render) -> dict[str, dict]:
     }
 
 
-def test_dev_layout_one_domain_list_per_target_types_and_one_rules_group(dev_plan):
-    render = render_aws(dev_plan, DEV)
+def test_dev_layout_one_domain_list_per_target_types_and_one_rules_group(dev_plan_any_case, dev_plan):
+    render = render_aws(dev_plan_any_case, DEV)
     assert [g.role for g in render.groups] == ["rules", "http-host", "tls-sni", "http-tls"]
     lists = domain_lists(render)
     http, tls, both = lists["http-host"], lists["tls-sni"], lists["http-tls"]
@@ -291,6 +318,7 @@ def test_dev_layout_one_domain_list_per_target_types_and_one_rules_group(dev_pla
         "drop ip $HOME_NET any -> any any (flow:to_server,established" in line for line in render.groups[0].rules
     )
     assert all(g.priority is None for g in render.groups)
+    assert render.files() == render_aws(dev_plan, DEV).files()  # the case a name is written in changes nothing
 
 
 def test_strict_order_uses_one_domain_list_per_protocol(dev_plan):

@@ -14,7 +14,6 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 import json
-import os
 import re
 import tempfile
 from pathlib import Path
@@ -31,30 +30,15 @@ from endpoint_firewall.checks.suricata import (
     SuricataError,
     build_capture,
     check_rules,
-    find_suricata,
     replay,
     ruleset,
 )
 from endpoint_firewall.config.stack_config import AwsPolicyConfig, FqdnMode, RuleOrder, load_stack_file
 from endpoint_firewall.endpoints.loader import load_catalogue
 from endpoint_firewall.planning.planner import build_plan
-from endpoint_firewall.planning.selection import select
+from endpoint_firewall.planning.selection import Selection, select
 from endpoint_firewall.renderers.aws import render_aws
 from endpoint_firewall.renderers.suricata_rules import HTTP_METHODS, PENDING_MAX_BYTES
-
-
-@pytest.fixture(scope="module")
-def suricata():
-    binary = find_suricata()
-    if binary is None:
-        message = (
-            "Suricata is not installed: the AWS engine tests need it (scripts/install-suricata.sh, or "
-            "apt-get install -t bookworm-backports suricata on Debian 12)"
-        )
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return binary
 
 
 def stack(name: str, **aws_changes):
@@ -235,6 +219,39 @@ def test_every_group_loads_in_suricata_T(tmp_path):
         render = render_aws(plan, aws)
         check = check_rules(render)
         assert check.failed == 0 and check.loaded == len(ruleset(render).rules)
+
+
+MIXED_CASE_NUMBERED = """schema_version: 1
+sources: [{id: s, title: S, url: "https://example.org/", date: 2026-01-01}]
+service_areas: [{id: couriers, title: Couriers, priority: 3000}]
+entries:
+  - id: couriers
+    service_area: couriers
+    description: numbered hosts written in mixed case
+    destinations: [{numbered: "#-Courier.Example.com", first: 1, last: 2}]
+    services: [{protocol: http, port: 80}, {protocol: https, port: 443}, {protocol: tls, port: 5223}]
+    provenance: {source: s, section: x}
+"""
+
+
+@pytest.mark.usefixtures("suricata")
+@pytest.mark.parametrize("variant", list(VARIANTS))
+def test_a_mixed_case_numbered_pattern_renders_lowercase_hosts_that_load_in_suricata_T(variant, tmp_path):
+    """Suricata normalises http.host to lowercase and refuses a rule whose http.host content has an uppercase
+    letter; AWS runs Suricata. Host names are case-insensitive: the numbered hosts are rendered lowercase."""
+    path = tmp_path / "couriers.yaml"
+    path.write_text(MIXED_CASE_NUMBERED, encoding="utf-8")
+    stack_name, changes = VARIANTS[variant]
+    config = load_stack_file(ROOT / "stacks" / f"Pulumi.{stack_name}.yaml")
+    plan = build_plan(load_catalogue([path]), Selection(), config.source_ranges, config.peer_ranges)
+    render = render_aws(plan, config.aws.model_copy(update=changes))
+    text = "".join(g.rules_text for g in render.groups)
+    hosts = {m.group(1) for m in re.finditer(r'content:"([^"]*courier[^"]*)"', text, re.IGNORECASE)}
+    assert hosts == {"1-courier.example.com", "2-courier.example.com"}
+    for host in sorted(hosts):
+        assert f'http.host; content:"{host}"' in text and f'tls.sni; content:"{host}"' in text
+    check = check_rules(render)
+    assert check.failed == 0 and check.loaded == len(ruleset(render).rules)
 
 
 @pytest.mark.usefixtures("suricata")

@@ -65,6 +65,39 @@ def test_a_failing_render_writes_nothing_and_leaves_the_old_folder_alone(tmp_pat
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no staging left behind
 
 
+BAD_FILE = """schema_version: 1
+sources: [{id: other, title: Other, url: "https://example.org/", date: 2020-01-01}]
+service_areas: [{id: other-area, title: Other, priority: 3000}]
+entries:
+  - id: other-entry
+    service_area: other-area
+    description: a destination that is no name
+    destinations: [a..b.example.com]
+    services: [{protocol: https, port: 443}]
+    provenance: {source: other, section: x}
+"""
+
+
+def test_a_bad_file_beside_a_good_one_fails_the_render_naming_it_and_writes_nothing(tmp_path, capsys):
+    good = catalogue_with(tmp_path, "good.yaml", lambda d: None)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(BAD_FILE, encoding="utf-8")
+    earlier = render(tmp_path, "earlier", "--catalogue", str(good))  # the good file alone renders
+    before = {p: p.read_bytes() for p in earlier.rglob("*") if p.is_file()}
+    new = tmp_path / "new"
+    for out in (new, earlier):
+        code = main(
+            ["render", "--project", str(ROOT), "--stack", "dev", "--catalogue", str(good), str(bad), "--out", str(out)]
+        )
+        assert code == 1
+        assert capsys.readouterr().err.splitlines() == [
+            f"{bad}:8: entries[0].destinations[0]: 'a..b.example.com': empty label"
+        ]
+    assert not new.exists()
+    assert {p: p.read_bytes() for p in earlier.rglob("*") if p.is_file()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.yaml", "earlier", "good.yaml"]  # nothing staged
+
+
 def test_catalogue_option_renders_every_entry_of_those_files(tmp_path):
     only = catalogue_with(tmp_path, "only.yaml", lambda d: d.update(entries=[entry(d, "intune-171")]))
     out = render(tmp_path, "only", "--catalogue", str(only))

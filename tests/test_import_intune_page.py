@@ -110,6 +110,31 @@ def test_mixed_case_duplicates_and_a_stray_backtick_are_reported_at_their_lines(
     assert [d.value for d in result.catalogue.entries[0].destinations] == ["enroll.manage.example.com", "192.0.2.0/24"]
 
 
+def test_a_value_listed_again_on_a_later_line_is_reported_there_naming_the_first():
+    text = page(
+        """\
+        ## Microsoft Store
+
+        **Microsoft Store API:**
+
+        - `store.example.com`
+        - `other.example.com`
+        - `store.example.com`
+        """,
+        names="store.example.com\nother.example.com",
+    )
+    first = line_of(text, "- `store.example.com`")
+    second = line_of(text, "- `other.example.com`") + 1
+    assert text.split("\n")[second - 1].strip() == "- `store.example.com`" and second > first
+    result = run(text)
+    duplicates = [(line, m) for line, m in reports(result) if "listed twice" in m]
+    assert duplicates == [
+        (second, f"store.example.com is listed twice in intune-microsoft-store-list-1 (also line {first}); kept once")
+    ]
+    store = next(e for e in result.catalogue.entries if e.id == "intune-microsoft-store-list-1")
+    assert [d.value for d in store.destinations] == ["store.example.com", "other.example.com"]
+
+
 def test_a_value_that_is_no_host_fails_at_its_line_until_a_fixup_corrects_it(tmp_path):
     text = page(
         core("""\

@@ -22,7 +22,7 @@ from shared_sources import INTUNE_PAGE, require_shared
 
 from endpoint_firewall.checks import azure as azure_check
 from endpoint_firewall.checks.flow import Flow
-from endpoint_firewall.checks.suricata import find_suricata, replay
+from endpoint_firewall.checks.suricata import replay
 from endpoint_firewall.config.stack_config import load_stack_file
 from endpoint_firewall.endpoints.loader import load_catalogue, shipped_catalogue_files
 from endpoint_firewall.endpoints.models import DestinationKind, EntryKind, Protocol
@@ -194,9 +194,8 @@ def test_azure_allows_every_listed_value_but_ipv6_which_it_names_as_not_expressi
     assert ipv6 and ipv6 == not_expressible  # exactly the IPv6 ranges, each named in the render
 
 
+@pytest.mark.usefixtures("suricata")
 def test_aws_passes_every_listed_value_in_suricata_but_names_on_udp_which_it_names():
-    if find_suricata() is None:
-        pytest.skip("Suricata is not installed (scripts/install-suricata.sh)")
     config, plan = demo()
     render = render_aws(plan, config.aws)
     not_expressible = {n.destination for n in render.not_expressible}

@@ -1,8 +1,8 @@
 """AWS Network Firewall's own rules for stateful rule groups, checked on every render.
 
 AWS is stricter than Suricata's parser: ``suricata -T`` loads rules that ``CreateRuleGroup`` refuses. Every check
-here is one rule AWS documents; :data:`AWS_RULES` is the one list of them, each with AWS's words and where they
-are written. :func:`problems` reads the rendered text (not the renderer's intentions) and returns one
+here is one rule AWS documents, or one of Suricata's own (AWS runs Suricata); :data:`AWS_RULES` is the one list
+of them, each with its documented words and where they are written. :func:`problems` reads the rendered text (not the renderer's intentions) and returns one
 :class:`Problem` per broken rule, naming the group, the rule (its sid) and AWS's rule; the renderer turns any
 into a render error, so nothing AWS would refuse is ever written.
 
@@ -22,6 +22,7 @@ CAVEATS = "https://docs.aws.amazon.com/network-firewall/latest/developerguide/su
 QUOTAS = "https://docs.aws.amazon.com/network-firewall/latest/developerguide/quotas.html"
 RULES_SOURCE = "https://docs.aws.amazon.com/network-firewall/latest/APIReference/API_RulesSource.html"
 SURICATA_SID = "https://docs.suricata.io/en/suricata-7.0.10/rules/meta.html#sid-signature-id"
+SURICATA_HTTP_HOST = "https://docs.suricata.io/en/suricata-7.0.10/rules/http-keywords.html#http-host-and-http-host-raw"
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,16 @@ AWS_RULES: dict[str, AwsRule] = {
             "(Suricata, not an AWS page) every signature has its own sid; one engine runs all groups of "
             "a policy, so a sid appears once across them",
             SURICATA_SID,
+        ),
+        # Quoted from the section "http.host and http.host.raw" of Suricata's rule keywords (doc/userguide/rules/
+        # http-keywords.rst); Suricata 7.0.10 refuses such a rule ("A pattern with uppercase characters detected
+        # for http.host", measured with suricata -T), but loads one with a transform (dotprefix), which then never
+        # matches: a name that was meant to be allowed would be dropped
+        AwsRule(
+            "http-host-lowercase",
+            "(Suricata, which AWS runs) The http.host buffer is normalized to be all lower case. | The nocase "
+            "keyword is not allowed anymore. Keep in mind that you need to specify a lowercase pattern.",
+            SURICATA_HTTP_HOST,
         ),
         AwsRule(
             "rule-size",
@@ -208,6 +219,14 @@ def _rule_problems(group: GroupText, rule: ParsedRule, strict: bool, rule_max: i
             yield _problem(group.name, sid, "tag-host", f"tag:{value}")
         if key == "ip_proto" and text.strip() in IP_IN_IP:
             yield _problem(group.name, sid, "ip-in-ip", f"ip_proto:{value}")
+    for content, modifiers, buffer in rule.host_buffer_matches():
+        if buffer != "http.host":
+            continue
+        matched = _content_bytes(content)
+        if matched != matched.lower():
+            yield _problem(group.name, sid, "http-host-lowercase", f'http.host content "{content}" has uppercase')
+        if "nocase" in modifiers:
+            yield _problem(group.name, sid, "http-host-lowercase", f'http.host content "{content}" with nocase')
     if strict and "priority" in keys:
         yield _problem(group.name, sid, "priority", "priority in a STRICT_ORDER group")
     if "pcre" in keys and not PCRE_PARTNERS & set(keys):
@@ -220,6 +239,17 @@ def _rule_problems(group: GroupText, rule: ParsedRule, strict: bool, rule_max: i
         yield _problem(
             group.name, sid, "rule-size", f"{length} characters with its variables expanded (limit {rule_max})"
         )
+
+
+def _content_bytes(content: str) -> bytes:
+    """The bytes a ``content`` pattern matches: its text as written, ``|41 42|`` as the bytes of those hex digits."""
+    out = bytearray()
+    for i, part in enumerate(content.split("|")):
+        try:
+            out += bytes.fromhex(part) if i % 2 else part.encode()
+        except ValueError:  # not hex after all: Suricata refuses the rule; judge the text as written
+            out += part.encode()
+    return bytes(out)
 
 
 def problems(

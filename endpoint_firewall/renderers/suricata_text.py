@@ -15,7 +15,7 @@ _RULE_RE = re.compile(
 )
 _OPTION_RE = re.compile(r'\s*([A-Za-z0-9_.\-]+)\s*(?::\s*((?:!?\s*"(?:[^"\\]|\\.)*")|(?:[^;"\\]|\\.)*))?\s*;')
 _HOST_BUFFERS = {"tls.sni", "http.host", "http.host.raw", "dns.query", "quic.sni"}
-_LEGACY_HOST_MODIFIERS = {"tls_sni", "http_host", "http_raw_host"}
+_LEGACY_HOST_MODIFIERS = {"tls_sni": "tls.sni", "http_host": "http.host", "http_raw_host": "http.host.raw"}
 _STICKY_PREFIXES = ("tls.", "http.", "dns.", "ssh.", "quic.", "file.", "ja3", "ja4", "smb.", "krb5", "sip.")
 
 
@@ -34,6 +34,11 @@ class ParsedRule:
 
     def host_matches(self) -> list[tuple[str, set[str]]]:
         """(content, modifiers) of each ``content`` in a host-name buffer (``tls.sni``, ``http.host``...)."""
+        return [(content, modifiers) for content, modifiers, _ in self.host_buffer_matches()]
+
+    def host_buffer_matches(self) -> list[tuple[str, set[str], str]]:
+        """(content, modifiers, buffer) of each ``content`` in a host-name buffer, the buffer named as its
+        sticky keyword (a legacy modifier ``http_host`` as ``http.host``)."""
         matches: list[tuple[str, set[str], str | None]] = []
         buffer: str | None = None
         pending: set[str] = set()
@@ -50,10 +55,10 @@ class ParsedRule:
                 pending = set()
             elif key in _LEGACY_HOST_MODIFIERS and matches:
                 content, mods, _ = matches[-1]
-                matches[-1] = (content, mods, "tls.sni" if key == "tls_sni" else "http.host")
+                matches[-1] = (content, mods, _LEGACY_HOST_MODIFIERS[key])
             elif key in ("startswith", "endswith", "nocase") and matches:
                 matches[-1][1].add(key)
-        return [(c, m) for c, m, b in matches if b in _HOST_BUFFERS]
+        return [(c, m, b) for c, m, b in matches if b is not None and b in _HOST_BUFFERS]
 
     def option(self, name: str) -> str | None:
         for key, value in self.options:

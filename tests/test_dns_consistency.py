@@ -15,7 +15,6 @@ import ipaddress
 
 import pytest
 from conftest import ROOT
-from test_aws_suricata import suricata  # noqa: F401  (the fixture: Suricata, or a skip outside CI)
 
 from endpoint_firewall.checks import dns_compare
 from endpoint_firewall.checks.dns_compare import TUNNEL

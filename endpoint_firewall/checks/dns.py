@@ -70,11 +70,12 @@ def _stands_for(dl: DnsList, domain: str) -> str:
 
 def _widening(findings: Iterable[Finding], name: str) -> str:
     """The DNS layer's widened findings that explain why ``name`` resolves beyond the catalogue."""
-    hits = sorted({f.destination for f in findings if f.destination and _widens(f.destination, name)})
+    hits = sorted({f.destination for f in findings if f.destination and widens(f.destination, name)})
     return f"; widened: the catalogue lists {', '.join(hits)}, not {name}" if hits else ""
 
 
-def _widens(listed: str, name: str) -> bool:
+def widens(listed: str, name: str) -> bool:
+    """Whether an Azure entry written for the catalogue's ``listed`` name also matches ``name`` beyond it."""
     base = listed.removeprefix("*.")
     return (listed.startswith("*.") and name == base) or (not listed.startswith("*.") and name.endswith("." + base))
 

@@ -106,7 +106,7 @@ def _explain(comparison: Comparison, dns_widened, firewall_widened, extra: Seque
         return f"{EXTRA}: the stack's own name, resolved for traffic that does not cross this firewall"
     if verdict.rule and verdict.rule.endswith("/" + catch_all) and verdict.resolves:
         return "mode alert: the catch-all only logs"
-    below = [f for f in dns_widened if f.destination and dns._widens(f.destination, name)]
+    below = [f for f in dns_widened if f.destination and dns.widens(f.destination, name)]
     return f"the DNS layer's reported widening: {below[0].reason}" if below else None
 
 

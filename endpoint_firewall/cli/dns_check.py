@@ -1,5 +1,5 @@
-"""``epfw check --cloud azure|aws --dns NAME``: resolve (exit 0) or block (exit 3), the rule that decided, and the
-firewall's verdict on the name beside it (by name, on the services the catalogue lists for it)."""
+"""``epfw check --cloud azure|aws --dns NAME``: resolve (exit 0) or block (exit 3) at the stack's DNS layer, and the
+rule that decided (:mod:`..checks.dns`). The firewall's verdict on a flow to the name: ``epfw check HOST[:PORT]``."""
 
 from __future__ import annotations
 

@@ -214,9 +214,8 @@ def render_aws_dns(plan: Plan, dns: AwsDnsConfig, name_prefix: str) -> AwsDnsRen
         plan, passed, "aws", "AWS Network Firewall matches names only in HTTP Host and TLS SNI", dns.extra_names
     )
     writable = [n for n in names if DOMAIN_RE.fullmatch(n.name) and len(n.name) <= 255]
-    for n in names:
-        if n not in writable:
-            not_resolved.extend(Finding(e, n.name, DOMAIN_CHARACTERS_REASON) for e in n.entries)
+    unwritable = [n for n in names if not (DOMAIN_RE.fullmatch(n.name) and len(n.name) <= 255)]
+    not_resolved += [Finding(e, n.name, DOMAIN_CHARACTERS_REASON) for n in unwritable for e in n.entries]
     base = f"{name_prefix}-dns"
     folded = fold(writable, lambda n: n.name, aws_covers)
     lists = shard(folded, dns.limits.domains_per_list, f"{base}-allowed") if folded else []

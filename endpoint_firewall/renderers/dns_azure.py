@@ -40,7 +40,6 @@ from .dns_names import (
     fold,
     layer_warnings,
     limit_problems,
-    name_matches,
     parents,
     select_names,
     shard,
@@ -233,12 +232,13 @@ def firewall_names(groups_or_classic: list[dict[str, Any]]) -> set[str]:
 
 def _widened(folded: dict[str, list[DnsName]], every: list[DnsName]) -> list[Finding]:
     """What each written domain resolves beyond the catalogue's meaning of the names it stands for."""
-    patterns = [n.name for n in every]
+    exact = {n.name for n in every if not n.wildcard}
     wild_bases = {n.base for n in every if n.wildcard}
     out = []
     for domain, members in folded.items():
-        below_listed = domain in wild_bases or any(p in wild_bases for p in parents(domain))
-        apex_listed = any(name_matches(p, domain) for p in patterns)
+        under_wildcard = any(p in wild_bases for p in parents(domain))
+        below_listed = domain in wild_bases or under_wildcard  # every name below the domain is the catalogue's
+        apex_listed = domain in exact or under_wildcard  # the domain itself is
         for n in members:
             if n.base != domain:
                 continue  # a name folded under another domain: that domain's own names carry the finding

@@ -84,7 +84,9 @@ def select_names(
     the plan, a finding (``why_not``: why the firewall passes it nowhere, in a few words)."""
     chosen: dict[str, set[str]] = {}
     left_out: list[Finding] = []
-    for name, entries in sorted(plan_names(plan).items()):
+    found = plan_names(plan)
+    for name in sorted(found):
+        entries = found[name]
         if name == "*":
             reason = ALLOW_ANY_REASON.format(cloud=cloud)
         elif name not in passed:
@@ -98,7 +100,7 @@ def select_names(
         left_out.extend(Finding(e, name, reason) for e in sorted(entries))
     for name in extra:
         chosen.setdefault(name, set()).add(EXTRA)
-    return [DnsName(n, tuple(sorted(e))) for n, e in sorted(chosen.items())], left_out
+    return [DnsName(n, tuple(sorted(chosen[n]))) for n in sorted(chosen)], left_out
 
 
 def fold(names: Iterable[DnsName], domain_of: Callable[[DnsName], str], covers: Callable[[str], Iterable[str]]):
@@ -111,7 +113,7 @@ def fold(names: Iterable[DnsName], domain_of: Callable[[DnsName], str], covers: 
     for domain in sorted(by_domain):
         outer = next((d for d in covers(domain) if d in by_domain), domain)
         out[outer].extend(by_domain[domain])
-    return {d: sorted(out[d], key=lambda n: n.name) for d in sorted(out)}
+    return {d: out[d] if len(out[d]) == 1 else sorted(out[d], key=lambda n: n.name) for d in sorted(out)}
 
 
 def parents(name: str) -> list[str]:

@@ -1,4 +1,4 @@
-"""Pulumi entry point: `pulumi up --stack dev` deploys stacks/Pulumi.dev.yaml. See README.
+"""Pulumi entry point: `pulumi up --stack dev` deploys stacks/Pulumi.dev.yaml. See docs/stacks.md.
 
 The same file is the plugin's entry (PulumiPlugin.yaml, `pulumi package add <repo>`): started by the
 plugin host, no engine monitor is configured, and it serves the cross-language components instead.

@@ -16,7 +16,8 @@ from pathlib import Path
 from endpoint_firewall.checks.flow import Flow, FlowProtocol
 from endpoint_firewall.endpoints.loader import Catalogue
 from endpoint_firewall.endpoints.models import DestinationKind, EntryKind
-from endpoint_firewall.planning.selection import Selection, select
+from endpoint_firewall.endpoints.shared_tenants import is_shared_tenant_wildcard
+from endpoint_firewall.planning.selection import Selection, SharedTenantMode, select
 
 WILDCARD_LABEL = "epfw-test"
 
@@ -49,7 +50,9 @@ def _ports(first: int, last: int) -> list[int]:
 def catalogue_cases(catalogue: Catalogue, selection: Selection, peer_ranges: Sequence[str]) -> list[Case]:
     """Every selected entry's destinations x services: numbered hosts expanded, a concrete subdomain for
     each wildcard, an address inside each CIDR, peers inside each peer range. Names on plain TCP/UDP are
-    left out (AWS cannot express them: the render lists them as not expressible)."""
+    left out (AWS cannot express them: the render lists them as not expressible). A shared-tenant wildcard's
+    subdomain is a stranger's instance: allowed only with ``sharedTenantWildcards: allow``; the stack's tenant
+    instances under it are allowed."""
     cases: list[Case] = []
     for entry in select(catalogue, selection):
         if entry.kind is EntryKind.REFERENCE:
@@ -70,6 +73,16 @@ def catalogue_cases(catalogue: Catalogue, selection: Selection, peer_ranges: Seq
                         continue
                     for host in dest.hosts():
                         name = f"{WILDCARD_LABEL}.{host[2:]}" if host.startswith("*.") else host
+                        if is_shared_tenant_wildcard(host):
+                            opened = selection.shared_tenant_wildcards is SharedTenantMode.ALLOW
+                            why = f"{entry.id}: a stranger's instance under the shared-tenant wildcard {host}"
+                            cases.append(Case(Flow(name, port, s.protocol.value), why, opened))
+                            cases += [
+                                Case(Flow(i, port, s.protocol.value), f"{entry.id}: tenant instance", True)
+                                for i in selection.tenant_instances
+                                if i.endswith(host[1:])
+                            ]
+                            continue
                         cases.append(Case(Flow(name, port, s.protocol.value), entry.id, True))
     return cases
 

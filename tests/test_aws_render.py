@@ -1033,12 +1033,3 @@ def test_trimmed_headroom_is_shared_fairly_and_the_quota_not_wasted(dev_plan):
     shared = share_headroom(groups, 450 - 354)
     assert sum(shared.values()) == 450 and shared["tls-sni"] == 200
     assert all(g.used < shared[g.role] for g in groups)
-
-
-def test_the_readme_sections_the_code_points_to_exist():
-    """Facts explained once in the README are linked from the code as README, "<heading>": each heading exists."""
-    sources = [p.read_text(encoding="utf-8") for p in (ROOT / "endpoint_firewall").rglob("*.py")]
-    cited = {m for text in sources for m in re.findall(r'README, "([^"]+)"', text)}
-    assert {"Rule order on AWS", "Residual risks of the AWS rules"} <= cited
-    for heading in cited:
-        assert re.sub(r"[^a-z0-9 -]", "", heading.lower()).replace(" ", "-") in readme_anchors(), heading

@@ -15,6 +15,7 @@ from conftest import dev_azure_config as dev_config
 from endpoint_firewall.config.stack_config import AzureConfig, AzureLimits
 from endpoint_firewall.endpoints.loader import load_catalogue
 from endpoint_firewall.endpoints.models import Destination, EntryKind, Service
+from endpoint_firewall.planning.kinds import REFERENCE_ONLY
 from endpoint_firewall.planning.planner import build_plan
 from endpoint_firewall.planning.rules import AreaPlan, Plan, Rule, RuleKind, Skipped
 from endpoint_firewall.planning.selection import Selection
@@ -207,9 +208,10 @@ def addresses(n, first="20.0.0.0"):
     return [f"{ipaddress.ip_address(start + 4 * i)}/32" for i in range(n)]
 
 
-def microsoft_pairs(render) -> int:
-    """Microsoft's count, from the rendered rules: sum over network rules of unique sources x unique destinations
-    (an IP Group id is one address)."""
+def microsoft_pairs(render, formula: str = "2026-10") -> int:
+    """Microsoft's count, worked from the rendered rules alone, summed over network rules (an IP Group id or an FQDN is
+    one address). 2026-10 (includes/firewall-limits.md, ms.date 10/14/2026): IP protocols x sources x destinations x
+    ceil(destination ports / 14), every port of a range counted; 2023 (ms.date 10/10/2023): sources x destinations."""
     total = 0
     for g in render.groups:
         for r in g.rules:
@@ -218,7 +220,14 @@ def microsoft_pairs(render) -> int:
                 destinations = set(
                     r.get("destinationAddresses", []) + r.get("destinationIpGroups", []) + r.get("destinationFqdns", [])
                 )
-                total += len(sources) * len(destinations)
+                factor = 1
+                if formula == "2026-10":
+                    ports: set[int] = set()
+                    for entry in r["destinationPorts"]:
+                        low, high = (entry.split("-") + [entry])[:2]
+                        ports.update(range(int(low), int(high) + 1))
+                    factor = len(set(r["ipProtocols"])) * -(-len(ports) // 14)
+                total += len(sources) * len(destinations) * factor
     return total
 
 
@@ -281,7 +290,7 @@ def test_wildcards_are_written_as_listed_and_the_apex_only_when_listed():
     # no wildcard is widened; only the NTP names on UDP 123 (FQDN network rules allow what the name resolves to)
     assert {(w.entry, w.destination) for w in r.widened} == {
         ("apple-time", h) for h in ("time.apple.com", "time-ios.apple.com", "time-macos.apple.com")
-    } | {("intune-165", "time.windows.com")}
+    } | {("intune-165", "time.windows.com"), ("autopilot-ntp", "time.windows.com")}  # the Intune and Autopilot pages
     assert all(w.reason.startswith("network rule on a name (udp:123)") for w in r.widened)
 
 
@@ -342,9 +351,12 @@ def test_tcp_and_udp_on_different_ports_are_separate_rules_and_on_the_same_ports
 
 def test_plan_skipped_entries_are_in_the_summary_not_dropped():
     s = dev_render().summary()
-    references = {e.id for e in load_catalogue().entries if e.kind is EntryKind.REFERENCE}
-    assert {x["entry"] for x in s["skipped"]} == references
+    references = {(e.id, None) for e in load_catalogue().entries if e.kind is EntryKind.REFERENCE}
+    # the shared-tenant wildcards the demo stack leaves out (sharedTenantWildcards: exact), each with its vendor page
+    left_out = {("intune-181", "*.monitor.azure.com"), ("intune-187", "*.webpubsub.azure.com")}
+    assert {(x["entry"], x["destination"]) for x in s["skipped"]} == references | left_out
     assert all(x["reason"] for x in s["skipped"])
+    assert all("https://learn.microsoft.com/" in x["reason"] for x in s["skipped"] if x["destination"])
     json.dumps(s)  # JSON-able
     assert s["rules"] == sum(g["rules"] for g in s["groups"]) == dev_render().rule_count
     planned = next(x for x in dev_plan().rules if x.name == "intune-core-ip-tcp80-tcp443")
@@ -633,7 +645,7 @@ def test_ports_azure_application_rules_cannot_take_are_not_expressible_with_reas
                 rule("a", RuleKind.ADDRESS, ["tcp:443"], ["2001:db8::/32", "20.0.0.0/24"], entry="v6"),
             ],
         ),
-        skipped=[Skipped("ref", None, "reference only: https://example.com")],
+        skipped=[Skipped("ref", None, "reference only: https://example.com", REFERENCE_ONLY)],
     )
     r = render_azure(p, config())
     found = {(n.entry, n.destination): n.reason for n in r.not_expressible}
@@ -651,7 +663,10 @@ def test_ports_azure_application_rules_cannot_take_are_not_expressible_with_reas
     assert rules_of(r.groups[0], "network")["a-ip-tcp443"]["destinationAddresses"] == ["20.0.0.0/24"]
     s = r.summary()
     assert {x["entry"] for x in s["notExpressible"]} == {"high", "wide", "only", "v6"}
-    assert s["skipped"] == [{"entry": "ref", "destination": None, "reason": "reference only: https://example.com"}]
+    assert s["skipped"] == [
+        {"entry": "ref", "destination": None, "reason": "reference only: https://example.com", "kind": "reference-only"}
+    ]
+    assert {x["kind"] for x in s["notExpressible"]} == {"app-port-out-of-range", "ipv6-destination"}
     assert_valid(r)
 
 
@@ -717,7 +732,9 @@ def test_network_pairs_over_the_limit_move_address_sets_into_ip_groups():
     assert tight.network_pairs <= 300 and tight.ip_groups
     assert {g.serves for g in tight.ip_groups} <= {"sources", *(x.name for x in rules)}
     assert_valid(tight)
-    with pytest.raises(RenderError, match=r"unique source x destination pairs, more than networkPairsMax \(2\)"):
+    with pytest.raises(
+        RenderError, match=r"unique source-destination combinations .*, more than networkPairsMax \(2\)"
+    ):
         render_azure(p, config(limits={"network_pairs_max": 2}))
 
 

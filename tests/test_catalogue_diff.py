@@ -257,12 +257,17 @@ def test_diff_api_on_loaded_catalogues():
 
 def test_the_2020_to_2026_migration_reads_counts_first_then_entries_then_what_closes(capsys):
     """The documented migration command: the archive against the whole catalogue folder (apple.yaml and
-    android.yaml too), so "the firewall closes them" only names what no file of the new side allows."""
+    android.yaml too), so "the firewall closes them" only names what no file of the new side allows. Before the
+    counts, a line for each new shared-tenant wildcard (the 2026 page brought two)."""
     folder = CURRENT.parent
     old, new = load_catalogue([INTUNE]), load_catalogue(SHIPPED)
     rc, out, _ = diff(capsys, INTUNE, folder)
     assert rc == 0
-    lines = out.splitlines()
+    flags, lines = out.splitlines()[:2], out.splitlines()[2:]
+    assert [f.split(" (")[0] for f in flags] == [
+        "!! NEW SHARED-TENANT WILDCARD *.monitor.azure.com",
+        "!! NEW SHARED-TENANT WILDCARD *.webpubsub.azure.com",
+    ]
     renamed = [line for line in lines if line.startswith("    renamed from ")]
     added = {e.id for e in new.entries} - {e.id for e in old.entries}
     removed = {e.id for e in old.entries} - {e.id for e in new.entries}
@@ -294,3 +299,39 @@ def test_the_2020_to_2026_migration_reads_counts_first_then_entries_then_what_cl
         if len(line) > 110 and not line.startswith(("      + ", "      - ")) and len(line.split()) > 2
     ]
     assert long == [] and max(len(line) for line in lines) < 200
+
+
+def test_a_new_shared_tenant_wildcard_is_flagged_first_on_a_line_of_its_own(tmp_path, capsys):
+    catalogue = CURRENT.read_text(encoding="utf-8")
+    row = "      - '*.webpubsub.azure.com'\n"
+    assert catalogue.count(row) == 1
+    new = tmp_path / "intune.yaml"
+    new.write_text(catalogue.replace(row, row + "      - '*.queue.core.windows.net'\n      - '*.example.net'\n"))
+    rc, out, _ = diff(capsys, CURRENT, new)
+    assert rc == 0
+    lines = out.splitlines()
+    assert lines[0].startswith(
+        "!! NEW SHARED-TENANT WILDCARD *.queue.core.windows.net (entries intune-187): anyone can create an instance "
+        "of Azure Storage account (Queue Storage) under queue.core.windows.net"
+    )
+    assert "https://learn.microsoft.com/azure/storage/common/storage-account-overview" in lines[0]
+    assert "selection.sharedTenantWildcards: allow" in lines[0]
+    assert lines[1].startswith("entries: 0 added, 0 removed, 1 changed")
+    assert sum(line.startswith("!!") for line in lines) == 1  # *.example.net is a plain wildcard
+    rc, out, _ = diff(capsys, CURRENT, new, "--format", "json")
+    data = json.loads(out)
+    assert data["shared_tenant_wildcards_added"] == [
+        {
+            "value": "*.queue.core.windows.net",
+            "entries": ["intune-187"],
+            "suffix": "queue.core.windows.net",
+            "service": "Azure Storage account (Queue Storage)",
+            "source": "https://learn.microsoft.com/azure/storage/common/storage-account-overview",
+        }
+    ]
+    # one that was there before is not new: the unchanged catalogue flags nothing
+    rc, out, _ = diff(capsys, CURRENT, CURRENT)
+    assert (
+        not out.startswith("!!")
+        and json.loads(diff(capsys, CURRENT, CURRENT, "--format", "json")[1])["shared_tenant_wildcards_added"] == []
+    )

@@ -1,4 +1,5 @@
-"""The catalogue-refresh workflow's own steps, run offline on the shared page in a throw-away clone.
+"""The catalogue-refresh workflow's own steps, run offline in a throw-away clone: on the shared Intune page and on
+the Autopilot requirements page (the committed copy and the 2024 memdocs source under tests/fixtures).
 
 scripts/catalogue-refresh.sh imports the page and writes the pull request body (catalogue diff and every
 stack's rule diff); scripts/catalogue-refresh-pr.sh commits, pushes one fixed branch and creates or edits its
@@ -42,9 +43,14 @@ def clone(tmp_path) -> Path:
     return repo
 
 
-def refresh(repo: Path, page: Path, out: Path) -> subprocess.CompletedProcess:
+CATALOGUE = "endpoint_firewall/endpoints/catalogue"
+AUTOPILOT_PAGE = ROOT / CATALOGUE / "sources" / "autopilot-requirements.md"
+OLDER_AUTOPILOT_PAGE = ROOT / "tests" / "fixtures" / "autopilot" / "requirements-2024-11-25.memdocs.md"
+
+
+def refresh(repo: Path, page: Path, out: Path, *source: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        ["bash", str(repo / "scripts" / "catalogue-refresh.sh"), str(page), str(out)],
+        ["bash", str(repo / "scripts" / "catalogue-refresh.sh"), str(page), str(out), *source],
         env=dict(os.environ, EPFW=EPFW),
         capture_output=True,
         text=True,
@@ -91,6 +97,10 @@ def test_a_changed_page_gives_the_catalogue_diff_and_every_stacks_rule_diff(clon
     assert (
         clone / "endpoint_firewall/endpoints/catalogue/sources/intune-endpoints.md"
     ).read_bytes() == page.read_bytes()
+    assert (out / "files.txt").read_text().split() == [
+        "endpoint_firewall/endpoints/catalogue/intune.yaml",
+        "endpoint_firewall/endpoints/catalogue/sources/intune-endpoints.md",
+    ]
     body = (out / "pr-body.md").read_text(encoding="utf-8")
     title = (out / "pr-title.txt").read_text(encoding="utf-8").strip()
     assert title == "Intune endpoints: refresh from Microsoft's page (ms.date 2026-08-21)"
@@ -126,6 +136,34 @@ def test_a_changed_page_gives_the_catalogue_diff_and_every_stacks_rule_diff(clon
     assert again.read_bytes() == (clone / "endpoint_firewall/endpoints/catalogue/intune.yaml").read_bytes()
 
 
+def test_a_new_shared_tenant_wildcard_opens_the_pull_request_and_its_title(clone, tmp_path):
+    page = tmp_path / "endpoints.md"
+    text = require_shared(INTUNE_PAGE).read_text(encoding="utf-8")
+    row = "`intunecdnpeasd.manage.microsoft.com` |"
+    page.write_text(text.replace(row, "`intunecdnpeasd.manage.microsoft.com` `*.queue.core.windows.net` |"))
+    out = tmp_path / "out"
+    result = refresh(clone, page, out)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "changed=true\n"
+    title = (out / "pr-title.txt").read_text(encoding="utf-8").strip()
+    assert title.endswith(" [NEW SHARED-TENANT WILDCARD]")
+    lines = (out / "pr-body.md").read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "> [!WARNING]"  # first, before the heading: a reviewer cannot miss it
+    assert lines[3].startswith("> - NEW SHARED-TENANT WILDCARD *.queue.core.windows.net (entries intune-179): ")
+    assert "https://learn.microsoft.com/azure/storage/common/storage-account-overview" in lines[3]
+    assert lines[4] == "" and lines[5].startswith("## Intune endpoints: refresh")
+    diff = lines[
+        lines.index(
+            "### Catalogue diff (`epfw catalogue diff` of `endpoint_firewall/endpoints/catalogue`, HEAD -> this change)"
+        ) :
+    ]
+    assert diff[3].startswith("!! NEW SHARED-TENANT WILDCARD *.queue.core.windows.net")  # first in the diff too
+    # the stacks as shipped leave it out: no rule diff names it
+    body = "\n".join(lines)
+    previews = body[body.index("Rule changes of stack dev") :]
+    assert "Rule changes of stack prod" in previews and "queue.core.windows.net" not in previews
+
+
 def test_the_pull_request_step_pushes_one_branch_and_creates_then_edits_its_pull_request(clone, tmp_path):
     remote = tmp_path / "remote.git"
     subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
@@ -143,6 +181,7 @@ def test_the_pull_request_step_pushes_one_branch_and_creates_then_edits_its_pull
     out.mkdir()
     (out / "pr-title.txt").write_text("Intune endpoints: refresh\n")
     (out / "pr-body.md").write_text("body\n")
+    (out / "files.txt").write_text(f"{CATALOGUE}/intune.yaml\n{CATALOGUE}/sources/intune-endpoints.md\n")
     script = str(clone / "scripts" / "catalogue-refresh-pr.sh")
     env["CHECKS_BY_HAND"] = "true"
     for round_, state in ((1, None), (2, "OPEN")):
@@ -191,6 +230,7 @@ def test_without_checks_by_hand_the_body_is_left_as_written(clone, tmp_path):
     out.mkdir()
     (out / "pr-title.txt").write_text("t\n")
     (out / "pr-body.md").write_text("body\n")
+    (out / "files.txt").write_text(f"{CATALOGUE}/intune.yaml\n")
     catalogue = clone / "endpoint_firewall" / "endpoints" / "catalogue" / "intune.yaml"
     catalogue.write_text(catalogue.read_text(encoding="utf-8") + "# changed\n", encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if k != "CHECKS_BY_HAND"}
@@ -209,10 +249,79 @@ def test_the_workflow_runs_these_scripts_weekly_and_on_demand():
     text = WORKFLOW.read_text(encoding="utf-8")
     assert "schedule:" in text and "workflow_dispatch:" in text and "page_url:" in text
     assert "raw.githubusercontent.com/MicrosoftDocs/memdocs/main/intune/fundamentals/endpoints.md" in text
-    assert 'scripts/catalogue-refresh.sh "$RUNNER_TEMP/endpoints.md" "$RUNNER_TEMP/refresh" >> "$GITHUB_OUTPUT"' in text
+    assert "raw.githubusercontent.com/MicrosoftDocs/memdocs/main/autopilot/requirements.md" in text
+    assert "autopilot_page_url:" in text and "PAGE_URL: ${{ inputs[matrix.input] || matrix.url }}" in text
+    assert "- source: intune-page" in text and "- source: autopilot-page" in text  # one job, one branch each
+    assert "BRANCH: catalogue-refresh/${{ matrix.source }}" in text
+    assert (
+        'scripts/catalogue-refresh.sh "$RUNNER_TEMP/page.md" "$RUNNER_TEMP/refresh" "$SOURCE" >> "$GITHUB_OUTPUT"'
+        in text
+    )
     assert "if: steps.refresh.outputs.changed == 'true'" in text
     assert 'scripts/catalogue-refresh-pr.sh "$BRANCH" "$RUNNER_TEMP/refresh"' in text
     # a pull request made with github.token starts no workflow: the refresh token, when set, pushes and opens it
     token = "${{ secrets.CATALOGUE_REFRESH_TOKEN || github.token }}"
     assert f"token: {token}" in text and f"GH_TOKEN: {token}" in text
     assert "CHECKS_BY_HAND: ${{ secrets.CATALOGUE_REFRESH_TOKEN == '' }}" in text
+
+
+def test_the_committed_autopilot_page_changes_nothing(clone, tmp_path):
+    result = refresh(clone, AUTOPILOT_PAGE, tmp_path / "out", "autopilot-page")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "changed=false\n"
+    assert git(clone, "status", "--porcelain") == ""
+
+
+def test_an_unknown_source_is_refused(clone, tmp_path):
+    result = refresh(clone, AUTOPILOT_PAGE, tmp_path / "out", "apple-page")
+    assert result.returncode == 2 and "unknown SOURCE 'apple-page'" in result.stderr
+    assert git(clone, "status", "--porcelain") == ""
+
+
+def test_a_changed_autopilot_page_gives_its_diff_with_the_sources_and_only_devs_rule_diff(clone, tmp_path):
+    """The 2024 memdocs source as the "new" page: its third Deployment Service URL, cs.dds.microsoft.com, comes
+    back; the diff of the catalogue folder names the hosts both pages list, dev's rule diff has the host, prod's
+    (no autopilot) none."""
+    out = tmp_path / "out"
+    result = refresh(clone, OLDER_AUTOPILOT_PAGE, out, "autopilot-page")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "changed=true\n"
+    assert git(clone, "status", "--porcelain").split() == [
+        "M",
+        f"{CATALOGUE}/autopilot.yaml",
+        "M",
+        f"{CATALOGUE}/sources/autopilot-requirements.md",
+    ]
+    assert (out / "files.txt").read_text().split() == [
+        f"{CATALOGUE}/autopilot.yaml",
+        f"{CATALOGUE}/sources/autopilot-requirements.md",
+    ]
+    title = (out / "pr-title.txt").read_text(encoding="utf-8").strip()
+    assert title == "Autopilot networking requirements: refresh from Microsoft's page (ms.date 2024-11-25)"
+    body = (out / "pr-body.md").read_text(encoding="utf-8")
+    assert "`epfw import autopilot-page`" in body and "fixups/autopilot-page.yaml" in body
+    assert (
+        "page:120: https://cs.dds.microsoft.com is a URL: its host cs.dds.microsoft.com is imported on https 443"
+        in body
+    )
+    diff = body[body.index("### Catalogue diff") : body.index("Rule changes of stack")]
+    assert "~ autopilot-deployment-service" in diff and "      + cs.dds.microsoft.com\n" in diff
+    assert "destinations now named by more than one source" not in diff  # the same hosts as before
+    dev = body[body.index("Rule changes of stack dev") : body.index("Rule changes of stack prod")]
+    prod = body[body.index("Rule changes of stack prod") :]
+    assert "cs.dds.microsoft.com" in dev
+    assert "cs.dds.microsoft.com" not in prod and "No rule changes." in prod
+    again = tmp_path / "again.yaml"
+    subprocess.run(
+        [
+            EPFW,
+            "import",
+            "autopilot-page",
+            str(clone / CATALOGUE / "sources/autopilot-requirements.md"),
+            "--out",
+            str(again),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    assert again.read_bytes() == (clone / CATALOGUE / "autopilot.yaml").read_bytes()

@@ -108,16 +108,23 @@ def test_a_fixup_file_is_named_as_such_not_as_a_catalogue_with_an_unknown_key(tm
         / "fixups"
         / "intune-page.yaml"
     )
-    line = fixups.read_text(encoding="utf-8").split("\n").index("fixups:") + 1
-    for path in (fixups, fixups.parent):  # the file, or its folder
-        code, out, errors = validate(capsys, path)
+    message = (
+        "fixups: this is a fix-up file of a page import (`epfw import intune-page`, `epfw import autopilot-page`), "
+        "not a catalogue: the import checks it when it reads it (--fixups FILE)"
+    )
+    files = sorted(fixups.parent.glob("*.yaml"))  # intune-page.yaml and autopilot-page.yaml
+    assert fixups in files and fixups.parent / "autopilot-page.yaml" in files
+
+    def error(f: Path) -> str:
+        lines = f.read_text(encoding="utf-8").split("\n")
+        return f"{f}:{next(i for i, text in enumerate(lines, 1) if text.startswith('fixups:'))}: {message}"
+
+    for path, expected in ((fixups, [error(fixups)]), (fixups.parent, [error(f) for f in files])):
+        code, out, errors = validate(capsys, path)  # the file, or its folder
         assert (code, out) == (1, "")
-        assert errors == [
-            f"{fixups}:{line}: fixups: this is a fix-up file of `epfw import intune-page`, not a "
-            "catalogue: the import checks it when it reads it (--fixups FILE)"
-        ]
+        assert sorted(errors) == sorted(expected)
     small = write(tmp_path, "schema_version: 1\nfixups: []\n")
-    assert_refused(capsys, small, 2, "fixups", "this is a fix-up file of `epfw import intune-page`")
+    assert_refused(capsys, small, 2, "fixups", "this is a fix-up file of a page import")
 
 
 def test_entries_left_empty(tmp_path, capsys):

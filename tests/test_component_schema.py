@@ -72,8 +72,17 @@ def test_selection_type(schema):
     selection = schema["types"][SELECTION]
     assert selection["type"] == "object"
     props = selection["properties"]
-    assert set(props) == {"serviceAreas", "regions", "includeOptional", "entries"}
+    assert set(props) == {
+        "serviceAreas",
+        "regions",
+        "includeOptional",
+        "entries",
+        "sharedTenantWildcards",
+        "tenantInstances",
+    }
     assert props["includeOptional"]["type"] == "boolean"
+    assert props["sharedTenantWildcards"]["type"] == "string"
+    assert props["tenantInstances"]["type"] == "array" and props["tenantInstances"]["items"]["type"] == "string"
     assert props["serviceAreas"]["type"] == "array" and props["serviceAreas"]["items"]["type"] == "string"
     assert all(p.get("description") for p in props.values())
     assert not selection.get("required")

@@ -20,6 +20,7 @@ from endpoint_firewall.checks import dns_compare
 from endpoint_firewall.checks.dns_compare import TUNNEL
 from endpoint_firewall.config.dns_config import DnsMode
 from endpoint_firewall.config.stack_config import load_stack_file
+from endpoint_firewall.planning.selection import SharedTenantMode
 from endpoint_firewall.program.render import StackRender, render_config
 from endpoint_firewall.renderers.dns_names import DnsList
 
@@ -28,12 +29,15 @@ HOSTILE_BLOCKED = (
     "evilmanage.microsoft.com",
     "login.microsoftonline.com.attacker.example",
     TUNNEL,
+    "attacker-hub.webpubsub.azure.com",
     "attackerstore.blob.core.windows.net",
 )
 
 
-def blocking(stack: str) -> StackRender:
+def blocking(stack: str, **selection) -> StackRender:
     config = load_stack_file(ROOT / "stacks" / f"Pulumi.{stack}.yaml")
+    if selection:
+        config = config.model_copy(update={"selection": config.selection.model_copy(update=selection)})
     assert config.aws and config.aws.dns and config.azure and config.azure.dns
     aws = config.aws.model_copy(update={"dns": config.aws.dns.model_copy(update={"mode": DnsMode.BLOCK})})
     azure = config.azure.model_copy(update={"dns": config.azure.dns.model_copy(update={"mode": DnsMode.BLOCK})})
@@ -126,15 +130,17 @@ def test_the_comparison_fails_when_the_layers_drift():
 
 
 def test_a_foreign_instance_of_a_shared_tenant_suffix_follows_the_plan():
-    """Today's plan keeps shared-tenant wildcards (``*.webpubsub.azure.com`` for Remote Help in dev): the firewall
-    passes any Web PubSub hub, so the DNS layer resolves it too; prod selects no Remote Help and blocks both.
-    Once the planner leaves such wildcards out (branch i17-tenant: selection.sharedTenantWildcards), the
-    same comparison must show the foreign hub blocked on both layers (revisit then)."""
-    name = "attacker-hub.webpubsub.azure.com"
-    for stack, expected in (("dev", True), ("prod", False)):
-        rendered = blocking(stack)
-        [c] = [c for c in compare(rendered, "azure") if c.case.name == name]
-        assert c.agrees and c.dns.resolves is expected and c.firewall is expected, (stack, c)
+    """The planner leaves shared-tenant wildcards out by default (``selection.sharedTenantWildcards: exact``) and
+    keeps the instances the source lists: Remote Help's Web PubSub hub resolves, anyone else's does not, on both
+    layers. With ``sharedTenantWildcards: allow`` the wildcard is deployed (reported as open to any tenant) and both
+    layers let any hub through: the DNS layer follows the plan, it never decides on its own."""
+    ours, theirs = "amsua0101-remoteassistservice-pubsub.webpubsub.azure.com", "attacker-hub.webpubsub.azure.com"
+    extra = [dns_compare.NameCase(ours, "the listed instance", (("https", 443),))]
+    for selection, expected in (({}, False), ({"shared_tenant_wildcards": SharedTenantMode.ALLOW}, True)):
+        rendered = blocking("dev", **selection)
+        found = {c.case.name: c for c in compare(rendered, "azure", cases(rendered, "azure") + extra)}
+        assert found[ours].agrees and found[ours].dns.resolves
+        assert found[theirs].agrees and found[theirs].dns.resolves is expected, (selection, found[theirs])
 
 
 def test_alert_mode_resolves_everything_and_says_which_names_the_catch_all_took():

@@ -45,8 +45,8 @@ INTUNE_TEXT = INTUNE.read_text(encoding="utf-8")
 M365_FIXTURE = ROOT / "tests" / "fixtures" / "m365" / "endpoints.json"
 M365_TEXT = M365_FIXTURE.read_text(encoding="utf-8")
 SOURCE_DATE = "2024-06-28"
-# PyYAML's wheels for CPython on Linux, macOS and Windows are built with libyaml (the loader's fast path; README,
-# "Benchmark": without it the 30k + 60k target is missed); elsewhere PyYAML may be pure Python
+# PyYAML's wheels for CPython on Linux, macOS and Windows are built with libyaml (the loader's fast path;
+# docs/benchmarks.md, "Benchmarks": without it the 30k + 60k target is missed); elsewhere PyYAML may be pure Python
 LIBYAML_WHEELS = platform.python_implementation() == "CPython" and sys.platform in ("linux", "darwin", "win32")
 MAX_RENDERED_HOSTS = 5_000  # a valid mutant with more expanded names is not rendered (see test_huge_numbered_range)
 
@@ -655,10 +655,10 @@ def test_control_character_is_one_located_line(tmp_path):
 
 
 def test_render_limits_are_reported_not_raised(tmp_path):
-    """A valid catalogue past an Azure limit (61 areas: 61 groups > 60) is one error line, not a traceback
+    """A valid catalogue past an Azure limit (91 areas: 91 groups > 90) is one error line, not a traceback
     (was a RenderError traceback; fixed in 8b48c04)."""
-    areas = "".join(f"  - {{id: a{i}, title: A{i}, priority: {1000 + 100 * i}}}\n" for i in range(61))
-    entries = "".join(_entry(f"e{i}", f"a{i}", f"[h{i}.example.com]") for i in range(61))
+    areas = "".join(f"  - {{id: a{i}, title: A{i}, priority: {1000 + 100 * i}}}\n" for i in range(91))
+    entries = "".join(_entry(f"e{i}", f"a{i}", f"[h{i}.example.com]") for i in range(91))
     path = tmp_path / "many-areas.yaml"
     path.write_text(HEADER + "service_areas:\n" + areas + "entries:\n" + entries)
     code, _, err = cli(

@@ -26,6 +26,7 @@ from endpoint_firewall.checks.suricata import replay
 from endpoint_firewall.config.stack_config import load_stack_file
 from endpoint_firewall.endpoints.loader import load_catalogue, shipped_catalogue_files
 from endpoint_firewall.endpoints.models import DestinationKind, EntryKind, Protocol
+from endpoint_firewall.endpoints.shared_tenants import is_shared_tenant_wildcard
 from endpoint_firewall.planning.planner import build_plan
 from endpoint_firewall.renderers.aws import render_aws
 from endpoint_firewall.renderers.azure import render_azure
@@ -41,6 +42,11 @@ VALUE = re.compile(r"^(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)+$|^[0-9a-f:.]+/\d+$", re.I
 # The page's typo and its reviewed correction (the fix-up file holds it; the correction is in the catalogue).
 CORRECTIONS = {"swdc02-mscdn.manage.microsoft<.com": "swdc02-mscdn.manage.microsoft.com"}
 GOV = "us-gov"  # GCC entries: in the catalogue, left out of a commercial stack (the demo stack names no us-gov)
+# Shared-tenant wildcards: anyone can create an instance under them (endpoints/shared_tenants.py, with the vendor
+# pages), so the demo stack (selection.sharedTenantWildcards: exact, the default) deploys the exact instances the page
+# lists under them instead (amsua0101-remoteassistservice-pubsub.webpubsub.azure.com, js.monitor.azure.com, replayed
+# as every exact value is) and names each wildcard as left out. Their probe instance is denied, tested below.
+SHARED_TENANT = {"*.webpubsub.azure.com": "intune-187", "*.monitor.azure.com": "intune-181"}
 
 
 def page_values() -> dict[str, int]:
@@ -179,19 +185,36 @@ def test_every_commercial_value_is_selected_by_the_demo_stack_and_gcc_is_not():
             assert chosen, value
 
 
+def test_the_shared_tenant_exclusion_is_every_shared_tenant_wildcard_of_the_page_and_each_is_named_left_out():
+    assert {v for v in page_values() if is_shared_tenant_wildcard(v)} == set(SHARED_TENANT)
+    _, plan = demo()
+    left_out = {(s.destination, s.entry) for s in plan.skipped if s.destination in SHARED_TENANT}
+    assert left_out == {(v, e) for v, e in SHARED_TENANT.items()}
+    reasons = [s.reason for s in plan.skipped if s.destination in SHARED_TENANT]
+    assert all(
+        r.startswith("shared-tenant wildcard, left out (selection.sharedTenantWildcards: exact)") for r in reasons
+    )
+    # the page's exact instances under them are values of their own, replayed (and allowed) with every other value
+    assert {"amsua0101-remoteassistservice-pubsub.webpubsub.azure.com", "js.monitor.azure.com"} <= set(page_values())
+
+
 def test_azure_allows_every_listed_value_but_ipv6_which_it_names_as_not_expressible():
     config, plan = demo()
     render = render_azure(plan, config.azure)
     not_expressible = {n.destination for n in render.not_expressible}
-    denied, ipv6 = [], set()
+    denied, ipv6, shared = [], set(), []
     for value, flow in demo_flows():
         if flow.ip and ":" in flow.ip:
             ipv6.add(value)
             continue
-        if not azure_check.evaluate(render, flow).allowed:
+        allowed = azure_check.evaluate(render, flow).allowed
+        if value in SHARED_TENANT:
+            shared.append((value, allowed))
+        elif not allowed:
             denied.append((value, str(flow)))
     assert denied == []
     assert ipv6 and ipv6 == not_expressible  # exactly the IPv6 ranges, each named in the render
+    assert sorted(shared) == sorted((v, False) for v in SHARED_TENANT)  # a probe instance: denied
 
 
 @pytest.mark.usefixtures("suricata")
@@ -200,7 +223,7 @@ def test_aws_passes_every_listed_value_in_suricata_but_names_on_udp_which_it_nam
     render = render_aws(plan, config.aws)
     not_expressible = {n.destination for n in render.not_expressible}
     variables = {d for g in render.groups for _, defs in g.variables for d in defs}
-    flows, skipped = [], set()
+    flows, skipped, shared = [], set(), []
     for value, flow in demo_flows():
         if flow.ip and ":" in flow.ip:
             assert value in variables, value  # IPv6: in the rules' IP sets; IPv4 devices cannot replay it
@@ -208,16 +231,21 @@ def test_aws_passes_every_listed_value_in_suricata_but_names_on_udp_which_it_nam
         elif flow.host and flow.proto == Protocol.UDP.value:
             assert flow.host in not_expressible, flow  # a name on plain UDP: named, never silently dropped
             skipped.add(value)
+        elif value in SHARED_TENANT:
+            shared.append((value, flow))
         else:
             flows.append((value, flow))
     source = str(next(ipaddress.ip_network(config.source_ranges[0]).hosts()))
-    result = replay(render, [f for _, f in flows], source)
-    denied = [(v, str(f)) for (v, f), verdict in zip(flows, result.verdicts, strict=True) if not verdict.allowed]
+    result = replay(render, [f for _, f in flows + shared], source)
+    verdicts = dict(zip([str(f) for _, f in flows + shared], result.verdicts, strict=True))
+    denied = [(v, str(f)) for v, f in flows if not verdicts[str(f)].allowed]
     assert denied == []
+    assert sorted(v for v, f in shared if not verdicts[str(f)].allowed) == sorted(SHARED_TENANT)  # probes denied
     assert skipped == {"time.windows.com", "2620:1ec:40::/48", "2620:1ec:49::/48", "2620:1ec:4a::/47"}
     print(
         f"\n[suricata {result.version}] page values x services, demo stack: {len(flows)} flows, "
-        f"{sum(v.allowed for v in result.verdicts)} passed; not replayed: {sorted(skipped)}"
+        f"{sum(verdicts[str(f)].allowed for _, f in flows)} passed; not replayed: {sorted(skipped)}; shared-tenant "
+        f"wildcards' probe instances denied: {len(shared)}"
     )
 
 

@@ -1,4 +1,5 @@
-"""Tables fit the terminal (COLUMNS), keep names whole, list one destination per row; Markdown diffs list one
+"""Tables fit the terminal (COLUMNS), keep names whole, list one destination per row; what is not deployed as
+written is printed by kind (``--details``: item by item), and `make demo` fits a screen; Markdown diffs list one
 value per line; epfw preview lists resources in the same order every run and says the guardrails ran."""
 
 from __future__ import annotations
@@ -48,24 +49,25 @@ def names_in(folder: Path) -> set[str]:
 @pytest.mark.parametrize("columns", [80, 100, 160])
 def test_show_fits_the_width_and_keeps_every_name_whole(renders, capsys, monkeypatch, columns):
     monkeypatch.setenv("COLUMNS", str(columns))
-    assert main(["show", str(renders["dev"])]) == 0
-    out = capsys.readouterr().out
-    lines = out.splitlines()
-    assert max(len(line) for line in lines) <= columns
-    assert "…" not in out
-    words = {w for line in lines for w in line.split()}
-    missing = sorted(n for n in names_in(renders["dev"]) if n not in words)
+    for details in ([], ["--details"]):
+        assert main(["show", str(renders["dev"]), *details]) == 0
+        out = capsys.readouterr().out
+        lines = out.splitlines()
+        assert max(len(line) for line in lines) <= columns
+        assert "…" not in out
+    words = {w.rstrip(",") for line in lines for w in line.split()}
+    missing = sorted(n for n in names_in(renders["dev"]) if n not in words)  # --details: every destination
     assert missing == [], missing
 
 
-def test_not_deployed_lists_each_destination_once_per_table(renders, capsys, monkeypatch):
+def test_details_list_each_destination_once_per_table(renders, capsys, monkeypatch):
     monkeypatch.setenv("COLUMNS", "120")
-    assert main(["show", str(renders["dev"])]) == 0
+    assert main(["show", str(renders["dev"]), "--details"]) == 0
     out = capsys.readouterr().out
     summary = json.loads((renders["dev"] / "summary.json").read_text())
     widened = summary["aws"]["widened"]
     assert widened, "the demo stack's AWS domain lists widen something"
-    section = out.split("AWS: widened", 1)[1].split("─" * 20, 1)[1].split("under each destination", 1)[0]
+    section = out.split("AWS, widened", 1)[1].split("─" * 20, 1)[1].split("under each destination", 1)[0]
     rows = [line.split()[0] for line in section.splitlines() if line[:1] not in ("", " ", "─")]
     expected = sorted({f["destination"] for f in widened})
     assert rows == expected  # one row per destination, sorted, each once
@@ -75,6 +77,75 @@ def test_not_deployed_lists_each_destination_once_per_table(renders, capsys, mon
     many = max(by_dest, key=lambda d: len(by_dest[d]))
     if len(by_dest[many]) > 3:
         assert f"(+{len(by_dest[many]) - 3} more)" in section
+
+
+DEMO_MAX_LINES = 150
+
+
+def demo_commands() -> list[list[str]]:
+    """The epfw commands of the Makefile's demo target, as argument lists."""
+    recipe = (ROOT / "Makefile").read_text().split("\ndemo:", 1)[1].split("\n\n", 1)[0]
+    commands = [line.split()[1:] for line in recipe.splitlines()[1:] if line.startswith("\t$(BIN)/epfw ")]
+    assert commands and any(c[0] == "render" for c in commands), recipe
+    return commands
+
+
+def run_demo(tmp_path, capsys, monkeypatch, columns: int) -> tuple[str, Path]:
+    """`make demo`'s commands as make runs them (not a terminal) at ``columns``, in a copy of the project's settings
+    (Pulumi.yaml and stacks/, linked) so that ``--out build/dev`` is written under ``tmp_path``: the output and
+    the render folder."""
+    monkeypatch.setenv("COLUMNS", str(columns))
+    for name in ("Pulumi.yaml", "stacks"):
+        (tmp_path / name).symlink_to(ROOT / name)
+    monkeypatch.chdir(tmp_path)
+    output = []
+    for argv in demo_commands():
+        assert main(argv) == 0, argv
+        output.append(capsys.readouterr().out)
+    return "".join(output), tmp_path / "build" / "dev"
+
+
+def test_make_demo_fits_a_screen_and_names_every_kind_with_its_count(tmp_path, capsys, monkeypatch):
+    text, out = run_demo(tmp_path, capsys, monkeypatch, 80)
+    lines = text.splitlines()
+    assert len(lines) + len(demo_commands()) <= DEMO_MAX_LINES, len(lines)  # make echoes each command too
+    summary = json.loads((out / "summary.json").read_text())
+    kinds = summary["findingKinds"]
+    assert {"domain-list-any-port", "reference-only"} <= set(kinds), kinds  # the demo widens and skips
+    flat = " ".join(text.split())
+    sections = [
+        (summary[cloud][key], f"{name}, {what}:")
+        for cloud, name in (("azure", "Azure"), ("aws", "AWS"))
+        for key, what in (("widened", "widened"), ("notExpressible", "not expressible"))
+        if summary[cloud][key]
+    ] + [(summary["skipped"], "Both clouds, skipped:")]
+    for items, heading in sections:
+        assert heading in flat
+        part = flat.split(heading, 1)[1]
+        for kind in {i["kind"] for i in items}:
+            count = len({i["destination"] or i["entry"] for i in items if i["kind"] == kind})
+            assert f"{count} {kinds[kind]} {kind}: " in part, (heading, kind, count)
+    assert "Every item and its reason: build/dev/summary.json, epfw show build/dev --details" in flat
+    for cloud in ("azure", "aws"):
+        for warning in summary[cloud]["warnings"]:
+            assert " ".join(warning.split()) in flat
+    group_names = [g["name"] for g in summary["azure"]["groups"]] + [g["name"] for g in summary["aws"]["groups"]]
+    assert group_names and all(name in text for name in group_names)
+
+
+@pytest.mark.parametrize("columns", [60, 80, 100])
+def test_no_word_is_wrapped_onto_a_line_of_its_own(tmp_path, capsys, monkeypatch, columns):
+    """Prose (the stack line, titles, captions, kinds, warnings) fits the width and never leaves one word alone on a
+    line; the digest stays beside its value. A single word is a line only in a table's header (the line before the
+    rule)."""
+    text, _ = run_demo(tmp_path, capsys, monkeypatch, columns)
+    lines = text.splitlines()
+    rendered = lines[[i for i, line in enumerate(lines) if line.startswith("ok: ")][-1] + 1 :]
+    assert rendered and max(len(line) for line in rendered) <= columns  # epfw validate's lines are one line each
+    assert re.search(r"\bdigest [0-9a-f]{12}$", text, flags=re.M), text[:400]
+    for i, line in enumerate(lines):
+        if re.fullmatch(r"\s*[A-Za-z]+[.,;:)]?\s*", line):
+            assert any(nxt.startswith("─") for nxt in lines[i + 1 : i + 3]), (i, line)
 
 
 def test_markdown_diff_has_one_value_per_line(renders, capsys):
@@ -144,8 +215,8 @@ def test_whole_entries_and_shared_destinations_are_rows_of_their_own():
     }
     out = io.StringIO()
     console = Console(file=out, width=80)
-    for table in findings_tables(summary):
-        console.print(table)
+    for titled in findings_tables(summary):
+        console.print(titled.table)
     lines = out.getvalue().splitlines()
     assert sum(line.startswith("*.x.example") for line in lines) == 1
     entries = " ".join(lines[lines.index(next(x for x in lines if x.startswith("*.x.example"))) + 1 :]).split()
@@ -153,3 +224,37 @@ def test_whole_entries_and_shared_destinations_are_rows_of_their_own():
     a = next(i for i, line in enumerate(lines) if line.startswith("  ref-a"))
     b = next(i for i, line in enumerate(lines) if line.startswith("  ref-b"))
     assert "reference only: A" in lines[a - 1] and "reference only: B" in lines[b - 1]
+
+
+def test_a_kind_no_table_knows_is_grouped_like_the_others():
+    """Grouping is by the ``kind`` each item carries, titled by summary.json's ``findingKinds``: a new kind needs no
+    table code. Counted by destination (a whole entry by entry), largest first; an item without a kind (an older
+    render) is counted as unclassified."""
+    import io
+
+    from rich.console import Console
+
+    from endpoint_firewall.cli.tables import print_render
+
+    widened = [
+        {"entry": f"e{i}", "destination": f"20.0.0.{i % 4}/32", "reason": f"r{i}", "kind": "address-rule-widening"}
+        for i in range(8)
+    ] + [{"entry": "e9", "destination": "a.example", "reason": "old"}]
+    summary = {
+        "stack": "t",
+        "entries": 1,
+        "sourceRanges": ["10.0.0.0/8"],
+        "catalogueDigest": "0" * 64,
+        "aws": {"widened": widened},
+        "skipped": [{"entry": "ref-a", "destination": None, "reason": "x", "kind": "reference-only"}],
+        "findingKinds": {"address-rule-widening": "address rules: any protocol", "reference-only": "references"},
+    }
+    out = io.StringIO()
+    print_render({"summary.json": json.dumps(summary)}, Console(file=out, width=80), folder="out/t")
+    lines = [" ".join(line.split()) for line in out.getvalue().splitlines()]
+    at = lines.index("4 address rules: any protocol")
+    assert lines[at + 1] == "address-rule-widening: 20.0.0.0/32, 20.0.0.1/32, 20.0.0.2/32, +1 more"
+    assert lines[at + 2] == "1 findings without a kind: render again"
+    assert lines[at + 3] == "unclassified: a.example"
+    assert "reference-only: ref-a" in lines and "1 references" in lines
+    assert "Every item and its reason: out/t/summary.json, epfw show out/t --details" in lines

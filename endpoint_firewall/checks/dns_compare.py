@@ -19,6 +19,7 @@ from ..planning.rules import Plan
 from ..renderers.aws import AwsRender
 from ..renderers.azure import AzureRender
 from ..renderers.dns_names import EXTRA, NAME_KINDS, name_matches
+from ..renderers.findings import DOMAIN_LIST_APEX
 from . import dns
 from .flow import Flow, FlowProtocol
 
@@ -100,7 +101,7 @@ def _explain(comparison: Comparison, dns_widened, firewall_widened, extra: Seque
     if comparison.agrees:
         return None
     if comparison.firewall:  # the firewall passes a name the DNS layer blocks: only the firewall's own widening
-        apex = [f for f in firewall_widened if f.destination == f"*.{name}" and "itself" in f.reason]
+        apex = [f for f in firewall_widened if f.destination == f"*.{name}" and f.kind is DOMAIN_LIST_APEX]
         return f"the firewall's reported widening: {apex[0].reason}" if apex else None
     if any(name_matches(p, name) for p in extra):
         return f"{EXTRA}: the stack's own name, resolved for traffic that does not cross this firewall"

@@ -6,7 +6,7 @@ The policy side is modelled too: in ``STRICT_ORDER`` the firewall policy's state
 decide what no rule decides, so a drop default is added as final catch-all drops (:data:`POLICY_DEFAULT_MODELS`:
 our reading of AWS's description of each action, expressed in Suricata). In ``DEFAULT_ACTION_ORDER`` a
 policy has no stateful default action: the render's own default deny is what denies, and nothing is
-added. Why Suricata's native action order then gives AWS's verdicts: README, "Rule order on AWS". The engine's exception policies are off (``exception-policy: ignore``):
+added. Why Suricata's native action order then gives AWS's verdicts: docs/aws-rules.md, "Rule order". The engine's exception policies are off (``exception-policy: ignore``):
 AWS does not document its own, so a verdict rests on the rules alone, never on the engine dropping a flow after
 a parser error.
 """

@@ -15,6 +15,7 @@ from dataclasses import replace
 from ..checks import listed
 from ..checks.flow import Flow, Verdict
 from ..endpoints import names
+from ..planning.tenant_wildcards import check_note
 from ..program.render import find_project_dir, render_stack
 from . import dns_check
 from .errors import UserError
@@ -163,6 +164,9 @@ def run(args: argparse.Namespace) -> int:
             raise UserError(f"the AWS check runs the rules in Suricata: {err}") from None
         findings = rendered.aws.widened
     verdict = _widened(verdict, flow, found, findings)
+    shared = check_note(rendered.plan, flow.host, verdict.allowed)
+    if shared:
+        verdict = Verdict(verdict.allowed, verdict.rule, f"{verdict.detail}; {shared}" if verdict.detail else shared)
     if note:
         print(note)
     print(f"{args.cloud}: {flow}: {verdict}")

@@ -1,5 +1,6 @@
 """``epfw import m365 FILE.json --out FILE.yaml [--source-date YYYY-MM-DD] [--service-area AREA...] [--tls-ports PORTS]
-[--source-url URL]`` and ``epfw import intune-page FILE.md --out FILE.yaml [--fixups FILE | --no-fixups] [--source-url URL]``.
+[--source-url URL]``, ``epfw import intune-page FILE.md --out FILE.yaml [--fixups FILE | --no-fixups] [--source-url URL]``
+and ``epfw import autopilot-page FILE.md --out FILE.yaml [--fixups FILE | --no-fixups] [--source-url URL]``.
 
 Converts a vendor's endpoint list into a catalogue file. Input errors print as ``FILE:LINE: field: message``
 (exit 1, nothing written); what the catalogue cannot express is named on stderr as ``warning: ...`` lines
@@ -12,10 +13,12 @@ import argparse
 import datetime as dt
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from ..endpoints.dump import write_catalogue
-from ..endpoints.importers import intune_page, m365, page_fixups
+from ..endpoints.importers import autopilot_page, intune_page, m365, page_fixups
+from ..endpoints.importers.learn_page import PageImport
 from ..endpoints.stats import counted
 from .errors import UserError
 
@@ -81,7 +84,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "'' for none)",
     )
     p.set_defaults(handler=run_m365)
-    page = kinds.add_parser(
+    _page_parser(
+        kinds,
         "intune-page",
         help='the Markdown of Microsoft\'s "Network endpoints for Microsoft Intune" page',
         description='Convert the Markdown of Microsoft Learn\'s "Network endpoints for Microsoft Intune" '
@@ -89,7 +93,25 @@ def register(sub: argparse._SubParsersAction) -> None:
         "into a catalogue file: one entry intune-<ID> per endpoint set, one per region of the region "
         "tables, one per host list, and entries for what only the consolidated list names. Every "
         "defect of the page and every applied fix-up is reported on stderr as PAGE:LINE: message.",
-    )
+        source_url=intune_page.SOURCE_URL,
+    ).set_defaults(handler=lambda args: _run_page(args, intune_page.import_file))
+    _page_parser(
+        kinds,
+        "autopilot-page",
+        help='the Markdown of Microsoft\'s "Windows Autopilot requirements" page (its Networking tab)',
+        description='Convert the Networking tab of Microsoft Learn\'s "Windows Autopilot requirements" '
+        f"({autopilot_page.SOURCE_URL}; source: MicrosoftDocs/memdocs autopilot/requirements.md) into a "
+        "catalogue file: one entry autopilot-<name> in the service area autopilot per service section with "
+        "hosts (URLs give their hosts; protocols and ports as the page states them, else https 443), one "
+        "reference entry per section that only links elsewhere. Every URL reduced to a host, every port taken "
+        "by default and every defect of the page is reported on stderr as PAGE:LINE: message.",
+        source_url=autopilot_page.SOURCE_URL,
+    ).set_defaults(handler=lambda args: _run_page(args, autopilot_page.import_file))
+
+
+def _page_parser(kinds: argparse._SubParsersAction, kind: str, help: str, description: str, source_url: str):
+    """The arguments every page import takes: the page, --out, --fixups | --no-fixups, --source-url."""
+    page = kinds.add_parser(kind, help=help, description=description)
     page.add_argument("file", type=Path, metavar="FILE.md", help="the page's Markdown source")
     page.add_argument("--out", type=Path, required=True, metavar="FILE.yaml", help="catalogue file to write")
     fix = page.add_mutually_exclusive_group()
@@ -97,19 +119,20 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--fixups",
         type=Path,
         metavar="FILE",
-        help="reviewed corrections to the page (default: the shipped endpoint_firewall/endpoints/catalogue/fixups/intune-page.yaml)",
+        help=f"reviewed corrections to the page (default: the shipped endpoint_firewall/endpoints/catalogue/fixups/{kind}.yaml)",
     )
     fix.add_argument("--no-fixups", action="store_true", help="apply no corrections")
     page.add_argument(
         "--source-url",
-        default=intune_page.SOURCE_URL,
+        default=source_url,
         metavar="URL",
-        help=f"URL recorded for the source and used to resolve relative links (default: {intune_page.SOURCE_URL})",
+        help=f"URL recorded for the source and used to resolve relative links (default: {source_url})",
     )
-    page.set_defaults(handler=run_intune_page)
+    page.set_defaults(page_kind=kind)
+    return page
 
 
-def run_intune_page(args: argparse.Namespace) -> int:
+def _run_page(args: argparse.Namespace, import_file: Callable[[Path, page_fixups.Fixups, str], PageImport]) -> int:
     if not re.fullmatch(r"https://\S+", args.source_url):
         raise UserError(f"--source-url {args.source_url!r} is not an https:// URL")
     if args.out.exists() and args.out.is_dir():
@@ -117,9 +140,9 @@ def run_intune_page(args: argparse.Namespace) -> int:
     fixups = (
         page_fixups.NO_FIXUPS
         if args.no_fixups
-        else page_fixups.load_fixups(args.fixups or page_fixups.shipped_fixups_path())
+        else page_fixups.load_fixups(args.fixups or page_fixups.shipped_fixups_path(args.page_kind))
     )
-    result = intune_page.import_file(args.file, fixups, args.source_url)
+    result = import_file(args.file, fixups, args.source_url)
     for report in result.reports:
         print(f"{args.file}:{report.line}: {report.message}", file=sys.stderr)
     write_catalogue(result.catalogue, args.out, header=result.header())

@@ -7,10 +7,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from rich.console import Console
+
 from ..program.render import find_project_dir, refuse_unsafe_out, render_stack, write_atomically
 from .errors import UserError
 from .stack_option import add_stack_arguments
-from .tables import print_render
+from .tables import print_prose, print_render
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -45,6 +47,6 @@ def run(args: argparse.Namespace) -> int:
     except OSError as err:
         raise UserError(f"--out {args.out}: cannot write the render ({err.strerror or err})") from None
     if not args.quiet:
-        print_render(files)
-        print(f"wrote {len(files)} files to {args.out}")
+        print_render(files, folder=str(args.out))
+        print_prose(Console(), f"wrote {len(files)} files to {args.out}")
     return 0

@@ -1,4 +1,5 @@
-"""``epfw show DIR``: print the tables of a render folder."""
+"""``epfw show DIR [--details]``: print the tables of a render folder; ``--details``: every widened, not expressible
+and skipped item with its reason, instead of one line per kind."""
 
 from __future__ import annotations
 
@@ -29,4 +30,14 @@ def read_render_dir(folder: Path) -> dict[str, str]:
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("show", help="print the tables of a render folder")
     parser.add_argument("folder", type=Path, metavar="DIR", help="a folder epfw render wrote")
-    parser.set_defaults(handler=lambda args: print_render(read_render_dir(args.folder)) or 0)  # type: ignore[func-returns-value]
+    parser.add_argument(
+        "--details",
+        action="store_true",
+        help="list every widened, not expressible and skipped item with its reason (default: one line per kind)",
+    )
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    print_render(read_render_dir(args.folder), folder=str(args.folder), details=args.details)
+    return 0

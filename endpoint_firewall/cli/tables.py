@@ -3,13 +3,20 @@
 Tables take the console's width (the terminal's, or ``COLUMNS``) and are laid out to fit 80 columns. Names
 (groups, rules, entries, destinations) are never wrapped: a name column is as wide as its longest name, and
 what describes a name (ports, entries, a resource type) goes on dim lines under it, packed to that width. A
-name is folded only when the terminal is narrower than the name itself.
+name is folded only when the terminal is narrower than the name itself. Titles, captions and warnings are
+wrapped here (:func:`prose`), never leaving one word alone on a line.
+
+What is not deployed as written (widened, not expressible, skipped) is printed by kind (one line per kind of
+finding, its count and a few examples, :func:`print_findings_by_kind`); ``--details`` prints every item
+(:func:`findings_tables`).
 """
 
 from __future__ import annotations
 
 import json
+import textwrap
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from rich import box
 from rich.console import Console
@@ -17,6 +24,9 @@ from rich.table import Table
 from rich.text import Text
 
 MIN_DETAIL_WIDTH = 24
+
+
+GLUE = "\u00a0"  # joins words that must stay on one line (textwrap does not break at it)
 
 
 def new_table(title: str, caption: str | None = None) -> Table:
@@ -31,6 +41,47 @@ def new_table(title: str, caption: str | None = None) -> Table:
         title_style="bold",
         min_width=len(title),
     )
+
+
+def bare_table() -> Table:
+    """A table without title or caption: :func:`print_table` prints those as :func:`prose`."""
+    return Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+
+
+def prose(text: str, width: int, indent: str = "  ", first: str = "") -> list[str]:
+    """``text`` in lines of at most ``width`` (the first indented by ``first``, later ones by ``indent``), broken only
+    between words and never leaving one word alone on the last line; words joined by :data:`GLUE` stay together."""
+    lines = textwrap.wrap(
+        text, width, initial_indent=first, subsequent_indent=indent, break_long_words=False, break_on_hyphens=False
+    ) or [first]
+    if len(lines) > 1 and _words(lines[-1]) == 1 and _words(lines[-2]) > 2:
+        head, moved = lines[-2].rsplit(" ", 1)
+        last = f"{indent}{moved} {lines[-1].strip()}"
+        if len(last) <= width:
+            lines[-2:] = [head, last]
+    return [line.replace(GLUE, " ") for line in lines]
+
+
+def _words(line: str) -> int:
+    return len(line.replace(GLUE, " ").split())
+
+
+def glued(words: str) -> str:
+    """``words`` as one unit for :func:`prose`."""
+    return words.replace(" ", GLUE)
+
+
+def print_prose(console: Console, text: str, style: str = "", indent: str = "  ", first: str = "") -> None:
+    for line in prose(text, console.width, indent, first):
+        console.print(line, style=style or None, markup=False, highlight=False, soft_wrap=True)
+
+
+def print_table(console: Console, title: str, table: Table, caption: str | None = None) -> None:
+    console.print()
+    print_prose(console, title, "bold")
+    console.print(table)
+    if caption:
+        print_prose(console, caption, "dim")
 
 
 def name_column(table: Table, header: str, **kwargs) -> None:
@@ -65,11 +116,17 @@ def _json_files(files: dict[str, str], prefix: str) -> list[tuple[str, dict]]:
     ]
 
 
-def azure_table(files: dict[str, str]) -> Table:
-    table = new_table(
-        "Azure Firewall Policy: rule collection groups",
-        "under each group: the protocol:port pairs of its rules, and the IP groups they use",
-    )
+@dataclass(frozen=True)
+class Titled:
+    """A table with the title above it and the caption under it (printed by :func:`print_table`)."""
+
+    title: str
+    table: Table
+    caption: str | None = None
+
+
+def azure_table(files: dict[str, str]) -> Titled:
+    table = bare_table()
     name_column(table, "group")
     for col in ("priority", "network\nrules", "app\nrules", "FQDNs", "addresses"):
         table.add_column(col, justify="right")
@@ -99,25 +156,29 @@ def azure_table(files: dict[str, str]) -> Table:
             str(fqdns),
             str(addrs),
         )
-    return table
+    return Titled(
+        "Azure Firewall Policy: rule collection groups",
+        table,
+        "under each group: its rules' protocol:port pairs and the IP groups they use",
+    )
 
 
-def azure_ip_groups_table(files: dict[str, str]) -> Table | None:
+def azure_ip_groups_table(files: dict[str, str]) -> Titled | None:
     rows = _json_files(files, "azure/ip-groups/")
     if not rows:
         return None
-    table = new_table("Azure IP Groups")
+    table = bare_table()
     name_column(table, "IP group")
     table.add_column("addresses", justify="right")
     for _, body in rows:
         table.add_row(body["name"], str(len(body["properties"]["ipAddresses"])))
-    return table
+    return Titled("Azure IP Groups", table)
 
 
-def aws_table(files: dict[str, str]) -> Table:
+def aws_table(files: dict[str, str]) -> Titled:
     requests = _json_files(files, "aws/")
     orders = sorted({r.get("RuleGroup", {}).get("StatefulRuleOptions", {}).get("RuleOrder", "") for _, r in requests})
-    table = new_table(f"AWS Network Firewall: stateful rule groups ({', '.join(o for o in orders if o)})")
+    table = bare_table()
     name_column(table, "rule group")
     table.add_column("source")
     for col in ("rules", "domains", "capacity\nused"):
@@ -131,7 +192,7 @@ def aws_table(files: dict[str, str]) -> Table:
         kind = "domain list" if "RulesSourceList" in source else "Suricata rules"
         used = _used_capacity(rules_text) or f"? of {request.get('Capacity', '?')}"
         table.add_row(request.get("RuleGroupName", "?"), kind, str(len(rules)), str(len(domains)), used)
-    return table
+    return Titled(f"AWS Network Firewall: stateful rule groups ({', '.join(o for o in orders if o)})", table)
 
 
 def _used_capacity(rules_text: str) -> str:
@@ -141,7 +202,7 @@ def _used_capacity(rules_text: str) -> str:
     return ""
 
 
-def dns_table(summary: dict) -> Table | None:
+def dns_table(summary: dict) -> Titled | None:
     """One row per cloud whose DNS layer is rendered: mode, names that resolve, what it widens and leaves out (the
     rows themselves are in summary.json, ``<cloud>.dns.widened`` and ``.notResolved``)."""
     layers: list[tuple[str, dict]] = []
@@ -151,10 +212,7 @@ def dns_table(summary: dict) -> Table | None:
             layers.append((cloud, layer))
     if not layers:
         return None
-    table = new_table(
-        "DNS layer: the names that resolve (docs/dns.md)",
-        "widened and not resolved: one row per name in summary.json <cloud>.dns",
-    )
+    table = bare_table()
     name_column(table, "filter")
     for col in ("mode", "names", "widened", "not\nresolved"):
         table.add_column(col, justify="right")
@@ -176,37 +234,114 @@ def dns_table(summary: dict) -> Table | None:
             str(len(d.get("widened", []))),
             str(len(d.get("notResolved", []))),
         )
-    return table
+    return Titled(
+        "DNS layer: the names that resolve (docs/dns.md)",
+        table,
+        "widened and not resolved, name by name: summary.json <cloud>.dns",
+    )
 
 
 WHOLE_ENTRY = "(whole entry)"
-_FINDING_KINDS = (
-    ("widened", "widened", "what the cloud's rule syntax allows beyond the catalogue"),
-    ("notExpressible", "not expressible", "what the cloud cannot express, left out"),
-)
+UNCLASSIFIED = "unclassified"  # the kind of an item without one (a render of an older epfw)
+EXAMPLES = 3
 
 
-def findings_tables(summary: dict) -> list[Table]:
-    """One table per cloud and kind (widened, not expressible, skipped), one row per destination: the entries
-    that list it under it, and why. A whole skipped entry is a row of its own, ``(whole entry)``."""
-    sections: list[tuple[str, str, list[dict]]] = []
-    for cloud in ("azure", "aws"):
+@dataclass(frozen=True)
+class FindingSection:
+    """One cloud's widened or not-expressible items, or the plan's skipped ones (``summary.json``)."""
+
+    title: str  # "Azure, widened"
+    meaning: str
+    items: list[dict]
+
+
+def finding_sections(summary: dict) -> list[FindingSection]:
+    sections = []
+    for cloud, name in (("azure", "Azure"), ("aws", "AWS")):
         part = summary.get(cloud) or {}
-        for key, what, meaning in _FINDING_KINDS:
+        for key, what, meaning in (
+            ("widened", "widened", "what the cloud's rule syntax allows beyond the catalogue"),
+            ("notExpressible", "not expressible", "what the cloud cannot express, left out"),
+        ):
             items = part.get(key) if isinstance(part.get(key), list) else []
             if items:
-                sections.append((f"{cloud.upper() if cloud == 'aws' else 'Azure'}: {what}", meaning, items))
+                sections.append(FindingSection(f"{name}, {what}", meaning, items))
     if summary.get("skipped"):
-        sections.append(("Both clouds: skipped", "entries no rule is made for", summary["skipped"]))
+        sections.append(FindingSection("Both clouds, skipped", "entries no rule is made for", summary["skipped"]))
+    return sections
+
+
+def _subject(item: dict) -> str:
+    """What an item is about: its destination, or the entry when the whole entry is meant."""
+    return item.get("destination") or f"{WHOLE_ENTRY} {item.get('entry', '')}"
+
+
+def by_kind(items: list[dict]) -> list[tuple[str, list[str]]]:
+    """``(kind id, the distinct destinations of that kind, sorted)``, the largest kind first; a whole entry counts
+    as ``(whole entry) <entry>``."""
+    kinds: dict[str, set[str]] = {}
+    for item in items:
+        kinds.setdefault(item.get("kind") or UNCLASSIFIED, set()).add(_subject(item))
+    return sorted(((kind, sorted(subjects)) for kind, subjects in kinds.items()), key=lambda k: (-len(k[1]), k[0]))
+
+
+def examples_text(kind: str, subjects: list[str], width: int, indent: str) -> str:
+    """``<kind>: a, b, c, +N more`` for :func:`prose`: at most :data:`EXAMPLES` examples, as many as fit one line of
+    ``width`` after ``indent`` (one at least), each kept whole."""
+    names = [s.removeprefix(WHOLE_ENTRY + " ") for s in subjects]
+    shown = 1
+    used = len(indent) + len(kind) + 2 + len(names[0])
+    for name in names[1:EXAMPLES]:
+        rest = len(names) - shown - 1
+        if used + 2 + len(name) + (len(f", +{rest} more") if rest else 0) > width:
+            break
+        used += 2 + len(name)
+        shown += 1
+    tail = [glued(f"+{len(names) - shown} more")] if len(names) > shown else []
+    return f"{kind}: " + ", ".join([glued(n) for n in names[:shown]] + tail)
+
+
+def details_pointer(folder: str | None) -> str:
+    where = folder or "DIR"
+    return (
+        f"Every item and its reason: {glued(where.rstrip('/') + '/summary.json')}, "
+        f"{glued(f'epfw show {where} --details')}"
+    )
+
+
+def print_findings_by_kind(console: Console, summary: dict, folder: str | None) -> None:
+    """What is not deployed as written, one line per kind of finding (count, title), its id and examples under
+    it; the pointer to every item last."""
+    sections = finding_sections(summary)
+    if not sections:
+        return
+    titles = summary.get("findingKinds") or {}
+    console.print()
+    print_prose(console, "Not deployed as written, by kind (how many destinations, what they share)", "bold")
+    counts = [len(subjects) for section in sections for _, subjects in by_kind(section.items)]
+    digits = len(str(max(counts)))
+    indent = " " * (digits + 4)
+    for section in sections:
+        console.print()
+        print_prose(console, f"{section.title}: {section.meaning}", "bold", indent="    ")
+        for kind, subjects in by_kind(section.items):
+            title = titles.get(kind) or ("findings without a kind: render again" if kind == UNCLASSIFIED else kind)
+            print_prose(console, f"{len(subjects):>{digits}}  {title}", indent=indent, first="  ")
+            examples = examples_text(kind, subjects, console.width, indent)
+            print_prose(console, examples, "dim", indent=indent + "  ", first=indent)
+    console.print()
+    print_prose(console, details_pointer(folder))
+
+
+def findings_tables(summary: dict) -> list[Titled]:
+    """One table per cloud and section (widened, not expressible, skipped), one row per destination: the entries
+    that list it under it, and why. A whole skipped entry is a row of its own, ``(whole entry)``."""
     tables = []
-    for title, meaning, items in sections:
+    for section in finding_sections(summary):
         rows: dict[str, list[dict]] = {}
-        for item in items:  # a whole entry (no destination) is a row of its own
-            rows.setdefault(item.get("destination") or f"{WHOLE_ENTRY} {item.get('entry', '')}", []).append(item)
-        table = new_table(
-            f"Not deployed as written, {title} ({meaning}; details in summary.json)",
-            "under each destination: the catalogue entries that list it",
-        )
+        for item in section.items:  # a whole entry (no destination) is a row of its own
+            rows.setdefault(_subject(item), []).append(item)
+        table = bare_table()
         name_column(table, "destination")
         table.add_column("why", ratio=1, overflow="fold")
         width = max(len(d) for d in rows)
@@ -216,29 +351,46 @@ def findings_tables(summary: dict) -> list[Table]:
             shown = entries[:3] + ([f"(+{len(entries) - 3} more)"] if len(entries) > 3 else [])
             reasons = "\n".join(sorted({i.get("reason", "") for i in found}))
             table.add_row(name_cell(destination, shown, width), reasons)
-        tables.append(table)
+        tables.append(
+            Titled(
+                f"Not deployed as written, {section.title} ({section.meaning}; details in summary.json)",
+                table,
+                "under each destination: the catalogue entries that list it",
+            )
+        )
     return tables
 
 
-def print_render(files: dict[str, str], console: Console | None = None) -> None:
+def print_render(
+    files: dict[str, str], console: Console | None = None, folder: str | None = None, details: bool = False
+) -> None:
+    """The tables of a render; what is not deployed as written by kind, or with ``details`` item by item.
+    ``folder``: where the render is (named in the pointer to the details)."""
     console = console or Console()
     summary = json.loads(files["summary.json"])
-    console.print(
-        f"[bold]stack {summary['stack']}[/bold]: {summary['entries']} catalogue entries selected, "
-        f"sources {', '.join(summary['sourceRanges'])}, digest {summary['catalogueDigest'][:12]}"
-    )
-    tables: list[Table | None] = []
+    ranges = summary["sourceRanges"] or ["none"]  # "sources" stays with the first range, "digest" with its value
+    sources = glued(f"sources {ranges[0]}") + "".join(f", {r}" for r in ranges[1:])
+    digest = glued(f"digest {summary['catalogueDigest'][:12]}")
+    header = f"stack {summary['stack']}: {summary['entries']} entries selected, {sources}, {digest}"
+    print_prose(console, header, "bold")
+    tables: list[Titled | None] = []
     if summary.get("azure"):
         tables += [azure_table(files), azure_ip_groups_table(files)]
     if summary.get("aws"):
         tables.append(aws_table(files))
     tables.append(dns_table(summary))
-    for table in [*tables, *findings_tables(summary)]:
-        if table is not None:
-            console.print()
-            console.print(table)
-    for cloud in ("azure", "aws"):
-        for warning in (summary.get(cloud) or {}).get("warnings", []):
-            console.print(f"[yellow]warning[/yellow] ({cloud}): {warning}", markup=True, highlight=False)
-        for warning in ((summary.get(cloud) or {}).get("dns") or {}).get("warnings", []):
-            console.print(f"[yellow]warning[/yellow] ({cloud} dns): {warning}", markup=True, highlight=False)
+    for titled in [*tables, *(findings_tables(summary) if details else [])]:
+        if titled is not None:
+            print_table(console, titled.title, titled.table, titled.caption)
+    if not details:
+        print_findings_by_kind(console, summary, folder)
+    warnings = [(cloud, w) for cloud in ("azure", "aws") for w in (summary.get(cloud) or {}).get("warnings", [])]
+    warnings += [
+        (f"{cloud} dns", w)
+        for cloud in ("azure", "aws")
+        for w in ((summary.get(cloud) or {}).get("dns") or {}).get("warnings", [])
+    ]
+    if warnings:
+        console.print()
+    for cloud, warning in warnings:
+        print_prose(console, f"{glued(f'warning ({cloud}):')} {warning}", "yellow")

@@ -28,7 +28,7 @@ Rule order and default actions of the policy (when ``config.firewall_policy`` is
 ``config.rule_order``; in ``STRICT_ORDER`` it references each group with the group's rendered ``priority`` and
 sets ``stateful_default_actions``. What each order means for the groups and the deny is explained once, where
 the rules are made: the module docstring of :mod:`endpoint_firewall.renderers.aws`; why the app-layer default
-actions are the default: README, "How entries become rules".
+actions are the default: docs/aws-rules.md, "Rule order".
 
 The policy forwards everything to the stateful engine (``aws:forward_to_sfe`` for packets and fragments)
 and sets its ``HOME_NET`` to the source ranges; every group sets ``HOME_NET`` and ``EXTERNAL_NET`` (its

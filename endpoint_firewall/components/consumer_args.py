@@ -18,6 +18,7 @@ from ..endpoints.loader import Catalogue, load_catalogue, load_sources, read_tex
 from ..planning.planner import build_plan
 from ..planning.rules import Plan
 from ..planning.selection import unknown_names
+from ..planning.tenant_wildcards import instance_problems
 
 
 class EgressSelectionArgs(TypedDict):
@@ -31,6 +32,10 @@ class EgressSelectionArgs(TypedDict):
     """Also deploy entries the catalogue marks optional (default false)."""
     entries: NotRequired[list[str] | None]
     """An explicit list of entry ids to deploy; omitted: every entry the other filters keep."""
+    shared_tenant_wildcards: NotRequired[str | None]
+    """exact (default): a wildcard under which anyone can create an instance (*.webpubsub.azure.com) is left out and the exact names its entry lists are deployed; allow: it is deployed too, reported as open to any tenant."""
+    tenant_instances: NotRequired[list[str] | None]
+    """Your tenant's own instances under such wildcards (e.g. its Remote Help web pubsub), deployed with the wildcard's services and entries."""
 
 
 # The two args types repeat the common fields on purpose: the schema analyzer takes each field's
@@ -112,8 +117,12 @@ def plan_from_args(args: Mapping[str, Any], cloud: str, origin: str) -> tuple[Pl
     config = stack_config(args, cloud, origin)
     catalogue = load_args_catalogue(args, origin)
     selection = config.selection.to_selection()
-    problems = unknown_names(catalogue, selection)
+    problems = [Problem(origin, 1, f"{NAMESPACE}:selection", p) for p in unknown_names(catalogue, selection)]
+    problems += [
+        Problem(origin, 1, f"{NAMESPACE}:selection.tenantInstances[{i}]", p)
+        for i, p in instance_problems(catalogue, selection)
+    ]
     if problems:
-        raise ConfigError([Problem(origin, 1, f"{NAMESPACE}:selection", p) for p in problems])
+        raise ConfigError(problems)
     plan = build_plan(catalogue, selection, config.source_ranges, config.peer_ranges)
     return plan, config

@@ -58,26 +58,50 @@ class AwsDnsLimits(_Model):
     gives them: read your account's values in Service Quotas and set them here. What this stack alone uses is
     checked; lists, domains and associations of other stacks count against the same quotas."""
 
-    domains_per_list: int = Field(1000, ge=1)
-    domain_lists_per_account: int = Field(1000, ge=1)
-    domains_per_account: int = Field(100_000, ge=1)
-    rules_per_group: int = Field(100, ge=2)
-    associations_per_vpc: int = Field(5, ge=1)
+    domains_per_list: int = Field(
+        1000,
+        ge=1,
+        description=(
+            "domains in one list: botocore UpdateFirewallDomains, 'There is a limit of 1000 domains per request', and "
+            "each list is written in one request; larger sets are sharded into stable lists"
+        ),
+    )
+    domain_lists_per_account: int = Field(
+        1000, ge=1, description="domain lists per account and Region (Service Quotas L-9FA3C0A4)"
+    )
+    domains_per_account: int = Field(
+        100_000, ge=1, description="domains of all domain lists per account and Region (Service Quotas L-740A4B31)"
+    )
+    rules_per_group: int = Field(
+        100, ge=2, description="rules in one DNS Firewall rule group (Service Quotas L-F763F4D9)"
+    )
+    associations_per_vpc: int = Field(
+        5, ge=1, description="DNS Firewall rule group associations per VPC (Service Quotas L-15219E1D)"
+    )
 
 
 class AzureDnsLimits(_Model):
     """Azure DNS security policy limits, from Microsoft's "DNS resolver policy" page, "Requirements and
     restrictions" (learn.microsoft.com/azure/dns/dns-security-policy, ms.date 08/11/2026): 100 traffic rules per
-    policy, 2,000 domain lists, 100,000 domains; rule priorities 100-65000 ("DNS traffic rules"). Microsoft gives
-    no size for one domain list below its 100,000 domains: lists are sharded at ``domainsPerList`` (1,000 by
-    default, as on AWS) so that a one-name change rewrites one small list."""
+    policy, 2,000 domain lists, 100,000 domains; rule priorities 100-65000 ("DNS traffic rules"). One inline list
+    is kept to 1,000 domains (``domainsPerList``), as Microsoft's REST example of one is "with less than 1000
+    domains"; a one-name change then rewrites one small list."""
 
-    domains_per_list: int = Field(1000, ge=1)
-    domains_max: int = Field(100_000, ge=1)
-    domain_lists_max: int = Field(2000, ge=1)
-    rules_per_policy: int = Field(100, ge=2)
-    priority_min: int = 100
-    priority_max: int = 65000
+    domains_per_list: int = Field(
+        1000,
+        ge=1,
+        description=(
+            "domains in one list: Microsoft's REST example of an inline list has 'less than 1000 domains' (larger "
+            "lists use bulk upload, which this stack does not); larger sets are sharded into stable lists"
+        ),
+    )
+    domains_max: int = Field(100_000, ge=1, description="domains (Microsoft, DNS resolver policy restrictions)")
+    domain_lists_max: int = Field(2000, ge=1, description="domain lists (DNS resolver policy restrictions)")
+    rules_per_policy: int = Field(
+        100, ge=2, description="DNS traffic rules per policy (DNS resolver policy restrictions)"
+    )
+    priority_min: int = Field(100, description="lowest rule priority Azure takes (processed first)")
+    priority_max: int = Field(65000, description="highest rule priority Azure takes: the catch-all's")
 
 
 _VPC_ID = re.compile(r"^vpc-([0-9a-f]{8}|[0-9a-f]{17})$")
@@ -89,7 +113,7 @@ _VNET_ID = re.compile(
 class AwsDnsConfig(_Model):
     """``endpoint-firewall:aws.dns``: Route 53 Resolver DNS Firewall for the stack's VPCs."""
 
-    enabled: bool = True
+    enabled: bool = Field(True, description="false: no DNS layer (the settings are kept)")
     mode: DnsMode = Field(DnsMode.BLOCK, description="alert: log every other name (rollout); block: refuse them")
     vpc_ids: tuple[str, ...] = Field(min_length=1, description="VPCs whose Route 53 Resolver filters the devices' DNS")
     extra_names: tuple[str, ...] = Field(
@@ -112,7 +136,7 @@ class AwsDnsConfig(_Model):
         False,
         description="false (AWS's default): queries DNS Firewall cannot evaluate are blocked; true: they resolve",
     )
-    limits: AwsDnsLimits = AwsDnsLimits()
+    limits: AwsDnsLimits = Field(AwsDnsLimits(), description="DNS Firewall's limits and quotas, checked at render time")
 
     @field_validator("extra_names", mode="before")
     @classmethod
@@ -133,7 +157,7 @@ class AwsDnsConfig(_Model):
 class AzureDnsConfig(_Model):
     """``endpoint-firewall:azure.dns``: an Azure DNS security policy (DNS resolver policy) for the stack's VNets."""
 
-    enabled: bool = True
+    enabled: bool = Field(True, description="false: no DNS layer (the settings are kept)")
     mode: DnsMode = Field(DnsMode.BLOCK, description="alert: log every other name (rollout); block: refuse them")
     virtual_network_ids: tuple[str, ...] = Field(
         min_length=1,
@@ -148,7 +172,9 @@ class AzureDnsConfig(_Model):
     location: str | None = Field(
         None, description="the policy's region, which must be the VNets' (default: azure.location or createPolicy's)"
     )
-    limits: AzureDnsLimits = AzureDnsLimits()
+    limits: AzureDnsLimits = Field(
+        AzureDnsLimits(), description="the DNS security policy's limits, checked at render time"
+    )
 
     @field_validator("extra_names", mode="before")
     @classmethod

@@ -12,17 +12,25 @@ import re
 from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Literal, overload
+from typing import Annotated, Any, Literal, overload
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 from pydantic_core import ErrorDetails
 
 from ..endpoints import names, yaml_lines
 from ..endpoints.errors import CatalogueError, EpfwError, Problem
 from ..endpoints.located import located_problems
-from ..planning.selection import Selection
+from ..planning.selection import Selection, SharedTenantMode
 from ..renderers.azure_sku import effective_tier, tier_problems
 from .dns_config import AwsDnsConfig, AzureDnsConfig
 from .stack_dir import stack_config_dir
@@ -44,11 +52,57 @@ def _networks(values: Sequence[str]) -> tuple[str, ...]:
     return tuple(out)
 
 
+def _tenant_instance(value: str) -> str:
+    """One instance's host name, checked as the catalogue checks names (``names.normalise_fqdn``)."""
+    if "*" in value:
+        raise ValueError(f"{value!r}: name one instance, not a wildcard (the catalogue has the wildcards)")
+    pasted = names.split_pasted(value)
+    if pasted:
+        raise ValueError(f"{value!r} is a {pasted[0]}; write the host name {pasted[1]!r}")
+    return names.normalise_fqdn(value)
+
+
+TenantInstance = Annotated[str, AfterValidator(_tenant_instance)]
+
+
 class SelectionConfig(ConfigModel):
     service_areas: tuple[str, ...] | None = Field(None, description="service area ids; omitted: all")
-    regions: tuple[str, ...] | None = Field(None, description="region tags; omitted: all")
-    include_optional: bool = Field(False, description="also deploy entries marked required: false")
+    regions: tuple[str, ...] | None = Field(
+        None,
+        description=(
+            "region tags; omitted: every region but us-gov, which a stack must name; entries without regions are "
+            "always kept"
+        ),
+    )
+    include_optional: bool = Field(
+        False, description="also deploy entries marked required: false (default: they are left out)"
+    )
     entries: tuple[str, ...] | None = Field(None, description="explicit entry ids; omitted: all")
+    # Shared-tenant wildcards (*.webpubsub.azure.com: anyone can create an instance there), see
+    # docs/shared-tenant-wildcards.md. Whether each instance sits under a selected wildcard needs the catalogue:
+    # planning.tenant_wildcards.instance_problems, run where the catalogue is loaded (program/stack_plan.py).
+    shared_tenant_wildcards: SharedTenantMode = Field(
+        SharedTenantMode.EXACT,
+        description=(
+            "exact: deploy the exact names an entry lists under a shared-tenant wildcard (and tenantInstances), "
+            "reporting the wildcard as left out; allow: deploy the wildcard too, reported as open to any tenant"
+        ),
+    )
+    tenant_instances: tuple[TenantInstance, ...] = Field(
+        (),
+        description=(
+            "your tenant's own instances under the selected entries' shared-tenant wildcards (e.g. your Remote Help "
+            "web pubsub), deployed with the wildcard's services and entries"
+        ),
+    )
+
+    @field_validator("tenant_instances")
+    @classmethod
+    def _instances_once(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        twice = sorted({name for name in value if value.count(name) > 1})
+        if twice:
+            raise ValueError(f"listed more than once: {', '.join(twice)}")
+        return value
 
     def to_selection(self) -> Selection:
         as_set = lambda v: None if v is None else frozenset(v)  # noqa: E731
@@ -57,6 +111,8 @@ class SelectionConfig(ConfigModel):
             regions=as_set(self.regions),
             include_optional=self.include_optional,
             entry_ids=as_set(self.entries),
+            shared_tenant_wildcards=self.shared_tenant_wildcards,
+            tenant_instances=self.tenant_instances,
         )
 
 
@@ -68,12 +124,26 @@ class AzureTarget(StrEnum):
 SkuTier = Literal["Standard", "Premium", "Basic"]
 
 
-class AzureLimits(ConfigModel):
-    """Defaults from Microsoft's documentation (Azure Firewall limits); every number is configurable."""
+# Microsoft's Azure Firewall limits page, the versions the numbers below come from (MicrosoftDocs/azure-docs
+# ``includes/firewall-limits.md``, shown at learn.microsoft.com/azure/azure-resource-manager/management/
+# azure-subscription-service-limits#azure-firewall-limits). docs/azure-limits.md quotes both and says what changed.
+LIMITS_PAGE_2026_10 = "includes/firewall-limits.md, ms.date 10/14/2026"
+LIMITS_PAGE_2023 = "includes/firewall-limits.md, ms.date 10/10/2023"
+PairsFormula = Literal["2026-10", "2023"]
 
-    priority_min: int = 100
-    priority_max: int = 65000
-    group_max_bytes: int = 2_000_000
+
+class AzureLimits(ConfigModel):
+    """Defaults from Microsoft's documentation (Azure Firewall limits); every number is configurable. Each default
+    names its source: the limits page of ms.date 10/14/2026 unless it says otherwise."""
+
+    # ARM REST spec firewallPolicy.json (2024-05-01): group priority 100..65000
+    priority_min: int = Field(100, description="lowest priority a rule collection group or collection may take")
+    priority_max: int = Field(65000, description="highest priority a rule collection group or collection may take")
+    # "Total size of rules within a single Rule Collection Group": "2 MB for Firewall policies created after July
+    # 2022" (1 MB before: profile pre-2022-07); the same on the pages of 2023 and 2026-10.
+    group_max_bytes: int = Field(
+        2_000_000, description="size of one rule collection group (the limitsProfile sets 1 MB for older policies)"
+    )
     group_size_margin: float = Field(
         0.05,
         ge=0,
@@ -83,32 +153,77 @@ class AzureLimits(ConfigModel):
             "publishes no exact measure of how it counts a group's size"
         ),
     )
-    network_pairs_max: int = 20_000
-    network_fqdns_warn: int = 1_000
-    groups_per_policy_max: int = 60
-    ip_group_max_addresses: int = 5_000
-    ip_groups_max: int = 200
+    # "Rule limits: 20,000 unique source-destination combinations in network rules" (2026-10; the 2023 page:
+    # "20,000 unique source/destinations in network rules"), counted by networkPairsFormula.
+    network_pairs_max: int = Field(
+        20_000,
+        description=(
+            "network-rule combinations of the policy, counted by networkPairsFormula: address sets move into IP "
+            "Groups until the stack fits"
+        ),
+    )
+    network_pairs_formula: PairsFormula = Field(
+        "2026-10",
+        description=(
+            "how network-rule combinations are counted, per rule and summed. 2026-10 (limits page ms.date 10/14/2026): "
+            "IP protocols x source addresses x destination addresses x ceil(destination ports / "
+            "networkPairsPortsPerUnit); 2023 (ms.date 10/10/2023): source addresses x destination addresses. An IP "
+            "Group and an FQDN count as one address"
+        ),
+    )
+    # 2026-10: "(number of destination ports ÷ 14, rounded up to the nearest whole number)".
+    network_pairs_ports_per_unit: int = Field(
+        14, ge=1, description="destination ports that count as one unit in the 2026-10 formula"
+    )
+    # 2023 page, "FQDNs in network rules": "do not exceed more than 1000 FQDNs across all network rules per firewall".
+    network_fqdns_warn: int = Field(
+        1_000, description="FQDNs in network rules past which the render warns (each is resolved by DNS proxy)"
+    )
+    # "Number of Rule Collection Groups in a firewall policy": "90 for Firewall policies created after July 2022"
+    # (2026-10; 60 on the 2023 page: profile 2023; 50 before July 2022: profile pre-2022-07).
+    groups_per_policy_max: int = Field(
+        90, description="rule collection groups per policy (the limitsProfile sets 50 or 60 for older policies/pages)"
+    )
+    # 2023 page, "IP addresses in IP Groups": "Maximum 5000 individual IP addresses or IP prefixes per each IP Group"
+    # and "Maximum of 200 IP Groups per firewall" (Azure Updates, 2025-10: 600 IP Groups per Firewall Policy; a
+    # firewall's 200 stays the bound here). The 2026-10 page's IP Group row could not be read here: see
+    # docs/azure-limits.md.
+    ip_group_max_addresses: int = Field(5_000, description="addresses one IP Group holds")
+    ip_groups_max: int = Field(200, description="IP Groups the render may create")
 
 
-# ``limitsProfile``: limits of policies by age (Azure Firewall limits page: "1 MB for Firewall policies created
-# before July 2022, 2 MB for Firewall policies created after July 2022"; groups "50 for Firewall policies created
-# before July 2022, 60 for Firewall policies created after July 2022"). Keys set in ``limits`` still win.
+# ``limitsProfile``: which page version and which policy age the defaults follow. Keys set in ``limits`` still win.
+# current: the newest page this version knows (2026-10), for a policy created after July 2022.
+# pre-2022-07: the same page, for a policy created before July 2022 ("1 MB for Firewall policies created before
+# July 2022", "50 for Firewall policies created before July 2022": both pages).
+# 2023: the page of ms.date 10/10/2023, policy created after July 2022: 60 groups, sources x destinations per rule.
 LIMITS_PROFILES: dict[str, dict[str, Any]] = {
     "current": {},
+    "2026-10": {},
     "pre-2022-07": {"group_max_bytes": 1_000_000, "groups_per_policy_max": 50},
+    "2023": {"groups_per_policy_max": 60, "network_pairs_formula": "2023"},
 }
+LimitsProfile = Literal["current", "2026-10", "pre-2022-07", "2023"]
 FIREWALL_NAME_MAX = 50
 
 
 class NewPolicy(ConfigModel):
-    location: str
-    sku_tier: SkuTier = "Standard"
+    location: str = Field(description="Azure region of the policy (and, by default, of the IP Groups)")
+    sku_tier: SkuTier = Field("Standard", description="the policy's tier: Standard, Premium or Basic")
 
 
 class AzureConfig(ConfigModel):
-    enabled: bool = True
-    target: AzureTarget = AzureTarget.POLICY
-    resource_group_name: str = Field(min_length=1)
+    enabled: bool = Field(True, description="false: the stack keeps these settings but deploys nothing on Azure")
+    target: AzureTarget = Field(
+        AzureTarget.POLICY,
+        description=(
+            "policy: rule collection groups on a Firewall Policy; classic: rule collections on an AzureFirewall "
+            "(Standard tier only)"
+        ),
+    )
+    resource_group_name: str = Field(
+        min_length=1, description="the resource group of the policy (or classic firewall) and the IP Groups"
+    )
     policy_name: str | None = Field(None, description="existing Firewall Policy (target policy)")
     create_policy: NewPolicy | None = Field(None, description="create the policy instead of using an existing one")
     sku_tier: SkuTier | None = Field(
@@ -119,7 +234,7 @@ class AzureConfig(ConfigModel):
         ),
     )
     firewall_name: str | None = Field(
-        None, description="the AzureFirewall whose classic rules are managed (target classic)"
+        None, description="the AzureFirewall whose classic rules are managed (target classic); at most 50 characters"
     )
     firewall_args: dict[str, Any] | None = Field(
         None,
@@ -143,12 +258,23 @@ class AzureConfig(ConfigModel):
         ),
     )
     ip_group_threshold: int = Field(50, ge=1, description="address sets larger than this go into IP Groups")
-    name_prefix: str = Field("epfw", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,30}$")
-    limits_profile: Literal["current", "pre-2022-07"] = Field(
-        "current",
-        description=("pre-2022-07: the limits of policies created before July 2022 (1 MB per group, 50 groups)"),
+    name_prefix: str = Field(
+        "epfw",
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,30}$",
+        description="start of every rule collection group and IP Group name (<namePrefix>-<area>)",
     )
-    limits: AzureLimits = AzureLimits()
+    limits_profile: LimitsProfile = Field(
+        "current",
+        description=(
+            "the limits' defaults: current (= 2026-10, Microsoft's limits page of ms.date 10/14/2026, a policy created "
+            "after July 2022: 2 MB per group, 90 groups, combinations counted per protocol and per 14 ports); "
+            "pre-2022-07 (the same page, a policy created before July 2022: 1 MB per group, 50 groups); 2023 (the "
+            "page of ms.date 10/10/2023: 60 groups, sources x destinations per rule)"
+        ),
+    )
+    limits: AzureLimits = Field(
+        AzureLimits(), description="Azure Firewall's limits; a key set here wins over limitsProfile"
+    )
     dns: AzureDnsConfig | None = Field(None, description="the DNS security policy (docs/dns.md)")
 
     @model_validator(mode="before")
@@ -218,9 +344,13 @@ class FqdnMode(StrEnum):
 class AwsLimits(ConfigModel):
     """Defaults from AWS Network Firewall quotas; every number is configurable."""
 
-    capacity_max: int = 30_000
-    rules_string_max_bytes: int = 2_000_000
-    rule_max_chars: int = 8_192
+    capacity_max: int = Field(30_000, description="capacity of one rule group: a larger one is sharded (-2, -3, ...)")
+    rules_string_max_bytes: int = Field(
+        2_000_000, description="size of one group's Suricata rules string: a larger one is sharded"
+    )
+    rule_max_chars: int = Field(
+        8_192, description="length of one Suricata rule with its variables expanded: an IP set past it is split"
+    )
     policy_capacity: int = Field(
         30_000,
         ge=1,
@@ -274,7 +404,13 @@ class AwsPolicyConfig(ConfigModel):
             "so changing ruleOrder (which AWS can only do by replacing the policy) never collides"
         ),
     )
-    stateful_default_actions: tuple[str, ...] = DEFAULT_STATEFUL_ACTIONS
+    stateful_default_actions: tuple[str, ...] = Field(
+        DEFAULT_STATEFUL_ACTIONS,
+        description=(
+            "STRICT_ORDER: what the policy does with traffic no rule decides; at most one drop and one alert action "
+            "of one family among AWS's eight (aws:drop_strict, aws:drop_established, ...)"
+        ),
+    )
     allow_alert_only: bool = Field(
         False,
         description=(
@@ -310,12 +446,28 @@ class AwsPolicyConfig(ConfigModel):
 
 
 class AwsConfig(ConfigModel):
-    enabled: bool = True
-    name_prefix: str = Field("epfw", pattern=r"^[a-zA-Z0-9-]{1,40}$")
-    rule_order: RuleOrder = RuleOrder.DEFAULT_ACTION_ORDER
-    fqdn_mode: FqdnMode = FqdnMode.DOMAIN_LIST
+    enabled: bool = Field(True, description="false: the stack keeps these settings but deploys nothing on AWS")
+    name_prefix: str = Field(
+        "epfw",
+        pattern=r"^[a-zA-Z0-9-]{1,40}$",
+        description="start of every rule group name (<namePrefix>-<role>-<hash>)",
+    )
+    rule_order: RuleOrder = Field(
+        RuleOrder.DEFAULT_ACTION_ORDER,
+        description=(
+            "the policy's stateful rule order: DEFAULT_ACTION_ORDER (every pass before any drop) or STRICT_ORDER "
+            "(groups by priority, first match; the policy's default actions are the deny)"
+        ),
+    )
+    fqdn_mode: FqdnMode = Field(
+        FqdnMode.DOMAIN_LIST,
+        description=(
+            "domain-list: names on http:80, https:443, tls:443 as AWS domain lists (.x.com also matches x.com, any "
+            "port: reported as widened); exact: Suricata rules (exact ports, *.x.com never matches x.com)"
+        ),
+    )
     capacity_headroom: float = Field(0.5, ge=0, le=10, description="extra capacity as a fraction of what is used")
-    capacity_minimum: int = Field(100, ge=1)
+    capacity_minimum: int = Field(100, ge=1, description="the least capacity a rule group gets")
     capacity: dict[str, int] = Field(
         default_factory=dict,
         description=(
@@ -323,8 +475,12 @@ class AwsConfig(ConfigModel):
             "name while what it uses fits; the render fails when it no longer fits (raise the pin: a replacement)"
         ),
     )
-    base_sid: int = Field(1_000_000, ge=1, le=3_999_000_000)
-    firewall_policy: AwsPolicyConfig | None = None
+    base_sid: int = Field(
+        1_000_000, ge=1, le=3_999_000_000, description="first Suricata rule id (sids are stable per rule)"
+    )
+    firewall_policy: AwsPolicyConfig | None = Field(
+        None, description="create a firewall policy that uses the groups; omitted: a policy managed elsewhere"
+    )
     drop_ipv6_outside_home_net: bool = Field(
         True,
         description=(
@@ -332,7 +488,7 @@ class AwsConfig(ConfigModel):
             "rule here would otherwise judge); false: leave such traffic to other rule groups of the policy"
         ),
     )
-    limits: AwsLimits = AwsLimits()
+    limits: AwsLimits = Field(AwsLimits(), description="AWS Network Firewall's quotas")
     dns: AwsDnsConfig | None = Field(None, description="Route 53 Resolver DNS Firewall (docs/dns.md)")
 
     @model_validator(mode="after")
@@ -365,12 +521,16 @@ class AwsConfig(ConfigModel):
 class StackConfig(ConfigModel):
     """Everything under ``endpoint-firewall:`` in a stack file."""
 
-    source_ranges: tuple[str, ...] = Field(min_length=1, description="managed-device source CIDRs (HOME_NET)")
-    peer_ranges: tuple[str, ...] = Field((), description="peer ranges for peer-to-peer entries; empty: none")
+    source_ranges: tuple[str, ...] = Field(
+        min_length=1, description="managed-device source CIDRs: Azure sourceAddresses, AWS HOME_NET"
+    )
+    peer_ranges: tuple[str, ...] = Field(
+        (), description="peers for peer-to-peer entries (Delivery Optimization 7680, Teredo 3544); empty: none"
+    )
     catalogue: tuple[str, ...] | None = Field(None, description="catalogue files; omitted: the shipped catalogue")
-    selection: SelectionConfig = SelectionConfig()
-    azure: AzureConfig | None = None
-    aws: AwsConfig | None = None
+    selection: SelectionConfig = Field(SelectionConfig(), description="which catalogue entries the stack deploys")
+    azure: AzureConfig | None = Field(None, description="Azure Firewall settings; omitted: nothing on Azure")
+    aws: AwsConfig | None = Field(None, description="AWS Network Firewall settings; omitted: nothing on AWS")
 
     @field_validator("source_ranges", "peer_ranges", mode="before")
     @classmethod

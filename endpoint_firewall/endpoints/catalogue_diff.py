@@ -6,6 +6,10 @@ List fields whose order means nothing to a firewall (destinations, services, reg
 references) are compared as sets and reported as added and removed values; every other field as old -> new,
 nested mappings (provenance, added_from, allow_any) per key, e.g. ``provenance.note``.
 
+A wildcard value new to the catalogue on a shared-tenant suffix (``*.webpubsub.azure.com``: anyone can create an
+instance under it, :mod:`.shared_tenants`) is flagged loudly: the first lines of the text report, and
+``shared_tenant_wildcards_added`` in JSON, so that a reviewer of a catalogue refresh cannot miss it.
+
 An entry removed and an entry added in the same service area whose destinations mostly match (Jaccard index
 of the two sets, shared / all, at least :data:`RENAME_JACCARD`) are paired as one renamed entry ("changed", with
 ``id: old -> new``) instead of one removal and one addition; the best-matching pairs are taken first.
@@ -25,6 +29,7 @@ from pydantic import BaseModel
 from . import names
 from .loader import Catalogue
 from .models import Destination, DestinationKind, Entry, Reference, Service
+from .shared_tenants import SharedTenantSuffix, shared_tenant_suffix
 
 SET_FIELDS = ("destinations", "services", "regions", "scale_units", "references")
 RENAME_JACCARD = 0.5
@@ -105,6 +110,9 @@ class ValueDiff:
     removed: tuple[str, ...]
     unchanged: int
     covered: tuple[tuple[str, str], ...] = ()  # (removed value, the wildcard or range of NEW that still covers it)
+    # (value, ((source, (entry, ...)), ...)): values entries of more than one source of NEW hold, whose sources
+    # changed (a second document now names a host the catalogue had, or a new host two documents name)
+    several_sources: tuple[tuple[str, tuple[tuple[str, tuple[str, ...]], ...]], ...] = ()
 
     def summary(self) -> str:
         return (
@@ -123,6 +131,34 @@ class ValueDiff:
             "removed": list(self.removed),
             "unchanged": self.unchanged,
             "still_covered": {value: by for value, by in self.covered},
+            "several_sources": {
+                value: {source: list(entries) for source, entries in by} for value, by in self.several_sources
+            },
+        }
+
+
+@dataclass(frozen=True)
+class NewSharedTenantWildcard:
+    """A wildcard value the new catalogue has and the old one had not, on a shared-tenant suffix."""
+
+    value: str
+    entries: tuple[str, ...]
+    suffix: SharedTenantSuffix
+
+    def line(self) -> str:
+        return (
+            f"!! NEW SHARED-TENANT WILDCARD {self.value} (entries {', '.join(self.entries)}): {self.suffix.why()}. "
+            "Stacks leave it out (deploying the exact names the entry lists) unless selection.sharedTenantWildcards: "
+            "allow, which opens it to any tenant: docs/shared-tenant-wildcards.md"
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "value": self.value,
+            "entries": list(self.entries),
+            "suffix": self.suffix.suffix,
+            "service": self.suffix.service,
+            "source": self.suffix.source,
         }
 
 
@@ -132,6 +168,7 @@ class CatalogueDiff:
     service_areas: SectionDiff
     sources: SectionDiff
     destinations: ValueDiff = ValueDiff((), (), 0)
+    shared_tenant_wildcards: tuple[NewSharedTenantWildcard, ...] = ()  # new ones: flagged first
 
     @property
     def empty(self) -> bool:
@@ -139,6 +176,7 @@ class CatalogueDiff:
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "shared_tenant_wildcards_added": [w.to_json() for w in self.shared_tenant_wildcards],
             "entries": self.entries.to_json(),
             "service_areas": self.service_areas.to_json(),
             "sources": self.sources.to_json(),
@@ -150,12 +188,24 @@ class CatalogueDiff:
 
 
 def diff_catalogues(old: Catalogue, new: Catalogue) -> CatalogueDiff:
+    destinations = _values(old, new)
     return CatalogueDiff(
         entries=_renamed(_section({e.id: e for e in old.entries}, {e.id: e for e in new.entries})),
         service_areas=_section(old.service_areas, new.service_areas),
         sources=_section(old.sources, new.sources),
-        destinations=_values(old, new),
+        destinations=destinations,
+        shared_tenant_wildcards=_new_shared_tenant_wildcards(new, destinations.added),
     )
+
+
+def _new_shared_tenant_wildcards(new: Catalogue, added: Sequence[str]) -> tuple[NewSharedTenantWildcard, ...]:
+    out = []
+    for value in added:
+        suffix = shared_tenant_suffix(value) if value.startswith("*.") else None
+        if suffix is not None:
+            holders = tuple(sorted(e.id for e in new.entries if any(d.value == value for d in e.destinations)))
+            out.append(NewSharedTenantWildcard(value, holders, suffix))
+    return tuple(out)
 
 
 def _values(old: Catalogue, new: Catalogue) -> ValueDiff:
@@ -172,7 +222,27 @@ def _values(old: Catalogue, new: Catalogue) -> ValueDiff:
         by = _covering(value, wildcards, networks)
         if by:
             covered.append((value, by))
-    return ValueDiff(tuple(sorted(set(after) - kept)), removed, len(kept), tuple(covered))
+    return ValueDiff(tuple(sorted(set(after) - kept)), removed, len(kept), tuple(covered), _several_sources(old, new))
+
+
+def _sources_of(catalogue: Catalogue) -> dict[str, dict[str, list[str]]]:
+    """value -> source id -> ids of that source's entries holding it."""
+    out: dict[str, dict[str, list[str]]] = {}
+    for entry in catalogue.entries:
+        for dest in entry.destinations:
+            held = out.setdefault(item_text(dest), {}).setdefault(entry.provenance.source, [])
+            if entry.id not in held:
+                held.append(entry.id)
+    return out
+
+
+def _several_sources(old: Catalogue, new: Catalogue) -> tuple[tuple[str, tuple[tuple[str, tuple[str, ...]], ...]], ...]:
+    before, after = _sources_of(old), _sources_of(new)
+    return tuple(
+        (value, tuple((source, tuple(sorted(ids))) for source, ids in sorted(by.items())))
+        for value, by in sorted(after.items())
+        if len(by) > 1 and set(by) != set(before.get(value, {}))
+    )
 
 
 def _covering(value: str, wildcards: list[str], networks: list[Any]) -> str | None:
@@ -342,8 +412,10 @@ def _wrapped(values: Sequence[str]) -> list[str]:
 
 
 def format_text(diff: CatalogueDiff) -> str:
-    """Readable report: a summary line per section, then the added, removed and changed items."""
-    lines = [
+    """Readable report: new shared-tenant wildcards first (a line each), a summary line per section, then the
+    added, removed and changed items."""
+    lines = [w.line() for w in diff.shared_tenant_wildcards]
+    lines += [
         diff.entries.summary("entries"),
         diff.service_areas.summary("service areas"),
         diff.sources.summary("sources"),
@@ -373,4 +445,12 @@ def format_text(diff: CatalogueDiff) -> str:
     if diff.destinations.covered:
         lines += ["", "destinations no entry lists any more, still covered by a wildcard or range:"]
         lines += _wrapped([f"{value} (by {by})" for value, by in diff.destinations.covered])
+    if diff.destinations.several_sources:
+        lines += [
+            "",
+            "destinations now named by more than one source (one rule where service area and services agree):",
+        ]
+        for value, by in diff.destinations.several_sources:
+            named = "; ".join(f"{source} ({', '.join(entries)})" for source, entries in by)
+            lines += _wrap(f"{value}: {named}", "  ", "    ")
     return "\n".join(lines) + "\n"

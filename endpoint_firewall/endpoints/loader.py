@@ -98,8 +98,8 @@ def parse_file(text: str, filename: str) -> CatalogueFile:
                     filename,
                     yaml_lines.line_of(lines, ("fixups",)),
                     "fixups",
-                    "this is a fix-up file of `epfw import intune-page`, not a catalogue: the "
-                    "import checks it when it reads it (--fixups FILE)",
+                    "this is a fix-up file of a page import (`epfw import intune-page`, `epfw import "
+                    "autopilot-page`), not a catalogue: the import checks it when it reads it (--fixups FILE)",
                 )
             ]
         )

@@ -2,7 +2,7 @@
 
 A catalogue file holds ``sources`` (documents the entries come from), ``service_areas`` (with the
 priority their firewall rules take) and ``entries``. An entry is a set of destinations times a set of
-services (protocol + port or port range), with provenance. See README "Catalogue format".
+services (protocol + port or port range), with provenance. See docs/catalogue.md, "Format".
 """
 
 from __future__ import annotations
@@ -210,6 +210,7 @@ class Provenance(Strict):
     source: Identifier
     section: str = Field(min_length=1, description="anchor of the section in the source document")
     endpoint_set: int | None = Field(default=None, ge=1, description="the source's endpoint-set ID (table column ID)")
+    line: int | None = Field(default=None, ge=1, description="line of the section's heading in the source's copy")
     note: str | None = None
 
 

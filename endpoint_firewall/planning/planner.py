@@ -10,9 +10,11 @@ from collections.abc import Iterable, Sequence
 from ..endpoints.loader import Catalogue
 from ..endpoints.models import DestinationKind, Entry, EntryKind, Protocol, Service
 from ..endpoints.names import ANY_NETWORKS
-from . import addresses
-from .rules import AreaPlan, Plan, PlanError, Rule, RuleKind, Skipped, rule_name
-from .selection import Selection, select
+from ..endpoints.shared_tenants import is_shared_tenant_wildcard, shared_tenant_suffix
+from . import addresses, tenant_wildcards
+from .kinds import PEERS_NOT_NAMED, REFERENCE_ONLY, SHARED_TENANT_LEFT_OUT, SHARED_TENANT_OPEN, WILDCARD_ON_PLAIN
+from .rules import AreaPlan, Plan, PlanError, Rule, RuleKind, Skipped, Widened, rule_name
+from .selection import Selection, SharedTenantMode, select
 
 GroupKey = tuple[str, RuleKind, tuple[Service, ...]]
 
@@ -23,8 +25,9 @@ def build_plan(
     entries = select(catalogue, selection)
     origins: dict[GroupKey, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     skipped: list[Skipped] = []
+    widened: list[Widened] = []
     for entry in entries:
-        for key, destination in _flows(entry, peer_ranges, skipped):
+        for key, destination in _flows(entry, peer_ranges, skipped, selection, widened):
             origins[key][destination].add(entry.id)
     may_reach_any = {e.id for e in entries if e.allow_any}
     rules_by_area: dict[str, list[Rule]] = defaultdict(list)
@@ -47,6 +50,7 @@ def build_plan(
         skipped=tuple(sorted(skipped, key=lambda s: (s.entry, s.destination or ""))),
         selected_entries=tuple(e.id for e in entries),
         digest=selection_digest(entries),
+        widened=tuple(sorted(set(widened), key=lambda w: (w.entry, w.destination))),
     )
 
 
@@ -84,15 +88,21 @@ def _services(services: Iterable[Service]) -> tuple[Service, ...]:
     return tuple(sorted(set(services), key=Service.sort_key))
 
 
-def _flows(entry: Entry, peer_ranges: Sequence[str], skipped: list[Skipped]):
-    """Yield ((area, kind, services), destination) for every flow the entry asks for."""
+def _flows(
+    entry: Entry, peer_ranges: Sequence[str], skipped: list[Skipped], selection: Selection, widened: list[Widened]
+):
+    """Yield ((area, kind, services), destination) for every flow the entry asks for; a shared-tenant wildcard
+    as the selection says (:mod:`.tenant_wildcards`)."""
     area = entry.service_area
     if entry.kind is EntryKind.REFERENCE:
-        skipped.append(Skipped(entry.id, None, "reference only: " + ", ".join(r.url for r in entry.references)))
+        references = ", ".join(r.url for r in entry.references)
+        skipped.append(Skipped(entry.id, None, "reference only: " + references, REFERENCE_ONLY))
         return
     if entry.kind is EntryKind.PEER_TO_PEER:
         if not peer_ranges:
-            skipped.append(Skipped(entry.id, None, "peer-to-peer entry: the stack names no peer ranges"))
+            skipped.append(
+                Skipped(entry.id, None, "peer-to-peer entry: the stack names no peer ranges", PEERS_NOT_NAMED)
+            )
             return
         key = (area, RuleKind.PEER, _services(_transport(s) for s in entry.services))
         for peer in addresses.merge(peer_ranges):
@@ -106,6 +116,27 @@ def _flows(entry: Entry, peer_ranges: Sequence[str], skipped: list[Skipped]):
             yield (area, RuleKind.ADDRESS, by_transport), dest.value
             continue
         hosts = dest.hosts()
+        suffix = shared_tenant_suffix(dest.value) if dest.kind is DestinationKind.WILDCARD else None
+        if suffix is not None:
+            instances = tenant_wildcards.instances_under(dest.value, selection.tenant_instances)
+            for instance in instances:  # exact names: on every service of the entry, as listed names are
+                if named:
+                    yield (area, RuleKind.HOSTNAME, named), instance
+                if plain:
+                    yield (area, RuleKind.HOST_NETWORK, plain), instance
+            if selection.shared_tenant_wildcards is SharedTenantMode.EXACT:
+                reason = tenant_wildcards.left_out_reason(entry, dest.value, suffix, instances)
+                skipped.append(Skipped(entry.id, dest.value, reason, SHARED_TENANT_LEFT_OUT))
+                continue
+            if named:
+                widened.append(
+                    Widened(
+                        entry.id,
+                        dest.value,
+                        tenant_wildcards.open_reason(entry, dest.value, suffix),
+                        SHARED_TENANT_OPEN,
+                    )
+                )
         if named:
             for host in hosts:
                 yield (area, RuleKind.HOSTNAME, named), host
@@ -117,6 +148,7 @@ def _flows(entry: Entry, peer_ranges: Sequence[str], skipped: list[Skipped]):
                         dest.value,
                         f"wildcard on {', '.join(str(s) for s in plain)}: plain TCP/UDP carries no "
                         "host name to match, and no firewall resolves a wildcard",
+                        WILDCARD_ON_PLAIN,
                     )
                 )
                 continue
@@ -131,7 +163,8 @@ def _make_rule(key: GroupKey, origins: dict[str, set[str]]) -> Rule:
         final = {net: set().union(*(origins[o] for o in members)) for net, members in addresses.merge_assigned(origins)}
     else:
         final = {}
-        wildcards = {h[2:] for h in origins if h.startswith("*.")}
+        # never into a shared-tenant wildcard: a listed instance stays a target of its own
+        wildcards = {h[2:] for h in origins if h.startswith("*.") and not is_shared_tenant_wildcard(h)}
         for host in origins:
             cover = _covering_wildcard(host, wildcards)
             if cover:

@@ -14,6 +14,7 @@ from functools import cached_property
 
 from ..endpoints.errors import EpfwError
 from ..endpoints.models import Service
+from .kinds import UNCLASSIFIED, Kind
 
 
 class PlanError(EpfwError, ValueError):
@@ -56,6 +57,18 @@ class Skipped:
     entry: str
     destination: str | None
     reason: str
+    kind: Kind = UNCLASSIFIED
+
+
+@dataclass(frozen=True)
+class Widened:
+    """A destination the plan deploys wider than its entry means, on every cloud, with the reason: a shared-tenant
+    wildcard deployed with ``sharedTenantWildcards: allow`` (:mod:`.tenant_wildcards`)."""
+
+    entry: str
+    destination: str
+    reason: str
+    kind: Kind = UNCLASSIFIED
 
 
 @dataclass(frozen=True)
@@ -73,6 +86,7 @@ class Plan:
     skipped: tuple[Skipped, ...]
     selected_entries: tuple[str, ...]
     digest: str  # sha256 of the selected entries' canonical JSON
+    widened: tuple[Widened, ...] = ()  # deployed wider than the entries mean, whatever the cloud
 
     @property
     def rules(self) -> tuple[Rule, ...]:

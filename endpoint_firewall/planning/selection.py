@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from ..endpoints.loader import Catalogue
 from ..endpoints.models import Entry
@@ -10,6 +11,14 @@ from ..endpoints.models import Entry
 # Region tags a stack deploys only when it names them: US government (GCC) endpoints, which a commercial
 # tenant never reaches, stay out of "every region" (regions omitted) and of any list that does not name them.
 OPT_IN_REGIONS = frozenset({"us-gov"})
+
+
+class SharedTenantMode(StrEnum):
+    """What a stack deploys of a wildcard under which anyone can create an instance (``*.webpubsub.azure.com``:
+    :mod:`~endpoint_firewall.endpoints.shared_tenants`)."""
+
+    EXACT = "exact"  # the exact names the entry lists (and the stack's tenant instances); the wildcard is left out
+    ALLOW = "allow"  # the wildcard too, reported as open to any tenant
 
 
 @dataclass(frozen=True)
@@ -21,6 +30,8 @@ class Selection:
     regions: frozenset[str] | None = None
     include_optional: bool = True
     entry_ids: frozenset[str] | None = None  # an explicit allow-list of ids, when given
+    shared_tenant_wildcards: SharedTenantMode = SharedTenantMode.EXACT
+    tenant_instances: tuple[str, ...] = ()  # the tenant's own instances under shared-tenant wildcards, as named
 
     def keeps(self, entry: Entry) -> bool:
         if self.entry_ids is not None and entry.id not in self.entry_ids:

@@ -12,10 +12,9 @@ from typing import TYPE_CHECKING
 
 from ..config.stack_config import StackConfig, load_stack_file, stack_file
 from ..endpoints.errors import EpfwError
-from ..endpoints.loader import load_catalogue
-from ..planning.planner import build_plan
-from ..planning.rules import Plan
-from ..planning.selection import Selection
+from ..planning.rules import Plan, Skipped
+from ..planning.sources import SharedDestination, several_sources
+from ..renderers.findings import Finding, kind_titles
 from .allow_any import POLICY_CONFIG_FILE, allow_any_exceptions, policy_config_text
 from .stack_plan import load_selected
 
@@ -35,21 +34,35 @@ class StackRender:
     aws: AwsRender | None
     exceptions: dict[str, str] = field(default_factory=dict)  # allow_any exceptions, see program/allow_any.py
     clouds: tuple[str, ...] = CLOUDS  # what was asked for (``--cloud``): a cloud left out is not rendered
+    shared: tuple[SharedDestination, ...] = ()  # targets that entries of more than one source ask for
 
     def summary(self) -> dict:
-        return {
+        summary = {
             "stack": self.stack,
             "clouds": [c for c in CLOUDS if c in self.clouds and getattr(self, c) is not None],
             "catalogueDigest": self.plan.digest,
             "entries": len(self.plan.selected_entries),
             "sourceRanges": list(self.plan.source_ranges),
             "skipped": [
-                {"entry": s.entry, "destination": s.destination, "reason": s.reason} for s in self.plan.skipped
+                {"entry": s.entry, "destination": s.destination, "reason": s.reason, "kind": s.kind.id}
+                for s in self.plan.skipped
             ],
             "azure": self.azure.summary() if self.azure else None,
             "aws": self.aws.summary() if self.aws else None,
             "allowAnyExceptions": self.exceptions,
+            "findingKinds": kind_titles(self.findings()),
         }
+        if self.shared:  # only then: a stack whose targets each come from one source renders as before
+            summary["severalSources"] = [s.to_json() for s in self.shared]
+        return summary
+
+    def findings(self) -> list[Finding | Skipped]:
+        """Every finding of the render: the plan's skipped, and each cloud's widened and not expressible."""
+        found: list[Finding | Skipped] = list(self.plan.skipped)
+        for cloud in (self.azure, self.aws):
+            if cloud:
+                found += [*cloud.widened, *cloud.not_expressible]
+        return found
 
     def files(self) -> dict[str, str]:
         out: dict[str, str] = {}
@@ -90,15 +103,11 @@ def render_config(
     catalogue_files: list[Path] | None = None,
     cloud: str | None = None,
 ) -> StackRender:
-    """Plan and render ``config``; with ``catalogue_files``, every entry of those files is selected; with
-    ``cloud`` (``azure`` or ``aws``), that cloud only."""
+    """Plan and render ``config``; with ``catalogue_files``, every entry of those files is selected (the stack's
+    shared-tenant settings still apply); with ``cloud`` (``azure`` or ``aws``), that cloud only."""
     clouds = (cloud,) if cloud else CLOUDS
     require_cloud(stack, config, cloud)
-    if catalogue_files:
-        catalogue = load_catalogue(catalogue_files)
-        plan = build_plan(catalogue, Selection(), config.source_ranges, config.peer_ranges)
-    else:
-        catalogue, plan = load_selected(config, project_dir, str(stack_file(project_dir, stack)))
+    catalogue, plan = load_selected(config, project_dir, str(stack_file(project_dir, stack)), catalogue_files)
     azure_config, aws_config = config.enabled_cloud("azure"), config.enabled_cloud("aws")
     azure = aws = None
     if "azure" in clouds and azure_config:
@@ -110,7 +119,13 @@ def render_config(
 
         aws = render_aws(plan, aws_config)
     return StackRender(
-        stack=stack, plan=plan, azure=azure, aws=aws, exceptions=allow_any_exceptions(catalogue, plan), clouds=clouds
+        stack=stack,
+        plan=plan,
+        azure=azure,
+        aws=aws,
+        exceptions=allow_any_exceptions(catalogue, plan),
+        clouds=clouds,
+        shared=several_sources(plan, catalogue),
     )
 
 

@@ -15,7 +15,7 @@ Layout, per stack (a handful of groups, far below AWS's 20 stateful groups per p
   bytes of its stream, SYN data, server data on flows no rule passed, UDP, ICMP and other IP protocols at their first
   packet, IPv6 from outside HOME_NET. Every group sets ``HOME_NET`` and ``EXTERNAL_NET`` (its complement),
   and every render passes AWS's own rules (:mod:`.aws_compat`) and the policy quota (``policyCapacity``).
-  How the groups and the deny are ordered in each rule order, and why: README, "Rule order on AWS".
+  How the groups and the deny are ordered in each rule order, and why: docs/aws-rules.md, "Rule order".
 * ``domain-list`` mode only, ALLOWLIST domain lists for names whose services are all among http:80,
   https:443, tls:443 (HTTP_HOST for http, TLS_SNI for https/tls): one group per distinct set of target types in ``DEFAULT_ACTION_ORDER`` (``<prefix>-http-host-<hash>``,
   ``<prefix>-tls-sni-<hash>``, ``<prefix>-http-tls-<hash>``), so a one-name catalogue change updates one group;
@@ -29,8 +29,8 @@ replacement never collides with the group it replaces, and anything else keeps t
 ``used x (1 + capacityHeadroom)`` rounded up to a multiple of 100, unless ``capacity`` pins a role: a pinned
 group keeps its capacity (and name) while what it uses fits, and the render fails once it does not.
 
-What these rules let through by design (a listed name at any address, the deny's pending bytes): README,
-"Residual risks of the AWS rules", and the summary's ``residualRisks``.
+What these rules let through by design (a listed name at any address, the deny's pending bytes):
+docs/aws-rules.md, "Residual risks", and the summary's ``residualRisks``.
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ from .aws_errors import AwsRenderError
 from .aws_groups import AwsRuleGroup, domain_list_groups, policy_name, rules_file, rules_groups
 from .aws_layout import allocate_rule_sids, collect_rules, external_net, rule_texts, shard_lists
 from .dns_aws import AwsDnsRender, render_aws_dns
-from .findings import Finding, skipped_findings
+from .findings import Finding, plan_widened_findings, skipped_findings
 from .suricata_rules import RESIDUAL_RISKS_DOC, deny_residuals, domain_list_rules, drop_traffic_class
 
 __all__ = [  # the renderer's public names, wherever they live
@@ -81,7 +81,7 @@ __all__ = [  # the renderer's public names, wherever they live
 DEFAULT_POLICY_ACTIONS = DEFAULT_STATEFUL_ACTIONS  # STRICT_ORDER, when the policy is not configured here
 
 # What a name rule (a domain list, a tls.sni or http.host pass) lets through by design (the summary's
-# residualRisks; README, "Residual risks of the AWS rules")
+# residualRisks; docs/aws-rules.md, "Residual risks")
 NAME_RESIDUALS: list[dict[str, object]] = [
     {
         "risk": "name-any-address",
@@ -161,7 +161,7 @@ def render_aws(plan: Plan, config: AwsConfig) -> AwsRender:
     _check_aws_accepts(groups, config)
     return AwsRender(
         groups=tuple(groups),
-        widened=tuple(sorted(collected.widened)),
+        widened=tuple(sorted(collected.widened | set(plan_widened_findings(plan)))),
         not_expressible=tuple(
             sorted(collected.not_expressible, key=lambda f: (f.entry, f.destination or "", f.reason))
         ),

@@ -17,7 +17,7 @@ from ..endpoints.models import Protocol, Service
 from ..planning.rules import Plan, Rule, RuleKind
 from .aws_capacity import units_per_group
 from .aws_errors import AwsRenderError
-from .findings import Finding
+from .findings import DOMAIN_LIST_ANY_PORT, DOMAIN_LIST_APEX, NAME_ON_PLAIN_TCP_UDP, Finding
 from .sharding import stable_shards
 from .suricata_rules import (
     HTTP_HOST,
@@ -220,6 +220,7 @@ def collect_rules(plan: Plan, config: AwsConfig, home: Sequence[str]) -> Collect
                                 f"AWS Network Firewall cannot match a host name on plain {_services_text(rule.services)}: "
                                 "there is no HTTP Host or TLS SNI to inspect; list the host's addresses instead"
                             ),
+                            NAME_ON_PLAIN_TCP_UDP,
                         )
                     )
         elif rule.kind in (RuleKind.ADDRESS, RuleKind.PEER):
@@ -246,19 +247,25 @@ def _widen(rule: Rule, names: Sequence[str], out: Collected) -> None:
     for dest in names:
         entries = rule.origin_of(dest) or ("?",)
         reasons = [
-            f"AWS domain lists ({', '.join(types)}) match on any port: allowed beyond {_services_text(rule.services)}"
+            (
+                f"AWS domain lists ({', '.join(types)}) match on any port: allowed beyond {_services_text(rule.services)}",
+                DOMAIN_LIST_ANY_PORT,
+            )
         ]
         if dest.startswith("*."):
             apex = dest[2:]
             apex_types = [t for t in types if not any(apex in listed for key, listed in out.lists.items() if t in key)]
             if apex_types:
                 reasons.append(
-                    f"domain list target .{apex} also matches {apex} itself "
-                    f"({', '.join(apex_types)}); the catalogue allows only its subdomains"
+                    (
+                        f"domain list target .{apex} also matches {apex} itself "
+                        f"({', '.join(apex_types)}); the catalogue allows only its subdomains",
+                        DOMAIN_LIST_APEX,
+                    )
                 )
         for entry in entries:
-            for reason in reasons:
-                out.widened.add(Finding(entry, dest, reason))
+            for reason, kind in reasons:
+                out.widened.add(Finding(entry, dest, reason, kind))
 
 
 def shard_items(items: list[RuleItem], texts: dict[str, str], config: AwsConfig) -> list[list[RuleItem]]:

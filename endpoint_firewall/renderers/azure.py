@@ -26,7 +26,15 @@ from typing import Any
 
 from ..config.stack_config import AzureConfig, AzureLimits, AzureTarget
 from ..planning.rules import Plan
-from .azure_layout import application_rule, build_ip_groups, choose_ip_groups, network_rule, shard_area, source_field
+from .azure_layout import (
+    PairCount,
+    application_rule,
+    build_ip_groups,
+    choose_ip_groups,
+    network_rule,
+    shard_area,
+    source_field,
+)
 from .azure_model import (
     APPLICATION_COLLECTION,
     APPLICATION_COLLECTION_PRIORITY,
@@ -48,7 +56,7 @@ from .azure_sku import DUAL_STACK_PAGE, IPV6_CLASSIC_REASON, IPV6_OFF_REASON
 from .azure_template import CLASSIC_REASON, arm_template
 from .azure_template import FILE as TEMPLATE_FILE
 from .dns_azure import AzureDnsRender, firewall_names, render_azure_dns
-from .findings import Finding, skipped_findings
+from .findings import BASIC_TIER_NAMES, Finding, plan_widened_findings, skipped_findings
 
 __all__ = [
     "AzureGroup",
@@ -166,7 +174,11 @@ class AzureRender:
         budget = group_budget(limits)
         out = {
             "profile": self.limits_profile,
-            "networkPairs": used(self.network_pairs, limits.network_pairs_max),
+            "networkPairs": {
+                **used(self.network_pairs, limits.network_pairs_max),
+                "formula": limits.network_pairs_formula,
+                "counted": pair_count(limits).description,
+            },
             "ipGroups": used(len(self.ip_groups), limits.ip_groups_max),
         }
         if self.classic is None:
@@ -179,6 +191,11 @@ class AzureRender:
                 "Microsoft publishes no exact measure of a group's size, hence the margin",
             }
         return out
+
+
+def pair_count(limits: AzureLimits) -> PairCount:
+    """How the limits count network-rule combinations (``networkPairsFormula``, ``networkPairsPortsPerUnit``)."""
+    return PairCount(limits.network_pairs_formula, limits.network_pairs_ports_per_unit)
 
 
 def group_budget(limits: AzureLimits) -> int:
@@ -209,7 +226,13 @@ def render_azure(plan: Plan, config: AzureConfig) -> AzureRender:
         )
     per_group = limits.ip_group_max_addresses
     grouped, pairs = choose_ip_groups(
-        mapped.net, sources, config.ip_group_threshold, per_group, limits.network_pairs_max, len(sources6)
+        mapped.net,
+        sources,
+        config.ip_group_threshold,
+        per_group,
+        limits.network_pairs_max,
+        len(sources6),
+        pair_count(limits),
     )
     ip_groups, ids = build_ip_groups(
         config.name_prefix,
@@ -250,7 +273,7 @@ def render_azure(plan: Plan, config: AzureConfig) -> AzureRender:
             "enabled (dnsSettings.enableProxy); this stack does not manage it"
         )
 
-    basic_names = sum(1 for f in mapped.not_expressible if f.reason.startswith("name on plain TCP/UDP"))
+    basic_names = sum(1 for f in mapped.not_expressible if f.kind == BASIC_TIER_NAMES)
     if basic_names:
         warnings.append(
             f"skuTier {config.tier}: {basic_names} name(s) on plain TCP/UDP are not expressible (no DNS "
@@ -278,7 +301,7 @@ def render_azure(plan: Plan, config: AzureConfig) -> AzureRender:
         groups=tuple(groups) if classic is None else (),
         ip_groups=tuple(ip_groups),
         classic=classic,
-        widened=tuple(sorted(set(mapped.widened), key=_finding_key)),
+        widened=tuple(sorted(set(mapped.widened) | set(plan_widened_findings(plan)), key=_finding_key)),
         not_expressible=tuple(sorted(set(mapped.not_expressible), key=_finding_key)),
         skipped=skipped,
         warnings=tuple(warnings),

@@ -2,10 +2,9 @@
 
 IP Groups: an address set (a plan rule's destinations, or the stack's sources) larger than
 ``ipGroupThreshold`` goes into IP Groups of at most ``ipGroupMaxAddresses`` each. If the policy's network
-rules then still exceed ``networkPairsMax`` source x destination pairs (per rule, unique sources x unique
-destinations, an IP Group counting as one, summed over the rules: Microsoft's formula), further sets move into
-IP Groups, the one that saves most pairs first (ties by name), until it fits. Every IP Group carries the
-stack's location.
+rules then still exceed ``networkPairsMax`` source-destination combinations (counted as :class:`PairCount` says,
+docs/azure-limits.md), further sets move into IP Groups, the one that saves most combinations first (ties by
+name), until it fits. Every IP Group carries the stack's location.
 
 Sharding: each area's rules fill rule collection groups in sorted order, ``<prefix>-<area>`` at the area's
 priority, then ``<prefix>-<area>-2`` at priority + 1, ... A group's size is its compact JSON with the
@@ -16,7 +15,9 @@ that area's rules alone, so growth of one area never moves another's rules.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from .azure_model import (
@@ -47,17 +48,66 @@ def chunk(values: Sequence[str], size: int) -> list[tuple[str, ...]]:
     return [tuple(part) for _, part in stable_shards(values, size)]
 
 
+@dataclass(frozen=True)
+class PairCount:
+    """How Microsoft's limits page counts one network rule's "unique source-destination combinations" (the policy's
+    count is the sum over its rules; ``azure.limits.networkPairsFormula``):
+
+    - ``2026-10`` (includes/firewall-limits.md, ms.date 10/14/2026): "(number of IP protocols) x (number of source
+      IP addresses) x (number of destination IP addresses) x (number of destination ports / 14, rounded up to the
+      nearest whole number)". A port range counts each port it holds: the page does not say how a range counts, and
+      this count is never below Microsoft's, whichever way it does.
+    - ``2023`` (ms.date 10/10/2023): "sum of (unique source addresses * unique destination addresses for each rule)".
+
+    Both: an IP Group counts as one address (the 2023 page: "An IP group counts as one address, regardless of how
+    many IP addresses it contains"; Microsoft's Architecture Center with the 2026 formula: "An IP group counts as one
+    unit regardless of size"), an FQDN as one destination."""
+
+    formula: str = "2026-10"
+    ports_per_unit: int = 14
+
+    @property
+    def description(self) -> str:
+        """The count in words, for summary.json."""
+        if self.formula == "2023":
+            return "per network rule: source addresses x destination addresses, summed; an IP Group or an FQDN counts as one address"
+        return (
+            "per network rule: IP protocols x source addresses x destination addresses x ceil(destination ports / "
+            f"{self.ports_per_unit}), summed; an IP Group or an FQDN counts as one address"
+        )
+
+    def rule_factor(self, ip_protocols: Sequence[str], ports: Sequence[str]) -> int:
+        """What one rule's sources x destinations is multiplied by."""
+        if self.formula == "2023":
+            return 1
+        return len(set(ip_protocols)) * math.ceil(port_count(ports) / self.ports_per_unit)
+
+
+def port_count(ports: Sequence[str]) -> int:
+    """Ports a rule's ``destinationPorts`` hold (``"443"``, ``"5228-5230"``), each port counted once."""
+    held: set[int] = set()
+    for entry in ports:
+        first, _, last = entry.partition("-")
+        held.update(range(int(first), int(last or first) + 1))
+    return len(held)
+
+
 def count_pairs(
-    net: Sequence[NetSpec], sources: Sequence[str], grouped: set[str], per_group: int, v6_sources: int = 0
+    net: Sequence[NetSpec],
+    sources: Sequence[str],
+    grouped: set[str],
+    per_group: int,
+    v6_sources: int = 0,
+    counting: PairCount = PairCount(),
 ) -> int:
-    """Network-rule pairs as Microsoft's limits page counts them: "sum of (unique source addresses * unique
-    destination addresses for each rule)", where "An IP group counts as one address, regardless of how many IP
-    addresses it contains" (an FQDN counts as one destination). IPv6 rules count their ``v6_sources``."""
+    """The policy's network-rule source-destination combinations, as ``counting`` says Microsoft counts them
+    (sources in IP Groups count one per group, and so do destinations; IPv6 rules count their ``v6_sources``)."""
     n_sources = len(chunk(sources, per_group)) if SOURCES_KEY in grouped else len(set(sources))
     total = 0
     for spec in net:
+        factor = counting.rule_factor(spec.ip_protocols, spec.ports)
         if spec.family == 6:
-            total += v6_sources * len(set(spec.addresses))
+            total += v6_sources * len(set(spec.addresses)) * factor
             continue
         if spec.fqdns:
             destinations = len(set(spec.fqdns))
@@ -65,31 +115,37 @@ def count_pairs(
             destinations = len(chunk(spec.addresses, per_group))
         else:
             destinations = len(set(spec.addresses))
-        total += n_sources * destinations
+        total += n_sources * destinations * factor
     return total
 
 
 def choose_ip_groups(
-    net: Sequence[NetSpec], sources: Sequence[str], threshold: int, per_group: int, pairs_max: int, v6_sources: int = 0
+    net: Sequence[NetSpec],
+    sources: Sequence[str],
+    threshold: int,
+    per_group: int,
+    pairs_max: int,
+    v6_sources: int = 0,
+    counting: PairCount = PairCount(),
 ) -> tuple[set[str], int]:
-    """The keys (plan rule names, or ``sources``) whose addresses go into IP Groups, and the pair count.
+    """The keys (plan rule names, or ``sources``) whose addresses go into IP Groups, and the combination count.
 
     IPv6 sets never do: Azure's dual stack preview does not support "IP Groups based scenarios"."""
     sets = {spec.key: spec.addresses for spec in net if spec.addresses and spec.family == 4}
     sets[SOURCES_KEY] = tuple(sources)
     grouped = {key for key, values in sets.items() if len(values) > threshold}
-    pairs = count_pairs(net, sources, grouped, per_group, v6_sources)
+    pairs = count_pairs(net, sources, grouped, per_group, v6_sources, counting)
     while pairs > pairs_max:
         options = sorted(
-            (count_pairs(net, sources, grouped | {key}, per_group, v6_sources), key)
+            (count_pairs(net, sources, grouped | {key}, per_group, v6_sources, counting), key)
             for key, values in sets.items()
             if key not in grouped and len(values) > 1
         )
         if not options or options[0][0] >= pairs:
             raise RenderError(
-                f"network rules need {pairs} unique source x destination pairs, more than networkPairsMax "
-                f"({pairs_max}), even with every address set in IP Groups; select fewer entries or name fewer "
-                "source ranges"
+                f"network rules need {pairs} unique source-destination combinations (networkPairsFormula "
+                f"{counting.formula}), more than networkPairsMax ({pairs_max}), even with every address set in IP "
+                "Groups; select fewer entries or name fewer source ranges"
             )
         pairs, key = options[0]
         grouped.add(key)

@@ -22,7 +22,7 @@ from ..endpoints.models import Protocol, Service
 from ..planning.rules import Plan, Rule, RuleKind
 from .azure_model import APP_PORT_MAX, APP_PORT_RANGE_MAX, RenderError, azure_name
 from .azure_sku import BASIC_NAMES_REASON, DNS_PROXY_TIERS, IPV6_OFF_REASON
-from .findings import Finding
+from .findings import APP_PORT_OUT_OF_RANGE, BASIC_TIER_NAMES, IPV6_DESTINATION, NETWORK_RULE_ON_NAME, Finding
 
 APP_PROTOCOL = {Protocol.HTTP: "Http", Protocol.HTTPS: "Https", Protocol.TLS: "Https"}
 NET_PROTOCOL = {"tcp": "TCP", "udp": "UDP"}
@@ -66,7 +66,9 @@ def map_plan(plan: Plan, dns_proxy: bool, tier: str = "Standard", ipv6_reason: s
             if tier not in DNS_PROXY_TIERS:
                 reason = BASIC_NAMES_REASON.format(services=", ".join(str(s) for s in rule.services))
                 out.not_expressible.extend(
-                    Finding(e, host, reason) for host in rule.destinations for e in rule.origin_of(host)
+                    Finding(e, host, reason, BASIC_TIER_NAMES)
+                    for host in rule.destinations
+                    for e in rule.origin_of(host)
                 )
                 continue
             if not dns_proxy:
@@ -84,6 +86,7 @@ def map_plan(plan: Plan, dns_proxy: bool, tier: str = "Standard", ipv6_reason: s
                         f"network rule on a name ({services}): with DNS proxy Azure allows "
                         "every address the name resolves to, so any other name served at those "
                         "addresses is reachable on these ports too",
+                        NETWORK_RULE_ON_NAME,
                     )
                     for e in rule.origin_of(host)
                 )
@@ -95,7 +98,9 @@ def map_plan(plan: Plan, dns_proxy: bool, tier: str = "Standard", ipv6_reason: s
             if v6 and ipv6_reason is None:
                 _network(rule, v6, out, fqdns=False, family=6)
             elif v6 and ipv6_reason is not None:
-                out.not_expressible.extend(Finding(e, d, ipv6_reason) for d in v6 for e in rule.origin_of(d))
+                out.not_expressible.extend(
+                    Finding(e, d, ipv6_reason, IPV6_DESTINATION) for d in v6 for e in rule.origin_of(d)
+                )
     if refused:
         listed = "; ".join(f"{entry} ({', '.join(sorted(hosts))})" for entry, hosts in sorted(refused.items()))
         raise RenderError(
@@ -110,7 +115,9 @@ def _application(rule: Rule, out: Mapped) -> None:
     for service in rule.services:
         reason = _app_port_problem(service)
         if reason:
-            out.not_expressible.extend(Finding(e, d, reason) for d in rule.destinations for e in rule.origin_of(d))
+            out.not_expressible.extend(
+                Finding(e, d, reason, APP_PORT_OUT_OF_RANGE) for d in rule.destinations for e in rule.origin_of(d)
+            )
             continue
         kind = APP_PROTOCOL[service.protocol]
         protocols.update((kind, port) for port in range(service.port.first, service.port.last + 1))

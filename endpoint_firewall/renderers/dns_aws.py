@@ -43,7 +43,7 @@ from .dns_names import (
     select_names,
     shard,
 )
-from .findings import Finding
+from .findings import DNS_UNWRITABLE, Finding, kind_titles
 
 ALLOW_PRIORITY = 100
 CATCH_ALL_PRIORITY = 10000
@@ -198,6 +198,7 @@ class AwsDnsRender:
             },
             "widened": [f.to_json() for f in self.widened],
             "notResolved": [f.to_json() for f in self.not_resolved],
+            "findingKinds": kind_titles([*self.widened, *self.not_resolved]),
             "warnings": list(self.warnings),
         }
 
@@ -215,7 +216,9 @@ def render_aws_dns(plan: Plan, dns: AwsDnsConfig, name_prefix: str) -> AwsDnsRen
     )
     writable = [n for n in names if DOMAIN_RE.fullmatch(n.name) and len(n.name) <= 255]
     unwritable = [n for n in names if not (DOMAIN_RE.fullmatch(n.name) and len(n.name) <= 255)]
-    not_resolved += [Finding(e, n.name, DOMAIN_CHARACTERS_REASON) for n in unwritable for e in n.entries]
+    not_resolved += [
+        Finding(e, n.name, DOMAIN_CHARACTERS_REASON, DNS_UNWRITABLE) for n in unwritable for e in n.entries
+    ]
     base = f"{name_prefix}-dns"
     folded = fold(writable, lambda n: n.name, aws_covers)
     lists = shard(folded, dns.limits.domains_per_list, f"{base}-allowed") if folded else []

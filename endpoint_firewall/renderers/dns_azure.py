@@ -44,7 +44,7 @@ from .dns_names import (
     select_names,
     shard,
 )
-from .findings import Finding
+from .findings import DNS_BELOW_NAME, DNS_WILDCARD_APEX, Finding, kind_titles
 
 API_VERSION = "2025-05-01"  # the REST spec the bodies are checked against (tests/fixtures/azure/dns-spec)
 POLICY = "Microsoft.Network/dnsResolverPolicies"
@@ -214,6 +214,7 @@ class AzureDnsRender:
             },
             "widened": [f.to_json() for f in self.widened],
             "notResolved": [f.to_json() for f in self.not_resolved],
+            "findingKinds": kind_titles([*self.widened, *self.not_resolved]),
             "residualRisks": [CHASE_RISK],
             "warnings": list(self.warnings),
         }
@@ -243,9 +244,9 @@ def _widened(folded: dict[str, list[DnsName]], every: list[DnsName]) -> list[Fin
             if n.base != domain:
                 continue  # a name folded under another domain: that domain's own names carry the finding
             if not n.wildcard and not below_listed:
-                out += [Finding(e, n.name, BELOW_REASON.format(domain=domain)) for e in n.entries]
+                out += [Finding(e, n.name, BELOW_REASON.format(domain=domain), DNS_BELOW_NAME) for e in n.entries]
             if n.wildcard and not apex_listed:
-                out += [Finding(e, n.name, APEX_REASON.format(domain=domain)) for e in n.entries]
+                out += [Finding(e, n.name, APEX_REASON.format(domain=domain), DNS_WILDCARD_APEX) for e in n.entries]
     return out
 
 

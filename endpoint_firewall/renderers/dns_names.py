@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from ..config.dns_config import DnsMode
 from ..planning.rules import Plan, RuleKind
-from .findings import Finding
+from .findings import DNS_ALLOW_ANY, DNS_NOT_PASSED, Finding
 from .sharding import stable_shards
 
 EXTRA = "extraNames"  # the "entry" a stack's own names are reported under
@@ -88,8 +88,9 @@ def select_names(
     for name in sorted(found):
         entries = found[name]
         if name == "*":
-            reason = ALLOW_ANY_REASON.format(cloud=cloud)
+            reason, kind = ALLOW_ANY_REASON.format(cloud=cloud), DNS_ALLOW_ANY
         elif name not in passed:
+            kind = DNS_NOT_PASSED
             reason = (
                 f"not resolved: the {cloud} firewall passes no traffic to this name ({why_not}; see notExpressible); "
                 f"if its traffic takes another way, list it in {cloud}.dns.extraNames"
@@ -97,7 +98,7 @@ def select_names(
         else:
             chosen[name] = set(entries)
             continue
-        left_out.extend(Finding(e, name, reason) for e in sorted(entries))
+        left_out.extend(Finding(e, name, reason, kind) for e in sorted(entries))
     for name in extra:
         chosen.setdefault(name, set()).add(EXTRA)
     return [DnsName(n, tuple(sorted(chosen[n]))) for n in sorted(chosen)], left_out

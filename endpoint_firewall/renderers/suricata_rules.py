@@ -221,7 +221,7 @@ TLS_OR_HTTP_FLOWBIT = "epfw.tls_or_http"
 # header), so a ClientHello of any size one record holds passes. Real ClientHellos are 0.5-2 KB (post-quantum key
 # shares included) and real clients' request headers a few KB. Past this, a flow that no rule has passed yet is
 # dropped, so a never-ending ClientHello or header block cannot carry more. Residual: up to this many bytes per
-# connection reach any address before the drop (README, "Residual risks of the AWS rules").
+# connection reach any address before the drop (docs/aws-rules.md, "Residual risks").
 PENDING_MAX_BYTES = 16_384 + 5
 # ``stream_size:client`` counts the SYN's sequence number too (measured in Suricata 7.0.10: a 16,389-byte stream
 # reads 16,390)
@@ -458,11 +458,13 @@ def default_deny_rules(
     return rules
 
 
+# Where summary.json's residualRisks point: README's short section, which links on to docs/aws-rules.md
 RESIDUAL_RISKS_DOC = "README.md#residual-risks-of-the-aws-rules"
 
 
 def deny_residuals() -> list[dict[str, object]]:
-    """What the deny lets through by design, bounded (the summary's ``residualRisks``; README explains them)."""
+    """What the deny lets through by design, bounded: the summary's ``residualRisks``, explained in
+    docs/aws-rules.md, "Residual risks"."""
     return [
         {
             "risk": "pending-bytes",

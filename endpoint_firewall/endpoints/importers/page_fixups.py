@@ -81,8 +81,9 @@ class Fixups:
 NO_FIXUPS = Fixups("<none>", (), ())
 
 
-def shipped_fixups_path() -> Path:
-    return Path(str(resources.files("endpoint_firewall.endpoints") / "catalogue" / "fixups" / "intune-page.yaml"))
+def shipped_fixups_path(page: str = "intune-page") -> Path:
+    """The reviewed fix-ups shipped for ``page`` (the ``epfw import`` kind: ``intune-page``, ``autopilot-page``)."""
+    return Path(str(resources.files("endpoint_firewall.endpoints") / "catalogue" / "fixups" / f"{page}.yaml"))
 
 
 def load_fixups(path: Path) -> Fixups:

@@ -1,5 +1,6 @@
-"""The README's table of the shipped catalogue states what the catalogue holds (distinct values, as ``epfw
-validate`` counts them), so a catalogue refresh that changes a figure fails here until the README says so."""
+"""The manual's table of the shipped catalogue (docs/catalogue.md, "The shipped catalogue") states what the
+catalogue holds (distinct values, as ``epfw validate`` counts them), so a catalogue refresh that changes a figure
+fails here until the page says so."""
 
 from __future__ import annotations
 
@@ -13,8 +14,11 @@ from endpoint_firewall.endpoints.stats import destinations
 ROW = re.compile(r"^\| `(?P<area>[a-z0-9-]+)`[^|]*\| (?P<cells>.*)\|$")
 
 
-def readme_area_rows() -> dict[str, list[str]]:
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
+PAGE = ROOT / "docs" / "catalogue.md"
+
+
+def page_area_rows() -> dict[str, list[str]]:
+    text = PAGE.read_text(encoding="utf-8")
     section = text.split("\n## The shipped catalogue\n", 1)[1].split("\n## ", 1)[0]
     rows = {}
     for line in section.splitlines():
@@ -42,8 +46,8 @@ def catalogue_figures() -> dict[str, list[str]]:
     return out
 
 
-def test_the_readme_table_has_a_row_per_service_area_with_its_figures():
-    rows, figures = readme_area_rows(), catalogue_figures()
+def test_the_table_has_a_row_per_service_area_with_its_figures():
+    rows, figures = page_area_rows(), catalogue_figures()
     assert set(rows) == set(figures)
     for area, (priority, entries, fqdns, wildcards, networks, regions) in figures.items():
         cells = rows[area]
@@ -55,7 +59,7 @@ def test_the_readme_table_has_a_row_per_service_area_with_its_figures():
 def test_the_summary_line_above_the_table_is_epfw_validate_s():
     from endpoint_firewall.endpoints.stats import summarise
 
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    text = PAGE.read_text(encoding="utf-8")
     line = summarise(load_catalogue())  # "ok: 75 entries in 3 files: 271 FQDNs, 31 wildcards, 91 addresses/CIDRs, ..."
     counts = re.match(r"ok: (\d+) entries in (\d+) files: (\d+) FQDNs, (\d+) wildcards, (\d+) addresses", line)
     assert counts, line

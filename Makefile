@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint docs venv clean bench
+.PHONY: demo test lint docs venv clean bench bench-logs
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,9 @@ test: $(STAMP) $(ACTIONLINT) lint docs
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+
+bench-logs: $(STAMP)
+	$(BIN)/python bench/logs.py
 
 clean:
 	rm -rf $(VENV) build

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 from ..endpoints.errors import EpfwError
 
-COMMANDS = ("validate", "render", "show", "preview", "diff", "check", "import", "catalogue", "verify")
+COMMANDS = ("validate", "render", "show", "preview", "diff", "check", "import", "catalogue", "verify", "logs")
 
 
 DESCRIPTION = (

@@ -27,6 +27,12 @@ def is_public_suffix(name: str) -> bool:
     return _public_suffixes().is_public(name)
 
 
+def registrable_domain(name: str) -> str | None:
+    """The name's owner's domain: one label under its public suffix, private suffixes included
+    (``a.b.microsoft.com`` -> ``microsoft.com``; ``acct.blob.core.windows.net`` -> itself); None for a suffix."""
+    return _public_suffixes().privatesuffix(name.lower().removeprefix("*."))
+
+
 def has_known_tld(name: str) -> bool:
     """True when the last label of ``name`` is a top-level domain of the public suffix list."""
     return _public_suffixes().publicsuffix("x." + name.rsplit(".", 1)[-1].lower(), accept_unknown=False) is not None

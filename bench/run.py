@@ -1059,7 +1059,8 @@ class Advice:
 
 # A symptom looks at what the time is spent on (e.g. the pure-Python YAML scanner's self time), not just at a
 # function's name, so that a fixed hot spot stops being reported. Fixed ones are removed from the list (the
-# loader's line maps, write_catalogue's single parse, Rule.origin_of's dict: see git history).
+# loader's line maps, write_catalogue's single parse, Rule.origin_of's dict, the M365 importer's pure-Python JSON
+# scanner: see git history).
 ADVICE: tuple[Advice, ...] = (
     Advice(
         "endpoints/yaml_lines.py",
@@ -1072,7 +1073,7 @@ ADVICE: tuple[Advice, ...] = (
             >= 0.10
         ),
         "YAML goes through PyYAML's pure-Python scanner or emitter: this PyYAML has no libyaml "
-        "(yaml.__with_libyaml__ is False), which endpoints/yaml_lines.py and endpoints/dump.py use when present: "
+        "(yaml.__with_libyaml__ is False), which endpoints/yaml_lines.py and catalogue_tools/dump.py use when present: "
         "install a PyYAML built with libyaml.",
     ),
     Advice(
@@ -1082,13 +1083,6 @@ ADVICE: tuple[Advice, ...] = (
         "Destination validation (endpoints/models.py _classify -> names.normalise_network/ipaddress) runs per "
         "destination, and the importer validates each one again when it reads back what it wrote: a fast path "
         "for text already in canonical form, or validating once, would halve it.",
-    ),
-    Advice(
-        "endpoints/importers/m365.py",
-        "_decode",
-        lambda p: _share(p["self"], "json/scanner.py") + _share(p["self"], "json/decoder.py") >= 0.05,
-        "the M365 importer decodes JSON with the pure-Python scanner to get offsets: decode with the C json "
-        "first and compute positions only for records with problems.",
     ),
 )
 

@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from address_flows import entry_host
+
 from endpoint_firewall.checks.flow import Flow, FlowProtocol
 from endpoint_firewall.endpoints.loader import Catalogue
 from endpoint_firewall.endpoints.models import DestinationKind, EntryKind
@@ -52,7 +54,9 @@ def catalogue_cases(catalogue: Catalogue, selection: Selection, peer_ranges: Seq
     each wildcard, an address inside each CIDR, peers inside each peer range. Names on plain TCP/UDP are
     left out (AWS cannot express them: the render lists them as not expressible). A shared-tenant wildcard's
     subdomain is a stranger's instance: allowed only with ``sharedTenantWildcards: allow``; the stack's tenant
-    instances under it are allowed."""
+    instances under it are allowed. A flow to an address carries its entry's protocol, and on http, https and tls
+    one of the entry's names when it lists names (``address_flows.entry_host``): what the catalogue means (ID 163's
+    ranges serve Intune's names)."""
     cases: list[Case] = []
     for entry in select(catalogue, selection):
         if entry.kind is EntryKind.REFERENCE:
@@ -67,7 +71,8 @@ def catalogue_cases(catalogue: Catalogue, selection: Selection, peer_ranges: Seq
             for s in entry.services:
                 for port in _ports(s.port.first, s.port.last):
                     if dest.kind is DestinationKind.NETWORK:
-                        cases.append(Case(Flow(None, port, s.protocol.value, ip=inside(dest.value)), entry.id, True))
+                        flow = Flow(entry_host(entry, s), port, s.protocol.value, ip=inside(dest.value))
+                        cases.append(Case(flow, entry.id, True))
                         continue
                     if not s.protocol.inspectable:
                         continue
@@ -286,7 +291,8 @@ def deny_probes(ipv6_source: str) -> dict[str, Flow]:
     TLS and HTTP drops decide), one per way data can travel; each must be dropped with nothing delivered after
     the drop. ``pending``-class probes (a ClientHello or header block that never completes) may deliver up to
     the deny's pending bound before it; ``prefix``-class probes (a first segment shorter than a start can be
-    judged on, and the beginning of one) deliver that one segment before it."""
+    judged on, and the beginning of one) deliver that one segment before it; ``pending-tls`` ones (a ClientHello
+    within its size bound that never completes) up to the smaller bound of a flow that starts as TLS."""
     c, s = True, False
     many = [(c, _JUNK)] * 40  # ~40 KB, past PENDING_MAX_BYTES
     no_headers = b"GET /?d=x HTTP/1.0\r\n\r\n"
@@ -310,6 +316,10 @@ def deny_probes(ipv6_source: str) -> dict[str, Flow]:
         ),
         "pending: ClientHello header whose body never ends": _probe(
             443, (c, b"\x16\x03\x01\x40\x00\x01\x00\x3f\xfc"), *many
+        ),
+        # within the ClientHello bound (8,192 bytes declared): dropped once the TLS flow passes its pending bound
+        "pending-tls: ClientHello of 8 KB declared whose body never ends": _probe(
+            443, (c, b"\x16\x03\x01\x20\x00\x01\x00\x1f\xfc"), *[(c, b"\xff" * 1_088)] * 40
         ),
         "other protocol: ssh on 22": _probe(22, (c, b"SSH-2.0-OpenSSH_9.6\r\n"), (c, _JUNK)),
         "other protocol: ssh on 443": _probe(443, (c, b"SSH-2.0-OpenSSH_9.6\r\n"), (c, _JUNK)),

@@ -7,7 +7,7 @@ which a catalogue refresh replaces together with the catalogue), so these tests 
 with a few regexes of this file's own, independently of the importer: the lines from the "Networking requirements"
 heading to the next tab or heading of its level, every backticked value there that is a host, wildcard or URL,
 and the protocol the page gives it (a URL's scheme; "UDP port **N**" or "via HTTP" on its line; else https 443,
-the page's "443 (HTTPS)"). Nothing of ``endpoints.importers`` is used.
+the page's "443 (HTTPS)"). Nothing of ``catalogue_tools.importers`` is used.
 """
 
 from __future__ import annotations

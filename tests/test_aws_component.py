@@ -134,7 +134,8 @@ def test_dev_registers_each_rendered_group_with_the_rendered_inputs(deploy):
         assert ip_sets["HOME_NET"] == ["10.10.0.0/16"]
         assert recorded["inputs"]["ruleGroup"]["statefulRuleOptions"]["ruleOrder"] == "DEFAULT_ACTION_ORDER"
     rules = next(g for g in groups if g["name"] == "aws-rules")
-    assert "INTUNE_CORE_IP_TCP80_TCP443" in {s["key"] for s in rules["inputs"]["ruleGroup"]["ruleVariables"]["ipSets"]}
+    # the address-only entry's address (ID 163's are left to its names: addressRules names-only)
+    assert "INTUNE_CO_IP_HTTP80_HTTPS443" in {s["key"] for s in rules["inputs"]["ruleGroup"]["ruleVariables"]["ipSets"]}
     # parents and replacement options
     comp = seen["__component__"]
     for g in render.groups:

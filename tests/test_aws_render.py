@@ -29,6 +29,7 @@ from endpoint_firewall.config.stack_config import (
 )
 from endpoint_firewall.endpoints.loader import Catalogue, load_catalogue, shipped_catalogue_files
 from endpoint_firewall.endpoints.models import Entry, Service
+from endpoint_firewall.planning.address_rules import AddressRules
 from endpoint_firewall.planning.planner import build_plan
 from endpoint_firewall.planning.rules import AreaPlan, Plan, Rule, RuleKind, Skipped
 from endpoint_firewall.renderers.aws import (
@@ -41,6 +42,7 @@ from endpoint_firewall.renderers.aws import (
     units_per_group,
 )
 from endpoint_firewall.renderers.suricata_rules import (
+    CLIENT_HELLO_MAX_BYTES,
     HTTP_METHODS,
     SID_SPAN,
     START_JUDGED_AT,
@@ -276,14 +278,33 @@ def test_dev_layout_one_domain_list_per_target_types_and_one_rules_group(dev_pla
         'any [443,5228:5230] (flow:to_server,established; ssl_state:client_hello; tls.sni; content:"mtalk.google.com"'
         in rules
     )
-    # addresses and peers: IP set variables, flow keywords, exact ports
-    # (IP-only, no flow keyword: the pass applies to the whole flow, replies included)
-    assert re.search(r"pass tcp \$HOME_NET any -> \$INTUNE_CORE_IP_TCP80_TCP443 \[80,443\] \(msg:", rules)
+    # addresses and peers: IP set variables, flow keywords, exact ports. Peers and plain TCP/UDP are IP-only (no flow
+    # keyword: the pass applies to the whole flow, replies included); an address of an http/https entry without
+    # names takes a complete HTTP request or a ClientHello (addressRules: names-only, the default)
     assert re.search(r"pass udp \$HOME_NET any -> \$\w+ 3544 \(msg:", rules)
     assert not re.search(r"pass (tcp|udp) .*flow:", rules)
+    assert (
+        "pass http $HOME_NET any -> $INTUNE_CO_IP_HTTP80_HTTPS443 80 (flow:to_server,established; http.start; "
+        'content:"|0d 0a|"; endswith; msg:'
+    ) in rules
+    assert (
+        "pass tls $HOME_NET any -> $INTUNE_CO_IP_HTTP80_HTTPS443 443 (flow:to_server,established; "
+        "ssl_state:client_hello; msg:"
+    ) in rules
     variables = dict(by_role["rules"].variables)
     assert variables["HOME_NET"] == ("10.10.0.0/16",)
-    assert "40.82.248.224/28" in variables["INTUNE_CORE_IP_TCP80_TCP443"]
+    assert variables["INTUNE_CO_IP_HTTP80_HTTPS443"] == ("20.189.172.160/27",)
+    # ID 163's addresses are left to its names (which match the name at any address), and the summary says so
+    assert not any("INTUNE_CORE_IP" in v for v in variables) and "INTUNE_CORE_IP" not in rules
+    [left] = render.summary()["addressRules"]["leftToNames"]
+    assert left["entry"] == "intune-163" and left["services"] == "http:80, https:443"
+    assert "40.82.248.224/28" in left["addresses"] and "13.107.219.0/24" in left["addresses"]
+    # addressRules: tcp renders them as before: any TCP payload on the listed ports, IP-only
+    tcp = render_aws(dev_plan, DEV.model_copy(update={"address_rules": AddressRules.TCP}))
+    tcp_rules = tcp.groups[0].rules_text
+    assert re.search(r"pass tcp \$HOME_NET any -> \$INTUNE_CORE_IP_TCP80_TCP443 \[80,443\] \(msg:", tcp_rules)
+    assert "40.82.248.224/28" in dict(tcp.groups[0].variables)["INTUNE_CORE_IP_TCP80_TCP443"]
+    assert tcp.summary()["addressRules"] == {"mode": "tcp", "leftToNames": []}
     # DEFAULT_ACTION_ORDER: the policy has no default action, so the rules group ends with the deny, per protocol
     deny = [line for line in render.groups[0].rules if "default deny" in line]
     assert render.groups[0].rules[-len(deny) :] == deny and len(deny) == len(default_deny_rules())
@@ -292,8 +313,9 @@ def test_dev_layout_one_domain_list_per_target_types_and_one_rules_group(dev_pla
     assert [line.split("(")[0].split()[:2] for line in deny] == [
         ["drop", "tls"],
         ["drop", "http"],
-        *[["drop", "tcp"]] * (2 + short),
+        *[["drop", "tcp"]] * (4 + short),  # the start, short starts, TLS record and ClientHello lengths, not a hello
         *[["alert", "tcp"]] * marks,
+        ["drop", "tcp"],
         ["drop", "tcp"],
         ["drop", "tcp"],
         ["drop", "tcp"],
@@ -302,18 +324,38 @@ def test_dev_layout_one_domain_list_per_target_types_and_one_rules_group(dev_pla
         ["drop", "udp"],
         ["drop", "icmp"],
         ["drop", "ip"],
+        *[["drop", "ip"]] * 7,  # started outside HOME_NET: every protocol but ICMP, a device's side, ICMP but errors
         ["drop", "ip"],
     ]
     assert "(flow:to_server,established; ssl_state:client_hello; msg:" in deny[0]
     assert '(flow:to_server,established; http.start; content:"|0d 0a|"; endswith; msg:' in deny[1]
     assert not any("pcre" in line for line in render.groups[0].rules)  # AWS: pcre only with content/sni/host
-    for line in [deny[-5], *deny[-3:]]:  # UDP, ICMP, other IP, IPv6 from outside HOME_NET: at the first packet
+    # UDP, ICMP, other IP, flows started outside HOME_NET, IPv6 from outside HOME_NET: at the first packet
+    for line in [deny[-12], deny[-10], deny[-9], deny[-8], *deny[-6:]]:
         assert "(flow:to_server; " in line and "established" not in line
-    assert "ip_proto:!6; ip_proto:!17; ip_proto:!1; ip_proto:!58;" in deny[-2]
+    assert "ip_proto:!6; ip_proto:!17; ip_proto:!1; ip_proto:!58;" in deny[-9]
+    assert deny[-7].startswith(
+        'drop ip $HOME_NET any -> $EXTERNAL_NET any (flow:to_client; msg:"default deny: flow started outside HOME_NET'
+    )  # a device's side of a flow started outside: nothing leaves on it
+    inbound = [line for line in deny if "$EXTERNAL_NET any -> $HOME_NET" in line]
+    assert inbound == [deny[-8], *deny[-6:-1]]
+    assert all(
+        line.startswith("drop ip $EXTERNAL_NET any -> $HOME_NET any (flow:to_server; ip_proto:")
+        and 'msg:"default deny: flow started outside HOME_NET towards it' in line
+        for line in inbound
+    )
+    assert [re.search(r"ip_proto:(\S+); (itype:\S+;)?", line).group(0) for line in inbound] == [
+        "ip_proto:!1; ",  # then ip_proto:!58: every protocol but ICMP
+        "ip_proto:1; itype:<3;",
+        "ip_proto:1; itype:3<>11;",
+        "ip_proto:1; itype:>12;",  # ICMPv4 errors 3, 11 and 12 pass (Path MTU discovery)
+        "ip_proto:58; itype:<1;",
+        "ip_proto:58; itype:>4;",  # ICMPv6 errors 1 to 4 pass
+    ]
     # HOME_NET is IPv4 only: every IPv6 source is outside it (dropIpv6OutsideHomeNet, on by default)
     assert deny[-1].startswith('drop ip ::/0 any -> any any (flow:to_server; msg:"default deny: IPv6 from outside')
-    assert "drop tcp any any -> $HOME_NET any (flow:to_client; dsize:>0; msg:" in deny[-6]
-    assert "drop udp any any -> $HOME_NET any (flow:to_client; msg:" in deny[-4]
+    assert "drop tcp any any -> $HOME_NET any (flow:to_client; dsize:>0; msg:" in deny[-13]
+    assert "drop udp any any -> $HOME_NET any (flow:to_client; msg:" in deny[-11]
     assert not any(
         "drop ip $HOME_NET any -> any any (flow:to_server,established" in line for line in render.groups[0].rules
     )
@@ -333,7 +375,7 @@ def test_strict_order_uses_one_domain_list_per_protocol(dev_plan):
     assert ".notify.windows.com" not in lists["http-host"]["Targets"]
     # the rules group ends with the deny minus TLS and HTTP, which the domain-list groups after it drop themselves
     drops = [line.split()[1] for line in render.groups[0].rules if line.startswith("drop")]
-    assert drops == ["http", *["tcp"] * (5 + START_JUDGED_AT), "udp", "udp", "icmp", "ip", "ip"]
+    assert drops == ["http", *["tcp"] * (8 + START_JUDGED_AT), "udp", "udp", "icmp", *["ip"] * 9]
     assert (
         'http.start; content:!"|0d 0a 0d 0a|"; msg:"default deny: HTTP request without header lines'
         in render.groups[0].rules_text
@@ -354,7 +396,11 @@ def test_every_rule_has_flow_keywords_and_no_priority(dev_plan, prod_plan):
 
 def test_exact_mode_matches_names_exactly_and_widens_nothing(dev_plan):
     render = render_aws(dev_plan, VARIANTS["dev-exact"])
-    assert [g.role for g in render.groups] == ["rules"] and render.widened == ()
+    assert [g.role for g in render.groups] == ["rules"]
+    # no name is widened; what is, is the address-only entry's address (any name: the entry names none)
+    assert [(w.entry, w.destination) for w in render.widened] == [
+        ("intune-consolidated-addresses", "20.189.172.160/27")
+    ]
     text = render.groups[0].rules_text
     assert "dotprefix" not in text
     assert (
@@ -367,7 +413,7 @@ def test_exact_mode_matches_names_exactly_and_widens_nothing(dev_plan):
         'content:"login.microsoftonline.com"; startswith; nocase; endswith;'
     ) in text
     for line in render.groups[0].rules:
-        if "default deny" in line:
+        if "default deny" in line or re.match(r"pass \w+ \$HOME_NET any -> \$", line):  # the deny, address rules
             continue
         for content in re.findall(r'content:"([^"]+)"', line):
             if content.startswith("."):
@@ -384,12 +430,11 @@ def test_strict_order_prod_priorities_and_default_actions(prod_plan):
     assert [line.split()[1] for line in render.groups[0].rules if line.startswith("drop")] == [
         "tls",
         "http",
-        *["tcp"] * (5 + START_JUDGED_AT),
+        *["tcp"] * (8 + START_JUDGED_AT),
         "udp",
         "udp",
         "icmp",
-        "ip",
-        "ip",
+        *["ip"] * 9,  # other IP protocols, flows started outside HOME_NET (7), IPv6 from outside it
     ]
     assert render.stateful_default_actions == ("aws:drop_established_app_layer", "aws:alert_established_app_layer")
     assert any("managed elsewhere" in w and "aws:drop_established_app_layer" in w for w in render.warnings)
@@ -951,28 +996,27 @@ def test_pinned_capacities_over_the_policy_quota_fail_naming_the_pins():
     assert fits.groups[0].capacity == 100 and not any("trimmed" in w for w in fits.warnings)  # 31 used
 
 
-def readme_anchors() -> set[str]:
-    """GitHub's anchors of the README's headings (lowercase, punctuation dropped, spaces as dashes)."""
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    return {
-        re.sub(r"[^a-z0-9 -]", "", line.lstrip("#").strip().lower()).replace(" ", "-")
-        for line in text.splitlines()
-        if line.startswith("#")
-    }
-
-
 def test_the_summary_names_the_deny_s_residual_risks_with_the_rendered_bounds(dev_plan):
     render = render_aws(dev_plan, DEV)
     residual = render.summary()["residualRisks"]
     risks = {r["risk"]: r for r in residual["risks"]}
-    [pending] = [line for line in render.groups[0].rules if "stream_size:client" in line]
-    # stream_size counts the SYN: the rule's figure is one more than the client bytes let through
-    assert risks["pending-bytes"]["boundBytes"] == int(re.search(r"stream_size:client,>,(\d+)", pending)[1]) - 1
-    assert risks["pending-bytes"]["boundBytes"] == 16_389  # one maximal TLS record (2^14 + 5), no more
+    pending, tls_pending = (
+        next(line for line in render.groups[0].rules if "stream_size:client" in line and (tls in line) is is_tls)
+        for tls, is_tls in (("epfw.tls_start", False), ("epfw.tls_start", True))
+    )
+    # stream_size counts the SYN: the rule's figure is one more than the client bytes let through; each bound is
+    # per connection, and the summary says so
+    bounds = risks["pending-bytes"]["boundBytesPerConnection"]
+    assert bounds["http"] == int(re.search(r"stream_size:client,>,(\d+)", pending)[1]) - 1
+    assert bounds["http"] == 16_389  # one maximal TLS record (2^14 + 5), no more
+    assert bounds["tls"] == int(re.search(r"stream_size:client,>,(\d+)", tls_pending)[1]) - 1
+    assert bounds["tls"] == CLIENT_HELLO_MAX_BYTES + 5 == 8_197  # a ClientHello of at most 8 KB and its header
+    assert "byte_test:2,>,8192,3;" in render.groups[0].rules_text  # a record declaring more: dropped at once
+    assert "per connection: N parallel connections carry N times that" in risks["pending-bytes"]["text"]
     shortest = min(int(n) for n in re.findall(r"isdataat:(\d+)", "\n".join(render.groups[0].rules)))
-    assert risks["unjudged-prefix"]["boundBytes"] == START_JUDGED_AT - 1 == 7 and shortest == 0
-    path, anchor = residual["explained"].split("#")
-    assert path == "README.md" and anchor in readme_anchors()
+    assert risks["unjudged-prefix"]["boundBytesPerConnection"] == START_JUDGED_AT - 1 == 7 and shortest == 0
+    assert risks["name-any-address"]["bound"] == "unbounded"  # a name rule passes the name at any address
+    assert residual["explained"] == "docs/residual-risks.md" and (ROOT / residual["explained"]).is_file()
 
 
 @pytest.mark.parametrize("order", list(RuleOrder))
@@ -1033,3 +1077,13 @@ def test_trimmed_headroom_is_shared_fairly_and_the_quota_not_wasted(dev_plan):
     shared = share_headroom(groups, 450 - 354)
     assert sum(shared.values()) == 450 and shared["tls-sni"] == 200
     assert all(g.used < shared[g.role] for g in groups)
+
+
+def test_the_pages_the_code_points_to_exist():
+    """The address rules and the residual risks are explained once, in the manual; the code points there (headings
+    and anchors cited are checked by test_docs.py)."""
+    sources = [p.read_text(encoding="utf-8") for p in (ROOT / "endpoint_firewall").rglob("*.py")]
+    pages = {m for text in sources for m in re.findall(r"\bdocs/[a-z0-9-]+\.md\b", text)}
+    assert {"docs/residual-risks.md", "docs/address-rules.md"} <= pages
+    for page in pages:  # the pages the code points to exist
+        assert (ROOT / page).is_file(), page

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 
 import pytest
+from address_flows import entry_host
 from conftest import dev_azure_config as dev_config
 
 from endpoint_firewall.checks.azure import evaluate, fqdn_matches
@@ -12,6 +13,7 @@ from endpoint_firewall.checks.flow import Flow
 from endpoint_firewall.config.stack_config import AzureConfig
 from endpoint_firewall.endpoints.loader import load_catalogue
 from endpoint_firewall.endpoints.models import DestinationKind, EntryKind, Service
+from endpoint_firewall.planning.address_rules import AddressRules
 from endpoint_firewall.planning.planner import build_plan
 from endpoint_firewall.planning.rules import AreaPlan, Plan, Rule, RuleKind
 from endpoint_firewall.planning.selection import Selection
@@ -31,6 +33,12 @@ def dev():
 
 
 @pytest.fixture(scope="module")
+def dev_tcp():
+    """The demo stack with azure.addressRules tcp: every listed address as a network rule (ID 163's in an IP Group)."""
+    return render_azure(dev_plan(), dev_config().model_copy(update={"address_rules": AddressRules.TCP}))
+
+
+@pytest.fixture(scope="module")
 def classic():
     data = dev_config().model_dump(by_alias=True)
     cfg = AzureConfig.model_validate({**data, "target": "classic", "firewallName": "fw-egress"})
@@ -45,7 +53,9 @@ def concrete_addresses(cidr: str) -> list[str]:
 
 
 def seed_flows(render) -> list[tuple[str, str, Flow]]:
-    """(entry, destination, flow) for every destination x service x port of every selected entry."""
+    """(entry, destination, flow) for every destination x service x port of every selected entry; a flow to an
+    address on http, https or tls carries one of its entry's names (``address_flows.entry_host``), as the
+    catalogue means it (ID 163's ranges serve Intune's names)."""
     plan = dev_plan()
     excluded = {(n.entry, n.destination) for n in render.not_expressible + render.skipped}
     flows = []
@@ -69,8 +79,9 @@ def seed_flows(render) -> list[tuple[str, str, Flow]]:
                     targets += [(dest.value, host, None) for host in dest.hosts()]
         for value, host, ip in targets:
             for service in entry.services:
+                name = host if ip is None or entry.kind is EntryKind.PEER_TO_PEER else entry_host(entry, service)
                 for port in range(service.port.first, service.port.last + 1):
-                    flows.append((entry.id, value, Flow(host=host, port=port, proto=service.protocol.value, ip=ip)))
+                    flows.append((entry.id, value, Flow(host=name, port=port, proto=service.protocol.value, ip=ip)))
     return flows
 
 
@@ -89,7 +100,7 @@ def test_every_seed_flow_is_allowed_by_the_classic_rendering_too(classic):
     assert verdict.rule == "fw-egress/epfw-dev-intune-core-app/intune-core-fqdn-http80-https443"
 
 
-def test_verdicts_name_group_collection_and_rule(dev):
+def test_verdicts_name_group_collection_and_rule(dev, dev_tcp):
     assert (
         evaluate(dev, Flow("portal.manage.microsoft.com", 443, "https")).rule
         == "epfw-dev-intune-core/application/intune-core-fqdn-http80-https443"
@@ -99,19 +110,26 @@ def test_verdicts_name_group_collection_and_rule(dev):
         == "epfw-dev-android/application/android-fqdn-tls443-tls5228-5230"
     )
     assert (
-        evaluate(dev, Flow(None, 443, "tcp", ip="40.82.248.239")).rule
+        evaluate(dev_tcp, Flow(None, 443, "tcp", ip="40.82.248.239")).rule
         == "epfw-dev-intune-core/network/intune-core-ip-tcp80-tcp443"
     )  # via the IP Group's contents
+    assert not evaluate(dev, Flow(None, 443, "tcp", ip="40.82.248.239")).allowed  # names-only: left to the names
     assert (
         evaluate(dev, Flow(None, 7680, "tcp", ip="10.10.3.4")).rule
         == "epfw-dev-delivery-optimization/network/delivery-optimization-p2p-tcp7680"
     )
 
 
-def test_network_rules_are_processed_before_application_rules(dev):
+def test_network_rules_are_processed_before_application_rules(dev, dev_tcp):
     # Listed both by name (application rule) and by address (network rule): the network rule decides.
-    verdict = evaluate(dev, Flow("portal.manage.microsoft.com", 443, "https", ip="40.82.248.230"))
+    flow = Flow("portal.manage.microsoft.com", 443, "https", ip="40.82.248.230")
+    verdict = evaluate(dev_tcp, flow)
     assert verdict.allowed and verdict.rule == "epfw-dev-intune-core/network/intune-core-ip-tcp80-tcp443"
+    # so with addressRules tcp any name and protocol reach the address first; names-only leaves it to the name
+    assert evaluate(dev_tcp, Flow("attacker-c2.azurefd.net", 443, "https", ip="13.107.219.10")).allowed
+    verdict = evaluate(dev, flow)
+    assert verdict.allowed and verdict.rule == "epfw-dev-intune-core/application/intune-core-fqdn-http80-https443"
+    assert not evaluate(dev, Flow("attacker-c2.azurefd.net", 443, "https", ip="13.107.219.10")).allowed
 
 
 @pytest.mark.parametrize(
@@ -141,6 +159,12 @@ def test_network_rules_are_processed_before_application_rules(dev):
         Flow("portal.manage.microsoft.com", 443, "https", source="192.168.1.1"),  # not a managed device
         Flow("mtalk.google.com", 5228, "tcp"),  # plain TCP carries no name: no application rule
         Flow(None, 443, "https"),  # neither host nor address
+        # ID 163's ranges (Azure Front Door, Intune) carry Intune's names, nothing else (addressRules names-only)
+        Flow("attacker-c2.azurefd.net", 443, "https", ip="13.107.219.10"),
+        Flow("attacker.example", 80, "http", ip="150.171.97.20"),
+        Flow(None, 443, "tcp", ip="13.107.219.10"),  # SSH or any bytes
+        Flow(None, 443, "https", ip="40.82.248.230"),  # a ClientHello without SNI
+        Flow(None, 22, "tcp", ip="10.10.0.5", source="198.51.100.9"),  # started outside, towards a device
     ],
     ids=str,
 )
@@ -152,11 +176,11 @@ def test_look_alikes_and_unlisted_flows_are_denied(dev, flow):
 def test_the_allowed_neighbours_of_the_denied_flows_are_allowed(dev):
     for flow in (
         Flow("portal.manage.microsoft.com", 443, "https", source="10.10.1.1"),
-        Flow(None, 443, "https", ip="40.82.248.224"),
+        Flow("manage.microsoft.com", 443, "https", ip="40.82.248.224"),  # an Intune name to an Intune range
         Flow("manage.microsoft.com", 443, "https"),
         Flow("a.mzstatic.com", 443, "https"),
         Flow("amsua0101lmsas.blob.core.windows.net", 443, "https"),
-        Flow(None, 443, "tcp", ip="13.107.227.10"),
+        Flow("portal.manage.microsoft.com", 443, "https", ip="13.107.227.10"),  # and to a Front Door range
         Flow("x.wns.windows.com", 443, "https"),
         Flow("50-courier.push.apple.com", 5223, "tls"),
     ):

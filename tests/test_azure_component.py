@@ -6,8 +6,7 @@ from typing import Any
 
 import pulumi
 import pytest
-from conftest import ROOT
-from conftest import dev_azure_config as dev_config
+from conftest import ROOT, dev_azure_config
 
 from endpoint_firewall.components.azure_firewall import (
     COMPONENT_TYPE,
@@ -20,6 +19,7 @@ from endpoint_firewall.components.azure_firewall import (
 from endpoint_firewall.config.stack_config import AzureConfig, load_stack_file
 from endpoint_firewall.endpoints.loader import load_catalogue
 from endpoint_firewall.endpoints.models import EntryKind, Service
+from endpoint_firewall.planning.address_rules import AddressRules
 from endpoint_firewall.planning.planner import build_plan
 from endpoint_firewall.planning.rules import AreaPlan, Plan, Rule, RuleKind
 from endpoint_firewall.planning.selection import Selection
@@ -75,6 +75,12 @@ class Run:
     def outputs(self, urn: str) -> dict[str, Any]:
         """What the component at ``urn`` registered as outputs, the wire's doubles back to ints where whole."""
         return plain(self.mocks.outputs[urn])
+
+
+def dev_config() -> AzureConfig:
+    """The demo stack's Azure settings with azure.addressRules tcp: ID 163's addresses are then an IP Group, whose
+    real id the component puts into the rules (as shipped, names-only, they are left to Intune's names)."""
+    return dev_azure_config().model_copy(update={"address_rules": AddressRules.TCP})
 
 
 def dev_plan() -> Plan:

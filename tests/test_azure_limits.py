@@ -11,6 +11,7 @@ from test_azure_render import addresses, config, hosts, microsoft_pairs, plan, r
 from test_azure_sku import refused
 
 from endpoint_firewall.config.stack_config import AzureConfig, load_stack_file
+from endpoint_firewall.planning.address_rules import AddressRules
 from endpoint_firewall.planning.rules import RuleKind
 from endpoint_firewall.renderers.azure import RenderError, render_azure
 from endpoint_firewall.renderers.azure_model import json_size
@@ -181,11 +182,16 @@ def test_ip_groups_get_the_configured_location_and_an_existing_policy_must_name_
 
 
 def test_the_shipped_stacks_give_their_ip_groups_a_location():
-    from endpoint_firewall.program.render import render_stack
+    """As shipped (azure.addressRules names-only) the stacks render no IP Group: ID 163's addresses are left to its
+    names. With addressRules tcp they are IP Groups, at the stack's location."""
+    from endpoint_firewall.program.render import render_config
 
     for stack, location in (("dev", "westeurope"), ("prod", "eastus")):
-        r = render_stack(stack, ROOT).azure
-        assert r.ip_groups and {g.body["location"] for g in r.ip_groups} == {location}
+        config = load_stack_file(ROOT / "stacks" / f"Pulumi.{stack}.yaml")
+        assert config.azure is not None
+        tcp = config.model_copy(update={"azure": config.azure.model_copy(update={"address_rules": AddressRules.TCP})})
+        r = render_config(stack, tcp, ROOT).azure
+        assert r is not None and r.ip_groups and {g.body["location"] for g in r.ip_groups} == {location}
         assert load_stack_file(ROOT / "stacks" / f"Pulumi.{stack}.yaml").azure.ip_group_location == location
 
 

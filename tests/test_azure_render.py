@@ -15,6 +15,7 @@ from conftest import dev_azure_config as dev_config
 from endpoint_firewall.config.stack_config import AzureConfig, AzureLimits
 from endpoint_firewall.endpoints.loader import load_catalogue
 from endpoint_firewall.endpoints.models import Destination, EntryKind, Service
+from endpoint_firewall.planning.address_rules import AddressRules
 from endpoint_firewall.planning.kinds import REFERENCE_ONLY
 from endpoint_firewall.planning.planner import build_plan
 from endpoint_firewall.planning.rules import AreaPlan, Plan, Rule, RuleKind, Skipped
@@ -151,8 +152,8 @@ def dev_plan(catalogue=None):
     return build_plan(catalogue or load_catalogue(), Selection(), SOURCES, SOURCES)
 
 
-def dev_render():
-    return render_azure(dev_plan(), dev_config())
+def dev_render(address_rules: AddressRules = AddressRules.NAMES_ONLY):
+    return render_azure(dev_plan(), dev_config().model_copy(update={"address_rules": address_rules}))
 
 
 def config(**kw) -> AzureConfig:
@@ -287,15 +288,28 @@ def test_wildcards_are_written_as_listed_and_the_apex_only_when_listed():
     assert "*.manage.microsoft.com" in web["targetFqdns"] and "manage.microsoft.com" in web["targetFqdns"]
     apple = rules_of(group(r, "epfw-dev-apple"), "application")["apple-fqdn-https443"]
     assert "*.mzstatic.com" in apple["targetFqdns"] and "mzstatic.com" not in apple["targetFqdns"]
-    # no wildcard is widened; only the NTP names on UDP 123 (FQDN network rules allow what the name resolves to)
-    assert {(w.entry, w.destination) for w in r.widened} == {
-        ("apple-time", h) for h in ("time.apple.com", "time-ios.apple.com", "time-macos.apple.com")
-    } | {("intune-165", "time.windows.com"), ("autopilot-ntp", "time.windows.com")}  # the Intune and Autopilot pages
-    assert all(w.reason.startswith("network rule on a name (udp:123)") for w in r.widened)
+    # no wildcard is widened; only the NTP names on UDP 123 (FQDN network rules allow what the name resolves to) and
+    # the address of the entry that lists no name (a network rule cannot hold it to HTTP or TLS)
+    names = {(w.entry, w.destination) for w in r.widened if w.reason.startswith("network rule on a name (udp:123)")}
+    assert names == {("apple-time", h) for h in ("time.apple.com", "time-ios.apple.com", "time-macos.apple.com")} | {
+        ("intune-165", "time.windows.com"),
+        ("autopilot-ntp", "time.windows.com"),  # the Intune and Autopilot pages
+    }
+    [address] = [w for w in r.widened if (w.entry, w.destination) not in names]
+    assert (address.entry, address.destination) == ("intune-consolidated-addresses", "20.189.172.160/27")
+    assert address.reason.startswith("network rule on addresses (http:80, https:443 listed)")
 
 
 def test_addresses_become_network_rules_and_large_sets_go_into_ip_groups():
-    r = dev_render()
+    # as shipped (names-only) ID 163's addresses are left to its application rules: Azure resolves the name itself
+    shipped = dev_render()
+    assert shipped.ip_groups == () and not rules_of(group(shipped, "epfw-dev-intune-core"), "network")
+    [left] = shipped.by_name
+    planned = next(x for x in dev_plan().rules if x.name == "intune-core-ip-tcp80-tcp443")
+    assert left.entry == "intune-163" and set(left.destinations) == {d for d in planned.destinations if ":" not in d}
+    assert shipped.summary()["addressRules"]["leftToNames"] == [left.to_json()]
+    # addressRules tcp: every listed address is a network rule, large sets in IP Groups
+    r = dev_render(AddressRules.TCP)
     small = rules_of(group(r, "epfw-dev-intune-consolidated"), "network")["intune-consolidated-ip-tcp80-tcp443"]
     assert small["ipProtocols"] == ["TCP"] and small["destinationPorts"] == ["80", "443"]
     assert small["destinationAddresses"] == ["20.189.172.160/27"]  # not more than ipGroupThreshold (50): literal
@@ -325,6 +339,7 @@ def test_addresses_become_network_rules_and_large_sets_go_into_ip_groups():
     # Per rule, summed, one source range: 1 IP Group + 1 address + the peer range in two rules (TCP 7680,
     # UDP 3544) + 4 NTP names (time.windows.com, Apple's three) in two rules
     assert r.network_pairs == microsoft_pairs(r) == 1 + 1 + 2 + 4
+    assert shipped.network_pairs == microsoft_pairs(shipped) == 1 + 2 + 4  # no IP Group
 
 
 def test_tcp_and_udp_on_different_ports_are_separate_rules_and_on_the_same_ports_one():
@@ -360,7 +375,7 @@ def test_plan_skipped_entries_are_in_the_summary_not_dropped():
     json.dumps(s)  # JSON-able
     assert s["rules"] == sum(g["rules"] for g in s["groups"]) == dev_render().rule_count
     planned = next(x for x in dev_plan().rules if x.name == "intune-core-ip-tcp80-tcp443")
-    assert s["ipGroups"] == [
+    assert dev_render(AddressRules.TCP).summary()["ipGroups"] == [
         {
             "name": "epfw-dev-intune-core-ip-tcp80-tcp443-1",
             "addresses": sum(":" not in d for d in planned.destinations),
@@ -377,7 +392,7 @@ def test_every_dev_group_and_ip_group_validates_against_the_rest_spec():
 
 
 def test_classic_target_validates_against_the_rest_spec_and_mirrors_the_groups():
-    policy = dev_render()
+    policy = dev_render(AddressRules.TCP)  # with ID 163's IP Group
     classic = render_azure(
         dev_plan(),
         config(
@@ -386,6 +401,7 @@ def test_classic_target_validates_against_the_rest_spec_and_mirrors_the_groups()
             policy_name=None,
             name_prefix="epfw-dev",
             resource_group_name="rg-egress-dev",
+            address_rules=AddressRules.TCP,
         ),
     )
     assert classic.groups == () and classic.classic is not None
@@ -449,7 +465,7 @@ def test_synthetic_render_with_every_field_validates():
     ],
 )
 def test_the_schema_has_teeth(mutate, expected):
-    body = copy.deepcopy(group(dev_render(), "epfw-dev-intune-core").body)
+    body = copy.deepcopy(group(dev_render(), "epfw-dev-intune-consolidated").body)  # a network and an app rule
     mutate(body)
     found = errors(GROUP, body)
     assert found and any(expected in e for e in found), found
@@ -581,12 +597,17 @@ def test_adding_one_fqdn_changes_one_rule_in_one_group_and_nothing_else():
 
 def test_adding_one_address_to_a_grouped_set_changes_only_its_ip_group():
     catalogue = load_catalogue()
-    before = render_azure(dev_plan(catalogue), dev_config()).files()
-    after = render_azure(dev_plan(with_destination(catalogue, "intune-163", "52.1.2.3")), dev_config()).files()
+    tcp = dev_config().model_copy(update={"address_rules": AddressRules.TCP})  # ID 163's addresses: an IP Group
+    before = render_azure(dev_plan(catalogue), tcp).files()
+    after = render_azure(dev_plan(with_destination(catalogue, "intune-163", "52.1.2.3")), tcp).files()
     assert changed(before, after) == [
         "azure/ip-groups/epfw-dev-intune-core-ip-tcp80-tcp443-1.json",
         "azure/template.json",
     ]
+    # as shipped (names-only) an address of an entry with names is left to them: no Azure resource changes
+    shipped = render_azure(dev_plan(with_destination(catalogue, "intune-163", "52.1.2.3")), dev_config())
+    assert changed(render_azure(dev_plan(catalogue), dev_config()).files(), shipped.files()) == []
+    assert "52.1.2.3/32" in shipped.by_name[0].destinations
 
 
 # --- findings: widened, not expressible, refused ---------------------------------------------------------------

@@ -31,9 +31,9 @@ def test_each_advice_names_a_function_that_exists(bench):
 def test_advice_fires_on_its_symptom_only(bench):
     empty = {"self": [], "inclusive_repo": [], "inclusive_all": []}
     assert [a.fix for a in bench.ADVICE if a.symptom(empty)] == []
-    json_bound = {**empty, "self": [{"function": "json/scanner.py:70 (scan_once)", "share": 0.4, "seconds": 1.0}]}
-    [fired] = [a for a in bench.ADVICE if a.symptom(json_bound)]
-    assert fired.module == "endpoints/importers/m365.py" and "C json" in fired.fix
+    yaml_bound = {**empty, "self": [{"function": "yaml/scanner.py:70 (scan_plain)", "share": 0.4, "seconds": 1.0}]}
+    [fired] = [a for a in bench.ADVICE if a.symptom(yaml_bound)]
+    assert fired.module == "endpoints/yaml_lines.py" and "libyaml" in fired.fix
 
 
 def test_a_runs_results_row_leaves_out_the_command_as_run(bench):

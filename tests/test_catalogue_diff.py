@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from endpoint_firewall.catalogue_tools.diff import diff_catalogues, item_text
+from endpoint_firewall.catalogue_tools.dump import write_catalogue
 from endpoint_firewall.cli.main import main
-from endpoint_firewall.endpoints.catalogue_diff import diff_catalogues, item_text
-from endpoint_firewall.endpoints.dump import write_catalogue
 from endpoint_firewall.endpoints.loader import (
     archived_catalogue_files,
     load_catalogue,

@@ -20,7 +20,8 @@ def check(capsys, *args: str) -> tuple[int, str]:
     [
         ("portal.manage.microsoft.com:443", (), "epfw-dev-intune-core/application/intune-core-fqdn-http80-https443"),
         ("1-courier.push.apple.com:5223", ("--proto", "tls"), "epfw-dev-apple/application/apple-fqdn-tls443-tls5223"),
-        ("40.82.248.230:443", ("--proto", "tcp"), "epfw-dev-intune-core/network/"),
+        ("manage.microsoft.com:443", ("--ip", "40.82.248.230"), "epfw-dev-intune-core/application/"),
+        ("20.189.172.170:443", (), "epfw-dev-intune-consolidated/network/"),  # no name listed: the address
         ("amsub0101lmsas.blob.core.windows.net:443", (), "epfw-dev-autopilot/application/autopilot-fqdn-https443"),
     ],
 )
@@ -37,6 +38,8 @@ def test_azure_allows_catalogue_flows_and_names_the_rule(capsys, target, extra, 
         ("manage.microsoft.com.evil.example:443", ()),
         ("portal.manage.microsoft.com:8443", ("--proto", "https")),
         ("40.82.248.240:443", ("--proto", "tcp")),
+        ("40.82.248.230:443", ("--proto", "tcp")),  # ID 163's ranges: left to Intune's names (addressRules)
+        ("attacker-c2.azurefd.net:443", ("--proto", "https", "--ip", "13.107.219.10")),
         ("q7x2storage.blob.core.windows.net:443", ()),  # ID 182 lists single storage accounts, never a wildcard
         ("gcc.remotehelp.microsoft.com:443", ()),  # us-gov: the demo stack does not name it
     ],

@@ -124,6 +124,45 @@ def test_no_code_points_to_a_readme_section_any_more():
     assert not [m for text in sources for m in re.findall(r'README,? "([^"]+)"', text)]
 
 
+# --- the layout the manual describes -----------------------------------------------------------------------
+
+
+def layout_block() -> list[tuple[int, list[str]]]:
+    """docs/architecture.md's ``## Layout`` block: ``(indent, names)`` per line, e.g. ``(2, ["endpoints/"])``."""
+    text = (DOCS / "architecture.md").read_text(encoding="utf-8")
+    block = re.search(r"^## Layout\n\n```text\n(.*?)\n```", text, re.M | re.S)
+    assert block, "docs/architecture.md has no ## Layout text block"
+    out = []
+    for line in block.group(1).splitlines():
+        match = re.match(r"^( *)([\w./-]+(?:, [\w./-]+)*)(?:\s|$)", line)
+        assert match, f"not a layout line: {line!r}"
+        out.append((len(match.group(1)), match.group(2).split(", ")))
+    return out
+
+
+def test_the_layout_block_names_every_package_folder_and_only_what_exists():
+    """One line per folder of the package that holds code (a layer), and every name at the top exists."""
+    listed = {name for indent, names in layout_block() if indent for name in names}
+    package = ROOT / "endpoint_firewall"
+    folders = {f"{d.name}/" for d in package.iterdir() if (d / "__init__.py").is_file()}
+    assert listed == folders, f"docs/architecture.md, Layout: lists {sorted(listed)}, the package has {sorted(folders)}"
+    for indent, names in layout_block():
+        for name in names:
+            assert (ROOT / name if not indent else package / name).exists(), f"docs/architecture.md, Layout: {name}"
+
+
+def test_every_path_of_the_package_the_manual_names_exists():
+    """A module, folder or data file named as ``endpoint_firewall/...`` in the README or the manual is there."""
+    named = {
+        (page.name, path.rstrip("."))
+        for page in [README, *DOCS.rglob("*.md")]
+        for path in re.findall(r"(?<![\w/])endpoint_firewall/[\w./*-]*", page.read_text(encoding="utf-8"))
+    }
+    assert len(named) >= 10
+    for page, path in sorted(named):
+        assert list(ROOT.glob(path.rstrip("/"))), f"{page} names {path}, which is not in the repository"
+
+
 # --- the command reference and the README's command table --------------------------------------------------
 
 

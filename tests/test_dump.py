@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from endpoint_firewall.catalogue_tools import dump
 from endpoint_firewall.cli.main import main
-from endpoint_firewall.endpoints import dump
 from endpoint_firewall.endpoints.loader import parse_file, shipped_catalogue_files
 
 FIXTURE = Path(__file__).parent / "fixtures" / "m365" / "endpoints.json"

@@ -35,9 +35,9 @@ from conftest import ROOT
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from endpoint_firewall.catalogue_tools.importers import m365
 from endpoint_firewall.cli.main import main
 from endpoint_firewall.endpoints.errors import CatalogueError
-from endpoint_firewall.endpoints.importers import m365
 from endpoint_firewall.endpoints.loader import load_catalogue
 
 INTUNE = ROOT / "endpoint_firewall" / "endpoints" / "catalogue" / "intune.yaml"
@@ -61,6 +61,8 @@ FUZZ = settings(
 
 # A located problem as printed: FILE:LINE: field: message
 LOCATED = re.compile(r"^(?P<file>.+?):(?P<line>[1-9][0-9]*): (?P<field>[^ ].*?): (?P<message>\S.*)$")
+# A problem of the M365 feed (a machine-generated JSON list), located by its record's path: FILE: [3].key: message
+LOCATED_BY_PATH = re.compile(r"^(?P<file>.+?): (?P<field>\[(?P<index>[0-9]+)\][^ ]*): (?P<message>\S.*)$")
 
 YAML_SCALARS = [
     "",
@@ -224,9 +226,24 @@ def assert_problems(err: CatalogueError, path: Path) -> None:
         text = str(problem)
         assert "\n" not in text, f"a problem spans lines: {text!r}"
         assert problem.file == str(path), text
-        assert 1 <= problem.line <= line_count(path) + 1, text
         assert problem.field and problem.message, text
-        assert LOCATED.match(text), text
+        if problem.line is None:
+            assert_feed_line(text, path)
+        else:
+            assert 1 <= problem.line <= line_count(path) + 1, text
+            assert LOCATED.match(text), text
+
+
+def assert_feed_line(line: str, path: Path) -> None:
+    """``line`` is about the M365 feed at ``path``: located by the path of one of its records
+    (``FILE: [3].tcpPorts: message``), or by a line of a text that is no JSON list (``FILE:LINE: json: ...``)."""
+    by_path = LOCATED_BY_PATH.match(line)
+    if not by_path:
+        assert_located(line, [path])
+        return
+    assert by_path["file"] == str(path), f"problem about an unexpected file: {line!r}"
+    records = json.loads(path.read_text(encoding="utf-8-sig"))
+    assert int(by_path["index"]) < len(records), f"no such record: {line!r}"
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
@@ -515,11 +532,14 @@ def check_m365_file(path: Path, out: Path) -> bool:
         assert code == 0, err_text
         load_catalogue([out])  # what was written loads
         for line in err_text.splitlines():
-            assert line.startswith("warning: ") and LOCATED.match(line[len("warning: ") :]), line
+            assert line.startswith("warning: ") and LOCATED_BY_PATH.match(line[len("warning: ") :]), line
+            assert_feed_line(line[len("warning: ") :], path)
     else:
         assert code == 1
         assert out.read_text(encoding="utf-8") == SENTINEL, "a refused import changed --out"
-        assert_located(err_text, [path])
+        assert err_text.strip(), "refused without saying why"
+        for line in err_text.splitlines():
+            assert_feed_line(line, path)
     return valid
 
 

@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 import yaml
 
+from endpoint_firewall.catalogue_tools.diff import diff_catalogues
+from endpoint_firewall.catalogue_tools.dump import dump_catalogue
+from endpoint_firewall.catalogue_tools.importers import autopilot_page, page_fixups
+from endpoint_firewall.catalogue_tools.importers.learn_page import PageImport
 from endpoint_firewall.cli.main import main
-from endpoint_firewall.endpoints.catalogue_diff import diff_catalogues
-from endpoint_firewall.endpoints.dump import dump_catalogue
 from endpoint_firewall.endpoints.errors import CatalogueError
-from endpoint_firewall.endpoints.importers import autopilot_page, page_fixups
-from endpoint_firewall.endpoints.importers.learn_page import PageImport
 from endpoint_firewall.endpoints.loader import load_catalogue, shipped_catalogue_files
 from endpoint_firewall.endpoints.models import EntryKind
 

@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 from shared_sources import INTUNE_PAGE, require_shared
 
+from endpoint_firewall.catalogue_tools.importers import intune_page, page_fixups
+from endpoint_firewall.catalogue_tools.importers.learn_page import PageImport
 from endpoint_firewall.cli.main import main
 from endpoint_firewall.endpoints.errors import CatalogueError
-from endpoint_firewall.endpoints.importers import intune_page, page_fixups
 from endpoint_firewall.endpoints.loader import load_catalogue
 from endpoint_firewall.endpoints.models import EntryKind
 from endpoint_firewall.planning.selection import Selection
@@ -33,11 +34,11 @@ def core(rows: str) -> str:
     return "### Intune core service\n\n" + SET_HEADER + textwrap.dedent(rows)
 
 
-def run(text: str, fixups: page_fixups.Fixups = page_fixups.NO_FIXUPS) -> intune_page.PageImport:
+def run(text: str, fixups: page_fixups.Fixups = page_fixups.NO_FIXUPS) -> PageImport:
     return intune_page.import_page(text, "page.md", fixups)
 
 
-def reports(result: intune_page.PageImport) -> list[tuple[int, str]]:
+def reports(result: PageImport) -> list[tuple[int, str]]:
     return [(r.line, r.message) for r in result.reports]
 
 
@@ -366,7 +367,7 @@ def test_a_page_without_its_consolidated_list_fails():
 # --- the real page ----------------------------------------------------------------------------------------
 
 
-def real(fix: page_fixups.Fixups | None = None) -> intune_page.PageImport:
+def real(fix: page_fixups.Fixups | None = None) -> PageImport:
     path = require_shared(INTUNE_PAGE)
     return intune_page.import_file(path, fix or page_fixups.load_fixups(page_fixups.shipped_fixups_path()))
 
@@ -483,7 +484,7 @@ COMMITTED_PAGE = (
 def test_the_shipped_catalogue_is_the_import_of_the_committed_page_byte_for_byte():
     """The shipped intune.yaml can only change through the importer (or its fix-ups) and a reviewed diff. It is
     regenerated from the page copy the repository keeps (no ../shared needed), which a refresh replaces with it."""
-    from endpoint_firewall.endpoints.dump import dump_catalogue
+    from endpoint_firewall.catalogue_tools.dump import dump_catalogue
     from endpoint_firewall.endpoints.loader import shipped_catalogue_files
 
     result = intune_page.import_file(COMMITTED_PAGE, page_fixups.load_fixups(page_fixups.shipped_fixups_path()))

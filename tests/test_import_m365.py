@@ -9,9 +9,15 @@ from pathlib import Path
 
 import pytest
 
+from endpoint_firewall.catalogue_tools.importers import m365
+from endpoint_firewall.catalogue_tools.importers.m365.ports import (
+    TLS_PORTS,
+    default_tls_ports,
+    parse_ports,
+    services_for,
+)
 from endpoint_firewall.cli.main import main
 from endpoint_firewall.endpoints.errors import CatalogueError
-from endpoint_firewall.endpoints.importers import m365
 from endpoint_firewall.endpoints.loader import load_catalogue, shipped_catalogue_files
 from endpoint_firewall.endpoints.models import PortRange
 
@@ -128,10 +134,10 @@ def test_mid_label_wildcards_are_named_and_left_out(tmp_path, capsys):
     assert any("record 40" in w and "'*contoso.com' left out" in w for w in warnings), stderr
     # the record whose only URL cannot be expressed is reported as a whole and has no entry
     assert any("record 40" in w and "record left out" in w for w in warnings), stderr
-    # warnings are located at the URL's line in the JSON
-    lines = FIXTURE.read_text().splitlines()
-    url_line = next(i for i, text in enumerate(lines, 1) if "autodiscover.*.onmicrosoft.com" in text)
-    assert any(w.startswith(f"warning: {FIXTURE}:{url_line}: [2].urls[1]: ") for w in warnings), stderr
+    # warnings are located by the URL's path in the JSON list: record [2], its urls[1]
+    assert json.loads(FIXTURE.read_text())[2]["urls"][1] == "autodiscover.*.onmicrosoft.com"
+    assert any(w.startswith(f"warning: {FIXTURE}: [2].urls[1]: record 8: ") for w in warnings), stderr
+    assert any(w.startswith(f"warning: {FIXTURE}: [6]: record 40: record left out") for w in warnings), stderr
     catalogue = load_catalogue([out])
     assert "m365-40" not in {e.id for e in catalogue.entries}
     # never widened: the record keeps only what it said exactly
@@ -248,8 +254,7 @@ def test_mem_records_warn_once_and_point_to_the_intune_page_importer(tmp_path, c
     assert run(str(source), "--out", str(out), "--source-date", DATE) == 0
     err = capsys.readouterr().err.splitlines()
     (warning,) = [line for line in err if "MEM" in line]
-    first_mem_line = line_of(source, '"serviceArea": "MEM"')
-    assert warning.startswith(f"warning: {source}:{first_mem_line}: [1].serviceArea: 2 MEM records (first: record 5)")
+    assert warning.startswith(f"warning: {source}: [1].serviceArea: 2 MEM records (first: record 5)")
     assert '"no longer return accurate data"' in warning
     assert "epfw import intune-page" in warning
     assert "learn.microsoft.com/intune/fundamentals/endpoints" in warning
@@ -257,8 +262,8 @@ def test_mem_records_warn_once_and_point_to_the_intune_page_importer(tmp_path, c
     assert "# MEM records: " in out.read_text()
     rc, _, _, stderr = import_fixture(tmp_path, capsys)  # one MEM record
     assert rc == 0
-    mem_line = line_of(FIXTURE, '"MEM"')
-    assert f"warning: {FIXTURE}:{mem_line}: [8].serviceArea: MEM record 163: " in stderr
+    assert json.loads(FIXTURE.read_text())[8]["serviceArea"] == "MEM"
+    assert f"warning: {FIXTURE}: [8].serviceArea: MEM record 163: " in stderr
     # no MEM record selected, no warning
     assert run(str(source), "--out", str(out), "--source-date", DATE, "--service-area", "Exchange") == 0
     assert "MEM" not in capsys.readouterr().err
@@ -326,7 +331,7 @@ def test_bad_tls_ports_flag_is_refused(tmp_path, capsys):
 
 
 def test_the_default_tls_ports_are_one_documented_list():
-    assert [str(p) for p in m365.default_tls_ports()] == [
+    assert [str(p) for p in default_tls_ports()] == [
         "465",
         "636",
         "853",
@@ -337,9 +342,9 @@ def test_the_default_tls_ports_are_one_documented_list():
         "5228-5230",
         "8443",
     ]
-    assert all(source.strip() for _, source in m365.TLS_PORTS)  # each with where it is documented
+    assert all(source.strip() for _, source in TLS_PORTS)  # each with where it is documented
     assert not {80, 443, 25, 587, 143, 110, 389} & {
-        port for r in m365.default_tls_ports() for port in range(r.first, r.last + 1)
+        port for r in default_tls_ports() for port in range(r.first, r.last + 1)
     }
 
 
@@ -363,10 +368,6 @@ def write_records(tmp_path: Path, records: list, name: str = "in.json") -> Path:
     return path
 
 
-def line_of(path: Path, needle: str) -> int:
-    return next(i for i, text in enumerate(path.read_text().splitlines(), 1) if needle in text)
-
-
 def refused(tmp_path: Path, capsys, source: Path) -> list[str]:
     out = tmp_path / "out.yaml"
     rc = run(str(source), "--out", str(out), "--source-date", DATE)
@@ -387,10 +388,7 @@ def test_bad_port_string_is_located(tmp_path, capsys):
     good = dict(RECORD, id=2)
     source = write_records(tmp_path, [good, dict(RECORD, id=3, tcpPorts="80,4x3")])
     lines = refused(tmp_path, capsys, source)
-    assert lines == [
-        f"{source}:{line_of(source, '4x3')}: [1].tcpPorts: "
-        "'80,4x3': '4x3' is not a port or a port range like '3478-3481'"
-    ]
+    assert lines == [f"{source}: [1].tcpPorts: '80,4x3': '4x3' is not a port or a port range like '3478-3481'"]
 
 
 @pytest.mark.parametrize(
@@ -405,22 +403,17 @@ def test_bad_port_string_is_located(tmp_path, capsys):
 def test_bad_port_strings(tmp_path, capsys, ports, message):
     source = write_records(tmp_path, [dict(RECORD, udpPorts=ports)])
     (line,) = refused(tmp_path, capsys, source)
-    assert line.startswith(f"{source}:{line_of(source, 'udpPorts')}: [0].udpPorts: ")
+    assert line.startswith(f"{source}: [0].udpPorts: ")
     assert message in line
 
 
 def test_wrong_types_are_located(tmp_path, capsys):
     source = write_records(tmp_path, [RECORD, dict(RECORD, id="2", urls="a.example.com", required="yes")])
-    lines = refused(tmp_path, capsys, source)
-    text = source.read_text().splitlines()
-    id_line = next(i for i, t in enumerate(text, 1) if '"id": "2"' in t)
-    assert f"{source}:{id_line}: [1].id: expected a whole number, 0 or more, found the string '2'" in lines
-    assert any(
-        line.startswith(f"{source}:")
-        and "[1].urls: expected a list of strings, found the string 'a.example.com'" in line
-        for line in lines
-    ), lines
-    assert any("[1].required: expected true or false, found the string 'yes'" in line for line in lines), lines
+    assert refused(tmp_path, capsys, source) == [
+        f"{source}: [1].id: expected a whole number, 0 or more, found the string '2'",
+        f"{source}: [1].required: expected true or false, found the string 'yes'",
+        f"{source}: [1].urls: expected a list of strings, found the string 'a.example.com'",
+    ]
 
 
 def test_missing_and_duplicate(tmp_path, capsys):
@@ -428,9 +421,30 @@ def test_missing_and_duplicate(tmp_path, capsys):
     del record["category"]
     source = write_records(tmp_path, [record, RECORD, dict(RECORD, id=1)])
     lines = refused(tmp_path, capsys, source)
-    assert any(line.startswith(f"{source}:2: [0].category: missing required key 'category'") for line in lines), lines
-    assert any("[2].id: duplicate record id 1" in line for line in lines), lines
+    assert f"{source}: [0].category: missing required key 'category'" in lines
+    assert f"{source}: [2].id: duplicate record id 1 (first at [1])" in lines
     assert not any("colour" in line for line in lines), lines  # an unknown key is not an error
+
+
+def test_a_one_line_feed_is_located_by_path(tmp_path, capsys):
+    """The feed is machine-generated, often on one line: the record's index and key find a value, a line would
+    not. A repeated key is refused (json keeps the last value silently)."""
+    first = json.dumps(RECORD)[:-1] + ', "tcpPorts": "443", "id": 1}'
+    source = tmp_path / "one-line.json"
+    source.write_text(f"[{first}, {json.dumps(dict(RECORD, id=2, tcpPorts='80,4x3'))}]")
+    assert refused(tmp_path, capsys, source) == [
+        f"{source}: [0].id: duplicate key 'id'",
+        f"{source}: [0].tcpPorts: duplicate key 'tcpPorts'",
+        f"{source}: [1].tcpPorts: '80,4x3': '4x3' is not a port or a port range like '3478-3481'",
+    ]
+
+
+def test_problems_follow_the_records_order(tmp_path, capsys):
+    """[2] before [10]: a path's indexes are compared as numbers."""
+    records = [dict(RECORD, id=i) for i in range(11)]
+    records[10]["tcpPorts"] = records[2]["tcpPorts"] = "x"
+    lines = refused(tmp_path, capsys, write_records(tmp_path, records))
+    assert [line.split(": ")[1] for line in lines] == ["[2].tcpPorts", "[10].tcpPorts"]
 
 
 def test_unknown_keys_warn_once_per_key_and_the_import_goes_on(tmp_path, capsys):
@@ -441,13 +455,11 @@ def test_unknown_keys_warn_once_per_key_and_the_import_goes_on(tmp_path, capsys)
     assert run(str(source), "--out", str(out), "--source-date", DATE) == 0
     captured = capsys.readouterr()
     warnings = captured.err.splitlines()
-    colour_line = line_of(source, '"colour": "red"')  # record 3 comes first in id order
-    size_line = line_of(source, '"size"')
-    assert warnings == [
-        f"warning: {source}:{colour_line}: [1].colour: unknown key 'colour' ignored (record 3 and 1 other record); "
+    assert warnings == [  # located at record 3, the first in id order
+        f"warning: {source}: [1].colour: unknown key 'colour' ignored (record 3 and 1 other record); "
         "the importer reads id, serviceArea, serviceAreaDisplayName, urls, ips, tcpPorts, udpPorts, expressRoute, "
         "category, required, notes",
-        f"warning: {source}:{size_line}: [2].size: unknown key 'size' ignored (record 9); "
+        f"warning: {source}: [2].size: unknown key 'size' ignored (record 9); "
         "the importer reads id, serviceArea, serviceAreaDisplayName, urls, ips, tcpPorts, udpPorts, expressRoute, "
         "category, required, notes",
     ]
@@ -478,8 +490,7 @@ def test_not_a_list_and_not_records(tmp_path, capsys):
     assert line.startswith(f"{source}:1: file: expected a JSON list of records")
     source = write_records(tmp_path, [RECORD, "text"], name="items.json")
     (line,) = refused(tmp_path, capsys, source)
-    text_line = line_of(source, '"text"')
-    assert line == f"{source}:{text_line}: [1]: expected a record (a JSON object), found the string 'text'"
+    assert line == f"{source}: [1]: expected a record (a JSON object), found the string 'text'"
 
 
 def test_invalid_addresses_and_names_are_errors_not_warnings(tmp_path, capsys):
@@ -529,18 +540,18 @@ def test_not_utf8_and_empty(tmp_path, capsys):
 
 
 def test_parse_ports():
-    assert m365.parse_ports("80,443") == (PortRange(first=80, last=80), PortRange(first=443, last=443))
-    assert m365.parse_ports(" 443, 5223 ") == (PortRange(first=443, last=443), PortRange(first=5223, last=5223))
-    assert m365.parse_ports("3478-3481") == (PortRange(first=3478, last=3481),)
-    assert m365.parse_ports("3478 - 3481") == (PortRange(first=3478, last=3481),)
-    assert m365.parse_ports("") == ()
+    assert parse_ports("80,443") == (PortRange(first=80, last=80), PortRange(first=443, last=443))
+    assert parse_ports(" 443, 5223 ") == (PortRange(first=443, last=443), PortRange(first=5223, last=5223))
+    assert parse_ports("3478-3481") == (PortRange(first=3478, last=3481),)
+    assert parse_ports("3478 - 3481") == (PortRange(first=3478, last=3481),)
+    assert parse_ports("") == ()
     with pytest.raises(ValueError, match="is not a port"):
-        m365.parse_ports("http")
+        parse_ports("http")
 
 
 def test_services_for_ranges_containing_web_ports_stay_tcp():
-    tcp = m365.parse_ports("1-1024,443,80,8080")
-    assert [str(s) for s in m365.services_for(tcp, m365.parse_ports("443"))] == [
+    tcp = parse_ports("1-1024,443,80,8080")
+    assert [str(s) for s in services_for(tcp, parse_ports("443"))] == [
         "http:80",
         "https:443",
         "tcp:1-1024",

@@ -5,7 +5,7 @@ The page is the copy the repository keeps (endpoint_firewall/endpoints/catalogue
 refresh replaces together with the catalogue), in either dialect (Learn's rendering or memdocs' source). It is
 read here with a few regexes of this file's own, independently of the importer: backticked values of table rows
 (lines with a ``|``, comma lists split), backticked and quoted ('https://...') values of list items, and the
-lines of the consolidated list's code blocks. Nothing of ``endpoints.importers`` is used.
+lines of the consolidated list's code blocks. Nothing of ``catalogue_tools.importers`` is used.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from address_flows import entry_host
 from page_dialects import to_memdocs
 from shared_sources import INTUNE_PAGE, require_shared
 
@@ -147,7 +148,9 @@ def demo():
 
 
 def demo_flows() -> list[tuple[str, Flow]]:
-    """(page value, flow) for each commercial page value on each service of the demo entries holding it."""
+    """(page value, flow) for each commercial page value on each service of the demo entries holding it. A range
+    carries its entry's protocol, and one of its entry's names where the entry lists names (ID 163's ranges: a
+    ClientHello or request for an Intune name), as the page means it (``address_flows.entry_host``)."""
     config, plan = demo()
     flows = []
     for value in page_values():
@@ -158,17 +161,8 @@ def demo_flows() -> list[tuple[str, Flow]]:
                 port, proto = service.port.first, service.protocol.value
                 if "/" in value:
                     net = ipaddress.ip_network(value)
-                    flows.append(
-                        (
-                            value,
-                            Flow(
-                                None,
-                                port,
-                                "tcp" if service.protocol.transport == "tcp" else "udp",
-                                ip=str(net.network_address + net.num_addresses // 2),
-                            ),
-                        )
-                    )
+                    ip = str(net.network_address + net.num_addresses // 2)
+                    flows.append((value, Flow(entry_host(entry, service), port, proto, ip=ip)))
                 else:
                     host = f"probe.{value[2:]}" if value.startswith("*.") else value
                     flows.append((value, Flow(host, port, proto)))
@@ -224,9 +218,10 @@ def test_aws_passes_every_listed_value_in_suricata_but_names_on_udp_which_it_nam
     not_expressible = {n.destination for n in render.not_expressible}
     variables = {d for g in render.groups for _, defs in g.variables for d in defs}
     flows, skipped, shared = [], set(), []
+    variables |= {d for b in render.by_name for d in b.destinations}  # left to the entry's names (addressRules)
     for value, flow in demo_flows():
         if flow.ip and ":" in flow.ip:
-            assert value in variables, value  # IPv6: in the rules' IP sets; IPv4 devices cannot replay it
+            assert value in variables, value  # IPv6: in the rules' IP sets or named; IPv4 devices cannot replay it
             skipped.add(value)
         elif flow.host and flow.proto == Protocol.UDP.value:
             assert flow.host in not_expressible, flow  # a name on plain UDP: named, never silently dropped

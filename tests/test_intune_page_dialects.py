@@ -12,15 +12,16 @@ import pytest
 from page_dialects import to_memdocs
 from shared_sources import INTUNE_PAGE, require_shared
 
+from endpoint_firewall.catalogue_tools.importers import intune_page, page_fixups
+from endpoint_firewall.catalogue_tools.importers.learn_page import PageImport
 from endpoint_firewall.endpoints.errors import CatalogueError
-from endpoint_firewall.endpoints.importers import intune_page, page_fixups
 
 CONSOLIDATED = (
     "## Consolidated Endpoint List\n\nFQDNs\n\n```\na.manage.example.com\n```\n\nIP Subnets\n\n```\n192.0.2.0/24\n```\n"
 )
 
 
-def run(text: str, fixups: page_fixups.Fixups = page_fixups.NO_FIXUPS) -> intune_page.PageImport:
+def run(text: str, fixups: page_fixups.Fixups = page_fixups.NO_FIXUPS) -> PageImport:
     return intune_page.import_page(text, "page.md", fixups)
 
 

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from endpoint_firewall.catalogue_tools.importers import intune_page, page_fixups
+from endpoint_firewall.catalogue_tools.importers.learn_page import PageImport
 from endpoint_firewall.endpoints.errors import CatalogueError
-from endpoint_firewall.endpoints.importers import intune_page, page_fixups
 from endpoint_firewall.endpoints.loader import load_catalogue
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,7 +46,7 @@ IP Subnets
 """
 
 
-def run(fixups: page_fixups.Fixups = page_fixups.NO_FIXUPS, body: str = BODY) -> intune_page.PageImport:
+def run(fixups: page_fixups.Fixups = page_fixups.NO_FIXUPS, body: str = BODY) -> PageImport:
     return intune_page.import_page(FRONT + body, "page.md", fixups)
 
 
@@ -55,7 +56,7 @@ def fixups(tmp_path: Path, body: str) -> page_fixups.Fixups:
     return page_fixups.load_fixups(path)
 
 
-def prose_reports(result: intune_page.PageImport) -> list[tuple[int, str]]:
+def prose_reports(result: PageImport) -> list[tuple[int, str]]:
     return [(r.line, r.message) for r in result.reports if "in the prose of #access-for-managed-devices" in r.message]
 
 

@@ -36,12 +36,22 @@ PROD_AWS_CASES = [
     ),
     *PROD_CASES,
     Case(Flow("brand-new.microsoft.com", 443, "https"), "unlisted", None, "under microsoft.com"),
+    # ID 163's ranges are left to Intune's names (aws.addressRules: names-only): a ClientHello without a name, and
+    # bytes that are not TLS (the catalogue lists the ranges for http and https only), are denied
+    Case(
+        Flow(None, 443, "https", ip="13.107.219.10"),
+        "not-selected",
+        "intune-163",
+        "aws.addressRules: names-only leaves this address to those names",
+    ),
+    Case(Flow(None, 443, "tcp", ip="40.82.248.230"), "unlisted", None, "other traffic"),
 ]
 # The demo stack: names on plain UDP (NTP) are not expressible on AWS; a device's NTP shows as an address only
 DEV_CASES = [
     Case(Flow(None, 123, "udp", ip="40.119.6.228"), "not-expressible", "intune-165", "cannot express"),
 ]
-ALLOWED = [Flow("portal.manage.microsoft.com", 443, "https"), Flow(None, 443, "tcp", ip="40.82.248.230")]
+# A ClientHello without a name to the address-only entry's address: its address rule holds it to TLS (any name)
+ALLOWED = [Flow("portal.manage.microsoft.com", 443, "https"), Flow(None, 443, "https", ip="20.189.172.170")]
 
 
 def _render(stack: str, **aws_changes):
@@ -158,8 +168,31 @@ def test_prod_flow_logs_show_which_address_rules_passed_traffic(capsys, prod_log
     _, report = explain(capsys, "prod", prod_logs)
     assert isinstance(report, dict)
     unused = {u["rule"].rsplit("/", 1)[-1] for u in report["unused_rules"]}
-    assert "intune-consolidated-ip-tcp80-tcp443" in unused
-    assert "intune-core-ip-tcp80-tcp443" not in unused  # 40.82.248.230:443 went through it
+    assert "intune-consolidated-ip-http80-https443" not in unused  # 20.189.172.170:443 went through it
+    # ID 163's ranges have no address rule (left to Intune's names): the denied 40.82.248.230:443 used none
+    assert not any(rule.startswith("intune-core-ip") for rule in unused)
+
+
+def test_flow_logs_name_the_address_rules_no_flow_went_through(capsys, tmp_path):
+    """The demo stack's address rules as the render writes them (the peers', the address-only entry's held to its
+    protocols): flow records to the address-only entry leave the peers' rules unused."""
+    netflow = {
+        "timestamp": "2026-11-28T10:00:00.000000+0000",
+        "event_type": "netflow",
+        "src_ip": DEV_DEVICE,
+        "src_port": 50000,
+        "dest_ip": "20.189.172.170",
+        "dest_port": 443,
+        "proto": "TCP",
+        "app_proto": "tls",
+        "netflow": {"pkts": 5, "bytes": 2000, "start": "2026-11-28T10:00:00.000000+0000", "age": 0},
+    }
+    log = tmp_path / "flow.log"
+    log.write_text(json.dumps(as_aws_delivers(netflow, "fw")) + "\n")
+    _, report = explain(capsys, "dev", log)
+    assert isinstance(report, dict)
+    unused = {u["rule"].rsplit("/", 1)[-1] for u in report["unused_rules"]}
+    assert unused == {"delivery-optimization-p2p-tcp7680", "delivery-optimization-p2p-udp3544"}
 
 
 def test_a_split_client_hello_dropped_by_the_policy_default_names_no_host_and_says_why(capsys, suricata, tmp_path):

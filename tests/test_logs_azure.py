@@ -38,6 +38,13 @@ CASES = [
     ),
     *PROD_CASES,
     Case(Flow(None, 443, "tcp", ip="2620:1ec:40::5"), "not-expressible", "intune-163", "IPv6"),
+    # ID 163's IPv4 ranges are left to Intune's names (azure.addressRules: names-only): an address alone is denied
+    Case(
+        Flow(None, 443, "tcp", ip="13.107.219.10"),
+        "not-selected",
+        "intune-163",
+        "azure.addressRules: names-only leaves this address to those names",
+    ),
 ]
 ALLOWED = [Flow("manage.microsoft.com", 443, "https"), Flow("courier.push.apple.com", 5223, "tls")]
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from endpoint_firewall.catalogue_tools.diff import diff_catalogues
 from endpoint_firewall.cli.main import main
-from endpoint_firewall.endpoints.catalogue_diff import diff_catalogues
 from endpoint_firewall.endpoints.loader import load_catalogue, shipped_catalogue_files
 from endpoint_firewall.planning.planner import build_plan
 from endpoint_firewall.planning.selection import Selection

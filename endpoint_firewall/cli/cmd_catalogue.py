@@ -11,7 +11,7 @@ import argparse
 import json
 from pathlib import Path
 
-from ..endpoints.catalogue_diff import diff_catalogues
+from ..catalogue_tools.diff import diff_catalogues
 from ..endpoints.errors import CatalogueError, Problem
 from ..endpoints.loader import Catalogue, load_catalogue
 from .errors import UserError

@@ -17,6 +17,7 @@ from ..checks.flow import Flow, Verdict
 from ..endpoints import names
 from ..planning.tenant_wildcards import check_note
 from ..program.render import find_project_dir, render_stack
+from ..renderers.findings import ADDRESS_RULE_KINDS, NETWORK_RULE_ON_ADDRESS
 from . import dns_check
 from .errors import UserError
 from .stack_option import add_stack_arguments
@@ -118,11 +119,40 @@ def _with_listed_protocol(flow: Flow, found: list[listed.Listing], given: str | 
     return replace(flow, proto=proto), f"note: checking --proto {proto}: the catalogue lists {where} as {offered}"
 
 
-def _widened(verdict: Verdict, flow: Flow, found: list[listed.Listing], findings) -> Verdict:
+def _address_note(flow: Flow, found: list[listed.Listing]) -> str:
+    """A named flow to an address the catalogue lists for other names: say the address is listed, not the name."""
+    by_address = listed.address_only(found, flow)
+    if not by_address or listed.lists_flow(listed.of_flow(found, flow), flow.proto):
+        return ""
+    dests = ", ".join(sorted({i.destination for i in by_address}))
+    entries = ", ".join(sorted({e for i in by_address for e in i.entries}))
+    offered = ", ".join(sorted({f"{i.protocol}:{i.port}" for i in by_address}))
+    return (
+        f"note: the catalogue lists the address {flow.ip} ({dests}, {entries}) as {offered}, not the name "
+        f"{flow.host}: an address listed for http/https/tls says nothing of the names sent to it"
+    )
+
+
+def _left_note(flow: Flow, by_name) -> str:
+    """A flow without a name to an address the render leaves to its entries' names (addressRules names-only)."""
+    if flow.host or not flow.ip:
+        return ""
+    ip = ipaddress.ip_address(flow.ip)
+    hits = [(b, d) for b in by_name for d in b.destinations if ip in ipaddress.ip_network(d)]
+    if not hits:
+        return ""
+    entries = ", ".join(sorted({b.entry for b, _ in hits}))
+    return (
+        f"note: addressRules names-only leaves {', '.join(sorted({d for _, d in hits}))} ({entries}) to its entries' "
+        "names, which pass at any address: check the name the device sends (HOST --ip ADDR)"
+    )
+
+
+def _widened(verdict: Verdict, flow: Flow, found: list[listed.Listing], findings, address_findings) -> Verdict:
     """An allow of a flow the catalogue does not list rests on a rule wider than the catalogue: say which."""
     if not verdict.allowed or listed.lists_flow(found, flow.proto):
         return verdict
-    reasons = listed.widening(findings, flow.host)
+    reasons = listed.widening(findings, flow.host) + listed.address_widening(address_findings, flow.ip)
     if not reasons:
         return verdict
     why = "widened: the catalogue does not list this flow; it passes because " + "; ".join(reasons)
@@ -136,8 +166,10 @@ def run(args: argparse.Namespace) -> int:
     given_source = _address(args.source, "--source")
     rendered = render_stack(args.stack, args.project or find_project_dir())
     source = given_source or str(next(ipaddress.ip_network(rendered.plan.source_ranges[0]).hosts()))
-    found = listed.listings(rendered.plan, flow)
+    every = listed.listings(rendered.plan, flow)
+    found = listed.of_flow(every, flow)  # a name is listed by its name, never by its address alone
     flow, note = _with_listed_protocol(flow, found, args.proto)
+    address_note = _address_note(flow, every)
     if args.cloud == "azure":
         if rendered.azure is None:
             raise UserError(f"stack {args.stack} has no Azure configuration")
@@ -151,7 +183,8 @@ def run(args: argparse.Namespace) -> int:
                 f"{verdict.detail}: source {source} is outside every rule's "
                 f"sourceAddresses ({', '.join(rendered.plan.source_ranges)})",
             )
-        findings: tuple = ()
+        findings: tuple = ()  # Azure's application rules match names as listed; its widened addresses:
+        address_findings = tuple(w for w in rendered.azure.widened if w.kind == NETWORK_RULE_ON_ADDRESS)
     else:
         if rendered.aws is None:
             raise UserError(f"stack {args.stack} has no AWS configuration")
@@ -162,13 +195,16 @@ def run(args: argparse.Namespace) -> int:
             verdict = evaluate_aws(rendered.aws, flow, source)
         except (SuricataUnavailable, SuricataError) as err:
             raise UserError(f"the AWS check runs the rules in Suricata: {err}") from None
-        findings = rendered.aws.widened
-    verdict = _widened(verdict, flow, found, findings)
+        findings = tuple(w for w in rendered.aws.widened if w.kind not in ADDRESS_RULE_KINDS)
+        address_findings = tuple(w for w in rendered.aws.widened if w.kind in ADDRESS_RULE_KINDS)
+    verdict = _widened(verdict, flow, found, findings, address_findings)
     shared = check_note(rendered.plan, flow.host, verdict.allowed)
     if shared:
         verdict = Verdict(verdict.allowed, verdict.rule, f"{verdict.detail}; {shared}" if verdict.detail else shared)
-    if note:
-        print(note)
+    cloud_render = rendered.azure if args.cloud == "azure" else rendered.aws
+    for line in (note, address_note, _left_note(flow, cloud_render.by_name if cloud_render else ())):
+        if line:
+            print(line)
     print(f"{args.cloud}: {flow}: {verdict}")
     return 0 if verdict.allowed else DENY_EXIT
 

@@ -16,9 +16,10 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from ..endpoints.dump import write_catalogue
-from ..endpoints.importers import autopilot_page, intune_page, m365, page_fixups
-from ..endpoints.importers.learn_page import PageImport
+from ..catalogue_tools.dump import write_catalogue
+from ..catalogue_tools.importers import autopilot_page, intune_page, m365, page_fixups
+from ..catalogue_tools.importers.learn_page import PageImport
+from ..catalogue_tools.importers.m365.ports import TLS_PORTS, parse_ports
 from ..endpoints.stats import counted
 from .errors import UserError
 
@@ -74,7 +75,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="URL",
         help=f"URL recorded for the source (default: {m365.WEB_SERVICE_URL})",
     )
-    default_tls = ",".join(ports for ports, _ in m365.TLS_PORTS)
+    default_tls = ",".join(ports for ports, _ in TLS_PORTS)
     p.add_argument(
         "--tls-ports",
         default=None,
@@ -170,7 +171,7 @@ def run_m365(args: argparse.Namespace) -> int:
     tls_ports = None
     if args.tls_ports is not None:
         try:
-            tls_ports = m365.parse_ports(args.tls_ports)
+            tls_ports = parse_ports(args.tls_ports)
         except ValueError as err:
             raise UserError(f"--tls-ports: {err}") from None
     if args.out.exists() and args.out.is_dir():

@@ -13,8 +13,8 @@ import sys
 from importlib import resources
 from pathlib import Path
 
+from ..catalogue_tools.importers.page_fixups import shipped_fixups_path
 from ..config.stack_config import StackConfig, load_stack_file, stack_file
-from ..endpoints.importers.page_fixups import shipped_fixups_path
 from ..endpoints.loader import Catalogue
 from ..logs.on_aws import AwsSide
 from ..logs.on_azure import AzureSide

@@ -6,9 +6,9 @@ what describes a name (ports, entries, a resource type) goes on dim lines under 
 name is folded only when the terminal is narrower than the name itself. Titles, captions and warnings are
 wrapped here (:func:`prose`), never leaving one word alone on a line.
 
-What is not deployed as written (widened, not expressible, skipped) is printed by kind (one line per kind of
-finding, its count and a few examples, :func:`print_findings_by_kind`); ``--details`` prints every item
-(:func:`findings_tables`).
+What is not deployed as written (widened, not expressible, addresses left to names, skipped) is printed by kind
+(one line per kind of finding, its count and a few examples, :func:`print_findings_by_kind`); ``--details`` prints
+every item (:func:`findings_tables`).
 """
 
 from __future__ import annotations
@@ -248,7 +248,7 @@ EXAMPLES = 3
 
 @dataclass(frozen=True)
 class FindingSection:
-    """One cloud's widened or not-expressible items, or the plan's skipped ones (``summary.json``)."""
+    """One cloud's widened, not-expressible or left-to-names items, or the plan's skipped ones (``summary.json``)."""
 
     title: str  # "Azure, widened"
     meaning: str
@@ -266,9 +266,29 @@ def finding_sections(summary: dict) -> list[FindingSection]:
             items = part.get(key) if isinstance(part.get(key), list) else []
             if items:
                 sections.append(FindingSection(f"{name}, {what}", meaning, items))
+        left = left_to_names(summary, cloud)
+        if left:
+            sections.append(FindingSection(f"{name}, left to names", "addresses the entries' names stand in for", left))
     if summary.get("skipped"):
         sections.append(FindingSection("Both clouds, skipped", "entries no rule is made for", summary["skipped"]))
     return sections
+
+
+def left_to_names(summary: dict, cloud: str) -> list[dict]:
+    """The addresses ``cloud``'s render leaves to their entries' names (``addressRules`` names-only; summary.json
+    ``addressRules.leftToNames``, one item per entry and services), one item per address as findings are."""
+    part = (summary.get(cloud) or {}).get("addressRules") or {}
+    return [
+        {
+            "entry": left["entry"],
+            "destination": address,
+            "reason": f"addressRules {part.get('mode')} leaves this address of {left['entry']} ({left['services']}) "
+            "to its names, which pass at any address",
+            "kind": left.get("kind") or UNCLASSIFIED,
+        }
+        for left in part.get("leftToNames", [])
+        for address in left["addresses"]
+    ]
 
 
 def _subject(item: dict) -> str:
@@ -334,7 +354,7 @@ def print_findings_by_kind(console: Console, summary: dict, folder: str | None) 
 
 
 def findings_tables(summary: dict) -> list[Titled]:
-    """One table per cloud and section (widened, not expressible, skipped), one row per destination: the entries
+    """One table per cloud and section (widened, not expressible, left to names, skipped), one row per destination: the entries
     that list it under it, and why. A whole skipped entry is a row of its own, ``(whole entry)``."""
     tables = []
     for section in finding_sections(summary):

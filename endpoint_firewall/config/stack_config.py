@@ -30,6 +30,7 @@ from pydantic_core import ErrorDetails
 from ..endpoints import names, yaml_lines
 from ..endpoints.errors import CatalogueError, EpfwError, Problem
 from ..endpoints.located import located_problems
+from ..planning.address_rules import AddressRules
 from ..planning.selection import Selection, SharedTenantMode
 from ..renderers.azure_sku import effective_tier, tier_problems
 from .dns_config import AwsDnsConfig, AzureDnsConfig
@@ -276,6 +277,27 @@ class AzureConfig(ConfigModel):
         AzureLimits(), description="Azure Firewall's limits; a key set here wins over limitsProfile"
     )
     dns: AzureDnsConfig | None = Field(None, description="the DNS security policy (docs/dns.md)")
+    # issue 17: how much an address rule carries (docs/address-rules.md)
+    address_rules: AddressRules = Field(
+        AddressRules.NAMES_ONLY,
+        description=(
+            "names-only (default): addresses of entries that also list names are left to their application rules "
+            "(Azure resolves the name itself and ignores the client's destination IP; summary.json lists them under "
+            "azure.addressRules.leftToNames); tcp: every listed address as a TCP/UDP network rule. protocol is "
+            "refused: a network rule cannot require TLS or HTTP"
+        ),
+    )
+
+    @field_validator("address_rules")
+    @classmethod
+    def _address_rules(cls, value: AddressRules) -> AddressRules:
+        if value is AddressRules.PROTOCOL:
+            raise ValueError(
+                "protocol is not possible on Azure: network rules match TCP/UDP and ports only and cannot require a "
+                "TLS ClientHello or an HTTP request, and application rules match names, not addresses; use "
+                "names-only (the default) or tcp"
+            )
+        return value
 
     @model_validator(mode="before")
     @classmethod
@@ -490,6 +512,23 @@ class AwsConfig(ConfigModel):
     )
     limits: AwsLimits = Field(AwsLimits(), description="AWS Network Firewall's quotas")
     dns: AwsDnsConfig | None = Field(None, description="Route 53 Resolver DNS Firewall (docs/dns.md)")
+    # issue 17: how much an address rule carries, and flows started outside HOME_NET (docs/address-rules.md)
+    address_rules: AddressRules = Field(
+        AddressRules.NAMES_ONLY,
+        description=(
+            "names-only (default): addresses of entries that also list names are left to the name rules (which match "
+            "the name at any address; summary.json lists them under aws.addressRules.leftToNames), the others as "
+            "protocol; protocol: every address carries its entry's protocol (http: an HTTP request, https/tls: a TLS "
+            "ClientHello, any name); tcp: any TCP/UDP payload on the ports"
+        ),
+    )
+    drop_inbound: bool = Field(
+        True,
+        description=(
+            "drop flows started outside HOME_NET towards it (TCP, UDP, ICMP, any IP protocol) at their first packet; "
+            "peers of peer-to-peer entries keep their services; false: leave such flows to other rule groups"
+        ),
+    )
 
     @model_validator(mode="after")
     def _aws(self) -> AwsConfig:

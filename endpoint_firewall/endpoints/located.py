@@ -1,6 +1,7 @@
 """Pydantic validation errors as located problems (``FILE:LINE: field: message``): the one walk over a
 ``ValidationError`` that the catalogue loader (``loader.py``) and the stack config (``config/stack_config.py``)
-share. Each caller says how a location becomes a line and a field, and how it words a message."""
+share. Each caller says how a location becomes a line and a field, and how it words a message. The importers
+word one refused value with :func:`first_message`."""
 
 from __future__ import annotations
 
@@ -36,10 +37,15 @@ def located_problems(
         problems.append(Problem(filename, line(loc), field(loc), message(item, loc)))
     if not first_per_place:
         return problems
-    seen: set[tuple[int, str]] = set()
+    seen: set[tuple[int | None, str]] = set()
     unique = []
     for p in problems:
         if (p.line, p.field) not in seen:
             seen.add((p.line, p.field))
             unique.append(p)
     return unique
+
+
+def first_message(err: ValidationError) -> str:
+    """The message of ``err``'s first error, without pydantic's ``Value error, `` prefix: why one value is refused."""
+    return err.errors(include_url=False)[0]["msg"].removeprefix("Value error, ")

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from ..checks.flow import Flow
 from ..checks.listed import Listing
 from ..checks.suricata_engine import RuleRef, ruleset
+from ..endpoints.models import Protocol
 from ..planning.rules import Plan, Rule, RuleKind
 from ..renderers.aws import AwsRender
 from ..renderers.suricata_rules import HTTP_HOST, TLS_SNI
@@ -26,6 +27,7 @@ FLOW_PROTOCOLS = {"tcp": "tcp", "tls": "tcp", "http": "tcp", "https": "tcp", "ud
 
 class AwsSide:
     cloud = "aws"
+    tcp_may_be_tls = False  # Suricata names the application protocol: a tcp record is neither TLS nor HTTP
 
     def __init__(self, render: AwsRender, plan: Plan):
         self.render, self.plan = render, plan
@@ -89,15 +91,31 @@ class AwsSide:
                     used.add(rule.name)
         return {path for path, _ in self.rules() if path.rsplit("/", 1)[-1] in used}
 
+    @property
+    def _rules(self) -> tuple[Rule, ...]:
+        """The plan's rules as the render writes them (address rules in ``addressRules``' view)."""
+        return self.render.rules or self.plan.rules
+
     def _address_rules(self) -> list[Rule]:
-        return [r for r in self.plan.rules if r.kind in (RuleKind.ADDRESS, RuleKind.PEER)]
+        return [r for r in self._rules if r.kind in (RuleKind.ADDRESS, RuleKind.PEER)]
 
     def _plan_rules(self, listing: Listing) -> list[Rule]:
+        """The written rules for a listing: a name's rule on its protocol; an address's rule that holds it, on its
+        protocol or (a rule of transports, ``addressRules: tcp``) its transport."""
+        if not listing.by_address:
+            return [
+                r
+                for r in self._rules
+                if listing.destination in r.destinations
+                and any(s.protocol.value == listing.protocol for s in r.services)
+            ]
+        network = ipaddress.ip_network(listing.destination)
+        transport = Protocol(listing.protocol).transport
         return [
             r
-            for r in self.plan.rules
-            if listing.destination in r.destinations
-            and any(f"{s.protocol.value}" == listing.protocol for s in r.services)
+            for r in self._address_rules()
+            if any(s.protocol.value in (listing.protocol, transport) for s in r.services)
+            and any(_holds(d, network) for d in r.destinations)
         ]
 
     def _domain_lists(self, listing: Listing) -> list[str]:
@@ -110,6 +128,11 @@ class AwsSide:
             and wanted in g.target_types
             and (target in g.targets or listing.destination in g.targets)
         ]
+
+
+def _holds(destination: str, network: ipaddress.IPv4Network | ipaddress.IPv6Network) -> bool:
+    held = ipaddress.ip_network(destination)
+    return held.version == network.version and network.subnet_of(held)  # type: ignore[arg-type]  # same version
 
 
 def _takes(service: str, flow: Flow) -> bool:

@@ -15,6 +15,7 @@ from .tally import Denied, Tally
 
 class AzureSide:
     cloud = "azure"
+    tcp_may_be_tls = True  # the network rule log says TCP for TLS and HTTP to an address alike
 
     def __init__(self, render: AzureRender, plan: Plan):
         self.render, self.plan = render, plan
@@ -64,9 +65,10 @@ class AzureSide:
         return used
 
     def _entries(self, azure_name: str) -> tuple[str, ...]:
-        """The entries of the plan rule an Azure rule renders (its name, or its name with a shard suffix)."""
+        """The entries of the plan rule an Azure rule renders (its name, or its name with a shard suffix; address
+        rules as ``addressRules`` renders them)."""
         best = None
-        for rule in self.plan.rules:
+        for rule in self.render.rules or self.plan.rules:
             if azure_name == rule.name or azure_name.startswith(rule.name + "-"):
                 if best is None or len(rule.name) > len(best.name):
                     best = rule

@@ -5,7 +5,7 @@
   the rule that should have matched and what the log says denied it.
 * ``not-selected``: the catalogue lists it, this stack's selection leaves it out: the entries and the settings
   that would include them (``selection.serviceAreas``, ``regions``, ``entries``, ``includeOptional``,
-  ``peerRanges``).
+  ``peerRanges``); also an address without a name that the render leaves to its entry's names (``addressRules``).
 * ``not-expressible``: listed and selected, but this cloud cannot express it (the render's findings: IPv6 on
   Azure, names on plain TCP/UDP, wildcards on plain TCP/UDP); also an address-only deny on a port where the stack
   lists only names the cloud cannot express.
@@ -13,7 +13,8 @@
   it) when an entry names it on other services or it sits under a vendor's domain the catalogue uses; else other
   traffic.
 
-What the catalogue lists comes from :mod:`..checks.listed` over the stack's plan and over a plan of every entry.
+What the catalogue lists comes from :mod:`..checks.listed` over the stack's plan and over a plan of every entry: a
+name is listed by its name, never because its address is (:func:`~..checks.listed.of_flow`).
 """
 
 from __future__ import annotations
@@ -182,12 +183,15 @@ def _verdict(stack: Stack, key: Key, denied: Denied, from_outside: bool) -> tupl
     service = f"{protocol}:{port}"
     # 1. The stack's own plan lists it on this wire protocol
     listable = stack.may_list(flow)
-    found = listed.listings(stack.plan, flow) if listable else []
-    if _on_wire(found, protocol):
+    found = listed.of_flow(listed.listings(stack.plan, flow), flow) if listable else []
+    if _on_wire(found, protocol, stack.side.tcp_may_be_tls):
         entries = _entry_ids(found)
         cannot = _findings_for(stack.side.not_expressible, entries, flow)
         if cannot:
             return NOT_EXPRESSIBLE, entries, f"{cloud} cannot express it: {cannot[0].reason}."
+        left = _left_to_names(stack, entries, flow)
+        if left:
+            return NOT_SELECTED, entries, left
         rule = stack.side.should_match(flow, found)
         if rule is None:
             return (
@@ -211,8 +215,8 @@ def _verdict(stack: Stack, key: Key, denied: Denied, from_outside: bool) -> tupl
                 f"express: {names[0].reason}. If this is one of their addresses, list the address in the catalogue.",
             )
     # 3. The whole catalogue lists it: left out by the selection, or skipped by the plan
-    everywhere = listed.listings(stack.full_plan, flow) if listable else []
-    if _on_wire(everywhere, protocol):
+    everywhere = listed.of_flow(listed.listings(stack.full_plan, flow), flow) if listable else []
+    if _on_wire(everywhere, protocol, stack.side.tcp_may_be_tls):
         entries = _entry_ids(everywhere)
         selected = [e for e in entries if e in stack.plan.selected_entries]
         skipped = [f for f in _findings_for(stack.side.skipped, selected, flow) if f.kind != SHARED_TENANT_LEFT_OUT]
@@ -228,9 +232,38 @@ def _verdict(stack: Stack, key: Key, denied: Denied, from_outside: bool) -> tupl
     return UNLISTED, *_unlisted(stack, flow, service, denied)
 
 
-def _on_wire(found: list[listed.Listing], protocol: str) -> bool:
-    """Listed on this protocol; an address listed on TCP also carries HTTP and TLS."""
-    return listed.lists_flow(found, protocol) or (protocol in _TLS_OR_HTTP and listed.lists_flow(found, "tcp"))
+def _on_wire(found: list[listed.Listing], protocol: str, tcp_may_be_tls: bool) -> bool:
+    """Listed on this protocol; an address listed on TCP also carries HTTP and TLS; and where the log says TCP for
+    TLS and HTTP alike (``tcp_may_be_tls``: Azure's network rule log), a TCP record to an address listed on http,
+    https or tls may be that."""
+    return (
+        listed.lists_flow(found, protocol)
+        or (protocol in _TLS_OR_HTTP and listed.lists_flow(found, "tcp"))
+        or (tcp_may_be_tls and protocol == "tcp" and any(listed.lists_flow(found, p) for p in _TLS_OR_HTTP))
+    )
+
+
+def _left_to_names(stack: Stack, entries: list[str], flow: Flow) -> str:
+    """Why a flow without a name to an address the render leaves to its entries' names (``addressRules:
+    names-only``) is denied by design, and the setting that would render the address; empty when it is not one."""
+    if flow.host is not None or flow.ip is None:
+        return ""
+    ip = flow.ip
+    left = [b for b in stack.side.render.by_name if b.entry in entries and any(_in(ip, d) for d in b.destinations)]
+    if not left:
+        return ""
+    cloud = stack.side.cloud
+    services = ", ".join(sorted({str(s) for b in left for s in b.services}))
+    wider = (
+        "protocol (a request or ClientHello of any name) or tcp (any TCP payload)"
+        if cloud == "aws"
+        else "tcp (any TCP payload, before every application rule)"
+    )
+    return (
+        f"listed by {_named(sorted({b.entry for b in left}))} for {services} with its names; {cloud}.addressRules: "
+        f"{stack.side.render.address_rules.value} leaves this address to those names, which pass at any address, "
+        f"and the record names no host; to pass the address itself: set {cloud}.addressRules: {wider}."
+    )
 
 
 def _entry_ids(found: list[listed.Listing]) -> list[str]:

@@ -34,3 +34,8 @@ SHARED_TENANT_LEFT_OUT = Kind(
 SHARED_TENANT_OPEN = Kind(
     "shared-tenant-wildcard-open", "shared-tenant wildcards allowed: open to any tenant's instance"
 )
+# Addresses a cloud's render leaves to their entries' names (address_rules.py: addressRules names-only), listed under
+# each cloud's addressRules.leftToNames.
+ADDRESS_LEFT_TO_NAMES = Kind(
+    "address-left-to-names", "addresses left to their entries' names, which pass at any address"
+)

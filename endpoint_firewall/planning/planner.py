@@ -13,10 +13,12 @@ from ..endpoints.names import ANY_NETWORKS
 from ..endpoints.shared_tenants import is_shared_tenant_wildcard, shared_tenant_suffix
 from . import addresses, tenant_wildcards
 from .kinds import PEERS_NOT_NAMED, REFERENCE_ONLY, SHARED_TENANT_LEFT_OUT, SHARED_TENANT_OPEN, WILDCARD_ON_PLAIN
-from .rules import AreaPlan, Plan, PlanError, Rule, RuleKind, Skipped, Widened, rule_name
+from .rules import AddressPart, AreaPlan, Plan, PlanError, Rule, RuleKind, Skipped, Widened, rule_name
 from .selection import Selection, SharedTenantMode, select
 
 GroupKey = tuple[str, RuleKind, tuple[Service, ...]]
+PartKey = tuple[tuple[Service, ...], bool]  # an address rule's part: (services as listed, by_name)
+_NAME_KINDS = (DestinationKind.FQDN, DestinationKind.WILDCARD, DestinationKind.NUMBERED)
 
 
 def build_plan(
@@ -24,15 +26,20 @@ def build_plan(
 ) -> Plan:
     entries = select(catalogue, selection)
     origins: dict[GroupKey, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    parts: dict[GroupKey, dict[PartKey, dict[str, set[str]]]] = defaultdict(
+        lambda: defaultdict(lambda: defaultdict(set))
+    )
     skipped: list[Skipped] = []
     widened: list[Widened] = []
     for entry in entries:
-        for key, destination in _flows(entry, peer_ranges, skipped, selection, widened):
+        for key, destination, part in _flows(entry, peer_ranges, skipped, selection, widened):
             origins[key][destination].add(entry.id)
+            if part is not None:
+                parts[key][part][destination].add(entry.id)
     may_reach_any = {e.id for e in entries if e.allow_any}
     rules_by_area: dict[str, list[Rule]] = defaultdict(list)
     for key in sorted(origins, key=lambda k: (k[0], k[1].value, [s.sort_key() for s in k[2]])):
-        rule = _make_rule(key, origins[key])
+        rule = _make_rule(key, origins[key], parts.get(key, {}))
         _refuse_merged_any(rule, may_reach_any)
         rules_by_area[key[0]].append(rule)
     areas = tuple(
@@ -91,8 +98,9 @@ def _services(services: Iterable[Service]) -> tuple[Service, ...]:
 def _flows(
     entry: Entry, peer_ranges: Sequence[str], skipped: list[Skipped], selection: Selection, widened: list[Widened]
 ):
-    """Yield ((area, kind, services), destination) for every flow the entry asks for; a shared-tenant wildcard
-    as the selection says (:mod:`.tenant_wildcards`)."""
+    """Yield ((area, kind, services), destination, part) for every flow the entry asks for; ``part`` (addresses
+    only, else None) is :data:`PartKey`: the services as listed, and whether the entry's names carry them; a
+    shared-tenant wildcard as the selection says (:mod:`.tenant_wildcards`)."""
     area = entry.service_area
     if entry.kind is EntryKind.REFERENCE:
         references = ", ".join(r.url for r in entry.references)
@@ -106,14 +114,18 @@ def _flows(
             return
         key = (area, RuleKind.PEER, _services(_transport(s) for s in entry.services))
         for peer in addresses.merge(peer_ranges):
-            yield key, peer
+            yield key, peer, None
         return
     named = _services(s for s in entry.services if s.protocol.inspectable)
     plain = _services(s for s in entry.services if not s.protocol.inspectable)
     by_transport = _services(_transport(s) for s in entry.services)
+    lists_names = any(d.kind in _NAME_KINDS for d in entry.destinations)
+    address_parts = [(named, True), (plain, False)] if lists_names else [(_services(entry.services), False)]
     for dest in entry.destinations:
         if dest.kind in (DestinationKind.NETWORK, DestinationKind.ANY) and dest.value != "*":
-            yield (area, RuleKind.ADDRESS, by_transport), dest.value
+            for part in address_parts:
+                if part[0]:
+                    yield (area, RuleKind.ADDRESS, by_transport), dest.value, part
             continue
         hosts = dest.hosts()
         suffix = shared_tenant_suffix(dest.value) if dest.kind is DestinationKind.WILDCARD else None
@@ -121,9 +133,9 @@ def _flows(
             instances = tenant_wildcards.instances_under(dest.value, selection.tenant_instances)
             for instance in instances:  # exact names: on every service of the entry, as listed names are
                 if named:
-                    yield (area, RuleKind.HOSTNAME, named), instance
+                    yield (area, RuleKind.HOSTNAME, named), instance, None
                 if plain:
-                    yield (area, RuleKind.HOST_NETWORK, plain), instance
+                    yield (area, RuleKind.HOST_NETWORK, plain), instance, None
             if selection.shared_tenant_wildcards is SharedTenantMode.EXACT:
                 reason = tenant_wildcards.left_out_reason(entry, dest.value, suffix, instances)
                 skipped.append(Skipped(entry.id, dest.value, reason, SHARED_TENANT_LEFT_OUT))
@@ -139,7 +151,7 @@ def _flows(
                 )
         if named:
             for host in hosts:
-                yield (area, RuleKind.HOSTNAME, named), host
+                yield (area, RuleKind.HOSTNAME, named), host, None
         if plain:
             if dest.kind in (DestinationKind.WILDCARD, DestinationKind.ANY):
                 skipped.append(
@@ -153,14 +165,19 @@ def _flows(
                 )
                 continue
             for host in hosts:
-                yield (area, RuleKind.HOST_NETWORK, plain), host
+                yield (area, RuleKind.HOST_NETWORK, plain), host, None
 
 
-def _make_rule(key: GroupKey, origins: dict[str, set[str]]) -> Rule:
+def _merged(origins: dict[str, set[str]]) -> dict[str, set[str]]:
+    """Merged CIDRs (numeric order), each with the entries of the values it covers."""
+    return {net: set().union(*(origins[o] for o in members)) for net, members in addresses.merge_assigned(origins)}
+
+
+def _make_rule(key: GroupKey, origins: dict[str, set[str]], parts: dict[PartKey, dict[str, set[str]]]) -> Rule:
     area, kind, services = key
     covered: list[tuple[str, str]] = []
     if kind is RuleKind.ADDRESS or kind is RuleKind.PEER:
-        final = {net: set().union(*(origins[o] for o in members)) for net, members in addresses.merge_assigned(origins)}
+        final = _merged(origins)
     else:
         final = {}
         # never into a shared-tenant wildcard: a listed instance stays a target of its own
@@ -183,7 +200,18 @@ def _make_rule(key: GroupKey, origins: dict[str, set[str]]) -> Rule:
         destinations=destinations,
         origins=tuple((d, tuple(sorted(final[d]))) for d in destinations),
         covered=tuple(sorted(covered)),
+        parts=tuple(_part(part, dests) for part, dests in sorted(parts.items(), key=_part_order)),
     )
+
+
+def _part(key: PartKey, origins: dict[str, set[str]]) -> AddressPart:
+    merged = _merged(origins)
+    return AddressPart(key[0], key[1], tuple(merged), tuple((d, tuple(sorted(ids))) for d, ids in merged.items()))
+
+
+def _part_order(item: tuple[PartKey, dict[str, set[str]]]) -> tuple:
+    (services, by_name), _ = item
+    return ([s.sort_key() for s in services], by_name)
 
 
 def _covering_wildcard(host: str, wildcard_bases: set[str]) -> str | None:

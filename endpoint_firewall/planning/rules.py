@@ -29,6 +29,22 @@ class RuleKind(StrEnum):
 
 
 @dataclass(frozen=True)
+class AddressPart:
+    """Addresses of an address rule (``RuleKind.ADDRESS``) that share the services their entries list, as listed
+    (``http:80``, ``https:443``; the rule itself has only their transports, ``tcp:80``): what a cloud renders when it
+    holds an address to its entry's protocols, or leaves it to the entry's names (``planning.address_rules``).
+
+    ``by_name``: the entries that list these addresses also list names for these services (http, https, tls), so a
+    name-aware rule passes a listed name to them; False for an entry without names and for plain TCP/UDP services.
+    """
+
+    services: tuple[Service, ...]
+    by_name: bool
+    destinations: tuple[str, ...]  # merged CIDRs, numeric order
+    origins: tuple[tuple[str, tuple[str, ...]], ...]
+
+
+@dataclass(frozen=True)
 class Rule:
     name: str
     area: str
@@ -37,6 +53,7 @@ class Rule:
     destinations: tuple[str, ...]
     origins: tuple[tuple[str, tuple[str, ...]], ...] = field(compare=False, default=())
     covered: tuple[tuple[str, str], ...] = field(compare=False, default=())  # (host, covering wildcard)
+    parts: tuple[AddressPart, ...] = field(compare=False, default=())  # ADDRESS: by listed services (AddressPart)
 
     @property
     def entries(self) -> tuple[str, ...]:

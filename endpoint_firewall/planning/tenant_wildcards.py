@@ -19,12 +19,13 @@ from collections.abc import Sequence
 from ..endpoints.loader import Catalogue
 from ..endpoints.models import DestinationKind, Entry
 from ..endpoints.shared_tenants import SharedTenantSuffix, is_shared_tenant_wildcard
+from .kinds import SHARED_TENANT_LEFT_OUT
 from .rules import Plan
 from .selection import Selection, select
 
 SETTING = "selection.sharedTenantWildcards"
 INSTANCES = "selection.tenantInstances"
-LEFT_OUT = "shared-tenant wildcard, left out"  # how a skipped reason of ours begins
+LEFT_OUT = "shared-tenant wildcard, left out"  # how a skipped reason of ours begins (its kind: SHARED_TENANT_LEFT_OUT)
 
 
 def under(host: str, wildcard: str) -> bool:
@@ -115,7 +116,7 @@ def check_note(plan: Plan, host: str | None, allowed: bool) -> str:
             else ""
         )
     left_out = next(
-        (s for s in plan.skipped if s.destination and s.reason.startswith(LEFT_OUT) and under(host, s.destination)),
+        (s for s in plan.skipped if s.destination and s.kind == SHARED_TENANT_LEFT_OUT and under(host, s.destination)),
         None,
     )
     return (

@@ -10,7 +10,8 @@ import json
 
 from ..endpoints.loader import Catalogue
 from ..endpoints.names import ANY_NETWORKS
-from ..planning.rules import Plan
+from ..planning.address_rules import AddressRules, rendered_rules
+from ..planning.rules import Plan, Rule, RuleKind
 from ..renderers.azure_model import azure_name
 
 ANY_DESTINATIONS = ANY_NETWORKS | {"*"}
@@ -28,7 +29,7 @@ def allow_any_exceptions(catalogue: Catalogue, plan: Plan) -> dict[str, str]:
     """Rule name (as each cloud writes it: Azure rule names, the plan rule name AWS msgs start with) -> the
     ids and justifications of the allow_any entries that make the rule reach every destination."""
     out: dict[str, str] = {}
-    for rule in plan.rules:
+    for rule in _named_rules(plan):
         entries = sorted(
             {
                 e
@@ -46,6 +47,16 @@ def allow_any_exceptions(catalogue: Catalogue, plan: Plan) -> dict[str, str]:
             out[azure_name(rule.name + suffix)] = why
         out[rule.name] = why
     return dict(sorted(out.items()))
+
+
+def _named_rules(plan: Plan) -> list[Rule]:
+    """The plan's rules and every address rule a cloud may write instead (``addressRules``: its protocol and
+    names-only views, which name a rule by the services as listed or by their transports)."""
+    rules = list(plan.rules)
+    for mode in (AddressRules.PROTOCOL, AddressRules.NAMES_ONLY):
+        for keep in (True, False):
+            rules += [r for r in rendered_rules(plan, mode, keep)[0] if r.kind is RuleKind.ADDRESS]
+    return rules
 
 
 def policy_config(exceptions: dict[str, str]) -> dict[str, dict]:

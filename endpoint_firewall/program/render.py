@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from ..config.stack_config import StackConfig, load_stack_file, stack_file
 from ..endpoints.errors import EpfwError
+from ..planning.address_rules import ByName
 from ..planning.rules import Plan, Skipped
 from ..planning.sources import SharedDestination, several_sources
 from ..renderers.findings import Finding, kind_titles
@@ -56,12 +57,13 @@ class StackRender:
             summary["severalSources"] = [s.to_json() for s in self.shared]
         return summary
 
-    def findings(self) -> list[Finding | Skipped]:
-        """Every finding of the render: the plan's skipped, and each cloud's widened and not expressible."""
-        found: list[Finding | Skipped] = list(self.plan.skipped)
+    def findings(self) -> list[Finding | Skipped | ByName]:
+        """Every finding of the render: the plan's skipped, and each cloud's widened, not expressible and addresses
+        left to names (``addressRules.leftToNames``)."""
+        found: list[Finding | Skipped | ByName] = list(self.plan.skipped)
         for cloud in (self.azure, self.aws):
             if cloud:
-                found += [*cloud.widened, *cloud.not_expressible]
+                found += [*cloud.widened, *cloud.not_expressible, *cloud.by_name]
         return found
 
     def files(self) -> dict[str, str]:

@@ -29,8 +29,9 @@ replacement never collides with the group it replaces, and anything else keeps t
 ``used x (1 + capacityHeadroom)`` rounded up to a multiple of 100, unless ``capacity`` pins a role: a pinned
 group keeps its capacity (and name) while what it uses fits, and the render fails once it does not.
 
+How much an address rule carries (``addressRules``) and the flows started outside HOME_NET: docs/address-rules.md.
 What these rules let through by design (a listed name at any address, the deny's pending bytes):
-docs/aws-rules.md, "Residual risks", and the summary's ``residualRisks``.
+docs/residual-risks.md, and the summary's ``residualRisks``.
 """
 
 from __future__ import annotations
@@ -44,7 +45,8 @@ from fractions import Fraction
 from typing import Any
 
 from ..config.stack_config import DEFAULT_STATEFUL_ACTIONS, AwsConfig, FqdnMode, RuleOrder
-from ..planning.rules import Plan, RuleKind
+from ..planning.address_rules import AddressRules, ByName
+from ..planning.rules import Plan, Rule, RuleKind
 from .aws_capacity import (
     CAPACITY_STEP,
     domain_list_capacity,
@@ -60,7 +62,7 @@ from .aws_errors import AwsRenderError
 from .aws_groups import AwsRuleGroup, domain_list_groups, policy_name, rules_file, rules_groups
 from .aws_layout import allocate_rule_sids, collect_rules, external_net, rule_texts, shard_lists
 from .dns_aws import AwsDnsRender, render_aws_dns
-from .findings import Finding, plan_widened_findings, skipped_findings
+from .findings import ADDRESS_RULE_KINDS, Finding, plan_widened_findings, skipped_findings
 from .suricata_rules import RESIDUAL_RISKS_DOC, deny_residuals, domain_list_rules, drop_traffic_class
 
 __all__ = [  # the renderer's public names, wherever they live
@@ -81,16 +83,27 @@ __all__ = [  # the renderer's public names, wherever they live
 DEFAULT_POLICY_ACTIONS = DEFAULT_STATEFUL_ACTIONS  # STRICT_ORDER, when the policy is not configured here
 
 # What a name rule (a domain list, a tls.sni or http.host pass) lets through by design (the summary's
-# residualRisks; docs/aws-rules.md, "Residual risks")
+# residualRisks; docs/residual-risks.md). Route 53 resolved-IP validation would bind a name to the addresses the
+# VPC's resolver returned for it: botocore 1.44.8 has it (FirewallPolicy.Route53ResolvedIPValidation, target type
+# AWS_ROUTE_53_RESOLVED_DOMAIN), pulumi-aws 7.51.1 (the newest) has neither, and Suricata 7 does not know the
+# aws_route_53_resolved_domain keyword, so it is not offered here (docs/residual-risks.md).
 NAME_RESIDUALS: list[dict[str, object]] = [
     {
         "risk": "name-any-address",
-        "text": "a name rule passes the listed name at any destination address: a client can send the SNI or Host of "
-        "a listed name to an arbitrary IP; an absolute-URI request (GET http://listed/...) passes whatever "
-        "its Host header says; and once a connection is passed, later requests on it (keep-alive) are not "
-        "judged",
+        "bound": "unbounded",
+        "text": "a name rule passes the listed name at any destination address, unbounded: a client can send the SNI "
+        "or Host of a listed name to an arbitrary IP and pass with any amount of data; an absolute-URI request "
+        "(GET http://listed/...) passes whatever its Host header says; once a connection is passed, later "
+        "requests on it (keep-alive) are not judged; inside TLS any HTTP Host can follow a listed SNI. Route 53 "
+        "resolved-IP validation would close the first part once pulumi-aws supports it",
     },
 ]
+INBOUND_OPEN: dict[str, object] = {
+    "risk": "inbound-not-judged",
+    "bound": "unbounded",
+    "text": "dropInbound is false: flows started outside HOME_NET towards the devices are not judged by these "
+    "rules (in STRICT_ORDER only the policy's default action does)",
+}
 
 
 @dataclass(frozen=True, eq=False)
@@ -107,6 +120,10 @@ class AwsRender:
     policy_name: str | None = None  # the firewall policy's physical name, when the policy is created here
     ipv6: dict[str, Any] = field(default_factory=dict)  # how devices' IPv6 is handled (:func:`ipv6_handling`)
     dns: AwsDnsRender | None = None  # Route 53 Resolver DNS Firewall, when aws.dns is enabled (docs/dns.md)
+    address_rules: AddressRules = AddressRules.NAMES_ONLY
+    by_name: tuple[ByName, ...] = ()  # addresses left to their entries' names (addressRules names-only)
+    rules: tuple[Rule, ...] = ()  # the plan's rules as rendered here: the address rules in addressRules' view
+    drop_inbound: bool = True
 
     def files(self) -> dict[str, str]:
         out: dict[str, str] = {}
@@ -128,16 +145,35 @@ class AwsRender:
             "statefulDefaultActions": list(self.stateful_default_actions),
             "firewallPolicyName": self.policy_name,
             "ipv6": self.ipv6,
+            "addressRules": {"mode": self.address_rules.value, "leftToNames": [b.to_json() for b in self.by_name]},
+            "dropInbound": self.drop_inbound,
             "widened": [f.to_json() for f in self.widened],
             "notExpressible": [f.to_json() for f in self.not_expressible],
             "skipped": [f.to_json() for f in self.skipped],
             "warnings": list(self.warnings),
-            "residualRisks": {
-                "explained": RESIDUAL_RISKS_DOC,
-                "risks": (NAME_RESIDUALS if _name_based(self.groups) else []) + deny_residuals(),
-            },
+            "residualRisks": {"explained": RESIDUAL_RISKS_DOC, "risks": self.residual_risks()},
             **({"dns": self.dns.summary()} if self.dns is not None else {}),
         }
+
+    def residual_risks(self) -> list[dict[str, object]]:
+        """What these rules let through by design (docs/residual-risks.md, "AWS"), as the summary lists it."""
+        risks = list(NAME_RESIDUALS) if _name_based(self.groups) else []
+        addresses = {(f.entry, f.destination) for f in self.widened if f.kind in ADDRESS_RULE_KINDS}
+        if addresses:
+            entries = sorted({e for e, _ in addresses})
+            risks.append(
+                {
+                    "risk": "address-any-name",
+                    "bound": "unbounded",
+                    "text": f"{len({d for _, d in addresses})} address(es) of {', '.join(entries)} take "
+                    f"{'any TCP payload' if self.address_rules is AddressRules.TCP else 'a request or ClientHello for any name'}"
+                    " on their listed ports (addressRules: "
+                    f"{self.address_rules.value}; each is listed under widened)",
+                }
+            )
+        if not self.drop_inbound:
+            risks.append(INBOUND_OPEN)
+        return risks + deny_residuals()
 
 
 def render_aws(plan: Plan, config: AwsConfig) -> AwsRender:
@@ -174,6 +210,10 @@ def render_aws(plan: Plan, config: AwsConfig) -> AwsRender:
         policy_name=policy_name(config),
         ipv6=ipv6_handling(home, config),
         dns=render_aws_dns(plan, config.dns, config.name_prefix) if config.dns and config.dns.enabled else None,
+        address_rules=config.address_rules,
+        by_name=tuple(collected.by_name),
+        rules=tuple(collected.rules),
+        drop_inbound=config.drop_inbound,
     )
 
 
@@ -228,9 +268,9 @@ def _check_strict_order(groups: Sequence[AwsRuleGroup]) -> None:
     default deny's ``tcp-other`` drops (TCP that starts as, or is, neither TLS nor HTTP) and ``ip-other``
     drop (neither TCP, UDP nor ICMP) cannot take a TLS, HTTP, UDP or ICMP pass's traffic."""
 
-    def overlap(a: str, b: str) -> bool:
-        if b == "outside-home":  # every pass starts at $HOME_NET
-            return False
+    def overlap(a: str, b: str, src: str) -> bool:
+        if b == "outside-home":  # sources outside HOME_NET: only a pass for peers starts there
+            return src != "$HOME_NET"
         if b == "udp-reply":  # passes are IP-only (whole flow) or client-side
             return False
         if b == "http-no-headers":  # the only HTTP passes after the rules group are domain lists' http.host
@@ -245,8 +285,8 @@ def _check_strict_order(groups: Sequence[AwsRuleGroup]) -> None:
     seen_drops: set[str] = set()
     for group in sorted(groups, key=lambda g: g.priority or 0):
         for line in group.rules:
-            action, proto = line.split()[:2]
-            if action == "pass" and any(overlap(proto, d) for d in seen_drops):
+            action, proto, src = line.split()[:3]
+            if action == "pass" and any(overlap(proto, d, src) for d in seen_drops):
                 raise AwsRenderError(f"STRICT_ORDER: {group.name} passes {proto} after a drop of it: {line}")
             if action == "drop":
                 seen_drops.add(drop_traffic_class(line))

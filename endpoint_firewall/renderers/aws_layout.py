@@ -14,10 +14,18 @@ from typing import Any
 
 from ..config.stack_config import AwsConfig, FqdnMode, RuleOrder
 from ..endpoints.models import Protocol, Service
+from ..planning.address_rules import AddressRules, ByName, parts_of, rendered_rules
 from ..planning.rules import Plan, Rule, RuleKind
 from .aws_capacity import units_per_group
 from .aws_errors import AwsRenderError
-from .findings import DOMAIN_LIST_ANY_PORT, DOMAIN_LIST_APEX, NAME_ON_PLAIN_TCP_UDP, Finding
+from .findings import (
+    ADDRESS_ANY_NAME,
+    ADDRESS_ANY_PAYLOAD,
+    DOMAIN_LIST_ANY_PORT,
+    DOMAIN_LIST_APEX,
+    NAME_ON_PLAIN_TCP_UDP,
+    Finding,
+)
 from .sharding import stable_shards
 from .suricata_rules import (
     HTTP_HOST,
@@ -55,6 +63,8 @@ class Collected:
     widened: set[Finding] = field(default_factory=set)
     not_expressible: set[Finding] = field(default_factory=set)
     listed_rules: list[tuple[Rule, tuple[str, ...]]] = field(default_factory=list)
+    by_name: list[ByName] = field(default_factory=list)  # addresses left to their entries' names (addressRules)
+    rules: list[Rule] = field(default_factory=list)  # the plan's rules as written: address rules in addressRules' view
 
 
 def _target(host: str) -> str:
@@ -115,39 +125,74 @@ def _name_rules(rule: Rule, destinations: Sequence[str]) -> list[RuleItem]:
     return items
 
 
-def _address_rules(rule: Rule, home: Sequence[str], config: AwsConfig, base: str) -> list[RuleItem]:
-    """``pass tcp|udp $HOME_NET any -> $VAR ports (msg; sid)``, the set split so that no rule passes
-    ``rule_max_chars`` once its variables are expanded.
+# What an address rule of an http or https/tls service matches beyond its address (``addressRules`` protocol and
+# names-only): an HTTP request (complete, as the deny's HTTP drop judges it) or a TLS ClientHello, of any name.
+ADDRESS_PROTOCOL_MATCH: dict[str, tuple[str, ...]] = {
+    "http": ("flow:to_server,established", "http.start", 'content:"|0d 0a|"', "endswith"),
+    "tls": ("flow:to_server,established", "ssl_state:client_hello"),
+}
 
-    No ``flow`` keyword on purpose: such a rule is IP-only (AWS, suricata-limitations-caveats: 5-tuple rules
-    without flow keywords are treated as IP-only and see the first packet of each direction), and an IP-only
-    ``pass`` applies to the whole flow (Suricata 7 ``PacketAlertFinalize``: the action of an IP-only match is
-    applied to the flow, which is then not inspected further), as AWS's own 5-tuple ``StatefulRules`` do. So the
+
+def _address_proto(protocol: Protocol) -> str:
+    """The Suricata protocol of an address rule's service: http, tls (https too), else its transport."""
+    return {Protocol.HTTP: "http", Protocol.HTTPS: "tls", Protocol.TLS: "tls"}.get(protocol, protocol.transport)
+
+
+def _address_rules(
+    rule: Rule, home: Sequence[str], config: AwsConfig, base: str, inbound: bool = False
+) -> list[RuleItem]:
+    """``pass tcp|udp $HOME_NET any -> $VAR ports (msg; sid)`` (``pass http|tls`` with the protocol's match for the
+    http/https/tls services a protocol view keeps), the set split so that no rule passes ``rule_max_chars`` once
+    its variables are expanded. ``inbound`` (peers): also ``pass tcp|udp $VAR any -> $HOME_NET ports``, the same
+    services opened by a peer towards a device, which the deny's inbound drop would otherwise take.
+
+    TCP and UDP rules have no ``flow`` keyword on purpose: such a rule is IP-only (AWS, suricata-limitations-caveats:
+    5-tuple rules without flow keywords are treated as IP-only and see the first packet of each direction), and an
+    IP-only ``pass`` applies to the whole flow (Suricata 7 ``PacketAlertFinalize``: the action of an IP-only match
+    is applied to the flow, which is then not inspected further), as AWS's own 5-tuple ``StatefulRules`` do. So the
     server's replies pass too: with ``flow:to_server`` only the client's packets matched, and a default action
-    or the deny's server-data drop took the replies (checked in Suricata, ``test_aws_suricata.py``)."""
-    by_transport: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    or the deny's server-data drop took the replies (checked in Suricata, ``test_aws_suricata.py``). The http and
+    tls rules pass at the complete request or ClientHello, as the name rules do."""
+    by_proto: dict[str, list[tuple[int, int]]] = defaultdict(list)
     for s in rule.services:
-        by_transport[s.protocol.transport].append((s.port.first, s.port.last))
+        by_proto[_address_proto(s.protocol)].append((s.port.first, s.port.last))
     limit = config.limits.rule_max_chars
     widest_sid = config.base_sid + SID_SPAN - 1
+    directions = (False, True) if inbound else (False,)
 
-    def make(var: str, transport: str) -> SuricataRule:
-        spec = port_spec(by_transport[transport])
+    def make(var: str, proto: str, reverse: bool = False) -> SuricataRule:
+        spec = port_spec(by_proto[proto])
+        if reverse:
+            return SuricataRule(
+                key=f"addr-in|{rule.name}|{proto}|{var}",
+                action="pass",
+                proto=proto,
+                src=f"${var}",
+                src_port="any",
+                dst="$HOME_NET",
+                dst_port=spec,
+                options=(),
+                msg=f"{rule.name} {proto}:{spec} from {var} (opened by a peer)",
+            )
         return SuricataRule(
-            key=f"addr|{rule.name}|{transport}|{var}",
+            key=f"addr|{rule.name}|{proto}|{var}",
             action="pass",
-            proto=transport,
+            proto=proto,
             src="$HOME_NET",
             src_port="any",
             dst=f"${var}",
             dst_port=spec,
-            options=(),
-            msg=f"{rule.name} {transport}:{spec} to {var}",
+            options=ADDRESS_PROTOCOL_MATCH.get(proto, ()),
+            msg=f"{rule.name} {proto}:{spec} to {var}",
         )
 
     def fits(var: str, values: list[str]) -> bool:
         variables = {"HOME_NET": list(home), var: values}
-        return all(expanded_length(make(var, t).text(widest_sid), variables) <= limit for t in by_transport)
+        return all(
+            expanded_length(make(var, p, reverse).text(widest_sid), variables) <= limit
+            for p in by_proto
+            for reverse in directions
+        )
 
     chunks: list[list[str]] = []
     current: list[str] = []
@@ -173,8 +218,9 @@ def _address_rules(rule: Rule, home: Sequence[str], config: AwsConfig, base: str
     items = []
     for i, chunk in enumerate(chunks):
         var = base if i == 0 else f"{base}_{i + 1}"
-        for transport in sorted(by_transport):
-            items.append(RuleItem(make(var, transport), {var: tuple(chunk)}))
+        for reverse in directions:
+            for proto in sorted(by_proto):
+                items.append(RuleItem(make(var, proto, reverse), {var: tuple(chunk)}))
     return items
 
 
@@ -202,13 +248,70 @@ def _default_deny(
     else:
         tls = http = True
     outside = tuple(n for n in external_net(home) if ":" in n) if config.drop_ipv6_outside_home_net else ()
-    return [RuleItem(rule) for rule in default_deny_rules(tls=tls, http=http, ipv6_outside=outside)]
+    rules = default_deny_rules(tls=tls, http=http, ipv6_outside=outside, inbound=config.drop_inbound)
+    return [RuleItem(rule) for rule in rules]
+
+
+def _peers_outside(rule: Rule, home: Sequence[str]) -> bool:
+    """Whether some peer range of a peer-to-peer rule lies outside HOME_NET (its inbound flows need a pass)."""
+    nets = [ipaddress.ip_network(h) for h in home]
+    return any(
+        not any(p.version == n.version and p.subnet_of(n) for n in nets)  # type: ignore[arg-type]  # same version
+        for p in (ipaddress.ip_network(d) for d in rule.destinations)
+    )
+
+
+def _rendered_rules(plan: Plan, config: AwsConfig, out: Collected) -> list[Rule]:
+    """The plan's rules as this render writes them: the address rules in the view ``addressRules`` asks for
+    (:func:`~..planning.address_rules.rendered_rules`), the addresses it leaves to names in ``out.by_name``."""
+    out.rules, out.by_name = rendered_rules(plan, config.address_rules, keep_protocols=True)
+    for rule in out.rules:
+        if rule.kind is RuleKind.ADDRESS:
+            _widen_address(rule, config.address_rules, out)
+    return out.rules
+
+
+def _widen_address(rule: Rule, mode: AddressRules, out: Collected) -> None:
+    """An address rule of http/https/tls services passes more than its entry's names: any name (protocol, and
+    names-only for entries without names), or any TCP payload (tcp)."""
+    listed = [s for s in rule.services if s.protocol.inspectable]
+    if mode is AddressRules.TCP:
+        reason = (
+            f"address rule ({_services_text(rule.services)}; the entries list "
+            f"{_services_text(_listed_services(rule)) or 'plain TCP/UDP'}): any TCP payload, any protocol and any "
+            "name reach this address on these ports (addressRules: tcp)"
+        )
+        kind = ADDRESS_ANY_PAYLOAD
+        if not any(s.protocol.inspectable for s in _listed_services(rule)):
+            return
+    elif listed:
+        reason = (
+            f"address rule ({_services_text(listed)}): an HTTP request or TLS ClientHello for any name reaches this "
+            "address; "
+            + (
+                "the entry lists no name to hold it to"
+                if mode is AddressRules.NAMES_ONLY
+                else "addressRules: names-only would leave the addresses of entries with names to those names"
+            )
+        )
+        kind = ADDRESS_ANY_NAME
+    else:
+        return
+    for dest, entries in rule.origins:
+        for entry in entries:
+            out.widened.add(Finding(entry, dest, reason, kind))
+
+
+def _listed_services(rule: Rule) -> tuple[Service, ...]:
+    """The services the entries of an address rule list (its parts'), for a rule rendered as planned (tcp)."""
+    return tuple(sorted({s for p in parts_of(rule) for s in p.services}, key=Service.sort_key))
 
 
 def collect_rules(plan: Plan, config: AwsConfig, home: Sequence[str]) -> Collected:
     out = Collected()
-    bases = _variable_bases([r for r in plan.rules if r.kind in (RuleKind.ADDRESS, RuleKind.PEER)])
-    for rule in plan.rules:
+    rendered = _rendered_rules(plan, config, out)
+    bases = _variable_bases([r for r in rendered if r.kind in (RuleKind.ADDRESS, RuleKind.PEER)])
+    for rule in rendered:
         if rule.kind is RuleKind.HOST_NETWORK:
             for dest in rule.destinations:
                 for entry in rule.origin_of(dest) or ("?",):
@@ -223,8 +326,11 @@ def collect_rules(plan: Plan, config: AwsConfig, home: Sequence[str]) -> Collect
                             NAME_ON_PLAIN_TCP_UDP,
                         )
                     )
-        elif rule.kind in (RuleKind.ADDRESS, RuleKind.PEER):
+        elif rule.kind is RuleKind.ADDRESS:
             out.items.extend(_address_rules(rule, home, config, bases[rule.name]))
+        elif rule.kind is RuleKind.PEER:
+            inbound = config.drop_inbound and _peers_outside(rule, home)
+            out.items.extend(_address_rules(rule, home, config, bases[rule.name], inbound=inbound))
         elif _in_domain_lists(rule, config.fqdn_mode):
             names = [d for d in rule.destinations if d != "*"]
             out.items.extend(_name_rules(rule, [d for d in rule.destinations if d == "*"]))

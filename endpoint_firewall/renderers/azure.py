@@ -25,7 +25,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..config.stack_config import AzureConfig, AzureLimits, AzureTarget
-from ..planning.rules import Plan
+from ..planning.address_rules import AddressRules, ByName
+from ..planning.rules import Plan, Rule
 from .azure_layout import (
     PairCount,
     application_rule,
@@ -56,7 +57,25 @@ from .azure_sku import DUAL_STACK_PAGE, IPV6_CLASSIC_REASON, IPV6_OFF_REASON
 from .azure_template import CLASSIC_REASON, arm_template
 from .azure_template import FILE as TEMPLATE_FILE
 from .dns_azure import AzureDnsRender, firewall_names, render_azure_dns
-from .findings import BASIC_TIER_NAMES, Finding, plan_widened_findings, skipped_findings
+from .findings import (
+    BASIC_TIER_NAMES,
+    NETWORK_RULE_ON_ADDRESS,
+    NETWORK_RULE_ON_NAME,
+    Finding,
+    plan_widened_findings,
+    skipped_findings,
+)
+from .suricata_rules import RESIDUAL_RISKS_DOC
+
+# What an application rule lets through by design (docs/residual-risks.md, "Azure")
+AZURE_INSIDE_TLS: dict[str, object] = {
+    "risk": "inside-tls",
+    "bound": "unbounded",
+    "text": "an application rule judges the SNI (or Host) and Azure connects to the address that name resolves to "
+    "(learn.microsoft.com/azure/firewall/dns-details): a spoofed SNI reaches only the listed name's service, but "
+    "without TLS inspection (which Intune does not support) any HTTP Host can follow inside that TLS session, "
+    "where the service routes by it (domain fronting on a shared front end)",
+}
 
 __all__ = [
     "AzureGroup",
@@ -94,6 +113,9 @@ class AzureRender:
     limits: AzureLimits
     limits_profile: str
     dns: AzureDnsRender | None = None  # the DNS security policy, when azure.dns is enabled (docs/dns.md)
+    address_rules: AddressRules = AddressRules.NAMES_ONLY
+    by_name: tuple[ByName, ...] = ()  # addresses left to their entries' application rules (addressRules)
+    rules: tuple[Rule, ...] = ()  # the plan's rules as rendered here: the address rules in addressRules' view
 
     @property
     def rule_count(self) -> int:
@@ -162,7 +184,38 @@ class AzureRender:
             else {"file": TEMPLATE_FILE, "resources": len(arm_template(self)["resources"])},
             "warnings": list(self.warnings),
             **({"dns": self.dns.summary()} if self.dns is not None else {}),
+            "addressRules": {"mode": self.address_rules.value, "leftToNames": [b.to_json() for b in self.by_name]},
+            "residualRisks": {"explained": RESIDUAL_RISKS_DOC, "risks": self.residual_risks()},
         }
+
+    def residual_risks(self) -> list[dict[str, object]]:
+        """What these rules let through by design (docs/residual-risks.md, "Azure"), as the summary lists it."""
+        risks: list[dict[str, object]] = []
+        addresses = {(f.entry, f.destination) for f in self.widened if f.kind == NETWORK_RULE_ON_ADDRESS}
+        if addresses:
+            risks.append(
+                {
+                    "risk": "address-any-protocol",
+                    "bound": "unbounded",
+                    "text": f"{len({d for _, d in addresses})} address(es) of "
+                    f"{', '.join(sorted({e for e, _ in addresses}))} are network rules: any protocol and any name "
+                    "reach them on their ports, before application rules (each is listed under widened)",
+                }
+            )
+        names = {f.destination for f in self.widened if f.kind == NETWORK_RULE_ON_NAME}
+        if names:
+            risks.append(
+                {
+                    "risk": "network-rule-names",
+                    "bound": "unbounded",
+                    "text": f"{len(names)} name(s) on plain TCP/UDP are network rules resolved by DNS proxy: any "
+                    "other name served at the addresses they resolve to is reachable on their ports (listed under "
+                    "widened)",
+                }
+            )
+        if any(g.rules for g in self.groups) or self.classic:
+            risks.append(AZURE_INSIDE_TLS)
+        return risks
 
     def limits_used(self) -> dict[str, Any]:
         """How close the render is to each limit it is checked against: used, max and the share used."""
@@ -218,7 +271,7 @@ def render_azure(plan: Plan, config: AzureConfig) -> AzureRender:
     if not sources:
         raise RenderError("no IPv4 source range to allow traffic from")
 
-    mapped = map_plan(plan, config.dns_proxy, config.tier, _ipv6_reason(config, target, sources6))
+    mapped = map_plan(plan, config.dns_proxy, config.tier, _ipv6_reason(config, target, sources6), config.address_rules)
     if any(spec.family == 6 for spec in mapped.net):
         warnings.append(
             "azure.ipv6: preview: the IPv6 network rules need the firewall in dual stack mode (preview; "
@@ -309,6 +362,9 @@ def render_azure(plan: Plan, config: AzureConfig) -> AzureRender:
         limits=limits,
         limits_profile=config.limits_profile,
         dns=dns,
+        address_rules=config.address_rules,
+        by_name=tuple(mapped.by_name),
+        rules=tuple(mapped.rules),
     )
 
 

@@ -2,7 +2,9 @@
 
 - HOSTNAME -> application rule: ``Http:<port>`` for http, ``Https:<port>`` for https and tls; one protocol
   entry per port (Azure takes single ports 1..64000); ``*.x.com`` stays as written (subdomains only).
-- ADDRESS, PEER -> network rule on addresses (TCP/UDP, ports as ``"443"`` or ``"5228-5230"``). IPv6 destinations
+- ADDRESS, PEER -> network rule on addresses (TCP/UDP, ports as ``"443"`` or ``"5228-5230"``); an ADDRESS rule in
+  the view ``azure.addressRules`` asks for (``planning.address_rules``): ``names-only`` leaves the IPv4 addresses of
+  entries that also list names to their application rules, ``tcp`` renders every address. IPv6 destinations
   become their own rules (``<rule>-v6``, from the stack's IPv6 sources, never in IP Groups) when the caller passes
   no ``ipv6_reason``; otherwise each is a not-expressible finding with that reason.
 - HOST_NETWORK -> network rule on ``destinationFqdns``: only with DNS proxy, else :class:`RenderError`; on the
@@ -19,10 +21,18 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from ..endpoints.models import Protocol, Service
-from ..planning.rules import Plan, Rule, RuleKind
+from ..planning.address_rules import AddressRules, ByName, parts_of, rendered_rules
+from ..planning.rules import AddressPart, Plan, Rule, RuleKind
 from .azure_model import APP_PORT_MAX, APP_PORT_RANGE_MAX, RenderError, azure_name
 from .azure_sku import BASIC_NAMES_REASON, DNS_PROXY_TIERS, IPV6_OFF_REASON
-from .findings import APP_PORT_OUT_OF_RANGE, BASIC_TIER_NAMES, IPV6_DESTINATION, NETWORK_RULE_ON_NAME, Finding
+from .findings import (
+    APP_PORT_OUT_OF_RANGE,
+    BASIC_TIER_NAMES,
+    IPV6_DESTINATION,
+    NETWORK_RULE_ON_ADDRESS,
+    NETWORK_RULE_ON_NAME,
+    Finding,
+)
 
 APP_PROTOCOL = {Protocol.HTTP: "Http", Protocol.HTTPS: "Https", Protocol.TLS: "Https"}
 NET_PROTOCOL = {"tcp": "TCP", "udp": "UDP"}
@@ -54,53 +64,64 @@ class Mapped:
     net: list[NetSpec] = field(default_factory=list)
     not_expressible: list[Finding] = field(default_factory=list)
     widened: list[Finding] = field(default_factory=list)
+    by_name: list[ByName] = field(default_factory=list)  # addresses left to their entries' application rules
+    rules: list[Rule] = field(default_factory=list)  # the plan's rules as mapped: address rules in addressRules' view
 
 
-def map_plan(plan: Plan, dns_proxy: bool, tier: str = "Standard", ipv6_reason: str | None = IPV6_OFF_REASON) -> Mapped:
+# Why an address of an http/https entry is wider on Azure than its entry (learn.microsoft.com/azure/firewall/
+# rule-processing: network rules are processed before application rules)
+NETWORK_ADDRESS_REASON = (
+    "network rule on addresses ({listed} listed): Azure network rules match protocol (TCP/UDP) and port only, so any "
+    "application protocol and any name reach this address on these ports, before any application rule is "
+    "evaluated; {why}"
+)
+
+
+def _names_serve(part: AddressPart, destination: str) -> bool:
+    """Whether Azure's application rules serve a listed name at ``destination``: IPv4 only (dual stack preview:
+    "Application and DNAT rules aren't supported yet" for IPv6), and only ports application rules take."""
+    return ":" not in destination and not any(_app_port_problem(s) for s in part.services)
+
+
+def _widen_addresses(plan: Plan, rendered_v6: bool, out: Mapped) -> None:
+    """Every rendered address of an http/https/tls service is wider than its entry: a network rule cannot hold it
+    to TLS or HTTP (those left to names, ``out.by_name``, are not rendered)."""
+    left = {(b.entry, d) for b in out.by_name for d in b.destinations}
+    for rule in plan.rules:
+        if rule.kind is not RuleKind.ADDRESS:
+            continue
+        for part in parts_of(rule):
+            listed = [s for s in part.services if s.protocol.inspectable]
+            if not listed:
+                continue
+            why = (
+                "addressRules: names-only would leave these addresses to the entry's names"
+                if part.by_name
+                else "the entry lists no name; Azure cannot narrow it (a network rule cannot require TLS or HTTP)"
+            )
+            reason = NETWORK_ADDRESS_REASON.format(listed=", ".join(str(s) for s in listed), why=why)
+            out.widened.extend(
+                Finding(e, d, reason, NETWORK_RULE_ON_ADDRESS)
+                for d, entries in part.origins
+                if rendered_v6 or ":" not in d
+                for e in entries
+                if (e, d) not in left
+            )
+
+
+def map_plan(
+    plan: Plan,
+    dns_proxy: bool,
+    tier: str = "Standard",
+    ipv6_reason: str | None = IPV6_OFF_REASON,
+    address_rules: AddressRules = AddressRules.NAMES_ONLY,
+) -> Mapped:
     out = Mapped()
     refused: dict[str, set[str]] = defaultdict(set)
-    for rule in plan.rules:
-        if rule.kind is RuleKind.HOSTNAME:
-            _application(rule, out)
-        elif rule.kind is RuleKind.HOST_NETWORK:
-            if tier not in DNS_PROXY_TIERS:
-                reason = BASIC_NAMES_REASON.format(services=", ".join(str(s) for s in rule.services))
-                out.not_expressible.extend(
-                    Finding(e, host, reason, BASIC_TIER_NAMES)
-                    for host in rule.destinations
-                    for e in rule.origin_of(host)
-                )
-                continue
-            if not dns_proxy:
-                for host in rule.destinations:
-                    for entry in rule.origin_of(host):
-                        refused[entry].add(host)
-                continue
-            _network(rule, rule.destinations, out, fqdns=True)
-            for host in rule.destinations:
-                services = ", ".join(str(s) for s in rule.services)
-                out.widened.extend(
-                    Finding(
-                        e,
-                        host,
-                        f"network rule on a name ({services}): with DNS proxy Azure allows "
-                        "every address the name resolves to, so any other name served at those "
-                        "addresses is reachable on these ports too",
-                        NETWORK_RULE_ON_NAME,
-                    )
-                    for e in rule.origin_of(host)
-                )
-        else:  # ADDRESS, PEER
-            v4 = tuple(d for d in rule.destinations if ":" not in d)  # canonical CIDRs: IPv6 iff a colon
-            v6 = tuple(d for d in rule.destinations if ":" in d)
-            if v4:
-                _network(rule, v4, out, fqdns=False)
-            if v6 and ipv6_reason is None:
-                _network(rule, v6, out, fqdns=False, family=6)
-            elif v6 and ipv6_reason is not None:
-                out.not_expressible.extend(
-                    Finding(e, d, ipv6_reason, IPV6_DESTINATION) for d in v6 for e in rule.origin_of(d)
-                )
+    out.rules, out.by_name = rendered_rules(plan, address_rules, keep_protocols=False, by_name_applies=_names_serve)
+    _widen_addresses(plan, ipv6_reason is None, out)
+    for rule in out.rules:
+        _map_rule(rule, dns_proxy, tier, ipv6_reason, out, refused)
     if refused:
         listed = "; ".join(f"{entry} ({', '.join(sorted(hosts))})" for entry, hosts in sorted(refused.items()))
         raise RenderError(
@@ -108,6 +129,50 @@ def map_plan(plan: Plan, dns_proxy: bool, tier: str = "Standard", ipv6_reason: s
             f"proxy; set dnsProxy: true (and enable DNS proxy on the firewall policy) or drop these entries: {listed}"
         )
     return out
+
+
+def _map_rule(
+    rule: Rule, dns_proxy: bool, tier: str, ipv6_reason: str | None, out: Mapped, refused: dict[str, set[str]]
+) -> None:
+    if rule.kind is RuleKind.HOSTNAME:
+        _application(rule, out)
+    elif rule.kind is RuleKind.HOST_NETWORK:
+        if tier not in DNS_PROXY_TIERS:
+            reason = BASIC_NAMES_REASON.format(services=", ".join(str(s) for s in rule.services))
+            out.not_expressible.extend(
+                Finding(e, host, reason, BASIC_TIER_NAMES) for host in rule.destinations for e in rule.origin_of(host)
+            )
+            return
+        if not dns_proxy:
+            for host in rule.destinations:
+                for entry in rule.origin_of(host):
+                    refused[entry].add(host)
+            return
+        _network(rule, rule.destinations, out, fqdns=True)
+        for host in rule.destinations:
+            services = ", ".join(str(s) for s in rule.services)
+            out.widened.extend(
+                Finding(
+                    e,
+                    host,
+                    f"network rule on a name ({services}): with DNS proxy Azure allows "
+                    "every address the name resolves to, so any other name served at those "
+                    "addresses is reachable on these ports too",
+                    NETWORK_RULE_ON_NAME,
+                )
+                for e in rule.origin_of(host)
+            )
+    else:  # ADDRESS, PEER
+        v4 = tuple(d for d in rule.destinations if ":" not in d)  # canonical CIDRs: IPv6 iff a colon
+        v6 = tuple(d for d in rule.destinations if ":" in d)
+        if v4:
+            _network(rule, v4, out, fqdns=False)
+        if v6 and ipv6_reason is None:
+            _network(rule, v6, out, fqdns=False, family=6)
+        elif v6 and ipv6_reason is not None:
+            out.not_expressible.extend(
+                Finding(e, d, ipv6_reason, IPV6_DESTINATION) for d in v6 for e in rule.origin_of(d)
+            )
 
 
 def _application(rule: Rule, out: Mapped) -> None:

@@ -216,13 +216,23 @@ TLS_RECORD_START = "|16 03|"
 TLS_CLIENT_HELLO_TYPE = "|01|"
 HTTP_METHODS = ("GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "PATCH")  # no CONNECT (a tunnel) or TRACE
 TLS_OR_HTTP_FLOWBIT = "epfw.tls_or_http"
-# Client bytes a TLS or HTTP flow may send before its ClientHello or request headers are complete (where the pass
-# rules and the TLS/HTTP drops decide): the largest TLS record (RFC 8446 5.1: 2^14 bytes of fragment plus a 5-byte
-# header), so a ClientHello of any size one record holds passes. Real ClientHellos are 0.5-2 KB (post-quantum key
-# shares included) and real clients' request headers a few KB. Past this, a flow that no rule has passed yet is
-# dropped, so a never-ending ClientHello or header block cannot carry more. Residual: up to this many bytes per
-# connection reach any address before the drop (docs/aws-rules.md, "Residual risks").
+TLS_START_FLOWBIT = "epfw.tls_start"  # set with TLS_OR_HTTP_FLOWBIT when the first data is a ClientHello record
+# Client bytes an HTTP flow (or one not yet known as TLS) may send before its request headers are complete (where the
+# pass rules and the HTTP drop decide): the largest TLS record (RFC 8446 5.1: 2^14 bytes of fragment plus a 5-byte
+# header); real clients' request headers are a few KB (cookies included). Past this, a flow that no rule has passed
+# yet is dropped, so a never-ending header block cannot carry more. Residual: up to this many bytes per connection
+# reach any address before the drop (docs/residual-risks.md).
 PENDING_MAX_BYTES = 16_384 + 5
+# The most a ClientHello may take: its record's declared length (and its handshake message's) at most this. Real
+# ClientHellos are 0.5-2 KB: about 1.8 KB with an X25519MLKEM768 key share (1,216 bytes, what browsers send since
+# 2024), under 2.5 KB with ECH added, about 4 KB with a second hybrid share (SecP384r1MLKEM1024: 1,665 bytes) and a
+# resumption ticket; 8 KB leaves twice that. A TLS record that declares more is dropped at its first bytes, and a
+# flow that starts as TLS is dropped once it has sent :data:`TLS_PENDING_MAX_BYTES` without a complete ClientHello,
+# so a never-ending ClientHello carries at most that much per connection (half the general bound).
+CLIENT_HELLO_MAX_BYTES = 8_192
+TLS_RECORD_HEADER = 5
+HANDSHAKE_HEADER = 4
+TLS_PENDING_MAX_BYTES = CLIENT_HELLO_MAX_BYTES + TLS_RECORD_HEADER
 # ``stream_size:client`` counts the SYN's sequence number too (measured in Suricata 7.0.10: a 16,389-byte stream
 # reads 16,390)
 STREAM_SIZE_SYN = 1
@@ -265,7 +275,7 @@ def _content(data: bytes) -> str:
 
 
 def default_deny_rules(
-    tls: bool = True, http: bool = True, ipv6_outside: Sequence[str] = ("::/0",)
+    tls: bool = True, http: bool = True, ipv6_outside: Sequence[str] = ("::/0",), inbound: bool = True
 ) -> list[SuricataRule]:
     """The deny of everything from ``$HOME_NET`` that no pass rule allows, per protocol (keys ``default-deny|...``).
 
@@ -290,13 +300,20 @@ def default_deny_rules(
       7 bytes, e.g. ``GET``) and nothing more is never judged; the server's answer is dropped. Once Suricata knows the application protocol,
       anything but TLS and HTTP is dropped (``app-layer-protocol`` alone is not enough: it never matches while
       detection is pending). A flow that has sent :data:`PENDING_MAX_BYTES` without a pass is dropped (a
-      ClientHello or header block that never ends). Data in a SYN (TCP Fast Open) or before the handshake
+      ClientHello or header block that never ends); one that starts as TLS is held to less: a record or
+      ClientHello that declares more than :data:`CLIENT_HELLO_MAX_BYTES` is dropped at its first bytes, and the
+      flow once it has sent :data:`TLS_PENDING_MAX_BYTES` without a pass. Data in a SYN (TCP Fast Open) or before the handshake
       completes is dropped, and so is data a server sends on a flow no rule passed (server-first protocols,
       data pushed before the client's first message).
     * UDP, ICMP (v4 and v6) and every other IP protocol: ``flow:to_server`` without ``established``, so the
       first datagram is dropped (Suricata calls a non-TCP flow established only once both sides have spoken);
       and UDP from the server side of a flow no rule passed.
       Pass rules for listed addresses win: they come first in either rule order.
+    * ``inbound``: a flow started outside ``HOME_NET`` towards it (``$EXTERNAL_NET`` to ``$HOME_NET``), TCP, UDP,
+      ICMP or any IP protocol, at its first packet (``flow:to_server``: the side that opened it), and whatever a
+      device sends on such a flow (``flow:to_client`` from ``$HOME_NET``); the replies of a flow a device opened are
+      ``to_client`` towards ``$HOME_NET`` and never match. ICMP error messages (:data:`ICMP_ERROR_TYPES`) pass: they
+      tell a device about its own flows (Path MTU discovery). Passes for peers (peer-to-peer entries) come first.
     * ``ipv6_outside`` (the IPv6 addresses outside ``HOME_NET``, as CIDRs; empty: no such rule): IPv6 from there
       (a device's IPv6 when the source ranges are IPv4 only) at its first packet; every other rule starts at
       ``$HOME_NET``, so nothing else would judge it. Spelled out, not ``[::/0,!$HOME_NET]``: Suricata reads that
@@ -361,6 +378,30 @@ def default_deny_rules(
             _first_data(*short, at_least=size),
             f"default deny: TCP data whose first {size} bytes begin neither TLS nor HTTP",
         )
+    tls_length = [
+        ("tcp-start-tls-record", "TLS record", TLS_RECORD_HEADER, ("byte_test:2,>,{max},3",), CLIENT_HELLO_MAX_BYTES),
+        (
+            "tcp-start-tls-hello",
+            "ClientHello",
+            TLS_RECORD_HEADER + HANDSHAKE_HEADER,
+            (f'content:"{TLS_CLIENT_HELLO_TYPE}"', f"offset:{TLS_HELLO_TYPE_AT}", "depth:1", "byte_test:3,>,{max},6"),
+            CLIENT_HELLO_MAX_BYTES - HANDSHAKE_HEADER,
+        ),
+    ]
+    for key, what, header, match, most in tls_length:
+        add(
+            key,
+            "drop",
+            "tcp",
+            (
+                "flow:to_server,established,only_stream",
+                f'content:"{TLS_RECORD_START}"',
+                "startswith",
+                *(m.format(max=most) for m in match),
+                f"isdataat:{header - 1}",
+            ),
+            f"default deny: {what} that declares more than {most:,} bytes (more than a ClientHello needs)",
+        )
     add(
         "tcp-start-tls",
         "drop",
@@ -389,11 +430,12 @@ def default_deny_rules(
     ]
     marks += [(f"http-{m.lower()}", (f'content:"{m} "', "startswith")) for m in HTTP_METHODS]
     for name, match in marks:
+        bits = (f"flowbits:set,{TLS_START_FLOWBIT}",) if name == "tls" else ()
         add(
             f"tcp-start-mark-{name}",
             "alert",
             "tcp",
-            _first_data(*match, f"flowbits:set,{TLS_OR_HTTP_FLOWBIT}", "flowbits:noalert"),
+            _first_data(*match, f"flowbits:set,{TLS_OR_HTTP_FLOWBIT}", *bits, "flowbits:noalert"),
             f"default deny helper: marks a flow whose first data starts as {name.split('-')[-1].upper()} "
             "(never alerts)",
         )
@@ -410,6 +452,17 @@ def default_deny_rules(
         "tcp",
         ("flow:to_server,established", f"stream_size:client,>,{PENDING_MAX_BYTES + STREAM_SIZE_SYN}"),
         f"default deny: TLS or HTTP flow past {PENDING_MAX_BYTES} bytes without a complete ClientHello or request",
+    )
+    add(
+        "tcp-pending-tls",
+        "drop",
+        "tcp",
+        (
+            "flow:to_server,established",
+            f"flowbits:isset,{TLS_START_FLOWBIT}",
+            f"stream_size:client,>,{TLS_PENDING_MAX_BYTES + STREAM_SIZE_SYN}",
+        ),
+        f"default deny: TLS flow past {TLS_PENDING_MAX_BYTES} bytes without a complete ClientHello",
     )
     add(
         "tcp-syn-data",
@@ -445,6 +498,35 @@ def default_deny_rules(
         ("flow:to_server", "ip_proto:!6", "ip_proto:!17", "ip_proto:!1", "ip_proto:!58"),
         "default deny: IP protocols other than TCP, UDP and ICMP",
     )
+    if inbound:
+        add(
+            "inbound",
+            "drop",
+            "ip",
+            ("flow:to_server", "ip_proto:!1", "ip_proto:!58"),
+            "default deny: flow started outside HOME_NET towards it",
+            src="$EXTERNAL_NET",
+            dst="$HOME_NET",
+        )
+        add(
+            "inbound-reply",
+            "drop",
+            "ip",
+            ("flow:to_client",),
+            "default deny: flow started outside HOME_NET towards it (a device's side)",
+            src="$HOME_NET",
+            dst="$EXTERNAL_NET",
+        )
+        for proto, itype in _icmp_not_errors():
+            add(
+                f"inbound-icmp{proto}-{itype.replace('<>', '-').replace('<', 'lt').replace('>', 'gt')}",
+                "drop",
+                "ip",
+                ("flow:to_server", f"ip_proto:{proto}", f"itype:{itype}"),
+                "default deny: flow started outside HOME_NET towards it (ICMP other than an error message)",
+                src="$EXTERNAL_NET",
+                dst="$HOME_NET",
+            )
     if ipv6_outside:
         src = ipv6_outside[0] if len(ipv6_outside) == 1 else "[" + ",".join(ipv6_outside) + "]"
         add(
@@ -458,26 +540,47 @@ def default_deny_rules(
     return rules
 
 
-# Where summary.json's residualRisks point: README's short section, which links on to docs/aws-rules.md
-RESIDUAL_RISKS_DOC = "README.md#residual-risks-of-the-aws-rules"
+# ICMP error messages a device gets about its own flows, which the inbound drop lets through (replies of a kind: a
+# router's "fragmentation needed" is how Path MTU discovery works, RFC 1191 and RFC 8201). ICMPv4 (RFC 792):
+# destination unreachable 3, time exceeded 11, parameter problem 12; ICMPv6 (RFC 4443): 1 to 4, packet too big 2.
+ICMP_ERROR_TYPES: dict[int, tuple[int, ...]] = {1: (3, 11, 12), 58: (1, 2, 3, 4)}
+
+
+def _icmp_not_errors() -> list[tuple[int, str]]:
+    """(IP protocol, ``itype`` value) covering every ICMP type but :data:`ICMP_ERROR_TYPES` (``a<>b``: between,
+    both excluded)."""
+    out = []
+    for proto, errors in ICMP_ERROR_TYPES.items():
+        low = -1
+        for error in (*sorted(errors), 256):
+            if error - low > 1:
+                out.append((proto, f"<{error}" if low < 0 else f">{low}" if error > 255 else f"{low}<>{error}"))
+            low = error
+    return out
+
+
+RESIDUAL_RISKS_DOC = "docs/residual-risks.md"
 
 
 def deny_residuals() -> list[dict[str, object]]:
-    """What the deny lets through by design, bounded: the summary's ``residualRisks``, explained in
-    docs/aws-rules.md, "Residual risks"."""
+    """What the deny lets through by design, each bounded per connection (the summary's ``residualRisks``;
+    docs/residual-risks.md explains them): N parallel connections carry N times each bound, and no rule can count
+    connections (AWS supports no thresholding keyword)."""
+    parallel = "per connection: N parallel connections carry N times that (AWS rules cannot count connections)"
     return [
         {
             "risk": "pending-bytes",
-            "boundBytes": PENDING_MAX_BYTES,
-            "text": f"a connection whose ClientHello or request headers never complete carries up to "
-            f"{PENDING_MAX_BYTES:,} client bytes (the largest TLS record) to any address before the drop",
+            "boundBytesPerConnection": {"tls": TLS_PENDING_MAX_BYTES, "http": PENDING_MAX_BYTES},
+            "text": f"a connection whose ClientHello never completes carries up to {TLS_PENDING_MAX_BYTES:,} client "
+            f"bytes, one whose HTTP request headers never complete up to {PENDING_MAX_BYTES:,}, to any address "
+            f"before the drop; {parallel}",
         },
         {
             "risk": "unjudged-prefix",
-            "boundBytes": START_JUDGED_AT - 1,
+            "boundBytesPerConnection": START_JUDGED_AT - 1,
             "text": f"a connection that sends only the beginning of a TLS record or request line (at most "
             f"{START_JUDGED_AT - 1} bytes, e.g. 'GET') and nothing more is never judged; the server's answer "
-            "is dropped",
+            f"is dropped; {parallel}",
         },
     ]
 
@@ -490,6 +593,7 @@ def drop_traffic_class(line: str) -> str:
     proto = line.split()[1]
     tcp_other = (
         f"flowbits:isnotset,{TLS_OR_HTTP_FLOWBIT}",
+        "byte_test:",
         "app-layer-protocol:!tls",
         "stream_size:client,>",
         "flow:to_server,not_established",
@@ -499,7 +603,9 @@ def drop_traffic_class(line: str) -> str:
         return "tcp-other"
     if proto == "udp" and "flow:to_client" in line:
         return "udp-reply"
-    if proto == "ip" and "default deny: IPv6 from outside HOME_NET" in line:
+    if proto == "ip" and (
+        "default deny: IPv6 from outside HOME_NET" in line or "default deny: flow started outside HOME_NET" in line
+    ):
         return "outside-home"
     if proto == "ip" and "ip_proto:!6" in line and "ip_proto:!17" in line:
         return "ip-other"

@@ -22,9 +22,9 @@ from typing import Any
 
 import yaml
 
-from .errors import CatalogueError, Problem
-from .loader import merge, parse_file
-from .models import CatalogueFile, Entry, Service
+from ..endpoints.errors import CatalogueError, Problem
+from ..endpoints.loader import merge, parse_file
+from ..endpoints.models import CatalogueFile, Entry, Service
 
 WIDTH = 110
 

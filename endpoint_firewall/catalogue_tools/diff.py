@@ -26,10 +26,10 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from . import names
-from .loader import Catalogue
-from .models import Destination, DestinationKind, Entry, Reference, Service
-from .shared_tenants import SharedTenantSuffix, shared_tenant_suffix
+from ..endpoints import names
+from ..endpoints.loader import Catalogue
+from ..endpoints.models import Destination, DestinationKind, Entry, Reference, Service
+from ..endpoints.shared_tenants import SharedTenantSuffix, shared_tenant_suffix
 
 SET_FIELDS = ("destinations", "services", "regions", "scale_units", "references")
 RENAME_JACCARD = 0.5

@@ -25,9 +25,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from .. import yaml_lines
-from ..errors import CatalogueError, Problem
-from ..loader import read_text
+from ...endpoints import yaml_lines
+from ...endpoints.errors import CatalogueError, Problem
+from ...endpoints.loader import read_text
 
 
 class Fixup(BaseModel):

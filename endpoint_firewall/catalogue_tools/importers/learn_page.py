@@ -1,9 +1,11 @@
-"""What the importers of Microsoft Learn pages share: reports, the result, the front matter, links.
+"""What the importers of Microsoft Learn pages share: reports, the result, the front matter, links, fix-ups.
 
 Every page importer (:mod:`.intune_page`, :mod:`.autopilot_page`) reads a page with :mod:`.markdown_page`, reports
 each defect and decision as a :class:`Report` (``PAGE:LINE: message``) and returns a :class:`PageImport`. The page's
 front matter gives the source's title and date (:func:`page_source`); links are resolved against the page's URL
-(:func:`links`), the way Learn resolves them.
+(:func:`links`), the way Learn resolves them. A :class:`PageContext` is what every reader of a page's blocks takes:
+the page's name for errors, the reviewed fix-ups (:meth:`PageContext.fixed` applies one, each applied fix-up's report
+names it, so :meth:`PageContext.unused_fixups` finds those that match nothing) and the URL links resolve against.
 """
 
 from __future__ import annotations
@@ -15,10 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urljoin
 
-from ..errors import CatalogueError, Problem
-from ..models import CatalogueFile, DestinationKind, EntryKind, Reference
+from ...endpoints.errors import CatalogueError, Problem
+from ...endpoints.models import CatalogueFile, DestinationKind, EntryKind, Reference
 from .markdown_page import Page, PageError, read_page
-from .page_fixups import NO_FIXUPS
+from .page_fixups import NO_FIXUPS, Fixups
 
 LINK = re.compile(r"\[([^\]]+)\]\(([^)\s]+)\)")
 LEARN_SUFFIX = " | Microsoft Learn"  # what Learn's rendering appends to a page's title
@@ -29,6 +31,53 @@ _US_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 class Report:
     line: int
     message: str
+    fixup: int | None = None  # the fix-up (its index in the file) this report says was applied
+
+
+@dataclass(frozen=True)
+class PageContext:
+    """The page being read: its name in messages, the reviewed fix-ups, the URL its links resolve against."""
+
+    name: str
+    fixups: Fixups
+    source_url: str
+
+    def fail(self, line: int, message: str) -> CatalogueError:
+        return CatalogueError([Problem(self.name, line, "page", message)])
+
+    def fixed(
+        self, written: str, section: str, line: int, place: str, key: str | None = None
+    ) -> tuple[str | None, Report | None]:
+        """``written`` (looked up as ``key``, by default itself) after the fix-up for it in ``section``: the
+        replacement, or None when the fix-up drops it, and the report saying so (``place`` names the section in
+        it); unchanged and no report without a fix-up."""
+        index = self.fixups.find(written if key is None else key, section)
+        if index is None:
+            return written, None
+        fix, where = self.fixups.items[index], f"{self.fixups.file}:{self.fixups.lines[index]}"
+        if fix.drop:
+            return None, Report(line, f"{written} left out of {place} by the fix-up at {where} ({fix.reason})", index)
+        assert fix.replace is not None
+        return fix.replace, Report(
+            line, f"{written} read as {fix.replace} by the fix-up at {where} ({fix.reason})", index
+        )
+
+    def unused_fixups(self, reports: list[Report]) -> list[Report]:
+        """A report (at line 1) for each fix-up that no report says was applied: it matches nothing on the page."""
+        used = {r.fixup for r in reports}
+        return [
+            Report(
+                1,
+                f"the fix-up at {self.fixups.file}:{self.fixups.lines[i]} ({fix.value!r}) matches nothing on the page; "
+                "remove it",
+            )
+            for i, fix in enumerate(self.fixups.items)
+            if i not in used
+        ]
+
+    def links(self, text: str, line: int, reports: list[Report]) -> list[Reference]:
+        """The links of ``text`` at ``line`` as references (:func:`links`)."""
+        return links(text, line, self.source_url, reports)
 
 
 @dataclass(frozen=True)
@@ -130,6 +179,13 @@ def links(text: str, line: int, source_url: str, reports: list[Report]) -> list[
         if ref not in out:
             out.append(ref)
     return out
+
+
+def sentence(text: str, at: int) -> str:
+    """The sentence of ``text`` (Markdown) around the offset ``at``, as plain text."""
+    start = text.rfind(". ", 0, at)
+    end = text.find(". ", at)
+    return plain(text[start + 2 if start >= 0 else 0 : end + 1 if end >= 0 else len(text)])
 
 
 def plain(text: str) -> str:

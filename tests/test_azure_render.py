@@ -54,7 +54,7 @@ class SpecSchemas:
 
     def _resolve(self, file: str, ref: str) -> tuple[str, str]:
         path, _, pointer = ref.partition("#")
-        return (path.removeprefix("./") or file), pointer.removeprefix("/definitions/")
+        return (Path(path).name or file), pointer.removeprefix("/definitions/")  # common-types/.../types.json too
 
     def _definition(self, file: str, name: str) -> dict:
         d = self.files.get(file, {}).get(name)
@@ -575,8 +575,12 @@ def test_adding_one_fqdn_changes_one_rule_in_one_group_and_nothing_else():
     catalogue = load_catalogue()
     before = render_azure(dev_plan(catalogue), dev_config())
     after = render_azure(dev_plan(with_destination(catalogue, "intune-190", "new.example.com")), dev_config())
-    # template.json holds every body: it changes with the one group it holds
-    assert changed(before.files(), after.files()) == ["azure/epfw-dev-intune-core.json", "azure/template.json"]
+    # template.json holds every body: it changes with the one group and the one DNS list it holds
+    assert changed(before.files(), after.files()) == [
+        "azure/dns/domain-lists/epfw-dev-dns-allowed.json",
+        "azure/epfw-dev-intune-core.json",
+        "azure/template.json",
+    ]
     old, new = group(before, "epfw-dev-intune-core"), group(after, "epfw-dev-intune-core")
     diff = [
         n

@@ -117,7 +117,13 @@ def test_diff_of_a_one_fqdn_change_shows_exactly_that_fqdn_in_one_group_per_clou
     result = json.loads(capsys.readouterr().out)
     assert result["counts"]["replaced"] == 0 and result["counts"]["added"] == 0 and result["counts"]["removed"] == 0
     changes = result["changes"]
-    assert sorted(c["type"].split(":")[0] for c in changes) == ["aws", "azure-native"]
+    # per cloud: the one rule group that lists the name, and the DNS layer's one list of allowed names
+    assert sorted(c["type"] for c in changes) == [
+        "aws:networkfirewall/ruleGroup:RuleGroup",
+        "aws:route53/resolverFirewallDomainList:ResolverFirewallDomainList",
+        "azure-native:dnsresolver:DnsResolverDomainList",
+        "azure-native:network:FirewallPolicyRuleCollectionGroup",
+    ]
     for change in changes:
         assert change["status"] == "updated"
         added = [v for values in change["added"].values() for v in values]
@@ -161,7 +167,14 @@ def clone(tmp_path):
 def test_preview_against_a_base_ref_shows_the_one_fqdn(clone, capsys):
     assert main(["preview", "--project", str(clone), "--stack", "dev", "--base", "HEAD~1", "--format", "json"]) == 0
     result = json.loads(capsys.readouterr().out)
-    assert result["counts"] == {"added": 0, "removed": 0, "updated": 2, "replaced": 0}
+    # per cloud the one rule group and the DNS layer's one list of allowed names
+    assert result["counts"] == {"added": 0, "removed": 0, "updated": 4, "replaced": 0}
+    assert {c["type"].split(":")[1] for c in result["changes"]} == {
+        "networkfirewall/ruleGroup",
+        "route53/resolverFirewallDomainList",
+        "network",
+        "dnsresolver",
+    }
     for change in result["changes"]:
         assert any("extra.apple.com" in v for values in change["added"].values() for v in values)
 

@@ -149,14 +149,18 @@ def program():
     aws = component_provider.construct("app-aws", "endpoint-firewall:index:AwsEgressRules", {
         "sourceRanges": ["10.60.0.0/16"], "catalogueYaml": [CATALOGUE],
         "selection": {"entries": ["app-api"]},
-        "aws": {"namePrefix": "app", "fqdnMode": "domain-list", "firewallPolicy": {"name": "app-egress"}},
+        "aws": {"namePrefix": "app", "fqdnMode": "domain-list", "firewallPolicy": {"name": "app-egress"},
+                "dns": {"vpcIds": ["vpc-0a1b2c3d"]}},
     }, opts)
     azure = component_provider.construct("app-azure", "endpoint-firewall:index:AzureEgressRules", {
         "sourceRanges": ["10.60.0.0/16"],
         # the shipped catalogue (no catalogue given) names NTP hosts on UDP 123: FQDN network rules, DNS proxy
         "azure": {"resourceGroupName": "rg-app", "policyName": "fwpol-app", "namePrefix": "app", "dnsProxy": True,
-                  "location": "westeurope", "addressRules": "tcp"},  # tcp: ID 163's ranges in an IP Group
+                  "location": "westeurope", "addressRules": "tcp",  # tcp: ID 163's ranges in an IP Group
+                  "dns": {"virtualNetworkIds": [
+                      "/subscriptions/0/resourceGroups/rg-app/providers/Microsoft.Network/virtualNetworks/hub"]}},
     }, None)
+    aws.state["rules"].apply(lambda v: results.update(aws_dns=sorted(v.get("dns", {}))))
     results["aws_state"] = sorted(aws.state)
     results["azure_state"] = sorted(azure.state)
     return pulumi.Output.all(aws.state["catalogueDigest"], aws.state["selectedEntries"],
@@ -208,11 +212,38 @@ def test_children_are_parented_and_inherit_the_consumers_options(constructed):
     assert all(r["provider"].startswith(provider_urn) for r in aws_custom)
     # the Azure wrapper was constructed without options: its IP Groups are not protected; its rule collection groups
     # are, by the component's own default for a policy the stack does not create (azure.onDelete.groups)
-    azure_custom = [r for r in constructed["records"] if r["type"].startswith("azure-native:")]
+    azure_custom = [r for r in constructed["records"] if r["type"].startswith("azure-native:network:")]
     ip_groups = [r for r in azure_custom if r["type"] == "azure-native:network:IpGroup"]
     groups = [r for r in azure_custom if r["type"] == "azure-native:network:FirewallPolicyRuleCollectionGroup"]
     assert ip_groups and groups and len(ip_groups) + len(groups) == len(azure_custom)
     assert not any(r["protect"] for r in ip_groups) and all(r["protect"] for r in groups)
+
+
+def test_dns_settings_give_the_dns_layer_under_the_wrapper_with_the_consumers_options(constructed):
+    records = constructed["records"]
+    by_type = {r["type"]: r for r in records}
+    wrapper, dns = by_type["endpoint-firewall:index:AwsEgressRules"], by_type["endpoint-firewall:aws:DnsFirewall"]
+    assert dns["name"] == "app-aws-dns" and dns["parent"] == wrapper["urn"]
+    children = [r for r in records if r["type"].startswith("aws:route53/")]
+    assert {r["type"].rsplit(":", 1)[-1] for r in children} == {
+        "ResolverFirewallDomainList",
+        "ResolverFirewallRuleGroup",
+        "ResolverFirewallRule",
+        "ResolverFirewallRuleGroupAssociation",
+        "ResolverFirewallConfig",
+    }
+    assert all(r["parent"] == dns["urn"] and r["protect"] for r in children)
+    domains = [d for r in children if r["type"].endswith("DomainList") for d in r["inputs"]["domains"]]
+    assert "api.app.example.com" in domains and "other.app.example.com" not in domains
+    assert "mode" in constructed["results"]["aws_dns"]  # the layer's outputs, in the wrapper's rules output
+    azure = by_type["endpoint-firewall:azure:DnsSecurityPolicy"]
+    assert azure["parent"] == by_type["endpoint-firewall:index:AzureEgressRules"]["urn"]
+    assert {r["type"] for r in records if r["parent"] == azure["urn"]} == {
+        "azure-native:dnsresolver:DnsResolverPolicy",
+        "azure-native:dnsresolver:DnsResolverDomainList",
+        "azure-native:dnsresolver:DnsSecurityRule",
+        "azure-native:dnsresolver:DnsResolverPolicyVirtualNetworkLink",
+    }
 
 
 def test_bad_args_fail_before_anything_is_registered():

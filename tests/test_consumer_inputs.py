@@ -158,6 +158,7 @@ def test_a_missing_name_fails_before_anything_is_registered(pulumi_run):
         pulumi_run(program)
 
 
+VNET = "/subscriptions/0/resourceGroups/rg-app/providers/Microsoft.Network/virtualNetworks/hub"
 CONSTRUCT_CATALOGUE = (ROOT / "examples" / "consumer" / "catalogue.yaml").read_text(encoding="utf-8")
 
 
@@ -185,6 +186,7 @@ def test_the_cross_language_components_take_the_same_inputs(pulumi_run, preview)
                     "dnsProxy": True,
                     "createPolicy": {"location": "westeurope"},
                     "addressRules": "tcp",  # ID 163's ranges in IP Groups
+                    "dns": {"virtualNetworkIds": [VNET]},  # the DNS security policy, in the same resource group
                 },
                 "resourceGroupName": rg.name,
                 "policyName": "fwpol-app",
@@ -218,6 +220,11 @@ def test_the_cross_language_components_take_the_same_inputs(pulumi_run, preview)
         )
 
     mocks = pulumi_run(program, answer_for(preview), project="consumer", stack="dev", preview=preview)
+    dns_side = [r for r in mocks.resources if r["type"].startswith("azure-native:dnsresolver:")]
+    assert dns_side and {r["inputs"]["resourceGroupName"] for r in dns_side} == {UNKNOWN if preview else GENERATED}
+    assert {r["inputs"]["location"] for r in dns_side} == {"westeurope"} and all(
+        r["inputs"]["tags"] == TAGS for r in dns_side
+    )
     policy_side = [r for r in azure_children(mocks) if r["name"].startswith("app-policy")]
     classic_side = [r for r in azure_children(mocks) if r["name"].startswith("app-classic")]
     expected = UNKNOWN if preview else GENERATED
@@ -261,8 +268,20 @@ def test_stack_tags_reach_both_clouds(tmp_path):
     stack["config"]["endpoint-firewall:azure"]["addressRules"] = "tcp"  # ID 163's ranges in IP Groups
     (tmp_path / "stacks" / "Pulumi.t.yaml").write_text(yaml.safe_dump(stack), encoding="utf-8")
     records = run_program(tmp_path, "t")
-    taggable = [r for r in records if r["type"] in (AZURE_POLICY, AZURE_IP_GROUP, AWS_RULE_GROUP, AWS_FIREWALL_POLICY)]
-    assert {r["type"] for r in taggable} == {AZURE_POLICY, AZURE_IP_GROUP, AWS_RULE_GROUP, AWS_FIREWALL_POLICY}
+    dns = {
+        "azure-native:dnsresolver:DnsResolverPolicy",
+        "azure-native:dnsresolver:DnsResolverDomainList",
+        "azure-native:dnsresolver:DnsSecurityRule",
+        "azure-native:dnsresolver:DnsResolverPolicyVirtualNetworkLink",
+        "aws:route53/resolverFirewallDomainList:ResolverFirewallDomainList",
+        "aws:route53/resolverFirewallRuleGroup:ResolverFirewallRuleGroup",
+        "aws:route53/resolverFirewallRuleGroupAssociation:ResolverFirewallRuleGroupAssociation",
+    }
+    kinds = {AZURE_POLICY, AZURE_IP_GROUP, AWS_RULE_GROUP, AWS_FIREWALL_POLICY} | dns
+    taggable = [r for r in records if r["type"] in kinds]
+    assert {r["type"] for r in taggable} == kinds  # the dev stack deploys the DNS layers too
     assert all(r["inputs"]["tags"] == {"team": "net", "env": "dev"} for r in taggable)
+    untaggable = {"aws:route53/resolverFirewallRule:ResolverFirewallRule", AZURE_GROUP}
+    assert all("tags" not in r["inputs"] for r in records if r["type"] in untaggable)
     # the shipped stacks set none: their resources are registered without tags, as before
     assert all("tags" not in r["inputs"] for r in run_program(ROOT, "dev") if r["custom"])

@@ -2,6 +2,8 @@
 
 Azure: Azure Firewall's documented order, evaluated over the rendered rules. AWS: the rendered rules
 run in the real Suricata engine on a one-flow capture (Suricata must be installed).
+``epfw check [--stack NAME] --cloud azure|aws --dns NAME``: does the stack's DNS layer let the name resolve
+(:mod:`.dns_check`)?
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from ..endpoints import names
 from ..planning.tenant_wildcards import check_note
 from ..program.render import find_project_dir, render_stack
 from ..renderers.findings import ADDRESS_RULE_KINDS, NETWORK_RULE_ON_ADDRESS
+from . import dns_check
 from .errors import UserError
 from .stack_option import add_stack_arguments
 
@@ -32,7 +35,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         required=True,
         help="azure: Azure Firewall's documented rule order; aws: the rules run in Suricata",
     )
-    parser.add_argument("target", metavar="HOST[:PORT]", help="host name or address; port defaults to 443")
+    parser.add_argument("target", metavar="HOST[:PORT]", nargs="?", help="host name or address; port defaults to 443")
+    dns_check.add_argument(parser)
     parser.add_argument(
         "--proto",
         choices=("http", "https", "tls", "tcp", "udp", "icmp"),
@@ -156,6 +160,8 @@ def _widened(verdict: Verdict, flow: Flow, found: list[listed.Listing], findings
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.dns is not None or args.target is None:
+        return dns_check.run(args)
     flow = parse_target(args.target, args.proto, args.ip)
     given_source = _address(args.source, "--source")
     rendered = render_stack(args.stack, args.project or find_project_dir())

@@ -8,8 +8,17 @@ import json
 from rich.console import Console
 
 from ..components.resource_types import (
+    AWS_DNS_ASSOCIATION,
+    AWS_DNS_CONFIG,
+    AWS_DNS_DOMAIN_LIST,
+    AWS_DNS_RULE,
+    AWS_DNS_RULE_GROUP,
     AWS_FIREWALL_POLICY,
     AWS_RULE_GROUP,
+    AZURE_DNS_DOMAIN_LIST,
+    AZURE_DNS_LINK,
+    AZURE_DNS_POLICY,
+    AZURE_DNS_RULE,
     AZURE_FIREWALL,
     AZURE_GROUP,
     AZURE_IP_GROUP,
@@ -27,6 +36,17 @@ SHORT_TYPES = {
     AWS_FIREWALL_POLICY: "AWS firewall policy",
     "endpoint-firewall:azure:FirewallRules": "Azure rules component",  # components/azure_firewall.py TYPE
     "endpoint-firewall:aws:NetworkFirewallRules": "AWS rules component",  # components/aws_network_firewall.py
+    AWS_DNS_DOMAIN_LIST: "AWS DNS Firewall domain list",
+    AWS_DNS_RULE_GROUP: "AWS DNS Firewall rule group",
+    AWS_DNS_RULE: "AWS DNS Firewall rule",
+    AWS_DNS_ASSOCIATION: "AWS DNS Firewall VPC association",
+    AWS_DNS_CONFIG: "AWS DNS Firewall VPC config",
+    AZURE_DNS_POLICY: "Azure DNS security policy",
+    AZURE_DNS_DOMAIN_LIST: "Azure DNS domain list",
+    AZURE_DNS_RULE: "Azure DNS security rule",
+    AZURE_DNS_LINK: "Azure DNS policy VNet link",
+    "endpoint-firewall:aws:DnsFirewall": "AWS DNS layer component",  # components/aws_dns_firewall.py
+    "endpoint-firewall:azure:DnsSecurityPolicy": "Azure DNS layer component",  # components/azure_dns_policy.py
 }
 
 

@@ -202,6 +202,45 @@ def _used_capacity(rules_text: str) -> str:
     return ""
 
 
+def dns_table(summary: dict) -> Titled | None:
+    """One row per cloud whose DNS layer is rendered: mode, names that resolve, what it widens and leaves out (the
+    rows themselves are in summary.json, ``<cloud>.dns.widened`` and ``.notResolved``)."""
+    layers: list[tuple[str, dict]] = []
+    for cloud in ("aws", "azure"):
+        layer = (summary.get(cloud) or {}).get("dns")
+        if layer:
+            layers.append((cloud, layer))
+    if not layers:
+        return None
+    table = bare_table()
+    name_column(table, "filter")
+    for col in ("mode", "names", "widened", "not\nresolved"):
+        table.add_column(col, justify="right")
+    cells = []
+    for cloud, d in layers:
+        name = f"{cloud} {d.get('ruleGroup') or d.get('policy')}"
+        lists = len(d.get("domainLists", [])) - 1
+        where = d.get("vpcs") or d.get("virtualNetworks") or []
+        kind = "VPC" if cloud == "aws" else "VNet"
+        plural = lambda n: "s" if n != 1 else ""  # noqa: E731
+        details = [f"{lists} list{plural(lists)} + catch-all, {len(where)} {kind}{plural(len(where))}"]
+        cells.append((name, details, d))
+    width = max(len(n) for n, _, _ in cells)
+    for name, details, d in cells:
+        table.add_row(
+            name_cell(name, details, width),
+            d.get("mode", ""),
+            str(d.get("names", "")),
+            str(len(d.get("widened", []))),
+            str(len(d.get("notResolved", []))),
+        )
+    return Titled(
+        "DNS layer: the names that resolve (docs/dns.md)",
+        table,
+        "widened and not resolved, name by name: summary.json <cloud>.dns",
+    )
+
+
 WHOLE_ENTRY = "(whole entry)"
 UNCLASSIFIED = "unclassified"  # the kind of an item without one (a render of an older epfw)
 EXAMPLES = 3
@@ -359,12 +398,18 @@ def print_render(
         tables += [azure_table(files), azure_ip_groups_table(files)]
     if summary.get("aws"):
         tables.append(aws_table(files))
+    tables.append(dns_table(summary))
     for titled in [*tables, *(findings_tables(summary) if details else [])]:
         if titled is not None:
             print_table(console, titled.title, titled.table, titled.caption)
     if not details:
         print_findings_by_kind(console, summary, folder)
     warnings = [(cloud, w) for cloud in ("azure", "aws") for w in (summary.get(cloud) or {}).get("warnings", [])]
+    warnings += [
+        (f"{cloud} dns", w)
+        for cloud in ("azure", "aws")
+        for w in ((summary.get(cloud) or {}).get("dns") or {}).get("warnings", [])
+    ]
     if warnings:
         console.print()
     for cloud, warning in warnings:

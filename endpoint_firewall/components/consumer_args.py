@@ -60,7 +60,7 @@ class AzureEgressRulesArgs(TypedDict):
     selection: NotRequired[EgressSelectionArgs | None]
     """Which catalogue entries to deploy; omitted: all of them."""
     azure: dict[str, Any]
-    """Azure settings: the keys of a stack file's endpoint-firewall:azure (target, resourceGroupName, policyName, createPolicy, dnsProxy, ...)."""
+    """Azure settings: the keys of a stack file's endpoint-firewall:azure (target, resourceGroupName, policyName, createPolicy, dnsProxy, dns, ...); with dns, the DNS security policy too."""
     firewall_args: NotRequired[dict[str, Any] | None]
     """Target classic only: the rest of the AzureFirewall's definition (location, sku, ipConfigurations, ...)."""
     resource_group_name: NotRequired[pulumi.Input[str] | None]
@@ -72,7 +72,7 @@ class AzureEgressRulesArgs(TypedDict):
     location: NotRequired[pulumi.Input[str] | None]
     """The Azure region of the IP Groups; overrides azure.location (default createPolicy.location or firewallArgs.location)."""
     tags: NotRequired[pulumi.Input[dict[str, str]] | None]
-    """Tags on every resource that takes them (the policy, the IP Groups, the classic firewall)."""
+    """Tags on every resource that takes them (the policy, the IP Groups, the classic firewall, the DNS security policy's resources)."""
 
 
 class AwsEgressRulesArgs(TypedDict):
@@ -89,9 +89,9 @@ class AwsEgressRulesArgs(TypedDict):
     selection: NotRequired[EgressSelectionArgs | None]
     """Which catalogue entries to deploy; omitted: all of them."""
     aws: dict[str, Any]
-    """AWS settings: the keys of a stack file's endpoint-firewall:aws (namePrefix, ruleOrder, fqdnMode, capacityHeadroom, firewallPolicy, ...)."""
+    """AWS settings: the keys of a stack file's endpoint-firewall:aws (namePrefix, ruleOrder, fqdnMode, capacityHeadroom, firewallPolicy, dns, ...); with dns, the DNS Firewall too."""
     tags: NotRequired[pulumi.Input[dict[str, str]] | None]
-    """Tags on every resource that takes them (the rule groups and the policy)."""
+    """Tags on every resource that takes them (the rule groups, the policy, the DNS Firewall's lists, rule group and associations)."""
 
 
 # The args that may be Outputs (passed through to the children), by their Python names; every other arg is plain.

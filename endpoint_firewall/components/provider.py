@@ -21,7 +21,9 @@ from typing import Any
 import pulumi
 
 from .. import package_version
+from .aws_dns_firewall import AwsDnsFirewall, AwsDnsFirewallArgs
 from .aws_network_firewall import AwsNetworkFirewallRules, AwsNetworkFirewallRulesArgs
+from .azure_dns_policy import AzureDnsPolicy, AzureDnsPolicyArgs
 from .azure_firewall import AzureFirewallRules, AzureFirewallRulesArgs
 from .consumer_args import PASSED_THROUGH, AwsEgressRulesArgs, AzureEgressRulesArgs, plan_from_args
 
@@ -63,7 +65,7 @@ class AzureEgressRules(pulumi.ComponentResource):
     selected_entries: pulumi.Output[int]
     """How many catalogue entries the selection deploys."""
     rules: pulumi.Output[dict[str, Any]]
-    """What the rules component reports: groupNames, groupIds, ipGroupIds, ruleCount, notExpressible, widened, skipped, policyId or firewallId."""
+    """What the rules component reports: groupNames, groupIds, ipGroupIds, ruleCount, notExpressible, widened, skipped, policyId or firewallId; dns with azure.dns."""
 
     def __init__(self, name: str, args: AzureEgressRulesArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         values = _known(args, f"AzureEgressRules {name}")
@@ -84,7 +86,23 @@ class AzureEgressRules(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        _publish(self, plan, inner.outputs)
+        outputs = dict(inner.outputs)
+        if inner.render.dns is not None:  # azure.dns: the DNS security policy, a sibling of the rules
+            dns_settings = config.azure.dns
+            assert dns_settings is not None
+            dns = AzureDnsPolicy(
+                f"{name}-dns",
+                AzureDnsPolicyArgs(
+                    inner.render.dns,
+                    tags=values.get("tags"),
+                    # the names given as Outputs, which the render could only name by a placeholder
+                    resource_group_name=values.get("resource_group_name"),
+                    location=values.get("location") if dns_settings.location is None else None,
+                ),
+                pulumi.ResourceOptions(parent=self),
+            )
+            outputs["dns"] = pulumi.Output.from_input(dns.outputs)
+        _publish(self, plan, outputs)
 
 
 class AwsEgressRules(pulumi.ComponentResource):
@@ -95,7 +113,7 @@ class AwsEgressRules(pulumi.ComponentResource):
     selected_entries: pulumi.Output[int]
     """How many catalogue entries the selection deploys."""
     rules: pulumi.Output[dict[str, Any]]
-    """What the rules component reports: ruleGroupArns, ruleGroupNames, capacities, capacityUsed, ruleCounts, ruleOrder, firewallPolicyArn, ..."""
+    """What the rules component reports: ruleGroupArns, ruleGroupNames, capacities, capacityUsed, ruleCounts, ruleOrder, firewallPolicyArn, ...; dns with aws.dns."""
 
     def __init__(self, name: str, args: AwsEgressRulesArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         values = _known(args, f"AwsEgressRules {name}")
@@ -107,7 +125,15 @@ class AwsEgressRules(pulumi.ComponentResource):
             AwsNetworkFirewallRulesArgs(plan=plan, config=config.aws, tags=values.get("tags")),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        _publish(self, plan, inner.outputs)
+        outputs = dict(inner.outputs)
+        if inner.render.dns is not None:  # aws.dns: Route 53 Resolver DNS Firewall, a sibling of the rule groups
+            dns = AwsDnsFirewall(
+                f"{name}-dns",
+                AwsDnsFirewallArgs(inner.render.dns, tags=values.get("tags")),
+                pulumi.ResourceOptions(parent=self),
+            )
+            outputs["dns"] = pulumi.Output.from_input(dns.outputs)
+        _publish(self, plan, outputs)
 
 
 COMPONENTS: list[type[pulumi.ComponentResource]] = [AzureEgressRules, AwsEgressRules]

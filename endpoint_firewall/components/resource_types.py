@@ -12,6 +12,16 @@ AZURE_FIREWALL = "azure-native:network:AzureFirewall"
 AZURE_IP_GROUP = "azure-native:network:IpGroup"
 AWS_RULE_GROUP = "aws:networkfirewall/ruleGroup:RuleGroup"
 AWS_FIREWALL_POLICY = "aws:networkfirewall/firewallPolicy:FirewallPolicy"
+# The DNS layer (docs/dns.md)
+AWS_DNS_DOMAIN_LIST = "aws:route53/resolverFirewallDomainList:ResolverFirewallDomainList"
+AWS_DNS_RULE_GROUP = "aws:route53/resolverFirewallRuleGroup:ResolverFirewallRuleGroup"
+AWS_DNS_RULE = "aws:route53/resolverFirewallRule:ResolverFirewallRule"
+AWS_DNS_ASSOCIATION = "aws:route53/resolverFirewallRuleGroupAssociation:ResolverFirewallRuleGroupAssociation"
+AWS_DNS_CONFIG = "aws:route53/resolverFirewallConfig:ResolverFirewallConfig"
+AZURE_DNS_POLICY = "azure-native:dnsresolver:DnsResolverPolicy"
+AZURE_DNS_DOMAIN_LIST = "azure-native:dnsresolver:DnsResolverDomainList"
+AZURE_DNS_RULE = "azure-native:dnsresolver:DnsSecurityRule"
+AZURE_DNS_LINK = "azure-native:dnsresolver:DnsResolverPolicyVirtualNetworkLink"
 
 
 def cloud_of(type_token: str) -> str | None:

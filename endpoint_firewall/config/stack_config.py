@@ -35,6 +35,7 @@ from ..endpoints.models import located
 from ..planning.address_rules import AddressRules
 from ..planning.selection import Selection, SharedTenantMode
 from ..renderers.azure_sku import effective_tier, tier_problems
+from .dns_config import AwsDnsConfig, AzureDnsConfig
 from .stack_dir import stack_config_dir
 
 NAMESPACE = "endpoint-firewall"
@@ -397,6 +398,7 @@ class AzureConfig(ConfigModel):
     limits: AzureLimits = Field(
         AzureLimits(), description="Azure Firewall's limits; a key set here wins over limitsProfile"
     )
+    dns: AzureDnsConfig | None = Field(None, description="the DNS security policy (docs/dns.md)")
     # issue 17: how much an address rule carries (docs/address-rules.md)
     address_rules: AddressRules = Field(
         AddressRules.NAMES_ONLY,
@@ -475,6 +477,8 @@ class AzureConfig(ConfigModel):
         problems = tier_problems(self)
         if problems:
             raise ValueError(problems[0])
+        if self.dns and self.dns.enabled and not (self.dns.location or self.ip_group_location):
+            raise ValueError("dns needs location (the VNets' region), or azure.location / createPolicy.location")
         return self
 
 
@@ -636,6 +640,7 @@ class AwsConfig(ConfigModel):
         ),
     )
     limits: AwsLimits = Field(AwsLimits(), description="AWS Network Firewall's quotas")
+    dns: AwsDnsConfig | None = Field(None, description="Route 53 Resolver DNS Firewall (docs/dns.md)")
     # issue 17: how much an address rule carries, and flows started outside HOME_NET (docs/address-rules.md)
     address_rules: AddressRules = Field(
         AddressRules.NAMES_ONLY,

@@ -11,12 +11,12 @@ One job per module; this package re-exports the public names, so ``endpoint_fire
 import path: ``props`` (readers over props and config), ``addresses`` (what every address looks like, unions
 included), ``host_names`` (what every name / too wide a name pattern looks like), ``suricata_text`` (a small
 Suricata rule reader), ``azure_rules`` (walking Azure rule collections), ``resource_checks``, ``stack_checks``,
-``preview`` and ``pack``. Resource type tokens come from ``endpoint_firewall.components.resource_types``.
+``dns_checks`` (the DNS layer's stack checks), ``preview`` and ``pack``. Resource type tokens come from ``endpoint_firewall.components.resource_types``.
 
 Resource checks are plain functions ``check(resource_type, props, config=None) -> list[str]`` over the
 resource's *inputs* with camelCase keys (what CrossGuard's resource validation and the mock records both
 see). Stack checks take a list of :class:`StackResource`. Every policy is **mandatory** by default, but
-``allow-any-exception`` (advisory).
+``allow-any-exception`` and ``dns-alert-only`` (advisory).
 
 Policies (names as in the pack; override enforcement per policy with ``--policy-pack-config``):
 
@@ -60,6 +60,11 @@ Policies (names as in the pack; override enforcement per policy with ``--policy-
     through other resources) on the previous one. CrossGuard's ``PolicyResource.dependencies`` gives the
     dependency graph; mock records give it only when the runner records ``urn`` and ``dependencies``
     (otherwise :func:`validate_resources` reports an advisory note that it could not check).
+``dns-no-allow-all`` (stack) and ``dns-alert-only`` (stack, advisory)
+    The DNS layer (docs/dns.md, ``dns_checks.py``): no allow rule of Route 53 Resolver DNS Firewall or an Azure DNS
+    security policy whose domain lists hold every name (``*``, ``.``) or every name under a public suffix (AWS
+    ``*.com``; Azure ``com``, since an Azure entry matches its domain and all below it); and, advisory, a catch-all
+    rule that only alerts (the layer's rollout: every name still resolves).
 ``aws-capacity-headroom``
     An AWS rule group's fixed ``capacity`` exceeds what its rules use: one per Suricata rule and 5-tuple
     rule, ``(domains x target types) + target types`` for a domain list (AWS's observed accounting), the

@@ -25,6 +25,11 @@ POLICY_DESCRIPTIONS = {
     "aws-capacity-headroom": "AWS rule group capacity exceeds what its rules use.",
     "network-fqdn-needs-dns-proxy-stack": "FQDN network rules need their Firewall Policy's DNS proxy.",
     "rule-groups-serialized": "Rule collection groups and IP Groups of one Firewall Policy depend on each other in order.",
+    "dns-no-allow-all": (
+        "No DNS filter allow rule (Route 53 Resolver DNS Firewall, Azure DNS security policy) on every name ('*', "
+        "'.') or every name under a public suffix."
+    ),
+    "dns-alert-only": "Advisory: a DNS filter's catch-all only alerts (a rollout): every name still resolves.",
 }
 
 _EXTERNAL_SCHEMA = {
@@ -101,6 +106,7 @@ def pulumi_policies() -> list[Any]:
             description=POLICY_DESCRIPTIONS[name],
             validate=stack_validator(check),
             config_schema=schema(name),
+            enforcement_level=EnforcementLevel.ADVISORY if name in ADVISORY_POLICIES else None,
         )
         for name, check in STACK_CHECKS.items()
     ]

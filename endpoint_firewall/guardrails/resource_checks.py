@@ -280,7 +280,7 @@ def check_aws_capacity(resource_type: str, props: Mapping[str, Any], config: Con
 
 
 # Policies whose findings are advisory unless configured otherwise; every other policy is mandatory.
-ADVISORY_POLICIES = ("allow-any-exception",)
+ADVISORY_POLICIES = ("allow-any-exception", "dns-alert-only")
 
 RESOURCE_CHECKS: dict[str, Callable[..., list[str]]] = {
     "no-allow-any": check_no_allow_any,

@@ -13,6 +13,7 @@ from typing import Any
 
 from ..components.resource_types import AZURE_GROUP, AZURE_IP_GROUP, AZURE_POLICY
 from .azure_rules import _azure_rules, _network_fqdn_rules
+from .dns_checks import DNS_STACK_CHECKS
 from .props import Config, _external_policies, _get, _strings, _true
 
 
@@ -231,4 +232,5 @@ def check_stack_serialized(resources: Sequence[StackResource], config: Config = 
 STACK_CHECKS: dict[str, Callable[..., list[StackFinding]]] = {
     "network-fqdn-needs-dns-proxy-stack": check_stack_dns_proxy,
     "rule-groups-serialized": check_stack_serialized,
+    **DNS_STACK_CHECKS,
 }

@@ -27,6 +27,7 @@ from ..components.resource_types import (
     AZURE_IP_GROUP,
     AZURE_POLICY,
 )
+from .dns_records import DNS_REPLACE_ON, dns_render_records
 
 # Inputs whose change makes the provider replace the resource instead of updating it.
 REPLACE_ON = {
@@ -37,6 +38,7 @@ REPLACE_ON = {
     AWS_FIREWALL_POLICY: ("name", "firewallPolicy.statefulEngineOptions.ruleOrder"),
     AZURE_POLICY: ("resourceGroupName", "firewallPolicyName", "location"),
     AZURE_FIREWALL: ("resourceGroupName", "azureFirewallName", "location"),
+    **DNS_REPLACE_ON,
 }
 LIST_FIELDS = (
     "targetFqdns",
@@ -322,4 +324,4 @@ def render_dir_records(folder: Path) -> list[dict]:
                 },
             }
         )
-    return records
+    return records + dns_render_records(folder)

@@ -67,9 +67,23 @@ def deploy(plan: Plan, config: StackConfig) -> None:
             ),
         )
         pulumi.export("azure", azure.outputs)
+        if azure_render is not None and azure_render.dns is not None:
+            from ..components.azure_dns_policy import AzureDnsPolicy, AzureDnsPolicyArgs
+
+            pulumi.export(
+                "azureDns",
+                AzureDnsPolicy("azure-dns", AzureDnsPolicyArgs(azure_render.dns, tags=config.tags or None)).outputs,
+            )
     if aws_config:
         aws = AwsNetworkFirewallRules(
             "aws",
             AwsNetworkFirewallRulesArgs(plan=plan, config=aws_config, render=aws_render, tags=config.tags or None),
         )
         pulumi.export("aws", aws.outputs)
+        if aws_render is not None and aws_render.dns is not None:
+            from ..components.aws_dns_firewall import AwsDnsFirewall, AwsDnsFirewallArgs
+
+            pulumi.export(
+                "awsDns",
+                AwsDnsFirewall("aws-dns", AwsDnsFirewallArgs(aws_render.dns, tags=config.tags or None)).outputs,
+            )

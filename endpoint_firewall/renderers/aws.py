@@ -61,6 +61,7 @@ from .aws_compat import problems as compat_problems
 from .aws_errors import AwsRenderError
 from .aws_groups import AwsRuleGroup, domain_list_groups, policy_name, rules_file, rules_groups
 from .aws_layout import allocate_rule_sids, collect_rules, external_net, rule_texts, shard_lists
+from .dns_aws import AwsDnsRender, render_aws_dns
 from .findings import ADDRESS_RULE_KINDS, Finding, plan_widened_findings, skipped_findings
 from .suricata_rules import RESIDUAL_RISKS_DOC, deny_residuals, domain_list_rules, drop_traffic_class
 
@@ -118,6 +119,7 @@ class AwsRender:
     stateful_default_actions: tuple[str, ...] = ()  # STRICT_ORDER: what the policy does with the rest
     policy_name: str | None = None  # the firewall policy's physical name, when the policy is created here
     ipv6: dict[str, Any] = field(default_factory=dict)  # how devices' IPv6 is handled (:func:`ipv6_handling`)
+    dns: AwsDnsRender | None = None  # Route 53 Resolver DNS Firewall, when aws.dns is enabled (docs/dns.md)
     address_rules: AddressRules = AddressRules.NAMES_ONLY
     by_name: tuple[ByName, ...] = ()  # addresses left to their entries' names (addressRules names-only)
     rules: tuple[Rule, ...] = ()  # the plan's rules as rendered here: the address rules in addressRules' view
@@ -128,6 +130,8 @@ class AwsRender:
         for group in self.groups:
             out[f"aws/{group.name}.json"] = json.dumps(group.request, indent=2, ensure_ascii=False) + "\n"
             out[f"aws/{group.name}.rules"] = rules_file(group, self.rule_order)
+        if self.dns is not None:
+            out.update(self.dns.files())
         return out
 
     def summary(self) -> dict[str, Any]:
@@ -148,6 +152,7 @@ class AwsRender:
             "skipped": [f.to_json() for f in self.skipped],
             "warnings": list(self.warnings),
             "residualRisks": {"explained": RESIDUAL_RISKS_DOC, "risks": self.residual_risks()},
+            **({"dns": self.dns.summary()} if self.dns is not None else {}),
         }
 
     def residual_risks(self) -> list[dict[str, object]]:
@@ -204,6 +209,7 @@ def render_aws(plan: Plan, config: AwsConfig) -> AwsRender:
         stateful_default_actions=_default_actions(config),
         policy_name=policy_name(config),
         ipv6=ipv6_handling(home, config),
+        dns=render_aws_dns(plan, config.dns, config.name_prefix) if config.dns and config.dns.enabled else None,
         address_rules=config.address_rules,
         by_name=tuple(collected.by_name),
         rules=tuple(collected.rules),

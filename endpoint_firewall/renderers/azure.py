@@ -56,6 +56,7 @@ from .azure_rules import map_plan
 from .azure_sku import DUAL_STACK_PAGE, IPV6_CLASSIC_REASON, IPV6_OFF_REASON
 from .azure_template import CLASSIC_REASON, arm_template
 from .azure_template import FILE as TEMPLATE_FILE
+from .dns_azure import AzureDnsRender, firewall_names, render_azure_dns
 from .findings import (
     BASIC_TIER_NAMES,
     NETWORK_RULE_ON_ADDRESS,
@@ -111,6 +112,7 @@ class AzureRender:
     network_pairs: int
     limits: AzureLimits
     limits_profile: str
+    dns: AzureDnsRender | None = None  # the DNS security policy, when azure.dns is enabled (docs/dns.md)
     address_rules: AddressRules = AddressRules.NAMES_ONLY
     by_name: tuple[ByName, ...] = ()  # addresses left to their entries' application rules (addressRules)
     rules: tuple[Rule, ...] = ()  # the plan's rules as rendered here: the address rules in addressRules' view
@@ -136,6 +138,8 @@ class AzureRender:
             )
         else:
             out[TEMPLATE_FILE] = to_text(arm_template(self))
+        if self.dns is not None:
+            out.update(self.dns.files())
         return dict(sorted(out.items()))
 
     def summary(self) -> dict[str, Any]:
@@ -179,6 +183,7 @@ class AzureRender:
             if self.classic is not None
             else {"file": TEMPLATE_FILE, "resources": len(arm_template(self)["resources"])},
             "warnings": list(self.warnings),
+            **({"dns": self.dns.summary()} if self.dns is not None else {}),
             "addressRules": {"mode": self.address_rules.value, "leftToNames": [b.to_json() for b in self.by_name]},
             "residualRisks": {"explained": RESIDUAL_RISKS_DOC, "risks": self.residual_risks()},
         }
@@ -333,6 +338,13 @@ def render_azure(plan: Plan, config: AzureConfig) -> AzureRender:
     classic = _classic(groups) if target is AzureTarget.CLASSIC else None
     if classic is not None:
         warnings.append(CLASSIC_REASON)
+    dns = None
+    if config.dns is not None and config.dns.enabled:
+        location = config.dns.location or config.ip_group_location
+        assert location is not None  # AzureConfig refuses dns without one
+        collections = [c for g in groups for c in g.body["properties"]["ruleCollections"]]
+        passed = firewall_names(collections)
+        dns = render_azure_dns(plan, config.dns, config.name_prefix, resource_group, location, passed)
     skipped = skipped_findings(plan)
     return AzureRender(
         target=target.value,
@@ -352,6 +364,7 @@ def render_azure(plan: Plan, config: AzureConfig) -> AzureRender:
         network_pairs=pairs,
         limits=limits,
         limits_profile=config.limits_profile,
+        dns=dns,
         address_rules=config.address_rules,
         by_name=tuple(mapped.by_name),
         rules=tuple(mapped.rules),

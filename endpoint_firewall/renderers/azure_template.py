@@ -101,6 +101,8 @@ def arm_template(render: AzureRender) -> dict[str, Any]:
         if index:
             resource = {**resource, "dependsOn": [chain[index - 1][0]]}
         resources.append(resource)
+    if render.dns is not None:  # the DNS security policy: no write to the firewall policy, its own order
+        resources += render.dns.template_resources()
     return {
         "$schema": SCHEMA,
         "contentVersion": "1.0.0.0",

@@ -23,6 +23,12 @@ NETWORK_RULE_ON_ADDRESS = Kind(
 NAME_ON_PLAIN_TCP_UDP = Kind("name-on-plain-tcp-udp", "names on plain TCP/UDP: no HTTP Host or TLS SNI to match")
 DOMAIN_LIST_ANY_PORT = Kind("domain-list-any-port", "names in domain lists: matched on any port, not only the listed")
 DOMAIN_LIST_APEX = Kind("domain-list-apex", "wildcards in domain lists: .x.com also matches x.com itself")
+# The DNS layer (dns_names.py, dns_aws.py, dns_azure.py): summary.json <cloud>.dns.widened and .notResolved
+DNS_BELOW_NAME = Kind("dns-below-name", "Azure DNS: a name's entry also matches every name below it")
+DNS_WILDCARD_APEX = Kind("dns-wildcard-apex", "Azure DNS: a wildcard's entry also matches the domain itself")
+DNS_NOT_PASSED = Kind("dns-not-passed", "names the firewall passes no traffic to: they do not resolve either")
+DNS_UNWRITABLE = Kind("dns-unwritable-name", "names no DNS Firewall domain list can hold (letters, digits, '-')")
+DNS_ALLOW_ANY = Kind("dns-allow-any-name", "allow_any names: the DNS layer never lets every name resolve")
 ADDRESS_ANY_NAME = Kind("address-rule-any-name", "http/https/tls addresses: a request or ClientHello for any name")
 ADDRESS_ANY_PAYLOAD = Kind("address-rule-any-payload", "http/https/tls addresses: any TCP payload (addressRules: tcp)")
 ADDRESS_RULE_KINDS = frozenset({ADDRESS_ANY_NAME, ADDRESS_ANY_PAYLOAD})  # what an AWS address rule widens

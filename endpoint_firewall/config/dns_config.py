@@ -1,0 +1,195 @@
+"""The DNS layer's stack settings: ``endpoint-firewall:aws.dns`` and ``endpoint-firewall:azure.dns``.
+
+What the layer is and why (a resolver that answers any name is a tunnel beside the firewall): docs/dns.md. Every
+limit is configurable and names its source; ``extraNames`` are validated like catalogue names
+(``endpoints/names.py``), so a typo fails with the stack file, line and key.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic.alias_generators import to_camel
+
+from ..endpoints import names
+from ..endpoints.models import located
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, alias_generator=to_camel, populate_by_name=True)
+
+
+class DnsMode(StrEnum):
+    ALERT = "alert"  # the catch-all only logs: every name still resolves (the first step of a rollout)
+    BLOCK = "block"  # the catch-all blocks: only the allowed names resolve
+
+
+def extra_names(values: Any) -> tuple[str, ...]:
+    """``extraNames``: exact names and ``*.`` wildcards, checked like catalogue names, sorted, each once."""
+    if not isinstance(values, (list, tuple)):
+        return values  # the field's type says what is wrong
+    out: list[str] = []
+    for index, value in enumerate(values):  # each problem is placed at its item (its line in the stack file)
+        if not isinstance(value, str):
+            raise located((index,), f"{value!r} is not a name")
+        text = value.strip()
+        if names.looks_like_address(text) and "*" not in text:
+            raise located((index,), f"{value!r} is an address: the DNS layer filters names (list it in the catalogue)")
+        try:
+            name = names.normalise_wildcard(text) if text.startswith("*") else names.normalise_fqdn(text)
+        except ValueError as err:
+            raise located((index,), str(err)) from None
+        if name in out:
+            raise located((index,), f"{value!r} is listed twice")
+        out.append(name)
+    return tuple(sorted(out))
+
+
+class AwsDnsLimits(_Model):
+    """Route 53 Resolver DNS Firewall limits. ``domainsPerList`` is the documented limit of one
+    ``UpdateFirewallDomains`` request (botocore ``route53resolver``, ``Domains``: "There is a limit of 1000 domains
+    per request"); a list is written in one request, so lists are sharded to it. The rest are AWS's default quotas
+    (Service Quotas, service ``route53resolver``: "Domain lists per account" L-9FA3C0A4, "Domains per account"
+    L-740A4B31, "Rules in a DNS Firewall rule group" L-F763F4D9, "DNS Firewall rule group associations per VPC"
+    L-15219E1D), as the Route 53 quotas page (docs.aws.amazon.com/Route53/latest/DeveloperGuide/DNSLimitations.html)
+    gives them: read your account's values in Service Quotas and set them here. What this stack alone uses is
+    checked; lists, domains and associations of other stacks count against the same quotas."""
+
+    domains_per_list: int = Field(
+        1000,
+        ge=1,
+        description=(
+            "domains in one list: botocore UpdateFirewallDomains, 'There is a limit of 1000 domains per request', and "
+            "each list is written in one request; larger sets are sharded into stable lists"
+        ),
+    )
+    domain_lists_per_account: int = Field(
+        1000, ge=1, description="domain lists per account and Region (Service Quotas L-9FA3C0A4)"
+    )
+    domains_per_account: int = Field(
+        100_000, ge=1, description="domains of all domain lists per account and Region (Service Quotas L-740A4B31)"
+    )
+    rules_per_group: int = Field(
+        100, ge=2, description="rules in one DNS Firewall rule group (Service Quotas L-F763F4D9)"
+    )
+    associations_per_vpc: int = Field(
+        5, ge=1, description="DNS Firewall rule group associations per VPC (Service Quotas L-15219E1D)"
+    )
+
+
+class AzureDnsLimits(_Model):
+    """Azure DNS security policy limits, from Microsoft's "DNS resolver policy" page, "Requirements and
+    restrictions" (learn.microsoft.com/azure/dns/dns-security-policy, ms.date 08/11/2026): 100 traffic rules per
+    policy, 2,000 domain lists, 100,000 domains; rule priorities 100-65000 ("DNS traffic rules"). One inline list
+    is kept to 1,000 domains (``domainsPerList``), as Microsoft's REST example of one is "with less than 1000
+    domains"; a one-name change then rewrites one small list."""
+
+    domains_per_list: int = Field(
+        1000,
+        ge=1,
+        description=(
+            "domains in one list: Microsoft's REST example of an inline list has 'less than 1000 domains' (larger "
+            "lists use bulk upload, which this stack does not); larger sets are sharded into stable lists"
+        ),
+    )
+    domains_max: int = Field(100_000, ge=1, description="domains (Microsoft, DNS resolver policy restrictions)")
+    domain_lists_max: int = Field(2000, ge=1, description="domain lists (DNS resolver policy restrictions)")
+    rules_per_policy: int = Field(
+        100, ge=2, description="DNS traffic rules per policy (DNS resolver policy restrictions)"
+    )
+    priority_min: int = Field(100, description="lowest rule priority Azure takes (processed first)")
+    priority_max: int = Field(65000, description="highest rule priority Azure takes: the catch-all's")
+
+
+_VPC_ID = re.compile(r"^vpc-([0-9a-f]{8}|[0-9a-f]{17})$")
+_VNET_ID = re.compile(
+    r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Network/virtualNetworks/[^/]+$", re.IGNORECASE
+)
+
+
+class AwsDnsConfig(_Model):
+    """``endpoint-firewall:aws.dns``: Route 53 Resolver DNS Firewall for the stack's VPCs."""
+
+    enabled: bool = Field(True, description="false: no DNS layer (the settings are kept)")
+    mode: DnsMode = Field(DnsMode.BLOCK, description="alert: log every other name (rollout); block: refuse them")
+    vpc_ids: tuple[str, ...] = Field(min_length=1, description="VPCs whose Route 53 Resolver filters the devices' DNS")
+    extra_names: tuple[str, ...] = Field(
+        (), description="names the stack needs beyond the catalogue (AD, private zones, its own AWS endpoints)"
+    )
+    block_response: Literal["NODATA", "NXDOMAIN"] = Field(
+        "NODATA",
+        description=(
+            "the answer to a blocked query; NODATA (default) says nothing about names below the blocked one, where "
+            "NXDOMAIN lets resolvers treat the whole subtree as absent (RFC 8020) and break allowed subdomains"
+        ),
+    )
+    association_priority: int = Field(
+        101, ge=100, le=9900, description="the rule group's place among the VPC's rule groups (AWS: 100-9900)"
+    )
+    mutation_protection: bool = Field(
+        True, description="refuse changes to the association outside this stack (set false before removing it)"
+    )
+    fail_open: bool = Field(
+        False,
+        description="false (AWS's default): queries DNS Firewall cannot evaluate are blocked; true: they resolve",
+    )
+    limits: AwsDnsLimits = Field(AwsDnsLimits(), description="DNS Firewall's limits and quotas, checked at render time")
+
+    @field_validator("extra_names", mode="before")
+    @classmethod
+    def _names(cls, value: Any) -> Any:
+        return extra_names(value)
+
+    @field_validator("vpc_ids")
+    @classmethod
+    def _vpcs(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for vpc in value:
+            if not _VPC_ID.match(vpc):
+                raise ValueError(f"{vpc!r} is not a VPC id (vpc- and 8 or 17 hex digits)")
+        if len(set(value)) != len(value):
+            raise ValueError("a VPC is listed twice")
+        return tuple(sorted(value))
+
+
+class AzureDnsConfig(_Model):
+    """``endpoint-firewall:azure.dns``: an Azure DNS security policy (DNS resolver policy) for the stack's VNets."""
+
+    enabled: bool = Field(True, description="false: no DNS layer (the settings are kept)")
+    mode: DnsMode = Field(DnsMode.BLOCK, description="alert: log every other name (rollout); block: refuse them")
+    virtual_network_ids: tuple[str, ...] = Field(
+        min_length=1,
+        description="ARM ids of the VNets to link: the firewall's hub (where its DNS proxy resolves) and the spokes",
+    )
+    extra_names: tuple[str, ...] = Field(
+        (), description="names the stack needs beyond the catalogue (AD, private zones, its own Azure endpoints)"
+    )
+    policy_name: str | None = Field(
+        None, pattern=r"^[a-zA-Z0-9]([a-zA-Z0-9_-]{0,78}[a-zA-Z0-9])?$", description="default <namePrefix>-dns"
+    )
+    location: str | None = Field(
+        None, description="the policy's region, which must be the VNets' (default: azure.location or createPolicy's)"
+    )
+    limits: AzureDnsLimits = Field(
+        AzureDnsLimits(), description="the DNS security policy's limits, checked at render time"
+    )
+
+    @field_validator("extra_names", mode="before")
+    @classmethod
+    def _names(cls, value: Any) -> Any:
+        return extra_names(value)
+
+    @field_validator("virtual_network_ids")
+    @classmethod
+    def _vnets(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for vnet in value:
+            if not _VNET_ID.match(vnet):
+                raise ValueError(
+                    f"{vnet!r} is not a virtual network id "
+                    "(/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.Network/virtualNetworks/<name>)"
+                )
+        if len({v.lower() for v in value}) != len(value):
+            raise ValueError("a virtual network is listed twice")
+        return tuple(sorted(value, key=str.lower))

@@ -1,0 +1,109 @@
+"""The DNS layer's stack keys (``endpoint-firewall:aws.dns``, ``azure.dns``): the demo stacks' settings, and bad
+input refused with the stack file, line and key, before anything is rendered."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import ROOT
+from test_stack_config import write_stack
+
+from endpoint_firewall.cli.main import main
+from endpoint_firewall.config.dns_config import DnsMode
+from endpoint_firewall.config.stack_config import ConfigError, load_stack_file
+from endpoint_firewall.program.render import render_stack
+
+VNET = "/subscriptions/0/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/hub"
+AWS = """config:
+  endpoint-firewall:sourceRanges: [10.0.0.0/16]
+  endpoint-firewall:aws:
+    namePrefix: t
+    dns:
+      vpcIds: [vpc-0a1b2c3d]
+      extraNames:
+        - corp.example.com
+        - NAME
+"""
+AZURE = f"""config:
+  endpoint-firewall:sourceRanges: [10.0.0.0/16]
+  endpoint-firewall:azure:
+    resourceGroupName: rg
+    policyName: pol
+    location: westeurope
+    dns:
+      virtualNetworkIds: [{VNET}]
+"""
+
+
+def test_the_demo_stacks_enable_the_layer_on_both_clouds():
+    dev, prod = (load_stack_file(ROOT / "stacks" / f"Pulumi.{s}.yaml") for s in ("dev", "prod"))
+    for config, mode in ((dev, DnsMode.ALERT), (prod, DnsMode.BLOCK)):
+        assert config.aws and config.aws.dns and config.azure and config.azure.dns
+        assert config.aws.dns.mode is mode and config.azure.dns.mode is mode
+    assert prod.aws.dns.block_response == "NODATA" and prod.aws.dns.mutation_protection and not prod.aws.dns.fail_open
+
+
+@pytest.mark.parametrize(
+    "body, line, key, message",
+    [
+        (AWS.replace("NAME", "bad_label-.example.com"), 9, "endpoint-firewall:aws.dns.extraNames[1]", "label"),
+        (AWS.replace("NAME", "10.1.2.3"), 9, "endpoint-firewall:aws.dns.extraNames[1]", "is an address"),
+        (AWS.replace("NAME", '"*.com"'), 9, "endpoint-firewall:aws.dns.extraNames[1]", "public suffix"),
+        (AWS.replace("NAME", "CORP.example.com."), 9, "endpoint-firewall:aws.dns.extraNames[1]", "listed twice"),
+        (AWS.replace("NAME", "intranet"), 9, "endpoint-firewall:aws.dns.extraNames[1]", "not a fully qualified"),
+        (AWS.replace("vpc-0a1b2c3d", "vpc-xyz"), 6, "endpoint-firewall:aws.dns.vpcIds", "not a VPC id"),
+        (AWS.replace("NAME", "a.example.com\n      mode: deny"), 10, "endpoint-firewall:aws.dns.mode", "alert"),
+        (
+            AWS.replace("NAME", "a.example.com\n      blockResponse: OVERRIDE"),
+            10,
+            "endpoint-firewall:aws.dns.blockResponse",
+            "NODATA",
+        ),
+        (
+            AWS.replace("NAME", "a.example.com\n      associationPriority: 99"),
+            10,
+            "endpoint-firewall:aws.dns.associationPriority",
+            "100",
+        ),
+        (
+            AWS.replace("      vpcIds: [vpc-0a1b2c3d]\n", ""),
+            5,
+            "endpoint-firewall:aws.dns.vpcIds",
+            "missing required key",
+        ),
+        (
+            AZURE.replace(VNET, "vnet-hub"),
+            8,
+            "endpoint-firewall:azure.dns.virtualNetworkIds",
+            "not a virtual network id",
+        ),
+        (AZURE.replace("    location: westeurope\n", ""), 3, "endpoint-firewall:azure", "dns needs location"),
+    ],
+)
+def test_bad_dns_settings_are_refused_with_file_line_and_key(tmp_path, capsys, body, line, key, message):
+    path = write_stack(tmp_path, body)
+    with pytest.raises(ConfigError) as err:
+        load_stack_file(path)
+    problem = err.value.problems[0]
+    assert (problem.file, problem.line, problem.field) == (str(path), line, key), problem
+    assert message in problem.message
+    out = tmp_path / "out"
+    assert main(["render", "--project", str(tmp_path), "--stack", "t", "--out", str(out)]) == 1
+    assert f"{path}:{line}: {key}: " in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_extra_names_are_normalised_sorted_and_rendered(tmp_path):
+    write_stack(tmp_path, AWS.replace("NAME", '"*.Corp.Example.com."'))
+    config = load_stack_file(tmp_path / "stacks" / "Pulumi.t.yaml")
+    assert config.aws.dns.extra_names == ("*.corp.example.com", "corp.example.com")
+    rendered = render_stack("t", tmp_path)
+    domains = {d for dl in rendered.aws.dns.lists for d in dl.domains}
+    assert {"*.corp.example.com", "corp.example.com"} <= domains
+
+
+def test_a_disabled_layer_renders_nothing(tmp_path):
+    write_stack(tmp_path, AWS.replace("NAME", "a.example.com\n      enabled: false"))
+    rendered = render_stack("t", tmp_path)
+    assert rendered.aws.dns is None
+    assert not any("/dns/" in p for p in rendered.files())
+    assert "dns" not in rendered.summary()["aws"]

@@ -51,11 +51,12 @@ def extra_names(values: Any) -> tuple[str, ...]:
 class AwsDnsLimits(_Model):
     """Route 53 Resolver DNS Firewall limits. ``domainsPerList`` is the documented limit of one
     ``UpdateFirewallDomains`` request (botocore ``route53resolver``, ``Domains``: "There is a limit of 1000 domains
-    per request"); a list is written in one request, so lists are sharded to it. The rest are AWS's default quotas
-    (Service Quotas, service ``route53resolver``: "Domain lists per account" L-9FA3C0A4, "Domains per account"
-    L-740A4B31, "Rules in a DNS Firewall rule group" L-F763F4D9, "DNS Firewall rule group associations per VPC"
-    L-15219E1D), as the Route 53 quotas page (docs.aws.amazon.com/Route53/latest/DeveloperGuide/DNSLimitations.html)
-    gives them: read your account's values in Service Quotas and set them here. What this stack alone uses is
+    per request"); a list is written in one request, so lists are sharded to it. The rest are AWS's default quotas for
+    DNS Firewall as commonly quoted (domain lists per account and Region 1,000; domains per domain list 100,000; rules
+    per rule group 100; rule group associations per VPC 5). AWS's own quotas page
+    (docs.aws.amazon.com/Route53/latest/DeveloperGuide/DNSLimitations.html) could not be read where these defaults were
+    written, so they are unconfirmed: read your account's values in Service Quotas (service ``route53resolver``) and
+    set them here. What this stack alone uses is
     checked; lists, domains and associations of other stacks count against the same quotas."""
 
     domains_per_list: int = Field(
@@ -67,16 +68,18 @@ class AwsDnsLimits(_Model):
         ),
     )
     domain_lists_per_account: int = Field(
-        1000, ge=1, description="domain lists per account and Region (Service Quotas L-9FA3C0A4)"
+        1000, ge=1, description="domain lists per account and Region (default unconfirmed: check Service Quotas)"
     )
     domains_per_account: int = Field(
-        100_000, ge=1, description="domains of all domain lists per account and Region (Service Quotas L-740A4B31)"
+        100_000,
+        ge=1,
+        description="domains of this stack's lists together, at most (AWS quotes 100,000 per list; the total is the stricter check; default unconfirmed)",
     )
     rules_per_group: int = Field(
-        100, ge=2, description="rules in one DNS Firewall rule group (Service Quotas L-F763F4D9)"
+        100, ge=2, description="rules in one DNS Firewall rule group (default unconfirmed: check Service Quotas)"
     )
     associations_per_vpc: int = Field(
-        5, ge=1, description="DNS Firewall rule group associations per VPC (Service Quotas L-15219E1D)"
+        5, ge=1, description="DNS Firewall rule group associations per VPC (default unconfirmed: check Service Quotas)"
     )
 
 

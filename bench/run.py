@@ -848,7 +848,7 @@ def blast_split_rule(catalogue, render, config) -> dict[str, Any] | None:
     """Stress variant (informational, not a target): with groupMaxBytes lowered to 60 kB, Azure splits a big
     rule over several groups; one FQDN that sorts first in that rule is added to one entry. How many groups
     change? (Any area whose rule passes 2 MB, e.g. ~50k names on one set of services, is in this situation.)"""
-    from endpoint_firewall.config.stack_config import AzureConfig
+    from endpoint_firewall.config.azure_config import AzureConfig
     from endpoint_firewall.planning.planner import build_plan
     from endpoint_firewall.planning.selection import Selection
     from endpoint_firewall.renderers.azure import render_azure

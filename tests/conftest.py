@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from endpoint_firewall.config.stack_config import AzureConfig
+    from endpoint_firewall.config.azure_config import AzureConfig
 
 ROOT = Path(__file__).resolve().parents[1]  # the repository root: Pulumi.yaml, stacks/, endpoint_firewall/
 

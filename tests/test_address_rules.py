@@ -28,7 +28,9 @@ from endpoint_firewall.checks.flow import Flow
 from endpoint_firewall.checks.suricata import client_hello, replay, server_hello
 from endpoint_firewall.checks.suricata_capture import _checksum
 from endpoint_firewall.cli.main import main
-from endpoint_firewall.config.stack_config import AwsConfig, AzureConfig, FqdnMode, RuleOrder, load_stack_file
+from endpoint_firewall.config.aws_config import AwsConfig, FqdnMode, RuleOrder
+from endpoint_firewall.config.azure_config import AzureConfig
+from endpoint_firewall.config.stack_config import load_stack_file
 from endpoint_firewall.endpoints.loader import Catalogue, load_catalogue
 from endpoint_firewall.endpoints.models import CatalogueFile
 from endpoint_firewall.planning.address_rules import AddressRules, rendered_rules

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 from conftest import ROOT
 
-from endpoint_firewall.config.stack_config import FqdnMode, RuleOrder, load_stack_file
+from endpoint_firewall.config.aws_config import FqdnMode, RuleOrder
+from endpoint_firewall.config.stack_config import load_stack_file
 from endpoint_firewall.endpoints.loader import load_catalogue
 from endpoint_firewall.planning.planner import build_plan
 from endpoint_firewall.renderers import aws_layout, suricata_rules
@@ -223,7 +224,7 @@ def test_more_stateful_groups_than_a_policy_takes_fail_the_render():
 
 
 def test_app_layer_drop_defaults_warn_about_session_holding():
-    from endpoint_firewall.config.stack_config import AwsPolicyConfig
+    from endpoint_firewall.config.aws_config import AwsPolicyConfig
 
     plan, aws = _stack("prod")
     assert aws.rule_order is RuleOrder.STRICT_ORDER

@@ -8,14 +8,8 @@ import pulumi
 import pytest
 from conftest import ROOT
 
-from endpoint_firewall.config.stack_config import (
-    AwsConfig,
-    AwsLimits,
-    AwsPolicyConfig,
-    FqdnMode,
-    RuleOrder,
-    load_stack_file,
-)
+from endpoint_firewall.config.aws_config import AwsConfig, AwsLimits, AwsPolicyConfig, FqdnMode, RuleOrder
+from endpoint_firewall.config.stack_config import load_stack_file
 from endpoint_firewall.endpoints.loader import load_catalogue
 from endpoint_firewall.planning.planner import build_plan
 from endpoint_firewall.preview.mock_runner import RecordingMocks

@@ -17,16 +17,15 @@ from botocore.model import Shape
 from botocore.validate import ParamValidator
 from conftest import ROOT
 
-from endpoint_firewall.config.stack_config import (
+from endpoint_firewall.config.aws_config import (
     STATEFUL_DEFAULT_ACTIONS,
     AwsConfig,
     AwsLimits,
     AwsPolicyConfig,
     FqdnMode,
     RuleOrder,
-    StackConfig,
-    load_stack_file,
 )
+from endpoint_firewall.config.stack_config import StackConfig, load_stack_file
 from endpoint_firewall.endpoints.loader import Catalogue, load_catalogue, shipped_catalogue_files
 from endpoint_firewall.endpoints.models import Entry, Service
 from endpoint_firewall.planning.address_rules import AddressRules

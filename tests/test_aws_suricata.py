@@ -33,7 +33,8 @@ from endpoint_firewall.checks.suricata import (
     replay,
     ruleset,
 )
-from endpoint_firewall.config.stack_config import AwsPolicyConfig, FqdnMode, RuleOrder, load_stack_file
+from endpoint_firewall.config.aws_config import AwsPolicyConfig, FqdnMode, RuleOrder
+from endpoint_firewall.config.stack_config import load_stack_file
 from endpoint_firewall.endpoints.loader import load_catalogue
 from endpoint_firewall.planning.planner import build_plan
 from endpoint_firewall.planning.selection import Selection, select

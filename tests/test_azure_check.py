@@ -10,7 +10,7 @@ from conftest import dev_azure_config as dev_config
 
 from endpoint_firewall.checks.azure import evaluate, fqdn_matches
 from endpoint_firewall.checks.flow import Flow
-from endpoint_firewall.config.stack_config import AzureConfig
+from endpoint_firewall.config.azure_config import AzureConfig
 from endpoint_firewall.endpoints.loader import load_catalogue
 from endpoint_firewall.endpoints.models import DestinationKind, EntryKind, Service
 from endpoint_firewall.planning.address_rules import AddressRules

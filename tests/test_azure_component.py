@@ -16,7 +16,8 @@ from endpoint_firewall.components.azure_firewall import (
     classic_flat,
     snake,
 )
-from endpoint_firewall.config.stack_config import AzureConfig, load_stack_file
+from endpoint_firewall.config.azure_config import AzureConfig
+from endpoint_firewall.config.stack_config import load_stack_file
 from endpoint_firewall.endpoints.loader import load_catalogue
 from endpoint_firewall.endpoints.models import EntryKind, Service
 from endpoint_firewall.planning.address_rules import AddressRules

@@ -10,7 +10,8 @@ from conftest import ROOT
 from test_azure_render import addresses, config, hosts, microsoft_pairs, plan, rule
 from test_azure_sku import refused
 
-from endpoint_firewall.config.stack_config import AzureConfig, load_stack_file
+from endpoint_firewall.config.azure_config import AzureConfig
+from endpoint_firewall.config.stack_config import load_stack_file
 from endpoint_firewall.planning.address_rules import AddressRules
 from endpoint_firewall.planning.rules import RuleKind
 from endpoint_firewall.renderers.azure import RenderError, render_azure

@@ -12,7 +12,7 @@ import jsonschema
 import pytest
 from conftest import dev_azure_config as dev_config
 
-from endpoint_firewall.config.stack_config import AzureConfig, AzureLimits
+from endpoint_firewall.config.azure_config import AzureConfig, AzureLimits
 from endpoint_firewall.endpoints.loader import load_catalogue
 from endpoint_firewall.endpoints.models import Destination, EntryKind, Service
 from endpoint_firewall.planning.address_rules import AddressRules

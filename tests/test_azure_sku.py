@@ -1,6 +1,6 @@
 """Azure Firewall tiers: what Basic, Standard and Premium can take, and the combinations refused with the key named.
 
-Microsoft's words, quoted in ``renderers/azure_sku.py``: Basic has "DNS proxy: Not available" and "Network FQDN
+Microsoft's words, quoted in ``config/azure_sku.py``: Basic has "DNS proxy: Not available" and "Network FQDN
 filtering: Not supported (application FQDN filtering only)"; Basic and Premium firewalls are managed by a policy of
 their tier; dual stack does not support classic firewalls.
 """
@@ -10,7 +10,8 @@ from __future__ import annotations
 import pytest
 from test_azure_render import assert_valid, config, plan, rule, rules_of
 
-from endpoint_firewall.config.stack_config import AzureConfig, ConfigError, parse
+from endpoint_firewall.config.azure_config import AzureConfig
+from endpoint_firewall.config.stack_config import ConfigError, parse
 from endpoint_firewall.planning.rules import RuleKind
 from endpoint_firewall.renderers.azure import RenderError, render_azure
 

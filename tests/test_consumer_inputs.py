@@ -23,7 +23,7 @@ from endpoint_firewall.components.resource_types import (
     AZURE_IP_GROUP,
     AZURE_POLICY,
 )
-from endpoint_firewall.config.stack_config import AzureConfig
+from endpoint_firewall.config.azure_config import AzureConfig
 from endpoint_firewall.endpoints.loader import load_catalogue
 from endpoint_firewall.planning.planner import build_plan
 from endpoint_firewall.planning.selection import Selection

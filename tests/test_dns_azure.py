@@ -12,8 +12,8 @@ from conftest import ROOT
 from test_azure_render import SPEC, config, errors, plan, rule
 
 from endpoint_firewall.checks.dns import evaluate_azure
+from endpoint_firewall.config.azure_config import AzureConfig
 from endpoint_firewall.config.dns_config import AzureDnsConfig, DnsMode
-from endpoint_firewall.config.stack_config import AzureConfig
 from endpoint_firewall.planning.rules import RuleKind
 from endpoint_firewall.program.render import render_stack
 from endpoint_firewall.renderers.azure import render_azure

@@ -25,7 +25,8 @@ from pydantic import Field
 
 from endpoint_firewall.cli.main import build_parser
 from endpoint_firewall.config import keys_reference
-from endpoint_firewall.config.stack_config import ConfigModel, load_stack_file
+from endpoint_firewall.config.base import ConfigModel
+from endpoint_firewall.config.stack_config import load_stack_file
 
 README = ROOT / "README.md"
 DOCS = ROOT / "docs"

@@ -18,7 +18,8 @@ from logs_cases import PROD_CASES, Case, check_verdicts
 from endpoint_firewall.checks.flow import Flow
 from endpoint_firewall.checks.suricata import replay
 from endpoint_firewall.cli.main import main
-from endpoint_firewall.config.stack_config import AwsPolicyConfig, load_stack_file
+from endpoint_firewall.config.aws_config import AwsPolicyConfig
+from endpoint_firewall.config.stack_config import load_stack_file
 from endpoint_firewall.program.stack_plan import load_selected
 from endpoint_firewall.renderers.aws import render_aws
 

@@ -43,7 +43,9 @@ from hypothesis import strategies as st
 
 from endpoint_firewall.checks.azure import evaluate as azure_evaluate
 from endpoint_firewall.checks.flow import Flow, FlowProtocol
-from endpoint_firewall.config.stack_config import AzureConfig, FqdnMode, StackConfig, load_stack_file
+from endpoint_firewall.config.aws_config import FqdnMode
+from endpoint_firewall.config.azure_config import AzureConfig
+from endpoint_firewall.config.stack_config import StackConfig, load_stack_file
 from endpoint_firewall.endpoints.loader import Catalogue, load_catalogue
 from endpoint_firewall.endpoints.models import CatalogueFile
 from endpoint_firewall.planning.planner import build_plan

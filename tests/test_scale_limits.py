@@ -224,7 +224,7 @@ def test_aws_names_and_sids(scale):
 def test_azure_sharding_at_scale_keeps_every_rule_within_a_smaller_group_limit(scale):
     """The same 100k plan with groupMaxBytes at 200 kB: areas shard into several groups (priority+1, ...),
     every group within the configured limit, and the shards together hold exactly each rule's destinations."""
-    from endpoint_firewall.config.stack_config import AzureConfig
+    from endpoint_firewall.config.azure_config import AzureConfig
 
     config = load_stack_file(ROOT / "stacks" / "Pulumi.dev.yaml").azure
     limits = config.limits.model_copy(update={"group_max_bytes": 200_000})

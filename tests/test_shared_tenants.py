@@ -22,7 +22,8 @@ from endpoint_firewall.checks.flow import Flow
 from endpoint_firewall.checks.suricata import replay
 from endpoint_firewall.cli.main import main
 from endpoint_firewall.cli.tables import print_render
-from endpoint_firewall.config.stack_config import ConfigError, FqdnMode, RuleOrder, load_stack_file
+from endpoint_firewall.config.aws_config import FqdnMode, RuleOrder
+from endpoint_firewall.config.stack_config import ConfigError, load_stack_file
 from endpoint_firewall.endpoints import names
 from endpoint_firewall.endpoints.loader import load_catalogue, load_sources
 from endpoint_firewall.endpoints.shared_tenants import (

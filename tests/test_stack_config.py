@@ -8,7 +8,8 @@ import pytest
 from conftest import ROOT
 
 from endpoint_firewall.cli.main import main
-from endpoint_firewall.config.stack_config import ConfigError, FqdnMode, RuleOrder, load_stack_file, parse
+from endpoint_firewall.config.aws_config import FqdnMode, RuleOrder
+from endpoint_firewall.config.stack_config import ConfigError, load_stack_file, parse
 from endpoint_firewall.program.pulumi_config import namespace_values
 
 
@@ -140,7 +141,7 @@ def test_on_delete_defaults_follow_who_owns_the_policy():
             "f",
         )
     # a program of its own that holds the policy (and references the groups' ARNs) may choose delete for the component
-    from endpoint_firewall.config.stack_config import AwsConfig
+    from endpoint_firewall.config.aws_config import AwsConfig
 
     assert AwsConfig.model_validate({"onDelete": {"groups": "delete"}}).groups_on_delete.value == "delete"
     chosen = parse(

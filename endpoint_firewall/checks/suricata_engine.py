@@ -133,7 +133,7 @@ def _ref(line: str, group: str | None) -> RuleRef:
 
 def ruleset(render: AwsRender, policy_default_deny: bool | None = None) -> Ruleset:
     """Every group's rules (in policy order) with their variables, plus the modelled policy default."""
-    from ..config.stack_config import RuleOrder
+    from ..config.aws_config import RuleOrder
 
     groups = sorted(render.groups, key=lambda g: g.priority or 0)
     rules: list[str] = []

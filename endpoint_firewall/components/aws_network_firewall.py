@@ -58,7 +58,8 @@ from typing import Any
 import pulumi
 from pulumi_aws import networkfirewall
 
-from ..config.stack_config import AwsConfig, OnDelete, RuleOrder
+from ..config.aws_config import AwsConfig, RuleOrder
+from ..config.base import OnDelete
 from ..planning.rules import Plan
 from ..renderers.aws import AwsRender, AwsRuleGroup, render_aws
 from .lifecycle import Tags, lifecycle_options, merged_tags

@@ -49,7 +49,7 @@ from typing import Any
 import pulumi
 import pulumi_azure_native.network as network
 
-from ..config.stack_config import AZURE_NAMES, AzureConfig, AzureTarget, missing_azure_names
+from ..config.azure_config import AZURE_NAMES, AzureConfig, AzureTarget, missing_azure_names
 from ..planning.rules import Plan
 from ..renderers.azure import AzureRender, render_azure
 from ..renderers.azure_model import replace_ids

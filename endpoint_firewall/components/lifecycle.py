@@ -1,6 +1,6 @@
 """What the components tell Pulumi about deleting and replacing their children, and the tags they put on them.
 
-``onDelete`` (``config.stack_config.OnDelete``) becomes resource options: ``retain`` is ``retain_on_delete=True``
+``onDelete`` (``config.base.OnDelete``) becomes resource options: ``retain`` is ``retain_on_delete=True``
 (Pulumi forgets the resource and leaves it in the cloud), ``protect`` is ``protect=True`` (preview and up refuse to
 delete or replace it, naming it), ``delete`` sets neither, so that a consumer's own ``protect`` on the component
 still reaches the child through its parent. Why each default is what it is: docs/deploying.md, "Replacements and deletes".
@@ -13,7 +13,7 @@ from typing import Any, TypedDict
 
 import pulumi
 
-from ..config.stack_config import OnDelete
+from ..config.base import OnDelete
 
 Tags = Mapping[str, pulumi.Input[str]] | pulumi.Input[Mapping[str, str]]
 

@@ -11,15 +11,11 @@ import re
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
-from pydantic.alias_generators import to_camel
+from pydantic import Field, field_validator
 
 from ..endpoints import names
 from ..endpoints.models import located
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, alias_generator=to_camel, populate_by_name=True)
+from .base import ConfigModel
 
 
 class DnsMode(StrEnum):
@@ -48,7 +44,7 @@ def extra_names(values: Any) -> tuple[str, ...]:
     return tuple(sorted(out))
 
 
-class AwsDnsLimits(_Model):
+class AwsDnsLimits(ConfigModel):
     """Route 53 Resolver DNS Firewall limits. ``domainsPerList`` is the documented limit of one
     ``UpdateFirewallDomains`` request (botocore ``route53resolver``, ``Domains``: "There is a limit of 1000 domains
     per request"); a list is written in one request, so lists are sharded to it. The rest are AWS's default quotas for
@@ -83,7 +79,7 @@ class AwsDnsLimits(_Model):
     )
 
 
-class AzureDnsLimits(_Model):
+class AzureDnsLimits(ConfigModel):
     """Azure DNS security policy limits, from Microsoft's "DNS resolver policy" page, "Requirements and
     restrictions" (learn.microsoft.com/azure/dns/dns-security-policy, ms.date 08/11/2026): 100 traffic rules per
     policy, 2,000 domain lists, 100,000 domains; rule priorities 100-65000 ("DNS traffic rules"). One inline list
@@ -113,7 +109,7 @@ _VNET_ID = re.compile(
 )
 
 
-class AwsDnsConfig(_Model):
+class AwsDnsConfig(ConfigModel):
     """``endpoint-firewall:aws.dns``: Route 53 Resolver DNS Firewall for the stack's VPCs."""
 
     enabled: bool = Field(True, description="false: no DNS layer (the settings are kept)")
@@ -157,7 +153,7 @@ class AwsDnsConfig(_Model):
         return tuple(sorted(value))
 
 
-class AzureDnsConfig(_Model):
+class AzureDnsConfig(ConfigModel):
     """``endpoint-firewall:azure.dns``: an Azure DNS security policy (DNS resolver policy) for the stack's VNets."""
 
     enabled: bool = Field(True, description="false: no DNS layer (the settings are kept)")

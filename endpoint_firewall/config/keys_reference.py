@@ -30,16 +30,16 @@ PAGE = "docs/reference/stack-keys.md"
 COMMAND = "python -m endpoint_firewall.config.keys_reference > docs/reference/stack-keys.md"
 
 INTRO = f"""\
-<!-- Generated from endpoint_firewall/config/stack_config.py: do not edit. Regenerate with
+<!-- Generated from the models under endpoint_firewall/config/: do not edit. Regenerate with
      {COMMAND}
      (tests/test_docs.py fails while this page is stale). -->
 
 # Stack keys
 
 Every key of the `{NAMESPACE}:` namespace of a stack file (`stacks/Pulumi.<stack>.yaml`), generated from the
-pydantic models that check it (`endpoint_firewall/config/stack_config.py`): a key not listed here is refused,
-naming the key, before anything is rendered or registered. How stack files are found and checked:
-[Stacks](../stacks.md#stack-files).
+pydantic models that check it (`endpoint_firewall/config/`: `stack_config.py`, `azure_config.py`, `aws_config.py`,
+`dns_config.py`): a key not listed here is refused, naming the key, before anything is rendered or registered.
+How stack files are found and checked: [Stacks](../stacks.md#stack-files).
 """
 
 

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pulumi
 
-from ..config.stack_config import NAMESPACE, AzureTarget, ConfigError, StackConfig
+from ..config.azure_config import AzureTarget
+from ..config.stack_config import NAMESPACE, ConfigError, StackConfig
 from ..endpoints.errors import Problem
 from ..planning.rules import Plan
 from .pulumi_config import read_stack_config

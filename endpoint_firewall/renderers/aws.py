@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from ..config.stack_config import DEFAULT_STATEFUL_ACTIONS, AwsConfig, FqdnMode, RuleOrder
+from ..config.aws_config import DEFAULT_STATEFUL_ACTIONS, AwsConfig, FqdnMode, RuleOrder
 from ..planning.address_rules import AddressRules, ByName
 from ..planning.rules import Plan, Rule, RuleKind
 from .aws_capacity import (

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
-from ..config.stack_config import AwsConfig, RuleOrder
+from ..config.aws_config import AwsConfig, RuleOrder
 from .aws_errors import AwsRenderError
 from .suricata_rules import HTTP_HOST, TLS_SNI
 

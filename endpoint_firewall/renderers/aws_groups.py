@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..config.stack_config import AwsConfig, FqdnMode, RuleOrder
+from ..config.aws_config import AwsConfig, FqdnMode, RuleOrder
 from .aws_capacity import domain_list_capacity, group_capacity, group_name
 from .aws_errors import AwsRenderError
 from .aws_layout import LIST_ROLES, Collected, external_net, group_priority, role_name, shard_items, shard_key

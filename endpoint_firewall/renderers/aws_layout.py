@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..config.stack_config import AwsConfig, FqdnMode, RuleOrder
+from ..config.aws_config import AwsConfig, FqdnMode, RuleOrder
 from ..endpoints.models import Protocol, Service
 from ..planning.address_rules import AddressRules, ByName, parts_of, rendered_rules
 from ..planning.rules import Plan, Rule, RuleKind

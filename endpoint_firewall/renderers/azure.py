@@ -24,7 +24,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from ..config.stack_config import AzureConfig, AzureLimits, AzureTarget
+from ..config.azure_config import AzureConfig, AzureLimits, AzureTarget
+from ..config.azure_sku import DUAL_STACK_PAGE, IPV6_CLASSIC_REASON, IPV6_OFF_REASON
 from ..planning.address_rules import AddressRules, ByName
 from ..planning.rules import Plan, Rule
 from .azure_layout import (
@@ -53,7 +54,6 @@ from .azure_model import (
     to_text,
 )
 from .azure_rules import map_plan
-from .azure_sku import DUAL_STACK_PAGE, IPV6_CLASSIC_REASON, IPV6_OFF_REASON
 from .azure_template import CLASSIC_REASON, arm_template
 from .azure_template import FILE as TEMPLATE_FILE
 from .dns_azure import AzureDnsRender, firewall_names, render_azure_dns

@@ -12,7 +12,8 @@ import pulumi_azure_native.resources as resources
 
 from endpoint_firewall.components.aws_network_firewall import AwsNetworkFirewallRules, AwsNetworkFirewallRulesArgs
 from endpoint_firewall.components.azure_firewall import AzureFirewallRules, AzureFirewallRulesArgs
-from endpoint_firewall.config.stack_config import AwsConfig, AzureConfig
+from endpoint_firewall.config.aws_config import AwsConfig
+from endpoint_firewall.config.azure_config import AzureConfig
 from endpoint_firewall.endpoints.loader import load_catalogue
 from endpoint_firewall.planning.planner import build_plan
 from endpoint_firewall.planning.selection import Selection

@@ -1,6 +1,7 @@
 """What each Azure Firewall tier can take, as Microsoft documents it, and the config combinations it cannot.
 
-Pure: no Pulumi, no I/O, no import from ``program`` (the stack config validates with these functions).
+Pure: no Pulumi, no I/O. The Azure settings (:mod:`.azure_config`) validate with these functions; the renderer
+(``renderers/azure/``) states the same facts in its findings.
 
 Sources (read 2026-12-01):
 

@@ -451,7 +451,7 @@ def render_in_process(catalogue, config, stack: str = "dev"):
     from endpoint_firewall.planning.planner import build_plan
     from endpoint_firewall.planning.selection import Selection
     from endpoint_firewall.program.render import StackRender
-    from endpoint_firewall.renderers.aws import render_aws
+    from endpoint_firewall.renderers.aws.render import render_aws
     from endpoint_firewall.renderers.azure import render_azure
 
     plan = build_plan(catalogue, Selection(), config.source_ranges, config.peer_ranges)

@@ -36,7 +36,7 @@ from endpoint_firewall.endpoints.models import CatalogueFile
 from endpoint_firewall.planning.address_rules import AddressRules, rendered_rules
 from endpoint_firewall.planning.planner import build_plan
 from endpoint_firewall.planning.selection import Selection
-from endpoint_firewall.renderers.aws import render_aws
+from endpoint_firewall.renderers.aws.render import render_aws
 from endpoint_firewall.renderers.azure import render_azure
 
 ORDERS = list(RuleOrder)

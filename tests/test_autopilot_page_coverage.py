@@ -26,7 +26,7 @@ from endpoint_firewall.endpoints.loader import Catalogue, load_catalogue, shippe
 from endpoint_firewall.endpoints.models import EntryKind
 from endpoint_firewall.planning.planner import build_plan
 from endpoint_firewall.planning.rules import Plan
-from endpoint_firewall.renderers.aws import AwsRender, render_aws
+from endpoint_firewall.renderers.aws.render import AwsRender, render_aws
 from endpoint_firewall.renderers.azure import render_azure
 
 ROOT = Path(__file__).resolve().parents[1]

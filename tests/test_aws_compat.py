@@ -1,4 +1,4 @@
-"""AWS's own rules for stateful rule groups (renderers/aws_compat.py): each one broken by a rule, and every
+"""AWS's own rules for stateful rule groups (renderers/aws/compat.py): each one broken by a rule, and every
 shipped stack's groups accepted."""
 
 from __future__ import annotations
@@ -10,9 +10,11 @@ from endpoint_firewall.config.aws_config import FqdnMode, RuleOrder
 from endpoint_firewall.config.stack_config import load_stack_file
 from endpoint_firewall.endpoints.loader import load_catalogue
 from endpoint_firewall.planning.planner import build_plan
-from endpoint_firewall.renderers import aws_layout, suricata_rules
-from endpoint_firewall.renderers.aws import AwsRenderError, render_aws
-from endpoint_firewall.renderers.aws_compat import AWS_RULES, GroupText, problems
+from endpoint_firewall.renderers import suricata_rules
+from endpoint_firewall.renderers.aws import layout as aws_layout
+from endpoint_firewall.renderers.aws.compat import AWS_RULES, GroupText, problems
+from endpoint_firewall.renderers.aws.model import AwsRenderError
+from endpoint_firewall.renderers.aws.render import render_aws
 
 NETS = {"HOME_NET": ["10.10.0.0/16"], "EXTERNAL_NET": ["0.0.0.0/5", "::/0"], "SET": ["192.0.2.0/24"]}
 OK = 'pass tls $HOME_NET any -> any 443 (flow:to_server,established; tls.sni; content:"a.example"; sid:1; rev:1;)'

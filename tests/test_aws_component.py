@@ -13,7 +13,8 @@ from endpoint_firewall.config.stack_config import load_stack_file
 from endpoint_firewall.endpoints.loader import load_catalogue
 from endpoint_firewall.planning.planner import build_plan
 from endpoint_firewall.preview.mock_runner import RecordingMocks
-from endpoint_firewall.renderers.aws import AwsRenderError, render_aws
+from endpoint_firewall.renderers.aws.model import AwsRenderError
+from endpoint_firewall.renderers.aws.render import render_aws
 
 COMPONENT = "endpoint-firewall:aws:NetworkFirewallRules"
 RULE_GROUP = "aws:networkfirewall/ruleGroup:RuleGroup"

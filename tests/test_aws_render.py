@@ -31,15 +31,15 @@ from endpoint_firewall.endpoints.models import Entry, Service
 from endpoint_firewall.planning.address_rules import AddressRules
 from endpoint_firewall.planning.planner import build_plan
 from endpoint_firewall.planning.rules import AreaPlan, Plan, Rule, RuleKind, Skipped
-from endpoint_firewall.renderers.aws import (
+from endpoint_firewall.renderers.aws.capacity import (
     CAPACITY_STEP,
-    AwsRenderError,
     domain_list_capacity,
-    policy_name,
-    render_aws,
     reserved_capacity,
     units_per_group,
 )
+from endpoint_firewall.renderers.aws.groups import policy_name
+from endpoint_firewall.renderers.aws.model import AwsRenderError
+from endpoint_firewall.renderers.aws.render import render_aws
 from endpoint_firewall.renderers.suricata_rules import (
     CLIENT_HELLO_MAX_BYTES,
     HTTP_METHODS,
@@ -452,7 +452,7 @@ def test_strict_order_prod_priorities_and_default_actions(prod_plan):
 
 
 def test_strict_order_guard_refuses_a_pass_after_a_drop_of_the_same_traffic(prod_plan):
-    from endpoint_firewall.renderers import aws as aws_renderer
+    from endpoint_firewall.renderers.aws import render as aws_renderer
 
     render = render_aws(prod_plan, VARIANTS["prod-domain-list"])
     reordered = sorted(render.groups, key=lambda g: -(g.priority or 0))
@@ -775,7 +775,7 @@ def test_summary_shape(dev_plan):
 
 def test_rendering_imports_no_pulumi():
     code = (
-        "import sys; import endpoint_firewall.renderers.aws, endpoint_firewall.checks.aws; "
+        "import sys; import endpoint_firewall.renderers.aws.render, endpoint_firewall.checks.aws; "
         "bad = [m for m in sys.modules if m.split('.')[0] in ('pulumi', 'pulumi_aws')]; "
         "assert not bad, bad"
     )
@@ -1065,7 +1065,7 @@ def test_trimmed_headroom_is_shared_fairly_and_the_quota_not_wasted(dev_plan):
     # (3 + 97 x 146/446 = 34.8) is furthest from the 3 it had: every group keeps a step multiple and headroom
     from types import SimpleNamespace
 
-    from endpoint_firewall.renderers.aws_capacity import share_headroom
+    from endpoint_firewall.renderers.aws.capacity import share_headroom
 
     groups = [
         SimpleNamespace(role=r, used=u, capacity=c)

@@ -38,7 +38,7 @@ from endpoint_firewall.config.stack_config import load_stack_file
 from endpoint_firewall.endpoints.loader import load_catalogue
 from endpoint_firewall.planning.planner import build_plan
 from endpoint_firewall.planning.selection import Selection, select
-from endpoint_firewall.renderers.aws import render_aws
+from endpoint_firewall.renderers.aws.render import render_aws
 from endpoint_firewall.renderers.suricata_rules import (
     CLIENT_HELLO_MAX_BYTES,
     HTTP_METHODS,

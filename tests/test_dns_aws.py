@@ -17,8 +17,8 @@ from endpoint_firewall.checks.dns import evaluate_aws
 from endpoint_firewall.config.dns_config import AwsDnsConfig, DnsMode
 from endpoint_firewall.planning.rules import RuleKind
 from endpoint_firewall.program.render import render_stack
-from endpoint_firewall.renderers.aws_errors import AwsRenderError
-from endpoint_firewall.renderers.dns_aws import REDIRECTION, render_aws_dns
+from endpoint_firewall.renderers.aws.dns import REDIRECTION, render_aws_dns
+from endpoint_firewall.renderers.aws.model import AwsRenderError
 
 MODEL = botocore.session.get_session().get_service_model("route53resolver")
 VPC = "vpc-0a1b2c3d4e5f60718"

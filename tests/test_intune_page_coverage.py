@@ -29,7 +29,7 @@ from endpoint_firewall.endpoints.loader import load_catalogue, shipped_catalogue
 from endpoint_firewall.endpoints.models import DestinationKind, EntryKind, Protocol
 from endpoint_firewall.endpoints.shared_tenants import is_shared_tenant_wildcard
 from endpoint_firewall.planning.planner import build_plan
-from endpoint_firewall.renderers.aws import render_aws
+from endpoint_firewall.renderers.aws.render import render_aws
 from endpoint_firewall.renderers.azure import render_azure
 
 ROOT = Path(__file__).resolve().parents[1]

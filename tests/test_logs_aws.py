@@ -21,7 +21,7 @@ from endpoint_firewall.cli.main import main
 from endpoint_firewall.config.aws_config import AwsPolicyConfig
 from endpoint_firewall.config.stack_config import load_stack_file
 from endpoint_firewall.program.stack_plan import load_selected
-from endpoint_firewall.renderers.aws import render_aws
+from endpoint_firewall.renderers.aws.render import render_aws
 
 DEVICE = "10.20.0.10"  # inside prod's sourceRanges (10.20.0.0/16, 10.21.0.0/16)
 DEV_DEVICE = "10.10.0.10"

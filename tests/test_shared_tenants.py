@@ -37,7 +37,7 @@ from endpoint_firewall.planning.rules import RuleKind
 from endpoint_firewall.planning.selection import Selection, SharedTenantMode
 from endpoint_firewall.planning.tenant_wildcards import instance_problems
 from endpoint_firewall.program.render import render_stack
-from endpoint_firewall.renderers.aws import render_aws
+from endpoint_firewall.renderers.aws.render import render_aws
 from endpoint_firewall.renderers.azure import render_azure
 
 SOURCES = ["10.10.0.0/16"]

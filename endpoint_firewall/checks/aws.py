@@ -16,7 +16,7 @@ from .flow import Flow, Verdict
 from .suricata import ENGINE_DROP, replay
 
 if TYPE_CHECKING:
-    from ..renderers.aws import AwsRender
+    from ..renderers.aws.render import AwsRender
 
 # Stand-in device addresses for a family the stack's source ranges do not have (outside any HOME_NET then).
 STAND_IN_SOURCE = {4: "192.0.2.5", 6: "fd00:e9f0::5"}

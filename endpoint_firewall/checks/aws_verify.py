@@ -68,5 +68,5 @@ def verify_group(
 
 
 def verify_groups(client: Any, groups: Sequence[Any], **kwargs: Any) -> list[GroupVerdict]:
-    """Every rendered group (:class:`~endpoint_firewall.renderers.aws.AwsRuleGroup`), in order."""
+    """Every rendered group (:class:`~endpoint_firewall.renderers.aws.model.AwsRuleGroup`), in order."""
     return [verify_group(client, g.request, g.used, **kwargs) for g in groups]

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ..endpoints.names import normalise_fqdn
-from ..renderers.dns_aws import REDIRECTION, AwsDnsRender
+from ..renderers.aws.dns import REDIRECTION, AwsDnsRender
 from ..renderers.dns_azure import AzureDnsRender
 from ..renderers.dns_names import DnsList, DnsRule
 from ..renderers.findings import Finding

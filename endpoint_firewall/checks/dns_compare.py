@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from ..planning.rules import Plan
-from ..renderers.aws import AwsRender
+from ..renderers.aws.render import AwsRender
 from ..renderers.azure import AzureRender
 from ..renderers.dns_names import EXTRA, NAME_KINDS, name_matches
 from ..renderers.findings import DOMAIN_LIST_APEX

@@ -1,7 +1,7 @@
 """Run rendered AWS rules in the real Suricata engine: syntax check (``suricata -T``) and flow replay.
 
 AWS Network Firewall's stateful engine is Suricata. The harness writes every group of an
-:class:`~endpoint_firewall.renderers.aws.AwsRender` (domain lists in AWS's documented generated form) with their
+:class:`~endpoint_firewall.renderers.aws.render.AwsRender` (domain lists in AWS's documented generated form) with their
 IP set variables into a scratch folder, replays a capture with one session per flow (``--simulate-ips``), and
 reads ``eve.json``. Three modules, re-exported here under the names they always had:
 

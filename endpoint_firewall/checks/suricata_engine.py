@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the renderer is pure; imported for types only
-    from ..renderers.aws import AwsRender
+    from ..renderers.aws.render import AwsRender
 
 SURICATA_ENV = "EPFW_SURICATA"  # path to the suricata binary, if not on PATH
 HARNESS_SID = 4_200_000_001  # above every sid the renderer can allocate (base_sid + span <= 4e9)

@@ -32,7 +32,7 @@ from .suricata_engine import (
 )
 
 if TYPE_CHECKING:  # the renderer is pure; imported for types only
-    from ..renderers.aws import AwsRender
+    from ..renderers.aws.render import AwsRender
 
 ENGINE_DROP = RuleRef(0, "dropped by the engine itself, no rule (an exception policy)", "engine")
 

@@ -121,7 +121,7 @@ def _stack(name: str, cloud: str, config: StackConfig, project: Path, origin: st
 
         side = AzureSide(render_azure(plan, config.enabled_cloud("azure")), plan)  # type: ignore[arg-type]  # require_cloud
     else:
-        from ..renderers.aws import render_aws
+        from ..renderers.aws.render import render_aws
 
         side = AwsSide(render_aws(plan, config.enabled_cloud("aws")), plan)  # type: ignore[arg-type]  # require_cloud
     places = _entry_places(catalogue)

@@ -1,5 +1,5 @@
 """Route 53 Resolver DNS Firewall as a Pulumi component: exactly the requests of
-:func:`~endpoint_firewall.renderers.dns_aws.render_aws_dns` (``epfw render`` writes them under ``aws/dns/``).
+:func:`~endpoint_firewall.renderers.aws.dns.render_aws_dns` (``epfw render`` writes them under ``aws/dns/``).
 
 Children, all parented to the component, named ``<name>-<role>`` from the render (deterministic):
 ``ResolverFirewallDomainList`` per list (``<name>-list-allowed``, ``<name>-list-everything``...), the
@@ -22,7 +22,7 @@ from typing import Any
 import pulumi
 from pulumi_aws import route53
 
-from ..renderers.dns_aws import REDIRECTION, AwsDnsRender
+from ..renderers.aws.dns import REDIRECTION, AwsDnsRender
 from .lifecycle import Tags, merged_tags
 
 COMPONENT_TYPE = "endpoint-firewall:aws:DnsFirewall"

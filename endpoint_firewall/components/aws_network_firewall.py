@@ -1,5 +1,5 @@
 """AWS Network Firewall egress rules as a Pulumi component: the stateful rule groups of
-:func:`~endpoint_firewall.renderers.aws.render_aws`, and optionally the firewall policy that uses them.
+:func:`~endpoint_firewall.renderers.aws.render.render_aws`, and optionally the firewall policy that uses them.
 
 Each ``networkfirewall.RuleGroup`` is the rendered ``CreateRuleGroup`` request converted field by field
 (``name``, ``capacity``, ``type``, ``description``, ``rule_group={rule_variables, rules_source,
@@ -25,11 +25,11 @@ itself is protected (``onDelete.policy``): its replacement (``ruleOrder``) or re
 firewall that uses it is outside the stack. docs/deploying.md walks through both.
 
 How capacity is computed and pinned (``capacityHeadroom``, ``config.capacity``), and so when a group is
-replaced: :mod:`endpoint_firewall.renderers.aws` (the module docstring), where it is computed.
+replaced: :mod:`endpoint_firewall.renderers.aws.render` (the module docstring), where it is computed.
 
 The firewall policy's rule order cannot change in place either (AWS replaces the policy). In ``STRICT_ORDER``
 its physical name is ``firewallPolicy.name`` plus a short hash of the rule order
-(:func:`~endpoint_firewall.renderers.aws.policy_name`; ``DEFAULT_ACTION_ORDER`` keeps the bare name), so
+(:func:`~endpoint_firewall.renderers.aws.groups.policy_name`; ``DEFAULT_ACTION_ORDER`` keeps the bare name), so
 switching the order either way creates the new policy under another name before the old one is deleted.
 A firewall must move to the new policy before the old one can be deleted: reference ``firewallPolicyArn``
 from this component's outputs so Pulumi updates the firewall in between.
@@ -37,7 +37,7 @@ from this component's outputs so Pulumi updates the firewall in between.
 Rule order and default actions of the policy (when ``config.firewall_policy`` is set): the policy takes
 ``config.rule_order``; in ``STRICT_ORDER`` it references each group with the group's rendered ``priority`` and
 sets ``stateful_default_actions``. What each order means for the groups and the deny is explained once, where
-the rules are made: the module docstring of :mod:`endpoint_firewall.renderers.aws`; why the app-layer default
+the rules are made: the module docstring of :mod:`endpoint_firewall.renderers.aws.render`; why the app-layer default
 actions are the default: docs/aws-rules.md, "Rule order".
 
 The policy forwards everything to the stateful engine (``aws:forward_to_sfe`` for packets and fragments)
@@ -61,7 +61,8 @@ from pulumi_aws import networkfirewall
 from ..config.aws_config import AwsConfig, RuleOrder
 from ..config.base import OnDelete
 from ..planning.rules import Plan
-from ..renderers.aws import AwsRender, AwsRuleGroup, render_aws
+from ..renderers.aws.model import AwsRuleGroup
+from ..renderers.aws.render import AwsRender, render_aws
 from .lifecycle import Tags, lifecycle_options, merged_tags
 
 COMPONENT_TYPE = "endpoint-firewall:aws:NetworkFirewallRules"

@@ -1,7 +1,7 @@
 """AWS's side of an explanation: which rendered rule should pass a flow, who dropped it according to the alert
 log (this stack's rule, or another), and which address rules the flow log shows in use.
 
-Every rule the renderer writes carries ``msg:"<plan rule> ..."`` and a sid of its own (``renderers/aws_layout.py``);
+Every rule the renderer writes carries ``msg:"<plan rule> ..."`` and a sid of its own (``renderers/aws/layout.py``);
 the sids and messages are read from the render as the Suricata harness loads it (``checks/suricata_engine.py``'s
 :func:`~..checks.suricata_engine.ruleset`). AWS's domain lists get AWS's own sids, which no log can be traced to;
 they are named by group and target. AWS flow logs (``netflow``) carry addresses and ports but no names: they show
@@ -18,7 +18,7 @@ from ..checks.listed import Listing
 from ..checks.suricata_engine import RuleRef, ruleset
 from ..endpoints.models import Protocol
 from ..planning.rules import Plan, Rule, RuleKind
-from ..renderers.aws import AwsRender
+from ..renderers.aws.render import AwsRender
 from ..renderers.suricata_rules import HTTP_HOST, TLS_SNI
 from .tally import Denied, Tally
 

@@ -30,7 +30,7 @@ def deploy(plan: Plan, config: StackConfig) -> None:
     """Render both clouds first, so that a render error on either registers nothing; then the components."""
     from ..components.aws_network_firewall import AwsNetworkFirewallRules, AwsNetworkFirewallRulesArgs
     from ..components.azure_firewall import AzureFirewallRules, AzureFirewallRulesArgs
-    from ..renderers.aws import render_aws
+    from ..renderers.aws.render import render_aws
     from ..renderers.azure import render_azure
 
     azure_config = config.enabled_cloud("azure")

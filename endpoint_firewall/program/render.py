@@ -20,7 +20,7 @@ from .allow_any import POLICY_CONFIG_FILE, allow_any_exceptions, policy_config_t
 from .stack_plan import load_selected
 
 if TYPE_CHECKING:  # imported when rendering, not with this module
-    from ..renderers.aws import AwsRender
+    from ..renderers.aws.render import AwsRender
     from ..renderers.azure import AzureRender
 
 
@@ -117,7 +117,7 @@ def render_config(
 
         azure = render_azure(plan, azure_config)
     if "aws" in clouds and aws_config:
-        from ..renderers.aws import render_aws
+        from ..renderers.aws.render import render_aws
 
         aws = render_aws(plan, aws_config)
     return StackRender(

@@ -5,7 +5,7 @@ The names come from the plan the firewall rules come from (the destinations of i
 planner's folding of exact names under wildcards), never from the raw catalogue, and only those the cloud's
 firewall actually passes: a name the firewall cannot express (a name on plain UDP on AWS, say) does not resolve
 either, and says so (``notResolved``). Address-only entries have no names: the DNS layer says nothing about them.
-How each cloud's domain lists then match these names: :mod:`.dns_aws`, :mod:`.dns_azure`; docs/dns.md.
+How each cloud's domain lists then match these names: :mod:`.aws.dns`, :mod:`.azure.dns`; docs/dns.md.
 """
 
 from __future__ import annotations

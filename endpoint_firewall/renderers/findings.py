@@ -19,11 +19,11 @@ APP_PORT_OUT_OF_RANGE = Kind("app-port-out-of-range", "names on ports applicatio
 NETWORK_RULE_ON_ADDRESS = Kind(
     "network-rule-on-address", "http/https/tls addresses as network rules: any protocol, any name"
 )
-# AWS (aws_layout.py)
+# AWS (aws/layout.py)
 NAME_ON_PLAIN_TCP_UDP = Kind("name-on-plain-tcp-udp", "names on plain TCP/UDP: no HTTP Host or TLS SNI to match")
 DOMAIN_LIST_ANY_PORT = Kind("domain-list-any-port", "names in domain lists: matched on any port, not only the listed")
 DOMAIN_LIST_APEX = Kind("domain-list-apex", "wildcards in domain lists: .x.com also matches x.com itself")
-# The DNS layer (dns_names.py, dns_aws.py, dns_azure.py): summary.json <cloud>.dns.widened and .notResolved
+# The DNS layer (dns_names.py, aws/dns.py, azure/dns.py): summary.json <cloud>.dns.widened and .notResolved
 DNS_BELOW_NAME = Kind("dns-below-name", "Azure DNS: a name's entry also matches every name below it")
 DNS_WILDCARD_APEX = Kind("dns-wildcard-apex", "Azure DNS: a wildcard's entry also matches the domain itself")
 DNS_NOT_PASSED = Kind("dns-not-passed", "names the firewall passes no traffic to: they do not resolve either")

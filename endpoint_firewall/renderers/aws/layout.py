@@ -12,13 +12,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..config.aws_config import AwsConfig, FqdnMode, RuleOrder
-from ..endpoints.models import Protocol, Service
-from ..planning.address_rules import AddressRules, ByName, parts_of, rendered_rules
-from ..planning.rules import Plan, Rule, RuleKind
-from .aws_capacity import units_per_group
-from .aws_errors import AwsRenderError
-from .findings import (
+from ...config.aws_config import AwsConfig, FqdnMode, RuleOrder
+from ...endpoints.models import Protocol, Service
+from ...planning.address_rules import AddressRules, ByName, parts_of, rendered_rules
+from ...planning.rules import Plan, Rule, RuleKind
+from ..findings import (
     ADDRESS_ANY_NAME,
     ADDRESS_ANY_PAYLOAD,
     DOMAIN_LIST_ANY_PORT,
@@ -26,8 +24,8 @@ from .findings import (
     NAME_ON_PLAIN_TCP_UDP,
     Finding,
 )
-from .sharding import stable_shards
-from .suricata_rules import (
+from ..sharding import stable_shards
+from ..suricata_rules import (
     HTTP_HOST,
     SID_SPAN,
     TLS_SNI,
@@ -40,6 +38,8 @@ from .suricata_rules import (
     port_spec,
     variable_name,
 )
+from .capacity import units_per_group
+from .model import AwsRenderError
 
 DOMAIN_LIST_SERVICES = frozenset({(Protocol.HTTP, 80), (Protocol.HTTPS, 443), (Protocol.TLS, 443)})
 
@@ -263,7 +263,7 @@ def _peers_outside(rule: Rule, home: Sequence[str]) -> bool:
 
 def _rendered_rules(plan: Plan, config: AwsConfig, out: Collected) -> list[Rule]:
     """The plan's rules as this render writes them: the address rules in the view ``addressRules`` asks for
-    (:func:`~..planning.address_rules.rendered_rules`), the addresses it leaves to names in ``out.by_name``."""
+    (:func:`~...planning.address_rules.rendered_rules`), the addresses it leaves to names in ``out.by_name``."""
     out.rules, out.by_name = rendered_rules(plan, config.address_rules, keep_protocols=True)
     for rule in out.rules:
         if rule.kind is RuleKind.ADDRESS:

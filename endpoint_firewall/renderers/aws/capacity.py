@@ -11,14 +11,10 @@ import hashlib
 import math
 from collections.abc import Sequence
 from fractions import Fraction
-from typing import TYPE_CHECKING
 
-from ..config.aws_config import AwsConfig, RuleOrder
-from .aws_errors import AwsRenderError
-from .suricata_rules import HTTP_HOST, TLS_SNI
-
-if TYPE_CHECKING:  # the groups carry capacities; this module only reads and replaces them
-    from .aws_groups import AwsRuleGroup
+from ...config.aws_config import AwsConfig, RuleOrder
+from ..suricata_rules import HTTP_HOST, TLS_SNI
+from .model import AwsRenderError, AwsRuleGroup
 
 CAPACITY_STEP = 100  # reserved capacity is a multiple of this
 

@@ -3,7 +3,7 @@
 Layout (docs/dns.md explains each choice):
 
 * domain lists ``<prefix>-dns-allowed`` (stable shards ``-N`` of at most ``limits.domainsPerList`` domains, the most
-  one ``UpdateFirewallDomains`` request takes) holding the names the firewall passes (:mod:`.dns_names`) and the
+  one ``UpdateFirewallDomains`` request takes) holding the names the firewall passes (:mod:`..dns_names`) and the
   stack's ``extraNames``, written as the catalogue means them: ``x.com`` matches that name only, ``*.x.com`` every
   name below ``x.com`` and not ``x.com`` itself (so nothing is widened on AWS); ``<prefix>-dns-everything`` holds
   ``*``, every name.
@@ -28,10 +28,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from ..config.dns_config import AwsDnsConfig, AwsDnsLimits, DnsMode
-from ..planning.rules import Plan, RuleKind
-from .aws_errors import AwsRenderError
-from .dns_names import (
+from ...config.dns_config import AwsDnsConfig, AwsDnsLimits, DnsMode
+from ...planning.rules import Plan, RuleKind
+from ..dns_names import (
     EXTRA,
     DnsList,
     DnsName,
@@ -43,7 +42,8 @@ from .dns_names import (
     select_names,
     shard,
 )
-from .findings import DNS_UNWRITABLE, Finding, kind_titles
+from ..findings import DNS_UNWRITABLE, Finding, kind_titles
+from .model import AwsRenderError
 
 ALLOW_PRIORITY = 100
 CATCH_ALL_PRIORITY = 10000

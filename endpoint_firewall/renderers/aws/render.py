@@ -10,11 +10,11 @@ Layout, per stack (a handful of groups, far below AWS's 20 stateful groups per p
 * ``<prefix>-rules-<hash>``: a Suricata rules string (``RulesString``) with everything a domain list
   cannot say exactly: addresses and peers (IP set variables, ``flow:to_server``), names on other ports
   (``tls.sni``/``http.host`` with the port in the header) and, in ``exact`` mode, every name. It ends with
-  the default deny (:func:`~.suricata_rules.default_deny_rules`): TLS at a complete ClientHello and HTTP
+  the default deny (:func:`~..suricata_rules.default_deny_rules`): TLS at a complete ClientHello and HTTP
   at a complete request (so a hello split over two TCP segments is judged whole), other TCP by the first
   bytes of its stream, SYN data, server data on flows no rule passed, UDP, ICMP and other IP protocols at their first
   packet, IPv6 from outside HOME_NET. Every group sets ``HOME_NET`` and ``EXTERNAL_NET`` (its complement),
-  and every render passes AWS's own rules (:mod:`.aws_compat`) and the policy quota (``policyCapacity``).
+  and every render passes AWS's own rules (:mod:`.compat`) and the policy quota (``policyCapacity``).
   How the groups and the deny are ordered in each rule order, and why: docs/aws-rules.md, "Rule order".
 * ``domain-list`` mode only, ALLOWLIST domain lists for names whose services are all among http:80,
   https:443, tls:443 (HTTP_HOST for http, TLS_SNI for https/tls): one group per distinct set of target types in ``DEFAULT_ACTION_ORDER`` (``<prefix>-http-host-<hash>``,
@@ -44,41 +44,18 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from ..config.aws_config import DEFAULT_STATEFUL_ACTIONS, AwsConfig, FqdnMode, RuleOrder
-from ..planning.address_rules import AddressRules, ByName
-from ..planning.rules import Plan, Rule, RuleKind
-from .aws_capacity import (
-    CAPACITY_STEP,
-    domain_list_capacity,
-    fit_policy_capacity,
-    group_capacity,
-    group_name,
-    reserved_capacity,
-    units_per_group,
-)
-from .aws_compat import APP_LAYER_DROP_ACTIONS, AWS_RULES, GroupText
-from .aws_compat import problems as compat_problems
-from .aws_errors import AwsRenderError
-from .aws_groups import AwsRuleGroup, domain_list_groups, policy_name, rules_file, rules_groups
-from .aws_layout import allocate_rule_sids, collect_rules, external_net, rule_texts, shard_lists
-from .dns_aws import AwsDnsRender, render_aws_dns
-from .findings import ADDRESS_RULE_KINDS, Finding, plan_widened_findings, skipped_findings
-from .suricata_rules import RESIDUAL_RISKS_DOC, deny_residuals, domain_list_rules, drop_traffic_class
-
-__all__ = [  # the renderer's public names, wherever they live
-    "CAPACITY_STEP",
-    "AwsRender",
-    "AwsRenderError",
-    "AwsRuleGroup",
-    "domain_list_capacity",
-    "external_net",
-    "group_capacity",
-    "group_name",
-    "policy_name",
-    "render_aws",
-    "reserved_capacity",
-    "units_per_group",
-]
+from ...config.aws_config import DEFAULT_STATEFUL_ACTIONS, AwsConfig, FqdnMode, RuleOrder
+from ...planning.address_rules import AddressRules, ByName
+from ...planning.rules import Plan, Rule, RuleKind
+from ..findings import ADDRESS_RULE_KINDS, Finding, plan_widened_findings, skipped_findings
+from ..suricata_rules import RESIDUAL_RISKS_DOC, deny_residuals, domain_list_rules, drop_traffic_class
+from .capacity import fit_policy_capacity
+from .compat import APP_LAYER_DROP_ACTIONS, AWS_RULES, GroupText
+from .compat import problems as compat_problems
+from .dns import AwsDnsRender, render_aws_dns
+from .groups import domain_list_groups, policy_name, rules_groups
+from .layout import allocate_rule_sids, collect_rules, rule_texts, shard_lists
+from .model import AwsRenderError, AwsRuleGroup, rules_file
 
 DEFAULT_POLICY_ACTIONS = DEFAULT_STATEFUL_ACTIONS  # STRICT_ORDER, when the policy is not configured here
 
@@ -238,7 +215,7 @@ def ipv6_handling(home: Sequence[str], config: AwsConfig) -> dict[str, Any]:
 
 
 def _check_aws_accepts(groups: Sequence[AwsRuleGroup], config: AwsConfig) -> None:
-    """AWS's own rules (:mod:`.aws_compat`): a render AWS would refuse fails here, naming group, sid and rule."""
+    """AWS's own rules (:mod:`.compat`): a render AWS would refuse fails here, naming group, sid and rule."""
     texts = [
         GroupText(g.name, g.rules, dict(g.variables), g.request["RuleGroup"]["RulesSource"].get("RulesString"))
         for g in groups

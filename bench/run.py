@@ -452,7 +452,7 @@ def render_in_process(catalogue, config, stack: str = "dev"):
     from endpoint_firewall.planning.selection import Selection
     from endpoint_firewall.program.render import StackRender
     from endpoint_firewall.renderers.aws.render import render_aws
-    from endpoint_firewall.renderers.azure import render_azure
+    from endpoint_firewall.renderers.azure.render import render_azure
 
     plan = build_plan(catalogue, Selection(), config.source_ranges, config.peer_ranges)
     azure_config, aws_config = config.enabled_cloud("azure"), config.enabled_cloud("aws")
@@ -468,7 +468,7 @@ def compactness(catalogue, render, config) -> dict[str, Any]:
     """Rules, groups and capacity against one rule per entry (naive) and a lower bound."""
     from endpoint_firewall.endpoints.models import DestinationKind, Protocol
     from endpoint_firewall.planning.rules import RuleKind
-    from endpoint_firewall.renderers.azure_model import json_size
+    from endpoint_firewall.renderers.azure.model import json_size
 
     plan = render.plan
     selected = set(plan.selected_entries)
@@ -851,7 +851,7 @@ def blast_split_rule(catalogue, render, config) -> dict[str, Any] | None:
     from endpoint_firewall.config.azure_config import AzureConfig
     from endpoint_firewall.planning.planner import build_plan
     from endpoint_firewall.planning.selection import Selection
-    from endpoint_firewall.renderers.azure import render_azure
+    from endpoint_firewall.renderers.azure.render import render_azure
 
     az = config.azure
     small = AzureConfig.model_validate(
@@ -1231,7 +1231,7 @@ def markdown(result: dict[str, Any]) -> str:
                 + (f"; adds {', '.join(split['added'])}" if split["added"] else "")
                 + (f"; removes {', '.join(split['removed'])}" if split["removed"] else "")
                 + (
-                    ". Parts are buckets of a stable hash (renderers/azure_layout.py split_rule, "
+                    ". Parts are buckets of a stable hash (renderers/azure/layout.py split_rule, "
                     "renderers/sharding.py stable_shards): several parts change only when the bucket count "
                     "doubles (the rule outgrew its headroom)."
                     if len(split["updated"]) > 1

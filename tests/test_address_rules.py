@@ -37,7 +37,7 @@ from endpoint_firewall.planning.address_rules import AddressRules, rendered_rule
 from endpoint_firewall.planning.planner import build_plan
 from endpoint_firewall.planning.selection import Selection
 from endpoint_firewall.renderers.aws.render import render_aws
-from endpoint_firewall.renderers.azure import render_azure
+from endpoint_firewall.renderers.azure.render import render_azure
 
 ORDERS = list(RuleOrder)
 MODES = list(FqdnMode)

@@ -27,7 +27,7 @@ from endpoint_firewall.endpoints.models import EntryKind
 from endpoint_firewall.planning.planner import build_plan
 from endpoint_firewall.planning.rules import Plan
 from endpoint_firewall.renderers.aws.render import AwsRender, render_aws
-from endpoint_firewall.renderers.azure import render_azure
+from endpoint_firewall.renderers.azure.render import render_azure
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = ROOT / "endpoint_firewall" / "endpoints" / "catalogue" / "sources" / "autopilot-requirements.md"

@@ -17,7 +17,7 @@ from endpoint_firewall.planning.address_rules import AddressRules
 from endpoint_firewall.planning.planner import build_plan
 from endpoint_firewall.planning.rules import AreaPlan, Plan, Rule, RuleKind
 from endpoint_firewall.planning.selection import Selection
-from endpoint_firewall.renderers.azure import render_azure
+from endpoint_firewall.renderers.azure.render import render_azure
 
 SOURCES = ["10.10.0.0/16"]
 PEERS = ["10.10.0.0/16"]

@@ -24,7 +24,8 @@ from endpoint_firewall.planning.address_rules import AddressRules
 from endpoint_firewall.planning.planner import build_plan
 from endpoint_firewall.planning.rules import AreaPlan, Plan, Rule, RuleKind
 from endpoint_firewall.planning.selection import Selection
-from endpoint_firewall.renderers.azure import SUBSCRIPTION_PLACEHOLDER, RenderError, ip_group_id, render_azure
+from endpoint_firewall.renderers.azure.model import SUBSCRIPTION_PLACEHOLDER, RenderError, ip_group_id
+from endpoint_firewall.renderers.azure.render import render_azure
 
 SUB = "00000000-1111-2222-3333-444444444444"
 GROUP = "azure-native:network:FirewallPolicyRuleCollectionGroup"

@@ -22,7 +22,7 @@ from endpoint_firewall.checks.flow import Flow
 from endpoint_firewall.endpoints.loader import load_catalogue
 from endpoint_firewall.planning.planner import build_plan
 from endpoint_firewall.planning.selection import Selection
-from endpoint_firewall.renderers.azure import render_azure
+from endpoint_firewall.renderers.azure.render import render_azure
 
 AFD_V4 = ["13.107.219.0/24", "13.107.227.0/24", "13.107.228.0/23", "150.171.97.0/24"]
 AFD_V6 = ["2620:1ec:40::/48", "2620:1ec:49::/48", "2620:1ec:4a::/47"]

@@ -14,8 +14,8 @@ from endpoint_firewall.config.azure_config import AzureConfig
 from endpoint_firewall.config.stack_config import load_stack_file
 from endpoint_firewall.planning.address_rules import AddressRules
 from endpoint_firewall.planning.rules import RuleKind
-from endpoint_firewall.renderers.azure import RenderError, render_azure
-from endpoint_firewall.renderers.azure_model import json_size
+from endpoint_firewall.renderers.azure.model import RenderError, json_size
+from endpoint_firewall.renderers.azure.render import render_azure
 
 
 def test_network_pairs_follow_microsofts_formula_per_rule_summed():

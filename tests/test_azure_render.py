@@ -20,8 +20,8 @@ from endpoint_firewall.planning.kinds import REFERENCE_ONLY
 from endpoint_firewall.planning.planner import build_plan
 from endpoint_firewall.planning.rules import AreaPlan, Plan, Rule, RuleKind, Skipped
 from endpoint_firewall.planning.selection import Selection
-from endpoint_firewall.renderers.azure import NAME_RE, RenderError, render_azure
-from endpoint_firewall.renderers.azure_model import json_size
+from endpoint_firewall.renderers.azure.model import NAME_RE, RenderError, json_size
+from endpoint_firewall.renderers.azure.render import render_azure
 
 SPEC_DIR = Path(__file__).resolve().parent / "fixtures" / "azure" / "spec"
 SOURCES = ["10.10.0.0/16"]

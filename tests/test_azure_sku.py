@@ -13,7 +13,8 @@ from test_azure_render import assert_valid, config, plan, rule, rules_of
 from endpoint_firewall.config.azure_config import AzureConfig
 from endpoint_firewall.config.stack_config import ConfigError, parse
 from endpoint_firewall.planning.rules import RuleKind
-from endpoint_firewall.renderers.azure import RenderError, render_azure
+from endpoint_firewall.renderers.azure.model import RenderError
+from endpoint_firewall.renderers.azure.render import render_azure
 
 
 def refused(azure: dict) -> str:

@@ -23,8 +23,8 @@ from endpoint_firewall.components.azure_firewall import AzureFirewallRulesArgs
 from endpoint_firewall.config.stack_config import load_stack_file
 from endpoint_firewall.planning.rules import RuleKind
 from endpoint_firewall.program.render import render_stack
-from endpoint_firewall.renderers.azure import render_azure
-from endpoint_firewall.renderers.azure_template import CLASSIC_REASON, arm_template
+from endpoint_firewall.renderers.azure.render import render_azure
+from endpoint_firewall.renderers.azure.template import CLASSIC_REASON
 
 ARM = Path(__file__).resolve().parent / "fixtures" / "azure" / "arm-schema"
 SCHEMAS = "https://schema.management.azure.com/schemas/"
@@ -64,7 +64,7 @@ def test_the_template_validates_against_microsofts_schema(stack):
     name, render, template = stack
     assert template["$schema"] == "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#"
     assert problems(template) == []
-    assert template == arm_template(render)
+    assert template == render.template()
 
 
 IP_GROUP_REF = re.compile(r"^\[resourceId\('Microsoft\.Network/ipGroups', '([^']+)'\)\]$")
@@ -179,7 +179,7 @@ def test_the_schema_has_teeth(stack, mutate, expected):
 
 def test_an_application_port_past_64000_is_refused_by_the_schema():
     r = render_azure(plan(("a", 1000, [rule("a", RuleKind.HOSTNAME, ["https:443"], ["a.example.com"])])), config())
-    template = arm_template(r)
+    template = r.template()
     assert problems(template) == []
     template["resources"][-1]["properties"]["ruleCollections"][0]["rules"][0]["protocols"][0]["port"] = 64001
     assert problems(template)
@@ -194,7 +194,7 @@ def test_the_classic_target_writes_no_template_and_says_why(tmp_path, capsys):
     assert r.summary()["template"] == {"file": None, "reason": CLASSIC_REASON}
     assert CLASSIC_REASON in r.warnings
     with pytest.raises(ValueError, match="target classic"):
-        arm_template(r)
+        r.template()
     catalogue = tmp_path / "c.yaml"
     catalogue.write_text("""schema_version: 1
 sources: [{id: s, title: t, url: "https://example.org/", date: 2020-01-01}]

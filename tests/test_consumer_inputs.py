@@ -116,7 +116,7 @@ def _without_ip_group_ids(value: Any) -> Any:
 def test_the_rules_are_the_render_whether_the_names_are_known_or_not(consumer):
     """The same plan registers the rendered rules, known names or not (IP Group ids aside: those are the IP Groups'
     id outputs)."""
-    from endpoint_firewall.renderers.azure import render_azure
+    from endpoint_firewall.renderers.azure.render import render_azure
 
     _, mocks = consumer
     config = AzureConfig.model_validate(

@@ -16,8 +16,8 @@ from endpoint_firewall.config.azure_config import AzureConfig
 from endpoint_firewall.config.dns_config import AzureDnsConfig, DnsMode
 from endpoint_firewall.planning.rules import RuleKind
 from endpoint_firewall.program.render import render_stack
-from endpoint_firewall.renderers.azure import render_azure
-from endpoint_firewall.renderers.azure_model import RenderError
+from endpoint_firewall.renderers.azure.model import RenderError
+from endpoint_firewall.renderers.azure.render import render_azure
 
 VALIDATORS = {
     "DnsResolverPolicy": SPEC.validator("dnsresolver.json", "DnsResolverPolicy"),

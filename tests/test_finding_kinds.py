@@ -20,7 +20,7 @@ from endpoint_firewall.planning.rules import RuleKind
 from endpoint_firewall.planning.selection import Selection
 from endpoint_firewall.program.render import render_stack
 from endpoint_firewall.renderers import findings as render_kinds
-from endpoint_firewall.renderers.azure import render_azure
+from endpoint_firewall.renderers.azure.render import render_azure
 
 KIND_ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 

@@ -30,7 +30,7 @@ from endpoint_firewall.endpoints.models import DestinationKind, EntryKind, Proto
 from endpoint_firewall.endpoints.shared_tenants import is_shared_tenant_wildcard
 from endpoint_firewall.planning.planner import build_plan
 from endpoint_firewall.renderers.aws.render import render_aws
-from endpoint_firewall.renderers.azure import render_azure
+from endpoint_firewall.renderers.azure.render import render_azure
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXUPS = ROOT / "endpoint_firewall" / "endpoints" / "catalogue" / "fixups" / "intune-page.yaml"

@@ -21,7 +21,7 @@ from endpoint_firewall.checks.flow import Flow
 from endpoint_firewall.cli.main import main
 from endpoint_firewall.config.stack_config import load_stack_file
 from endpoint_firewall.program.stack_plan import load_selected
-from endpoint_firewall.renderers.azure import render_azure
+from endpoint_firewall.renderers.azure.render import render_azure
 
 DEVICE = "10.20.3.4"
 RESOURCE = "/SUBSCRIPTIONS/00000000-0000-0000-0000-000000000000/RESOURCEGROUPS/RG-NETWORK-PROD/PROVIDERS/MICROSOFT.NETWORK/AZUREFIREWALLS/FW-PROD"

@@ -52,7 +52,7 @@ from endpoint_firewall.planning.planner import build_plan
 from endpoint_firewall.planning.selection import Selection
 from endpoint_firewall.program.render import StackRender
 from endpoint_firewall.renderers.aws.render import render_aws
-from endpoint_firewall.renderers.azure import render_azure
+from endpoint_firewall.renderers.azure.render import render_azure
 
 SOURCES = ("10.10.0.0/16", "fd00:10::/48")
 SOURCE_V4, SOURCE_V6 = "10.10.0.1", "fd00:10::1"

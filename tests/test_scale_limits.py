@@ -41,7 +41,7 @@ from endpoint_firewall.planning.planner import build_plan
 from endpoint_firewall.planning.selection import Selection
 from endpoint_firewall.renderers.aws.model import AwsRenderError
 from endpoint_firewall.renderers.aws.render import render_aws
-from endpoint_firewall.renderers.azure import render_azure
+from endpoint_firewall.renderers.azure.render import render_azure
 
 pytestmark = pytest.mark.slow  # a 100k-destination catalogue, rendered for both clouds
 DESTINATIONS = 100_000

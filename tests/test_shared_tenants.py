@@ -38,7 +38,7 @@ from endpoint_firewall.planning.selection import Selection, SharedTenantMode
 from endpoint_firewall.planning.tenant_wildcards import instance_problems
 from endpoint_firewall.program.render import render_stack
 from endpoint_firewall.renderers.aws.render import render_aws
-from endpoint_firewall.renderers.azure import render_azure
+from endpoint_firewall.renderers.azure.render import render_azure
 
 SOURCES = ["10.10.0.0/16"]
 PUBSUB = "amsua0101-remoteassistservice-pubsub.webpubsub.azure.com"  # the one instance Microsoft's page names

@@ -16,7 +16,7 @@ import ipaddress
 from collections.abc import Iterator
 from typing import Any
 
-from ..renderers.azure import AzureRender
+from ..renderers.azure.render import AzureRender
 from .flow import Flow, Verdict
 
 Collection = tuple[str, list[dict[str, Any]]]  # ("<group>/<collection>", rules)

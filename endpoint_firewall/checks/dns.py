@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from ..endpoints.names import normalise_fqdn
 from ..renderers.aws.dns import REDIRECTION, AwsDnsRender
-from ..renderers.dns_azure import AzureDnsRender
+from ..renderers.azure.dns import AzureDnsRender
 from ..renderers.dns_names import DnsList, DnsRule
 from ..renderers.findings import Finding
 

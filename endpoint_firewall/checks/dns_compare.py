@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from ..planning.rules import Plan
 from ..renderers.aws.render import AwsRender
-from ..renderers.azure import AzureRender
+from ..renderers.azure.render import AzureRender
 from ..renderers.dns_names import EXTRA, NAME_KINDS, name_matches
 from ..renderers.findings import DOMAIN_LIST_APEX
 from . import dns

@@ -117,7 +117,7 @@ def _stack(name: str, cloud: str, config: StackConfig, project: Path, origin: st
     full_plan = build_plan(catalogue, everything, config.source_ranges, config.peer_ranges)
     side: AzureSide | AwsSide
     if cloud == "azure":
-        from ..renderers.azure import render_azure
+        from ..renderers.azure.render import render_azure
 
         side = AzureSide(render_azure(plan, config.enabled_cloud("azure")), plan)  # type: ignore[arg-type]  # require_cloud
     else:

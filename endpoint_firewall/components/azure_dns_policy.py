@@ -1,5 +1,5 @@
 """An Azure DNS security policy (DNS resolver policy) as a Pulumi component: exactly the bodies of
-:func:`~endpoint_firewall.renderers.dns_azure.render_azure_dns` (``epfw render`` writes them under ``azure/dns/`` and
+:func:`~endpoint_firewall.renderers.azure.dns.render_azure_dns` (``epfw render`` writes them under ``azure/dns/`` and
 into ``azure/template.json``).
 
 Children, all parented to the component, named ``<name>-<role>`` from the render (deterministic): the
@@ -20,7 +20,7 @@ from typing import Any
 import pulumi
 import pulumi_azure_native.dnsresolver as dnsresolver
 
-from ..renderers.dns_azure import AzureDnsRender
+from ..renderers.azure.dns import AzureDnsRender
 from .lifecycle import Tags, merged_tags
 
 COMPONENT_TYPE = "endpoint-firewall:azure:DnsSecurityPolicy"

@@ -1,6 +1,6 @@
 """Pulumi component: a plan's Azure Firewall rules, from exactly the bodies ``render_azure`` writes to files.
 
-``AzureFirewallRules`` renders first (a :class:`~endpoint_firewall.renderers.azure_model.RenderError` or a
+``AzureFirewallRules`` renders first (a :class:`~endpoint_firewall.renderers.azure.model.RenderError` or a
 bad argument registers nothing), then creates, all as its children:
 
 - target ``policy``: with ``createPolicy`` a ``FirewallPolicy`` (SKU tier; ``dnsSettings.enableProxy`` when
@@ -51,8 +51,8 @@ import pulumi_azure_native.network as network
 
 from ..config.azure_config import AZURE_NAMES, AzureConfig, AzureTarget, missing_azure_names
 from ..planning.rules import Plan
-from ..renderers.azure import AzureRender, render_azure
-from ..renderers.azure_model import replace_ids
+from ..renderers.azure.model import replace_ids
+from ..renderers.azure.render import AzureRender, render_azure
 from .lifecycle import Lifecycle, Tags, lifecycle_options, merged_tags
 
 COMPONENT_TYPE = "endpoint-firewall:azure:FirewallRules"

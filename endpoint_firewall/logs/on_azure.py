@@ -9,7 +9,7 @@ from ..checks.azure import evaluate
 from ..checks.flow import Flow
 from ..checks.listed import Listing
 from ..planning.rules import Plan
-from ..renderers.azure import AzureRender
+from ..renderers.azure.render import AzureRender
 from .tally import Denied, Tally
 
 

@@ -12,7 +12,7 @@ from ..endpoints.loader import Catalogue
 from ..endpoints.names import ANY_NETWORKS
 from ..planning.address_rules import AddressRules, rendered_rules
 from ..planning.rules import Plan, Rule, RuleKind
-from ..renderers.azure_model import azure_name
+from ..renderers.azure.model import azure_name
 
 ANY_DESTINATIONS = ANY_NETWORKS | {"*"}
 POLICY_CONFIG_FILE = "policy-config.json"

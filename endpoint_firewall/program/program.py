@@ -31,7 +31,7 @@ def deploy(plan: Plan, config: StackConfig) -> None:
     from ..components.aws_network_firewall import AwsNetworkFirewallRules, AwsNetworkFirewallRulesArgs
     from ..components.azure_firewall import AzureFirewallRules, AzureFirewallRulesArgs
     from ..renderers.aws.render import render_aws
-    from ..renderers.azure import render_azure
+    from ..renderers.azure.render import render_azure
 
     azure_config = config.enabled_cloud("azure")
     if azure_config and azure_config.target is AzureTarget.CLASSIC and not azure_config.firewall_args:

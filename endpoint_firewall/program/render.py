@@ -21,7 +21,7 @@ from .stack_plan import load_selected
 
 if TYPE_CHECKING:  # imported when rendering, not with this module
     from ..renderers.aws.render import AwsRender
-    from ..renderers.azure import AzureRender
+    from ..renderers.azure.render import AzureRender
 
 
 CLOUDS = ("azure", "aws")
@@ -113,7 +113,7 @@ def render_config(
     azure_config, aws_config = config.enabled_cloud("azure"), config.enabled_cloud("aws")
     azure = aws = None
     if "azure" in clouds and azure_config:
-        from ..renderers.azure import render_azure
+        from ..renderers.azure.render import render_azure
 
         azure = render_azure(plan, azure_config)
     if "aws" in clouds and aws_config:

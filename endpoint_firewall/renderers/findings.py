@@ -11,7 +11,7 @@ from ..planning.address_rules import ByName
 from ..planning.kinds import UNCLASSIFIED, Kind
 from ..planning.rules import Plan, Skipped
 
-# Azure (azure_rules.py)
+# Azure (azure/rules.py)
 NETWORK_RULE_ON_NAME = Kind("network-rule-on-name", "names on plain TCP/UDP: every address they resolve to is allowed")
 BASIC_TIER_NAMES = Kind("basic-tier-names", "names on plain TCP/UDP: the Basic tier has no FQDNs in network rules")
 IPV6_DESTINATION = Kind("ipv6-destination", "IPv6 destinations Azure does not filter as configured (azure.ipv6)")

@@ -30,10 +30,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from ..config.dns_config import AzureDnsConfig, AzureDnsLimits, DnsMode
-from ..planning.rules import Plan
-from .azure_model import SUBSCRIPTION_PLACEHOLDER, RenderError
-from .dns_names import (
+from ...config.dns_config import AzureDnsConfig, AzureDnsLimits, DnsMode
+from ...planning.rules import Plan
+from ..dns_names import (
     DnsList,
     DnsName,
     DnsRule,
@@ -44,7 +43,8 @@ from .dns_names import (
     select_names,
     shard,
 )
-from .findings import DNS_BELOW_NAME, DNS_WILDCARD_APEX, Finding, kind_titles
+from ..findings import DNS_BELOW_NAME, DNS_WILDCARD_APEX, Finding, kind_titles
+from .model import SUBSCRIPTION_PLACEHOLDER, RenderError
 
 API_VERSION = "2025-05-01"  # the REST spec the bodies are checked against (tests/fixtures/azure/dns-spec)
 POLICY = "Microsoft.Network/dnsResolverPolicies"

@@ -14,7 +14,7 @@ Rules reference IP Groups by ARM id with the placeholder ``{subscriptionId}``::
     /subscriptions/{subscriptionId}/resourceGroups/<resourceGroupName>/providers/Microsoft.Network/ipGroups/<name>
 
 The component (``components.azure_firewall``) replaces each with the ``IpGroup``'s real ``id``.
-Mapping and layout: ``azure_rules`` and ``azure_layout``; limits come from ``AzureConfig.limits``.
+Mapping and layout: :mod:`.rules` and :mod:`.layout`; limits come from ``AzureConfig.limits``.
 """
 
 from __future__ import annotations
@@ -24,11 +24,21 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from ..config.azure_config import AzureConfig, AzureLimits, AzureTarget
-from ..config.azure_sku import DUAL_STACK_PAGE, IPV6_CLASSIC_REASON, IPV6_OFF_REASON
-from ..planning.address_rules import AddressRules, ByName
-from ..planning.rules import Plan, Rule
-from .azure_layout import (
+from ...config.azure_config import AzureConfig, AzureLimits, AzureTarget
+from ...config.azure_sku import DUAL_STACK_PAGE, IPV6_CLASSIC_REASON, IPV6_OFF_REASON
+from ...planning.address_rules import AddressRules, ByName
+from ...planning.rules import Plan, Rule
+from ..findings import (
+    BASIC_TIER_NAMES,
+    NETWORK_RULE_ON_ADDRESS,
+    NETWORK_RULE_ON_NAME,
+    Finding,
+    plan_widened_findings,
+    skipped_findings,
+)
+from ..suricata_rules import RESIDUAL_RISKS_DOC
+from .dns import AzureDnsRender, firewall_names, render_azure_dns
+from .layout import (
     PairCount,
     application_rule,
     build_ip_groups,
@@ -37,35 +47,22 @@ from .azure_layout import (
     shard_area,
     source_field,
 )
-from .azure_model import (
+from .model import (
     APPLICATION_COLLECTION,
     APPLICATION_COLLECTION_PRIORITY,
-    IP_GROUP_ID_TEMPLATE,
     NAME_RE,
     NETWORK_COLLECTION,
     NETWORK_COLLECTION_PRIORITY,
-    SUBSCRIPTION_PLACEHOLDER,
     AzureGroup,
     AzureIpGroup,
     RenderError,
     azure_name,
-    ip_group_id,
     json_size,
     to_text,
 )
-from .azure_rules import map_plan
-from .azure_template import CLASSIC_REASON, arm_template
-from .azure_template import FILE as TEMPLATE_FILE
-from .dns_azure import AzureDnsRender, firewall_names, render_azure_dns
-from .findings import (
-    BASIC_TIER_NAMES,
-    NETWORK_RULE_ON_ADDRESS,
-    NETWORK_RULE_ON_NAME,
-    Finding,
-    plan_widened_findings,
-    skipped_findings,
-)
-from .suricata_rules import RESIDUAL_RISKS_DOC
+from .rules import map_plan
+from .template import CLASSIC_REASON, arm_template
+from .template import FILE as TEMPLATE_FILE
 
 # What an application rule lets through by design (docs/residual-risks.md, "Azure")
 AZURE_INSIDE_TLS: dict[str, object] = {
@@ -76,19 +73,6 @@ AZURE_INSIDE_TLS: dict[str, object] = {
     "without TLS inspection (which Intune does not support) any HTTP Host can follow inside that TLS session, "
     "where the service routes by it (domain fronting on a shared front end)",
 }
-
-__all__ = [
-    "AzureGroup",
-    "AzureIpGroup",
-    "AzureRender",
-    "IP_GROUP_ID_TEMPLATE",
-    "NAME_RE",
-    "Finding",
-    "RenderError",
-    "SUBSCRIPTION_PLACEHOLDER",
-    "ip_group_id",
-    "render_azure",
-]
 
 
 @dataclass(frozen=True)
@@ -137,10 +121,20 @@ class AzureRender:
                 {"name": self.firewall_name, "properties": self.classic}
             )
         else:
-            out[TEMPLATE_FILE] = to_text(arm_template(self))
+            out[TEMPLATE_FILE] = to_text(self.template())
         if self.dns is not None:
             out.update(self.dns.files())
         return dict(sorted(out.items()))
+
+    def template(self) -> dict[str, Any]:
+        """The ARM deployment template of a target-policy render (:func:`.template.arm_template`); ``ValueError``
+        for classic (``CLASSIC_REASON``)."""
+        if self.classic is not None:
+            raise ValueError(CLASSIC_REASON)
+        dns = self.dns.template_resources() if self.dns is not None else []
+        return arm_template(
+            self.policy_name, self.policy_location, self.sku_tier, self.dns_proxy, self.ip_groups, self.groups, dns
+        )
 
     def summary(self) -> dict[str, Any]:
         if self.classic is not None:
@@ -181,7 +175,7 @@ class AzureRender:
             "skipped": [n.to_json() for n in self.skipped],
             "template": {"file": None, "reason": CLASSIC_REASON}
             if self.classic is not None
-            else {"file": TEMPLATE_FILE, "resources": len(arm_template(self)["resources"])},
+            else {"file": TEMPLATE_FILE, "resources": len(self.template()["resources"])},
             "warnings": list(self.warnings),
             **({"dns": self.dns.summary()} if self.dns is not None else {}),
             "addressRules": {"mode": self.address_rules.value, "leftToNames": [b.to_json() for b in self.by_name]},

@@ -20,12 +20,11 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from ..config.azure_sku import BASIC_NAMES_REASON, DNS_PROXY_TIERS, IPV6_OFF_REASON
-from ..endpoints.models import Protocol, Service
-from ..planning.address_rules import AddressRules, ByName, parts_of, rendered_rules
-from ..planning.rules import AddressPart, Plan, Rule, RuleKind
-from .azure_model import APP_PORT_MAX, APP_PORT_RANGE_MAX, RenderError, azure_name
-from .findings import (
+from ...config.azure_sku import BASIC_NAMES_REASON, DNS_PROXY_TIERS, IPV6_OFF_REASON
+from ...endpoints.models import Protocol, Service
+from ...planning.address_rules import AddressRules, ByName, parts_of, rendered_rules
+from ...planning.rules import AddressPart, Plan, Rule, RuleKind
+from ..findings import (
     APP_PORT_OUT_OF_RANGE,
     BASIC_TIER_NAMES,
     IPV6_DESTINATION,
@@ -33,6 +32,7 @@ from .findings import (
     NETWORK_RULE_ON_NAME,
     Finding,
 )
+from .model import APP_PORT_MAX, APP_PORT_RANGE_MAX, RenderError, azure_name
 
 APP_PROTOCOL = {Protocol.HTTP: "Http", Protocol.HTTPS: "Https", Protocol.TLS: "Https"}
 NET_PROTOCOL = {"tcp": "TCP", "udp": "UDP"}

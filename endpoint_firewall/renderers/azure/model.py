@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..endpoints.errors import EpfwError
+from ...endpoints.errors import EpfwError
 
 # Names of rule collection groups, rule collections, rules and IP Groups (Azure Firewall limits page):
 # letters, digits, '_', '.', '-'; start with a letter or digit; end with a letter, digit or '_'; 2..80.

@@ -20,7 +20,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .azure_model import (
+from ..sharding import stable_shards
+from .model import (
     APPLICATION_COLLECTION,
     APPLICATION_COLLECTION_PRIORITY,
     FILTER_COLLECTION,
@@ -34,8 +35,7 @@ from .azure_model import (
     ip_group_id,
     json_size,
 )
-from .azure_rules import AppSpec, NetSpec
-from .sharding import stable_shards
+from .rules import AppSpec, NetSpec
 
 SOURCES_KEY = "sources"
 

@@ -12,12 +12,10 @@ become ``[resourceId('Microsoft.Network/ipGroups', '<name>')]``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import Any
 
-from .azure_model import replace_ids
-
-if TYPE_CHECKING:
-    from .azure import AzureRender
+from .model import AzureGroup, AzureIpGroup, replace_ids
 
 SCHEMA = "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#"
 API_VERSION = "2024-05-01"  # the REST spec version the bodies are checked against (tests/fixtures/azure/spec)
@@ -48,14 +46,22 @@ def _group_id(name: str) -> str:
     return f"[resourceId('{GROUP}', parameters('policyName'), {_quoted(name)})]"
 
 
-def arm_template(render: AzureRender) -> dict[str, Any]:
-    """The deployment template of a target-policy render (``ValueError`` for classic: see ``CLASSIC_REASON``)."""
-    if render.classic is not None:
-        raise ValueError(CLASSIC_REASON)
+def arm_template(
+    policy_name: str | None,
+    policy_location: str | None,
+    sku_tier: str,
+    dns_proxy: bool,
+    ip_groups: Sequence[AzureIpGroup],
+    groups: Sequence[AzureGroup],
+    dns_resources: Sequence[dict[str, Any]] = (),
+) -> dict[str, Any]:
+    """The deployment template of a target-policy render (``AzureRender.template``): the policy when it is created
+    here (``policy_location`` set), the IP Groups, the rule collection groups, then the DNS security policy's
+    resources (``dns_resources``)."""
     chain: list[tuple[str, dict[str, Any]]] = []  # (resource id expression, resource)
-    if render.policy_location is not None:  # createPolicy: the same policy the component creates
-        properties: dict[str, Any] = {"sku": {"tier": render.sku_tier}}
-        if render.dns_proxy:
+    if policy_location is not None:  # createPolicy: the same policy the component creates
+        properties: dict[str, Any] = {"sku": {"tier": sku_tier}}
+        if dns_proxy:
             properties["dnsSettings"] = {"enableProxy": True}
         chain.append(
             (
@@ -64,13 +70,13 @@ def arm_template(render: AzureRender) -> dict[str, Any]:
                     "type": POLICY,
                     "apiVersion": API_VERSION,
                     "name": "[parameters('policyName')]",
-                    "location": render.policy_location,
+                    "location": policy_location,
                     "properties": properties,
                 },
             )
         )
-    ids = {g.id: _ip_group_id(g.name) for g in render.ip_groups}
-    for g in render.ip_groups:
+    ids = {g.id: _ip_group_id(g.name) for g in ip_groups}
+    for g in ip_groups:
         chain.append(
             (
                 ids[g.id],
@@ -83,7 +89,7 @@ def arm_template(render: AzureRender) -> dict[str, Any]:
                 },
             )
         )
-    for group in render.groups:
+    for group in groups:
         name = f"[concat(parameters('policyName'), '/', {_quoted(group.name)})]"
         chain.append(
             (
@@ -101,8 +107,7 @@ def arm_template(render: AzureRender) -> dict[str, Any]:
         if index:
             resource = {**resource, "dependsOn": [chain[index - 1][0]]}
         resources.append(resource)
-    if render.dns is not None:  # the DNS security policy: no write to the firewall policy, its own order
-        resources += render.dns.template_resources()
+    resources += dns_resources  # the DNS security policy: no write to the firewall policy, its own order
     return {
         "$schema": SCHEMA,
         "contentVersion": "1.0.0.0",
@@ -114,7 +119,7 @@ def arm_template(render: AzureRender) -> dict[str, Any]:
         "parameters": {
             "policyName": {
                 "type": "string",
-                "defaultValue": render.policy_name,
+                "defaultValue": policy_name,
                 "metadata": {"description": "the Firewall Policy the rule collection groups belong to"},
             }
         },

@@ -10,11 +10,12 @@ from endpoint_firewall.config.aws_config import FqdnMode, RuleOrder
 from endpoint_firewall.config.stack_config import load_stack_file
 from endpoint_firewall.endpoints.loader import load_catalogue
 from endpoint_firewall.planning.planner import build_plan
-from endpoint_firewall.renderers import suricata_rules
 from endpoint_firewall.renderers.aws import layout as aws_layout
 from endpoint_firewall.renderers.aws.compat import AWS_RULES, GroupText, problems
+from endpoint_firewall.renderers.aws.deny import default_deny_rules
 from endpoint_firewall.renderers.aws.model import AwsRenderError
 from endpoint_firewall.renderers.aws.render import render_aws
+from endpoint_firewall.renderers.aws.suricata import SuricataRule
 
 NETS = {"HOME_NET": ["10.10.0.0/16"], "EXTERNAL_NET": ["0.0.0.0/5", "::/0"], "SET": ["192.0.2.0/24"]}
 OK = 'pass tls $HOME_NET any -> any 443 (flow:to_server,established; tls.sni; content:"a.example"; sid:1; rev:1;)'
@@ -164,11 +165,10 @@ def test_every_group_of_the_shipped_stacks_passes_aws_rules(variant):
 
 def test_a_render_that_aws_would_refuse_fails_naming_group_rule_and_aws_rule(monkeypatch):
     plan, aws = _stack("dev")
-    real = suricata_rules.default_deny_rules
 
     def with_pcre(*args, **kwargs):
-        rules = real(*args, **kwargs)
-        bad = suricata_rules.SuricataRule(
+        rules = default_deny_rules(*args, **kwargs)
+        bad = SuricataRule(
             key="default-deny|bad",
             action="drop",
             proto="tcp",

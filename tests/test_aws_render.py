@@ -37,16 +37,18 @@ from endpoint_firewall.renderers.aws.capacity import (
     reserved_capacity,
     units_per_group,
 )
+from endpoint_firewall.renderers.aws.deny import (
+    CLIENT_HELLO_MAX_BYTES,
+    HTTP_METHODS,
+    START_JUDGED_AT,
+    default_deny_rules,
+)
 from endpoint_firewall.renderers.aws.groups import policy_name
 from endpoint_firewall.renderers.aws.model import AwsRenderError
 from endpoint_firewall.renderers.aws.render import render_aws
-from endpoint_firewall.renderers.suricata_rules import (
-    CLIENT_HELLO_MAX_BYTES,
-    HTTP_METHODS,
+from endpoint_firewall.renderers.aws.suricata import (
     SID_SPAN,
-    START_JUDGED_AT,
     allocate_sids,
-    default_deny_rules,
     domain_list_rules,
     expanded_length,
     variable_name,

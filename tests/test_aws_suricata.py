@@ -38,13 +38,13 @@ from endpoint_firewall.config.stack_config import load_stack_file
 from endpoint_firewall.endpoints.loader import load_catalogue
 from endpoint_firewall.planning.planner import build_plan
 from endpoint_firewall.planning.selection import Selection, select
-from endpoint_firewall.renderers.aws.render import render_aws
-from endpoint_firewall.renderers.suricata_rules import (
+from endpoint_firewall.renderers.aws.deny import (
     CLIENT_HELLO_MAX_BYTES,
     HTTP_METHODS,
     PENDING_MAX_BYTES,
     TLS_PENDING_MAX_BYTES,
 )
+from endpoint_firewall.renderers.aws.render import render_aws
 
 
 def stack(name: str, **aws_changes):

@@ -79,7 +79,7 @@ def test_every_link_from_the_readme_into_the_manual_resolves():
 
 def test_the_page_the_summary_names_for_residual_risks_exists():
     """summary.json's ``residualRisks.explained`` names a page (and heading) a reader can open."""
-    from endpoint_firewall.renderers.suricata_rules import RESIDUAL_RISKS_DOC
+    from endpoint_firewall.renderers.findings import RESIDUAL_RISKS_DOC
 
     path, _, anchor = RESIDUAL_RISKS_DOC.partition("#")
     assert (ROOT / path).is_file(), RESIDUAL_RISKS_DOC

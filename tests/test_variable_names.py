@@ -8,7 +8,7 @@ import re
 import botocore.session
 import pytest
 
-from endpoint_firewall.renderers.suricata_rules import variable_name
+from endpoint_firewall.renderers.aws.suricata import variable_name
 
 KEY = (
     botocore.session.get_session()

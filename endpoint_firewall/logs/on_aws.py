@@ -19,7 +19,7 @@ from ..checks.suricata_engine import RuleRef, ruleset
 from ..endpoints.models import Protocol
 from ..planning.rules import Plan, Rule, RuleKind
 from ..renderers.aws.render import AwsRender
-from ..renderers.suricata_rules import HTTP_HOST, TLS_SNI
+from ..renderers.aws.suricata import HTTP_HOST, TLS_SNI
 from .tally import Denied, Tally
 
 FLOW_PROTOCOLS = {"tcp": "tcp", "tls": "tcp", "http": "tcp", "https": "tcp", "udp": "udp"}

@@ -1,5 +1,6 @@
 """What a cloud renders wider than the catalogue says, cannot render, or what the plan skipped; and the kinds of
-finding the renderers make (:mod:`..planning.kinds` says how reports use them)."""
+finding the renderers make (:mod:`..planning.kinds` says how reports use them). Each cloud's summary also lists what
+its rules let through by design (``residualRisks``), explained on the page :data:`RESIDUAL_RISKS_DOC`."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from typing import Any
 from ..planning.address_rules import ByName
 from ..planning.kinds import UNCLASSIFIED, Kind
 from ..planning.rules import Plan, Skipped
+
+RESIDUAL_RISKS_DOC = "docs/residual-risks.md"  # the summary's residualRisks.explained
 
 # Azure (azure/rules.py)
 NETWORK_RULE_ON_NAME = Kind("network-rule-on-name", "names on plain TCP/UDP: every address they resolve to is allowed")

@@ -1,6 +1,6 @@
 """A small reader of Suricata rule text, enough for the guardrails: header fields, options, host-name matches.
 
-Deliberately separate from ``renderers/suricata_rules.py`` (which writes rules): the guardrails judge any
+Deliberately separate from ``renderers/aws/suricata.py`` (which writes rules): the guardrails judge any
 rules string a stack registers, hand-written ones included, so they read the text rather than trust the writer.
 """
 
@@ -22,7 +22,7 @@ _STICKY_PREFIXES = ("tls.", "http.", "dns.", "ssh.", "quic.", "file.", "ja3", "j
 @dataclass(frozen=True)
 class ParsedRule:
     """One rule read back from a rules string (what the guardrails and the AWS compatibility checks inspect);
-    the rule the AWS renderer builds is ``suricata_rules.SuricataRule``."""
+    the rule the AWS renderer builds is ``aws.suricata.SuricataRule``."""
 
     action: str
     proto: str

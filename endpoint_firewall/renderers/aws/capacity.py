@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from fractions import Fraction
 
 from ...config.aws_config import AwsConfig, RuleOrder
-from ..suricata_rules import HTTP_HOST, TLS_SNI
 from .model import AwsRenderError, AwsRuleGroup
+from .suricata import HTTP_HOST, TLS_SNI
 
 CAPACITY_STEP = 100  # reserved capacity is a multiple of this
 

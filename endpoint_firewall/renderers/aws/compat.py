@@ -15,8 +15,8 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from ..suricata_rules import expanded_length, referenced_variables
 from ..suricata_text import ParsedRule, parse_suricata
+from .suricata import expanded_length, referenced_variables
 
 CAVEATS = "https://docs.aws.amazon.com/network-firewall/latest/developerguide/suricata-limitations-caveats.html"
 QUOTAS = "https://docs.aws.amazon.com/network-firewall/latest/developerguide/quotas.html"

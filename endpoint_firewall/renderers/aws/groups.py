@@ -10,10 +10,10 @@ import hashlib
 from collections.abc import Sequence
 
 from ...config.aws_config import AwsConfig, FqdnMode, RuleOrder
-from ..suricata_rules import SuricataRule, referenced_variables
 from .capacity import domain_list_capacity, group_capacity, group_name
 from .layout import LIST_ROLES, Collected, external_net, group_priority, role_name, shard_items, shard_key
 from .model import AwsRenderError, AwsRuleGroup
+from .suricata import SuricataRule, referenced_variables
 
 DESCRIPTION_MAX = 512
 

@@ -25,21 +25,21 @@ from ..findings import (
     Finding,
 )
 from ..sharding import stable_shards
-from ..suricata_rules import (
+from .capacity import units_per_group
+from .deny import default_deny_rules
+from .model import AwsRenderError
+from .suricata import (
     HTTP_HOST,
     SID_SPAN,
     TLS_SNI,
     SuricataRule,
     SuricataTextError,
     allocate_sids,
-    default_deny_rules,
     expanded_length,
     name_match,
     port_spec,
     variable_name,
 )
-from .capacity import units_per_group
-from .model import AwsRenderError
 
 DOMAIN_LIST_SERVICES = frozenset({(Protocol.HTTP, 80), (Protocol.HTTPS, 443), (Protocol.TLS, 443)})
 

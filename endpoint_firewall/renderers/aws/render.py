@@ -10,7 +10,7 @@ Layout, per stack (a handful of groups, far below AWS's 20 stateful groups per p
 * ``<prefix>-rules-<hash>``: a Suricata rules string (``RulesString``) with everything a domain list
   cannot say exactly: addresses and peers (IP set variables, ``flow:to_server``), names on other ports
   (``tls.sni``/``http.host`` with the port in the header) and, in ``exact`` mode, every name. It ends with
-  the default deny (:func:`~..suricata_rules.default_deny_rules`): TLS at a complete ClientHello and HTTP
+  the default deny (:func:`~.deny.default_deny_rules`): TLS at a complete ClientHello and HTTP
   at a complete request (so a hello split over two TCP segments is judged whole), other TCP by the first
   bytes of its stream, SYN data, server data on flows no rule passed, UDP, ICMP and other IP protocols at their first
   packet, IPv6 from outside HOME_NET. Every group sets ``HOME_NET`` and ``EXTERNAL_NET`` (its complement),
@@ -47,15 +47,16 @@ from typing import Any
 from ...config.aws_config import DEFAULT_STATEFUL_ACTIONS, AwsConfig, FqdnMode, RuleOrder
 from ...planning.address_rules import AddressRules, ByName
 from ...planning.rules import Plan, Rule, RuleKind
-from ..findings import ADDRESS_RULE_KINDS, Finding, plan_widened_findings, skipped_findings
-from ..suricata_rules import RESIDUAL_RISKS_DOC, deny_residuals, domain_list_rules, drop_traffic_class
+from ..findings import ADDRESS_RULE_KINDS, RESIDUAL_RISKS_DOC, Finding, plan_widened_findings, skipped_findings
 from .capacity import fit_policy_capacity
 from .compat import APP_LAYER_DROP_ACTIONS, AWS_RULES, GroupText
 from .compat import problems as compat_problems
+from .deny import deny_residuals, drop_traffic_class
 from .dns import AwsDnsRender, render_aws_dns
 from .groups import domain_list_groups, policy_name, rules_groups
 from .layout import allocate_rule_sids, collect_rules, rule_texts, shard_lists
 from .model import AwsRenderError, AwsRuleGroup, rules_file
+from .suricata import domain_list_rules
 
 DEFAULT_POLICY_ACTIONS = DEFAULT_STATEFUL_ACTIONS  # STRICT_ORDER, when the policy is not configured here
 

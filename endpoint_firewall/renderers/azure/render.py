@@ -32,11 +32,11 @@ from ..findings import (
     BASIC_TIER_NAMES,
     NETWORK_RULE_ON_ADDRESS,
     NETWORK_RULE_ON_NAME,
+    RESIDUAL_RISKS_DOC,
     Finding,
     plan_widened_findings,
     skipped_findings,
 )
-from ..suricata_rules import RESIDUAL_RISKS_DOC
 from .dns import AzureDnsRender, firewall_names, render_azure_dns
 from .layout import (
     PairCount,

@@ -52,6 +52,7 @@ def stack(name: str, **aws_changes):
     catalogue = load_catalogue()
     selection = config.selection.to_selection()
     plan = build_plan(catalogue, selection, config.source_ranges, config.peer_ranges)
+    assert config.aws is not None, f"stacks/Pulumi.{name}.yaml configures no AWS"
     aws = config.aws.model_copy(update=aws_changes)
     return config, catalogue, selection, plan, aws
 

@@ -24,6 +24,7 @@ import pytest
 
 if TYPE_CHECKING:
     from endpoint_firewall.config.azure_config import AzureConfig
+    from endpoint_firewall.endpoints.loader import Catalogue
 
 ROOT = Path(__file__).resolve().parents[1]  # the repository root: Pulumi.yaml, stacks/, endpoint_firewall/
 
@@ -40,6 +41,25 @@ def dev_azure_config() -> AzureConfig:
     azure = load_stack_file(ROOT / "stacks" / "Pulumi.dev.yaml").azure
     assert azure is not None  # the dev stack configures Azure
     return azure
+
+
+GENERATED_DESTINATIONS = 3_000
+
+
+@pytest.fixture(scope="session")
+def generated_catalogue(tmp_path_factory: pytest.TempPathFactory) -> Catalogue:
+    """The benchmark's seeded synthetic catalogue (``bench/generate.py``) at 3,000 destinations: names, wildcards,
+    IPv4 and IPv6 CIDRs in six service areas, some entries with names only, some with addresses only."""
+    import sys
+
+    from endpoint_firewall.endpoints.loader import load_catalogue
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    import generate
+
+    path = tmp_path_factory.mktemp("generated") / "catalogue.yaml"
+    path.write_text(generate.native_catalogue(GENERATED_DESTINATIONS), encoding="utf-8")
+    return load_catalogue([path])
 
 
 def clone_with_change(tmp_path: Path, change: Callable[[Path], None], message: str) -> Path:

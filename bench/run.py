@@ -2,10 +2,12 @@
 
 Every timed step is a whole process (interpreter start included), measured with ``os.wait4``: wall time
 and that child's peak RSS. Each is shown next to its *floor*: a Python process that parses the same input
-(``yaml.CSafeLoader`` / ``json``) and writes it out as JSON, nothing else. Then compactness (rules, groups
-and capacity against a naive mapping and a lower bound; CIDR merging never widens), blast radius (one-entry
-changes through ``epfw diff --format json``), correctness probes, PASS/FAIL per target and, for every
-failed timing target, a sampling profile of where the time goes (``bench/sample_profile.py``).
+(``yaml.CSafeLoader`` / ``json``) and writes it out as JSON, nothing else. Then PASS/FAIL per timing target
+and, for every failed one, a sampling profile of where the time goes (``bench/sample_profile.py``).
+
+Only time and memory: what the output must be (addresses never widened, a one-entry change a one-resource diff,
+every limit kept at 100k destinations) is checked by the tests (tests/test_cidr_merging.py,
+tests/test_one_change_one_diff.py, tests/test_scale_limits.py) on the same generated data.
 
 Writes ``bench/results/latest.json`` and ``bench/results/latest.md``; prints the Markdown. See
 ``bench/README.md`` for what each number means. ``--quick`` runs 1k and 10k only (a smoke test).
@@ -15,20 +17,16 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import ipaddress
 import json
 import math
 import os
 import platform
-import re
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter, defaultdict
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -256,25 +254,7 @@ def make_data(work: Path, sizes: list[str], big: bool) -> dict[str, Path]:
         counts = generate.fqdn_cidr_counts(30_000, 60_000)
         paths["m365-big"] = work / "m365-30k-fqdns-60k-cidrs.json"
         paths["m365-big"].write_text(generate.m365_json(counts=counts), encoding="utf-8")
-    paths["nested"] = work / "nested-wildcards.yaml"
-    paths["nested"].write_text(NESTED_PROBE, encoding="utf-8")
     return paths
-
-
-NESTED_PROBE = """\
-schema_version: 1
-sources:
-  - {id: probe, title: Probe, url: https://example.com/probe, date: 2024-06-28}
-service_areas:
-  - {id: probe, title: Probe, priority: 3000}
-entries:
-  - id: nested-wildcards
-    service_area: probe
-    description: a wildcard inside a wildcard, and a host under the inner one (all valid)
-    destinations: ["*.example.com", "*.b.c.example.com", "x.b.c.example.com"]
-    services: [{protocol: https, port: 443}]
-    provenance: {source: probe, section: nested}
-"""
 
 
 # --- timed steps ------------------------------------------------------------------------------------------
@@ -413,529 +393,6 @@ def step_preview(work: Path) -> list[Run]:
     ]
 
 
-# --- in-process: plan and render exactly as `epfw render --catalogue` does -----------------------------------
-
-
-def dev_config():
-    """The dev stack with the raised policy quota of :func:`bench_project` (what the CLI rows render with)."""
-    from endpoint_firewall.config.stack_config import load_stack_file
-
-    config = load_stack_file(ROOT / "stacks" / "Pulumi.dev.yaml")
-    assert config.aws is not None  # the dev stack configures AWS
-    limits = config.aws.limits.model_copy(update={"policy_capacity": BENCH_POLICY_CAPACITY})
-    return config.model_copy(update={"aws": config.aws.model_copy(update={"limits": limits})})
-
-
-def load_generated(path: Path):
-    """A generated single-file catalogue, parsed with libyaml and validated by the loader's own models; the
-    same Catalogue as ``load_catalogue([path])`` (checked on small files), without the loader's YAML cost,
-    which the timed rows already measure."""
-    import yaml
-
-    from endpoint_firewall.endpoints.loader import Catalogue, load_catalogue
-    from endpoint_firewall.endpoints.models import CatalogueFile
-
-    doc = CatalogueFile.model_validate(yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader))
-    catalogue = Catalogue(
-        entries=tuple(sorted(doc.entries, key=lambda e: e.id)),
-        service_areas={a.id: a for a in sorted(doc.service_areas, key=lambda a: a.id)},
-        sources={s.id: s for s in sorted(doc.sources, key=lambda s: s.id)},
-        files=(str(path),),
-    )
-    if len(catalogue.entries) <= 2_000:
-        assert catalogue == load_catalogue([path]), "load_generated differs from load_catalogue"
-    return catalogue
-
-
-def render_in_process(catalogue, config, stack: str = "dev"):
-    from endpoint_firewall.planning.planner import build_plan
-    from endpoint_firewall.planning.selection import Selection
-    from endpoint_firewall.program.render import StackRender
-    from endpoint_firewall.renderers.aws.render import render_aws
-    from endpoint_firewall.renderers.azure.render import render_azure
-
-    plan = build_plan(catalogue, Selection(), config.source_ranges, config.peer_ranges)
-    azure_config, aws_config = config.enabled_cloud("azure"), config.enabled_cloud("aws")
-    azure = render_azure(plan, azure_config) if azure_config else None
-    aws = render_aws(plan, aws_config) if aws_config else None
-    return StackRender(stack=stack, plan=plan, azure=azure, aws=aws)
-
-
-# --- compactness ------------------------------------------------------------------------------------------
-
-
-def compactness(catalogue, render, config) -> dict[str, Any]:
-    """Rules, groups and capacity against one rule per entry (naive) and a lower bound."""
-    from endpoint_firewall.endpoints.models import DestinationKind, Protocol
-    from endpoint_firewall.planning.rules import RuleKind
-    from endpoint_firewall.renderers.azure.model import json_size
-
-    plan = render.plan
-    selected = set(plan.selected_entries)
-    entries = [e for e in catalogue.entries if e.id in selected]
-    written = sum(len(e.destinations) for e in entries)
-    out: dict[str, Any] = {"entries": len(entries), "destinations_written": written, "plan_rules": len(plan.rules)}
-    # One rule per entry and kind of rule (names on HTTP(S)/TLS, names on plain TCP/UDP, addresses).
-    naive_azure = sum(len(r.entries) for r in plan.rules)
-    # One Suricata rule per destination host and service, as a line-by-line translation would write.
-    naive_aws = 0
-    for e in entries:
-        for d in e.destinations:
-            hosts = len(d.hosts()) if d.kind is not DestinationKind.NETWORK else 1
-            naive_aws += hosts * len(e.services)
-    if render.azure is not None:
-        az = render.azure
-        areas = {g.area for g in az.groups}
-        total_bytes = sum(json_size(g.body) for g in az.groups)
-        max_bytes = config.azure.limits.group_max_bytes
-        per_ipg = config.azure.limits.ip_group_max_addresses
-        v4_sets = [
-            [d for d in r.destinations if ":" not in d]
-            for r in plan.rules
-            if r.kind in (RuleKind.ADDRESS, RuleKind.PEER)
-        ]  # Azure renders IPv4 only
-        ipg_lower = sum(math.ceil(len(v) / per_ipg) for v in v4_sets if len(v) > config.azure.ip_group_threshold)
-        out["azure"] = {
-            "groups": len(az.groups),
-            "groups_lower_bound": max(len(areas), math.ceil(total_bytes / max_bytes)),
-            "rules": az.rule_count,
-            "rules_naive_one_per_entry": naive_azure,
-            "rules_lower_bound": len(plan.rules),
-            "ip_groups": len(az.ip_groups),
-            "ip_groups_lower_bound": ipg_lower,
-            "group_bytes_total": total_bytes,
-            "network_pairs": az.network_pairs,
-        }
-    if render.aws is not None:
-        aw = render.aws
-        name_pairs: set[tuple[str, str]] = set()
-        address_sets: set[tuple[str, tuple]] = set()
-        for r in plan.rules:
-            if r.kind is RuleKind.HOSTNAME:
-                buffers = {"http" if s.protocol is Protocol.HTTP else "tls" for s in r.services}
-                name_pairs.update((b, d) for b in buffers for d in r.destinations)
-            elif r.kind in (RuleKind.ADDRESS, RuleKind.PEER):
-                for transport in {s.protocol.transport for s in r.services}:
-                    ports = tuple(
-                        sorted((s.port.first, s.port.last) for s in r.services if s.protocol.transport == transport)
-                    )
-                    address_sets.add((transport, ports))
-        lower = len(name_pairs) + len(address_sets) + 1
-        out["aws"] = {
-            "groups": len(aw.groups),
-            "groups_lower_bound": math.ceil(lower / config.aws.limits.capacity_max),
-            "rules": sum(g.rule_count for g in aw.groups),
-            "rules_naive_one_per_destination": naive_aws,
-            "capacity_used": sum(g.used for g in aw.groups),
-            "capacity_reserved": sum(g.capacity for g in aw.groups),
-            "capacity_lower_bound": lower,
-            "widened_findings": len(aw.widened),
-        }
-    return out
-
-
-def _collapse(values) -> list[str]:
-    nets = [ipaddress.ip_network(v) for v in values]
-    out = []
-    for version in (4, 6):
-        out += [str(n) for n in ipaddress.collapse_addresses(n for n in nets if n.version == version)]  # type: ignore[type-var]  # one version
-    return out
-
-
-def _within(inner, outer) -> bool:
-    """Every address of ``inner`` is in ``outer``."""
-    outer = list(outer)
-    return _collapse(outer + list(inner)) == _collapse(outer)
-
-
-def cidr_never_widens(catalogue, render) -> dict[str, Any]:
-    """Per plan address rule: the plan covers exactly what the catalogue wrote (merging shortens lists, never
-    widens or loses), and what Azure and AWS render never covers more than that; whatever a cloud leaves
-    out must be named in its notes (Azure: IPv6 destinations)."""
-    from endpoint_firewall.endpoints.models import DestinationKind, EntryKind
-    from endpoint_firewall.planning.rules import RuleKind
-
-    plan = render.plan
-    selected = set(plan.selected_entries)
-    written: dict[tuple[str, frozenset], list[str]] = defaultdict(list)
-    for e in catalogue.entries:
-        if e.id not in selected or e.kind is not EntryKind.ENDPOINTS:
-            continue
-        key = (e.service_area, frozenset((s.protocol.transport, s.port.first, s.port.last) for s in e.services))
-        written[key] += [d.value for d in e.destinations if d.kind is DestinationKind.NETWORK]
-    problems: list[str] = []
-    checked = merged_from = merged_to = 0
-    azure_by_rule: dict[str, list[str]] = defaultdict(list)
-    azure_noted: set[str] = set()
-    if render.azure is not None:
-        members = {g.id: g.addresses for g in render.azure.ip_groups}
-        for g in render.azure.groups:
-            for rule in g.rules:
-                values = list(rule.get("destinationAddresses", []))
-                for gid in rule.get("destinationIpGroups", []):
-                    values += members[gid]
-                if values:
-                    azure_by_rule[rule["name"]] += values
-        azure_noted = {n.destination for n in render.azure.not_expressible if n.destination}
-    left_out = 0
-    for rule in plan.rules:
-        if rule.kind is not RuleKind.ADDRESS:
-            continue
-        key = (rule.area, frozenset((s.protocol.transport, s.port.first, s.port.last) for s in rule.services))
-        source = written.get(key, [])
-        got = _collapse(rule.destinations)
-        checked += 1
-        merged_from += len(set(source))
-        merged_to += len(rule.destinations)
-        if _collapse(source) != got:
-            problems.append(f"plan rule {rule.name}: covers other addresses than the catalogue wrote")
-        if render.azure is not None:
-            az = [
-                v
-                for name, vs in azure_by_rule.items()
-                if name == rule.name or name.startswith(rule.name + "-")
-                for v in vs
-            ]
-            if not _within(az, rule.destinations):
-                problems.append(f"azure rule {rule.name}: allows addresses the plan does not")
-            missing = [d for d in rule.destinations if d in azure_noted]
-            left_out += len(missing)
-            if _collapse(az + missing) != got:
-                problems.append(f"azure rule {rule.name}: loses addresses without a note")
-    if render.aws is not None:
-        # HOME_NET (the sources) and EXTERNAL_NET (its complement, which AWS needs defined) are not destinations
-        aws_values = [
-            v
-            for g in render.aws.groups
-            for name, vs in g.variables
-            if name not in ("HOME_NET", "EXTERNAL_NET")
-            for v in vs
-        ]
-        plan_values = [d for r in plan.rules if r.kind in (RuleKind.ADDRESS, RuleKind.PEER) for d in r.destinations]
-        if not _within(aws_values, plan_values):
-            problems.append("aws: the IP sets allow addresses the plan's address and peer rules do not")
-        if _collapse(aws_values) != _collapse(plan_values):
-            problems.append("aws: the IP sets lose addresses of the plan")
-    return {
-        "pass": not problems,
-        "rules_checked": checked,
-        "cidrs_written": merged_from,
-        "cidrs_after_merge": merged_to,
-        "azure_left_out_noted": left_out,
-        "problems": problems[:20],
-    }
-
-
-# --- blast radius -------------------------------------------------------------------------------------------
-
-
-@dataclass
-class Change:
-    label: str
-    entry: str
-    add: str | None = None
-    remove: str | None = None
-
-
-def pick_changes(catalogue, plan) -> list[Change]:
-    """Four one-entry changes that each change the plan: add/remove one FQDN, add/remove one CIDR."""
-    from endpoint_firewall.endpoints.models import DestinationKind
-    from endpoint_firewall.planning.rules import RuleKind
-
-    entries = {e.id: e for e in catalogue.entries}
-    written_networks = [d.value for e in catalogue.entries for d in e.destinations if d.kind is DestinationKind.NETWORK]
-    all_nets = [ipaddress.ip_network(v) for v in written_networks]
-    names = {d.value for e in catalogue.entries for d in e.destinations}
-    changes: dict[str, Change] = {}
-    for rule in plan.rules:
-        for dest, origins in rule.origins:
-            if len(origins) != 1:
-                continue
-            entry = entries[origins[0]]
-            if len(entry.destinations) < 2 or dest not in [d.value for d in entry.destinations]:
-                continue
-            kinds = {d.kind for d in entry.destinations if d.value == dest}
-            if rule.kind is RuleKind.HOSTNAME and kinds == {DestinationKind.FQDN} and "rm-fqdn" not in changes:
-                if sum(dest in r.destinations for r in plan.rules) == 1:
-                    changes["rm-fqdn"] = Change("remove one FQDN", entry.id, remove=dest)
-                    changes["add-fqdn"] = Change(
-                        "add one FQDN", entry.id, add=_fresh_name(names, "bench-added-host.example-blast.net")
-                    )
-            if rule.kind is RuleKind.ADDRESS and kinds == {DestinationKind.NETWORK} and "rm-cidr" not in changes:
-                net = ipaddress.ip_network(dest)
-                if sum(1 for n in all_nets if n.version == net.version and (n.subnet_of(net) or net.subnet_of(n))) == 1:  # type: ignore[arg-type, misc]  # same version
-                    changes["rm-cidr"] = Change("remove one CIDR", entry.id, remove=dest)
-                    changes["add-cidr"] = Change("add one CIDR", entry.id, add=_fresh_net(all_nets))
-        if len(changes) == 4:
-            break
-    return [changes[k] for k in ("add-fqdn", "rm-fqdn", "add-cidr", "rm-cidr") if k in changes]
-
-
-def _fresh_name(used: set[str], base: str) -> str:
-    name, n = base, 1
-    while name in used:
-        n += 1
-        name = f"{n}-{base}"
-    return name
-
-
-def _fresh_net(nets) -> str:
-    for candidate in ("198.51.100.0/24", "203.0.113.0/24", "192.0.2.0/24", "100.64.77.0/24"):
-        c = ipaddress.ip_network(candidate)
-        if not any(n.version == 4 and (n.overlaps(c)) for n in nets):
-            return candidate
-    raise RuntimeError("no free test network")
-
-
-def apply_change(catalogue, change: Change):
-    from endpoint_firewall.endpoints.loader import Catalogue
-    from endpoint_firewall.endpoints.models import Entry
-
-    out = []
-    for e in catalogue.entries:
-        if e.id == change.entry:
-            data = e.to_data()
-            dests = [d for d in data["destinations"] if d != change.remove]
-            if change.add:
-                dests.append(change.add)
-            data["destinations"] = dests
-            e = Entry.model_validate(data)
-        out.append(e)
-    return Catalogue(
-        entries=tuple(out), service_areas=catalogue.service_areas, sources=catalogue.sources, files=catalogue.files
-    )
-
-
-def edit_text(text: str, entry_id: str, change: Change) -> str:
-    """The same change made to the YAML text, one line added or removed (block-style destination lists)."""
-    from endpoint_firewall.endpoints import yaml_lines
-    from endpoint_firewall.endpoints.models import Destination
-
-    data, lines = yaml_lines.load(text, "catalogue")
-    index = next(i for i, e in enumerate(data["entries"]) if e["id"] == entry_id)
-    dests = data["entries"][index]["destinations"]
-    rows = text.split("\n")
-    if change.remove is not None:
-        j = next(j for j, raw in enumerate(dests) if Destination.model_validate(raw).value == change.remove)
-        line = lines[("entries", index, "destinations", j)] - 1
-        assert rows[line].strip().startswith("- ") and rows[line].count(",") == 0, rows[line]
-        del rows[line]
-    if change.add is not None:
-        last = lines[("entries", index, "destinations", len(dests) - 1)] - 1
-        indent = rows[last][: len(rows[last]) - len(rows[last].lstrip())]
-        rows.insert(last + 1, f"{indent}- {change.add}")
-    return "\n".join(rows)
-
-
-def diff_counts(old: Path, new: Path) -> dict[str, Any]:
-    proc = subprocess.run(epfw("diff", str(old), str(new), "--format", "json"), capture_output=True, text=True)
-    if proc.returncode != 0:
-        return {"error": proc.stderr.strip()[-500:]}
-    data = json.loads(proc.stdout)
-    per: dict[str, Counter] = {"azure": Counter(), "aws": Counter()}
-    names: dict[str, list[str]] = {"azure": [], "aws": []}
-    for ch in data.get("changes", []):
-        cloud = "aws" if ch["type"].startswith("aws:") else "azure"
-        per[cloud][ch["status"]] += 1
-        names[cloud].append(
-            f"{ch['status']} {ch['name']}"
-            + (f" ({', '.join(ch.get('replaceReasons') or [])})" if ch.get("replaceReasons") else "")
-        )
-    return {
-        cloud: {
-            "updated": per[cloud]["updated"],
-            "replaced": per[cloud]["replaced"],
-            "added": per[cloud]["added"],
-            "removed": per[cloud]["removed"],
-            "resources": names[cloud],
-        }
-        for cloud in per
-    }
-
-
-def blast_ok(result: dict[str, Any]) -> bool:
-    if "error" in result:
-        return False
-    return all(
-        result[c]["updated"] == 1
-        and result[c]["replaced"] == 0
-        and result[c]["added"] == 0
-        and result[c]["removed"] == 0
-        for c in ("azure", "aws")
-    )
-
-
-def blast_intune(work: Path) -> list[dict[str, Any]]:
-    """The shipped Intune catalogue: base and changed copies rendered through the CLI, then epfw diff."""
-    from endpoint_firewall.endpoints.loader import load_catalogue
-    from endpoint_firewall.planning.planner import build_plan
-    from endpoint_firewall.planning.selection import Selection
-
-    shipped = ROOT / "endpoint_firewall" / "endpoints" / "catalogue" / "intune.yaml"
-    folder = work / "blast-intune"
-    folder.mkdir(exist_ok=True)
-    base = folder / "intune.yaml"
-    shutil.copy(shipped, base)
-    config = dev_config()
-    catalogue = load_catalogue([base])
-    plan = build_plan(catalogue, Selection(), config.source_ranges, config.peer_ranges)
-    code = subprocess.run(
-        epfw("render", "--stack", "dev", "--catalogue", str(base), "--out", str(folder / "r-base"), "--quiet"),
-        capture_output=True,
-    ).returncode
-    out = []
-    for k, change in enumerate(pick_changes(catalogue, plan)):
-        variant = folder / f"v{k}" / "intune.yaml"
-        variant.parent.mkdir(exist_ok=True)
-        variant.write_text(edit_text(base.read_text(encoding="utf-8"), change.entry, change), encoding="utf-8")
-        proc = subprocess.run(
-            epfw("render", "--stack", "dev", "--catalogue", str(variant), "--out", str(folder / f"r-v{k}"), "--quiet"),
-            capture_output=True,
-            text=True,
-        )
-        result = (
-            diff_counts(folder / "r-base", folder / f"r-v{k}")
-            if proc.returncode == 0 and code == 0
-            else {"error": proc.stderr.strip()[-500:]}
-        )
-        out.append(
-            {
-                "catalogue": "intune (shipped)",
-                "change": change.label,
-                "entry": change.entry,
-                "value": change.add or change.remove,
-                "method": "epfw render (CLI) x2 + epfw diff",
-                **result,
-                "pass": blast_ok(result),
-            }
-        )
-    return out
-
-
-def blast_big(catalogue, render, config, work: Path, label: str) -> list[dict[str, Any]]:
-    """A large catalogue: the changed catalogue is rendered in-process by the functions `epfw render
-    --catalogue` calls (load once: parsing 100k destinations again per variant would cost minutes), written
-    with the same atomic writer, then compared by the real `epfw diff --format json`."""
-    from endpoint_firewall.program.render import write_atomically
-
-    folder = work / "blast-big"
-    write_atomically(render.files(), folder / "r-base")
-    out = []
-    for k, change in enumerate(pick_changes(catalogue, render.plan)):
-        start = time.perf_counter()
-        changed = render_in_process(apply_change(catalogue, change), config)
-        write_atomically(changed.files(), folder / f"r-v{k}")
-        seconds = time.perf_counter() - start
-        result = diff_counts(folder / "r-base", folder / f"r-v{k}")
-        out.append(
-            {
-                "catalogue": label,
-                "change": change.label,
-                "entry": change.entry,
-                "value": change.add or change.remove,
-                "method": f"plan+render in-process ({seconds:.1f} s) + epfw diff",
-                **result,
-                "pass": blast_ok(result),
-            }
-        )
-    return out
-
-
-SPLIT_GROUP_BYTES = 60_000
-
-
-def blast_split_rule(catalogue, render, config) -> dict[str, Any] | None:
-    """Stress variant (informational, not a target): with groupMaxBytes lowered to 60 kB, Azure splits a big
-    rule over several groups; one FQDN that sorts first in that rule is added to one entry. How many groups
-    change? (Any area whose rule passes 2 MB, e.g. ~50k names on one set of services, is in this situation.)"""
-    from endpoint_firewall.config.azure_config import AzureConfig
-    from endpoint_firewall.planning.planner import build_plan
-    from endpoint_firewall.planning.selection import Selection
-    from endpoint_firewall.renderers.azure.render import render_azure
-
-    az = config.azure
-    small = AzureConfig.model_validate(
-        {**az.model_dump(), "limits": {**az.limits.model_dump(), "group_max_bytes": SPLIT_GROUP_BYTES}}
-    )
-    base = render_azure(render.plan, small)
-    split = sorted({r["name"][:-2] for g in base.groups for r in g.rules if r["name"].endswith("-2")})
-    rule = next((r for r in render.plan.rules if r.name in split and r.kind.value == "fqdn"), None)
-    if rule is None:
-        return None
-    entry = rule.origins[0][1][0]
-    change = Change(
-        "add one FQDN (sorts first in a rule split over groups)",
-        entry,
-        add="aaa-first-host-of-the-rule-with-a-long-enough-name.example-blast.net",
-    )
-    plan = build_plan(apply_change(catalogue, change), Selection(), config.source_ranges, config.peer_ranges)
-    after = render_azure(plan, small)
-    before = {g.name: json.dumps(g.body, sort_keys=True) for g in base.groups}
-    now = {g.name: json.dumps(g.body, sort_keys=True) for g in after.groups}
-    updated = sorted(n for n in before.keys() & now.keys() if before[n] != now[n])
-    return {
-        "rule": rule.name,
-        "groups": len(base.groups),
-        "group_max_bytes": SPLIT_GROUP_BYTES,
-        "entry": entry,
-        "value": change.add,
-        "updated": updated,
-        "added": sorted(now.keys() - before.keys()),
-        "removed": sorted(before.keys() - now.keys()),
-    }
-
-
-def blast_hints(row: dict[str, Any]) -> list[str]:
-    """Where a failed blast-radius row comes from, when the pattern is known."""
-    hints = []
-    aws = [r.split()[1] for r in row.get("aws", {}).get("resources", []) if r.startswith("updated ")]
-    stems = Counter(re.sub(r"(-\d+)?-[0-9a-f]{6}$", "", name) for name in aws)
-    if any(n > 1 for n in stems.values()):
-        hints.append(
-            "several shards of one AWS domain list changed: shards are buckets of a stable hash "
-            "(renderers/sharding.py stable_shards), so names move between shards only when the bucket "
-            "count doubles (the list outgrew its headroom); more headroom keeps such a change to one shard"
-        )
-    if row.get("aws", {}).get("replaced") or row.get("azure", {}).get("replaced"):
-        hints.append(
-            "a replacement: see replaceReasons (AWS capacity is part of the group name; pin it with aws.capacity)"
-        )
-    return hints
-
-
-# --- probes -------------------------------------------------------------------------------------------------
-
-
-def probes(data: dict[str, Path], work: Path) -> list[dict[str, Any]]:
-    out = []
-    validate = subprocess.run(epfw("validate", str(data["nested"])), capture_output=True, text=True)
-    render = subprocess.run(
-        epfw(
-            "render",
-            "--stack",
-            "dev",
-            "--catalogue",
-            str(data["nested"]),
-            "--out",
-            str(work / "render-nested"),
-            "--quiet",
-        ),
-        capture_output=True,
-        text=True,
-    )
-    traceback = "Traceback" in render.stderr
-    last = render.stderr.strip().splitlines()[-1] if render.stderr.strip() else ""
-    out.append(
-        {
-            "probe": "nested wildcards (*.example.com, *.b.c.example.com, x.b.c.example.com) validate and render",
-            "pass": validate.returncode == 0 and render.returncode == 0,
-            "detail": f"validate exit {validate.returncode}; render exit {render.returncode}"
-            + (f", traceback: {last}" if traceback else ""),
-        }
-    )
-    return out
-
-
 # --- targets ------------------------------------------------------------------------------------------------
 
 
@@ -950,7 +407,7 @@ def exponent(runs: list[Run], step: str, prefix: str) -> float | None:
     return round(math.log(b.wall_s / a.wall_s) / math.log(10), 2)
 
 
-def targets(runs: list[Run], blast: list[dict], cidr: dict, probe: list[dict]) -> list[dict[str, Any]]:
+def targets(runs: list[Run]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
 
     def add(name: str, ok: bool | None, measured: str, profile: list[tuple[str, str]] | None = None) -> None:
@@ -1003,91 +460,13 @@ def targets(runs: list[Run], blast: list[dict], cidr: dict, probe: list[dict]) -
         "not run" if prev is None else f"{prev.wall_s:.2f} s (median of {prev.repeats})",
         [("preview (mocks)", "demo stack (dev)")],
     )
-    for catalogue in sorted({b["catalogue"] for b in blast}):
-        rows = [b for b in blast if b["catalogue"] == catalogue]
-        bad = [
-            f"{b['change']}: "
-            + (
-                "error"
-                if "error" in b
-                else f"azure {b['azure']['updated']} updated/{b['azure']['replaced']} replaced, "
-                f"aws {b['aws']['updated']} updated/{b['aws']['replaced']} replaced"
-            )
-            for b in rows
-            if not b["pass"]
-        ]
-        add(
-            f"blast radius, {catalogue}: one-entry change updates 1 resource per cloud, replaces 0",
-            not bad,
-            f"{len(rows) - len(bad)}/{len(rows)} changes as targeted" + (f"; {'; '.join(bad)}" if bad else ""),
-        )
-    for name, c in cidr.items():
-        add(
-            f"CIDR merging never widens ({name})",
-            c["pass"],
-            f"{c['rules_checked']} address rules; {c['cidrs_written']} CIDRs written -> {c['cidrs_after_merge']} "
-            f"after merging; Azure leaves out {c['azure_left_out_noted']} (IPv6, noted)"
-            + (f"; {c['problems'][0]}" if c["problems"] else ""),
-        )
-    for p in probe:
-        add(f"probe: {p['probe']}", p["pass"], p["detail"])
     return out
 
 
 # --- profiles -------------------------------------------------------------------------------------------------
 
 
-def _share(rows: list[dict], *needles: str) -> float:
-    """Summed share of the profile rows whose function label contains every needle."""
-    return sum(r["share"] for r in rows if all(n in r["function"] for n in needles))
-
-
-def _inclusive(prof: dict, *needles: str) -> float:
-    return max(_share(prof["inclusive_repo"], *needles), _share(prof["inclusive_all"], *needles))
-
-
-@dataclass(frozen=True)
-class Advice:
-    """A known hot spot: where it is (a module under endpoint_firewall/ and a function in it, which
-    tests/test_bench.py checks still exist), its symptom in a profile, and the proposed fix."""
-
-    module: str
-    function: str
-    symptom: Callable[[dict], bool]
-    fix: str
-
-
-# A symptom looks at what the time is spent on (e.g. the pure-Python YAML scanner's self time), not just at a
-# function's name, so that a fixed hot spot stops being reported. Fixed ones are removed from the list (the
-# loader's line maps, write_catalogue's single parse, Rule.origin_of's dict, the M365 importer's pure-Python JSON
-# scanner: see git history).
-ADVICE: tuple[Advice, ...] = (
-    Advice(
-        "endpoints/yaml_lines.py",
-        "_compose",
-        lambda p: (
-            _share(p["self"], "yaml/scanner.py")
-            + _share(p["self"], "yaml/reader.py")
-            + _share(p["self"], "yaml/emitter.py")
-            + _share(p["self"], "yaml/serializer.py")
-            >= 0.10
-        ),
-        "YAML goes through PyYAML's pure-Python scanner or emitter: this PyYAML has no libyaml "
-        "(yaml.__with_libyaml__ is False), which endpoints/yaml_lines.py and catalogue_tools/dump.py use when present: "
-        "install a PyYAML built with libyaml.",
-    ),
-    Advice(
-        "endpoints/models.py",
-        "_classify",
-        lambda p: _inclusive(p, "endpoints/models.py", "(_parse)") >= 0.15,
-        "Destination validation (endpoints/models.py _classify -> names.normalise_network/ipaddress) runs per "
-        "destination, and the importer validates each one again when it reads back what it wrote: a fast path "
-        "for text already in canonical form, or validating once, would halve it.",
-    ),
-)
-
-
-def run_profiles(failed: list[tuple[str, str]], runs: list[Run], start: float, work: Path) -> dict[str, Any]:
+def run_profiles(failed: list[tuple[str, str]], runs: list[Run], start: float) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for step, data in failed:
         key = f"{step} / {data}"
@@ -1112,7 +491,6 @@ def run_profiles(failed: list[tuple[str, str]], runs: list[Run], start: float, w
         except json.JSONDecodeError:
             out[key] = {"error": proc.stderr[-800:]}
             continue
-        prof["advice"] = [a.fix for a in ADVICE if a.symptom(prof)]
         out[key] = prof
     return out
 
@@ -1149,95 +527,6 @@ def markdown(result: dict[str, Any]) -> str:
     lines += ["", "## Targets", "", "| target | status | measured |", "| --- | --- | --- |"]
     for t in result["targets"]:
         lines.append(f"| {t['target']} | **{t['status']}** | {t['measured']} |")
-    for name, c in result["compactness"].items():
-        lines += [
-            "",
-            f"## Compactness: {name}",
-            "",
-            f"{c['entries']} entries, {c['destinations_written']} destinations written, {c['plan_rules']} plan "
-            "rules (one per service area, kind and set of services).",
-            "",
-            "| cloud | measure | rendered | naive | lower bound |",
-            "| --- | --- | ---: | ---: | ---: |",
-        ]
-        if "azure" in c:
-            a = c["azure"]
-            lines += [
-                f"| Azure | rule collection groups | {a['groups']} | | {a['groups_lower_bound']} |",
-                f"| Azure | rules | {a['rules']} | {a['rules_naive_one_per_entry']} (one per entry and kind) | "
-                f"{a['rules_lower_bound']} (distinct area x kind x services) |",
-                f"| Azure | IP Groups | {a['ip_groups']} | | {a['ip_groups_lower_bound']} |",
-                f"| Azure | network pairs (max 20,000) | {a['network_pairs']} | | |",
-                f"| Azure | group JSON bytes, total | {a['group_bytes_total']:,} | | |",
-            ]
-        if "aws" in c:
-            a = c["aws"]
-            lines += [
-                f"| AWS | stateful rule groups | {a['groups']} | | {a['groups_lower_bound']} |",
-                f"| AWS | rules (Suricata, incl. generated) | {a['rules']} | {a['rules_naive_one_per_destination']} "
-                "(one per destination and service) | |",
-                f"| AWS | capacity used / reserved | {a['capacity_used']} / {a['capacity_reserved']} | "
-                f"{a['rules_naive_one_per_destination']} | {a['capacity_lower_bound']} (distinct buffer x name, "
-                "address service sets, default deny) |",
-            ]
-    if result["cidr"]:
-        lines += ["", "## CIDR merging", ""]
-        for name, c in result["cidr"].items():
-            lines.append(
-                f"- {name}: {'never widens' if c['pass'] else 'PROBLEM'}; {c['rules_checked']} address rules, "
-                f"{c['cidrs_written']} CIDRs written, {c['cidrs_after_merge']} after merging; Azure leaves "
-                f"out {c['azure_left_out_noted']} IPv6 destinations, each named in its notes"
-                + ("".join(f"\n  - {p}" for p in c["problems"]))
-            )
-    if result["blast"]:
-        lines += [
-            "",
-            "## Blast radius (one-entry change, `epfw diff --format json`)",
-            "",
-            "| catalogue | change | value | Azure updated / replaced / added / removed | AWS updated / replaced / "
-            "added / removed | ok | method |",
-            "| --- | --- | --- | --- | --- | --- | --- |",
-        ]
-        for b in result["blast"]:
-            if "error" in b:
-                lines.append(
-                    f"| {b['catalogue']} | {b['change']} | `{b['value']}` | error | {b['error'][:80]} | FAIL | |"
-                )
-                continue
-            cells = [
-                f"{b[c]['updated']} / {b[c]['replaced']} / {b[c]['added']} / {b[c]['removed']}"
-                for c in ("azure", "aws")
-            ]
-            lines.append(
-                f"| {b['catalogue']} | {b['change']} | `{b['value']}` | {cells[0]} | {cells[1]} | "
-                f"{'yes' if b['pass'] else '**no**'} | {b['method']} |"
-            )
-        lines.append("")
-        for b in result["blast"]:
-            if not b.get("pass") and "error" not in b:
-                lines.append(
-                    f"- {b['catalogue']}, {b['change']}: azure: {', '.join(b['azure']['resources']) or '-'}; "
-                    f"aws: {', '.join(b['aws']['resources']) or '-'}"
-                )
-                lines += [f"  - proposed fix: {h}" for h in b.get("hints", [])]
-        split = result.get("blast_split_rule")
-        if split:
-            lines += [
-                "",
-                f"Stress variant (informational): Azure `groupMaxBytes` {split['group_max_bytes']:,} so that rule "
-                f"`{split['rule']}` is split over several of the {split['groups']} groups; adding "
-                f"`{split['value']}` to `{split['entry']}` updates {len(split['updated'])} group(s): "
-                f"{', '.join(split['updated']) or '-'}"
-                + (f"; adds {', '.join(split['added'])}" if split["added"] else "")
-                + (f"; removes {', '.join(split['removed'])}" if split["removed"] else "")
-                + (
-                    ". Parts are buckets of a stable hash (renderers/azure/layout.py split_rule, "
-                    "renderers/sharding.py stable_shards): several parts change only when the bucket count "
-                    "doubles (the rule outgrew its headroom)."
-                    if len(split["updated"]) > 1
-                    else "."
-                ),
-            ]
     if result["profiles"]:
         lines += ["", "## Where the time goes (failed timing targets; sampling profile)", ""]
         for key, p in result["profiles"].items():
@@ -1255,63 +544,8 @@ def markdown(result: dict[str, Any]) -> str:
             ]
             lines += ["", "| function (self time, any) | share | s |", "| --- | ---: | ---: |"]
             lines += [f"| `{row['function']}` | {row['share']:.0%} | {row['seconds']} |" for row in p["self"][:8]]
-            if p.get("advice"):
-                lines += ["", "Proposed fixes:", ""] + [f"- {a}" for a in p["advice"]]
-            else:
-                lines += ["", "No known hot spot pattern matched: see the largest functions above."]
             lines.append("")
     return "\n".join(lines).rstrip() + "\n"
-
-
-@dataclass
-class InProcess:
-    """What the bench checks in-process: compactness and CIDR merging per catalogue, the blast-radius rows and the
-    split-rule stress variant (None when no rule is split, or the large render failed)."""
-
-    compactness: dict[str, Any]
-    cidr: dict[str, Any]
-    blast: list[dict[str, Any]]
-    split: dict[str, Any] | None
-
-
-def in_process_checks(largest: Path, label: str, work: Path) -> InProcess:
-    """Compactness, CIDR merging and blast radius of the demo stack and of the largest generated catalogue."""
-    print("compactness, CIDR merging and blast radius ...", flush=True)
-    from endpoint_firewall.endpoints.loader import load_catalogue
-
-    config = dev_config()
-    demo_catalogue = load_catalogue()
-    demo = render_in_process(demo_catalogue, config)
-    checked = InProcess(
-        compactness={"demo stack (Intune)": compactness(demo_catalogue, demo, config)},
-        cidr={"demo stack (Intune)": cidr_never_widens(demo_catalogue, demo)},
-        blast=blast_intune(work),
-        split=None,
-    )
-    t0 = time.perf_counter()
-    try:
-        big_catalogue = load_generated(largest)
-        big_render = render_in_process(big_catalogue, config)
-    except Exception as err:  # reported, not hidden
-        print(f"  {label}: in-process render failed: {err!r}", flush=True)
-        checked.blast.append(
-            {
-                "catalogue": label,
-                "change": "(base render)",
-                "value": "",
-                "entry": "",
-                "error": repr(err),
-                "pass": False,
-                "method": "in-process",
-            }
-        )
-        return checked
-    print(f"  {label} loaded and rendered in-process in {time.perf_counter() - t0:.1f} s", flush=True)
-    checked.compactness[label] = compactness(big_catalogue, big_render, config)
-    checked.cidr[label] = cidr_never_widens(big_catalogue, big_render)
-    checked.blast += blast_big(big_catalogue, big_render, config, work, label)
-    checked.split = blast_split_rule(big_catalogue, big_render, config)
-    return checked
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -1342,27 +576,15 @@ def main(argv: list[str] | None = None) -> int:
             + step_render(data, sizes, work, big)
             + step_preview(work)
         )
-        checked = in_process_checks(data[f"native-{sizes[-1]}"], f"native {sizes[-1]}", work)
-        comp, cidr, blast = checked.compactness, checked.cidr, checked.blast
-        probe = probes(data, work)
         result: dict[str, Any] = {
             "machine": info,
-            "runs": [],
-            "targets": [],
-            "compactness": comp,
-            "cidr": cidr,
-            "blast": blast,
-            "blast_split_rule": checked.split,
-            "probes": probe,
+            "runs": [r.to_json() for r in runs],
+            "targets": targets(runs),
             "profiles": {},
         }
-        for row in blast:
-            row["hints"] = blast_hints(row) if not row.get("pass") else []
-        result["runs"] = [r.to_json() for r in runs]
-        result["targets"] = targets(runs, blast, cidr, probe)
         if not args.no_profile:
             timing_failed = [pair for t in result["targets"] if t["status"] == "FAIL" for pair in t["profile"]]
-            result["profiles"] = run_profiles(timing_failed, runs, start, work)
+            result["profiles"] = run_profiles(timing_failed, runs, start)
         result["elapsed_s"] = round(time.perf_counter() - start, 1)
         result["machine"]["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
         text = markdown(result)

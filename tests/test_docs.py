@@ -221,7 +221,8 @@ def test_the_readme_table_has_a_row_per_command_with_real_options():
 
 
 def test_the_readme_s_picture_of_the_stacks_is_the_stack_files():
-    """The text block under "What it deploys" names each stack's policy, name prefix, rule order and FQDN mode."""
+    """The text block under "What it deploys" names each stack's policy, name prefix, rule order, FQDN mode and DNS
+    mode."""
     text = README.read_text(encoding="utf-8")
     block = text.split("\n## What it deploys\n", 1)[1].split("```text\n", 1)[1].split("```", 1)[0]
     stacks = sorted((ROOT / "stacks").glob("Pulumi.*.yaml"))
@@ -243,6 +244,9 @@ def test_the_readme_s_picture_of_the_stacks_is_the_stack_files():
         aws = next(line for line in lines.splitlines() if line.strip().startswith("AWS"))
         assert f"{config.aws.name_prefix}-rules-*" in aws, name
         assert f"{config.aws.rule_order.value}, {config.aws.fqdn_mode.value}" in aws, name
+        dns = next(line for line in lines.splitlines() if line.strip().startswith("DNS"))
+        assert config.azure.dns is not None and config.aws.dns is not None, name  # "both clouds"
+        assert config.azure.dns.mode == config.aws.dns.mode and f"mode {config.aws.dns.mode.value}" in dns, name
 
 
 # --- the stack keys reference --------------------------------------------------------------------------------

@@ -32,10 +32,12 @@ from endpoint_firewall.config.aws_config import AwsConfig, FqdnMode, RuleOrder
 from endpoint_firewall.config.azure_config import AzureConfig
 from endpoint_firewall.config.stack_config import load_stack_file
 from endpoint_firewall.endpoints.loader import Catalogue, load_catalogue
-from endpoint_firewall.endpoints.models import CatalogueFile
-from endpoint_firewall.planning.address_rules import AddressRules, rendered_rules
+from endpoint_firewall.endpoints.models import CatalogueFile, Service
+from endpoint_firewall.planning.address_rules import AddressRules, ByName, rendered_rules
 from endpoint_firewall.planning.planner import build_plan
-from endpoint_firewall.planning.selection import Selection
+from endpoint_firewall.planning.rules import RuleKind
+from endpoint_firewall.planning.selection import Selection, SharedTenantMode
+from endpoint_firewall.program.render import render_stack
 from endpoint_firewall.renderers.aws.render import render_aws
 from endpoint_firewall.renderers.azure.render import render_azure
 
@@ -49,8 +51,9 @@ def shipped(name: str):
     return config, plan
 
 
-def catalogue_of(entries: list[dict]) -> Catalogue:
-    data = {
+def catalogue_data(entries: list[dict]) -> dict:
+    """A catalogue file's data: one source, one service area ``a``, these entries in it."""
+    return {
         "schema_version": 1,
         "sources": [{"id": "s", "title": "S", "url": "https://example.org/s", "date": "2026-01-01"}],
         "service_areas": [{"id": "a", "title": "A", "priority": 3000}],
@@ -59,7 +62,10 @@ def catalogue_of(entries: list[dict]) -> Catalogue:
             for e in entries
         ],
     }
-    doc = CatalogueFile.model_validate(data)
+
+
+def catalogue_of(entries: list[dict]) -> Catalogue:
+    doc = CatalogueFile.model_validate(catalogue_data(entries))
     return Catalogue(
         entries=tuple(doc.entries),
         service_areas={a.id: a for a in doc.service_areas},
@@ -122,6 +128,129 @@ def test_names_serve_only_the_http_https_and_tls_services_and_views_never_collid
     assert rules == list(plan.rules) and not left  # the plan as it is: what tcp renders
     names = [r.name for r in rules]
     assert len(names) == len(set(names))
+
+
+# --- addresses of entries whose names the plan does not deploy ------------------------------------------------------
+
+HUB = {
+    "id": "hub",
+    "destinations": ["*.webpubsub.azure.com", "20.30.40.0/24"],  # a shared-tenant wildcard is its only name
+    "services": [{"protocol": "https", "port": 443}],
+}
+HUB_INSTANCE = "contoso-hub.webpubsub.azure.com"
+HUB_SELECTIONS = {  # name: (selection, whether the plan deploys a name of the entry)
+    "exact": (Selection(), False),
+    "exact with a tenant instance": (Selection(tenant_instances=(HUB_INSTANCE,)), True),
+    "allow": (Selection(shared_tenant_wildcards=SharedTenantMode.ALLOW), True),
+}
+
+
+def hub_plan(selection: Selection, entry: dict = HUB):
+    return build_plan(catalogue_of([entry]), selection, ["10.10.0.0/16"])
+
+
+@pytest.mark.parametrize("name", list(HUB_SELECTIONS))
+def test_addresses_go_by_name_only_when_the_plan_deploys_a_name_of_the_entry(name):
+    selection, deploys_names = HUB_SELECTIONS[name]
+    plan = hub_plan(selection)
+    names = [d for r in plan.rules if r.kind is RuleKind.HOSTNAME for d in r.destinations]
+    assert bool(names) is deploys_names
+    [address] = [r for r in plan.rules if r.kind is RuleKind.ADDRESS]
+    assert [(p.destinations, p.by_name) for p in address.parts] == [(("20.30.40.0/24",), deploys_names)]
+    rules, left = rendered_rules(plan, AddressRules.NAMES_ONLY, keep_protocols=True)
+    kept = [d for r in rules if r.kind is RuleKind.ADDRESS for d in r.destinations]
+    assert (kept, [b.destinations for b in left]) == (
+        ([], [("20.30.40.0/24",)]) if deploys_names else (["20.30.40.0/24"], [])
+    )
+
+
+def test_a_wildcard_on_plain_tcp_deploys_no_name_so_its_addresses_keep_their_services_as_listed():
+    entry = {
+        "id": "plain",
+        "destinations": ["*.example.org", "203.0.113.0/26"],
+        "services": [{"protocol": "tcp", "port": 5000}, {"protocol": "udp", "port": 5000}],
+    }
+    plan = hub_plan(Selection(), entry)
+    assert [s.destination for s in plan.skipped] == ["*.example.org"]
+    [address] = [r for r in plan.rules if r.kind is RuleKind.ADDRESS]
+    assert [([str(s) for s in p.services], p.by_name) for p in address.parts] == [(["tcp:5000", "udp:5000"], False)]
+
+
+def test_an_entry_with_names_and_a_left_out_wildcard_keeps_its_addresses_by_name():
+    entry = {**HUB, "destinations": [*HUB["destinations"], "hub.example.org"]}
+    [address] = [r for r in hub_plan(Selection(), entry).rules if r.kind is RuleKind.ADDRESS]
+    assert [p.by_name for p in address.parts] == [True]
+
+
+def test_an_address_is_left_to_names_only_on_the_ports_of_the_services_left_to_names():
+    https, tcp = (
+        Service.model_validate({"protocol": "https", "port": 443}),
+        Service.model_validate({"protocol": "tcp", "port": "5228-5230"}),
+    )
+    left = ByName("named", (https, tcp), ("203.0.113.0/26", "2001:db8::/32"))
+    assert left.left_at("203.0.113.5", 443) == ("203.0.113.0/26",)
+    assert left.left_at("203.0.113.5", 5229) == ("203.0.113.0/26",)
+    assert left.left_at("203.0.113.5", 80) == () and left.left_at("203.0.113.64", 443) == ()
+    assert left.left_at("2001:db8::1", 443) == ("2001:db8::/32",)
+
+
+HUB_STACK = """config:
+  endpoint-firewall:sourceRanges: [10.10.0.0/16]
+  endpoint-firewall:catalogue: [hub.yaml]
+  endpoint-firewall:selection: {selection}
+  endpoint-firewall:azure: {{resourceGroupName: rg, policyName: pol, dnsProxy: true}}
+  endpoint-firewall:aws: {{namePrefix: t}}
+"""
+
+
+def hub_project(tmp_path, selection: str, entries: list[dict]):
+    (tmp_path / "Pulumi.yaml").write_text("name: t\nruntime: python\nstackConfigDir: stacks\n")
+    (tmp_path / "stacks").mkdir()
+    (tmp_path / "stacks" / "Pulumi.t.yaml").write_text(HUB_STACK.format(selection=selection))
+    (tmp_path / "hub.yaml").write_text(yaml.safe_dump(catalogue_data(entries)))
+    return tmp_path
+
+
+@pytest.mark.usefixtures("suricata")
+@pytest.mark.parametrize(
+    "selection, left_to_names",
+    [("{}", False), (f"{{tenantInstances: [{HUB_INSTANCE}]}}", True), ("{sharedTenantWildcards: allow}", True)],
+)
+@pytest.mark.parametrize("cloud", ["aws", "azure"])
+def test_epfw_check_passes_the_address_of_an_entry_whose_only_name_is_left_out(
+    cloud, selection, left_to_names, tmp_path, capsys
+):
+    root = hub_project(tmp_path, selection, [HUB])
+    capsys.readouterr()
+    code = main(["check", "--project", str(root), "--stack", "t", "--cloud", cloud, "20.30.40.5:443"])
+    out = "".join(capsys.readouterr())
+    assert (code, "leaves 20.30.40.0/24 (hub) to its entries' names" in out) == (
+        (3, True) if left_to_names else (0, False)
+    ), out
+    summary = render_stack("t", root).summary()
+    left = summary[cloud]["addressRules"]["leftToNames"]
+    assert bool(left) is left_to_names
+    widened = {w["destination"] for w in summary[cloud]["widened"] if w["entry"] == "hub"}
+    assert ("20.30.40.0/24" in widened) is not left_to_names  # an address rule passes any name: said so
+
+
+@pytest.mark.usefixtures("suricata")
+@pytest.mark.parametrize("cloud", ["aws", "azure"])
+def test_epfw_check_notes_left_to_names_only_on_the_services_left_to_names(cloud, tmp_path, capsys):
+    entry = {
+        "id": "named",
+        "destinations": ["app.example.org", "203.0.113.0/26"],
+        "services": [{"protocol": "https", "port": 443}, {"protocol": "tcp", "port": 5228}],
+    }
+    root = hub_project(tmp_path, "{}", [entry])
+    note = "leaves 203.0.113.0/26 (named) to its entries' names"
+    capsys.readouterr()
+    code = main(["check", "--project", str(root), "--stack", "t", "--cloud", cloud, "203.0.113.5:443"])
+    out = capsys.readouterr().out
+    assert code == 3 and note in out, out
+    code = main(["check", "--project", str(root), "--stack", "t", "--cloud", cloud, "203.0.113.5:5228"])
+    out = capsys.readouterr().out
+    assert code == 0 and note not in out, out
 
 
 # --- settings ------------------------------------------------------------------------------------------------------

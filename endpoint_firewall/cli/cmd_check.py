@@ -134,11 +134,11 @@ def _address_note(flow: Flow, found: list[listed.Listing]) -> str:
 
 
 def _left_note(flow: Flow, by_name) -> str:
-    """A flow without a name to an address the render leaves to its entries' names (addressRules names-only)."""
+    """A flow without a name to an address the render leaves to its entries' names (addressRules names-only) on the
+    flow's port; on the entries' other ports the address keeps its address rule."""
     if flow.host or not flow.ip:
         return ""
-    ip = ipaddress.ip_address(flow.ip)
-    hits = [(b, d) for b in by_name for d in b.destinations if ip in ipaddress.ip_network(d)]
+    hits = [(b, d) for b in by_name for d in b.left_at(flow.ip, flow.port)]
     if not hits:
         return ""
     entries = ", ".join(sorted({b.entry for b, _ in hits}))

@@ -196,7 +196,7 @@ class AwsConfig(ConfigModel):
     address_rules: AddressRules = Field(
         AddressRules.NAMES_ONLY,
         description=(
-            "names-only (default): addresses of entries that also list names are left to the name rules (which match "
+            "names-only (default): addresses of entries whose names are deployed are left to the name rules (which match "
             "the name at any address; summary.json lists them under aws.addressRules.leftToNames), the others as "
             "protocol; protocol: every address carries its entry's protocol (http: an HTTP request, https/tls: a TLS "
             "ClientHello, any name); tcp: any TCP/UDP payload on the ports"

@@ -225,7 +225,7 @@ class AzureConfig(ConfigModel):
     address_rules: AddressRules = Field(
         AddressRules.NAMES_ONLY,
         description=(
-            "names-only (default): addresses of entries that also list names are left to their application rules "
+            "names-only (default): addresses of entries whose names are deployed are left to their application rules "
             "(Azure resolves the name itself and ignores the client's destination IP; summary.json lists them under "
             "azure.addressRules.leftToNames); tcp: every listed address as a TCP/UDP network rule. protocol is "
             "refused: a network rule cannot require TLS or HTTP"

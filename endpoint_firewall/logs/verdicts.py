@@ -248,8 +248,7 @@ def _left_to_names(stack: Stack, entries: list[str], flow: Flow) -> str:
     names-only``) is denied by design, and the setting that would render the address; empty when it is not one."""
     if flow.host is not None or flow.ip is None:
         return ""
-    ip = flow.ip
-    left = [b for b in stack.side.render.by_name if b.entry in entries and any(_in(ip, d) for d in b.destinations)]
+    left = [b for b in stack.side.render.by_name if b.entry in entries and b.left_at(flow.ip, flow.port)]
     if not left:
         return ""
     cloud = stack.side.cloud

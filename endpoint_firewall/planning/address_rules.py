@@ -1,12 +1,12 @@
 """How much an address rule carries: the stack's ``addressRules`` choice, per cloud (docs/address-rules.md).
 
 The plan keeps each address rule as its transports (``intune-core-ip-tcp80-tcp443``) with its :class:`AddressPart`
-(the services its entries list, and whether those entries list names for them). A cloud renders one of three views:
+(the services its entries list, and whether the plan deploys names of those entries for them). A cloud renders one of three views:
 
 * ``tcp``: the rule as planned, every protocol on the listed ports (what this project rendered before).
 * ``protocol``: one rule per listed service set, so an ``http`` entry's addresses take an HTTP request and an
   ``https``/``tls`` entry's a TLS ClientHello (any name), plain TCP/UDP as listed.
-* ``names-only``: like ``protocol``, without the addresses whose entries list names for those services: a
+* ``names-only``: like ``protocol``, without the addresses whose entries' names the plan deploys for those services: a
   name-aware firewall passes a listed name to any address (AWS: domain lists and ``tls.sni``/``http.host`` match
   only the name; Azure: application rules resolve the name themselves and ignore the client's destination IP), so
   the addresses would only let other names and protocols in.
@@ -16,6 +16,7 @@ Pure: plain values in, plain values out.
 
 from __future__ import annotations
 
+import ipaddress
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -28,7 +29,7 @@ from .rules import AddressPart, Plan, Rule, RuleKind, rule_name
 
 
 class AddressRules(StrEnum):
-    NAMES_ONLY = "names-only"  # addresses of entries with names are left to the names; the rest as PROTOCOL
+    NAMES_ONLY = "names-only"  # addresses of entries with deployed names are left to them; the rest as PROTOCOL
     PROTOCOL = "protocol"  # each address carries its entry's protocols (http: a request, https/tls: a ClientHello)
     TCP = "tcp"  # each address takes any TCP (UDP) payload on the listed ports
 
@@ -41,6 +42,14 @@ class ByName:
     services: tuple[Service, ...]
     destinations: tuple[str, ...]
     kind: Kind = ADDRESS_LEFT_TO_NAMES
+
+    def left_at(self, ip: str, port: int) -> tuple[str, ...]:
+        """The destinations that hold ``ip``, when ``port`` is one of the services left to names (on the entry's
+        other services the address keeps its address rule): none otherwise."""
+        if not any(s.port.first <= port <= s.port.last for s in self.services):
+            return ()
+        address = ipaddress.ip_address(ip)
+        return tuple(d for d in self.destinations if address in ipaddress.ip_network(d))
 
     def to_json(self) -> dict[str, object]:
         return {

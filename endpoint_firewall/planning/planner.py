@@ -8,7 +8,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
 from ..endpoints.loader import Catalogue
-from ..endpoints.models import DestinationKind, Entry, EntryKind, Protocol, Service
+from ..endpoints.models import Destination, DestinationKind, Entry, EntryKind, Protocol, Service
 from ..endpoints.names import ANY_NETWORKS
 from ..endpoints.shared_tenants import is_shared_tenant_wildcard, shared_tenant_suffix
 from . import addresses, tenant_wildcards
@@ -99,8 +99,8 @@ def _flows(
     entry: Entry, peer_ranges: Sequence[str], skipped: list[Skipped], selection: Selection, widened: list[Widened]
 ):
     """Yield ((area, kind, services), destination, part) for every flow the entry asks for; ``part`` (addresses
-    only, else None) is :data:`PartKey`: the services as listed, and whether the entry's names carry them; a
-    shared-tenant wildcard as the selection says (:mod:`.tenant_wildcards`)."""
+    only, else None) is :data:`PartKey`: the services as listed, and whether the names the plan deploys for the entry
+    carry them; a shared-tenant wildcard as the selection says (:mod:`.tenant_wildcards`)."""
     area = entry.service_area
     if entry.kind is EntryKind.REFERENCE:
         references = ", ".join(r.url for r in entry.references)
@@ -119,53 +119,78 @@ def _flows(
     named = _services(s for s in entry.services if s.protocol.inspectable)
     plain = _services(s for s in entry.services if not s.protocol.inspectable)
     by_transport = _services(_transport(s) for s in entry.services)
-    lists_names = any(d.kind in _NAME_KINDS for d in entry.destinations)
-    address_parts = [(named, True), (plain, False)] if lists_names else [(_services(entry.services), False)]
+    names = [
+        (dest, list(_name_flows(entry, dest, named, plain, skipped, selection, widened)))
+        for dest in entry.destinations
+        if not _is_address(dest)
+    ]
+    # by name: only when the plan deploys a name of the entry on its http/https/tls services (a shared-tenant
+    # wildcard left out, or a wildcard on plain TCP/UDP, deploys none), else the addresses keep address rules
+    deploys_names = any(
+        key[1] is RuleKind.HOSTNAME for dest, flows in names if dest.kind in _NAME_KINDS for key, _, _ in flows
+    )
+    address_parts = [(named, True), (plain, False)] if deploys_names else [(_services(entry.services), False)]
     for dest in entry.destinations:
-        if dest.kind in (DestinationKind.NETWORK, DestinationKind.ANY) and dest.value != "*":
+        if _is_address(dest):
             for part in address_parts:
                 if part[0]:
                     yield (area, RuleKind.ADDRESS, by_transport), dest.value, part
-            continue
-        hosts = dest.hosts()
-        suffix = shared_tenant_suffix(dest.value) if dest.kind is DestinationKind.WILDCARD else None
-        if suffix is not None:
-            instances = tenant_wildcards.instances_under(dest.value, selection.tenant_instances)
-            for instance in instances:  # exact names: on every service of the entry, as listed names are
-                if named:
-                    yield (area, RuleKind.HOSTNAME, named), instance, None
-                if plain:
-                    yield (area, RuleKind.HOST_NETWORK, plain), instance, None
-            if selection.shared_tenant_wildcards is SharedTenantMode.EXACT:
-                reason = tenant_wildcards.left_out_reason(entry, dest.value, suffix, instances)
-                skipped.append(Skipped(entry.id, dest.value, reason, SHARED_TENANT_LEFT_OUT))
-                continue
+    for _, flows in names:
+        yield from flows
+
+
+def _is_address(dest: Destination) -> bool:
+    return dest.kind in (DestinationKind.NETWORK, DestinationKind.ANY) and dest.value != "*"
+
+
+def _name_flows(
+    entry: Entry,
+    dest: Destination,
+    named: tuple[Service, ...],
+    plain: tuple[Service, ...],
+    skipped: list[Skipped],
+    selection: Selection,
+    widened: list[Widened],
+):
+    """The flows of one name destination (``*`` too): its hosts on the entry's services, a shared-tenant wildcard as
+    the selection says; what is left out goes to ``skipped``, what is opened to any tenant to ``widened``."""
+    area = entry.service_area
+    hosts = dest.hosts()
+    suffix = shared_tenant_suffix(dest.value) if dest.kind is DestinationKind.WILDCARD else None
+    if suffix is not None:
+        instances = tenant_wildcards.instances_under(dest.value, selection.tenant_instances)
+        for instance in instances:  # exact names: on every service of the entry, as listed names are
             if named:
-                widened.append(
-                    Widened(
-                        entry.id,
-                        dest.value,
-                        tenant_wildcards.open_reason(entry, dest.value, suffix),
-                        SHARED_TENANT_OPEN,
-                    )
-                )
+                yield (area, RuleKind.HOSTNAME, named), instance, None
+            if plain:
+                yield (area, RuleKind.HOST_NETWORK, plain), instance, None
+        if selection.shared_tenant_wildcards is SharedTenantMode.EXACT:
+            reason = tenant_wildcards.left_out_reason(entry, dest.value, suffix, instances)
+            skipped.append(Skipped(entry.id, dest.value, reason, SHARED_TENANT_LEFT_OUT))
+            return
         if named:
-            for host in hosts:
-                yield (area, RuleKind.HOSTNAME, named), host, None
-        if plain:
-            if dest.kind in (DestinationKind.WILDCARD, DestinationKind.ANY):
-                skipped.append(
-                    Skipped(
-                        entry.id,
-                        dest.value,
-                        f"wildcard on {', '.join(str(s) for s in plain)}: plain TCP/UDP carries no "
-                        "host name to match, and no firewall resolves a wildcard",
-                        WILDCARD_ON_PLAIN,
-                    )
+            widened.append(
+                Widened(
+                    entry.id, dest.value, tenant_wildcards.open_reason(entry, dest.value, suffix), SHARED_TENANT_OPEN
                 )
-                continue
-            for host in hosts:
-                yield (area, RuleKind.HOST_NETWORK, plain), host, None
+            )
+    if named:
+        for host in hosts:
+            yield (area, RuleKind.HOSTNAME, named), host, None
+    if plain:
+        if dest.kind in (DestinationKind.WILDCARD, DestinationKind.ANY):
+            skipped.append(
+                Skipped(
+                    entry.id,
+                    dest.value,
+                    f"wildcard on {', '.join(str(s) for s in plain)}: plain TCP/UDP carries no "
+                    "host name to match, and no firewall resolves a wildcard",
+                    WILDCARD_ON_PLAIN,
+                )
+            )
+            return
+        for host in hosts:
+            yield (area, RuleKind.HOST_NETWORK, plain), host, None
 
 
 def _merged(origins: dict[str, set[str]]) -> dict[str, set[str]]:

@@ -34,8 +34,9 @@ class AddressPart:
     (``http:80``, ``https:443``; the rule itself has only their transports, ``tcp:80``): what a cloud renders when it
     holds an address to its entry's protocols, or leaves it to the entry's names (``planning.address_rules``).
 
-    ``by_name``: the entries that list these addresses also list names for these services (http, https, tls), so a
-    name-aware rule passes a listed name to them; False for an entry without names and for plain TCP/UDP services.
+    ``by_name``: the plan deploys names of the entries that list these addresses on these services (http, https,
+    tls), so a name-aware rule passes a listed name to them; False for an entry without deployed names (none listed,
+    or only a shared-tenant wildcard left out) and for plain TCP/UDP services.
     """
 
     services: tuple[Service, ...]

@@ -92,6 +92,49 @@ def test_bad_dns_settings_are_refused_with_file_line_and_key(tmp_path, capsys, b
     assert not out.exists()
 
 
+AZURE_EXTRA = AZURE + "      extraNames: [corp.example.com, NAME]\n"
+
+
+@pytest.mark.parametrize(
+    "body, key",
+    [
+        (AWS.replace("NAME", '"*.webpubsub.azure.com"'), "aws.dns.extraNames[1]"),
+        (AWS.replace("NAME", '"*.Queue.Core.Windows.Net."'), "aws.dns.extraNames[1]"),
+        (AWS.replace("NAME", '"*.monitor.azure.com"'), "aws.dns.extraNames[1]"),  # over *.ingest.monitor.azure.com
+        (AWS.replace("NAME", '"*.eastus-1.ingest.monitor.azure.com"'), "aws.dns.extraNames[1]"),
+        (AZURE_EXTRA.replace("NAME", '"*.webpubsub.azure.com"'), "azure.dns.extraNames[1]"),
+        # Azure matches a name and every name below it: the suffix itself, or a name above it, opens every tenant
+        (AZURE_EXTRA.replace("NAME", "webpubsub.azure.com"), "azure.dns.extraNames[1]"),
+        (AZURE_EXTRA.replace("NAME", "blob.core.windows.net"), "azure.dns.extraNames[1]"),
+        (AZURE_EXTRA.replace("NAME", "core.windows.net"), "azure.dns.extraNames[1]"),
+    ],
+)
+def test_extra_names_that_resolve_every_tenants_instances_are_refused_naming_the_list(tmp_path, body, key):
+    path = write_stack(tmp_path, body)
+    with pytest.raises(ConfigError) as err:
+        load_stack_file(path)
+    [problem] = err.value.problems
+    assert (problem.line, problem.field) == (9, f"endpoint-firewall:{key}"), problem
+    assert "resolves every tenant's instances" in problem.message
+    assert "endpoints/shared_tenants.py" in problem.message and "anyone can create an instance" in problem.message
+
+
+@pytest.mark.parametrize(
+    "body, cloud",
+    [
+        (AWS.replace("NAME", "contoso.webpubsub.azure.com"), "aws"),  # one tenant's instance
+        (AWS.replace("NAME", "webpubsub.azure.com"), "aws"),  # AWS: an exact name matches that name only
+        (AZURE_EXTRA.replace("NAME", "contoso.webpubsub.azure.com"), "azure"),
+        (AZURE_EXTRA.replace("NAME", "azure-devices.example.com"), "azure"),
+    ],
+)
+def test_one_tenants_instance_and_exact_names_that_match_only_themselves_are_kept(tmp_path, body, cloud):
+    config = load_stack_file(write_stack(tmp_path, body))
+    settings = config.aws if cloud == "aws" else config.azure
+    assert settings is not None and settings.dns is not None
+    assert len(settings.dns.extra_names) == 2
+
+
 def test_extra_names_are_normalised_sorted_and_rendered(tmp_path):
     write_stack(tmp_path, AWS.replace("NAME", '"*.Corp.Example.com."'))
     config = load_stack_file(tmp_path / "stacks" / "Pulumi.t.yaml")

@@ -2,7 +2,8 @@
 
 What the layer is and why (a resolver that answers any name is a tunnel beside the firewall): docs/dns.md. Every
 limit is configurable and names its source; ``extraNames`` are validated like catalogue names
-(``endpoints/names.py``), so a typo fails with the stack file, line and key.
+(``endpoints/names.py``), so a typo fails with the stack file, line and key, and never open a shared-tenant suffix
+(``endpoints/shared_tenants.py``) to every tenant.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pydantic import Field, field_validator
 
 from ..endpoints import names
 from ..endpoints.models import located
+from ..endpoints.shared_tenants import SharedTenantSuffix, is_shared_tenant_wildcard, shared_tenant_suffix
 from .base import ConfigModel
 
 
@@ -23,8 +25,21 @@ class DnsMode(StrEnum):
     BLOCK = "block"  # the catch-all blocks: only the allowed names resolve
 
 
-def extra_names(values: Any) -> tuple[str, ...]:
-    """``extraNames``: exact names and ``*.`` wildcards, checked like catalogue names, sorted, each once."""
+def _every_tenant(name: str, every_subdomain: bool) -> SharedTenantSuffix | None:
+    """The shared-tenant suffix (:mod:`~endpoint_firewall.endpoints.shared_tenants`) whose instances, anyone's,
+    ``name`` would resolve: a wildcard over such a suffix (``*.webpubsub.azure.com``, ``*.azure.com``), and, where a
+    DNS rule matches every name below its name (``every_subdomain``: Azure), the suffix itself or a name above it
+    (``blob.core.windows.net``). One instance (``contoso.webpubsub.azure.com``) is one tenant's: None."""
+    if is_shared_tenant_wildcard(name):
+        return shared_tenant_suffix(name)
+    if every_subdomain and not name.startswith("*.") and shared_tenant_suffix(name) is None:
+        return shared_tenant_suffix("*." + name)
+    return None
+
+
+def extra_names(values: Any, every_subdomain: bool = False) -> tuple[str, ...]:
+    """``extraNames``: exact names and ``*.`` wildcards, checked like catalogue names, sorted, each once; never a name
+    that resolves every tenant's instances under a shared-tenant suffix (:func:`_every_tenant`)."""
     if not isinstance(values, (list, tuple)):
         return values  # the field's type says what is wrong
     out: list[str] = []
@@ -40,6 +55,14 @@ def extra_names(values: Any) -> tuple[str, ...]:
             raise located((index,), str(err)) from None
         if name in out:
             raise located((index,), f"{value!r} is listed twice")
+        suffix = _every_tenant(name, every_subdomain)
+        if suffix is not None:
+            below = " (an Azure DNS rule on a name also resolves every name below it)" if "*" not in name else ""
+            raise located(
+                (index,),
+                f"{value!r} resolves every tenant's instances{below}: {suffix.why()}. Name your own instance "
+                f"({suffix.instance}); the shared-tenant suffixes are listed in endpoints/shared_tenants.py",
+            )
         out.append(name)
     return tuple(sorted(out))
 
@@ -116,7 +139,11 @@ class AwsDnsConfig(ConfigModel):
     mode: DnsMode = Field(DnsMode.BLOCK, description="alert: log every other name (rollout); block: refuse them")
     vpc_ids: tuple[str, ...] = Field(min_length=1, description="VPCs whose Route 53 Resolver filters the devices' DNS")
     extra_names: tuple[str, ...] = Field(
-        (), description="names the stack needs beyond the catalogue (AD, private zones, its own AWS endpoints)"
+        (),
+        description=(
+            "names the stack needs beyond the catalogue (AD, private zones, its own AWS endpoints); never a wildcard "
+            "over a shared-tenant suffix (endpoints/shared_tenants.py): name the instance"
+        ),
     )
     block_response: Literal["NODATA", "NXDOMAIN"] = Field(
         "NODATA",
@@ -163,7 +190,12 @@ class AzureDnsConfig(ConfigModel):
         description="ARM ids of the VNets to link: the firewall's hub (where its DNS proxy resolves) and the spokes",
     )
     extra_names: tuple[str, ...] = Field(
-        (), description="names the stack needs beyond the catalogue (AD, private zones, its own Azure endpoints)"
+        (),
+        description=(
+            "names the stack needs beyond the catalogue (AD, private zones, its own Azure endpoints); never a "
+            "shared-tenant suffix (endpoints/shared_tenants.py), nor a name above one or a wildcard over one, which "
+            "resolve every tenant's instances: name the instance"
+        ),
     )
     policy_name: str | None = Field(
         None, pattern=r"^[a-zA-Z0-9]([a-zA-Z0-9_-]{0,78}[a-zA-Z0-9])?$", description="default <namePrefix>-dns"
@@ -178,7 +210,7 @@ class AzureDnsConfig(ConfigModel):
     @field_validator("extra_names", mode="before")
     @classmethod
     def _names(cls, value: Any) -> Any:
-        return extra_names(value)
+        return extra_names(value, every_subdomain=True)  # "Rules follow the DNS hierarchy" (renderers/azure/dns.py)
 
     @field_validator("virtual_network_ids")
     @classmethod

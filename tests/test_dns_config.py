@@ -144,6 +144,19 @@ def test_extra_names_are_normalised_sorted_and_rendered(tmp_path):
     assert {"*.corp.example.com", "corp.example.com"} <= domains
 
 
+def test_the_limits_are_checked_ones_only(tmp_path):
+    """Each AWS DNS limit the stack takes is checked by the render (tests/test_dns_aws.py); rule group associations
+    per VPC are not a key: the stack makes one per VPC, and the VPC's other associations are not known here."""
+    body = AWS.replace("NAME", "a.example.com\n      limits: {associationsPerVpc: 5}")
+    with pytest.raises(ConfigError) as err:
+        load_stack_file(write_stack(tmp_path, body))
+    assert [(p.field, p.message) for p in err.value.problems] == [
+        ("endpoint-firewall:aws.dns.limits.associationsPerVpc", "unknown key")
+    ]
+    limits = render_stack("dev", ROOT).summary()["aws"]["dns"]["limits"]
+    assert "associationsPerVpc" not in limits and limits
+
+
 def test_a_disabled_layer_renders_nothing(tmp_path):
     write_stack(tmp_path, AWS.replace("NAME", "a.example.com\n      enabled: false"))
     rendered = render_stack("t", tmp_path)

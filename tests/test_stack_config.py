@@ -117,6 +117,59 @@ def test_enabled_cloud_is_a_cloud_given_and_not_disabled():
         parse({"sourceRanges": ["10.0.0.0/16"], "aws": {**aws, "enabled": False}}, "f")
 
 
+AWS_NO_POLICY = """config:
+  endpoint-firewall:sourceRanges: [10.0.0.0/16]
+  endpoint-firewall:aws:
+    namePrefix: t
+    onDelete:
+      policy: retain
+"""
+AZURE_EXISTING_POLICY = """config:
+  endpoint-firewall:sourceRanges: [10.0.0.0/16]
+  endpoint-firewall:azure:
+    resourceGroupName: rg
+    policyName: pol
+    onDelete:
+      policy: delete
+"""
+
+
+@pytest.mark.parametrize(
+    "body, key, fix",
+    [
+        (AWS_NO_POLICY, "aws", "set firewallPolicy or remove it"),
+        (AZURE_EXISTING_POLICY, "azure", "set createPolicy or remove it"),
+    ],
+)
+def test_on_delete_policy_without_a_policy_in_the_stack_is_refused_at_its_line(tmp_path, body, key, fix):
+    path = write_stack(tmp_path, body)
+    with pytest.raises(ConfigError) as err:
+        load_stack_file(path)
+    [problem] = err.value.problems
+    line = body.splitlines().index(next(row for row in body.splitlines() if "policy:" in row)) + 1
+    assert (problem.line, problem.field) == (line, f"endpoint-firewall:{key}.onDelete.policy"), problem
+    assert problem.message.startswith("onDelete.policy has no policy to act on") and fix in problem.message
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"aws": {"firewallPolicy": {"name": "p"}, "onDelete": {"policy": "retain"}}},
+        {"azure": {"resourceGroupName": "rg", "policyName": "p", "createPolicy": {"location": "westeurope"},
+                   "onDelete": {"policy": "delete"}}},
+        {"azure": {"resourceGroupName": "rg", "target": "classic", "firewallName": "fw",
+                   "onDelete": {"policy": "protect"}}},  # the AzureFirewall of the classic target
+        {"aws": {"namePrefix": "t"}, "azure": {"resourceGroupName": "rg", "policyName": "p"}},  # not given: defaults
+    ],
+)  # fmt: skip
+def test_on_delete_policy_is_taken_where_the_stack_has_a_policy_and_defaults_where_it_has_none(values):
+    config = parse({"sourceRanges": ["10.0.0.0/16"], **values}, "f")
+    for cloud, settings in values.items():
+        given = settings.get("onDelete", {}).get("policy")
+        on_delete = getattr(config, cloud).on_delete
+        assert on_delete.policy.value == (given or ("protect" if cloud == "aws" else "retain"))
+
+
 def test_on_delete_defaults_follow_who_owns_the_policy():
     """Azure: the created policy is retained, groups are deleted on the stack's own policy and protected on another;
     AWS: groups are deleted when the stack's own (protected) policy moves first, retained when the policy is outside

@@ -134,7 +134,8 @@ class AwsOnDelete(ConfigModel):
         description=(
             "the firewall policy of firewallPolicy: protect (default): a change that replaces it (ruleOrder) or "
             "removes it fails in preview, since the firewall that uses it is outside this stack; retain keeps the "
-            "old policy (and its groups) for the firewall to move off; delete"
+            "old policy (and its groups) for the firewall to move off; delete. Refused without firewallPolicy (no "
+            "policy to act on)"
         ),
     )
     groups: OnDelete | None = Field(
@@ -246,6 +247,16 @@ class AwsConfig(ConfigModel):
                 "or set firewallPolicy.allowAlertOnly: true for a monitoring-only policy"
             )
         return self
+
+
+def aws_policy_delete_problem(config: AwsConfig) -> str | None:
+    """Why ``onDelete.policy``, when given, acts on nothing (the stack manages no firewall policy), else None."""
+    if config.firewall_policy is not None or "policy" not in config.on_delete.model_fields_set:
+        return None
+    return (
+        "onDelete.policy has no policy to act on: this stack manages no firewall policy (its groups go into a policy "
+        "outside the stack); set firewallPolicy or remove it"
+    )
 
 
 def aws_groups_delete_problem(config: AwsConfig) -> str | None:

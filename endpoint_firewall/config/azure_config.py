@@ -31,7 +31,8 @@ class AzureOnDelete(ConfigModel):
         description=(
             "the Firewall Policy of createPolicy (or the AzureFirewall of target classic): retain (default) keeps it "
             "when createPolicy is removed or the stack destroyed, so no policy, and no other team's groups on it, is "
-            "deleted by a config change; protect refuses; delete deletes it with every group on it"
+            "deleted by a config change; protect refuses; delete deletes it with every group on it. Refused with target "
+            "policy without createPolicy (no policy to act on)"
         ),
     )
     groups: OnDelete | None = Field(
@@ -64,6 +65,21 @@ def missing_azure_names(config: AzureConfig, given: frozenset[str] = frozenset()
     if config.target is AzureTarget.CLASSIC and not has["firewallName"]:
         out.append(("firewallName", "target classic needs firewallName"))
     return out
+
+
+def azure_policy_delete_problem(config: AzureConfig) -> str | None:
+    """Why ``onDelete.policy``, when given, acts on nothing (target policy without createPolicy: the policy is not
+    the stack's), else None."""
+    if (
+        config.target is not AzureTarget.POLICY
+        or config.create_policy
+        or "policy" not in config.on_delete.model_fields_set
+    ):
+        return None
+    return (
+        "onDelete.policy has no policy to act on: target policy without createPolicy puts the groups on an existing "
+        "policy this stack does not manage; set createPolicy or remove it"
+    )
 
 
 # Microsoft's Azure Firewall limits page, the versions the numbers below come from (MicrosoftDocs/azure-docs

@@ -72,11 +72,12 @@ class AwsDnsLimits(ConfigModel):
     ``UpdateFirewallDomains`` request (botocore ``route53resolver``, ``Domains``: "There is a limit of 1000 domains
     per request"); a list is written in one request, so lists are sharded to it. The rest are AWS's default quotas for
     DNS Firewall as commonly quoted (domain lists per account and Region 1,000; domains per domain list 100,000; rules
-    per rule group 100; rule group associations per VPC 5). AWS's own quotas page
+    per rule group 100). AWS's own quotas page
     (docs.aws.amazon.com/Route53/latest/DeveloperGuide/DNSLimitations.html) could not be read where these defaults were
     written, so they are unconfirmed: read your account's values in Service Quotas (service ``route53resolver``) and
     set them here. What this stack alone uses is
-    checked; lists, domains and associations of other stacks count against the same quotas."""
+    checked; lists and domains of other stacks count against the same quotas. Rule group associations per VPC are
+    not a key: this stack makes one per VPC, and what else is associated with the VPC is not known at render time."""
 
     domains_per_list: int = Field(
         1000,
@@ -96,9 +97,6 @@ class AwsDnsLimits(ConfigModel):
     )
     rules_per_group: int = Field(
         100, ge=2, description="rules in one DNS Firewall rule group (default unconfirmed: check Service Quotas)"
-    )
-    associations_per_vpc: int = Field(
-        5, ge=1, description="DNS Firewall rule group associations per VPC (default unconfirmed: check Service Quotas)"
     )
 
 

@@ -23,8 +23,8 @@ from ..endpoints.errors import CatalogueError, EpfwError, Problem
 from ..endpoints.located import located_problems
 from ..endpoints.models import located
 from ..planning.selection import Selection, SharedTenantMode
-from .aws_config import AwsConfig, aws_groups_delete_problem
-from .azure_config import AzureConfig, missing_azure_names
+from .aws_config import AwsConfig, aws_groups_delete_problem, aws_policy_delete_problem
+from .azure_config import AzureConfig, azure_policy_delete_problem, missing_azure_names
 from .base import ConfigModel, OnDelete
 from .stack_dir import stack_config_dir
 
@@ -167,10 +167,17 @@ class StackConfig(ConfigModel):
         if self.azure is not None:
             for key, message in missing_azure_names(self.azure, given):
                 raise located(("azure",) if key != "resourceGroupName" else ("azure", key), message)
-        if self.aws is not None and self.aws.on_delete.groups is OnDelete.DELETE:
-            problem = aws_groups_delete_problem(self.aws)
+        problems = [
+            (("azure", "onDelete", "policy"), self.azure and azure_policy_delete_problem(self.azure)),
+            (("aws", "onDelete", "policy"), self.aws and aws_policy_delete_problem(self.aws)),
+            (
+                ("aws", "onDelete", "groups"),
+                self.aws and self.aws.on_delete.groups is OnDelete.DELETE and aws_groups_delete_problem(self.aws),
+            ),
+        ]
+        for at, problem in problems:
             if problem:
-                raise located(("aws", "onDelete", "groups"), problem)
+                raise located(at, problem)
         return self
 
     @field_validator("source_ranges", "peer_ranges", mode="before")

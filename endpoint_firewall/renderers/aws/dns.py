@@ -194,7 +194,6 @@ class AwsDnsRender:
                 "domainLists": used(len(self.lists), self.limits.domain_lists_per_account),
                 "domains": used(domains, self.limits.domains_per_account),
                 "rulesPerGroup": used(len(self.rules), self.limits.rules_per_group),
-                "associationsPerVpc": used(1, self.limits.associations_per_vpc),
             },
             "widened": [f.to_json() for f in self.widened],
             "notResolved": [f.to_json() for f in self.not_resolved],

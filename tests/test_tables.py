@@ -258,3 +258,36 @@ def test_a_kind_no_table_knows_is_grouped_like_the_others():
     assert lines[at + 3] == "unclassified: a.example"
     assert "reference-only: ref-a" in lines and "1 references" in lines
     assert "Every item and its reason: out/t/summary.json, epfw show out/t --details" in lines
+
+
+def test_the_dns_table_counts_names_not_findings():
+    """summary.json has one finding per entry and name; the table's widened and not-resolved columns count names: a
+    name two entries list is one (the demo stack's time.windows.com, not resolved for two entries on AWS)."""
+    import io
+
+    from rich.console import Console
+
+    from endpoint_firewall.cli.tables import dns_table
+    from endpoint_firewall.program.render import render_stack
+
+    def printed(summary: dict) -> dict[str, list[str]]:
+        titled = dns_table(summary)
+        assert titled is not None
+        out = io.StringIO()
+        Console(file=out, width=200).print(titled.table)
+        rows = [line.split() for line in out.getvalue().splitlines()]
+        return {row[0]: row[-3:] for row in rows if row and row[0] in ("aws", "azure")}
+
+    def finding(entry: str, name: str) -> dict:
+        return {"entry": entry, "destination": name, "reason": "r", "kind": "k"}
+
+    layer = {"ruleGroup": "t-dns", "mode": "block", "names": 3, "domainLists": [{}, {}], "vpcs": [{}]}
+    twice = [finding("a", "time.windows.com"), finding("b", "time.windows.com"), finding("a", "x.example.com")]
+    summary = {"aws": {"dns": {**layer, "widened": [finding("a", "y.example.com")] * 2, "notResolved": twice}}}
+    assert printed(summary)["aws"] == ["3", "1", "2"]
+    dev = render_stack("dev", ROOT).summary()
+    for cloud, (_, widened, not_resolved) in printed(dev).items():
+        dns = dev[cloud]["dns"]
+        for key, shown in (("widened", widened), ("notResolved", not_resolved)):
+            assert int(shown) == len({f["destination"] for f in dns[key]}), (cloud, key)
+    assert len(dev["aws"]["dns"]["notResolved"]) > int(printed(dev)["aws"][2])  # the demo has a name twice

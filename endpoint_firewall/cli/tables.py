@@ -203,8 +203,9 @@ def _used_capacity(rules_text: str) -> str:
 
 
 def dns_table(summary: dict) -> Titled | None:
-    """One row per cloud whose DNS layer is rendered: mode, names that resolve, what it widens and leaves out (the
-    rows themselves are in summary.json, ``<cloud>.dns.widened`` and ``.notResolved``)."""
+    """One row per cloud whose DNS layer is rendered: mode, names that resolve, how many names it widens and leaves
+    out (the findings themselves, one per entry and name, are in summary.json, ``<cloud>.dns.widened`` and
+    ``.notResolved``)."""
     layers: list[tuple[str, dict]] = []
     for cloud in ("aws", "azure"):
         layer = (summary.get(cloud) or {}).get("dns")
@@ -231,14 +232,20 @@ def dns_table(summary: dict) -> Titled | None:
             name_cell(name, details, width),
             d.get("mode", ""),
             str(d.get("names", "")),
-            str(len(d.get("widened", []))),
-            str(len(d.get("notResolved", []))),
+            str(_names_of(d.get("widened", []))),
+            str(_names_of(d.get("notResolved", []))),
         )
     return Titled(
         "DNS layer: the names that resolve (docs/dns.md)",
         table,
         "widened and not resolved, name by name: summary.json <cloud>.dns",
     )
+
+
+def _names_of(findings: list[dict]) -> int:
+    """How many names ``findings`` are about: a name two entries list (``time.windows.com``) is one finding per
+    entry in summary.json, and one name here."""
+    return len({f.get("destination") for f in findings})
 
 
 WHOLE_ENTRY = "(whole entry)"

@@ -14,6 +14,7 @@ stays open is said (docs/address-rules.md, docs/residual-risks.md).
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
 import struct
 
@@ -604,6 +605,28 @@ def test_the_residual_risks_page_names_every_risk_the_summaries_list():
     assert "Route53ResolvedIPValidation" in page and "pulumi-aws" in page
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "(docs/residual-risks.md)" in readme
+
+
+def test_a_summarys_risks_are_its_own_a_change_to_them_leaves_the_next_render_as_it_was():
+    config, plan = shipped("dev")
+    assert config.aws is not None and config.azure is not None and config.azure.dns is not None
+    aws = config.aws.model_copy(update={"drop_inbound": False})
+    renders = {
+        "aws": lambda: render_aws(plan, aws).summary()["residualRisks"]["risks"],
+        "azure": lambda: render_azure(plan, config.azure).summary()["residualRisks"]["risks"],
+        "azure dns": lambda: render_azure(plan, config.azure).summary()["dns"]["residualRisks"],
+    }
+    changed = []
+    for name, risks_of in renders.items():
+        first, before = risks_of(), json.dumps(risks_of(), sort_keys=True)
+        kinds = {r["risk"] for r in first}
+        assert kinds & {"name-any-address", "inbound-not-judged", "inside-tls", "cname-chase"}, name
+        for risk in first:
+            risk.clear()
+        first.clear()
+        if json.dumps(risks_of(), sort_keys=True) != before:
+            changed.append(name)
+    assert changed == []
 
 
 def test_the_tables_say_which_addresses_are_left_to_names(capsys, monkeypatch):

@@ -60,28 +60,34 @@ from .suricata import domain_list_rules
 
 DEFAULT_POLICY_ACTIONS = DEFAULT_STATEFUL_ACTIONS  # STRICT_ORDER, when the policy is not configured here
 
+
 # What a name rule (a domain list, a tls.sni or http.host pass) lets through by design (the summary's
 # residualRisks; docs/residual-risks.md). Route 53 resolved-IP validation would bind a name to the addresses the
 # VPC's resolver returned for it: botocore 1.44.8 has it (FirewallPolicy.Route53ResolvedIPValidation, target type
 # AWS_ROUTE_53_RESOLVED_DOMAIN), pulumi-aws 7.51.1 (the newest) has neither, and Suricata 7 does not know the
-# aws_route_53_resolved_domain keyword, so it is not offered here (docs/residual-risks.md).
-NAME_RESIDUALS: list[dict[str, object]] = [
-    {
-        "risk": "name-any-address",
+# aws_route_53_resolved_domain keyword, so it is not offered here (docs/residual-risks.md). Built per call, as
+# deny.deny_residuals is: a summary's risks are its own to change.
+def _name_residuals() -> list[dict[str, object]]:
+    return [
+        {
+            "risk": "name-any-address",
+            "bound": "unbounded",
+            "text": "a name rule passes the listed name at any destination address, unbounded: a client can send the "
+            "SNI or Host of a listed name to an arbitrary IP and pass with any amount of data; an absolute-URI request "
+            "(GET http://listed/...) passes whatever its Host header says; once a connection is passed, later "
+            "requests on it (keep-alive) are not judged; inside TLS any HTTP Host can follow a listed SNI. Route 53 "
+            "resolved-IP validation would close the first part once pulumi-aws supports it",
+        },
+    ]
+
+
+def _inbound_open() -> dict[str, object]:
+    return {
+        "risk": "inbound-not-judged",
         "bound": "unbounded",
-        "text": "a name rule passes the listed name at any destination address, unbounded: a client can send the SNI "
-        "or Host of a listed name to an arbitrary IP and pass with any amount of data; an absolute-URI request "
-        "(GET http://listed/...) passes whatever its Host header says; once a connection is passed, later "
-        "requests on it (keep-alive) are not judged; inside TLS any HTTP Host can follow a listed SNI. Route 53 "
-        "resolved-IP validation would close the first part once pulumi-aws supports it",
-    },
-]
-INBOUND_OPEN: dict[str, object] = {
-    "risk": "inbound-not-judged",
-    "bound": "unbounded",
-    "text": "dropInbound is false: flows started outside HOME_NET towards the devices are not judged by these "
-    "rules (in STRICT_ORDER only the policy's default action does)",
-}
+        "text": "dropInbound is false: flows started outside HOME_NET towards the devices are not judged by these "
+        "rules (in STRICT_ORDER only the policy's default action does)",
+    }
 
 
 @dataclass(frozen=True, eq=False)
@@ -135,7 +141,7 @@ class AwsRender:
 
     def residual_risks(self) -> list[dict[str, object]]:
         """What these rules let through by design (docs/residual-risks.md, "AWS"), as the summary lists it."""
-        risks = list(NAME_RESIDUALS) if _name_based(self.groups) else []
+        risks = _name_residuals() if _name_based(self.groups) else []
         addresses = {(f.entry, f.destination) for f in self.widened if f.kind in ADDRESS_RULE_KINDS}
         if addresses:
             entries = sorted({e for e, _ in addresses})
@@ -150,7 +156,7 @@ class AwsRender:
                 }
             )
         if not self.drop_inbound:
-            risks.append(INBOUND_OPEN)
+            risks.append(_inbound_open())
         return risks + deny_residuals()
 
 

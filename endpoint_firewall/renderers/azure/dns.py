@@ -66,12 +66,16 @@ APEX_REASON = (
     'widened: Azure DNS domain lists cannot say "subdomains only": {domain} (for *.{domain}) also resolves {domain} '
     "itself"
 )
-CHASE_RISK = {
-    "risk": "cname-chase",
-    "text": "Azure applies a rule to a query when it applies to any name of the query's CNAME chain: a name outside "
-    "the lists whose chain leads to an allowed name resolves, and Microsoft does not say whether such a query "
-    "leaves for the name's own servers before the chain is known",
-}
+
+
+def _chase_risk() -> dict[str, object]:
+    """The summary's residual risk of CNAME chasing; built per call: a summary's risks are its own to change."""
+    return {
+        "risk": "cname-chase",
+        "text": "Azure applies a rule to a query when it applies to any name of the query's CNAME chain: a name "
+        "outside the lists whose chain leads to an allowed name resolves, and Microsoft does not say whether such a "
+        "query leaves for the name's own servers before the chain is known",
+    }
 
 
 def _child_name(policy: str, name: str) -> str:
@@ -215,7 +219,7 @@ class AzureDnsRender:
             "widened": [f.to_json() for f in self.widened],
             "notResolved": [f.to_json() for f in self.not_resolved],
             "findingKinds": kind_titles([*self.widened, *self.not_resolved]),
-            "residualRisks": [CHASE_RISK],
+            "residualRisks": [_chase_risk()],
             "warnings": list(self.warnings),
         }
 

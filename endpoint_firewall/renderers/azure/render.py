@@ -64,15 +64,18 @@ from .rules import map_plan
 from .template import CLASSIC_REASON, arm_template
 from .template import FILE as TEMPLATE_FILE
 
-# What an application rule lets through by design (docs/residual-risks.md, "Azure")
-AZURE_INSIDE_TLS: dict[str, object] = {
-    "risk": "inside-tls",
-    "bound": "unbounded",
-    "text": "an application rule judges the SNI (or Host) and Azure connects to the address that name resolves to "
-    "(learn.microsoft.com/azure/firewall/dns-details): a spoofed SNI reaches only the listed name's service, but "
-    "without TLS inspection (which Intune does not support) any HTTP Host can follow inside that TLS session, "
-    "where the service routes by it (domain fronting on a shared front end)",
-}
+
+def _inside_tls() -> dict[str, object]:
+    """What an application rule lets through by design (docs/residual-risks.md, "Azure"); built per call: a
+    summary's risks are its own to change."""
+    return {
+        "risk": "inside-tls",
+        "bound": "unbounded",
+        "text": "an application rule judges the SNI (or Host) and Azure connects to the address that name resolves "
+        "to (learn.microsoft.com/azure/firewall/dns-details): a spoofed SNI reaches only the listed name's service, "
+        "but without TLS inspection (which Intune does not support) any HTTP Host can follow inside that TLS "
+        "session, where the service routes by it (domain fronting on a shared front end)",
+    }
 
 
 @dataclass(frozen=True)
@@ -208,7 +211,7 @@ class AzureRender:
                 }
             )
         if any(g.rules for g in self.groups) or self.classic:
-            risks.append(AZURE_INSIDE_TLS)
+            risks.append(_inside_tls())
         return risks
 
     def limits_used(self) -> dict[str, Any]:

@@ -172,6 +172,24 @@ def test_merge_never_widens_or_narrows(items):
     assert addresses.collapse(parsed) == list(ipaddress.collapse_addresses(parsed))
 
 
+def test_merged_origins_give_each_merged_cidr_the_entries_of_what_it_covers():
+    """One helper merges destinations with their entries, for the planner and the views of ``addressRules`` alike:
+    a merged CIDR serves every entry of what it covers, and no other."""
+    origins = {
+        "10.0.0.0/25": {"a"},
+        "10.0.0.128/25": {"b"},
+        "10.0.0.7/32": {"c"},
+        "10.0.2.0/24": {"d"},
+        "2001:db8::/33": {"a", "e"},
+    }
+    merged = addresses.merge_origins(origins)
+    assert list(merged) == addresses.merge(origins)  # numeric order, IPv4 first
+    for net, entries in merged.items():
+        outer = ipaddress.ip_network(net)
+        inside = [v for v in origins if (n := ipaddress.ip_network(v)).version == outer.version and n.subnet_of(outer)]
+        assert entries == set().union(*(origins[v] for v in inside)) and inside, net
+
+
 def test_nested_wildcards_are_covered_by_the_outermost(tmp_path):
     f = tmp_path / "c.yaml"
     f.write_text(

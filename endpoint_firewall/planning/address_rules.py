@@ -137,7 +137,7 @@ def _same_rule(address: Sequence[Rule], services: tuple[Service, ...], origins: 
 
 
 def _rule(area: str, services: tuple[Service, ...], origins: dict[str, set[str]]) -> Rule:
-    merged = {net: set().union(*(origins[v] for v in members)) for net, members in addresses.merge_assigned(origins)}
+    merged = addresses.merge_origins(origins)
     return Rule(
         name=rule_name(area, RuleKind.ADDRESS, services),
         area=area,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import bisect
 import ipaddress
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -31,6 +31,12 @@ def merge_assigned(values: Iterable[str]) -> list[tuple[str, list[str]]]:
         assert merged[i].version == net.version and net.subnet_of(merged[i]), (value, str(merged[i]))  # type: ignore[arg-type]
         members[i].append(value)
     return [(str(net), m) for net, m in zip(merged, members, strict=True)]
+
+
+def merge_origins(origins: Mapping[str, Iterable[str]]) -> dict[str, set[str]]:
+    """``origins`` (an address or CIDR -> the entries that list it) merged: each merged CIDR, in numeric order, with
+    the entries of the values it covers."""
+    return {net: set().union(*(origins[v] for v in members)) for net, members in merge_assigned(origins)}
 
 
 def collapse(nets: list[Network]) -> list[Network]:

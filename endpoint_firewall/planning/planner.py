@@ -193,16 +193,11 @@ def _name_flows(
             yield (area, RuleKind.HOST_NETWORK, plain), host, None
 
 
-def _merged(origins: dict[str, set[str]]) -> dict[str, set[str]]:
-    """Merged CIDRs (numeric order), each with the entries of the values it covers."""
-    return {net: set().union(*(origins[o] for o in members)) for net, members in addresses.merge_assigned(origins)}
-
-
 def _make_rule(key: GroupKey, origins: dict[str, set[str]], parts: dict[PartKey, dict[str, set[str]]]) -> Rule:
     area, kind, services = key
     covered: list[tuple[str, str]] = []
     if kind is RuleKind.ADDRESS or kind is RuleKind.PEER:
-        final = _merged(origins)
+        final = addresses.merge_origins(origins)
     else:
         final = {}
         # never into a shared-tenant wildcard: a listed instance stays a target of its own
@@ -230,7 +225,7 @@ def _make_rule(key: GroupKey, origins: dict[str, set[str]], parts: dict[PartKey,
 
 
 def _part(key: PartKey, origins: dict[str, set[str]]) -> AddressPart:
-    merged = _merged(origins)
+    merged = addresses.merge_origins(origins)
     return AddressPart(key[0], key[1], tuple(merged), tuple((d, tuple(sorted(ids))) for d, ids in merged.items()))
 
 

@@ -281,6 +281,18 @@ def test_a_section_the_import_does_not_know_gets_its_anchor_as_id_and_a_report()
     assert any("is new to the import: entry id autopilot-telemetry-relay" in m for _, m in reports(result))
 
 
+def test_an_address_value_fails_at_its_line_the_import_takes_names():
+    text = page(DEPLOYMENT, "##### Typo\n\n- `https://192.0.2.10/ekcertservice`\n")
+    with pytest.raises(CatalogueError) as err:
+        run(text)
+    (problem,) = err.value.problems
+    assert (problem.line, problem.message) == (
+        line_of(text, "192.0.2.10"),
+        "'https://192.0.2.10/ekcertservice' in #typo is a destination of kind network, which the page import does "
+        "not take",
+    )
+
+
 def test_a_value_that_is_no_host_fails_at_its_line_until_a_fixup_corrects_it(tmp_path):
     text = page(DEPLOYMENT, "##### Typo\n\n- `https://ekop.intel..com/ekcertservice`\n")
     with pytest.raises(CatalogueError) as err:

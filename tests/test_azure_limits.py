@@ -75,7 +75,8 @@ def test_a_rule_on_tcp_and_udp_with_15_ports_counts_each_protocol_and_each_14_po
         "share": 0.0012,
         "formula": "2026-10",
         "counted": "per network rule: IP protocols x source addresses x destination addresses x ceil(destination "
-        "ports / 14), summed; an IP Group or an FQDN counts as one address",
+        "ports / 14), summed; an IP Group or an FQDN counts as one address (the IP Group as the Architecture "
+        "Center's hub-spoke Virtual WAN article says; the limits page does not)",
     }
     old = render_azure(p, config(limits_profile="2023"))
     assert old.groups[0].body == now.groups[0].body  # the same rules, counted otherwise

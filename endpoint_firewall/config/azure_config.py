@@ -110,7 +110,8 @@ class AzureLimits(ConfigModel):
             "how network-rule combinations are counted, per rule and summed. 2026-10 (limits page ms.date 10/14/2026): "
             "IP protocols x source addresses x destination addresses x ceil(destination ports / "
             "networkPairsPortsPerUnit); 2023 (ms.date 10/10/2023): source addresses x destination addresses. An IP "
-            "Group and an FQDN count as one address"
+            "Group and an FQDN count as one address (the IP Group: the 2023 page, and for 2026-10 the Architecture "
+            "Center's hub-spoke Virtual WAN article; the 2026 limits page does not say)"
         ),
     )
     # 2026-10: "(number of destination ports ÷ 14, rounded up to the nearest whole number)".

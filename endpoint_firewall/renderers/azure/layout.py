@@ -73,7 +73,8 @@ class PairCount:
             return "per network rule: source addresses x destination addresses, summed; an IP Group or an FQDN counts as one address"
         return (
             "per network rule: IP protocols x source addresses x destination addresses x ceil(destination ports / "
-            f"{self.ports_per_unit}), summed; an IP Group or an FQDN counts as one address"
+            f"{self.ports_per_unit}), summed; an IP Group or an FQDN counts as one address (the IP Group as the "
+            "Architecture Center's hub-spoke Virtual WAN article says; the limits page does not)"
         )
 
     def rule_factor(self, ip_protocols: Sequence[str], ports: Sequence[str]) -> int:

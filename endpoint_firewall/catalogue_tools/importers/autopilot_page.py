@@ -267,8 +267,10 @@ def _value(
         return
     scheme, host, port, rest = match.group(1), match.group(2).replace("\\*", "*"), match.group(3), match.group(4)
     dest = context.destination(host, line, f"{written!r} in #{anchor}", _NAMES, "URL")
-    if host != dest.value:
+    if host != host.lower():
         reports.append(Report(line, f"{host} is written in mixed case; imported as {dest.value}"))
+    if host.endswith("."):
+        reports.append(Report(line, f"{host} is written with a trailing dot; imported as {dest.value}"))
     if scheme:
         protocol = Protocol.HTTPS if scheme.lower() == "https" else Protocol.HTTP
         default = 443 if protocol is Protocol.HTTPS else 80

@@ -263,6 +263,20 @@ def test_a_value_twice_mixed_case_in_two_sections_and_a_sentence_host_are_report
     assert "status.example.com" not in {d.value for e in result.catalogue.entries for d in e.destinations}
 
 
+def test_a_trailing_dot_is_reported_as_such_and_mixed_case_only_where_there_is_case():
+    text = page("##### Windows Autopilot Deployment Service\n\n- `ztd.dds.microsoft.com.`\n- `Foo.example.com.`\n")
+    result = run(text)
+    got = {message for _, message in reports(result)}
+    assert "ztd.dds.microsoft.com. is written with a trailing dot; imported as ztd.dds.microsoft.com" in got
+    assert not any(m.startswith("ztd.dds.microsoft.com. is written in mixed case") for m in got)
+    assert "Foo.example.com. is written in mixed case; imported as foo.example.com" in got
+    assert "Foo.example.com. is written with a trailing dot; imported as foo.example.com" in got
+    assert [d.value for d in entries(result)["autopilot-deployment-service"].destinations] == [
+        "ztd.dds.microsoft.com",
+        "foo.example.com",
+    ]
+
+
 def test_hosts_outside_the_service_sections_and_outside_the_tab_are_not_imported():
     text = HEAD.replace("- Allow access", "- Allow `any.example.com` and access") + DEPLOYMENT + TAIL
     result = run(text)
@@ -279,6 +293,18 @@ def test_a_section_the_import_does_not_know_gets_its_anchor_as_id_and_a_report()
     result = run(text)
     assert "autopilot-telemetry-relay" in entries(result)
     assert any("is new to the import: entry id autopilot-telemetry-relay" in m for _, m in reports(result))
+
+
+def test_an_address_value_fails_at_its_line_the_import_takes_names():
+    text = page(DEPLOYMENT, "##### Typo\n\n- `https://192.0.2.10/ekcertservice`\n")
+    with pytest.raises(CatalogueError) as err:
+        run(text)
+    (problem,) = err.value.problems
+    assert (problem.line, problem.message) == (
+        line_of(text, "192.0.2.10"),
+        "'https://192.0.2.10/ekcertservice' in #typo is a destination of kind network, which the page import does "
+        "not take",
+    )
 
 
 def test_a_value_that_is_no_host_fails_at_its_line_until_a_fixup_corrects_it(tmp_path):

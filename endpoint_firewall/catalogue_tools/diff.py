@@ -251,7 +251,7 @@ def _covering(value: str, wildcards: list[str], networks: list[Any]) -> str | No
         net = ipaddress.ip_network(value)
         return next((str(n) for n in networks if n.version == net.version and net.subnet_of(n)), None)
     host = value[2:] if value.startswith("*.") else value
-    return next((w for w in wildcards if host.endswith(w[1:]) and host != w[2:]), None)
+    return next((w for w in wildcards if names.wildcard_matches(w, host)), None)
 
 
 def _section(old: Mapping[str, BaseModel], new: Mapping[str, BaseModel]) -> SectionDiff:

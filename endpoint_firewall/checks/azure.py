@@ -16,6 +16,7 @@ import ipaddress
 from collections.abc import Iterator
 from typing import Any
 
+from ..endpoints.names import wildcard_matches
 from ..renderers.azure.render import AzureRender
 from .flow import Flow, Verdict
 
@@ -104,12 +105,11 @@ def _application(rule: dict[str, Any], flow: Flow) -> bool:
 
 
 def fqdn_matches(target: str, host: str) -> bool:
-    """Azure's target FQDN match: exact, ``*`` for any, or ``*.x.com`` for subdomains of ``x.com`` only."""
-    target, host = target.lower(), host.lower().rstrip(".")
+    """Azure's target FQDN match: the catalogue's meaning (:func:`wildcard_matches`: exact, or ``*.x.com`` for
+    subdomains of ``x.com`` only), and ``*`` for any."""
     if target == "*":
         return True
-    if target.startswith("*."):
-        return host.endswith(target[1:]) and len(host) > len(target) - 1
-    if target.startswith("*"):  # '*contoso.com' also matches 'evilcontoso.com' (the renderer never writes it)
-        return host.endswith(target[1:])
-    return host == target
+    if target.startswith("*") and not target.startswith("*."):
+        # '*contoso.com' also matches 'evilcontoso.com' (the renderer never writes it)
+        return host.lower().rstrip(".").endswith(target[1:].lower())
+    return wildcard_matches(target, host)

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from ..endpoints.names import normalise_fqdn
+from ..endpoints.names import normalise_fqdn, wildcard_matches
 from ..renderers.aws.dns import REDIRECTION, AwsDnsRender
 from ..renderers.azure.dns import AzureDnsRender
 from ..renderers.dns_names import DnsList, DnsRule
@@ -36,11 +36,8 @@ class DnsVerdict:
 
 
 def aws_matches(domain: str, name: str) -> bool:
-    if domain == "*":
-        return True
-    if domain.startswith("*."):
-        return name.endswith(domain[1:]) and len(name) > len(domain) - 1
-    return name == domain
+    """DNS Firewall's domain match: the catalogue's meaning (:func:`wildcard_matches`), and ``*`` every name."""
+    return domain == "*" or wildcard_matches(domain, name)
 
 
 def azure_matches(domain: str, name: str) -> bool:

@@ -15,10 +15,11 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from ..endpoints.names import wildcard_matches
 from ..planning.rules import Plan
 from ..renderers.aws.render import AwsRender
 from ..renderers.azure.render import AzureRender
-from ..renderers.dns_names import EXTRA, NAME_KINDS, name_matches
+from ..renderers.dns_names import EXTRA, NAME_KINDS
 from ..renderers.findings import DOMAIN_LIST_APEX
 from . import dns
 from .flow import Flow, FlowProtocol
@@ -74,7 +75,7 @@ def name_cases(plan: Plan, extra: Iterable[str] = (), hostile: Sequence[tuple[st
     def add(name: str, why: str) -> None:
         if name in cases or name == "*":
             return
-        covering = [p for p in patterns if name_matches(p, name)]
+        covering = [p for p in patterns if wildcard_matches(p, name)]
         services = tuple(sorted({s for p in covering for s in listed[p]})) or every
         cases[name] = NameCase(name, why, services)
 
@@ -103,7 +104,7 @@ def _explain(comparison: Comparison, dns_widened, firewall_widened, extra: Seque
     if comparison.firewall:  # the firewall passes a name the DNS layer blocks: only the firewall's own widening
         apex = [f for f in firewall_widened if f.destination == f"*.{name}" and f.kind is DOMAIN_LIST_APEX]
         return f"the firewall's reported widening: {apex[0].reason}" if apex else None
-    if any(name_matches(p, name) for p in extra):
+    if any(wildcard_matches(p, name) for p in extra):
         return f"{EXTRA}: the stack's own name, resolved for traffic that does not cross this firewall"
     if verdict.rule and verdict.rule.endswith("/" + catch_all) and verdict.resolves:
         return "mode alert: the catch-all only logs"

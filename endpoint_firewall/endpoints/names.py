@@ -81,6 +81,17 @@ def normalise_wildcard(value: str) -> str:
     return "*." + normalise_fqdn(base)
 
 
+def wildcard_matches(pattern: str, host: str) -> bool:
+    """The catalogue's meaning of a name: ``x.com`` matches that host only; ``*.x.com`` every host strictly below
+    ``x.com``, at any depth, never ``x.com`` itself nor ``evilx.com``. Case-insensitive; the host's trailing
+    dot (the DNS root) is ignored. Where a cloud matches differently (Azure DNS security policy's entry also matches
+    its apex, ``*`` matches any name), its checker says so itself."""
+    pattern, host = pattern.lower(), host.lower().rstrip(".")
+    if pattern.startswith("*."):
+        return host.endswith(pattern[1:]) and len(host) > len(pattern) - 1
+    return host == pattern
+
+
 NUMBER_MARK = "#"
 MAX_NUMBERED_HOSTS = 1000  # each host becomes a rule target; APNs needs 51
 

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 
 from ..endpoints.loader import Catalogue
 from ..endpoints.models import DestinationKind, Entry
+from ..endpoints.names import wildcard_matches
 from ..endpoints.shared_tenants import SharedTenantSuffix, is_shared_tenant_wildcard
 from .kinds import SHARED_TENANT_LEFT_OUT
 from .rules import Plan
@@ -28,14 +29,9 @@ INSTANCES = "selection.tenantInstances"
 LEFT_OUT = "shared-tenant wildcard, left out"  # how a skipped reason of ours begins (its kind: SHARED_TENANT_LEFT_OUT)
 
 
-def under(host: str, wildcard: str) -> bool:
-    """``host`` (an exact name) is matched by ``wildcard`` (``*.base``): a subdomain of ``base`` at any depth."""
-    return host.endswith(wildcard[1:])
-
-
 def instances_under(wildcard: str, instances: Sequence[str]) -> list[str]:
     """The stack's tenant instances that ``wildcard`` matches."""
-    return [name for name in instances if under(name, wildcard)]
+    return [name for name in instances if wildcard_matches(wildcard, name)]
 
 
 def listed_under(entry: Entry, wildcard: str) -> list[str]:
@@ -46,7 +42,7 @@ def listed_under(entry: Entry, wildcard: str) -> list[str]:
             for dest in entry.destinations
             if dest.kind in (DestinationKind.FQDN, DestinationKind.NUMBERED)
             for host in dest.hosts()
-            if under(host, wildcard)
+            if wildcard_matches(wildcard, host)
         }
     )
 
@@ -87,7 +83,7 @@ def instance_problems(catalogue: Catalogue, selection: Selection) -> list[tuple[
     )
     problems = []
     for index, name in enumerate(selection.tenant_instances):
-        if not any(under(name, w) for w in wildcards):
+        if not any(wildcard_matches(w, name) for w in wildcards):
             known = f"the selection lists {', '.join(wildcards)}" if wildcards else "the selection lists none"
             problems.append(
                 (
@@ -108,7 +104,7 @@ def check_note(plan: Plan, host: str | None, allowed: bool) -> str:
     if allowed:
         if any(host in rule.destinations for rule in plan.rules):
             return ""
-        opened = next((w for w in plan.widened if under(host, w.destination)), None)
+        opened = next((w for w in plan.widened if wildcard_matches(w.destination, host)), None)
         return (
             f"open to any tenant: {host} passes as {opened.destination} (entry {opened.entry}), a shared-tenant "
             f"wildcard deployed by {SETTING}: allow"
@@ -116,7 +112,11 @@ def check_note(plan: Plan, host: str | None, allowed: bool) -> str:
             else ""
         )
     left_out = next(
-        (s for s in plan.skipped if s.destination and s.kind == SHARED_TENANT_LEFT_OUT and under(host, s.destination)),
+        (
+            s
+            for s in plan.skipped
+            if s.destination and s.kind == SHARED_TENANT_LEFT_OUT and wildcard_matches(s.destination, host)
+        ),
         None,
     )
     return (

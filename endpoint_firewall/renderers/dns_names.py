@@ -140,13 +140,6 @@ def shard(domains: dict[str, list[DnsName]], per_list: int, base_name: str) -> l
     ]
 
 
-def name_matches(pattern: str, name: str) -> bool:
-    """The catalogue's meaning: ``x.com`` exactly, ``*.x.com`` every name strictly below ``x.com``."""
-    if pattern.startswith("*."):
-        return name.endswith(pattern[1:]) and len(name) > len(pattern) - 1
-    return name == pattern
-
-
 def layer_warnings(mode: DnsMode, allowed: Sequence[DnsList], logs: str) -> list[str]:
     """What the summary says of a layer that does not block yet, or allows nothing."""
     out = []

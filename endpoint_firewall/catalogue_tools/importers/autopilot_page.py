@@ -41,10 +41,8 @@ from pydantic import ValidationError
 from ...endpoints import names
 from ...endpoints.errors import CatalogueError, Problem
 from ...endpoints.loader import read_text
-from ...endpoints.located import first_message
 from ...endpoints.models import (
     CatalogueFile,
-    Destination,
     DestinationKind,
     Entry,
     EntryKind,
@@ -101,6 +99,7 @@ _CONTINUES = re.compile(r"process still continues", re.I)
 _PROSE_HOST = re.compile(r"(?<![\w.@/*\\-])([a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)+)(?![\w-])", re.I)
 _ADMONITIONS = ("Note", "Tip", "Important", "Caution", "Warning")  # a note's title on its own line (Learn)
 _LABEL = re.compile(r"^([^`:]{1,40}):\s*`")
+_NAMES = (DestinationKind.FQDN, DestinationKind.WILDCARD)  # the import takes names
 
 
 @dataclass(frozen=True)
@@ -267,20 +266,11 @@ def _value(
         reports.append(Report(line, f"`{written}` in #{anchor} is no host or URL; not imported"))
         return
     scheme, host, port, rest = match.group(1), match.group(2).replace("\\*", "*"), match.group(3), match.group(4)
-    try:
-        dest = Destination.model_validate(host)
-    except ValidationError as err:
-        raise context.fail(
-            line,
-            f"{written!r} in #{anchor} is not a host name, wildcard or URL ({first_message(err)}); correct it with a "
-            f"fix-up in {context.fixups.file}",
-        ) from None
-    if dest.kind not in (DestinationKind.FQDN, DestinationKind.WILDCARD):
-        raise context.fail(
-            line, f"{written!r} in #{anchor} is a destination of kind {dest.kind.value}; the import takes names"
-        )
-    if host != dest.value:
+    dest = context.destination(host, line, f"{written!r} in #{anchor}", _NAMES, "URL")
+    if host != host.lower():
         reports.append(Report(line, f"{host} is written in mixed case; imported as {dest.value}"))
+    if host.endswith("."):
+        reports.append(Report(line, f"{host} is written with a trailing dot; imported as {dest.value}"))
     if scheme:
         protocol = Protocol.HTTPS if scheme.lower() == "https" else Protocol.HTTP
         default = 443 if protocol is Protocol.HTTPS else 80

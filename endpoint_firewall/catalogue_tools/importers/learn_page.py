@@ -5,7 +5,8 @@ each defect and decision as a :class:`Report` (``PAGE:LINE: message``) and retur
 front matter gives the source's title and date (:func:`page_source`); links are resolved against the page's URL
 (:func:`links`), the way Learn resolves them. A :class:`PageContext` is what every reader of a page's blocks takes:
 the page's name for errors, the reviewed fix-ups (:meth:`PageContext.fixed` applies one, each applied fix-up's report
-names it, so :meth:`PageContext.unused_fixups` finds those that match nothing) and the URL links resolve against.
+names it, so :meth:`PageContext.unused_fixups` finds those that match nothing) and the URL links resolve against;
+:meth:`PageContext.destination` reads a page's value as a catalogue destination, or fails naming it.
 """
 
 from __future__ import annotations
@@ -13,12 +14,16 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urljoin
 
+from pydantic import ValidationError
+
 from ...endpoints.errors import CatalogueError, Problem
-from ...endpoints.models import CatalogueFile, DestinationKind, EntryKind, Reference
+from ...endpoints.located import first_message
+from ...endpoints.models import CatalogueFile, Destination, DestinationKind, EntryKind, Reference
 from .markdown_page import Page, PageError, read_page
 from .page_fixups import NO_FIXUPS, Fixups
 
@@ -61,6 +66,26 @@ class PageContext:
         return fix.replace, Report(
             line, f"{written} read as {fix.replace} by the fix-up at {where} ({fix.reason})", index
         )
+
+    def destination(
+        self, value: str, line: int, written: str, kinds: Collection[DestinationKind], other: str
+    ) -> Destination:
+        """``value``, read at ``line``, as a catalogue destination (normalised: a name lowercase, without its
+        trailing dot) of one of ``kinds``. Raises, naming ``written`` (the page's text and where it stands), when it
+        is not a host name, wildcard or ``other`` (a fix-up corrects it) or is of another kind."""
+        try:
+            dest = Destination.model_validate(value)
+        except ValidationError as err:
+            raise self.fail(
+                line,
+                f"{written} is not a host name, wildcard or {other} ({first_message(err)}); correct it with a fix-up "
+                f"in {self.fixups.file}",
+            ) from None
+        if dest.kind not in kinds:
+            raise self.fail(
+                line, f"{written} is a destination of kind {dest.kind.value}, which the page import does not take"
+            )
+        return dest
 
     def unused_fixups(self, reports: list[Report]) -> list[Report]:
         """A report (at line 1) for each fix-up that no report says was applied: it matches nothing on the page."""

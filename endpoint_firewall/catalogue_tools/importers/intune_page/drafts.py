@@ -9,13 +9,13 @@ from dataclasses import dataclass, field, replace
 
 from pydantic import ValidationError
 
-from ....endpoints.located import first_message
-from ....endpoints.models import Destination, DestinationKind, Entry, EntryKind, Protocol, Reference, Service
+from ....endpoints.models import DestinationKind, Entry, EntryKind, Protocol, Reference, Service
 from ..learn_page import LINK, PageContext, Report, plain
 from ..markdown_page import Section
 from .sections import PREFIX, SOURCE_ID
 
 TICKED = re.compile(r"`([^`]*)`")  # a backticked value of the page
+_VALUE_KINDS = (DestinationKind.FQDN, DestinationKind.WILDCARD, DestinationKind.NETWORK)  # what a value may be
 
 
 @dataclass
@@ -90,18 +90,7 @@ def read_value(raw: str, line: int, section: str, context: PageContext, reports:
     if text is None:
         return None
     text = text.replace("\\*", "*")
-    try:
-        dest = Destination.model_validate(text)
-    except ValidationError as err:
-        raise context.fail(
-            line,
-            f"{raw!r} is not a host name, wildcard or address ({first_message(err)}); correct it "
-            f"with a fix-up in {context.fixups.file}",
-        ) from None
-    if dest.kind not in (DestinationKind.FQDN, DestinationKind.WILDCARD, DestinationKind.NETWORK):
-        raise context.fail(
-            line, f"{raw!r} is a destination of kind {dest.kind.value}, which the page import does not take"
-        )
+    dest = context.destination(text, line, repr(raw), _VALUE_KINDS, "address")
     if dest.is_name and text != text.lower():
         reports.append(
             Report(line, f"{text} is written in mixed case; host names are case-insensitive, imported as {dest.value}")

@@ -457,6 +457,27 @@ def test_mutated_catalogue_data_is_loaded_or_refused_and_valid_mutants_render(da
         assert sorted(p.name for p in folder.iterdir()) == ["intune.yaml", "out"], "stray temporary files"
 
 
+def test_the_loader_parses_through_yaml_lines_loader_the_parser_the_agreement_test_swaps(tmp_path):
+    """The agreement test below swaps ``yaml_lines._LOADER``; if the loader parsed with a parser of its own, that
+    test would compare libyaml with itself. A recording parser put in its place must be the one that parses."""
+    from unittest import mock
+
+    from endpoint_firewall.endpoints import yaml_lines
+
+    used: list[str] = []
+
+    class Recording(yaml.SafeLoader):
+        def __init__(self, stream: str) -> None:
+            used.append("parsed")
+            super().__init__(stream)
+
+    path = tmp_path / "intune.yaml"
+    path.write_text(INTUNE_TEXT, encoding="utf-8")
+    with mock.patch.object(yaml_lines, "_LOADER", Recording):
+        load_catalogue([path])
+    assert used, "load_catalogue did not parse with yaml_lines._LOADER"
+
+
 @FUZZ
 @given(text=text_mutants(INTUNE_TEXT))
 def test_libyaml_and_the_pure_python_parser_accept_and_refuse_alike(text):

@@ -310,6 +310,21 @@ def test_consolidated_list_disagreements_are_reported_both_ways_and_its_own_valu
     )
 
 
+def test_a_value_twice_in_the_consolidated_list_is_reported_at_the_second_line_naming_the_first():
+    text = page(
+        core("""\
+        | 163 | Core | Allow Required | False | `a.manage.example.com` | **TCP:** 443 |
+        """),
+        names="a.manage.example.com\naka.example.com\nAka.example.com",
+    )
+    first = line_of(text, "aka.example.com")
+    again = line_of(text, "Aka.example.com")
+    assert again > first
+    assert (again, f"aka.example.com is in the consolidated list twice (also line {first}); kept once") in reports(
+        run(text)
+    )
+
+
 # --- a page whose structure changed -----------------------------------------------------------------------
 
 

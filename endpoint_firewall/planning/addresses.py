@@ -9,8 +9,10 @@ from collections.abc import Iterable, Mapping
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
-def _key(net: Network) -> tuple[int, int, int]:
-    return (net.version, int(net.network_address), net.prefixlen)
+def _span(net: Network) -> tuple[int, int]:
+    """First and last address of ``net`` as integers (``num_addresses`` would build a broadcast address object)."""
+    start = int(net.network_address)
+    return start, start + (1 << (net.max_prefixlen - net.prefixlen)) - 1
 
 
 def merge(values: Iterable[str]) -> list[str]:
@@ -24,11 +26,14 @@ def merge_assigned(values: Iterable[str]) -> list[tuple[str, list[str]]]:
     merged: list[Network] = []
     for version in (4, 6):
         merged.extend(collapse([n for n in parsed.values() if n.version == version]))
-    keys = [_key(n) for n in merged]
+    spans = [(n.version, *_span(n)) for n in merged]  # disjoint, in numeric order within each version
+    firsts = [(version, first) for version, first, _ in spans]
     members: list[list[str]] = [[] for _ in merged]
     for value, net in parsed.items():
-        i = bisect.bisect_right(keys, (net.version, int(net.network_address), 256)) - 1
-        assert merged[i].version == net.version and net.subnet_of(merged[i]), (value, str(merged[i]))  # type: ignore[arg-type]
+        start, end = _span(net)
+        i = bisect.bisect_right(firsts, (net.version, start)) - 1
+        version, first, last = spans[i]
+        assert version == net.version and first <= start and end <= last, (value, str(merged[i]))  # never widens
         members[i].append(value)
     return [(str(net), m) for net, m in zip(merged, members, strict=True)]
 
@@ -44,7 +49,7 @@ def collapse(nets: list[Network]) -> list[Network]:
     ``ipaddress.collapse_addresses`` returns, by merging integer spans (linear after the sort)."""
     if not nets:
         return []
-    by_span = {(int(n.network_address), int(n.network_address) + n.num_addresses - 1): n for n in nets}
+    by_span = {_span(n): n for n in nets}
     spans = sorted(by_span)
     joined: list[list[int]] = [list(spans[0])]
     for start, end in spans[1:]:

@@ -220,12 +220,17 @@ def _make_rule(key: GroupKey, origins: dict[str, set[str]], parts: dict[PartKey,
         destinations=destinations,
         origins=tuple((d, tuple(sorted(final[d]))) for d in destinations),
         covered=tuple(sorted(covered)),
-        parts=tuple(_part(part, dests) for part, dests in sorted(parts.items(), key=_part_order)),
+        parts=tuple(
+            _part(part, dests, final if dests == origins else None)
+            for part, dests in sorted(parts.items(), key=_part_order)
+        ),
     )
 
 
-def _part(key: PartKey, origins: dict[str, set[str]]) -> AddressPart:
-    merged = addresses.merge_origins(origins)
+def _part(key: PartKey, origins: dict[str, set[str]], merged: dict[str, set[str]] | None = None) -> AddressPart:
+    """The part's addresses merged (``merged``: already merged, when the part is the whole rule)."""
+    if merged is None:
+        merged = addresses.merge_origins(origins)
     return AddressPart(key[0], key[1], tuple(merged), tuple((d, tuple(sorted(ids))) for d, ids in merged.items()))
 
 

@@ -86,3 +86,15 @@ def test_the_rendered_layers_pass_the_mandatory_dns_policies():
     for stack in ("dev", "prod"):
         found = validate_resources(run_program(ROOT, stack))
         assert not [v for v in found if v.mandatory and v.policy.startswith("dns")], stack
+
+
+def test_violations_come_in_one_order_whatever_order_the_program_registered_its_resources():
+    """Under mocks the program's async calls register resources in no fixed order; the findings printed by `epfw
+    preview` must not move with it."""
+    aws = [{**r, "name": f"aws-{r['name']}", "urn": f"aws-{r['urn']}"} for r in records(*AWS, "ALERT", ["*"])]
+    azure = records(*AZURE, "Alert", ["."])
+    for r in aws:
+        r["dependencies"] = [f"aws-{u}" for u in r["dependencies"]]
+    one, other = validate_resources(aws + azure), validate_resources(azure + aws)
+    assert len(one) == 2 and {v.resource_type for v in one} == {AWS_DNS_RULE, AZURE_DNS_RULE}
+    assert one == other

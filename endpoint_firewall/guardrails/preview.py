@@ -95,4 +95,5 @@ def validate_resources(
             violations.append(
                 Violation(name, message, res.type if res else None, res.name if res else None, level(name))
             )
-    return violations
+    # the records come in the order the program registered them, which its async calls do not fix: sort
+    return sorted(violations, key=lambda v: (v.policy, v.resource_type or "", v.resource_name or "", v.message))

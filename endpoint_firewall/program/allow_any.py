@@ -29,8 +29,8 @@ def allow_any_exceptions(catalogue: Catalogue, plan: Plan) -> dict[str, str]:
     """Rule name (as each cloud writes it: Azure rule names, the plan rule name AWS msgs start with) -> the
     ids and justifications of the allow_any entries that make the rule reach every destination."""
     out: dict[str, str] = {}
-    planned = {e for r in plan.rules for _, ids in r.origins for e in ids}
-    if not any(catalogue.entry(e).allow_any is not None for e in planned):
+    with_allow_any = {e.id for e in catalogue.entries if e.allow_any is not None}
+    if not any(e in with_allow_any for r in plan.rules for _, ids in r.origins for e in ids):
         return out  # no exception without an allow_any entry: the address views need not be built
     for rule in _named_rules(plan):
         entries = sorted(

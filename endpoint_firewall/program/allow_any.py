@@ -19,32 +19,20 @@ POLICY_CONFIG_FILE = "policy-config.json"
 _TRANSPORT_SUFFIXES = ("", "-tcp", "-udp")  # Azure network rules split per transport when the ports differ
 
 
-def _justification(catalogue: Catalogue, entry_id: str) -> str:
-    allow_any = catalogue.entry(entry_id).allow_any
-    assert allow_any is not None  # only entries with allow_any are asked for
-    return allow_any.justification
-
-
 def allow_any_exceptions(catalogue: Catalogue, plan: Plan) -> dict[str, str]:
     """Rule name (as each cloud writes it: Azure rule names, the plan rule name AWS msgs start with) -> the
     ids and justifications of the allow_any entries that make the rule reach every destination."""
     out: dict[str, str] = {}
-    with_allow_any = {e.id for e in catalogue.entries if e.allow_any is not None}
-    if not any(e in with_allow_any for r in plan.rules for _, ids in r.origins for e in ids):
+    justification = {e.id: e.allow_any.justification for e in catalogue.entries if e.allow_any is not None}
+    if not any(e in justification for r in plan.rules for _, ids in r.origins for e in ids):
         return out  # no exception without an allow_any entry: the address views need not be built
     for rule in _named_rules(plan):
         entries = sorted(
-            {
-                e
-                for d in rule.destinations
-                if d in ANY_DESTINATIONS
-                for e in rule.origin_of(d)
-                if catalogue.entry(e).allow_any is not None
-            }
+            {e for d in rule.destinations if d in ANY_DESTINATIONS for e in rule.origin_of(d) if e in justification}
         )
         if not entries:
             continue
-        why = "; ".join(f"entry {e}: {_justification(catalogue, e)}" for e in entries)
+        why = "; ".join(f"entry {e}: {justification[e]}" for e in entries)
         split = len({s.protocol.transport for s in rule.services}) > 1
         for suffix in _TRANSPORT_SUFFIXES if split else ("",):
             out[azure_name(rule.name + suffix)] = why
